@@ -1,0 +1,238 @@
+import { closeSync, existsSync, fsyncSync, openSync, rmSync } from 'node:fs';
+import { BdvError } from '../errors.js';
+import type { CompressionSpec } from '../model/compression.js';
+import type { LevelSpec, Zyx } from '../model/pyramid-spec.js';
+import { reversed } from '../model/pyramid-spec.js';
+import { cellsPath, setupGroupName, viewGroupPath } from './hdf5-paths.js';
+import { HeapSlabWriter } from './heap-slab-writer.js';
+import { h5wasm, loadH5, summarizeHdf5Error, type H5Module } from './h5wasm-runtime.js';
+
+type H5File = InstanceType<typeof h5wasm.File>;
+type H5Group = InstanceType<typeof h5wasm.Group>;
+
+const LZF_FILTER_ID = 32000;
+
+export interface CreateFileOptions {
+  overwrite?: boolean;
+}
+
+/**
+ * One BDV HDF5 file (or partition) on disk: creates the npy2bdv layout and writes cells. Knows
+ * nothing of views' metadata or XML — only groups, datasets and bytes.
+ */
+export class BdvH5File {
+  private readonly slabs: HeapSlabWriter;
+  private closed = false;
+
+  private constructor(
+    readonly path: string,
+    private readonly module: H5Module,
+    private readonly file: H5File,
+  ) {
+    this.slabs = new HeapSlabWriter(module);
+  }
+
+  /** Creates a new file; an existing one is an error unless `overwrite` is set. */
+  static async create(path: string, options: CreateFileOptions = {}): Promise<BdvH5File> {
+    const module = await loadH5();
+    if (existsSync(path)) {
+      if (!options.overwrite) {
+        throw new BdvError('FILE_EXISTS', `${path} already exists (pass overwrite to replace it)`, 'output');
+      }
+      rmSync(path);
+    }
+    return new BdvH5File(
+      path,
+      module,
+      hdf5Call(`create ${path}`, () => new h5wasm.File(path, 'w')),
+    );
+  }
+
+  /** Opens an existing file for appending views (or reading with mode "r"). */
+  static async open(path: string, mode: 'a' | 'r' = 'a'): Promise<BdvH5File> {
+    const module = await loadH5();
+    if (!existsSync(path)) throw new BdvError('STATE', `${path} does not exist`, 'output');
+    return new BdvH5File(
+      path,
+      module,
+      hdf5Call(`open ${path}`, () => new h5wasm.File(path, mode)),
+    );
+  }
+
+  get fileId(): bigint {
+    return this.file.file_id;
+  }
+
+  /** `sSS/resolutions` (float64, x,y,z) and `sSS/subdivisions` (int32, x,y,z), as npy2bdv. */
+  writeSetupHeader(setupId: number, levels: readonly LevelSpec[]): void {
+    const group = this.ensureGroup(`/${setupGroupName(setupId)}`);
+    const n = levels.length;
+    const resolutions = new Float64Array(levels.flatMap((l) => reversed(l.factorsZyx)));
+    const subdivisions = new Int32Array(levels.flatMap((l) => reversed(l.blockZyx)));
+    hdf5Call(`write ${setupGroupName(setupId)} header`, () => {
+      group.create_dataset({
+        name: 'resolutions',
+        data: resolutions,
+        shape: [n, 3],
+        dtype: '<d',
+        maxshape: [null, 3],
+        chunks: [n, 3],
+      });
+      group.create_dataset({
+        name: 'subdivisions',
+        data: subdivisions,
+        shape: [n, 3],
+        dtype: '<i',
+        maxshape: [null, 3],
+        chunks: [n, 3],
+      });
+    });
+  }
+
+  hasSetupHeader(setupId: number): boolean {
+    return this.exists(`/${setupGroupName(setupId)}/resolutions`);
+  }
+
+  hasCells(time: number, setupId: number, level: number): boolean {
+    return this.exists(cellsPath(time, setupId, level));
+  }
+
+  /**
+   * Creates `tTTTTT/sSS/L/cells` as int16 with unlimited maxshape (so chunks may exceed the data,
+   * as in npy2bdv). An existing dataset of the same shape is reused, so a failed write can be
+   * redone in place (HDF5 via h5wasm cannot unlink objects).
+   */
+  createCells(
+    time: number,
+    setupId: number,
+    level: number,
+    shapeZyx: Zyx,
+    chunkZyx: Zyx,
+    compression: CompressionSpec,
+  ): void {
+    const path = cellsPath(time, setupId, level);
+    if (this.exists(path)) {
+      const existing = this.file.get(path) as InstanceType<typeof h5wasm.Dataset>;
+      const shape = existing.shape ?? [];
+      if (shape.join() === shapeZyx.join()) return;
+      throw new BdvError(
+        'SHAPE_MISMATCH',
+        `${path} already exists with shape ${shape.join('x')}, not ${shapeZyx.join('x')}`,
+        'shapeZyx',
+      );
+    }
+    const group = this.ensureGroup(`${viewGroupPath(time, setupId)}/${level}`);
+    hdf5Call(`create ${path}`, () => {
+      const dataset = group.create_dataset({
+        name: 'cells',
+        data: new Int16Array(0),
+        shape: [0, shapeZyx[1], shapeZyx[2]],
+        dtype: '<h',
+        maxshape: [null, null, null],
+        chunks: [...chunkZyx],
+        ...compressionArgs(compression),
+      });
+      dataset.resize([...shapeZyx]);
+    });
+  }
+
+  /** Writes a (count z,y,x) block of uint16 bits at `offsetZyx` of one level's cells. */
+  writeCells(
+    time: number,
+    setupId: number,
+    level: number,
+    offsetZyx: Zyx,
+    countZyx: Zyx,
+    data: Uint16Array,
+  ): void {
+    const path = cellsPath(time, setupId, level);
+    hdf5Call(`write ${path}`, () => this.slabs.write(this.fileId, path, offsetZyx, countZyx, data));
+  }
+
+  /** Reads a whole level back as uint16 (for `bdv info` and tests; not for large stacks). */
+  readCells(time: number, setupId: number, level: number): { shape: number[]; data: Uint16Array } {
+    const dataset = this.file.get(cellsPath(time, setupId, level)) as InstanceType<typeof h5wasm.Dataset>;
+    const value = dataset.value as Int16Array;
+    return {
+      shape: dataset.shape ?? [],
+      data: new Uint16Array(value.buffer, value.byteOffset, value.length),
+    };
+  }
+
+  /** An HDF5 external link at `tTTTTT/sSS/L/cells` to the same path inside `partitionFile`. */
+  linkExternalCells(time: number, setupId: number, level: number, partitionFile: string): void {
+    const group = this.ensureGroup(`${viewGroupPath(time, setupId)}/${level}`);
+    const target = cellsPath(time, setupId, level);
+    hdf5Call(`link ${target}`, () => group.create_external_link(partitionFile, target, 'cells'));
+  }
+
+  get root(): H5Group {
+    return this.file;
+  }
+
+  /** Closes the file and fsyncs it: after this returns, the data is durably on disk. */
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.slabs.release();
+    hdf5Call(`close ${this.path}`, () => this.file.close());
+    const fd = openSync(this.path, 'r+');
+    try {
+      fsyncSync(fd);
+    } finally {
+      closeSync(fd);
+    }
+  }
+
+  flush(): void {
+    hdf5Call(`flush ${this.path}`, () => this.file.flush());
+  }
+
+  get h5Module(): H5Module {
+    return this.module;
+  }
+
+  private exists(path: string): boolean {
+    const parts = path.split('/').filter(Boolean);
+    let current = '';
+    for (const part of parts) {
+      const parent = current === '' ? this.file : (this.file.get(current) as H5Group | null);
+      if (!parent || !(parent instanceof h5wasm.Group) || !parent.keys().includes(part)) return false;
+      current += `/${part}`;
+    }
+    return true;
+  }
+
+  private ensureGroup(path: string): H5Group {
+    let group: H5Group = this.file;
+    for (const part of path.split('/').filter(Boolean)) {
+      const next = group.keys().includes(part)
+        ? group.get(part)
+        : hdf5Call(`create group ${part}`, () => group.create_group(part));
+      if (!(next instanceof h5wasm.Group)) {
+        throw new BdvError('HDF5', `${group.path}/${part} exists and is not a group`);
+      }
+      group = next;
+    }
+    return group;
+  }
+}
+
+function compressionArgs(c: CompressionSpec): {
+  compression?: number | 'gzip';
+  compression_opts?: number | number[];
+} {
+  if (c.name === 'gzip') return { compression: 'gzip', compression_opts: c.level };
+  if (c.name === 'lzf') return { compression: LZF_FILTER_ID, compression_opts: [] };
+  return {};
+}
+
+/** Runs an HDF5 call and turns its diagnostic stack into a one-line BdvError. */
+function hdf5Call<T>(what: string, call: () => T): T {
+  try {
+    return call();
+  } catch (error) {
+    if (error instanceof BdvError) throw error;
+    throw new BdvError('HDF5', `HDF5 could not ${what}: ${summarizeHdf5Error(error)}`);
+  }
+}

@@ -1,0 +1,92 @@
+import { existsSync } from 'node:fs';
+import { BdvError } from '../errors.js';
+import { ExternalLink } from 'h5wasm/node';
+import { h5wasm, loadH5 } from './h5wasm-runtime.js';
+
+type H5Group = InstanceType<typeof h5wasm.Group>;
+type H5Dataset = InstanceType<typeof h5wasm.Dataset>;
+
+export interface LevelSummary {
+  level: number;
+  shapeZyx: number[];
+  chunksZyx: number[] | null;
+  filters: string[];
+  /** Set when the cells are an external link (partitioned layout). */
+  externalFile?: string;
+}
+
+export interface BdvFileSummary {
+  path: string;
+  setups: { id: number; resolutionsXyz: number[][]; subdivisionsXyz: number[][] }[];
+  views: { time: number; setupId: number; levels: LevelSummary[] }[];
+}
+
+const FILTER_NAMES: Record<number, string> = {
+  1: 'gzip',
+  2: 'shuffle',
+  3: 'fletcher32',
+  6: 'scaleoffset',
+  32000: 'lzf',
+};
+
+/** Reads the structure of a BDV HDF5 file (not its pixels): setups, views, levels, chunks, filters. */
+export async function inspectBdvFile(path: string): Promise<BdvFileSummary> {
+  await loadH5();
+  if (!existsSync(path)) throw new BdvError('INVALID_ARGUMENT', `${path} does not exist`, 'file');
+  const file = new h5wasm.File(path, 'r');
+  try {
+    const keys = file.keys();
+    const setups = keys
+      .filter((k) => /^s\d+$/.test(k))
+      .map((k) => {
+        const group = file.get(k) as H5Group;
+        return {
+          id: Number(k.slice(1)),
+          resolutionsXyz: matrix(group.get('resolutions') as H5Dataset | null),
+          subdivisionsXyz: matrix(group.get('subdivisions') as H5Dataset | null),
+        };
+      })
+      .sort((a, b) => a.id - b.id);
+    const views: BdvFileSummary['views'] = [];
+    for (const t of keys.filter((k) => /^t\d+$/.test(k)).sort()) {
+      const timeGroup = file.get(t) as H5Group;
+      for (const s of timeGroup
+        .keys()
+        .filter((k) => /^s\d+$/.test(k))
+        .sort()) {
+        const viewGroup = timeGroup.get(s) as H5Group;
+        const levels = viewGroup
+          .keys()
+          .filter((k) => /^\d+$/.test(k))
+          .map((l) => levelSummary(viewGroup.get(l) as H5Group, Number(l)))
+          .sort((a, b) => a.level - b.level);
+        views.push({ time: Number(t.slice(1)), setupId: Number(s.slice(1)), levels });
+      }
+    }
+    return { path, setups, views };
+  } finally {
+    file.close();
+  }
+}
+
+function levelSummary(group: H5Group, level: number): LevelSummary {
+  const entry = group.get('cells');
+  if (entry instanceof ExternalLink) {
+    return { level, shapeZyx: [], chunksZyx: null, filters: [], externalFile: entry.filename };
+  }
+  const cells = entry as H5Dataset;
+  return {
+    level,
+    shapeZyx: cells.shape ?? [],
+    chunksZyx: cells.metadata.chunks,
+    filters: cells.filters.map((f) => FILTER_NAMES[f.id] ?? `filter ${f.id}`),
+  };
+}
+
+function matrix(dataset: H5Dataset | null): number[][] {
+  if (!dataset) return [];
+  const values = Array.from(dataset.value as ArrayLike<number>, Number);
+  const rows: number[][] = [];
+  for (let i = 0; i < values.length; i += 3) rows.push(values.slice(i, i + 3));
+  return rows;
+}

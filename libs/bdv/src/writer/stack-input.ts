@@ -1,0 +1,45 @@
+import type { Zyx } from '../model/pyramid-spec.js';
+
+/**
+ * A stack arriving as consecutive z-slabs: each chunk holds whole (y,x) planes of uint16, in
+ * z order, C order within a plane. The shape is known before the first byte (from a header).
+ */
+export interface SlabStack {
+  shapeZyx: Zyx;
+  slabs: AsyncIterable<Uint16Array> | Iterable<Uint16Array>;
+}
+
+/** A whole stack already in memory (z,y,x, C order) — npy2bdv's numpy-array case. */
+export interface InMemoryStack {
+  shapeZyx: Zyx;
+  data: Uint16Array;
+}
+
+export type StackInput = SlabStack | InMemoryStack;
+
+export interface ViewProgress {
+  planesDone: number;
+  planesTotal: number;
+  bytesDone: number;
+  bytesTotal: number;
+}
+
+export const DEFAULT_SLAB_BYTES = 16 * 1024 * 1024;
+
+/** Slab depth for one level: whole chunks, about `slabBytes` per slab, at least one chunk. */
+export function slabDepthFor(planeBytes: number, chunkDepth: number, slabBytes = DEFAULT_SLAB_BYTES): number {
+  const chunksPerSlab = Math.max(1, Math.floor(slabBytes / (chunkDepth * planeBytes)));
+  return chunkDepth * chunksPerSlab;
+}
+
+export function isInMemory(stack: StackInput): stack is InMemoryStack {
+  return (stack as InMemoryStack).data !== undefined;
+}
+
+/** In-memory stacks stream through the same path as files, one slab view at a time (no copies). */
+export function* memorySlabs(stack: InMemoryStack, depth: number): Iterable<Uint16Array> {
+  const plane = stack.shapeZyx[1] * stack.shapeZyx[2];
+  for (let z = 0; z < stack.shapeZyx[0]; z += depth) {
+    yield stack.data.subarray(z * plane, Math.min(stack.shapeZyx[0], z + depth) * plane);
+  }
+}

@@ -1,0 +1,91 @@
+import { BdvError } from '../errors.js';
+import type { BdvH5File } from '../h5/bdv-h5-file.js';
+import type { CompressionSpec } from '../model/compression.js';
+import type { LevelSpec, Zyx } from '../model/pyramid-spec.js';
+import { LevelStream } from '../pyramid/level-stream.js';
+import { isInMemory, memorySlabs, slabDepthFor, type StackInput, type ViewProgress } from './stack-input.js';
+
+export interface ViewTarget {
+  file: BdvH5File;
+  time: number;
+  setupId: number;
+  levels: readonly LevelSpec[];
+  compression: CompressionSpec;
+  slabBytes?: number;
+}
+
+/** Input slab depth that lets level 0 pass slabs to HDF5 without re-buffering. */
+export function preferredSlabDepth(shapeZyx: Zyx, levels: readonly LevelSpec[], slabBytes?: number): number {
+  return slabDepthFor(shapeZyx[1] * shapeZyx[2] * 2, levels[0]!.blockZyx[0], slabBytes);
+}
+
+/**
+ * Streams one stack into every level of one view: each incoming slab feeds all levels at once,
+ * so the stack is read once and never held whole. Validates that the source delivers exactly
+ * the promised planes.
+ */
+export async function writeViewLevels(
+  target: ViewTarget,
+  stack: StackInput,
+  onProgress?: (p: ViewProgress) => void,
+): Promise<void> {
+  const { file, time, setupId, levels, compression } = target;
+  const shape = stack.shapeZyx;
+  const planeSize = shape[1] * shape[2];
+  const streams = levels.map((level, index) => {
+    const stream = new LevelStream(
+      shape,
+      level.factorsZyx,
+      slabDepthFor(
+        Math.ceil(shape[1] / level.factorsZyx[1]) * Math.ceil(shape[2] / level.factorsZyx[2]) * 2,
+        level.blockZyx[0],
+        target.slabBytes,
+      ),
+      (z0, slab, depth) => {
+        const [, ny, nx] = stream.outShape;
+        file.writeCells(time, setupId, index, [z0, 0, 0], [depth, ny, nx], slab);
+      },
+    );
+    file.createCells(time, setupId, index, stream.outShape, level.blockZyx, compression);
+    return stream;
+  });
+
+  const slabs = isInMemory(stack)
+    ? memorySlabs(stack, preferredSlabDepth(shape, levels, target.slabBytes))
+    : stack.slabs;
+  const progress: ViewProgress = {
+    planesDone: 0,
+    planesTotal: shape[0],
+    bytesDone: 0,
+    bytesTotal: shape[0] * planeSize * 2,
+  };
+  for await (const slab of slabs) {
+    if (slab.length % planeSize !== 0) {
+      throw new BdvError(
+        'SHAPE_MISMATCH',
+        `a slab of ${slab.length} values is not whole ${shape[1]}x${shape[2]} planes`,
+        'shapeZyx',
+      );
+    }
+    const depth = slab.length / planeSize;
+    if (progress.planesDone + depth > shape[0]) {
+      throw new BdvError(
+        'SHAPE_MISMATCH',
+        `the source has more than the ${shape[0]} planes its shape announced`,
+        'shapeZyx',
+      );
+    }
+    for (const stream of streams) stream.push(slab, depth);
+    progress.planesDone += depth;
+    progress.bytesDone += slab.byteLength;
+    onProgress?.({ ...progress });
+  }
+  if (progress.planesDone !== shape[0]) {
+    throw new BdvError(
+      'SHAPE_MISMATCH',
+      `the source ended after ${progress.planesDone} of ${shape[0]} planes`,
+      'shapeZyx',
+    );
+  }
+  for (const stream of streams) stream.finish();
+}

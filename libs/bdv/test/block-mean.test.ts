@@ -1,0 +1,104 @@
+import { describe, expect, it } from 'vitest';
+import { downsampleStack, LevelStream, levelShape, type Zyx } from '../src/index.js';
+
+/** The plainest possible statement of npy2bdv's rule, voxel by voxel. */
+function naive(stack: Uint16Array, s: Zyx, f: Zyx): Uint16Array {
+  const o = levelShape(s, f);
+  const out = new Uint16Array(o[0] * o[1] * o[2]);
+  for (let z = 0; z < o[0]; z++)
+    for (let y = 0; y < o[1]; y++)
+      for (let x = 0; x < o[2]; x++) {
+        let sum = 0;
+        for (let dz = 0; dz < f[0]; dz++)
+          for (let dy = 0; dy < f[1]; dy++)
+            for (let dx = 0; dx < f[2]; dx++) {
+              const zz = z * f[0] + dz;
+              const yy = y * f[1] + dy;
+              const xx = x * f[2] + dx;
+              if (zz < s[0] && yy < s[1] && xx < s[2]) sum += stack[(zz * s[1] + yy) * s[2] + xx]!;
+            }
+        out[(z * o[1] + y) * o[2] + x] = Math.floor(sum / (f[0] * f[1] * f[2]));
+      }
+  return out;
+}
+
+function random(n: number, seed: number): Uint16Array {
+  const a = new Uint16Array(n);
+  let x = seed >>> 0 || 1;
+  for (let i = 0; i < n; i++) {
+    x ^= x << 13;
+    x ^= x >>> 17;
+    x ^= x << 5;
+    a[i] = x & 0xffff;
+  }
+  return a;
+}
+
+const cases: [Zyx, Zyx][] = [
+  [
+    [7, 13, 11],
+    [2, 4, 4],
+  ],
+  [
+    [5, 9, 10],
+    [1, 2, 3],
+  ],
+  [
+    [9, 8, 8],
+    [3, 1, 1],
+  ],
+  [
+    [3, 5, 7],
+    [4, 8, 8],
+  ],
+  [
+    [6, 6, 6],
+    [1, 1, 1],
+  ],
+];
+
+describe('block mean (zero-padded, floor)', () => {
+  it.each(cases)('downsampleStack %j by %j equals the voxel-by-voxel rule', (shape, f) => {
+    const stack = random(shape[0] * shape[1] * shape[2], 7);
+    expect(downsampleStack(stack, shape, f)).toEqual(naive(stack, shape, f));
+  });
+
+  it('keeps the top of the uint16 range (no int16 sign errors)', () => {
+    const stack = new Uint16Array(2 * 2 * 2).fill(65535);
+    expect(Array.from(downsampleStack(stack, [2, 2, 2], [2, 2, 2]))).toEqual([65535]);
+    expect(Array.from(downsampleStack(stack, [2, 2, 2], [4, 4, 4]))).toEqual([Math.floor((8 * 65535) / 64)]);
+  });
+
+  it.each([1, 2, 3, 5, 16])('LevelStream gives the same levels for input slabs of %i planes', (slabDepth) => {
+    const shape: Zyx = [11, 10, 9];
+    const plane = shape[1] * shape[2];
+    const stack = random(shape[0] * plane, 3);
+    for (const [f, outDepth] of [
+      [[2, 2, 2], 4],
+      [[1, 1, 1], 4],
+      [[3, 2, 4], 1],
+      [[1, 1, 1], 3],
+    ] as [Zyx, number][]) {
+      const got = new Uint16Array(levelShape(shape, f).reduce((a, b) => a * b));
+      const planeOut = levelShape(shape, f)[1] * levelShape(shape, f)[2];
+      const writes: [number, number][] = [];
+      const stream = new LevelStream(shape, f, outDepth, (z0, slab, depth) => {
+        writes.push([z0, depth]);
+        got.set(slab, z0 * planeOut);
+      });
+      for (let z = 0; z < shape[0]; z += slabDepth) {
+        stream.push(
+          stack.subarray(z * plane, Math.min(shape[0], z + slabDepth) * plane),
+          Math.min(slabDepth, shape[0] - z),
+        );
+      }
+      stream.finish();
+      expect(got).toEqual(naive(stack, shape, f));
+      // every write but the last covers whole chunks
+      for (const [z0, depth] of writes.slice(0, -1)) {
+        expect(z0 % outDepth).toBe(0);
+        expect(depth % outDepth).toBe(0);
+      }
+    }
+  });
+});

@@ -1,0 +1,15 @@
+import { defineConfig } from 'vitest/config';
+
+// One runner for the whole repo. Workspace packages resolve to their TypeScript sources
+// (the "@bdv-cluster/source" export condition), so tests never run against a stale build.
+export default defineConfig({
+  resolve: { conditions: ['@bdv-cluster/source'] },
+  ssr: { resolve: { conditions: ['@bdv-cluster/source'] } },
+  test: {
+    include: ['libs/*/test/**/*.test.ts', 'apps/*/test/**/*.test.ts', 'test/**/*.test.ts'],
+    testTimeout: 120_000,
+    hookTimeout: 120_000,
+    pool: 'forks',
+    reporters: process.env.CI ? ['default'] : ['default'],
+  },
+});
