@@ -1,7 +1,8 @@
 #!/usr/bin/python3
 """Writes test input stacks with numpy/tifffile (independent of our readers).
 
-  make_stacks.py SPEC.json   SPEC = [{path, shape, seed, format: npy|raw|tiff, dtype?, fortran?}]
+  make_stacks.py SPEC.json   SPEC = [{path, shape, seed, format: npy|raw|tiff, dtype?, fortran?,
+                                      npy_version?: [major, minor], compression? (tiff)}]
 Values are uniformly random uint16 (full range, so the int16 reinterpretation is exercised).
 """
 import json
@@ -20,7 +21,9 @@ def main():
         stack = rng.integers(0, hi, size=item["shape"], dtype=np.uint32).astype(dtype)
         fmt = item.get("format", "npy")
         if fmt == "npy":
-            np.save(item["path"], np.asfortranarray(stack) if item.get("fortran") else stack)
+            array = np.asfortranarray(stack) if item.get("fortran") else stack
+            with open(item["path"], "wb") as fh:
+                np.lib.format.write_array(fh, array, version=tuple(item.get("npy_version", (1, 0))))
         elif fmt == "raw":
             stack.tofile(item["path"])
         elif fmt == "tiff":

@@ -23,6 +23,7 @@ export interface StackFixture {
   dtype?: string;
   fortran?: boolean;
   compression?: string;
+  npy_version?: [number, number];
 }
 
 /** Writes input stacks with numpy / tifffile. */

@@ -1,0 +1,40 @@
+import type { Zyx } from '@bdv-cluster/bdv';
+import { StackError } from './stack-error.js';
+import type { SampleType, StackExpectation } from './stack-reader.js';
+
+/** Checks a parsed header against what the caller declared; errors name the file and both values. */
+export function checkExpectation(
+  name: string,
+  shapeZyx: Zyx,
+  sampleType: SampleType,
+  expect: StackExpectation,
+): void {
+  if (!shapeZyx.every((n) => Number.isInteger(n) && n >= 1)) {
+    throw new StackError(
+      'BAD_HEADER',
+      `${name}: shape (${shapeZyx.join(', ')}) is not a 3D stack of positive sizes`,
+      name,
+    );
+  }
+  if (expect.shapeZyx && expect.shapeZyx.join(',') !== shapeZyx.join(',')) {
+    throw new StackError(
+      'SHAPE_MISMATCH',
+      `${name}: shape (z,y,x) is (${shapeZyx.join(', ')}), expected (${expect.shapeZyx.join(', ')})`,
+      name,
+    );
+  }
+  if (expect.dtype && expect.dtype !== sampleType) {
+    throw new StackError(
+      'UNSUPPORTED_DTYPE',
+      `${name}: samples are ${sampleType}, expected ${expect.dtype}`,
+      name,
+    );
+  }
+  if (sampleType === 'uint8' && !expect.allowUint8) {
+    throw new StackError(
+      'UNSUPPORTED_DTYPE',
+      `${name}: samples are uint8; BDV stores uint16 — allow widening explicitly (allowUint8 / --allow-uint8)`,
+      name,
+    );
+  }
+}

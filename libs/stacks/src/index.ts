@@ -1,0 +1,8 @@
+export { StackError, type StackErrorCode } from './stack-error.js';
+export { FileByteSource, readExactly, type ByteSource } from './byte-source.js';
+export * from './stack-reader.js';
+export { readNpyHeader, openNpy, type NpyHeader } from './npy-reader.js';
+export { openRaw, type RawLayout } from './raw-reader.js';
+export { openTiff } from './tiff-reader.js';
+export { openStackFile, openStackSource, formatOf, type OpenStackOptions } from './open-stack.js';
+export { toUint16 } from './sample-conversion.js';

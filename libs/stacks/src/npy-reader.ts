@@ -1,0 +1,95 @@
+import type { Zyx } from '@bdv-cluster/bdv';
+import { readExactly, type ByteSource } from './byte-source.js';
+import { ContiguousStackReader } from './contiguous-reader.js';
+import { checkExpectation } from './expectation.js';
+import { StackError } from './stack-error.js';
+import type { ByteOrder, SampleType, StackExpectation } from './stack-reader.js';
+
+const MAGIC = [0x93, 0x4e, 0x55, 0x4d, 0x50, 0x59]; // \x93NUMPY
+
+export interface NpyHeader {
+  version: number;
+  descr: string;
+  fortranOrder: boolean;
+  shape: number[];
+  dataOffset: number;
+}
+
+/** Parses a .npy header (format versions 1, 2 and 3) from its first bytes. */
+export async function readNpyHeader(source: ByteSource): Promise<NpyHeader> {
+  const bad = (why: string) =>
+    new StackError('BAD_HEADER', `${source.name}: not a valid .npy file (${why})`, source.name);
+  if (source.size < 10) throw bad(`only ${source.size} bytes`);
+  const prefix = new Uint8Array(12);
+  await readExactly(source, 0, prefix.subarray(0, Math.min(12, source.size)));
+  if (!MAGIC.every((b, i) => prefix[i] === b)) throw bad('missing \\x93NUMPY magic');
+  const version = prefix[6]!;
+  if (version < 1 || version > 3) throw bad(`format version ${version}.${prefix[7]} is unknown`);
+  const view = new DataView(prefix.buffer);
+  const lengthBytes = version === 1 ? 2 : 4;
+  const headerLength = version === 1 ? view.getUint16(8, true) : view.getUint32(8, true);
+  const start = 8 + lengthBytes;
+  if (start + headerLength > source.size) throw bad(`header of ${headerLength} bytes runs past the end`);
+  const raw = new Uint8Array(headerLength);
+  await readExactly(source, start, raw);
+  const text = new TextDecoder(version === 3 ? 'utf-8' : 'latin1').decode(raw);
+  const descr = /'descr'\s*:\s*'([^']*)'/.exec(text)?.[1];
+  const fortran = /'fortran_order'\s*:\s*(True|False)/.exec(text)?.[1];
+  const shapeText = /'shape'\s*:\s*\(([^)]*)\)/.exec(text)?.[1];
+  if (descr === undefined || fortran === undefined || shapeText === undefined)
+    throw bad(`header "${text.trim()}"`);
+  const shape = shapeText
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean)
+    .map(Number);
+  if (!shape.every((n) => Number.isInteger(n) && n >= 0)) throw bad(`shape (${shapeText})`);
+  return { version, descr, fortranOrder: fortran === 'True', shape, dataOffset: start + headerLength };
+}
+
+function sampleTypeOf(name: string, descr: string): { sampleType: SampleType; byteOrder: ByteOrder } {
+  switch (descr) {
+    case '<u2':
+      return { sampleType: 'uint16', byteOrder: 'little' };
+    case '>u2':
+      return { sampleType: 'uint16', byteOrder: 'big' };
+    case '|u1':
+    case '<u1':
+    case '>u1':
+      return { sampleType: 'uint8', byteOrder: 'little' };
+    default:
+      throw new StackError(
+        'UNSUPPORTED_DTYPE',
+        `${name}: dtype '${descr}' is not uint16 ('<u2' or '>u2')`,
+        name,
+      );
+  }
+}
+
+/** Opens a .npy stack: checks header, dtype, order, shape and size before any pixel is read. */
+export async function openNpy(
+  source: ByteSource,
+  expect: StackExpectation = {},
+): Promise<ContiguousStackReader> {
+  const header = await readNpyHeader(source);
+  const { sampleType, byteOrder } = sampleTypeOf(source.name, header.descr);
+  if (header.shape.length !== 3) {
+    throw new StackError(
+      'SHAPE_MISMATCH',
+      `${source.name}: has ${header.shape.length} dimensions (${header.shape.join(', ')}), expected a 3D (z,y,x) stack`,
+      source.name,
+    );
+  }
+  if (header.fortranOrder) {
+    // A z-slab of a Fortran-ordered array is scattered over the whole file: streaming it would
+    // re-read the file once per slab. Refuse clearly instead of silently loading it whole.
+    throw new StackError(
+      'UNSUPPORTED',
+      `${source.name}: is stored in Fortran order; save it in C order (numpy.ascontiguousarray) to stream it`,
+      source.name,
+    );
+  }
+  const shape = header.shape as Zyx;
+  checkExpectation(source.name, shape, sampleType, expect);
+  return new ContiguousStackReader(source, 'npy', shape, sampleType, byteOrder, header.dataOffset);
+}

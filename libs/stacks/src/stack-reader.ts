@@ -1,0 +1,35 @@
+import type { SlabStack, Zyx } from '@bdv-cluster/bdv';
+
+export type StackFormat = 'npy' | 'raw' | 'tiff';
+
+/** The sample types we accept; everything becomes uint16. */
+export type SampleType = 'uint16' | 'uint8';
+export type ByteOrder = 'little' | 'big';
+
+/** What a caller knows or demands of a stack before reading it (a manifest's `source`). */
+export interface StackExpectation {
+  shapeZyx?: number[];
+  dtype?: SampleType;
+  /** Accept 8-bit input and widen it to uint16 (never silently). */
+  allowUint8?: boolean;
+}
+
+/** An opened input: header parsed and checked, pixels not yet read. */
+export interface StackReader {
+  readonly name: string;
+  readonly format: StackFormat;
+  readonly shapeZyx: Zyx;
+  readonly sampleType: SampleType;
+  /** Bytes of pixel data in the source (progress is counted against this). */
+  readonly dataBytes: number;
+  /**
+   * Consecutive slabs of `depth` planes (the last may be shorter) as uint16 in native order.
+   * A slab stays valid only until the next is requested: buffers are reused.
+   */
+  slabs(depth: number): AsyncIterable<Uint16Array>;
+  close(): Promise<void>;
+}
+
+export function asSlabStack(reader: StackReader, depth: number): SlabStack {
+  return { shapeZyx: reader.shapeZyx, slabs: reader.slabs(depth) };
+}

@@ -1,0 +1,141 @@
+import type { Zyx } from '@bdv-cluster/bdv';
+import { GeoTIFF, type GeoTIFFImage } from 'geotiff';
+
+type BaseSource = Parameters<typeof GeoTIFF.fromSource>[0];
+import type { ByteSource } from './byte-source.js';
+import { checkExpectation } from './expectation.js';
+import { StackError } from './stack-error.js';
+import type { SampleType, StackExpectation, StackReader } from './stack-reader.js';
+
+/** Lets geotiff read ranges of any ByteSource (file or S3 object) instead of the whole file. */
+class RangeSource {
+  constructor(private readonly source: ByteSource) {}
+
+  async fetch(slices: { offset: number; length: number }[]): Promise<ArrayBuffer[]> {
+    return Promise.all(
+      slices.map(async ({ offset, length }) => {
+        const n = Math.max(0, Math.min(length, this.source.size - offset));
+        const buffer = new Uint8Array(n);
+        let done = 0;
+        while (done < n) {
+          const read = await this.source.read(offset + done, buffer.subarray(done));
+          if (read === 0) break;
+          done += read;
+        }
+        return buffer.buffer.slice(0, done);
+      }),
+    );
+  }
+
+  get fileSize(): number {
+    return this.source.size;
+  }
+
+  close(): Promise<void> {
+    return Promise.resolve();
+  }
+}
+
+/** A multi-page TIFF whose pages are the z-planes (ImageJ / tifffile stacks). */
+class TiffStackReader implements StackReader {
+  readonly format = 'tiff' as const;
+  readonly dataBytes: number;
+
+  constructor(
+    private readonly source: ByteSource,
+    private readonly tiff: GeoTIFF,
+    readonly shapeZyx: Zyx,
+    readonly sampleType: SampleType,
+  ) {
+    this.dataBytes = shapeZyx[0] * shapeZyx[1] * shapeZyx[2] * (sampleType === 'uint8' ? 1 : 2);
+  }
+
+  get name(): string {
+    return this.source.name;
+  }
+
+  async *slabs(depth: number): AsyncIterable<Uint16Array> {
+    const [nz, ny, nx] = this.shapeZyx;
+    const d = Math.max(1, Math.min(depth, nz));
+    const slab = new Uint16Array(d * ny * nx);
+    for (let z0 = 0; z0 < nz; z0 += d) {
+      const planes = Math.min(d, nz - z0);
+      for (let i = 0; i < planes; i++) {
+        const image = await this.tiff.getImage(z0 + i);
+        checkPage(this.source.name, image, z0 + i, ny, nx, this.sampleType);
+        const raster = (await image.readRasters({ interleave: true })) as unknown as ArrayLike<number>;
+        slab.set(raster, i * ny * nx);
+      }
+      yield slab.subarray(0, planes * ny * nx);
+    }
+  }
+
+  close(): Promise<void> {
+    return this.source.close();
+  }
+}
+
+function sampleTypeOfPage(name: string, image: GeoTIFFImage, page: number): SampleType {
+  const bits = image.getBitsPerSample();
+  const format = image.getSampleFormat();
+  const samples = image.getSamplesPerPixel();
+  if (samples !== 1)
+    throw new StackError(
+      'UNSUPPORTED_DTYPE',
+      `${name}: page ${page} has ${samples} samples per pixel, expected 1 (grayscale)`,
+      name,
+    );
+  if (format !== 1)
+    throw new StackError(
+      'UNSUPPORTED_DTYPE',
+      `${name}: page ${page} holds ${format === 2 ? 'signed' : 'float'} samples, expected unsigned 16-bit`,
+      name,
+    );
+  if (bits === 16) return 'uint16';
+  if (bits === 8) return 'uint8';
+  throw new StackError(
+    'UNSUPPORTED_DTYPE',
+    `${name}: page ${page} has ${bits}-bit samples, expected 16-bit`,
+    name,
+  );
+}
+
+function checkPage(
+  name: string,
+  image: GeoTIFFImage,
+  page: number,
+  ny: number,
+  nx: number,
+  sampleType: SampleType,
+): void {
+  if (image.getWidth() !== nx || image.getHeight() !== ny) {
+    throw new StackError(
+      'SHAPE_MISMATCH',
+      `${name}: page ${page} is ${image.getHeight()}x${image.getWidth()} (y,x), the first page is ${ny}x${nx}`,
+      name,
+    );
+  }
+  if (sampleTypeOfPage(name, image, page) !== sampleType) {
+    throw new StackError('UNSUPPORTED_DTYPE', `${name}: page ${page} changes the sample type`, name);
+  }
+}
+
+/** Opens a multi-page grayscale TIFF; the shape comes from the page count and the first page. */
+export async function openTiff(source: ByteSource, expect: StackExpectation = {}): Promise<StackReader> {
+  let tiff: GeoTIFF;
+  try {
+    tiff = await GeoTIFF.fromSource(new RangeSource(source) as unknown as BaseSource);
+  } catch (error) {
+    throw new StackError(
+      'BAD_HEADER',
+      `${source.name}: not a readable TIFF (${(error as Error).message})`,
+      source.name,
+    );
+  }
+  const pages = await tiff.getImageCount();
+  const first = await tiff.getImage(0);
+  const sampleType = sampleTypeOfPage(source.name, first, 0);
+  const shape: Zyx = [pages, first.getHeight(), first.getWidth()];
+  checkExpectation(source.name, shape, sampleType, expect);
+  return new TiffStackReader(source, tiff, shape, sampleType);
+}

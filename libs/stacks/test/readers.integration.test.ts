@@ -1,0 +1,120 @@
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { makeStacks, PYTHON, tempDir } from '../../../test/support/oracle.js';
+import { execFileSync } from 'node:child_process';
+import { openStackFile, StackError, type StackReader } from '../src/index.js';
+
+const dir = tempDir('bdv-stacks-');
+const p = (name: string) => join(dir.path, name);
+afterAll(() => dir.remove());
+
+/** The stack as numpy sees it, flattened to uint16 in C order (the independent reference). */
+function numpyValues(path: string, loader: string): Uint16Array {
+  const out = p(`${Math.random()}.u2`);
+  execFileSync(PYTHON, [
+    '-c',
+    `import numpy as np, sys\n${loader}\nnp.ascontiguousarray(a.astype(np.uint16)).astype('<u2').tofile(sys.argv[2])`,
+    path,
+    out,
+  ]);
+  return new Uint16Array(new Uint8Array(readFileSync(out)).buffer);
+}
+
+async function readAll(reader: StackReader, depth: number): Promise<Uint16Array> {
+  const [nz, ny, nx] = reader.shapeZyx;
+  const all = new Uint16Array(nz * ny * nx);
+  let offset = 0;
+  for await (const slab of reader.slabs(depth)) {
+    all.set(slab, offset);
+    offset += slab.length;
+  }
+  expect(offset).toBe(all.length);
+  await reader.close();
+  return all;
+}
+
+beforeAll(() => {
+  makeStacks(dir.path, [
+    { path: p('v1.npy'), shape: [7, 9, 11], seed: 1 },
+    { path: p('v2.npy'), shape: [5, 4, 3], seed: 2, npy_version: [2, 0] },
+    { path: p('v3.npy'), shape: [5, 4, 3], seed: 3, npy_version: [3, 0] },
+    { path: p('big.npy'), shape: [6, 5, 4], seed: 4, dtype: '>u2' },
+    { path: p('u8.npy'), shape: [3, 4, 5], seed: 5, dtype: '|u1' },
+    { path: p('f32.npy'), shape: [3, 4, 5], seed: 6, dtype: '<f4' },
+    { path: p('i16.npy'), shape: [3, 4, 5], seed: 6, dtype: '<i2' },
+    { path: p('fortran.npy'), shape: [3, 4, 5], seed: 7, fortran: true },
+    { path: p('plane.npy'), shape: [4, 5], seed: 8 },
+    { path: p('stack.raw'), shape: [4, 6, 8], seed: 9, format: 'raw' },
+    { path: p('stack-be.raw'), shape: [4, 6, 8], seed: 10, format: 'raw', dtype: '>u2' },
+    { path: p('stack.tif'), shape: [6, 10, 12], seed: 11, format: 'tiff' },
+    { path: p('deflate.tif'), shape: [5, 33, 17], seed: 12, format: 'tiff', compression: 'zlib' },
+  ]);
+});
+
+describe('stack readers', () => {
+  it.each(['v1', 'v2', 'v3', 'big'])(
+    'reads %s.npy exactly as numpy does, in any slab depth',
+    async (name) => {
+      const want = numpyValues(p(`${name}.npy`), 'a = np.load(sys.argv[1])');
+      for (const depth of [1, 2, 4, 100]) {
+        expect(await readAll(await openStackFile(p(`${name}.npy`)), depth)).toEqual(want);
+      }
+    },
+  );
+
+  it('widens uint8 only when asked', async () => {
+    await expect(openStackFile(p('u8.npy'))).rejects.toThrow(/uint8.*allowUint8/);
+    const reader = await openStackFile(p('u8.npy'), { allowUint8: true });
+    expect(await readAll(reader, 2)).toEqual(numpyValues(p('u8.npy'), 'a = np.load(sys.argv[1])'));
+  });
+
+  it.each([
+    ['f32.npy', /dtype '<f4' is not uint16/],
+    ['i16.npy', /dtype '<i2' is not uint16/],
+    ['fortran.npy', /Fortran order.*ascontiguousarray/],
+    ['plane.npy', /2 dimensions.*3D/],
+  ])('refuses %s with a reason naming the file', async (name, message) => {
+    const error = await openStackFile(p(name)).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(StackError);
+    expect((error as StackError).message).toMatch(message);
+    expect((error as StackError).message).toContain(name);
+  });
+
+  it('checks a declared shape and dtype, a truncated body and a non-npy file', async () => {
+    await expect(openStackFile(p('v1.npy'), { shapeZyx: [7, 9, 12] })).rejects.toThrow(
+      /\(7, 9, 11\), expected \(7, 9, 12\)/,
+    );
+    const truncated = p('truncated.npy');
+    writeFileSync(truncated, readFileSync(p('v1.npy')).subarray(0, 500));
+    await expect(openStackFile(truncated)).rejects.toThrow(/truncated\.npy: has 500 bytes, expected 1514/);
+    writeFileSync(p('junk.npy'), 'not a numpy file at all');
+    await expect(openStackFile(p('junk.npy'))).rejects.toThrow(/junk\.npy: not a valid \.npy file/);
+    await expect(openStackFile(p('absent.npy'))).rejects.toThrow(/absent\.npy: no such file/);
+  });
+
+  it('reads raw little- and big-endian with a given shape, and checks the size', async () => {
+    const le = numpyValues(p('stack.raw'), "a = np.fromfile(sys.argv[1], dtype='<u2')");
+    expect(await readAll(await openStackFile(p('stack.raw'), { shapeZyx: [4, 6, 8] }), 3)).toEqual(le);
+    const be = numpyValues(p('stack-be.raw'), "a = np.fromfile(sys.argv[1], dtype='>u2')");
+    expect(
+      await readAll(await openStackFile(p('stack-be.raw'), { shapeZyx: [4, 6, 8], byteOrder: 'big' }), 3),
+    ).toEqual(be);
+    await expect(openStackFile(p('stack.raw'), { shapeZyx: [4, 6, 9] })).rejects.toThrow(
+      /has 384 bytes, expected 432/,
+    );
+    await expect(openStackFile(p('stack.raw'))).rejects.toThrow(/needs shapeZyx/);
+  });
+
+  it.each(['stack.tif', 'deflate.tif'])('reads multi-page 16-bit %s page by page', async (name) => {
+    const want = numpyValues(p(name), 'import tifffile\na = tifffile.imread(sys.argv[1])');
+    const reader = await openStackFile(p(name));
+    expect(reader.format).toBe('tiff');
+    expect(await readAll(reader, 4)).toEqual(want);
+  });
+
+  it('refuses an unknown extension without a format', async () => {
+    writeFileSync(p('x.dat'), 'abc');
+    await expect(openStackFile(p('x.dat'))).rejects.toThrow(/x\.dat: cannot tell the format/);
+  });
+});
