@@ -6,3 +6,4 @@ export { openRaw, type RawLayout } from './raw-reader.js';
 export { openTiff } from './tiff-reader.js';
 export { openStackFile, openStackSource, formatOf, type OpenStackOptions } from './open-stack.js';
 export { toUint16 } from './sample-conversion.js';
+export { npyHeader, writeNpy } from './npy-writer.js';

@@ -118,3 +118,17 @@ describe('stack readers', () => {
     await expect(openStackFile(p('x.dat'))).rejects.toThrow(/x\.dat: cannot tell the format/);
   });
 });
+
+describe('npy writer', () => {
+  it('writes files numpy loads back equal', async () => {
+    const { writeNpy } = await import('../src/index.js');
+    const data = Uint16Array.from({ length: 3 * 4 * 5 }, (_, i) => (i * 977) % 65536);
+    await writeNpy(p('written.npy'), [3, 4, 5], [data.subarray(0, 20), data.subarray(20)]);
+    expect(
+      numpyValues(
+        p('written.npy'),
+        'a = np.load(sys.argv[1]); assert a.shape == (3, 4, 5) and a.dtype == np.uint16',
+      ),
+    ).toEqual(data);
+  });
+});

@@ -1,0 +1,33 @@
+import { CliError } from '../cli-error.js';
+
+/** "1,1,1:2,4,4" -> [[1,1,1],[2,4,4]] (levels separated by ':', axes by ','). */
+export function parseLevels(text: string, option: string): [number, number, number][] {
+  return text.split(':').map((level) => parseTriple(level, option, true) as [number, number, number]);
+}
+
+/** "0.5,0.5,2" -> [0.5,0.5,2]; integers only when asked. */
+export function parseTriple(text: string, option: string, integers = false): [number, number, number] {
+  const parts = text.split(',').map((s) => Number(s.trim()));
+  const ok =
+    parts.length === 3 &&
+    parts.every((n) => Number.isFinite(n) && (!integers || (Number.isInteger(n) && n >= 1)));
+  if (!ok)
+    throw new CliError(
+      `${option}: expected 3 ${integers ? 'integers >= 1' : 'numbers'} like 1,2,3; got "${text}"`,
+    );
+  return parts as [number, number, number];
+}
+
+export function parseList(text: string): string[] {
+  return text
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
+}
+
+export function parseInteger(text: string, option: string, min = 0): number {
+  const n = Number(text);
+  if (!Number.isInteger(n) || n < min)
+    throw new CliError(`${option}: expected an integer >= ${min}; got "${text}"`);
+  return n;
+}

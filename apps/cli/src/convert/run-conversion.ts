@@ -1,0 +1,122 @@
+import { setupIdOf, BdvWriter, preferredSlabDepth, type AppendViewOptions } from '@bdv-cluster/bdv';
+import { viewKeyOf, type Manifest, type ViewSpec } from '@bdv-cluster/contract';
+import { asSlabStack, openStackFile, type OpenStackOptions } from '@bdv-cluster/stacks';
+import { existsSync } from 'node:fs';
+import { CliError } from '../cli-error.js';
+import type { ProgressReporter } from '../progress/progress-reporter.js';
+import { localPathOf } from './local-source.js';
+
+export interface ConversionRequest {
+  manifest: Manifest;
+  /** The .h5 to write; the .xml goes beside it. */
+  output: string;
+  overwrite: boolean;
+  /** Where relative source paths start (the manifest's folder). */
+  baseDir: string;
+  slabBytes?: number;
+}
+
+export interface ConversionResult {
+  h5: string;
+  xml: string;
+  views: number;
+  missingViews: number;
+  bytes: number;
+  seconds: number;
+}
+
+interface PlannedView {
+  spec: ViewSpec;
+  key: string;
+  path: string;
+  options: OpenStackOptions;
+  bytes: number;
+}
+
+function openOptions(spec: ViewSpec): OpenStackOptions {
+  const { format, shapeZyx, dtype, byteOrder, headerBytes } = spec.source;
+  return { format, shapeZyx, dtype, byteOrder, headerBytes, allowUint8: dtype === 'uint8' };
+}
+
+/**
+ * Checks every input's header first (so a bad file fails before the output exists), then
+ * streams the views one by one into one BDV file and writes the XML.
+ */
+export async function runConversion(
+  req: ConversionRequest,
+  progress: ProgressReporter,
+): Promise<ConversionResult> {
+  const { dataset } = req.manifest;
+  if (existsSync(req.output) && !req.overwrite) {
+    throw new CliError(`${req.output} already exists (pass --overwrite to replace it)`);
+  }
+  const planned: PlannedView[] = [];
+  for (const [i, spec] of req.manifest.views.entries()) {
+    const path = localPathOf(spec.source.uri, req.baseDir, `views[${i}].source.uri`);
+    const options = openOptions(spec);
+    const reader = await openStackFile(path, options);
+    planned.push({ spec, key: viewKeyOf(spec), path, options, bytes: reader.dataBytes });
+    await reader.close();
+  }
+
+  const started = performance.now();
+  const writer = await BdvWriter.create(req.output, {
+    setup: dataset.setup,
+    subsamplingZyx: dataset.subsamplingZyx,
+    blockSizeZyx: dataset.blockSizeZyx,
+    compression: dataset.compression,
+    compressionLevel: dataset.compressionLevel,
+    layout: dataset.layout,
+    overwrite: req.overwrite,
+    slabBytes: req.slabBytes,
+  });
+  let bytes = 0;
+  try {
+    for (const [attribute, labels] of Object.entries(dataset.attributeLabels ?? {})) {
+      if (labels) writer.setAttributeLabels(attribute as 'channel', labels);
+    }
+    progress.start(
+      planned.length,
+      planned.reduce((sum, v) => sum + v.bytes, 0),
+    );
+    for (const view of planned) {
+      progress.viewStarted(view.key, view.path);
+      const viewStart = performance.now();
+      const reader = await openStackFile(view.path, view.options);
+      let reported = 0;
+      try {
+        const depth = preferredSlabDepth(reader.shapeZyx, writer.levels, req.slabBytes);
+        const { source: _source, ...metadata } = view.spec;
+        const options: AppendViewOptions = {
+          ...metadata,
+          onProgress: (p) => {
+            const done = (p.bytesDone / p.bytesTotal) * view.bytes;
+            progress.bytes(done - reported);
+            reported = done;
+          },
+        };
+        await writer.appendView(asSlabStack(reader, depth), options);
+      } finally {
+        await reader.close();
+      }
+      bytes += view.bytes;
+      progress.viewDone(view.key, view.bytes, (performance.now() - viewStart) / 1000);
+    }
+    writer.writeXml({ microscope: dataset.microscope, timepoints: dataset.timepoints });
+  } finally {
+    progress.stop();
+    writer.close();
+  }
+  const present = new Set(planned.map((v) => `${v.spec.time}:${setupIdOf(dataset.setup, v.spec)}`));
+  const timepoints = dataset.timepoints ?? Math.max(...planned.map((v) => v.spec.time)) + 1;
+  const setups =
+    dataset.setup.illuminations * dataset.setup.channels * dataset.setup.tiles * dataset.setup.angles;
+  return {
+    h5: req.output,
+    xml: writer.xmlPath,
+    views: planned.length,
+    missingViews: timepoints * setups - present.size,
+    bytes,
+    seconds: (performance.now() - started) / 1000,
+  };
+}

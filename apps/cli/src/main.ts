@@ -1,0 +1,30 @@
+import { BdvError } from '@bdv-cluster/bdv';
+import { StackError } from '@bdv-cluster/stacks';
+import { Command, CommanderError } from 'commander';
+import { CliError } from './cli-error.js';
+import { convertCommand } from './commands/convert-command.js';
+import { demoCommand } from './commands/demo-command.js';
+import { infoCommand } from './commands/info-command.js';
+
+const program = new Command('bdv')
+  .description('Light-sheet stacks to Fiji BigDataViewer / BigStitcher HDF5 + XML (npy2bdv-compatible)')
+  .version('0.1.0')
+  .showHelpAfterError('(run with --help for usage)')
+  .exitOverride();
+program.addCommand(convertCommand());
+program.addCommand(demoCommand());
+program.addCommand(infoCommand());
+for (const command of program.commands) command.exitOverride();
+
+/** Errors the user can act on print as one line; anything else also says how to see the stack. */
+function fail(error: unknown): never {
+  if (error instanceof CommanderError) process.exit(error.exitCode);
+  const known = error instanceof CliError || error instanceof BdvError || error instanceof StackError;
+  const message = error instanceof Error ? error.message : String(error);
+  process.stderr.write(`bdv: error: ${message}\n`);
+  if (!known && process.env.BDV_DEBUG) process.stderr.write(`${(error as Error).stack}\n`);
+  else if (!known) process.stderr.write('bdv: (set BDV_DEBUG=1 for the stack trace)\n');
+  process.exit(1);
+}
+
+program.parseAsync(process.argv).catch(fail);

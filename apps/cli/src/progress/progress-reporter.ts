@@ -1,0 +1,109 @@
+import cliProgress from 'cli-progress';
+
+/** What a conversion tells the person waiting for it. */
+export interface ProgressReporter {
+  start(totalViews: number, totalBytes: number): void;
+  viewStarted(viewKey: string, source: string): void;
+  bytes(count: number): void;
+  viewDone(viewKey: string, bytes: number, seconds: number): void;
+  stop(): void;
+}
+
+const MB = 1e6;
+const human = (bytes: number) =>
+  bytes >= 1e9 ? `${(bytes / 1e9).toFixed(2)} GB` : `${(bytes / MB).toFixed(1)} MB`;
+
+/** A live bar (bytes, views, speed, ETA) for terminals. */
+export class BarProgress implements ProgressReporter {
+  private readonly bar = new cliProgress.SingleBar(
+    {
+      format:
+        ' {bar} {percentage}% | {done}/{total} MB | views {views}/{viewsTotal} | {speed} MB/s | ETA {eta_formatted} | {current}',
+      hideCursor: true,
+      etaBuffer: 50,
+      stream: process.stderr,
+    },
+    cliProgress.Presets.shades_classic,
+  );
+  private bytesDone = 0;
+  private viewsDone = 0;
+  private viewsTotal = 0;
+  private started = 0;
+
+  start(totalViews: number, totalBytes: number): void {
+    this.viewsTotal = totalViews;
+    this.started = Date.now();
+    this.bar.start(totalBytes, 0, this.payload(''));
+  }
+
+  viewStarted(viewKey: string): void {
+    this.bar.update(this.bytesDone, this.payload(viewKey));
+  }
+
+  bytes(count: number): void {
+    this.bytesDone += count;
+    this.bar.update(this.bytesDone, this.payload());
+  }
+
+  viewDone(): void {
+    this.viewsDone++;
+    this.bar.update(this.bytesDone, this.payload());
+  }
+
+  stop(): void {
+    this.bar.stop();
+  }
+
+  private payload(current?: string): Record<string, string | number> {
+    const seconds = Math.max(1e-3, (Date.now() - this.started) / 1000);
+    return {
+      done: (this.bytesDone / MB).toFixed(0),
+      total: (this.bar.getTotal() / MB).toFixed(0),
+      views: this.viewsDone,
+      viewsTotal: this.viewsTotal,
+      speed: (this.bytesDone / MB / seconds).toFixed(0),
+      ...(current !== undefined ? { current } : {}),
+    };
+  }
+}
+
+/** One line per view, for logs and pipes (no escape codes). */
+export class LineProgress implements ProgressReporter {
+  private viewsTotal = 0;
+  private viewsDone = 0;
+
+  constructor(private readonly write: (line: string) => void = (l) => process.stderr.write(`${l}\n`)) {}
+
+  start(totalViews: number, totalBytes: number): void {
+    this.viewsTotal = totalViews;
+    this.write(`converting ${totalViews} view(s), ${human(totalBytes)}`);
+  }
+
+  viewStarted(): void {}
+
+  bytes(): void {}
+
+  viewDone(viewKey: string, bytes: number, seconds: number): void {
+    this.viewsDone++;
+    const speed = bytes / MB / Math.max(seconds, 1e-3);
+    this.write(
+      `[${this.viewsDone}/${this.viewsTotal}] ${viewKey}: ${human(bytes)} in ${seconds.toFixed(2)} s (${speed.toFixed(0)} MB/s)`,
+    );
+  }
+
+  stop(): void {}
+}
+
+export class SilentProgress implements ProgressReporter {
+  start(): void {}
+  viewStarted(): void {}
+  bytes(): void {}
+  viewDone(): void {}
+  stop(): void {}
+}
+
+export function progressFor(mode: 'auto' | 'bar' | 'lines' | 'none'): ProgressReporter {
+  if (mode === 'none') return new SilentProgress();
+  if (mode === 'bar' || (mode === 'auto' && process.stderr.isTTY)) return new BarProgress();
+  return new LineProgress();
+}

@@ -1,0 +1,44 @@
+import { z } from 'zod';
+import { DatasetSpec } from './dataset-spec.js';
+import { ViewSpec, viewKeyOf, viewRangeProblems, type FieldProblem } from './view-spec.js';
+
+/** `bdv convert --manifest`: the HTTP API's dataset body plus its view bodies, in one file. */
+export const Manifest = z
+  .object({ dataset: DatasetSpec, views: z.array(ViewSpec).min(1, 'needs at least one view') })
+  .strict()
+  .superRefine((m, ctx) => {
+    const seen = new Map<string, number>();
+    m.views.forEach((view, i) => {
+      for (const p of viewRangeProblems(m.dataset, view))
+        ctx.addIssue({ code: 'custom', path: ['views', i, p.field], message: p.message });
+      const key = viewKeyOf(view);
+      const first = seen.get(key);
+      if (first !== undefined)
+        ctx.addIssue({
+          code: 'custom',
+          path: ['views', i],
+          message: `duplicate view ${key} (same as views[${first}])`,
+        });
+      else seen.set(key, i);
+    });
+  });
+
+export type ManifestInput = z.input<typeof Manifest>;
+export type Manifest = z.output<typeof Manifest>;
+
+/** zod issues as `field: message` pairs with dotted paths (views[3].source.uri). */
+export function fieldProblems(error: z.ZodError): FieldProblem[] {
+  return error.issues.map((issue) => ({
+    field:
+      issue.path.reduce<string>(
+        (acc, part) =>
+          typeof part === 'number' ? `${acc}[${part}]` : acc ? `${acc}.${String(part)}` : String(part),
+        '',
+      ) || '(body)',
+    message: issue.message,
+  }));
+}
+
+export function describeProblems(problems: FieldProblem[]): string {
+  return problems.map((p) => `${p.field}: ${p.message}`).join('; ');
+}
