@@ -1,0 +1,301 @@
+import { existsSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  child,
+  children,
+  comparePixels,
+  describeBdv,
+  makeStacks,
+  numbers,
+  tempDir,
+} from '../../../test/support/oracle.js';
+import { bdv } from './cli-run.js';
+
+const dir = tempDir('bdv-cli-');
+const p = (name: string) => join(dir.path, name);
+afterAll(() => dir.remove());
+
+const SUBSAMPLING = [
+  [1, 1, 1],
+  [2, 2, 2],
+  [4, 4, 4],
+];
+const present: { time: number; channel: number; tile: number; shape: number[] }[] = [];
+for (const time of [0, 1])
+  for (const channel of [0, 1])
+    for (const tile of [0, 1]) {
+      if (time === 1 && channel === 0 && tile === 1) continue; // a gap -> MissingView
+      present.push({ time, channel, tile, shape: tile === 0 ? [13, 70, 45] : [9, 33, 80] });
+    }
+
+beforeAll(() => {
+  makeStacks(dir.path, [
+    ...present.map((v, i) => ({
+      path: p(`t${v.time}_c${v.channel}_s${v.tile}.npy`),
+      shape: v.shape,
+      seed: i,
+    })),
+    ...[0, 1].map((tile) => ({
+      path: p(`raw_s${tile}.raw`),
+      shape: [5, 20, 30],
+      seed: 50 + tile,
+      format: 'raw' as const,
+    })),
+    ...[0, 1].map((angle) => ({
+      path: p(`tif_a${angle}.tif`),
+      shape: [6, 24, 18],
+      seed: 60 + angle,
+      format: 'tiff' as const,
+    })),
+    { path: p('float.npy'), shape: [4, 8, 8], seed: 70, dtype: '<f4' },
+  ]);
+});
+
+function manifest(extra: Record<string, unknown> = {}) {
+  return {
+    dataset: {
+      name: 'cli-case',
+      setup: { channels: 2, tiles: 2 },
+      compression: 'gzip',
+      subsamplingZyx: SUBSAMPLING,
+      blockSizeZyx: [
+        [4, 32, 32],
+        [2, 32, 32],
+        [1, 16, 16],
+      ],
+      attributeLabels: { tile: ['left', 'right'] },
+      microscope: { name: 'scope', version: '2', user: 'me' },
+      ...extra,
+    },
+    views: present.map((v) => ({
+      time: v.time,
+      channel: v.channel,
+      tile: v.tile,
+      source: { uri: `t${v.time}_c${v.channel}_s${v.tile}.npy` },
+      voxelSizeXyz: [0.4, 0.4, 1 + v.tile],
+      voxelUnits: 'um',
+      affine: [1, 0, 0, 40 * v.tile, 0, 1, 0, 0, 0, 0, 1, 0],
+    })),
+  };
+}
+
+describe('bdv convert --manifest', () => {
+  it('writes every level and the XML as the spec says', () => {
+    writeFileSync(p('m.json'), JSON.stringify(manifest()));
+    const r = bdv(['convert', '--manifest', p('m.json'), '-o', p('out.h5')]);
+    expect(r.stderr).toContain('[7/7]');
+    expect(r.status).toBe(0);
+    expect(r.stdout).toContain(`HDF5: ${p('out.h5')}`);
+    expect(r.stdout).toContain(`XML:  ${p('out.xml')}`);
+    expect(r.stdout).toContain('1 missing view(s)');
+
+    const views = present.map((v) => ({
+      time: v.time,
+      setup: v.channel * 2 + v.tile,
+      npy: p(`t${v.time}_c${v.channel}_s${v.tile}.npy`),
+    }));
+    for (const view of comparePixels({ h5: p('out.h5'), subsampling_zyx: SUBSAMPLING, views })) {
+      for (const level of view.levels) {
+        expect(level.shape).toEqual(level.expected_shape);
+        expect(level.mismatches).toBe(0);
+      }
+    }
+    const d = describeBdv(p('out.h5'), p('out.xml'));
+    expect(d.h5.datasets['t00000/s01/1/cells']).toMatchObject({
+      shape: [5, 17, 40],
+      chunks: [2, 32, 32],
+      compression: 'gzip',
+    });
+    const seq = child(d.xml!, 'SequenceDescription');
+    expect(children(child(seq, 'MissingViews'), 'MissingView').map((m) => m.attrib)).toEqual([
+      { timepoint: '1', setup: '1' },
+    ]);
+    const setups = children(child(seq, 'ViewSetups'), 'ViewSetup');
+    expect(numbers(child(child(setups[1]!, 'voxelSize'), 'size').text)).toEqual([0.4, 0.4, 2]);
+    const tiles = children(child(seq, 'ViewSetups'), 'Attributes').find((a) => a.attrib.name === 'tile')!;
+    expect(children(tiles, 'Tile').map((t) => child(t, 'name').text)).toEqual(['left', 'right']);
+    const reg = children(child(d.xml!, 'ViewRegistrations'), 'ViewRegistration').find(
+      (r) => r.attrib.setup === '3' && r.attrib.timepoint === '1',
+    )!;
+    expect(numbers(child(children(reg, 'ViewTransform')[0]!, 'affine').text)).toEqual([
+      1, 0, 0, 40, 0, 1, 0, 0, 0, 0, 1, 0,
+    ]);
+  });
+
+  it('never overwrites without --overwrite, and does with it', () => {
+    writeFileSync(p('m2.json'), JSON.stringify(manifest()));
+    expect(bdv(['convert', '-m', p('m2.json'), '-o', p('twice.h5')]).status).toBe(0);
+    const again = bdv(['convert', '-m', p('m2.json'), '-o', p('twice.h5')]);
+    expect(again.status).toBe(1);
+    expect(again.stderr).toMatch(/twice\.h5 already exists \(pass --overwrite/);
+    expect(
+      bdv(['convert', '-m', p('m2.json'), '-o', p('twice.h5'), '--overwrite', '--progress', 'none']).status,
+    ).toBe(0);
+  });
+});
+
+describe('bdv convert (quick form)', () => {
+  it('reads raw files with a pattern, shape and options', () => {
+    const r = bdv([
+      'convert',
+      dir.path,
+      '-o',
+      p('raw.h5'),
+      '-p',
+      'raw_s{tile}.raw',
+      '--shape',
+      '5,20,30',
+      '--subsampling',
+      '1,1,1:1,4,4',
+      '--voxel-size',
+      '0.5,0.5,3',
+      '--unit',
+      'um',
+    ]);
+    expect(r.stderr).toMatch(/^converting 2 view\(s\), 0\.0 MB\n\[1\/2\] t0-i0-c0-s0-a0/);
+    expect(r.status).toBe(0);
+    const views = [0, 1].map((tile) => ({
+      time: 0,
+      setup: tile,
+      raw: { path: p(`raw_s${tile}.raw`), shape: [5, 20, 30], dtype: '<u2' },
+    }));
+    for (const view of comparePixels({
+      h5: p('raw.h5'),
+      subsampling_zyx: [
+        [1, 1, 1],
+        [1, 4, 4],
+      ],
+      views,
+    })) {
+      for (const level of view.levels) expect(level.mismatches).toBe(0);
+    }
+  });
+
+  it('reads multi-page TIFFs as angles', () => {
+    const r = bdv([
+      'convert',
+      p('tif_a0.tif'),
+      p('tif_a1.tif'),
+      '-o',
+      p('tif.h5'),
+      '-p',
+      'tif_a{angle}.tif',
+      '--compression',
+      'lzf',
+      '--json',
+    ]);
+    expect(r.status).toBe(0);
+    expect(JSON.parse(r.stdout)).toMatchObject({ views: 2, missingViews: 0, h5: p('tif.h5') });
+    const d = describeBdv(p('tif.h5'));
+    expect(d.h5.datasets['t00000/s01/0/cells']).toMatchObject({ shape: [6, 24, 18], compression: 'lzf' });
+  });
+});
+
+describe('bad input: one clear line, exit 1, no output written', () => {
+  const cases: [string, () => string[], RegExp][] = [
+    [
+      'wrong dtype',
+      () => ['convert', p('float.npy'), '-o', p('bad1.h5')],
+      /float\.npy: dtype '<f4' is not uint16/,
+    ],
+    [
+      'declared shape mismatch',
+      () => ['convert', p('raw_s0.raw'), '-o', p('bad2.h5'), '--shape', '5,20,31'],
+      /raw_s0\.raw: has 6000 bytes, expected 6200/,
+    ],
+    ['missing file', () => ['convert', p('nope.npy'), '-o', p('bad3.h5')], /nope\.npy: no such file/],
+    [
+      'non-matching file',
+      () => ['convert', p('raw_s0.raw'), '-o', p('bad4.h5'), '-p', 't{time}.npy'],
+      /raw_s0\.raw: does not match --pattern/,
+    ],
+    [
+      'bad subsampling',
+      () => ['convert', p('raw_s0.raw'), '-o', p('bad5.h5'), '--shape', '5,20,30', '--subsampling', '1,1'],
+      /--subsampling: expected 3 integers/,
+    ],
+    [
+      'object-store URI',
+      () => {
+        writeFileSync(
+          p('s3.json'),
+          JSON.stringify({ dataset: { name: 'x' }, views: [{ source: { uri: 's3://raw/x.npy' } }] }),
+        );
+        return ['convert', '-m', p('s3.json'), '-o', p('bad6.h5')];
+      },
+      /views\[0\]\.source\.uri: s3:\/\/raw\/x\.npy is not a local file/,
+    ],
+    [
+      'malformed JSON',
+      () => {
+        writeFileSync(p('broken.json'), '{"dataset": ');
+        return ['convert', '-m', p('broken.json'), '-o', p('bad7.h5')];
+      },
+      /broken\.json: .*JSON/,
+    ],
+    [
+      'out-of-range index',
+      () => {
+        writeFileSync(
+          p('range.json'),
+          JSON.stringify({
+            dataset: { name: 'x', setup: { channels: 2 } },
+            views: [{ channel: 5, source: { uri: 't0_c0_s0.npy' } }],
+          }),
+        );
+        return ['convert', '-m', p('range.json'), '-o', p('bad8.h5')];
+      },
+      /views\[0\]\.channel: 5 is out of range: the dataset has 2 channels/,
+    ],
+    [
+      'duplicate view',
+      () => {
+        writeFileSync(
+          p('dup.json'),
+          JSON.stringify({
+            dataset: { name: 'x' },
+            views: [{ source: { uri: 't0_c0_s0.npy' } }, { source: { uri: 't0_c1_s0.npy' } }],
+          }),
+        );
+        return ['convert', '-m', p('dup.json'), '-o', p('bad9.h5')];
+      },
+      /views\[1\]: duplicate view t0-i0-c0-s0-a0/,
+    ],
+    [
+      'bad dataset name',
+      () => {
+        writeFileSync(
+          p('name.json'),
+          JSON.stringify({ dataset: { name: '../up' }, views: [{ source: { uri: 't0_c0_s0.npy' } }] }),
+        );
+        return ['convert', '-m', p('name.json'), '-o', p('bad10.h5')];
+      },
+      /dataset\.name: must be 1-128 characters/,
+    ],
+  ];
+
+  it.each(cases)('%s', (_label, args, message) => {
+    const argv = args();
+    const r = bdv(argv);
+    expect(r.status).toBe(1);
+    expect(r.stderr.trim().split('\n')).toHaveLength(1);
+    expect(r.stderr).toMatch(message);
+    const output = argv[argv.indexOf('-o') + 1]!;
+    expect(existsSync(output)).toBe(false);
+  });
+});
+
+describe('bdv demo and info', () => {
+  it('converts the synthetic acquisition and describes it', () => {
+    const r = bdv(['demo', '--dir', p('demo'), '--progress', 'none']);
+    expect(r.status).toBe(0);
+    expect(r.stdout).toContain(`HDF5:     ${p('demo/demo.h5')}`);
+    const info = bdv(['info', p('demo/demo.h5')]);
+    expect(info.status).toBe(0);
+    expect(info.stdout).toContain('views: 8 over 2 timepoint(s)');
+    expect(info.stdout).toContain('t1 s3: 48x256x256 | 24x128x128 | 12x64x64');
+    expect(bdv(['demo', '--dir', p('demo')]).stderr).toMatch(/already exists \(pass --overwrite/);
+    expect(bdv(['--help']).stdout).toMatch(/convert[\s\S]*demo[\s\S]*info/);
+  });
+});
