@@ -39,16 +39,24 @@ export class ContiguousStackReader implements StackReader {
     return this.source.name;
   }
 
+  /**
+   * Double-buffered: the read of slab k+1 is in flight (libuv thread pool) while the consumer
+   * writes slab k to HDF5 on the main thread, so disk reads hide behind writes.
+   */
   async *slabs(depth: number): AsyncIterable<Uint16Array> {
     const [nz, ny, nx] = this.shapeZyx;
     const planeBytes = ny * nx * this.bytesPerSample;
     const d = Math.max(1, Math.min(depth, nz));
-    const bytes = new Uint8Array(d * planeBytes);
+    const buffers = [new Uint8Array(d * planeBytes), new Uint8Array(nz > d ? d * planeBytes : 0)];
     const widened = this.sampleType === 'uint8' ? new Uint16Array(d * ny * nx) : new Uint16Array(0);
-    for (let z = 0; z < nz; z += d) {
-      const planes = Math.min(d, nz - z);
-      const target = bytes.subarray(0, planes * planeBytes);
-      await readExactly(this.source, this.dataOffset + z * planeBytes, target);
+    const start = (z: number, buffer: Uint8Array) => {
+      const target = buffer.subarray(0, Math.min(d, nz - z) * planeBytes);
+      return readExactly(this.source, this.dataOffset + z * planeBytes, target).then(() => target);
+    };
+    let pending = start(0, buffers[0]!);
+    for (let z = 0, k = 0; z < nz; z += d, k++) {
+      const target = await pending;
+      if (z + d < nz) pending = start(z + d, buffers[(k + 1) % 2]!);
       yield toUint16(target, this.sampleType, this.byteOrder, widened);
     }
   }
