@@ -81,7 +81,8 @@ for (const gib of sizes) {
       rmSync(theirs, { force: true });
       results.h5py.push(timed(PY, [join(here, 'h5py_writer.py'), input, theirs, c.compression, c.levels, BLOCK]));
     }
-    const same = spawnSync('h5diff', [ours, theirs, '/t00000/s00']).status === 0;
+    // h5diff reads both files element by element (minutes at 4 GiB): check the 1 GiB runs only.
+    const same = gib <= 1 ? spawnSync('h5diff', [ours, theirs, '/t00000/s00']).status === 0 : undefined;
     for (const tool of ['ours', 'h5py']) {
       const r = results[tool];
       rows.push({
@@ -89,7 +90,7 @@ for (const gib of sizes) {
         mb, seconds: median(r.map((x) => x.seconds)), rssMiB: Math.max(...r.map((x) => x.rssMiB)), all: r.map((x) => x.seconds), same,
       });
     }
-    console.error(`${gib} GiB ${c.name}: ours ${median(results.ours.map((r) => r.seconds))}s, h5py ${median(results.h5py.map((r) => r.seconds))}s, same data: ${same}`);
+    console.error(`${gib} GiB ${c.name}: ours ${median(results.ours.map((r) => r.seconds))}s, h5py ${median(results.h5py.map((r) => r.seconds))}s, same data: ${same ?? 'not checked'}`);
     rmSync(ours, { force: true });
     rmSync(theirs, { force: true });
   }
@@ -99,7 +100,7 @@ const table = ['| stack | case | tool | seconds (median) | MB/s | × h5py | peak
 for (const r of rows) {
   const h5py = rows.find((x) => x.gib === r.gib && x.name === r.name && x.tool === 'h5py');
   const ratio = h5py && r.tool !== 'h5py' ? (h5py.seconds / r.seconds).toFixed(2) : '';
-  table.push(`| ${r.gib} GiB | ${r.name} | ${r.tool} | ${r.seconds.toFixed(2)} | ${(r.mb / r.seconds).toFixed(0)} | ${ratio} | ${r.rssMiB.toFixed(0)} | ${r.same === undefined ? '' : r.same ? 'yes' : 'NO'} | ${r.all.map((s) => s.toFixed(2)).join(', ')} |`);
+  table.push(`| ${r.gib} GiB | ${r.name} | ${r.tool} | ${r.seconds.toFixed(2)} | ${(r.mb / r.seconds).toFixed(0)} | ${ratio} | ${r.rssMiB.toFixed(0)} | ${r.same === undefined ? (r.tool === 'cp' ? '' : 'not checked') : r.same ? 'yes' : 'NO'} | ${r.all.map((s) => s.toFixed(2)).join(', ')} |`);
 }
 const report = `## Run of ${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC
 

@@ -77,3 +77,17 @@ export const DatasetSpec = z
 
 export type DatasetSpecInput = z.input<typeof DatasetSpec>;
 export type DatasetSpec = z.output<typeof DatasetSpec>;
+
+/** POST /v1/datasets/:id/finalize */
+export const FinalizeSpec = z
+  .object({
+    timepoints: z.number().int().min(1).optional(),
+    microscope: z
+      .object({ name: z.string(), version: z.string(), user: z.string() })
+      .partial()
+      .strict()
+      .optional(),
+    camera: z.string().min(1).optional(),
+  })
+  .strict();
+export type FinalizeSpec = z.output<typeof FinalizeSpec>;

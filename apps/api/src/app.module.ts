@@ -1,0 +1,44 @@
+import { createS3Client } from '@bdv-cluster/storage';
+import { ClusterQueues, DatasetStore, type ClusterConfig } from '@bdv-cluster/pipeline';
+import { Module, type DynamicModule } from '@nestjs/common';
+import { APP_FILTER, APP_GUARD } from '@nestjs/core';
+import { TerminusModule } from '@nestjs/terminus';
+import { Redis } from 'ioredis';
+import { BearerAuthGuard } from './common/bearer-auth.guard.js';
+import { ErrorFilter } from './common/error-filter.js';
+import { CONFIG, REDIS, S3 } from './common/tokens.js';
+import { DatasetsController } from './datasets/datasets.controller.js';
+import { DatasetsService } from './datasets/datasets.service.js';
+import { HealthController } from './health/health.controller.js';
+import { MetricsController } from './metrics/metrics.controller.js';
+
+@Module({})
+export class AppModule {
+  static forConfig(config: ClusterConfig): DynamicModule {
+    const redis = new Redis(config.REDIS_URL, { maxRetriesPerRequest: null });
+    return {
+      module: AppModule,
+      imports: [TerminusModule.forRoot({ errorLogStyle: 'json' })],
+      controllers: [DatasetsController, HealthController, MetricsController],
+      providers: [
+        { provide: CONFIG, useValue: config },
+        { provide: REDIS, useValue: redis },
+        {
+          provide: S3,
+          useValue: createS3Client({
+            endpoint: config.S3_ENDPOINT,
+            region: config.S3_REGION,
+            accessKeyId: config.S3_ACCESS_KEY_ID,
+            secretAccessKey: config.S3_SECRET_ACCESS_KEY,
+            forcePathStyle: config.S3_FORCE_PATH_STYLE,
+          }),
+        },
+        { provide: DatasetStore, useValue: new DatasetStore(redis, config.QUEUE_PREFIX) },
+        { provide: ClusterQueues, useValue: new ClusterQueues(redis, config.QUEUE_PREFIX) },
+        DatasetsService,
+        { provide: APP_GUARD, useClass: BearerAuthGuard },
+        { provide: APP_FILTER, useClass: ErrorFilter },
+      ],
+    };
+  }
+}

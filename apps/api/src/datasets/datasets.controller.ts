@@ -1,0 +1,111 @@
+import {
+  Body,
+  Controller,
+  Get,
+  Header,
+  Headers,
+  HttpCode,
+  Param,
+  Post,
+  Put,
+  Query,
+  Req,
+} from '@nestjs/common';
+import { ApiBearerAuth, ApiBody, ApiOperation, ApiParam, ApiTags } from '@nestjs/swagger';
+import type { Request } from 'express';
+import { DatasetsService } from './datasets.service.js';
+import { schemaOf } from '../docs/schemas.js';
+
+@ApiTags('datasets')
+@ApiBearerAuth()
+@Controller('v1/datasets')
+export class DatasetsController {
+  constructor(private readonly datasets: DatasetsService) {}
+
+  @Post()
+  @ApiOperation({ summary: 'Register a dataset (201; 409 if the name is taken)' })
+  @ApiBody({ schema: schemaOf('DatasetSpec') })
+  async create(@Body() body: unknown) {
+    return present(await this.datasets.create(body));
+  }
+
+  @Get()
+  @ApiOperation({ summary: 'List datasets, newest first' })
+  async list(@Query('offset') offset = '0', @Query('limit') limit = '100') {
+    return (await this.datasets.list(Number(offset) || 0, Math.min(1000, Number(limit) || 100))).map(present);
+  }
+
+  @Get(':id')
+  @ApiOperation({ summary: 'Status, per-state view counts, files and errors' })
+  async get(@Param('id') id: string) {
+    return present(await this.datasets.get(id));
+  }
+
+  @Get(':id/views')
+  @ApiOperation({ summary: 'Every view with its state' })
+  async views(@Param('id') id: string) {
+    return (await this.datasets.views(id)).map(({ viewKey, state, spec, setupId, jobId, error, result }) => ({
+      viewKey,
+      state,
+      setupId,
+      jobId,
+      source: spec.source.uri,
+      error,
+      bytes: result?.bytes,
+      seconds: result?.seconds,
+    }));
+  }
+
+  @Get(':id/xml')
+  @Header('Content-Type', 'application/xml; charset=utf-8')
+  @ApiOperation({ summary: 'The SpimData XML of a complete dataset' })
+  xml(@Param('id') id: string) {
+    return this.datasets.xml(id);
+  }
+
+  @Post(':id/views')
+  @HttpCode(202)
+  @ApiOperation({ summary: 'Submit a view by s3:// or file:// URI (the source must exist)' })
+  @ApiBody({ schema: schemaOf('ViewSpec') })
+  submit(@Param('id') id: string, @Body() body: unknown) {
+    return this.datasets.submitView(id, body);
+  }
+
+  @Put(':id/views/:viewKey/data')
+  @HttpCode(202)
+  @ApiOperation({ summary: 'Upload a stack (body = file bytes, streamed to the raw bucket), then queue it' })
+  @ApiParam({ name: 'viewKey', example: 't0-i0-c1-s0-a0' })
+  upload(
+    @Param('id') id: string,
+    @Param('viewKey') viewKey: string,
+    @Query() query: Record<string, string>,
+    @Headers('x-bdv-view-metadata') metadata: string | undefined,
+    @Req() req: Request,
+  ) {
+    return this.datasets.upload(id, viewKey, query, metadata, req);
+  }
+
+  @Post(':id/finalize')
+  @HttpCode(202)
+  @ApiOperation({ summary: 'Write the XML once every submitted view is settled' })
+  @ApiBody({ schema: schemaOf('FinalizeBody') })
+  async finalize(@Param('id') id: string, @Body() body: unknown) {
+    return present(await this.datasets.finalize(id, body));
+  }
+}
+
+/** The public dataset shape of the v1 contract. */
+function present(d: import('@bdv-cluster/pipeline').DatasetRecord) {
+  return {
+    id: d.id,
+    name: d.name,
+    status: d.status,
+    views: d.views,
+    files: d.files,
+    errors: d.errors,
+    finalizeRequested: d.finalizeRequested,
+    spec: d.spec,
+    createdAt: d.createdAt,
+    updatedAt: d.updatedAt,
+  };
+}

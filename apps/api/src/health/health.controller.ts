@@ -1,0 +1,68 @@
+import { HeadBucketCommand, type S3Client } from '@aws-sdk/client-s3';
+import type { ClusterConfig } from '@bdv-cluster/pipeline';
+import { Controller, Get, Inject } from '@nestjs/common';
+import { ApiTags } from '@nestjs/swagger';
+import { HealthCheck, HealthCheckService, type HealthIndicatorResult } from '@nestjs/terminus';
+import type { Redis } from 'ioredis';
+import { accessSync, constants, mkdirSync } from 'node:fs';
+import { CONFIG, REDIS, S3 } from '../common/tokens.js';
+
+/**
+ * /health/live: the process answers (restart it if not). /health/ready and /health: Redis, the
+ * raw bucket and the output folder all work (take it out of the load balancer if not).
+ */
+@ApiTags('health')
+@Controller('health')
+export class HealthController {
+  constructor(
+    private readonly health: HealthCheckService,
+    @Inject(CONFIG) private readonly config: ClusterConfig,
+    @Inject(REDIS) private readonly redis: Redis,
+    @Inject(S3) private readonly s3: S3Client,
+  ) {}
+
+  @Get('live')
+  live() {
+    return { status: 'ok' };
+  }
+
+  @Get()
+  @HealthCheck()
+  check() {
+    return this.ready();
+  }
+
+  @Get('ready')
+  @HealthCheck()
+  ready() {
+    return this.health.check([
+      () => this.probe('redis', async () => void (await this.redis.ping())),
+      () => this.probe('s3', () => this.s3Ready()),
+      () => this.probe('outputDir', async () => this.outputWritable()),
+    ]);
+  }
+
+  private async s3Ready(): Promise<void> {
+    await this.s3.send(new HeadBucketCommand({ Bucket: this.config.RAW_BUCKET }));
+  }
+
+  private outputWritable(): void {
+    mkdirSync(this.config.OUTPUT_DIR, { recursive: true });
+    accessSync(this.config.OUTPUT_DIR, constants.W_OK);
+  }
+
+  private async probe(key: string, check: () => Promise<void>): Promise<HealthIndicatorResult> {
+    try {
+      await Promise.race([
+        check(),
+        new Promise((_, reject) => setTimeout(() => reject(new Error('timed out after 3 s')), 3000)),
+      ]);
+      return { [key]: { status: 'up' } };
+    } catch (error) {
+      const { HealthCheckError } = await import('@nestjs/terminus');
+      throw new HealthCheckError(`${key} down`, {
+        [key]: { status: 'down', message: (error as Error).message },
+      });
+    }
+  }
+}

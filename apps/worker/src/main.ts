@@ -1,0 +1,81 @@
+#!/usr/bin/env node
+import {
+  ClusterQueues,
+  ConfigError,
+  DatasetStore,
+  FINALIZE_QUEUE,
+  loadConfig,
+  WRITE_QUEUE,
+} from '@bdv-cluster/pipeline';
+import { Worker } from 'bullmq';
+import { Redis } from 'ioredis';
+import { finalizeProcessor } from './finalizer/finalize-processor.js';
+import { createLogger } from './logger.js';
+import { writeViewProcessor } from './writer/write-view-processor.js';
+
+async function main(): Promise<void> {
+  const config = loadConfig(process.env, ['OUTPUT_DIR']);
+  const log = createLogger(config.LOG_LEVEL, config.WORKER_ROLE);
+  // BullMQ workers need maxRetriesPerRequest null (blocking commands); state calls share it.
+  const redis = new Redis(config.REDIS_URL, { maxRetriesPerRequest: null });
+  const connection = redis;
+  const store = new DatasetStore(redis, config.QUEUE_PREFIX);
+  const queues = new ClusterQueues(connection, config.QUEUE_PREFIX);
+  const workers: Worker[] = [];
+
+  if (config.WORKER_ROLE !== 'finalizer') {
+    workers.push(
+      new Worker(WRITE_QUEUE, writeViewProcessor({ config, store, queues, log }), {
+        connection,
+        prefix: config.QUEUE_PREFIX,
+        concurrency: config.WRITER_CONCURRENCY,
+        lockDuration: 60_000,
+        stalledInterval: 30_000,
+        maxStalledCount: 2,
+      }),
+    );
+  }
+  if (config.WORKER_ROLE !== 'writer') {
+    workers.push(
+      new Worker(FINALIZE_QUEUE, finalizeProcessor({ config, store, log }), {
+        connection,
+        prefix: config.QUEUE_PREFIX,
+        concurrency: 2,
+        lockDuration: 120_000,
+      }),
+    );
+  }
+  for (const w of workers) {
+    w.on('failed', (job, error) =>
+      log.warn({ jobId: job?.id, queue: w.name, reason: error.message }, 'job failed'),
+    );
+    w.on('error', (error) => log.error({ queue: w.name, reason: error.message }, 'worker error'));
+  }
+  log.info(
+    { role: config.WORKER_ROLE, concurrency: config.WRITER_CONCURRENCY, outputDir: config.OUTPUT_DIR },
+    'worker started',
+  );
+
+  let stopping = false;
+  const shutdown = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    // close() waits for the jobs in hand: a view being written is finished and marked, never left
+    // half written and marked done; nothing new is taken meanwhile.
+    log.info({ signal }, 'shutting down: finishing current jobs');
+    await Promise.all(workers.map((w) => w.close()));
+    await queues.close();
+    redis.disconnect();
+    log.info('stopped');
+    process.exit(0);
+  };
+  process.on('SIGTERM', () => void shutdown('SIGTERM'));
+  process.on('SIGINT', () => void shutdown('SIGINT'));
+}
+
+main().catch((error: unknown) => {
+  process.stderr.write(
+    `bdv-worker: ${error instanceof ConfigError ? error.message : (error as Error).stack}\n`,
+  );
+  process.exit(1);
+});

@@ -1,0 +1,56 @@
+import { z } from 'zod';
+
+const bool = z.enum(['true', 'false', '1', '0']).transform((v) => v === 'true' || v === '1');
+const list = z.string().transform((s) =>
+  s
+    .split(/[,:]/)
+    .map((x) => x.trim())
+    .filter(Boolean),
+);
+
+/** Every setting of every role, from the environment (names as in the design document). */
+export const ClusterConfig = z.object({
+  REDIS_URL: z.string().url().default('redis://127.0.0.1:6379'),
+  S3_ENDPOINT: z.string().url().optional(),
+  S3_REGION: z.string().min(1).default('us-east-1'),
+  S3_ACCESS_KEY_ID: z.string().optional(),
+  S3_SECRET_ACCESS_KEY: z.string().optional(),
+  S3_FORCE_PATH_STYLE: bool.default(true),
+  RAW_BUCKET: z.string().min(3).default('raw'),
+  OUTPUT_BUCKET: z.string().min(3).optional(),
+  OUTPUT_DIR: z.string().min(1),
+  WORKER_ROLE: z.enum(['writer', 'finalizer', 'all']).default('all'),
+  WRITER_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(1),
+  API_TOKENS: list.default([]),
+  FILE_SOURCE_ROOTS: list.default([]),
+  PORT: z.coerce.number().int().min(1).max(65535).default(3000),
+  HOST: z.string().default('0.0.0.0'),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace']).default('info'),
+  QUEUE_PREFIX: z.string().min(1).default('bdv'),
+});
+export type ClusterConfig = z.infer<typeof ClusterConfig>;
+
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`invalid configuration:\n${problems.map((p) => `  ${p}`).join('\n')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+/** Parses the environment; one line per bad or missing value, naming the variable. */
+export function loadConfig(
+  env: NodeJS.ProcessEnv = process.env,
+  required: (keyof ClusterConfig)[] = [],
+): ClusterConfig {
+  const parsed = ClusterConfig.safeParse(env);
+  const problems = parsed.success ? [] : parsed.error.issues.map((i) => `${String(i.path[0])}: ${i.message}`);
+  if (parsed.success) {
+    for (const key of required) {
+      const value = parsed.data[key];
+      if (value === undefined || (Array.isArray(value) && value.length === 0))
+        problems.push(`${key}: is required for this role`);
+    }
+  }
+  if (problems.length > 0 || !parsed.success) throw new ConfigError(problems);
+  return parsed.data;
+}

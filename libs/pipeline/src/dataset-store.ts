@@ -1,0 +1,240 @@
+import { randomUUID } from 'node:crypto';
+import type { DatasetSpec } from '@bdv-cluster/contract';
+import type { Redis } from 'ioredis';
+import { RedisKeys } from './redis-keys.js';
+import * as scripts from './state-scripts.js';
+import {
+  VIEW_STATES,
+  type DatasetFiles,
+  type DatasetRecord,
+  type DatasetStatus,
+  type FinalizeOptions,
+  type ViewEntry,
+  type ViewResult,
+  type ViewState,
+  type ViewSubmission,
+} from './state-model.js';
+
+export type AddViewOutcome =
+  { ok: true } | { ok: false; reason: 'NO_DATASET' | 'FINALIZED' | 'DUPLICATE'; state: string };
+
+type ScriptRunner = (keys: string[], args: (string | number)[]) => Promise<unknown>;
+
+/**
+ * Dataset and view state in Redis. Every transition that must be atomic is one Lua script
+ * (see state-scripts.ts); reads are plain hash reads.
+ */
+export class DatasetStore {
+  readonly keys: RedisKeys;
+  private readonly run: Record<keyof typeof scripts, ScriptRunner>;
+
+  constructor(
+    readonly redis: Redis,
+    prefix = 'bdv',
+  ) {
+    this.keys = new RedisKeys(prefix);
+    this.run = Object.fromEntries(
+      Object.entries(scripts).map(([name, lua]) => [
+        name,
+        (keys: string[], args: (string | number)[]) => redis.eval(lua, keys.length, ...keys, ...args),
+      ]),
+    ) as Record<keyof typeof scripts, ScriptRunner>;
+  }
+
+  /** Registers a dataset; undefined when the name is taken (names are output file names). */
+  async createDataset(
+    spec: DatasetSpec,
+    files: DatasetFiles,
+    batchId?: string,
+  ): Promise<DatasetRecord | undefined> {
+    const id = randomUUID();
+    if (!(await this.redis.hsetnx(this.keys.names(), spec.name, id))) return undefined;
+    const now = new Date().toISOString();
+    await this.redis
+      .multi()
+      .hset(this.keys.dataset(id), {
+        id,
+        name: spec.name,
+        status: 'open',
+        spec: JSON.stringify(spec),
+        files: JSON.stringify(files),
+        finalizeRequested: '0',
+        generation: '0',
+        createdAt: now,
+        updatedAt: now,
+        ...(batchId ? { batchId } : {}),
+      })
+      .hset(this.keys.counts(id), { queued: 0, running: 0, done: 0, failed: 0 })
+      .zadd(this.keys.index(), Date.now(), id)
+      .exec();
+    return (await this.getDataset(id))!;
+  }
+
+  async idByName(name: string): Promise<string | undefined> {
+    return (await this.redis.hget(this.keys.names(), name)) ?? undefined;
+  }
+
+  async getDataset(id: string): Promise<DatasetRecord | undefined> {
+    const [[, hash], [, counts], [, errors]] = (await this.redis
+      .multi()
+      .hgetall(this.keys.dataset(id))
+      .hgetall(this.keys.counts(id))
+      .lrange(this.keys.errors(id), 0, 99)
+      .exec()) as [[null, Record<string, string>], [null, Record<string, string>], [null, string[]]];
+    if (!hash.id) return undefined;
+    return {
+      id: hash.id,
+      name: hash.name!,
+      status: hash.status as DatasetStatus,
+      spec: JSON.parse(hash.spec!) as DatasetSpec,
+      views: Object.fromEntries(VIEW_STATES.map((s) => [s, Number(counts[s] ?? 0)])) as Record<
+        ViewState,
+        number
+      >,
+      files: JSON.parse(hash.files!) as DatasetFiles,
+      errors,
+      finalizeRequested: hash.finalizeRequested === '1',
+      finalizeOptions: hash.finalizeOptions
+        ? (JSON.parse(hash.finalizeOptions) as FinalizeOptions)
+        : undefined,
+      generation: Number(hash.generation ?? 0),
+      batchId: hash.batchId,
+      createdAt: hash.createdAt!,
+      updatedAt: hash.updatedAt!,
+    };
+  }
+
+  /** Newest first. */
+  async listDatasets(offset = 0, limit = 100): Promise<DatasetRecord[]> {
+    const ids = await this.redis.zrevrange(this.keys.index(), offset, offset + limit - 1);
+    const all = await Promise.all(ids.map((id) => this.getDataset(id)));
+    return all.filter((d): d is DatasetRecord => d !== undefined);
+  }
+
+  async addView(
+    datasetId: string,
+    viewKey: string,
+    submission: ViewSubmission,
+    reopen = false,
+  ): Promise<AddViewOutcome> {
+    const [outcome, state] = (await this.run.ADD_VIEW(this.keys.transition(datasetId), [
+      viewKey,
+      JSON.stringify(submission),
+      new Date().toISOString(),
+      reopen ? '1' : '0',
+    ])) as [string, string];
+    return outcome === 'OK' ? { ok: true } : { ok: false, reason: outcome as 'DUPLICATE', state };
+  }
+
+  /** queued -> running; 'DONE' / 'FAILED' tell a duplicate or stale job to stop. */
+  async startView(datasetId: string, viewKey: string): Promise<'OK' | 'DONE' | 'FAILED' | 'NO_VIEW'> {
+    return (await this.run.START_VIEW(this.keys.transition(datasetId), [
+      viewKey,
+      new Date().toISOString(),
+    ])) as 'OK';
+  }
+
+  /** Marks the view done; returns the finalize generation to queue, if this completed the dataset. */
+  async completeView(datasetId: string, viewKey: string, result: ViewResult): Promise<number | undefined> {
+    const g = Number(
+      await this.run.COMPLETE_VIEW(this.keys.transition(datasetId), [
+        viewKey,
+        new Date().toISOString(),
+        JSON.stringify(result),
+      ]),
+    );
+    await this.redis.hincrbyfloat(this.keys.stats(), 'bytesWritten', result.bytes);
+    await this.redis.hincrbyfloat(this.keys.stats(), 'writeSeconds', result.seconds);
+    await this.redis.hincrby(this.keys.stats(), 'viewsWritten', 1);
+    return g > 0 ? g : undefined;
+  }
+
+  async failView(datasetId: string, viewKey: string, reason: string): Promise<number | undefined> {
+    const g = Number(
+      await this.run.FAIL_VIEW(this.keys.transition(datasetId), [viewKey, new Date().toISOString(), reason]),
+    );
+    await this.redis.hincrby(this.keys.stats(), 'viewsFailed', 1);
+    return g > 0 ? g : undefined;
+  }
+
+  async requestFinalize(datasetId: string, options: FinalizeOptions): Promise<number | undefined> {
+    const g = Number(
+      await this.run.REQUEST_FINALIZE(this.keys.transition(datasetId), [
+        new Date().toISOString(),
+        JSON.stringify(options),
+      ]),
+    );
+    return g > 0 ? g : undefined;
+  }
+
+  async completeFinalize(datasetId: string, generation: number, files: DatasetFiles): Promise<boolean> {
+    return (
+      (await this.run.COMPLETE_FINALIZE(this.keys.transition(datasetId), [
+        String(generation),
+        new Date().toISOString(),
+        JSON.stringify(files),
+      ])) === 1
+    );
+  }
+
+  async failFinalize(datasetId: string, generation: number, reason: string): Promise<boolean> {
+    return (
+      (await this.run.FAIL_FINALIZE(this.keys.transition(datasetId), [
+        String(generation),
+        new Date().toISOString(),
+        reason,
+      ])) === 1
+    );
+  }
+
+  async getView(datasetId: string, viewKey: string): Promise<ViewEntry | undefined> {
+    const [[, state], [, spec], [, result], [, error]] = (await this.redis
+      .multi()
+      .hget(this.keys.viewStates(datasetId), viewKey)
+      .hget(this.keys.viewSpecs(datasetId), viewKey)
+      .hget(this.keys.viewResults(datasetId), viewKey)
+      .hget(this.keys.viewErrors(datasetId), viewKey)
+      .exec()) as unknown as [
+      [null, string | null],
+      [null, string | null],
+      [null, string | null],
+      [null, string | null],
+    ];
+    if (!state || !spec) return undefined;
+    return toEntry(viewKey, state, spec, result ?? undefined, error ?? undefined);
+  }
+
+  async listViews(datasetId: string): Promise<ViewEntry[]> {
+    const [[, states], [, specs], [, results], [, errors]] = (await this.redis
+      .multi()
+      .hgetall(this.keys.viewStates(datasetId))
+      .hgetall(this.keys.viewSpecs(datasetId))
+      .hgetall(this.keys.viewResults(datasetId))
+      .hgetall(this.keys.viewErrors(datasetId))
+      .exec()) as unknown as [
+      [null, Record<string, string>],
+      [null, Record<string, string>],
+      [null, Record<string, string>],
+      [null, Record<string, string>],
+    ];
+    return Object.keys(states)
+      .filter((k) => specs[k])
+      .map((k) => toEntry(k, states[k]!, specs[k]!, results[k], errors[k]))
+      .sort((a, b) => a.spec.time - b.spec.time || a.setupId - b.setupId);
+  }
+
+  async stats(): Promise<Record<string, number>> {
+    const raw = await this.redis.hgetall(this.keys.stats());
+    return Object.fromEntries(Object.entries(raw).map(([k, v]) => [k, Number(v)]));
+  }
+}
+
+function toEntry(viewKey: string, state: string, spec: string, result?: string, error?: string): ViewEntry {
+  return {
+    viewKey,
+    state: state as ViewState,
+    ...(JSON.parse(spec) as ViewSubmission),
+    ...(result ? { result: JSON.parse(result) as ViewResult } : {}),
+    ...(error ? { error } : {}),
+  };
+}

@@ -1,0 +1,9 @@
+import { join } from 'node:path';
+import { xmlPathFor } from '@bdv-cluster/bdv';
+import type { DatasetFiles } from './state-model.js';
+
+/** Each dataset gets a folder under OUTPUT_DIR named after it (names are unique and file-safe). */
+export function datasetFiles(outputDir: string, name: string): DatasetFiles {
+  const h5 = join(outputDir, name, `${name}.h5`);
+  return { h5, xml: xmlPathFor(h5) };
+}

@@ -1,0 +1,26 @@
+/** Every Redis key of the cluster's state, in one place. */
+export class RedisKeys {
+  constructor(private readonly prefix = 'bdv') {}
+  dataset = (id: string) => `${this.prefix}:ds:${id}`;
+  viewStates = (id: string) => `${this.prefix}:ds:${id}:view-state`;
+  counts = (id: string) => `${this.prefix}:ds:${id}:counts`;
+  errors = (id: string) => `${this.prefix}:ds:${id}:errors`;
+  viewSpecs = (id: string) => `${this.prefix}:ds:${id}:view-spec`;
+  viewResults = (id: string) => `${this.prefix}:ds:${id}:view-result`;
+  viewErrors = (id: string) => `${this.prefix}:ds:${id}:view-error`;
+  /** KEYS of every transition script, in the order state-scripts.ts expects. */
+  transition = (id: string) => [
+    this.dataset(id),
+    this.viewStates(id),
+    this.counts(id),
+    this.errors(id),
+    this.viewSpecs(id),
+    this.viewResults(id),
+    this.viewErrors(id),
+  ];
+  lock = (id: string) => `${this.prefix}:lock:${id}`;
+  names = () => `${this.prefix}:dataset-names`;
+  index = () => `${this.prefix}:datasets`;
+  batch = (id: string) => `${this.prefix}:batch:${id}`;
+  stats = () => `${this.prefix}:stats`;
+}

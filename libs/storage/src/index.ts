@@ -1,0 +1,13 @@
+export { StorageError, type StorageErrorCode } from './storage-error.js';
+export { parseSourceUri, allowedLocalPath, type SourceLocation } from './source-uri.js';
+export { createS3Client, type S3Settings } from './s3-config.js';
+export {
+  headObject,
+  listObjects,
+  getObjectStream,
+  uploadStream,
+  uploadFile,
+  type ObjectInfo,
+} from './s3-objects.js';
+export { S3ByteSource } from './s3-byte-source.js';
+export { openSource, sourceSize } from './open-source.js';
