@@ -38,13 +38,11 @@ export class ErrorFilter implements ExceptionFilter {
       return;
     }
     if (e.type === 'entity.too.large') {
-      res
-        .status(413)
-        .json({
-          statusCode: 413,
-          error: 'PAYLOAD_TOO_LARGE',
-          message: 'JSON body too large (stack data goes to PUT .../data)',
-        });
+      res.status(413).json({
+        statusCode: 413,
+        error: 'PAYLOAD_TOO_LARGE',
+        message: 'JSON body too large (stack data goes to PUT .../data)',
+      });
       return;
     }
     this.log.error((exception as Error).stack ?? String(exception));

@@ -18,7 +18,8 @@ import {
   StorageError,
   type S3Settings,
 } from '@bdv-cluster/storage';
-import { basename } from 'node:path';
+import { mkdirSync } from 'node:fs';
+import { basename, dirname } from 'node:path';
 
 export interface WriteViewTaskInput {
   h5Path: string;
@@ -68,6 +69,7 @@ export async function writeViewTask(
   });
   const partitionPath =
     input.layout === 'partitioned' ? partitionPathFor(input.h5Path, spec.time, input.setupId) : undefined;
+  mkdirSync(dirname(input.h5Path), { recursive: true });
   try {
     const file = partitionPath
       ? await BdvH5File.create(partitionPath, { overwrite: true })

@@ -1,0 +1,269 @@
+import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { spawnSync } from 'node:child_process';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ApiClient } from '../support/api-client.js';
+import { comparePixels, describeBdv, makeStacks, tempDir, type XmlNode } from '../support/oracle.js';
+import { startTestCluster, type TestCluster } from '../support/test-cluster.js';
+
+const dir = tempDir('bdv-e2e-');
+const p = (name: string) => join(dir.path, name);
+let cluster: TestCluster;
+let api: ApiClient;
+let s3: S3Client;
+
+const SUBSAMPLING = [
+  [1, 1, 1],
+  [2, 2, 2],
+  [4, 4, 4],
+];
+const VIEWS: { time: number; channel: number; tile: number }[] = [];
+for (const time of [0, 1])
+  for (const channel of [0, 1]) for (const tile of [0, 1]) VIEWS.push({ time, channel, tile });
+const file = (v: { time: number; channel: number; tile: number }) =>
+  `t${v.time}_c${v.channel}_s${v.tile}.npy`;
+
+beforeAll(async () => {
+  makeStacks(dir.path, [
+    ...VIEWS.map((v, i) => ({
+      path: p(file(v)),
+      shape: v.tile === 0 ? [10, 70, 50] : [9, 40, 66],
+      seed: 100 + i,
+    })),
+    { path: p('other.npy'), shape: [6, 30, 30], seed: 7 },
+  ]);
+  writeFileSync(
+    p('corrupt.npy'),
+    Buffer.concat([readFileSync(p('other.npy')).subarray(0, 128), Buffer.from('not the pixels it promises')]),
+  );
+  cluster = await startTestCluster(dir.path, 2);
+  api = new ApiClient(cluster.stack.apiUrl, cluster.stack.token);
+  s3 = new S3Client({
+    endpoint: cluster.stack.s3Endpoint,
+    region: 'us-east-1',
+    forcePathStyle: true,
+    credentials: { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' },
+    requestChecksumCalculation: 'WHEN_REQUIRED',
+  });
+});
+
+afterAll(async () => {
+  s3?.destroy();
+  await cluster?.stop();
+  dir.remove();
+});
+
+const datasetBody = (name: string, extra: Record<string, unknown> = {}) => ({
+  name,
+  setup: { channels: 2, tiles: 2 },
+  compression: 'gzip',
+  subsamplingZyx: SUBSAMPLING,
+  blockSizeZyx: [[4, 32, 32]],
+  attributeLabels: { channel: ['488', '561'] },
+  microscope: { name: 'e2e scope', version: '1', user: 'ci' },
+  ...extra,
+});
+const viewMeta = (v: { time: number; channel: number; tile: number }) => ({
+  voxelSizeXyz: [0.5, 0.5, 2],
+  voxelUnits: 'um',
+  calibrationXyz: [1, 1, 4],
+  affine: [1, 0, 0, 45.5 * v.tile, 0, 1, 0, 0, 0, 0, 1, 0],
+  cameraName: 'cam',
+});
+
+/** Structural comparison of two parsed XML trees, ignoring the h5 file name. */
+function sameXml(a: XmlNode, b: XmlNode, path = ''): string[] {
+  const here = `${path}/${a.tag}`;
+  const diffs: string[] = [];
+  if (a.tag !== b.tag) return [`${here}: <${a.tag}> vs <${b.tag}>`];
+  if (JSON.stringify(a.attrib) !== JSON.stringify(b.attrib)) diffs.push(`${here}: attributes differ`);
+  const numeric = (t: string) => t.split(/\s+/).map(Number);
+  if (a.tag !== 'hdf5' && a.text !== b.text && numeric(a.text).join() !== numeric(b.text).join())
+    diffs.push(`${here}: "${a.text}" vs "${b.text}"`);
+  if (a.children.length !== b.children.length)
+    return [...diffs, `${here}: ${a.children.length} vs ${b.children.length} children`];
+  a.children.forEach((c, i) => diffs.push(...sameXml(c, b.children[i]!, here)));
+  return diffs;
+}
+
+describe('cluster end to end', () => {
+  it('refuses requests without a token', async () => {
+    const anonymous = new ApiClient(cluster.stack.apiUrl);
+    const r = await anonymous.get('/v1/datasets');
+    expect(r.status).toBe(401);
+    expect(r.body).toMatchObject({ statusCode: 401, message: expect.stringContaining('bearer token') });
+  });
+
+  it('converts 2 timepoints x 2 channels x 2 tiles (S3 URIs + uploads, 2 writers, gzip, 3 levels) like bdv convert', async () => {
+    const created = await api.post('/v1/datasets', datasetBody('e2e-main'));
+    expect(created.status).toBe(201);
+    const id = created.body.id as string;
+    expect((await api.post('/v1/datasets', datasetBody('e2e-main'))).status).toBe(409);
+
+    // a second dataset, partitioned, at the same time
+    const second = await api.post(
+      '/v1/datasets',
+      datasetBody('e2e-second', { layout: 'partitioned', compression: 'none' }),
+    );
+    expect(second.status).toBe(201);
+
+    for (const [i, v] of VIEWS.entries()) {
+      if (i % 2 === 0) {
+        await s3.send(
+          new PutObjectCommand({ Bucket: 'raw', Key: `acq/${file(v)}`, Body: readFileSync(p(file(v))) }),
+        );
+        const r = await api.post(`/v1/datasets/${id}/views`, {
+          ...v,
+          source: { uri: `s3://raw/acq/${file(v)}` },
+          ...viewMeta(v),
+        });
+        expect(r.status, JSON.stringify(r.body)).toBe(202);
+        expect(r.body).toMatchObject({
+          viewKey: `t${v.time}-i0-c${v.channel}-s${v.tile}-a0`,
+          status: 'queued',
+        });
+      } else {
+        const key = `t${v.time}-i0-c${v.channel}-s${v.tile}-a0`;
+        const r = await api.request(
+          'PUT',
+          `/v1/datasets/${id}/views/${key}/data?format=npy`,
+          new Uint8Array(readFileSync(p(file(v)))),
+          {
+            'content-type': 'application/octet-stream',
+            'x-bdv-view-metadata': JSON.stringify(viewMeta(v)),
+          },
+        );
+        expect(r.status, JSON.stringify(r.body)).toBe(202);
+      }
+      const secondView = await api.post(`/v1/datasets/${second.body.id}/views`, {
+        ...v,
+        source: { uri: `file://${p(file(v))}` },
+      });
+      expect(secondView.status).toBe(202);
+    }
+    const dup = await api.post(`/v1/datasets/${id}/views`, {
+      time: 0,
+      channel: 0,
+      tile: 0,
+      source: { uri: `s3://raw/acq/${file(VIEWS[0]!)}` },
+    });
+    expect(dup.status).toBe(409);
+    const missing = await api.post(`/v1/datasets/${id}/views`, {
+      time: 1,
+      channel: 0,
+      tile: 0,
+      source: { uri: 's3://raw/acq/absent.npy' },
+    });
+    expect(missing.status).toBe(400);
+    expect(missing.body.message).toContain('s3://raw/acq/absent.npy: no such object');
+
+    expect((await api.post(`/v1/datasets/${id}/finalize`, {})).status).toBe(202);
+    expect((await api.post(`/v1/datasets/${second.body.id}/finalize`, {})).status).toBe(202);
+    const late = await api.post(`/v1/datasets/${id}/views`, {
+      time: 0,
+      channel: 0,
+      tile: 0,
+      angle: 0,
+      illumination: 0,
+      source: { uri: `file://${p('other.npy')}` },
+    });
+    expect(late.status).toBe(409);
+
+    const done = await api.waitForDataset(id, ['complete', 'failed']);
+    expect(done.status).toBe('complete');
+    expect(done.views).toEqual({ queued: 0, running: 0, done: 8, failed: 0 });
+    expect(done.files.h5Uri).toBe('s3://output/e2e-main/e2e-main.h5');
+    const other = await api.waitForDataset(second.body.id, ['complete', 'failed']);
+    expect(other.status, JSON.stringify(other.errors)).toBe('complete');
+
+    // exactly one finalize, and both writers took part
+    expect(await cluster.redis.hget(`${cluster.prefix}:ds:${id}`, 'generation')).toBe('1');
+    const writers = new Set(cluster.logs.filter((l) => l.line.includes('"view written"')).map((l) => l.role));
+    expect([...writers].sort()).toEqual(['writer-1', 'writer-2']);
+
+    // the same inputs through bdv convert, in-process
+    const manifest = {
+      dataset: datasetBody('local'),
+      views: VIEWS.map((v) => ({ ...v, source: { uri: p(file(v)) }, ...viewMeta(v) })),
+    };
+    writeFileSync(p('manifest.json'), JSON.stringify(manifest));
+    const convert = spawnSync(
+      process.execPath,
+      ['apps/cli/bin/bdv.js', 'convert', '-m', p('manifest.json'), '-o', p('local.h5'), '--progress', 'none'],
+      { encoding: 'utf8' },
+    );
+    expect(convert.status, convert.stderr).toBe(0);
+
+    const views = VIEWS.map((v) => ({ time: v.time, setup: v.channel * 2 + v.tile, npy: p(file(v)) }));
+    for (const h5 of [done.files.h5, other.files.h5, p('local.h5')]) {
+      const subsampling = SUBSAMPLING;
+      for (const view of comparePixels({ h5, subsampling_zyx: subsampling, views })) {
+        for (const level of view.levels)
+          expect(level.mismatches, `${h5} t${view.time} s${view.setup} L${level.level}`).toBe(0);
+      }
+    }
+    const cluster1 = describeBdv(done.files.h5, done.files.xml);
+    const local = describeBdv(p('local.h5'), p('local.xml'));
+    expect(sameXml(cluster1.xml!, local.xml!)).toEqual([]);
+    expect(cluster1.h5.datasets['t00001/s03/2/cells']).toEqual(local.h5.datasets['t00001/s03/2/cells']);
+    const xmlOverHttp = await api.get(`/v1/datasets/${id}/xml`);
+    expect(xmlOverHttp.status).toBe(200);
+    expect(xmlOverHttp.body).toBe(readFileSync(done.files.xml, 'utf8'));
+  });
+
+  it('fails a corrupt .npy with its reason and still completes the others', async () => {
+    const created = await api.post('/v1/datasets', { name: 'e2e-corrupt', setup: { tiles: 2 } });
+    const id = created.body.id as string;
+    expect(
+      (await api.post(`/v1/datasets/${id}/views`, { tile: 0, source: { uri: `file://${p('other.npy')}` } }))
+        .status,
+    ).toBe(202);
+    expect(
+      (await api.post(`/v1/datasets/${id}/views`, { tile: 1, source: { uri: `file://${p('corrupt.npy')}` } }))
+        .status,
+    ).toBe(202);
+    await api.post(`/v1/datasets/${id}/finalize`, {});
+    const done = await api.waitForDataset(id, ['complete', 'failed']);
+    expect(done.status).toBe('complete');
+    expect(done.views).toMatchObject({ done: 1, failed: 1 });
+    expect(done.errors.join('\n')).toMatch(/t0-i0-c0-s1-a0: .*corrupt\.npy: has \d+ bytes, expected 10928/);
+    const views = (await api.get(`/v1/datasets/${id}/views`)).body as {
+      viewKey: string;
+      state: string;
+      error?: string;
+    }[];
+    expect(views.find((v) => v.viewKey === 't0-i0-c0-s1-a0')).toMatchObject({
+      state: 'failed',
+      error: expect.stringContaining('corrupt.npy'),
+    });
+    const xml = (await api.get(`/v1/datasets/${id}/xml`)).body as string;
+    expect(xml).toContain('<MissingView timepoint="0" setup="1"/>');
+    // a failed view is reported once, not retried into a storm
+    expect(
+      cluster.logs.filter((l) => l.line.includes('corrupt.npy') && l.line.includes('"view failed"')),
+    ).toHaveLength(1);
+  });
+
+  it('answers health and metrics', async () => {
+    const health = await api.get('/health');
+    expect(health.status).toBe(200);
+    expect(health.body.info).toMatchObject({
+      redis: { status: 'up' },
+      s3: { status: 'up' },
+      outputDir: { status: 'up' },
+    });
+    const metrics = await api.get('/metrics');
+    expect(metrics.status).toBe(200);
+    expect(metrics.body).toMatch(/bdv_views_written_total \d+/);
+    expect(metrics.body).toMatch(/bdv_jobs\{queue="bdv-write-view",state="completed"\} \d+/);
+    const docs = await api.get('/docs/openapi.json');
+    expect(Object.keys(docs.body.paths)).toEqual(
+      expect.arrayContaining([
+        '/v1/datasets',
+        '/v1/datasets/{id}/views',
+        '/v1/datasets/{id}/views/{viewKey}/data',
+      ]),
+    );
+  });
+});
