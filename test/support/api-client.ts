@@ -1,3 +1,7 @@
+/** Parsed response bodies: tests read their fields directly, so they are left untyped on purpose. */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+type Body = any;
+
 /** A tiny client of the v1 API for tests: JSON in, {status, body} out. */
 export class ApiClient {
   constructor(
@@ -10,7 +14,7 @@ export class ApiClient {
     path: string,
     body?: unknown,
     headers: Record<string, string> = {},
-  ): Promise<{ status: number; body: any }> {
+  ): Promise<{ status: number; body: Body }> {
     const res = await fetch(`${this.baseUrl}${path}`, {
       method,
       headers: {
@@ -38,7 +42,7 @@ export class ApiClient {
     this.request('PUT', path, bytes, { 'content-type': 'application/octet-stream' });
 
   /** Polls a dataset until it reaches one of `states` (or fails the test after `timeoutMs`). */
-  async waitForDataset(id: string, states: string[], timeoutMs = 120_000): Promise<any> {
+  async waitForDataset(id: string, states: string[], timeoutMs = 120_000): Promise<Body> {
     const deadline = Date.now() + timeoutMs;
     for (;;) {
       const { body } = await this.get(`/v1/datasets/${id}`);

@@ -4,6 +4,8 @@ import { Module, type DynamicModule } from '@nestjs/common';
 import { APP_FILTER, APP_GUARD } from '@nestjs/core';
 import { TerminusModule } from '@nestjs/terminus';
 import { Redis } from 'ioredis';
+import { BatchesController } from './batches/batches.controller.js';
+import { BatchesService } from './batches/batches.service.js';
 import { BearerAuthGuard } from './common/bearer-auth.guard.js';
 import { ErrorFilter } from './common/error-filter.js';
 import { CONFIG, REDIS, S3 } from './common/tokens.js';
@@ -19,7 +21,7 @@ export class AppModule {
     return {
       module: AppModule,
       imports: [TerminusModule.forRoot({ errorLogStyle: 'json' })],
-      controllers: [DatasetsController, HealthController, MetricsController],
+      controllers: [DatasetsController, BatchesController, HealthController, MetricsController],
       providers: [
         { provide: CONFIG, useValue: config },
         { provide: REDIS, useValue: redis },
@@ -36,6 +38,7 @@ export class AppModule {
         { provide: DatasetStore, useValue: new DatasetStore(redis, config.QUEUE_PREFIX) },
         { provide: ClusterQueues, useValue: new ClusterQueues(redis, config.QUEUE_PREFIX) },
         DatasetsService,
+        BatchesService,
         { provide: APP_GUARD, useClass: BearerAuthGuard },
         { provide: APP_FILTER, useClass: ErrorFilter },
       ],

@@ -11,6 +11,7 @@ import { Worker } from 'bullmq';
 import { Redis } from 'ioredis';
 import { finalizeProcessor } from './finalizer/finalize-processor.js';
 import { createLogger } from './logger.js';
+import { WriteThreadPool } from './writer/run-write-thread.js';
 import { writeViewProcessor } from './writer/write-view-processor.js';
 
 async function main(): Promise<void> {
@@ -21,11 +22,12 @@ async function main(): Promise<void> {
   const connection = redis;
   const store = new DatasetStore(redis, config.QUEUE_PREFIX);
   const queues = new ClusterQueues(connection, config.QUEUE_PREFIX);
+  const threads = new WriteThreadPool();
   const workers: Worker[] = [];
 
   if (config.WORKER_ROLE !== 'finalizer') {
     workers.push(
-      new Worker(WRITE_QUEUE, writeViewProcessor({ config, store, queues, log }), {
+      new Worker(WRITE_QUEUE, writeViewProcessor({ config, store, queues, threads, log }), {
         connection,
         prefix: config.QUEUE_PREFIX,
         concurrency: config.WRITER_CONCURRENCY,
@@ -64,6 +66,7 @@ async function main(): Promise<void> {
     // half written and marked done; nothing new is taken meanwhile.
     log.info({ signal }, 'shutting down: finishing current jobs');
     await Promise.all(workers.map((w) => w.close()));
+    await threads.close();
     await queues.close();
     redis.disconnect();
     log.info('stopped');

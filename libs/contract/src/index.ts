@@ -2,3 +2,4 @@ export * from './dataset-spec.js';
 export * from './view-spec.js';
 export * from './manifest.js';
 export * from './filename-pattern.js';
+export * from './batch-spec.js';

@@ -223,6 +223,15 @@ export class DatasetStore {
       .sort((a, b) => a.spec.time - b.spec.time || a.setupId - b.setupId);
   }
 
+  async saveBatch(batchId: string, batch: object): Promise<void> {
+    await this.redis.set(this.keys.batch(batchId), JSON.stringify(batch));
+  }
+
+  async getBatch<T>(batchId: string): Promise<T | undefined> {
+    const raw = await this.redis.get(this.keys.batch(batchId));
+    return raw ? (JSON.parse(raw) as T) : undefined;
+  }
+
   async stats(): Promise<Record<string, number>> {
     const raw = await this.redis.hgetall(this.keys.stats());
     return Object.fromEntries(Object.entries(raw).map(([k, v]) => [k, Number(v)]));

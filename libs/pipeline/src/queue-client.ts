@@ -9,6 +9,13 @@ import {
   type WriteViewJob,
 } from './queues.js';
 
+const WRITE_JOB_OPTIONS = {
+  attempts: WRITE_ATTEMPTS,
+  backoff: { type: 'exponential', delay: 2000 },
+  removeOnComplete: { age: 7 * 24 * 3600, count: 10_000 },
+  removeOnFail: { age: 30 * 24 * 3600 },
+};
+
 /** The two queues as producers see them (the API, and writers that trigger a finalize). */
 export class ClusterQueues {
   readonly write: Queue<WriteViewJob>;
@@ -37,6 +44,19 @@ export class ClusterQueues {
       },
     );
     return jobId;
+  }
+
+  /** Many views at once (batches): one round trip per 1,000 jobs. */
+  async enqueueWriteBulk(datasetId: string, viewKeys: string[]): Promise<void> {
+    for (let i = 0; i < viewKeys.length; i += 1000) {
+      await this.write.addBulk(
+        viewKeys.slice(i, i + 1000).map((viewKey) => ({
+          name: 'write-view',
+          data: { datasetId, viewKey },
+          opts: { jobId: writeJobId(datasetId, viewKey), ...WRITE_JOB_OPTIONS },
+        })),
+      );
+    }
   }
 
   async enqueueFinalize(datasetId: string, generation: number): Promise<void> {

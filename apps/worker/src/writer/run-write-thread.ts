@@ -17,27 +17,63 @@ type ThreadMessage =
   | { type: 'done'; result: ViewResult }
   | { type: 'error'; error: { name: string; message: string; permanent: boolean } };
 
-/** Runs one view write in a fresh worker thread (its own wasm heap, freed when it exits). */
-export function runWriteThread(
-  input: WriteViewTaskInput,
-  onProgress: (p: TaskProgress) => void,
-): Promise<ViewResult> {
-  return new Promise((resolve, reject) => {
-    const worker = new Worker(new URL('./write-view-thread.js', import.meta.url), { workerData: input });
-    let settled = false;
-    const settle = (fn: () => void) => {
-      if (settled) return;
-      settled = true;
-      fn();
-    };
-    worker.on('message', (m: ThreadMessage) => {
-      if (m.type === 'progress') onProgress(m.progress);
-      else if (m.type === 'done') settle(() => resolve(m.result));
-      else settle(() => reject(new WriteTaskError(m.error.message, m.error.permanent)));
+/**
+ * Write threads, one per concurrent job, kept between jobs. A thread that dies (or errs outside a
+ * task) is dropped and a fresh one is started for the next job.
+ */
+export class WriteThreadPool {
+  private readonly idle: Worker[] = [];
+  private readonly all = new Set<Worker>();
+
+  run(input: WriteViewTaskInput, onProgress: (p: TaskProgress) => void): Promise<ViewResult> {
+    const worker = this.idle.pop() ?? this.spawn();
+    return new Promise<ViewResult>((resolve, reject) => {
+      const cleanup = () => {
+        worker.off('message', onMessage);
+        worker.off('error', onError);
+        worker.off('exit', onExit);
+      };
+      const onMessage = (m: ThreadMessage) => {
+        if (m.type === 'progress') return onProgress(m.progress);
+        cleanup();
+        this.idle.push(worker);
+        if (m.type === 'done') resolve(m.result);
+        else reject(new WriteTaskError(m.error.message, m.error.permanent));
+      };
+      const onError = (error: Error) => {
+        cleanup();
+        this.drop(worker);
+        reject(new WriteTaskError(`write thread crashed: ${error.message}`, false));
+      };
+      const onExit = (code: number) => {
+        cleanup();
+        this.drop(worker);
+        reject(new WriteTaskError(`write thread exited with code ${code}`, false));
+      };
+      worker.on('message', onMessage);
+      worker.on('error', onError);
+      worker.on('exit', onExit);
+      worker.postMessage(input);
     });
-    worker.on('error', (error) => settle(() => reject(new WriteTaskError(error.message, false))));
-    worker.on('exit', (code) =>
-      settle(() => reject(new WriteTaskError(`write thread exited with code ${code}`, false))),
-    );
-  });
+  }
+
+  async close(): Promise<void> {
+    await Promise.all([...this.all].map((w) => w.terminate()));
+    this.all.clear();
+    this.idle.length = 0;
+  }
+
+  private spawn(): Worker {
+    // workerData must be an object: a dependency destructures it when loaded inside a thread.
+    const worker = new Worker(new URL('./write-view-thread.js', import.meta.url), { workerData: {} });
+    this.all.add(worker);
+    return worker;
+  }
+
+  private drop(worker: Worker): void {
+    this.all.delete(worker);
+    const i = this.idle.indexOf(worker);
+    if (i >= 0) this.idle.splice(i, 1);
+    void worker.terminate();
+  }
 }

@@ -8,12 +8,13 @@ import {
 } from '@bdv-cluster/pipeline';
 import { DelayedError, UnrecoverableError, type Job } from 'bullmq';
 import type { Logger } from 'pino';
-import { runWriteThread, WriteTaskError } from './run-write-thread.js';
+import { WriteTaskError, type WriteThreadPool } from './run-write-thread.js';
 
 export interface WriterDeps {
   config: ClusterConfig;
   store: DatasetStore;
   queues: ClusterQueues;
+  threads: WriteThreadPool;
   log: Logger;
 }
 
@@ -47,7 +48,7 @@ export function writeViewProcessor(deps: WriterDeps) {
       const started = await deps.store.startView(datasetId, viewKey);
       if (started !== 'OK') return `skipped (${started})`;
       log.info({ source: view.spec.source.uri, attempt: job.attemptsMade + 1 }, 'writing view');
-      const result = await runWriteThread(
+      const result = await deps.threads.run(
         {
           h5Path: dataset.files.h5,
           layout: dataset.spec.layout,

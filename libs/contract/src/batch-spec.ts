@@ -1,0 +1,33 @@
+import { z } from 'zod';
+import { FilenamePatternString } from './filename-pattern.js';
+
+/**
+ * POST /v1/batches: every object under `source` whose name (relative to it) matches `pattern`
+ * becomes a view. Setup counts and timepoints are inferred from the matches unless given.
+ */
+export const BatchSpec = z
+  .object({
+    source: z
+      .string()
+      .regex(/^(s3|file):\/\/.+\/$/, 'must be s3://bucket/prefix/ or file:///folder/ (ending in /)'),
+    pattern: FilenamePatternString,
+    /** A DatasetSpec whose setup counts and timepoints may be left out (then inferred). */
+    dataset: z.record(z.string(), z.unknown()),
+    /** Source fields every view shares (format, raw shape, dtype, byte order). */
+    sourceOptions: z
+      .object({
+        format: z.enum(['npy', 'raw', 'tiff']).optional(),
+        shapeZyx: z
+          .tuple([z.number().int().min(1), z.number().int().min(1), z.number().int().min(1)])
+          .optional(),
+        dtype: z.enum(['uint16', 'uint8']).optional(),
+        byteOrder: z.enum(['little', 'big']).optional(),
+      })
+      .strict()
+      .optional(),
+    /** Metadata every view shares (voxel size, calibration, camera). */
+    viewDefaults: z.record(z.string(), z.unknown()).optional(),
+    dryRun: z.boolean().default(false),
+  })
+  .strict();
+export type BatchSpec = z.output<typeof BatchSpec>;
