@@ -25,7 +25,10 @@ const cases = (process.env.BENCH_CASES ?? 'none-1,gzip-1,none-3,gzip-3').split('
 });
 
 function timed(cmd, args) {
-  const r = spawnSync('/usr/bin/time', ['-f', '%e %M', cmd, ...args], { encoding: 'utf8', maxBuffer: 64 << 20 });
+  const r = spawnSync('/usr/bin/time', ['-f', '%e %M', cmd, ...args], {
+    encoding: 'utf8',
+    maxBuffer: 64 << 20,
+  });
   if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')} failed:\n${r.stderr}`);
   const [seconds, kb] = r.stderr.trim().split('\n').at(-1).split(' ').map(Number);
   return { seconds, rssMiB: kb / 1024 };
@@ -38,11 +41,21 @@ function median(values) {
 
 function runs(n, fn) {
   const results = Array.from({ length: n }, fn);
-  return { seconds: median(results.map((r) => r.seconds)), rssMiB: Math.max(...results.map((r) => r.rssMiB)), all: results.map((r) => r.seconds) };
+  return {
+    seconds: median(results.map((r) => r.seconds)),
+    rssMiB: Math.max(...results.map((r) => r.rssMiB)),
+    all: results.map((r) => r.seconds),
+  };
 }
 
 function machine() {
-  const h5py = execFileSync(PY, ['-c', 'import h5py, numpy; print(h5py.__version__, h5py.version.hdf5_version, numpy.__version__)'], { encoding: 'utf8' }).trim().split(' ');
+  const h5py = execFileSync(
+    PY,
+    ['-c', 'import h5py, numpy; print(h5py.__version__, h5py.version.hdf5_version, numpy.__version__)'],
+    { encoding: 'utf8' },
+  )
+    .trim()
+    .split(' ');
   const h5wasm = JSON.parse(readFileSync(join(root, 'node_modules/h5wasm/package.json'), 'utf8')).version;
   const disk = execFileSync('df', ['-h', work], { encoding: 'utf8' }).trim().split('\n').at(-1).split(/\s+/);
   return [
@@ -77,30 +90,61 @@ for (const gib of sizes) {
     for (let i = 0; i < n; i++) {
       // interleaved, so slow phases of the machine hit both sides alike
       rmSync(ours, { force: true });
-      results.ours.push(timed(process.execPath, [BDV, 'convert', input, '-o', ours, '--compression', c.compression, '--subsampling', c.levels, '--block', BLOCK, '--progress', 'none']));
+      results.ours.push(
+        timed(process.execPath, [
+          BDV,
+          'convert',
+          input,
+          '-o',
+          ours,
+          '--compression',
+          c.compression,
+          '--subsampling',
+          c.levels,
+          '--block',
+          BLOCK,
+          '--progress',
+          'none',
+        ]),
+      );
       rmSync(theirs, { force: true });
-      results.h5py.push(timed(PY, [join(here, 'h5py_writer.py'), input, theirs, c.compression, c.levels, BLOCK]));
+      results.h5py.push(
+        timed(PY, [join(here, 'h5py_writer.py'), input, theirs, c.compression, c.levels, BLOCK]),
+      );
     }
     // h5diff reads both files element by element (minutes at 4 GiB): check the 1 GiB runs only.
     const same = gib <= 1 ? spawnSync('h5diff', [ours, theirs, '/t00000/s00']).status === 0 : undefined;
     for (const tool of ['ours', 'h5py']) {
       const r = results[tool];
       rows.push({
-        gib, name: `${c.compression}, ${c.levels.split(':').length} level(s)`, tool: tool === 'ours' ? 'bdv convert' : 'h5py',
-        mb, seconds: median(r.map((x) => x.seconds)), rssMiB: Math.max(...r.map((x) => x.rssMiB)), all: r.map((x) => x.seconds), same,
+        gib,
+        name: `${c.compression}, ${c.levels.split(':').length} level(s)`,
+        tool: tool === 'ours' ? 'bdv convert' : 'h5py',
+        mb,
+        seconds: median(r.map((x) => x.seconds)),
+        rssMiB: Math.max(...r.map((x) => x.rssMiB)),
+        all: r.map((x) => x.seconds),
+        same,
       });
     }
-    console.error(`${gib} GiB ${c.name}: ours ${median(results.ours.map((r) => r.seconds))}s, h5py ${median(results.h5py.map((r) => r.seconds))}s, same data: ${same ?? 'not checked'}`);
+    console.error(
+      `${gib} GiB ${c.name}: ours ${median(results.ours.map((r) => r.seconds))}s, h5py ${median(results.h5py.map((r) => r.seconds))}s, same data: ${same ?? 'not checked'}`,
+    );
     rmSync(ours, { force: true });
     rmSync(theirs, { force: true });
   }
 }
 
-const table = ['| stack | case | tool | seconds (median) | MB/s | × h5py | peak RSS MiB | identical to h5py (h5diff) | runs (s) |', '|---|---|---|---|---|---|---|---|---|'];
+const table = [
+  '| stack | case | tool | seconds (median) | MB/s | × h5py | peak RSS MiB | identical to h5py (h5diff) | runs (s) |',
+  '|---|---|---|---|---|---|---|---|---|',
+];
 for (const r of rows) {
   const h5py = rows.find((x) => x.gib === r.gib && x.name === r.name && x.tool === 'h5py');
   const ratio = h5py && r.tool !== 'h5py' ? (h5py.seconds / r.seconds).toFixed(2) : '';
-  table.push(`| ${r.gib} GiB | ${r.name} | ${r.tool} | ${r.seconds.toFixed(2)} | ${(r.mb / r.seconds).toFixed(0)} | ${ratio} | ${r.rssMiB.toFixed(0)} | ${r.same === undefined ? (r.tool === 'cp' ? '' : 'not checked') : r.same ? 'yes' : 'NO'} | ${r.all.map((s) => s.toFixed(2)).join(', ')} |`);
+  table.push(
+    `| ${r.gib} GiB | ${r.name} | ${r.tool} | ${r.seconds.toFixed(2)} | ${(r.mb / r.seconds).toFixed(0)} | ${ratio} | ${r.rssMiB.toFixed(0)} | ${r.same === undefined ? (r.tool === 'cp' ? '' : 'not checked') : r.same ? 'yes' : 'NO'} | ${r.all.map((s) => s.toFixed(2)).join(', ')} |`,
+  );
 }
 const report = `## Run of ${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC
 
