@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
-# Installs what the test suite needs beyond npm packages, only where missing:
+# Installs and starts what the test suite needs beyond npm packages, only where missing:
 #   - Debian python3-h5py, python3-tifffile, python3-numpy: the independent reader/writer the
 #     tests check our files with (at /usr/bin/python3, which has them on Debian);
-#   - hdf5-tools (h5dump, h5diff).
+#   - hdf5-tools (h5dump, h5diff);
+#   - a Redis server on REDIS_URL's host/port (default 127.0.0.1:6379) for the e2e tests.
+# The S3-protocol server (s3rver) comes from npm and is started by the tests themselves.
 # Idempotent; uses sudo when not root. Safe to run on every CI start.
 set -euo pipefail
 
@@ -10,6 +12,10 @@ need=()
 /usr/bin/python3 -c 'import h5py, numpy' 2>/dev/null || need+=(python3-h5py python3-numpy)
 /usr/bin/python3 -c 'import tifffile' 2>/dev/null || need+=(python3-tifffile)
 command -v h5dump >/dev/null 2>&1 || need+=(hdf5-tools)
+redis_up() { (exec 3<>/dev/tcp/127.0.0.1/6379 && printf 'PING\r\n' >&3 && read -r -t 2 line <&3 && [[ "$line" == *PONG* ]]) 2>/dev/null; }
+if [ -z "${REDIS_URL:-}" ] && ! redis_up; then
+  command -v redis-server >/dev/null 2>&1 || need+=(redis-server)
+fi
 
 if [ ${#need[@]} -gt 0 ]; then
   sudo=""
@@ -18,4 +24,10 @@ if [ ${#need[@]} -gt 0 ]; then
   $sudo apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${need[@]}" >/dev/null
 fi
+if [ -z "${REDIS_URL:-}" ] && ! redis_up; then
+  echo "install-test-deps: starting redis-server on 127.0.0.1:6379"
+  redis-server --daemonize yes --bind 127.0.0.1 --port 6379 --save "" --appendonly no
+  for _ in $(seq 1 50); do redis_up && break; sleep 0.1; done
+fi
 /usr/bin/python3 -c 'import h5py; print("install-test-deps: h5py", h5py.__version__, "HDF5", h5py.version.hdf5_version)'
+redis_up && echo "install-test-deps: redis answers on 127.0.0.1:6379" || echo "install-test-deps: using REDIS_URL=${REDIS_URL:-}" 

@@ -257,6 +257,10 @@ describe('cluster end to end', () => {
     expect(metrics.status).toBe(200);
     expect(metrics.body).toMatch(/bdv_views_written_total \d+/);
     expect(metrics.body).toMatch(/bdv_jobs\{queue="bdv-write-view",state="completed"\} \d+/);
+    expect((await new ApiClient(cluster.stack.apiUrl).get('/queues')).status).toBe(401);
+    const board = await api.get('/queues');
+    expect(board.status).toBe(200);
+    expect(String(board.body)).toContain('<html');
     const docs = await api.get('/docs/openapi.json');
     expect(Object.keys(docs.body.paths)).toEqual(
       expect.arrayContaining([

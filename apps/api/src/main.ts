@@ -1,11 +1,12 @@
 #!/usr/bin/env node
 import 'reflect-metadata';
-import { ConfigError, loadConfig } from '@bdv-cluster/pipeline';
+import { ClusterQueues, ConfigError, loadConfig } from '@bdv-cluster/pipeline';
 import { ConsoleLogger } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import { pinoHttp } from 'pino-http';
 import { AppModule } from './app.module.js';
+import { mountQueueBoard } from './common/queue-board.js';
 
 async function bootstrap(): Promise<void> {
   const config = loadConfig(process.env, ['OUTPUT_DIR', 'API_TOKENS']);
@@ -33,6 +34,7 @@ async function bootstrap(): Promise<void> {
       .build(),
   );
   SwaggerModule.setup('docs', app, document, { jsonDocumentUrl: 'docs/openapi.json' });
+  mountQueueBoard(app, app.get(ClusterQueues), config);
   app.enableShutdownHooks();
   await app.listen(config.PORT, config.HOST);
   process.stdout.write(
