@@ -5,10 +5,11 @@
 // fsync. Results and the machine's description go to BENCHMARKS.md.
 //   BENCH_SIZES_GIB=1,4  BENCH_REPEAT=3  BENCH_DIR=bench/out  BENCH_CASES=none-1,gzip-1,none-3,gzip-3
 import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { cpus, totalmem, release } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { writeSection } from './report-file.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const root = resolve(here, '..');
@@ -146,7 +147,7 @@ for (const r of rows) {
     `| ${r.gib} GiB | ${r.name} | ${r.tool} | ${r.seconds.toFixed(2)} | ${(r.mb / r.seconds).toFixed(0)} | ${ratio} | ${r.rssMiB.toFixed(0)} | ${r.same === undefined ? (r.tool === 'cp' ? '' : 'not checked') : r.same ? 'yes' : 'NO'} | ${r.all.map((s) => s.toFixed(2)).join(', ')} |`,
   );
 }
-const report = `## Run of ${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC
+const report = `## Writer run of ${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC
 
 ${machine()}
 - Input: camera-like uint16 (offset 100 + smooth signal + shot noise), shape (512·GiB, 1024, 1024), \`.npy\`;
@@ -158,6 +159,5 @@ ${machine()}
 ${table.join('\n')}
 `;
 const file = join(root, 'BENCHMARKS.md');
-const head = existsSync(file) ? readFileSync(file, 'utf8').split('\n## Run of')[0].trimEnd() : '# Benchmarks';
-writeFileSync(file, `${head}\n\n${report}`);
+writeSection(file, '## Writer run of', report);
 console.error(`wrote ${file}`);

@@ -1,0 +1,142 @@
+#!/usr/bin/env node
+// End-to-end throughput of the cluster (API + S3 + 2 writer processes + finalizer, all local)
+// against `bdv convert` on the same files, in the same run. Appends a section to BENCHMARKS.md.
+//   BENCH_CLUSTER_VIEWS=8  BENCH_CLUSTER_PLANES=64  BENCH_DIR=bench/out   (views of PLANES x 1024 x 1024)
+import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { createReadStream, mkdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { cpus, totalmem } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { startLocalStack } from '../scripts/local-stack.mjs';
+import { writeSection } from './report-file.mjs';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const root = resolve(here, '..');
+const views = Number(process.env.BENCH_CLUSTER_VIEWS ?? 8);
+const planes = Number(process.env.BENCH_CLUSTER_PLANES ?? 64);
+const work = resolve(process.env.BENCH_DIR ?? join(here, 'out'), 'cluster');
+rmSync(work, { recursive: true, force: true });
+mkdirSync(join(work, 'in'), { recursive: true });
+
+const files = [];
+for (let v = 0; v < views; v++) {
+  const path = join(work, 'in', `t0_c0_s${v}.npy`);
+  execFileSync('/usr/bin/python3', [join(here, 'make_input.py'), path, String(planes), '1024', '1024']);
+  files.push(path);
+}
+const mb = files.reduce((s, f) => s + statSync(f).size, 0) / 1e6;
+
+const token = 'bench';
+const stack = await startLocalStack({
+  workDir: join(work, 'stack'),
+  s3Port: 9400,
+  apiPort: 3400,
+  prefix: 'bench',
+  writers: 2,
+  token,
+  fileRoots: [work],
+  env: { LOG_LEVEL: 'warn' },
+});
+const s3 = new S3Client({
+  endpoint: stack.s3Endpoint,
+  region: 'us-east-1',
+  forcePathStyle: true,
+  credentials: { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' },
+  requestChecksumCalculation: 'WHEN_REQUIRED',
+});
+for (const [v, f] of files.entries()) {
+  await s3.send(
+    new PutObjectCommand({
+      Bucket: 'raw',
+      Key: `bench/s${v}.npy`,
+      Body: createReadStream(f),
+      ContentLength: statSync(f).size,
+    }),
+  );
+}
+const call = async (method, path, body) => {
+  const r = await fetch(`${stack.apiUrl}${path}`, {
+    method,
+    headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+    body: body && JSON.stringify(body),
+  });
+  const json = await r.json();
+  if (r.status >= 400) throw new Error(`${method} ${path}: ${r.status} ${JSON.stringify(json)}`);
+  return json;
+};
+
+const rows = [];
+for (const compression of ['none', 'gzip']) {
+  for (const layout of ['single', 'partitioned']) {
+    const name = `bench-${compression}-${layout}`;
+    const started = performance.now();
+    const ds = await call('POST', '/v1/datasets', { name, setup: { tiles: views }, compression, layout });
+    for (let v = 0; v < views; v++)
+      await call('POST', `/v1/datasets/${ds.id}/views`, {
+        tile: v,
+        source: { uri: `s3://raw/bench/s${v}.npy` },
+      });
+    await call('POST', `/v1/datasets/${ds.id}/finalize`, {});
+    let d;
+    do {
+      await new Promise((r) => setTimeout(r, 200));
+      d = await call('GET', `/v1/datasets/${ds.id}`);
+    } while (d.status !== 'complete' && d.status !== 'failed');
+    const seconds = (performance.now() - started) / 1000;
+    if (d.status !== 'complete') throw new Error(`${name}: ${JSON.stringify(d.errors)}`);
+    rows.push({ what: `cluster: API + S3 + 2 writers, ${layout}`, compression, seconds });
+    console.error(`${name}: ${seconds.toFixed(2)} s`);
+  }
+  const manifest = join(work, `m-${compression}.json`);
+  writeFileSync(
+    manifest,
+    JSON.stringify({
+      dataset: { name: 'local', setup: { tiles: views }, compression },
+      views: files.map((f, v) => ({ tile: v, source: { uri: f } })),
+    }),
+  );
+  const out = join(work, `local-${compression}.h5`);
+  const t = performance.now();
+  const r = spawnSync(process.execPath, [
+    join(root, 'apps/cli/bin/bdv.js'),
+    'convert',
+    '-m',
+    manifest,
+    '-o',
+    out,
+    '--progress',
+    'none',
+  ]);
+  if (r.status !== 0) throw new Error(r.stderr.toString());
+  rows.push({
+    what: 'bdv convert (one process, local files)',
+    compression,
+    seconds: (performance.now() - t) / 1000,
+  });
+  console.error(`bdv convert ${compression}: ${rows.at(-1).seconds.toFixed(2)} s`);
+}
+s3.destroy();
+await stack.stop();
+
+const table = ['| path | compression | seconds | MB/s | × bdv convert |', '|---|---|---|---|---|'];
+for (const r of rows) {
+  const local = rows.find((x) => x.compression === r.compression && x.what.startsWith('bdv convert'));
+  table.push(
+    `| ${r.what} | ${r.compression} | ${r.seconds.toFixed(2)} | ${(mb / r.seconds).toFixed(0)} | ${(local.seconds / r.seconds).toFixed(2)} |`,
+  );
+}
+const section = `## Cluster run of ${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC
+
+- ${cpus()[0]?.model} × ${cpus().length} cores, ${(totalmem() / 2 ** 30).toFixed(0)} GiB; everything on this one machine:
+  Redis, s3rver, the API, 2 writer processes and the finalizer share its ${cpus().length} cores.
+- ${views} views of ${planes}×1024×1024 uint16 (${mb.toFixed(0)} MB in all), 1 level, block 4,256,256; the cluster reads
+  them from S3 (uploaded beforehand, not timed); \`bdv convert\` reads the same .npy files from disk.
+- Cluster time = first POST of the dataset until GET says \`complete\` (views written, XML written,
+  .h5/.xml exported to the output bucket by multipart upload).
+
+${table.join('\n')}
+`;
+const file = join(root, 'BENCHMARKS.md');
+writeSection(file, '## Cluster run of', section);
+console.error(`wrote ${file}`);

@@ -1,0 +1,20 @@
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+
+const INTRO = `# Benchmarks
+
+Made by \`npm run bench\` (writer vs h5py vs raw copy) and \`npm run bench:cluster\` (the cluster end
+to end vs \`bdv convert\`). Each script replaces its own section below; numbers are from one machine
+and one run — re-run them on yours.
+`;
+
+/** Replaces the section whose heading starts with `heading` (or appends it), keeping the others. */
+export function writeSection(file, heading, section) {
+  const text = existsSync(file) ? readFileSync(file, 'utf8') : INTRO;
+  const parts = text.split(/\n(?=## )/);
+  const kept = parts.filter((p) => !p.startsWith(heading));
+  const intro = kept[0]?.startsWith('# ') ? kept.shift() : INTRO;
+  writeFileSync(
+    file,
+    [intro.trimEnd(), ...kept.map((p) => p.trimEnd()), section.trimEnd()].join('\n\n') + '\n',
+  );
+}
