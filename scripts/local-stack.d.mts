@@ -11,6 +11,7 @@ export interface LocalStackOptions {
   fileRoots?: string[];
   onLog?: (role: string, line: string) => void;
   s3Endpoint?: string;
+  s3Credentials?: { accessKeyId: string; secretAccessKey: string };
   env?: Record<string, string>;
 }
 

@@ -20,7 +20,8 @@ const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
  * @param {number} [o.writers=1]       writer processes
  * @param {string[]} [o.fileRoots]
  * @param {(role: string, line: string) => void} [o.onLog]
- * @param {string} [o.s3Endpoint]      use this S3 instead of starting s3rver
+ * @param {string} [o.s3Endpoint]      use this S3 (with o.s3Credentials) instead of starting s3rver
+ * @param {{accessKeyId: string, secretAccessKey: string}} [o.s3Credentials]
  * @param {Record<string,string>} [o.env]
  */
 export async function startLocalStack(o) {
@@ -47,8 +48,8 @@ export async function startLocalStack(o) {
     REDIS_URL: o.redisUrl ?? process.env.REDIS_URL ?? 'redis://127.0.0.1:6379',
     S3_ENDPOINT: s3Endpoint,
     S3_REGION: 'us-east-1',
-    S3_ACCESS_KEY_ID: process.env.S3_ACCESS_KEY_ID ?? 'S3RVER',
-    S3_SECRET_ACCESS_KEY: process.env.S3_SECRET_ACCESS_KEY ?? 'S3RVER',
+    S3_ACCESS_KEY_ID: o.s3Credentials?.accessKeyId ?? 'S3RVER',
+    S3_SECRET_ACCESS_KEY: o.s3Credentials?.secretAccessKey ?? 'S3RVER',
     S3_FORCE_PATH_STYLE: 'true',
     RAW_BUCKET: 'raw',
     OUTPUT_BUCKET: 'output',

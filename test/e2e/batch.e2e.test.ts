@@ -1,4 +1,4 @@
-import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { npyHeader } from '@bdv-cluster/stacks';
 import { ApiClient } from '../support/api-client.js';
@@ -28,13 +28,7 @@ function stack(time: number, channel: number, tile: number): Uint8Array {
 beforeAll(async () => {
   cluster = await startTestCluster(dir.path, 2);
   api = new ApiClient(cluster.stack.apiUrl, cluster.stack.token);
-  s3 = new S3Client({
-    endpoint: cluster.stack.s3Endpoint,
-    region: 'us-east-1',
-    forcePathStyle: true,
-    credentials: { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' },
-    requestChecksumCalculation: 'WHEN_REQUIRED',
-  });
+  s3 = cluster.s3();
   const puts: Promise<unknown>[] = [];
   for (let time = 0; time < 10; time++)
     for (let channel = 0; channel < 2; channel++)
@@ -55,7 +49,6 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  s3?.destroy();
   await cluster?.stop();
   dir.remove();
 });

@@ -1,4 +1,4 @@
-import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { spawnSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -39,17 +39,10 @@ beforeAll(async () => {
   );
   cluster = await startTestCluster(dir.path, 2);
   api = new ApiClient(cluster.stack.apiUrl, cluster.stack.token);
-  s3 = new S3Client({
-    endpoint: cluster.stack.s3Endpoint,
-    region: 'us-east-1',
-    forcePathStyle: true,
-    credentials: { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' },
-    requestChecksumCalculation: 'WHEN_REQUIRED',
-  });
+  s3 = cluster.s3();
 });
 
 afterAll(async () => {
-  s3?.destroy();
   await cluster?.stop();
   dir.remove();
 });

@@ -8,6 +8,7 @@ import {
   WRITE_QUEUE,
 } from '@bdv-cluster/pipeline';
 import { Worker } from 'bullmq';
+import { writeFile } from 'node:fs/promises';
 import { Redis } from 'ioredis';
 import { finalizeProcessor } from './finalizer/finalize-processor.js';
 import { createLogger } from './logger.js';
@@ -57,6 +58,11 @@ async function main(): Promise<void> {
     { role: config.WORKER_ROLE, concurrency: config.WRITER_CONCURRENCY, outputDir: config.OUTPUT_DIR },
     'worker started',
   );
+  // Liveness for container health checks: touched from the event loop, so a wedged loop shows.
+  const heartbeat = process.env.BDV_HEARTBEAT_FILE;
+  const beat = () => heartbeat && writeFile(heartbeat, `${Date.now()}\n`).catch(() => undefined);
+  void beat();
+  const beating = setInterval(() => void beat(), 10_000);
 
   let stopping = false;
   const shutdown = async (signal: string) => {
@@ -65,6 +71,7 @@ async function main(): Promise<void> {
     // close() waits for the jobs in hand: a view being written is finished and marked, never left
     // half written and marked done; nothing new is taken meanwhile.
     log.info({ signal }, 'shutting down: finishing current jobs');
+    clearInterval(beating);
     await Promise.all(workers.map((w) => w.close()));
     await threads.close();
     await queues.close();

@@ -13,11 +13,18 @@ import { tokenAllowed, tokenOf } from './bearer-auth.guard.js';
 export function mountQueueBoard(app: INestApplication, queues: ClusterQueues, config: ClusterConfig): void {
   const adapter = new ExpressAdapter();
   adapter.setBasePath('/queues');
-  createBullBoard({ queues: [new BullMQAdapter(queues.write), new BullMQAdapter(queues.finalize)], serverAdapter: adapter });
+  createBullBoard({
+    queues: [new BullMQAdapter(queues.write), new BullMQAdapter(queues.finalize)],
+    serverAdapter: adapter,
+  });
   const auth = (req: Request, res: Response, next: NextFunction) => {
     if (tokenAllowed(tokenOf(req.headers.authorization), config.API_TOKENS)) return next();
     res.setHeader('WWW-Authenticate', 'Basic realm="bdv-cluster queues"');
-    res.status(401).json({ statusCode: 401, error: 'UNAUTHORIZED', message: 'missing or unknown token (Bearer, or Basic with the token as password)' });
+    res.status(401).json({
+      statusCode: 401,
+      error: 'UNAUTHORIZED',
+      message: 'missing or unknown token (Bearer, or Basic with the token as password)',
+    });
   };
   app.use('/queues', auth, adapter.getRouter());
 }

@@ -1,0 +1,51 @@
+# syntax=docker/dockerfile:1
+# One image for every role: api | writer | finalizer | all | cli (first argument, or BDV_ROLE).
+ARG NODE_IMAGE=node:20-bookworm-slim
+
+FROM ${NODE_IMAGE} AS build
+WORKDIR /app
+COPY package.json package-lock.json tsconfig.json tsconfig.base.json ./
+COPY libs/bdv/package.json libs/bdv/
+COPY libs/contract/package.json libs/contract/
+COPY libs/stacks/package.json libs/stacks/
+COPY libs/storage/package.json libs/storage/
+COPY libs/pipeline/package.json libs/pipeline/
+COPY apps/api/package.json apps/api/
+COPY apps/worker/package.json apps/worker/
+COPY apps/cli/package.json apps/cli/
+RUN npm ci --ignore-scripts --no-audit --no-fund
+COPY libs libs
+COPY apps apps
+RUN npx tsc -b
+
+FROM ${NODE_IMAGE} AS runtime
+ENV NODE_ENV=production \
+    OUTPUT_DIR=/data/output \
+    BDV_HEARTBEAT_FILE=/tmp/bdv-worker-heartbeat
+WORKDIR /app
+COPY package.json package-lock.json ./
+COPY --from=build /app/libs/bdv/package.json libs/bdv/
+COPY --from=build /app/libs/contract/package.json libs/contract/
+COPY --from=build /app/libs/stacks/package.json libs/stacks/
+COPY --from=build /app/libs/storage/package.json libs/storage/
+COPY --from=build /app/libs/pipeline/package.json libs/pipeline/
+COPY --from=build /app/apps/api/package.json apps/api/
+COPY --from=build /app/apps/worker/package.json apps/worker/
+COPY --from=build /app/apps/cli/package.json apps/cli/
+RUN npm ci --omit=dev --ignore-scripts --no-audit --no-fund && npm cache clean --force
+COPY --from=build /app/libs/bdv/dist libs/bdv/dist
+COPY --from=build /app/libs/contract/dist libs/contract/dist
+COPY --from=build /app/libs/stacks/dist libs/stacks/dist
+COPY --from=build /app/libs/storage/dist libs/storage/dist
+COPY --from=build /app/libs/pipeline/dist libs/pipeline/dist
+COPY --from=build /app/apps/api/dist apps/api/dist
+COPY --from=build /app/apps/worker/dist apps/worker/dist
+COPY --from=build /app/apps/cli/dist apps/cli/dist
+COPY apps/cli/bin apps/cli/bin
+COPY docker/entrypoint.mjs docker/healthcheck.mjs docker/
+RUN mkdir -p /data/output && chown node:node /data/output
+USER node
+EXPOSE 3000
+HEALTHCHECK --interval=15s --timeout=5s --start-period=20s --retries=3 CMD ["node", "/app/docker/healthcheck.mjs"]
+ENTRYPOINT ["node", "/app/docker/entrypoint.mjs"]
+CMD ["api"]
