@@ -1,0 +1,126 @@
+import { CreateBucketCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { Readable } from 'node:stream';
+import S3rver from 's3rver';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { freePort } from '../../../test/support/free-port.js';
+import { tempDir } from '../../../test/support/oracle.js';
+import {
+  allowedLocalPath,
+  createS3Client,
+  headObject,
+  listObjects,
+  parseSourceUri,
+  S3ByteSource,
+  StorageError,
+  uploadStream,
+} from '../src/index.js';
+import { readExactly } from '@bdv-cluster/stacks';
+
+const dir = tempDir('bdv-storage-');
+let server: S3rver;
+let client: S3Client;
+
+beforeAll(async () => {
+  const port = await freePort();
+  server = new S3rver({ port, address: '127.0.0.1', directory: join(dir.path, 's3'), silent: true });
+  await server.run();
+  client = createS3Client({
+    endpoint: `http://127.0.0.1:${port}`,
+    region: 'us-east-1',
+    accessKeyId: 'S3RVER',
+    secretAccessKey: 'S3RVER',
+    forcePathStyle: true,
+  });
+  await client.send(new CreateBucketCommand({ Bucket: 'raw' }));
+});
+
+afterAll(async () => {
+  client.destroy();
+  await server.close();
+  dir.remove();
+});
+
+const bytes = (n: number, seed: number) => Uint8Array.from({ length: n }, (_, i) => (i * 31 + seed) & 0xff);
+
+describe('S3 storage against a real S3-protocol server', () => {
+  it('reads any range of an object, sequentially and after seeks', async () => {
+    const body = bytes(3_000_000, 1);
+    await client.send(new PutObjectCommand({ Bucket: 'raw', Key: 'a/stack.raw', Body: body }));
+    const source = await S3ByteSource.open(client, 'raw', 'a/stack.raw');
+    expect(source.size).toBe(body.length);
+    const chunk = new Uint8Array(700_000);
+    for (const position of [0, 700_000, 1_400_000, 100, 2_999_000 - 699_000]) {
+      await readExactly(source, position, chunk);
+      expect(Buffer.compare(chunk, body.subarray(position, position + chunk.length))).toBe(0);
+    }
+    const tail = new Uint8Array(10);
+    expect(await source.read(body.length - 4, tail)).toBe(4);
+    await source.close();
+  });
+
+  it('names a missing object, and HEADs existing ones', async () => {
+    await expect(headObject(client, 'raw', 'nope.npy')).rejects.toThrow(
+      /s3:\/\/raw\/nope\.npy: no such object/,
+    );
+    await expect(S3ByteSource.open(client, 'raw', 'nope.npy')).rejects.toBeInstanceOf(StorageError);
+    expect(await headObject(client, 'raw', 'a/stack.raw')).toBe(3_000_000);
+  });
+
+  it('lists every page of a large prefix', async () => {
+    const keys = Array.from({ length: 2_100 }, (_, i) => `many/obj-${String(i).padStart(5, '0')}`);
+    for (let i = 0; i < keys.length; i += 100) {
+      await Promise.all(
+        keys
+          .slice(i, i + 100)
+          .map((Key) => client.send(new PutObjectCommand({ Bucket: 'raw', Key, Body: 'x' }))),
+      );
+    }
+    const listed = await listObjects(client, 'raw', 'many/');
+    expect(listed.map((o) => o.key).sort()).toEqual(keys);
+  });
+
+  it('streams an upload in parts without knowing its size', async () => {
+    const body = bytes(40 * 1024 * 1024 + 123, 7);
+    const stream = Readable.from(
+      (function* () {
+        for (let i = 0; i < body.length; i += 1 << 20) yield Buffer.from(body.subarray(i, i + (1 << 20)));
+      })(),
+    );
+    expect(await uploadStream(client, 'raw', 'up/big.bin', stream)).toBe(body.length);
+    const source = await S3ByteSource.open(client, 'raw', 'up/big.bin');
+    const back = new Uint8Array(body.length);
+    await readExactly(source, 0, back);
+    expect(Buffer.compare(back, body)).toBe(0);
+    await source.close();
+  });
+});
+
+describe('source URIs', () => {
+  it('accepts s3:// and file:// under the allowed roots only (no .., no symlink escape)', () => {
+    const root = join(dir.path, 'allowed');
+    mkdirSync(join(root, 'sub'), { recursive: true });
+    writeFileSync(join(root, 'sub', 'x.npy'), '');
+    symlinkSync('/etc', join(root, 'escape'));
+    expect(parseSourceUri('s3://raw/a/b.npy', [])).toMatchObject({
+      kind: 's3',
+      bucket: 'raw',
+      key: 'a/b.npy',
+    });
+    expect(parseSourceUri(`file://${root}/sub/x.npy`, [root])).toMatchObject({
+      kind: 'file',
+      path: join(root, 'sub', 'x.npy'),
+    });
+    expect(() => allowedLocalPath(`file://${root}/../outside.npy`, [root])).toThrow(
+      /outside the allowed folders/,
+    );
+    expect(() => allowedLocalPath(`file://${root}/escape/passwd`, [root])).toThrow(
+      /outside the allowed folders/,
+    );
+    expect(() => allowedLocalPath(`file://${root}/sub/x.npy`, [])).toThrow(/FILE_SOURCE_ROOTS is empty/);
+    expect(() => parseSourceUri('http://example.org/x.npy', [root])).toThrow(
+      /expected an s3:\/\/ or file:\/\/ URI/,
+    );
+  });
+});
