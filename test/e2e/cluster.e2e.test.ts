@@ -1,5 +1,5 @@
 import { PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
-import { spawnSync } from 'node:child_process';
+import { execFile, spawnSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -236,6 +236,38 @@ describe('cluster end to end', () => {
     expect(
       cluster.logs.filter((l) => l.line.includes('corrupt.npy') && l.line.includes('"view failed"')),
     ).toHaveLength(1);
+  });
+
+  it('bdv submit uploads local files, waits, and bdv status reports it', async () => {
+    const manifest = {
+      dataset: { name: 'e2e-cli', setup: { tiles: 2 }, compression: 'gzip' },
+      views: [
+        { tile: 0, source: { uri: file(VIEWS[0]!) } },
+        { tile: 1, source: { uri: `file://${p(file(VIEWS[1]!))}` }, voxelSizeXyz: [1, 1, 3] },
+      ],
+    };
+    writeFileSync(p('submit.json'), JSON.stringify(manifest));
+    const env = { ...process.env, BDV_API_URL: cluster.stack.apiUrl, BDV_API_TOKEN: cluster.stack.token };
+    // Asynchronous: s3rver runs in this process and must keep answering while the CLI uploads.
+    const bdvCli = (args: string[], extraEnv: Record<string, string> = {}) =>
+      new Promise<{ status: number | null; stdout: string; stderr: string }>((done) => {
+        execFile(
+          process.execPath,
+          ['apps/cli/bin/bdv.js', ...args],
+          { env: { ...env, ...extraEnv } },
+          (error, stdout, stderr) =>
+            done({ status: error ? ((error as { code?: number }).code ?? 1) : 0, stdout, stderr }),
+        );
+      });
+    const submitted = await bdvCli(['submit', '-m', p('submit.json'), '--wait', '--progress', 'lines']);
+    expect(submitted.status, submitted.stderr).toBe(0);
+    expect(submitted.stdout).toMatch(/e2e-cli \(.*\): complete/);
+    expect(submitted.stdout).toContain('2 done, 0 failed');
+    const listed = await bdvCli(['status']);
+    expect(listed.stdout).toMatch(/complete\s+2 done\s+0 failed\s+e2e-cli/);
+    const denied = await bdvCli(['status'], { BDV_API_TOKEN: 'wrong' });
+    expect(denied.status).toBe(1);
+    expect(denied.stderr).toMatch(/401 .*set BDV_API_TOKEN/);
   });
 
   it('answers health and metrics', async () => {

@@ -5,6 +5,7 @@ import { CliError } from './cli-error.js';
 import { convertCommand } from './commands/convert-command.js';
 import { demoCommand } from './commands/demo-command.js';
 import { infoCommand } from './commands/info-command.js';
+import { batchCommand, statusCommand, submitCommand } from './commands/remote-commands.js';
 
 const program = new Command('bdv')
   .description('Light-sheet stacks to Fiji BigDataViewer / BigStitcher HDF5 + XML (npy2bdv-compatible)')
@@ -14,6 +15,9 @@ const program = new Command('bdv')
 program.addCommand(convertCommand());
 program.addCommand(demoCommand());
 program.addCommand(infoCommand());
+program.addCommand(submitCommand());
+program.addCommand(batchCommand());
+program.addCommand(statusCommand());
 for (const command of program.commands) command.exitOverride();
 
 /** Errors the user can act on print as one line; anything else also says how to see the stack. */

@@ -1,0 +1,196 @@
+import { readFileSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import {
+  Manifest,
+  describeProblems,
+  fieldProblems,
+  viewKeyOf,
+  type ManifestInput,
+} from '@bdv-cluster/contract';
+import { Command, Option } from 'commander';
+import { ApiClient, apiSettings, type DatasetStatus } from '../api/api-client.js';
+import { waitForDataset } from '../api/wait-for-dataset.js';
+import { CliError } from '../cli-error.js';
+import { parseLevels } from '../convert/option-lists.js';
+
+type Progress = 'auto' | 'bar' | 'lines' | 'none';
+interface RemoteFlags {
+  api?: string;
+  token?: string;
+  wait?: boolean;
+  progress: Progress;
+}
+
+function remoteOptions(c: Command): Command {
+  return c
+    .option('--api <url>', 'API base URL (BDV_API_URL, default http://127.0.0.1:3000)')
+    .option('--token <token>', 'bearer token (BDV_API_TOKEN)')
+    .addOption(
+      new Option('--progress <mode>', 'progress display')
+        .choices(['auto', 'bar', 'lines', 'none'])
+        .default('auto'),
+    );
+}
+
+function printDataset(d: DatasetStatus): void {
+  const lines = [
+    `${d.name} (${d.id}): ${d.status}`,
+    `  views: ${d.views.done} done, ${d.views.failed} failed, ${d.views.running} running, ${d.views.queued} queued`,
+    `  HDF5: ${d.files.h5}${d.files.h5Uri ? `  (${d.files.h5Uri})` : ''}`,
+    `  XML:  ${d.files.xml}${d.files.xmlUri ? `  (${d.files.xmlUri})` : ''}`,
+    ...d.errors.map((e) => `  error: ${e}`),
+  ];
+  process.stdout.write(`${lines.join('\n')}\n`);
+}
+
+async function finish(api: ApiClient, id: string, flags: RemoteFlags): Promise<void> {
+  if (!flags.wait) {
+    process.stdout.write(`queued; follow it with: bdv status ${id}\n`);
+    return;
+  }
+  const d = await waitForDataset(api, id, flags.progress);
+  printDataset(d);
+  if (d.status !== 'complete') throw new CliError(`dataset ${d.name} ${d.status}`);
+}
+
+/** `bdv submit`: a manifest to the cluster; local paths are uploaded, s3:// and file:// URIs referenced. */
+export function submitCommand(): Command {
+  return remoteOptions(
+    new Command('submit')
+      .description(
+        'send a manifest to the cluster: register the dataset, submit or upload every view, finalize',
+      )
+      .requiredOption('-m, --manifest <file.json>', '{dataset, views} as for bdv convert')
+      .option('--no-finalize', 'leave the dataset open for more views')
+      .option('--wait', 'wait until the dataset is complete'),
+  ).action(async (flags: RemoteFlags & { manifest: string; finalize: boolean }) => {
+    let input: ManifestInput;
+    try {
+      input = JSON.parse(readFileSync(flags.manifest, 'utf8')) as ManifestInput;
+    } catch (error) {
+      throw new CliError(
+        `${flags.manifest}: ${(error as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (error as Error).message}`,
+      );
+    }
+    const parsed = Manifest.safeParse(input);
+    if (!parsed.success)
+      throw new CliError(`invalid manifest: ${describeProblems(fieldProblems(parsed.error))}`);
+    const api = new ApiClient(apiSettings(flags));
+    const base = dirname(resolve(flags.manifest));
+    const dataset = await api.json<DatasetStatus>('POST', '/v1/datasets', input.dataset);
+    for (const [i, view] of parsed.data.views.entries()) {
+      const { source, ...rest } = view;
+      if (/^(s3|file):\/\//.test(source.uri)) {
+        await api.json('POST', `/v1/datasets/${dataset.id}/views`, view);
+      } else {
+        const { time: _t, illumination: _i, channel: _c, tile: _ti, angle: _a, ...metadata } = rest;
+        const query = new URLSearchParams({
+          format:
+            source.format ??
+            (source.uri.match(/\.tiff?$/i) ? 'tiff' : source.uri.match(/\.(raw|bin)$/i) ? 'raw' : 'npy'),
+          ...(source.shapeZyx ? { shapeZyx: source.shapeZyx.join(',') } : {}),
+          ...(source.dtype ? { dtype: source.dtype } : {}),
+          ...(source.byteOrder ? { byteOrder: source.byteOrder } : {}),
+        });
+        await api.upload(
+          `/v1/datasets/${dataset.id}/views/${viewKeyOf(view)}/data?${query}`,
+          resolve(base, source.uri),
+          {
+            'x-bdv-view-metadata': JSON.stringify(metadata),
+          },
+        );
+      }
+      if (flags.progress !== 'none')
+        process.stderr.write(`[${i + 1}/${parsed.data.views.length}] submitted ${viewKeyOf(view)}\n`);
+    }
+    if (flags.finalize) await api.json('POST', `/v1/datasets/${dataset.id}/finalize`, {});
+    process.stdout.write(`dataset ${dataset.name}: ${dataset.id}\n`);
+    await finish(api, dataset.id, flags);
+  });
+}
+
+/** `bdv batch`: convert an archive (S3 prefix or allowed folder) on the cluster. */
+export function batchCommand(): Command {
+  return remoteOptions(
+    new Command('batch')
+      .description('convert every matching file under an s3:// prefix or file:// folder on the cluster')
+      .argument('<source>', 's3://bucket/prefix/ or file:///folder/ (as the cluster sees it)')
+      .requiredOption(
+        '-p, --pattern <pattern>',
+        "names with indices, e.g. 't{time}/ch{channel}_tile{tile}.npy'",
+      )
+      .requiredOption('--name <name>', 'dataset name')
+      .addOption(new Option('--compression <codec>').choices(['none', 'gzip', 'lzf']))
+      .option('--subsampling <levels>', 'pyramid factors z,y,x per level, e.g. 1,1,1:2,4,4')
+      .addOption(new Option('--layout <layout>').choices(['single', 'partitioned']))
+      .option('--dry-run', 'only list the views it would write')
+      .option('--wait', 'wait until the dataset is complete'),
+  ).action(
+    async (
+      source: string,
+      flags: RemoteFlags & {
+        pattern: string;
+        name: string;
+        compression?: string;
+        subsampling?: string;
+        layout?: string;
+        dryRun?: boolean;
+      },
+    ) => {
+      const api = new ApiClient(apiSettings(flags));
+      const body = {
+        source: source.endsWith('/') ? source : `${source}/`,
+        pattern: flags.pattern,
+        dataset: JSON.parse(
+          JSON.stringify({
+            name: flags.name,
+            compression: flags.compression,
+            layout: flags.layout,
+            subsamplingZyx: flags.subsampling ? parseLevels(flags.subsampling, '--subsampling') : undefined,
+          }),
+        ) as Record<string, unknown>,
+        dryRun: flags.dryRun ?? false,
+      };
+      const result = await api.json<{
+        batchId?: string;
+        datasetId?: string;
+        views: unknown;
+        queued?: number;
+        skipped?: number;
+        unmatched?: number;
+      }>('POST', '/v1/batches', body);
+      if (flags.dryRun) {
+        process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
+        return;
+      }
+      process.stdout.write(
+        `batch ${result.batchId}: ${String(result.views)} views (${result.queued} queued, ${result.skipped} already written, ${result.unmatched} other files)\n`,
+      );
+      await finish(api, result.datasetId!, flags);
+    },
+  );
+}
+
+/** `bdv status [id]`: every dataset, or one in detail. */
+export function statusCommand(): Command {
+  return remoteOptions(
+    new Command('status')
+      .description('list datasets on the cluster, or show one')
+      .argument('[datasetId]')
+      .option('--wait', 'wait until it is complete'),
+  ).action(async (id: string | undefined, flags: RemoteFlags) => {
+    const api = new ApiClient(apiSettings(flags));
+    if (!id) {
+      const all = await api.json<DatasetStatus[]>('GET', '/v1/datasets');
+      if (all.length === 0) process.stdout.write('no datasets\n');
+      for (const d of all) {
+        process.stdout.write(
+          `${d.id}  ${d.status.padEnd(10)} ${String(d.views.done).padStart(5)} done ${String(d.views.failed).padStart(4)} failed  ${d.name}\n`,
+        );
+      }
+      return;
+    }
+    if (flags.wait) return finish(api, id, flags);
+    printDataset(await api.json<DatasetStatus>('GET', `/v1/datasets/${id}`));
+  });
+}
