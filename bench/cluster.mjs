@@ -8,6 +8,8 @@ import { createReadStream, mkdirSync, rmSync, statSync, writeFileSync } from 'no
 import { cpus, totalmem } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { createServer } from 'node:net';
+import { Redis } from 'ioredis';
 import { startLocalStack } from '../scripts/local-stack.mjs';
 import { writeSection } from './report-file.mjs';
 
@@ -27,12 +29,26 @@ for (let v = 0; v < views; v++) {
 }
 const mb = files.reduce((s, f) => s + statSync(f).size, 0) / 1e6;
 
+/** A port nothing listens on (a stale stack from a crashed run must not answer for this one). */
+function freePort() {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address();
+      server.close(() => resolve(port));
+    });
+  });
+}
+
 const token = 'bench';
+// A fresh Redis key prefix per run: earlier runs' datasets (same names) must not collide.
+const prefix = `bench-${Date.now().toString(36)}`;
 const stack = await startLocalStack({
   workDir: join(work, 'stack'),
-  s3Port: 9400,
-  apiPort: 3400,
-  prefix: 'bench',
+  s3Port: await freePort(),
+  apiPort: await freePort(),
+  prefix,
   writers: 2,
   token,
   fileRoots: [work],
@@ -67,57 +83,64 @@ const call = async (method, path, body) => {
 };
 
 const rows = [];
-for (const compression of ['none', 'gzip']) {
-  for (const layout of ['single', 'partitioned']) {
-    const name = `bench-${compression}-${layout}`;
-    const started = performance.now();
-    const ds = await call('POST', '/v1/datasets', { name, setup: { tiles: views }, compression, layout });
-    for (let v = 0; v < views; v++)
-      await call('POST', `/v1/datasets/${ds.id}/views`, {
-        tile: v,
-        source: { uri: `s3://raw/bench/s${v}.npy` },
-      });
-    await call('POST', `/v1/datasets/${ds.id}/finalize`, {});
-    let d;
-    do {
-      await new Promise((r) => setTimeout(r, 200));
-      d = await call('GET', `/v1/datasets/${ds.id}`);
-    } while (d.status !== 'complete' && d.status !== 'failed');
-    const seconds = (performance.now() - started) / 1000;
-    if (d.status !== 'complete') throw new Error(`${name}: ${JSON.stringify(d.errors)}`);
-    rows.push({ what: `cluster: API + S3 + 2 writers, ${layout}`, compression, seconds });
-    console.error(`${name}: ${seconds.toFixed(2)} s`);
+try {
+  for (const compression of ['none', 'gzip']) {
+    for (const layout of ['single', 'partitioned']) {
+      const name = `bench-${compression}-${layout}`;
+      const started = performance.now();
+      const ds = await call('POST', '/v1/datasets', { name, setup: { tiles: views }, compression, layout });
+      for (let v = 0; v < views; v++)
+        await call('POST', `/v1/datasets/${ds.id}/views`, {
+          tile: v,
+          source: { uri: `s3://raw/bench/s${v}.npy` },
+        });
+      await call('POST', `/v1/datasets/${ds.id}/finalize`, {});
+      let d;
+      do {
+        await new Promise((r) => setTimeout(r, 200));
+        d = await call('GET', `/v1/datasets/${ds.id}`);
+      } while (d.status !== 'complete' && d.status !== 'failed');
+      const seconds = (performance.now() - started) / 1000;
+      if (d.status !== 'complete') throw new Error(`${name}: ${JSON.stringify(d.errors)}`);
+      rows.push({ what: `cluster: API + S3 + 2 writers, ${layout}`, compression, seconds });
+      console.error(`${name}: ${seconds.toFixed(2)} s`);
+    }
+    const manifest = join(work, `m-${compression}.json`);
+    writeFileSync(
+      manifest,
+      JSON.stringify({
+        dataset: { name: 'local', setup: { tiles: views }, compression },
+        views: files.map((f, v) => ({ tile: v, source: { uri: f } })),
+      }),
+    );
+    const out = join(work, `local-${compression}.h5`);
+    const t = performance.now();
+    const r = spawnSync(process.execPath, [
+      join(root, 'apps/cli/bin/bdv.js'),
+      'convert',
+      '-m',
+      manifest,
+      '-o',
+      out,
+      '--progress',
+      'none',
+    ]);
+    if (r.status !== 0) throw new Error(r.stderr.toString());
+    rows.push({
+      what: 'bdv convert (one process, local files)',
+      compression,
+      seconds: (performance.now() - t) / 1000,
+    });
+    console.error(`bdv convert ${compression}: ${rows.at(-1).seconds.toFixed(2)} s`);
   }
-  const manifest = join(work, `m-${compression}.json`);
-  writeFileSync(
-    manifest,
-    JSON.stringify({
-      dataset: { name: 'local', setup: { tiles: views }, compression },
-      views: files.map((f, v) => ({ tile: v, source: { uri: f } })),
-    }),
-  );
-  const out = join(work, `local-${compression}.h5`);
-  const t = performance.now();
-  const r = spawnSync(process.execPath, [
-    join(root, 'apps/cli/bin/bdv.js'),
-    'convert',
-    '-m',
-    manifest,
-    '-o',
-    out,
-    '--progress',
-    'none',
-  ]);
-  if (r.status !== 0) throw new Error(r.stderr.toString());
-  rows.push({
-    what: 'bdv convert (one process, local files)',
-    compression,
-    seconds: (performance.now() - t) / 1000,
-  });
-  console.error(`bdv convert ${compression}: ${rows.at(-1).seconds.toFixed(2)} s`);
+} finally {
+  s3.destroy();
+  await stack.stop();
 }
-s3.destroy();
-await stack.stop();
+const redis = new Redis(stack.env.REDIS_URL);
+const keys = await redis.keys(`${prefix}:*`);
+if (keys.length) await redis.del(...keys);
+redis.disconnect();
 
 const table = ['| path | compression | seconds | MB/s | × bdv convert |', '|---|---|---|---|---|'];
 for (const r of rows) {

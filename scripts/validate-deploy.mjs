@@ -93,6 +93,20 @@ async function checkK8s() {
   }
 }
 
+/** Top-level .dockerignore patterns (simple names and globs), enough to catch a copied-but-ignored path. */
+function ignored(source) {
+  const file = join(root, '.dockerignore');
+  if (!existsSync(file)) return false;
+  const patterns = readFileSync(file, 'utf8')
+    .split('\n')
+    .map((l) => l.trim())
+    .filter((l) => l && !l.startsWith('#') && !l.startsWith('!'));
+  const first = source.replace(/^\.\//, '').split('/')[0];
+  return patterns.some(
+    (p) => p === first || p === source || (p.startsWith('**/') && source.split('/').includes(p.slice(3))),
+  );
+}
+
 function checkDocker() {
   const file = join(root, 'Dockerfile');
   if (!existsSync(file)) return problems.push('docker: no Dockerfile');
@@ -117,10 +131,11 @@ function checkDocker() {
     }
     for (const source of sources) {
       copies++;
+      const line = instruction.getRange().start.line + 1;
       if (!existsSync(join(root, source)))
-        problems.push(
-          `docker: line ${instruction.getRange().start.line + 1}: COPY ${source}: not in the repository`,
-        );
+        problems.push(`docker: line ${line}: COPY ${source}: not in the repository`);
+      else if (ignored(source))
+        problems.push(`docker: line ${line}: COPY ${source}: excluded by .dockerignore`);
     }
   }
   if (!dockerfile.getInstructions().some((i) => i.getKeyword() === 'USER'))

@@ -6,6 +6,7 @@ import {
   FINALIZE_QUEUE,
   loadConfig,
   WRITE_QUEUE,
+  type WriteViewJob,
 } from '@bdv-cluster/pipeline';
 import { Worker } from 'bullmq';
 import { writeFile } from 'node:fs/promises';
@@ -49,9 +50,16 @@ async function main(): Promise<void> {
     );
   }
   for (const w of workers) {
-    w.on('failed', (job, error) =>
-      log.warn({ jobId: job?.id, queue: w.name, reason: error.message }, 'job failed'),
-    );
+    w.on('failed', (job, error) => {
+      log.warn({ jobId: job?.id, queue: w.name, reason: error.message }, 'job failed');
+      // A write job that BullMQ gave up on outside our processor (stalled too often: its writer was
+      // killed again and again) must still settle its view, or the dataset would never finalize.
+      if (w.name === WRITE_QUEUE && job && job.attemptsMade >= (job.opts.attempts ?? 1)) {
+        void settleAbandonedView(store, queues, job.data as WriteViewJob, error.message).catch((e: Error) =>
+          log.error({ jobId: job.id, reason: e.message }, 'could not settle an abandoned view'),
+        );
+      }
+    });
     w.on('error', (error) => log.error({ queue: w.name, reason: error.message }, 'worker error'));
   }
   log.info(
@@ -81,6 +89,17 @@ async function main(): Promise<void> {
   };
   process.on('SIGTERM', () => void shutdown('SIGTERM'));
   process.on('SIGINT', () => void shutdown('SIGINT'));
+}
+
+/** Marks a view failed unless it already settled (failView is a no-op then), maybe finalizing. */
+async function settleAbandonedView(
+  store: DatasetStore,
+  queues: ClusterQueues,
+  job: WriteViewJob,
+  reason: string,
+): Promise<void> {
+  const generation = await store.failView(job.datasetId, job.viewKey, reason);
+  if (generation !== undefined) await queues.enqueueFinalize(job.datasetId, generation);
 }
 
 main().catch((error: unknown) => {

@@ -1,0 +1,44 @@
+import { describe, expect, it } from 'vitest';
+import { ConfigError, loadConfig } from '../src/index.js';
+
+describe('configuration from the environment', () => {
+  it('applies defaults and parses lists', () => {
+    const c = loadConfig({ OUTPUT_DIR: '/out', API_TOKENS: 'a,b', FILE_SOURCE_ROOTS: '/data:/scratch' });
+    expect(c).toMatchObject({
+      REDIS_URL: 'redis://127.0.0.1:6379',
+      WORKER_ROLE: 'all',
+      WRITER_CONCURRENCY: 1,
+      PORT: 3000,
+      API_TOKENS: ['a', 'b'],
+    });
+    expect(c.FILE_SOURCE_ROOTS).toEqual(['/data', '/scratch']);
+  });
+
+  it('reports one line per bad or missing value, naming the variable', () => {
+    try {
+      loadConfig(
+        {
+          REDIS_URL: 'not a url',
+          WORKER_ROLE: 'cook',
+          WRITER_CONCURRENCY: '0',
+          S3_FORCE_PATH_STYLE: 'maybe',
+        },
+        ['OUTPUT_DIR'],
+      );
+      expect.unreachable();
+    } catch (error) {
+      expect(error).toBeInstanceOf(ConfigError);
+      const lines = (error as ConfigError).problems;
+      expect(lines.map((l) => l.split(':')[0]).sort()).toEqual([
+        'OUTPUT_DIR',
+        'REDIS_URL',
+        'S3_FORCE_PATH_STYLE',
+        'WORKER_ROLE',
+        'WRITER_CONCURRENCY',
+      ]);
+    }
+    expect(() => loadConfig({ OUTPUT_DIR: '/out' }, ['API_TOKENS'])).toThrow(
+      /API_TOKENS: is required for this role/,
+    );
+  });
+});

@@ -1,0 +1,96 @@
+import { DatasetSpec } from '@bdv-cluster/contract';
+import { randomBytes } from 'node:crypto';
+import { Redis } from 'ioredis';
+import { afterAll, describe, expect, it } from 'vitest';
+import { DatasetStore, type ViewResult } from '../src/index.js';
+
+// Real Redis (REDIS_URL or the local server); every run uses its own key prefix.
+const redis = new Redis(process.env.REDIS_URL ?? 'redis://127.0.0.1:6379');
+const prefix = `test-${randomBytes(4).toString('hex')}`;
+const store = new DatasetStore(redis, prefix);
+afterAll(async () => {
+  const keys = await redis.keys(`${prefix}:*`);
+  if (keys.length) await redis.del(...keys);
+  redis.disconnect();
+});
+
+const result = (time: number, setupId: number): ViewResult => ({
+  record: {
+    time,
+    setupId,
+    shapeZyx: [1, 2, 3],
+    voxelSizeXyz: [0.1 + 0.2, 1 / 3, 2],
+    voxelUnits: 'um',
+    calibrationXyz: [1, 1, 1],
+    affineName: 'x',
+    exposureTime: 0,
+    exposureUnits: 's',
+  },
+  bytes: 12,
+  seconds: 0.1,
+});
+
+async function datasetWithRunningViews(name: string, n: number) {
+  const d = (await store.createDataset(DatasetSpec.parse({ name, setup: { tiles: n } }), {
+    h5: '/x.h5',
+    xml: '/x.xml',
+  }))!;
+  for (let tile = 0; tile < n; tile++) {
+    const spec = { time: 0, illumination: 0, channel: 0, tile, angle: 0, source: { uri: 's3://raw/x.npy' } };
+    expect(
+      await store.addView(d.id, `v${tile}`, { spec, setupId: tile, jobId: `j${tile}`, submittedAt: '' }),
+    ).toEqual({ ok: true });
+    expect(await store.startView(d.id, `v${tile}`)).toBe('OK');
+  }
+  return d;
+}
+
+describe('dataset state in Redis', () => {
+  it('finalizes exactly once when the last views finish at the same moment', async () => {
+    for (let round = 0; round < 20; round++) {
+      const d = await datasetWithRunningViews(`race-${round}`, 3);
+      expect(await store.requestFinalize(d.id, {})).toBeUndefined(); // views still running
+      const outcomes = await Promise.all(
+        [0, 1, 2].map((t) => store.completeView(d.id, `v${t}`, result(0, t))),
+      );
+      expect(outcomes.filter((g) => g !== undefined)).toEqual([1]);
+      expect((await store.getDataset(d.id))!).toMatchObject({
+        status: 'finalizing',
+        views: { queued: 0, running: 0, done: 3, failed: 0 },
+      });
+    }
+  });
+
+  it('refuses duplicates and views after finalize; a failed view may be resubmitted', async () => {
+    const d = await datasetWithRunningViews('dups', 2);
+    const spec = {
+      time: 0,
+      illumination: 0,
+      channel: 0,
+      tile: 0,
+      angle: 0,
+      source: { uri: 's3://raw/x.npy' },
+    };
+    expect(await store.addView(d.id, 'v0', { spec, setupId: 0, jobId: 'j', submittedAt: '' })).toMatchObject({
+      ok: false,
+      reason: 'DUPLICATE',
+    });
+    await store.failView(d.id, 'v1', 'bad header');
+    expect(await store.addView(d.id, 'v1', { spec, setupId: 1, jobId: 'j', submittedAt: '' })).toEqual({
+      ok: true,
+    });
+    expect((await store.getDataset(d.id))!.views).toEqual({ queued: 1, running: 1, done: 0, failed: 0 });
+    await store.requestFinalize(d.id, {});
+    expect(await store.addView(d.id, 'v2', { spec, setupId: 1, jobId: 'j', submittedAt: '' })).toMatchObject({
+      ok: false,
+      reason: 'FINALIZED',
+    });
+  });
+
+  it('keeps view results exact (no float rounding on the way through Lua)', async () => {
+    const d = await datasetWithRunningViews('exact', 1);
+    await store.completeView(d.id, 'v0', result(0, 0));
+    const [view] = await store.listViews(d.id);
+    expect(view!.result!.record.voxelSizeXyz).toEqual([0.1 + 0.2, 1 / 3, 2]);
+  });
+});
