@@ -32,6 +32,7 @@ beforeAll(async () => {
       seed: 100 + i,
     })),
     { path: p('other.npy'), shape: [6, 30, 30], seed: 7 },
+    { path: p('large.npy'), shape: [96, 512, 512], seed: 8 },
   ]);
   writeFileSync(
     p('corrupt.npy'),
@@ -294,5 +295,33 @@ describe('cluster end to end', () => {
         '/v1/datasets/{id}/views/{viewKey}/data',
       ]),
     );
+  });
+
+  // Last: it stops one of the two writers.
+  it('a writer stopped with SIGTERM finishes the view in hand, marks it done and exits 0', async () => {
+    const created = await api.post('/v1/datasets', { name: 'e2e-sigterm', compression: 'gzip' });
+    const id = created.body.id as string;
+    expect(
+      (await api.post(`/v1/datasets/${id}/views`, { source: { uri: `file://${p('large.npy')}` } })).status,
+    ).toBe(202);
+    let writerRole: string | undefined;
+    for (let i = 0; i < 200 && !writerRole; i++) {
+      writerRole = cluster.logs.find((l) => l.line.includes('"writing view"') && l.line.includes(id))?.role;
+      if (!writerRole) await new Promise((r) => setTimeout(r, 50));
+    }
+    expect(writerRole).toBeDefined();
+    const writer = cluster.stack.children.find((c) => c.role === writerRole)!.child;
+    const exited = new Promise<number | null>((done) => writer.once('exit', (code) => done(code)));
+    writer.kill('SIGTERM');
+    expect(await exited).toBe(0);
+    const views = (await api.get(`/v1/datasets/${id}/views`)).body as { state: string }[];
+    expect(views.map((v) => v.state)).toEqual(['done']);
+    const lines = cluster.logs.filter((l) => l.role === writerRole).map((l) => l.line);
+    const stopping = lines.findIndex((l) => l.includes('shutting down'));
+    const written = lines.findIndex((l) => l.includes('"view written"') && l.includes(id));
+    expect(stopping).toBeGreaterThanOrEqual(0);
+    expect(written).toBeGreaterThan(stopping); // the view finished after the signal, not before
+    await api.post(`/v1/datasets/${id}/finalize`, {});
+    expect((await api.waitForDataset(id, ['complete', 'failed'])).status).toBe('complete');
   });
 });
