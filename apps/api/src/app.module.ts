@@ -1,5 +1,5 @@
 import { createS3Client } from '@bdv-cluster/storage';
-import { ClusterQueues, DatasetStore, type ClusterConfig } from '@bdv-cluster/pipeline';
+import { ClusterQueues, DatasetStore, s3SettingsOf, type ClusterConfig } from '@bdv-cluster/pipeline';
 import { Module, type DynamicModule } from '@nestjs/common';
 import { APP_FILTER, APP_GUARD } from '@nestjs/core';
 import { TerminusModule } from '@nestjs/terminus';
@@ -27,13 +27,7 @@ export class AppModule {
         { provide: REDIS, useValue: redis },
         {
           provide: S3,
-          useValue: createS3Client({
-            endpoint: config.S3_ENDPOINT,
-            region: config.S3_REGION,
-            accessKeyId: config.S3_ACCESS_KEY_ID,
-            secretAccessKey: config.S3_SECRET_ACCESS_KEY,
-            forcePathStyle: config.S3_FORCE_PATH_STYLE,
-          }),
+          useValue: createS3Client(s3SettingsOf(config)),
         },
         { provide: DatasetStore, useValue: new DatasetStore(redis, config.QUEUE_PREFIX) },
         { provide: ClusterQueues, useValue: new ClusterQueues(redis, config.QUEUE_PREFIX) },

@@ -1,5 +1,7 @@
 import { randomUUID } from 'node:crypto';
-import type { DatasetSpec } from '@bdv-cluster/contract';
+import { setupIdOf } from '@bdv-cluster/bdv';
+import { viewKeyOf, type DatasetSpec, type ViewSpec } from '@bdv-cluster/contract';
+import { writeJobId } from './queues.js';
 import type { Redis } from 'ioredis';
 import { RedisKeys } from './redis-keys.js';
 import * as scripts from './state-scripts.js';
@@ -15,8 +17,9 @@ import {
   type ViewSubmission,
 } from './state-model.js';
 
-export type AddViewOutcome =
-  { ok: true } | { ok: false; reason: 'NO_DATASET' | 'FINALIZED' | 'DUPLICATE'; state: string };
+export type AddViewOutcome = { viewKey: string; jobId: string } & (
+  { ok: true } | { ok: false; reason: 'NO_DATASET' | 'FINALIZED' | 'DUPLICATE'; state: string }
+);
 
 type ScriptRunner = (keys: string[], args: (string | number)[]) => Promise<unknown>;
 
@@ -111,19 +114,28 @@ export class DatasetStore {
     return all.filter((d): d is DatasetRecord => d !== undefined);
   }
 
-  async addView(
-    datasetId: string,
-    viewKey: string,
-    submission: ViewSubmission,
-    reopen = false,
-  ): Promise<AddViewOutcome> {
-    const [outcome, state] = (await this.run.ADD_VIEW(this.keys.transition(datasetId), [
+  /**
+   * Records a view as queued (key, setup id and job id derived here, once for every caller);
+   * refused when it exists and has not failed, or when the dataset is being finalized.
+   */
+  async addView(dataset: DatasetRecord, spec: ViewSpec, reopen = false): Promise<AddViewOutcome> {
+    const viewKey = viewKeyOf(spec);
+    const jobId = writeJobId(dataset.id, viewKey);
+    const submission: ViewSubmission = {
+      spec,
+      setupId: setupIdOf(dataset.spec.setup, spec),
+      jobId,
+      submittedAt: new Date().toISOString(),
+    };
+    const [outcome, state] = (await this.run.ADD_VIEW(this.keys.transition(dataset.id), [
       viewKey,
       JSON.stringify(submission),
-      new Date().toISOString(),
+      submission.submittedAt,
       reopen ? '1' : '0',
     ])) as [string, string];
-    return outcome === 'OK' ? { ok: true } : { ok: false, reason: outcome as 'DUPLICATE', state };
+    return outcome === 'OK'
+      ? { ok: true, viewKey, jobId }
+      : { ok: false, reason: outcome as 'DUPLICATE', state, viewKey, jobId };
   }
 
   /** queued -> running; 'DONE' / 'FAILED' tell a duplicate or stale job to stop. */

@@ -30,17 +30,28 @@ const result = (time: number, setupId: number): ViewResult => ({
   seconds: 0.1,
 });
 
+const key = (tile: number, time = 0) => `t${time}-i0-c0-s${tile}-a0`;
+const viewSpec = (tile: number, time = 0) => ({
+  time,
+  illumination: 0,
+  channel: 0,
+  tile,
+  angle: 0,
+  source: { uri: 's3://raw/x.npy' },
+});
+
 async function datasetWithRunningViews(name: string, n: number) {
   const d = (await store.createDataset(DatasetSpec.parse({ name, setup: { tiles: n } }), {
     h5: '/x.h5',
     xml: '/x.xml',
   }))!;
   for (let tile = 0; tile < n; tile++) {
-    const spec = { time: 0, illumination: 0, channel: 0, tile, angle: 0, source: { uri: 's3://raw/x.npy' } };
-    expect(
-      await store.addView(d.id, `v${tile}`, { spec, setupId: tile, jobId: `j${tile}`, submittedAt: '' }),
-    ).toEqual({ ok: true });
-    expect(await store.startView(d.id, `v${tile}`)).toBe('OK');
+    expect(await store.addView(d, viewSpec(tile))).toEqual({
+      ok: true,
+      viewKey: key(tile),
+      jobId: `${d.id}.${key(tile)}`,
+    });
+    expect(await store.startView(d.id, key(tile))).toBe('OK');
   }
   return d;
 }
@@ -51,7 +62,7 @@ describe('dataset state in Redis', () => {
       const d = await datasetWithRunningViews(`race-${round}`, 3);
       expect(await store.requestFinalize(d.id, {})).toBeUndefined(); // views still running
       const outcomes = await Promise.all(
-        [0, 1, 2].map((t) => store.completeView(d.id, `v${t}`, result(0, t))),
+        [0, 1, 2].map((t) => store.completeView(d.id, key(t), result(0, t))),
       );
       expect(outcomes.filter((g) => g !== undefined)).toEqual([1]);
       expect((await store.getDataset(d.id))!).toMatchObject({
@@ -63,33 +74,17 @@ describe('dataset state in Redis', () => {
 
   it('refuses duplicates and views after finalize; a failed view may be resubmitted', async () => {
     const d = await datasetWithRunningViews('dups', 2);
-    const spec = {
-      time: 0,
-      illumination: 0,
-      channel: 0,
-      tile: 0,
-      angle: 0,
-      source: { uri: 's3://raw/x.npy' },
-    };
-    expect(await store.addView(d.id, 'v0', { spec, setupId: 0, jobId: 'j', submittedAt: '' })).toMatchObject({
-      ok: false,
-      reason: 'DUPLICATE',
-    });
-    await store.failView(d.id, 'v1', 'bad header');
-    expect(await store.addView(d.id, 'v1', { spec, setupId: 1, jobId: 'j', submittedAt: '' })).toEqual({
-      ok: true,
-    });
+    expect(await store.addView(d, viewSpec(0))).toMatchObject({ ok: false, reason: 'DUPLICATE' });
+    await store.failView(d.id, key(1), 'bad header');
+    expect(await store.addView(d, viewSpec(1))).toMatchObject({ ok: true });
     expect((await store.getDataset(d.id))!.views).toEqual({ queued: 1, running: 1, done: 0, failed: 0 });
     await store.requestFinalize(d.id, {});
-    expect(await store.addView(d.id, 'v2', { spec, setupId: 1, jobId: 'j', submittedAt: '' })).toMatchObject({
-      ok: false,
-      reason: 'FINALIZED',
-    });
+    expect(await store.addView(d, viewSpec(0, 1))).toMatchObject({ ok: false, reason: 'FINALIZED' });
   });
 
   it('keeps view results exact (no float rounding on the way through Lua)', async () => {
     const d = await datasetWithRunningViews('exact', 1);
-    await store.completeView(d.id, 'v0', result(0, 0));
+    await store.completeView(d.id, key(0), result(0, 0));
     const [view] = await store.listViews(d.id);
     expect(view!.result!.record.voxelSizeXyz).toEqual([0.1 + 0.2, 1 / 3, 2]);
   });

@@ -1,5 +1,4 @@
 import type { S3Client } from '@aws-sdk/client-s3';
-import { setupIdOf } from '@bdv-cluster/bdv';
 import {
   BatchSpec,
   compileFilenamePattern,
@@ -15,7 +14,6 @@ import {
   ClusterQueues,
   DatasetStore,
   datasetFiles,
-  writeJobId,
   type ClusterConfig,
   type DatasetRecord,
 } from '@bdv-cluster/pipeline';
@@ -118,17 +116,7 @@ export class BatchesService {
     for (const [viewKey, view] of keys) {
       const state = existing.get(viewKey);
       if (state && state !== 'failed') continue; // re-run: already written (or on its way)
-      const outcome = await this.store.addView(
-        dataset.id,
-        viewKey,
-        {
-          spec: view,
-          setupId: setupIdOf(dataset.spec.setup, view),
-          jobId: writeJobId(dataset.id, viewKey),
-          submittedAt: new Date().toISOString(),
-        },
-        true,
-      );
+      const outcome = await this.store.addView(dataset, view, true);
       if (outcome.ok) toQueue.push(viewKey);
     }
     await this.queues.enqueueWriteBulk(dataset.id, toQueue);

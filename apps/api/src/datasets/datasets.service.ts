@@ -1,17 +1,14 @@
-import { setupIdOf } from '@bdv-cluster/bdv';
 import {
   DatasetSpec,
   FinalizeSpec,
   parseViewKey,
   ViewSpec,
-  viewKeyOf,
   viewRangeProblems,
   type FieldProblem,
 } from '@bdv-cluster/contract';
 import {
   ClusterQueues,
   datasetFiles,
-  writeJobId,
   DatasetStore,
   type ClusterConfig,
   type DatasetRecord,
@@ -172,15 +169,8 @@ export class DatasetsService {
   }
 
   private async queueView(dataset: DatasetRecord, view: ViewSpec, reopen: boolean): Promise<ViewAccepted> {
-    const viewKey = viewKeyOf(view);
-    const setupId = setupIdOf(dataset.spec.setup, view);
-    const jobId = writeJobId(dataset.id, viewKey);
-    const outcome = await this.store.addView(
-      dataset.id,
-      viewKey,
-      { spec: view, setupId, jobId, submittedAt: new Date().toISOString() },
-      reopen,
-    );
+    const outcome = await this.store.addView(dataset, view, reopen);
+    const { viewKey, jobId } = outcome;
     if (!outcome.ok) {
       if (outcome.reason === 'NO_DATASET') throw ApiError.notFound(`dataset ${dataset.id} does not exist`);
       if (outcome.reason === 'DUPLICATE')

@@ -7,6 +7,7 @@ import {
   viewKeyOf,
   type ManifestInput,
 } from '@bdv-cluster/contract';
+import { formatOf } from '@bdv-cluster/stacks';
 import { Command, Option } from 'commander';
 import { ApiClient, apiSettings, type DatasetStatus } from '../api/api-client.js';
 import { waitForDataset } from '../api/wait-for-dataset.js';
@@ -85,9 +86,7 @@ export function submitCommand(): Command {
       } else {
         const { time: _t, illumination: _i, channel: _c, tile: _ti, angle: _a, ...metadata } = rest;
         const query = new URLSearchParams({
-          format:
-            source.format ??
-            (source.uri.match(/\.tiff?$/i) ? 'tiff' : source.uri.match(/\.(raw|bin)$/i) ? 'raw' : 'npy'),
+          format: formatOf(source.uri, source.format),
           ...(source.shapeZyx ? { shapeZyx: source.shapeZyx.join(',') } : {}),
           ...(source.dtype ? { dtype: source.dtype } : {}),
           ...(source.byteOrder ? { byteOrder: source.byteOrder } : {}),

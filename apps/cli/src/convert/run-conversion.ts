@@ -1,4 +1,10 @@
-import { setupIdOf, BdvWriter, preferredSlabDepth, type AppendViewOptions } from '@bdv-cluster/bdv';
+import {
+  BdvWriter,
+  preferredSlabDepth,
+  setupCount,
+  setupIdOf,
+  type AppendViewOptions,
+} from '@bdv-cluster/bdv';
 import { viewKeyOf, type Manifest, type ViewSpec } from '@bdv-cluster/contract';
 import { asSlabStack, openStackFile, type OpenStackOptions } from '@bdv-cluster/stacks';
 import { existsSync } from 'node:fs';
@@ -109,13 +115,11 @@ export async function runConversion(
   }
   const present = new Set(planned.map((v) => `${v.spec.time}:${setupIdOf(dataset.setup, v.spec)}`));
   const timepoints = dataset.timepoints ?? Math.max(...planned.map((v) => v.spec.time)) + 1;
-  const setups =
-    dataset.setup.illuminations * dataset.setup.channels * dataset.setup.tiles * dataset.setup.angles;
   return {
     h5: req.output,
     xml: writer.xmlPath,
     views: planned.length,
-    missingViews: timepoints * setups - present.size,
+    missingViews: timepoints * setupCount(dataset.setup) - present.size,
     bytes,
     seconds: (performance.now() - started) / 1000,
   };

@@ -7,13 +7,13 @@ import {
   type DatasetStore,
   type FinalizeJob,
   type ViewEntry,
+  s3SettingsOf,
 } from '@bdv-cluster/pipeline';
 import { createS3Client, uploadFile } from '@bdv-cluster/storage';
 import { UnrecoverableError, type Job } from 'bullmq';
 import { mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import type { Logger } from 'pino';
-import { s3Settings } from '../writer/write-view-processor.js';
 
 export interface FinalizerDeps {
   config: ClusterConfig;
@@ -88,7 +88,7 @@ async function exportFiles(
   done: ViewEntry[],
 ): Promise<Partial<DatasetFiles>> {
   const bucket = deps.config.OUTPUT_BUCKET!;
-  const client = createS3Client(s3Settings(deps.config));
+  const client = createS3Client(s3SettingsOf(deps.config));
   const key = (file: string) => `${dataset.name}/${basename(file)}`;
   try {
     const partitions = done.flatMap((v) =>

@@ -1,6 +1,7 @@
 import { resolveCompression, resolveLevels, setupCount } from '@bdv-cluster/bdv';
 import {
   DatasetLock,
+  s3SettingsOf,
   type ClusterConfig,
   type ClusterQueues,
   type DatasetStore,
@@ -57,7 +58,7 @@ export function writeViewProcessor(deps: WriterDeps) {
           compression: resolveCompression(dataset.spec.compression, dataset.spec.compressionLevel),
           spec: view.spec,
           setupId: view.setupId,
-          s3: s3Settings(deps.config),
+          s3: s3SettingsOf(deps.config),
           fileRoots: deps.config.FILE_SOURCE_ROOTS,
         },
         (p) => void job.updateProgress(Math.round((100 * p.bytesDone) / Math.max(1, p.bytesTotal))),
@@ -88,15 +89,5 @@ export function writeViewProcessor(deps: WriterDeps) {
     } finally {
       await lock?.release();
     }
-  };
-}
-
-export function s3Settings(c: ClusterConfig) {
-  return {
-    endpoint: c.S3_ENDPOINT,
-    region: c.S3_REGION,
-    accessKeyId: c.S3_ACCESS_KEY_ID,
-    secretAccessKey: c.S3_SECRET_ACCESS_KEY,
-    forcePathStyle: c.S3_FORCE_PATH_STYLE,
   };
 }
