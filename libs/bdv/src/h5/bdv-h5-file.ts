@@ -27,7 +27,7 @@ export class BdvH5File {
 
   private constructor(
     readonly path: string,
-    private readonly module: H5Module,
+    module: H5Module,
     private readonly file: H5File,
   ) {
     this.slabs = new HeapSlabWriter(module);
@@ -111,14 +111,6 @@ export class BdvH5File {
     });
   }
 
-  hasSetupHeader(setupId: number): boolean {
-    return this.exists(`/${setupGroupName(setupId)}/resolutions`);
-  }
-
-  hasCells(time: number, setupId: number, level: number): boolean {
-    return this.exists(cellsPath(time, setupId, level));
-  }
-
   /**
    * Creates `tTTTTT/sSS/L/cells` as int16 with unlimited maxshape (so chunks may exceed the data,
    * as in npy2bdv). An existing dataset of the same shape is reused, so a failed write can be
@@ -171,25 +163,11 @@ export class BdvH5File {
     hdf5Call(`write ${path}`, () => this.slabs.write(this.fileId, path, offsetZyx, countZyx, data));
   }
 
-  /** Reads a whole level back as uint16 (for `bdv info` and tests; not for large stacks). */
-  readCells(time: number, setupId: number, level: number): { shape: number[]; data: Uint16Array } {
-    const dataset = this.file.get(cellsPath(time, setupId, level)) as InstanceType<typeof h5wasm.Dataset>;
-    const value = dataset.value as Int16Array;
-    return {
-      shape: dataset.shape ?? [],
-      data: new Uint16Array(value.buffer, value.byteOffset, value.length),
-    };
-  }
-
   /** An HDF5 external link at `tTTTTT/sSS/L/cells` to the same path inside `partitionFile`. */
   linkExternalCells(time: number, setupId: number, level: number, partitionFile: string): void {
     const group = this.ensureGroup(`${viewGroupPath(time, setupId)}/${level}`);
     const target = cellsPath(time, setupId, level);
     hdf5Call(`link ${target}`, () => group.create_external_link(partitionFile, target, 'cells'));
-  }
-
-  get root(): H5Group {
-    return this.file;
   }
 
   /** Closes the file and fsyncs it: after this returns, the data is durably on disk. */
@@ -204,14 +182,6 @@ export class BdvH5File {
     } finally {
       closeSync(fd);
     }
-  }
-
-  flush(): void {
-    hdf5Call(`flush ${this.path}`, () => this.file.flush());
-  }
-
-  get h5Module(): H5Module {
-    return this.module;
   }
 
   private exists(path: string): boolean {

@@ -62,10 +62,6 @@ export class LevelStream {
     if (this.slabFill > 0) this.flush();
   }
 
-  get planesIn(): number {
-    return this.zIn;
-  }
-
   /** Level 0 with aligned input slabs goes straight to the sink, without a copy. */
   private passThrough(slab: Uint16Array, depth: number): boolean {
     const aligned = this.zIn % this.outDepth === 0;
