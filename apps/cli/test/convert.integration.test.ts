@@ -1,3 +1,4 @@
+import { spawnSync } from 'node:child_process';
 import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -189,6 +190,19 @@ describe('bdv convert (quick form)', () => {
     expect(JSON.parse(r.stdout)).toMatchObject({ views: 2, missingViews: 0, h5: p('tif.h5') });
     const d = describeBdv(p('tif.h5'));
     expect(d.h5.datasets['t00000/s01/0/cells']).toMatchObject({ shape: [6, 24, 18], compression: 'lzf' });
+  });
+});
+
+describe('progress on a terminal', () => {
+  it('draws a bar with bytes and views when stderr is a TTY', () => {
+    // util-linux `script` gives the CLI a pseudo-terminal, as a person's shell would.
+    const cmd = `${process.execPath} ${join(import.meta.dirname, '..', 'bin', 'bdv.js')} convert ${p('raw_s0.raw')} ${p('raw_s1.raw')} -o ${p('tty.h5')} -p 'raw_s{tile}.raw' --shape 5,20,30`;
+    const r = spawnSync('script', ['-qec', cmd, '/dev/null'], { encoding: 'utf8' });
+    expect(r.status).toBe(0);
+    const escape = String.fromCharCode(27);
+    const screen = r.stdout.replace(new RegExp(`${escape}\\[[0-9;?]*[A-Za-z]`, 'g'), '');
+    expect(screen).toMatch(/100% \| 0\/0 MB \| views 2\/2 \|/);
+    expect(screen).toContain(`HDF5: ${p('tty.h5')}`);
   });
 });
 

@@ -18,7 +18,7 @@ export class BarProgress implements ProgressReporter {
   private readonly bar = new cliProgress.SingleBar(
     {
       format:
-        ' {bar} {percentage}% | {done}/{total} MB | views {views}/{viewsTotal} | {speed} MB/s | ETA {eta_formatted} | {current}',
+        ' {bar} {percentage}% | {doneMb}/{totalMb} MB | views {views}/{viewsTotal} | {speed} MB/s | ETA {eta_formatted} | {current}',
       hideCursor: true,
       etaBuffer: 50,
       stream: process.stderr,
@@ -57,8 +57,8 @@ export class BarProgress implements ProgressReporter {
   private payload(current?: string): Record<string, string | number> {
     const seconds = Math.max(1e-3, (Date.now() - this.started) / 1000);
     return {
-      done: (this.bytesDone / MB).toFixed(0),
-      total: (this.bar.getTotal() / MB).toFixed(0),
+      doneMb: (this.bytesDone / MB).toFixed(0),
+      totalMb: (this.bar.getTotal() / MB).toFixed(0),
       views: this.viewsDone,
       viewsTotal: this.viewsTotal,
       speed: (this.bytesDone / MB / seconds).toFixed(0),
