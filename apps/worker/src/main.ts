@@ -62,10 +62,7 @@ async function main(): Promise<void> {
     });
     w.on('error', (error) => log.error({ queue: w.name, reason: error.message }, 'worker error'));
   }
-  log.info(
-    { role: config.WORKER_ROLE, concurrency: config.WRITER_CONCURRENCY, outputDir: config.OUTPUT_DIR },
-    'worker started',
-  );
+  log.info({ concurrency: config.WRITER_CONCURRENCY, outputDir: config.OUTPUT_DIR }, 'worker started');
   // Liveness for container health checks: touched from the event loop, so a wedged loop shows.
   const heartbeat = process.env.BDV_HEARTBEAT_FILE;
   const beat = () => heartbeat && writeFile(heartbeat, `${Date.now()}\n`).catch(() => undefined);
