@@ -193,6 +193,45 @@ describe('bdv convert (quick form)', () => {
   });
 });
 
+describe('bdv convert --jobs (partitioned, worker threads)', () => {
+  it('writes the same pixels and XML as one thread, one partition per view', () => {
+    writeFileSync(p('mj.json'), JSON.stringify(manifest({ layout: 'partitioned' })));
+    const parallel = bdv([
+      'convert',
+      '-m',
+      p('mj.json'),
+      '-o',
+      p('jobs.h5'),
+      '--jobs',
+      '3',
+      '--progress',
+      'lines',
+    ]);
+    expect(parallel.status, parallel.stderr).toBe(0);
+    expect(parallel.stderr).toContain('[7/7]');
+    const views = present.map((v) => ({
+      time: v.time,
+      setup: v.channel * 2 + v.tile,
+      npy: p(`t${v.time}_c${v.channel}_s${v.tile}.npy`),
+    }));
+    for (const view of comparePixels({ h5: p('jobs.h5'), subsampling_zyx: SUBSAMPLING, views })) {
+      for (const level of view.levels) expect(level.mismatches).toBe(0);
+    }
+    const d = describeBdv(p('jobs.h5'), p('jobs.xml'));
+    expect(d.h5.datasets['t00001/s03/2/cells']!.external).toBe('jobs-t00001-s03.h5');
+    const loader = child(child(d.xml!, 'SequenceDescription'), 'ImageLoader');
+    expect(children(loader, 'partition')).toHaveLength(7);
+    const single = bdv(['convert', '-m', p('mj.json'), '-o', p('jobs-single.h5'), '--progress', 'none']);
+    expect(single.status).toBe(0);
+    const registrations = (x: string) =>
+      children(child(describeBdv(p(`${x}.h5`), p(`${x}.xml`)).xml!, 'ViewRegistrations'), 'ViewRegistration');
+    expect(JSON.stringify(registrations('jobs'))).toBe(JSON.stringify(registrations('jobs-single')));
+    writeFileSync(p('mj-single.json'), JSON.stringify(manifest()));
+    const refused = bdv(['convert', '-m', p('mj-single.json'), '-o', p('jobs-bad.h5'), '--jobs', '2']);
+    expect(refused.stderr).toMatch(/--jobs 2 .* needs --layout partitioned/);
+  });
+});
+
 describe('progress on a terminal', () => {
   it('draws a bar with bytes and views when stderr is a TTY', () => {
     // util-linux `script` gives the CLI a pseudo-terminal, as a person's shell would.

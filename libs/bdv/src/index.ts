@@ -21,4 +21,6 @@ export {
   type AppendViewOptions,
   type WriteXmlOptions,
   type Layout,
+  type PartitionPlan,
+  writePartitionFile,
 } from './writer/bdv-writer.js';

@@ -39,6 +39,7 @@ interface ConvertFlags {
   microscopeVersion?: string;
   user?: string;
   overwrite?: boolean;
+  jobs?: string;
   progress: 'auto' | 'bar' | 'lines' | 'none';
   json?: boolean;
 }
@@ -106,6 +107,7 @@ export function convertCommand(): Command {
     .option('--microscope-version <v>', 'microscope version for the XML')
     .option('--user <name>', 'user name for the XML')
     .option('--overwrite', 'replace an existing output file')
+    .option('-j, --jobs <n>', 'views written at once on worker threads (needs --layout partitioned)', '1')
     .addOption(
       new Option('--progress <mode>', 'progress display')
         .choices(['auto', 'bar', 'lines', 'none'])
@@ -118,7 +120,13 @@ export function convertCommand(): Command {
       if (!parsed.success)
         throw new CliError(`invalid manifest: ${describeProblems(fieldProblems(parsed.error))}`);
       const result = await runConversion(
-        { manifest: parsed.data, output, overwrite: flags.overwrite ?? false, baseDir },
+        {
+          manifest: parsed.data,
+          output,
+          overwrite: flags.overwrite ?? false,
+          baseDir,
+          jobs: parseInteger(flags.jobs ?? '1', '--jobs', 1),
+        },
         progressFor(flags.json ? 'none' : flags.progress),
       );
       printResult(result, flags.json ?? false);

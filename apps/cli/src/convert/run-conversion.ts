@@ -10,6 +10,7 @@ import { asSlabStack, openStackFile, type OpenStackOptions } from '@bdv-cluster/
 import { existsSync } from 'node:fs';
 import { CliError } from '../cli-error.js';
 import type { ProgressReporter } from '../progress/progress-reporter.js';
+import { writePartitionsInThreads } from './parallel-partitions.js';
 import { localPathOf } from './local-source.js';
 
 export interface ConversionRequest {
@@ -20,6 +21,8 @@ export interface ConversionRequest {
   /** Where relative source paths start (the manifest's folder). */
   baseDir: string;
   slabBytes?: number;
+  /** Views written at once, on worker threads (partitioned layout only). */
+  jobs?: number;
 }
 
 export interface ConversionResult {
@@ -37,6 +40,7 @@ interface PlannedView {
   path: string;
   options: OpenStackOptions;
   bytes: number;
+  shapeZyx: number[];
 }
 
 function openOptions(spec: ViewSpec): OpenStackOptions {
@@ -56,12 +60,25 @@ export async function runConversion(
   if (existsSync(req.output) && !req.overwrite) {
     throw new CliError(`${req.output} already exists (pass --overwrite to replace it)`);
   }
+  const jobs = req.jobs ?? 1;
+  if (jobs > 1 && dataset.layout !== 'partitioned') {
+    throw new CliError(
+      `--jobs ${jobs} writes views in parallel, which needs --layout partitioned (one file per view)`,
+    );
+  }
   const planned: PlannedView[] = [];
   for (const [i, spec] of req.manifest.views.entries()) {
     const path = localPathOf(spec.source.uri, req.baseDir, `views[${i}].source.uri`);
     const options = openOptions(spec);
     const reader = await openStackFile(path, options);
-    planned.push({ spec, key: viewKeyOf(spec), path, options, bytes: reader.dataBytes });
+    planned.push({
+      spec,
+      key: viewKeyOf(spec),
+      path,
+      options,
+      bytes: reader.dataBytes,
+      shapeZyx: [...reader.shapeZyx],
+    });
     await reader.close();
   }
 
@@ -76,37 +93,16 @@ export async function runConversion(
     overwrite: req.overwrite,
     slabBytes: req.slabBytes,
   });
-  let bytes = 0;
+  const totalBytes = planned.reduce((sum, v) => sum + v.bytes, 0);
   try {
     for (const [attribute, labels] of Object.entries(dataset.attributeLabels ?? {})) {
       if (labels) writer.setAttributeLabels(attribute as 'channel', labels);
     }
-    progress.start(
-      planned.length,
-      planned.reduce((sum, v) => sum + v.bytes, 0),
-    );
-    for (const view of planned) {
-      progress.viewStarted(view.key, view.path);
-      const viewStart = performance.now();
-      const reader = await openStackFile(view.path, view.options);
-      let reported = 0;
-      try {
-        const depth = preferredSlabDepth(reader.shapeZyx, writer.levels, req.slabBytes);
-        const { source: _source, ...metadata } = view.spec;
-        const options: AppendViewOptions = {
-          ...metadata,
-          onProgress: (p) => {
-            const done = (p.bytesDone / p.bytesTotal) * view.bytes;
-            progress.bytes(done - reported);
-            reported = done;
-          },
-        };
-        await writer.appendView(asSlabStack(reader, depth), options);
-      } finally {
-        await reader.close();
-      }
-      bytes += view.bytes;
-      progress.viewDone(view.key, view.bytes, (performance.now() - viewStart) / 1000);
+    progress.start(planned.length, totalBytes);
+    if (jobs > 1) {
+      await writeInParallel(writer, planned, jobs, progress);
+    } else {
+      for (const view of planned) await writeOne(writer, view, progress, req.slabBytes);
     }
     writer.writeXml({ microscope: dataset.microscope, timepoints: dataset.timepoints });
   } finally {
@@ -120,7 +116,70 @@ export async function runConversion(
     xml: writer.xmlPath,
     views: planned.length,
     missingViews: timepoints * setupCount(dataset.setup) - present.size,
-    bytes,
+    bytes: totalBytes,
     seconds: (performance.now() - started) / 1000,
   };
+}
+
+function metadataOf(view: PlannedView): AppendViewOptions {
+  const { source: _source, ...metadata } = view.spec;
+  return metadata;
+}
+
+/** One view after the other, in this thread. */
+async function writeOne(
+  writer: BdvWriter,
+  view: PlannedView,
+  progress: ProgressReporter,
+  slabBytes?: number,
+): Promise<void> {
+  progress.viewStarted(view.key, view.path);
+  const viewStart = performance.now();
+  const reader = await openStackFile(view.path, view.options);
+  let reported = 0;
+  try {
+    const depth = preferredSlabDepth(reader.shapeZyx, writer.levels, slabBytes);
+    await writer.appendView(asSlabStack(reader, depth), {
+      ...metadataOf(view),
+      onProgress: (p) => {
+        const done = (p.bytesDone / p.bytesTotal) * view.bytes;
+        progress.bytes(done - reported);
+        reported = done;
+      },
+    });
+  } finally {
+    await reader.close();
+  }
+  progress.viewDone(view.key, view.bytes, (performance.now() - viewStart) / 1000);
+}
+
+/** Partitions written on worker threads; linked into the master here as each one finishes. */
+async function writeInParallel(
+  writer: BdvWriter,
+  planned: PlannedView[],
+  jobs: number,
+  progress: ProgressReporter,
+): Promise<void> {
+  const plans = planned.map((view) => writer.planPartition(view.shapeZyx, metadataOf(view)));
+  const reported = planned.map(() => 0);
+  const started = planned.map(() => 0);
+  await writePartitionsInThreads(
+    plans.map((plan, i) => ({ plan, path: planned[i]!.path, options: planned[i]!.options })),
+    jobs,
+    {
+      started: (i) => {
+        started[i] = performance.now();
+        progress.viewStarted(planned[i]!.key, planned[i]!.path);
+      },
+      progress: (i, fraction) => {
+        const done = fraction * planned[i]!.bytes;
+        progress.bytes(done - reported[i]!);
+        reported[i] = done;
+      },
+      done: (i) => {
+        writer.adoptPartition(plans[i]!);
+        progress.viewDone(planned[i]!.key, planned[i]!.bytes, (performance.now() - started[i]!) / 1000);
+      },
+    },
+  );
 }

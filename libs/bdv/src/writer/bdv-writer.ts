@@ -109,26 +109,52 @@ export class BdvWriter {
 
   /** Appends one view, computing every pyramid level while the stack streams through. */
   async appendView(stack: StackInput, options: AppendViewOptions = {}): Promise<ViewRecord> {
-    const record = this.newRecord(stack.shapeZyx, options);
-    const partition = this.layout === 'partitioned' ? await this.openPartition(record) : undefined;
-    const target = partition ?? this.file;
-    try {
-      await writeViewLevels(
-        {
-          file: target,
-          time: record.time,
-          setupId: record.setupId,
-          levels: this.levels,
-          compression: this.compression,
-          slabBytes: this.options.slabBytes,
-        },
-        stack,
-        options.onProgress,
-      );
-    } finally {
-      partition?.close();
+    if (this.layout === 'partitioned') {
+      const plan = this.planPartition(stack.shapeZyx, options);
+      await writePartitionFile(plan, stack, options.onProgress);
+      return this.adoptPartition(plan);
     }
-    if (partition) this.linkPartition(record, partition.path);
+    const record = this.newRecord(stack.shapeZyx, options);
+    await writeViewLevels(
+      {
+        file: this.file,
+        time: record.time,
+        setupId: record.setupId,
+        levels: this.levels,
+        compression: this.compression,
+        slabBytes: this.options.slabBytes,
+      },
+      stack,
+      options.onProgress,
+    );
+    this.records.set(keyOf(record), record);
+    return record;
+  }
+
+  /**
+   * Partitioned layout, first step of a view written elsewhere (another thread or process):
+   * validates it and names its partition file. `writePartitionFile` writes it (no writer state
+   * needed), `adoptPartition` links it into the master afterwards.
+   */
+  planPartition(shapeZyx: number[], options: AppendViewOptions = {}): PartitionPlan {
+    if (this.layout !== 'partitioned') throw new BdvError('STATE', 'planPartition needs the partitioned layout', 'layout');
+    const record = this.newRecord(shapeZyx, options);
+    const path = partitionPathFor(this.h5Path, record.time, record.setupId);
+    if (existsSync(path) && !this.options.overwrite) {
+      throw new BdvError('FILE_EXISTS', `partition ${path} already exists (pass overwrite to replace it)`, 'output');
+    }
+    return { record, path, levels: [...this.levels], compression: this.compression, slabBytes: this.options.slabBytes };
+  }
+
+  /** Links a written partition into the master file and records the view for the XML. */
+  adoptPartition(plan: PartitionPlan): ViewRecord {
+    const { record } = plan;
+    if (this.records.has(keyOf(record))) {
+      throw new BdvError('DUPLICATE_VIEW', `view time ${record.time}, setup ${record.setupId} was already written`, 'view');
+    }
+    const relative = basename(plan.path);
+    this.levels.forEach((_, level) => this.file.linkExternalCells(record.time, record.setupId, level, relative));
+    this.partitions.push({ path: relative, timepoints: [record.time], setups: [record.setupId] });
     this.records.set(keyOf(record), record);
     return record;
   }
@@ -280,28 +306,6 @@ export class BdvWriter {
     if (!record) throw new BdvError('STATE', 'call beginVirtualView for this view first', 'view');
     return record;
   }
-
-  private async openPartition(record: ViewRecord): Promise<BdvH5File> {
-    const path = partitionPathFor(this.h5Path, record.time, record.setupId);
-    if (existsSync(path) && !this.options.overwrite) {
-      throw new BdvError(
-        'FILE_EXISTS',
-        `partition ${path} already exists (pass overwrite to replace it)`,
-        'output',
-      );
-    }
-    const partition = await BdvH5File.create(path, { overwrite: true });
-    partition.writeSetupHeader(record.setupId, this.levels);
-    return partition;
-  }
-
-  private linkPartition(record: ViewRecord, partitionPath: string): void {
-    const relative = basename(partitionPath);
-    this.levels.forEach((_, level) =>
-      this.file.linkExternalCells(record.time, record.setupId, level, relative),
-    );
-    this.partitions.push({ path: relative, timepoints: [record.time], setups: [record.setupId] });
-  }
 }
 
 function viewIndexOf(o: Partial<ViewIndex>): ViewIndex {
@@ -331,4 +335,28 @@ function cropBlock(block: Uint16Array, shape: Zyx, count: Zyx): Uint16Array {
     }
   }
   return out;
+}
+
+/** Everything needed to write one view's partition file, without the writer (plain data). */
+export interface PartitionPlan {
+  record: ViewRecord;
+  path: string;
+  levels: LevelSpec[];
+  compression: CompressionSpec;
+  slabBytes?: number;
+}
+
+/** Writes one partition: its setup's header and every level of the view; closed and fsynced. */
+export async function writePartitionFile(plan: PartitionPlan, stack: StackInput, onProgress?: (p: ViewProgress) => void): Promise<void> {
+  const file = await BdvH5File.create(plan.path, { overwrite: true });
+  try {
+    file.writeSetupHeader(plan.record.setupId, plan.levels);
+    await writeViewLevels(
+      { file, time: plan.record.time, setupId: plan.record.setupId, levels: plan.levels, compression: plan.compression, slabBytes: plan.slabBytes },
+      stack,
+      onProgress,
+    );
+  } finally {
+    file.close();
+  }
 }
