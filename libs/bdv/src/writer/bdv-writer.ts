@@ -137,23 +137,40 @@ export class BdvWriter {
    * needed), `adoptPartition` links it into the master afterwards.
    */
   planPartition(shapeZyx: number[], options: AppendViewOptions = {}): PartitionPlan {
-    if (this.layout !== 'partitioned') throw new BdvError('STATE', 'planPartition needs the partitioned layout', 'layout');
+    if (this.layout !== 'partitioned')
+      throw new BdvError('STATE', 'planPartition needs the partitioned layout', 'layout');
     const record = this.newRecord(shapeZyx, options);
     const path = partitionPathFor(this.h5Path, record.time, record.setupId);
     if (existsSync(path) && !this.options.overwrite) {
-      throw new BdvError('FILE_EXISTS', `partition ${path} already exists (pass overwrite to replace it)`, 'output');
+      throw new BdvError(
+        'FILE_EXISTS',
+        `partition ${path} already exists (pass overwrite to replace it)`,
+        'output',
+      );
     }
-    return { record, path, levels: [...this.levels], compression: this.compression, slabBytes: this.options.slabBytes };
+    return {
+      record,
+      path,
+      levels: [...this.levels],
+      compression: this.compression,
+      slabBytes: this.options.slabBytes,
+    };
   }
 
   /** Links a written partition into the master file and records the view for the XML. */
   adoptPartition(plan: PartitionPlan): ViewRecord {
     const { record } = plan;
     if (this.records.has(keyOf(record))) {
-      throw new BdvError('DUPLICATE_VIEW', `view time ${record.time}, setup ${record.setupId} was already written`, 'view');
+      throw new BdvError(
+        'DUPLICATE_VIEW',
+        `view time ${record.time}, setup ${record.setupId} was already written`,
+        'view',
+      );
     }
     const relative = basename(plan.path);
-    this.levels.forEach((_, level) => this.file.linkExternalCells(record.time, record.setupId, level, relative));
+    this.levels.forEach((_, level) =>
+      this.file.linkExternalCells(record.time, record.setupId, level, relative),
+    );
     this.partitions.push({ path: relative, timepoints: [record.time], setups: [record.setupId] });
     this.records.set(keyOf(record), record);
     return record;
@@ -347,12 +364,23 @@ export interface PartitionPlan {
 }
 
 /** Writes one partition: its setup's header and every level of the view; closed and fsynced. */
-export async function writePartitionFile(plan: PartitionPlan, stack: StackInput, onProgress?: (p: ViewProgress) => void): Promise<void> {
+export async function writePartitionFile(
+  plan: PartitionPlan,
+  stack: StackInput,
+  onProgress?: (p: ViewProgress) => void,
+): Promise<void> {
   const file = await BdvH5File.create(plan.path, { overwrite: true });
   try {
     file.writeSetupHeader(plan.record.setupId, plan.levels);
     await writeViewLevels(
-      { file, time: plan.record.time, setupId: plan.record.setupId, levels: plan.levels, compression: plan.compression, slabBytes: plan.slabBytes },
+      {
+        file,
+        time: plan.record.time,
+        setupId: plan.record.setupId,
+        levels: plan.levels,
+        compression: plan.compression,
+        slabBytes: plan.slabBytes,
+      },
       stack,
       onProgress,
     );
