@@ -105,33 +105,40 @@ try {
       rows.push({ what: `cluster: API + S3 + 2 writers, ${layout}`, compression, seconds });
       console.error(`${name}: ${seconds.toFixed(2)} s`);
     }
-    const manifest = join(work, `m-${compression}.json`);
-    writeFileSync(
-      manifest,
-      JSON.stringify({
-        dataset: { name: 'local', setup: { tiles: views }, compression },
-        views: files.map((f, v) => ({ tile: v, source: { uri: f } })),
-      }),
-    );
-    const out = join(work, `local-${compression}.h5`);
-    const t = performance.now();
-    const r = spawnSync(process.execPath, [
-      join(root, 'apps/cli/bin/bdv.js'),
-      'convert',
-      '-m',
-      manifest,
-      '-o',
-      out,
-      '--progress',
-      'none',
+    const manifestFor = (layout) => {
+      const path = join(work, `m-${compression}-${layout}.json`);
+      const views_ = files.map((f, v) => ({ tile: v, source: { uri: f } }));
+      writeFileSync(
+        path,
+        JSON.stringify({
+          dataset: { name: 'local', setup: { tiles: views }, compression, layout },
+          views: views_,
+        }),
+      );
+      return path;
+    };
+    const local = (what, name, manifest, extra) => {
+      const t = performance.now();
+      const r = spawnSync(process.execPath, [
+        join(root, 'apps/cli/bin/bdv.js'),
+        'convert',
+        '-m',
+        manifest,
+        '-o',
+        join(work, `${name}-${compression}.h5`),
+        '--progress',
+        'none',
+        ...extra,
+      ]);
+      if (r.status !== 0) throw new Error(r.stderr.toString());
+      rows.push({ what, compression, seconds: (performance.now() - t) / 1000 });
+      console.error(`${what} ${compression}: ${rows.at(-1).seconds.toFixed(2)} s`);
+    };
+    local('bdv convert (one process, local files)', 'local', manifestFor('single'), []);
+    local('bdv convert --layout partitioned --jobs 2', 'local-jobs', manifestFor('partitioned'), [
+      '--jobs',
+      '2',
     ]);
-    if (r.status !== 0) throw new Error(r.stderr.toString());
-    rows.push({
-      what: 'bdv convert (one process, local files)',
-      compression,
-      seconds: (performance.now() - t) / 1000,
-    });
-    console.error(`bdv convert ${compression}: ${rows.at(-1).seconds.toFixed(2)} s`);
   }
 } finally {
   s3.destroy();
@@ -154,7 +161,8 @@ const section = `## Cluster run of ${new Date().toISOString().slice(0, 16).repla
 - ${cpus()[0]?.model} × ${cpus().length} cores, ${(totalmem() / 2 ** 30).toFixed(0)} GiB; everything on this one machine:
   Redis, s3rver, the API, 2 writer processes and the finalizer share its ${cpus().length} cores.
 - ${views} views of ${planes}×1024×1024 uint16 (${mb.toFixed(0)} MB in all), 1 level, block 4,256,256; the cluster reads
-  them from S3 (uploaded beforehand, not timed); \`bdv convert\` reads the same .npy files from disk.
+  them from S3 (uploaded beforehand, not timed); \`bdv convert\` reads the same .npy files from disk
+  (once in one thread, once as partitions written by two worker threads with \`--jobs 2\`).
 - Cluster time = first POST of the dataset until GET says \`complete\` (views written, XML written,
   .h5/.xml exported to the output bucket by multipart upload).
 
