@@ -22,6 +22,17 @@ export const SourceSpec = z
     }
   });
 
+export type SourceSpec = z.output<typeof SourceSpec>;
+
+/**
+ * How a declared source is read (the options of libs/stacks' readers): what the declaration
+ * demands of the file, and uint8 widened only when `dtype` says uint8.
+ */
+export function readOptionsOf(source: SourceSpec) {
+  const { format, shapeZyx, dtype, byteOrder, headerBytes } = source;
+  return { format, shapeZyx, dtype, byteOrder, headerBytes, allowUint8: dtype === 'uint8' };
+}
+
 export const ViewSpec = z
   .object({
     time: Index.default(0),

@@ -5,7 +5,7 @@ import {
   setupIdOf,
   type AppendViewOptions,
 } from '@bdv-cluster/bdv';
-import { viewKeyOf, type Manifest, type ViewSpec } from '@bdv-cluster/contract';
+import { readOptionsOf, viewKeyOf, type Manifest, type ViewSpec } from '@bdv-cluster/contract';
 import { asSlabStack, openStackFile, type OpenStackOptions } from '@bdv-cluster/stacks';
 import { existsSync } from 'node:fs';
 import { CliError } from '../cli-error.js';
@@ -43,11 +43,6 @@ interface PlannedView {
   shapeZyx: number[];
 }
 
-function openOptions(spec: ViewSpec): OpenStackOptions {
-  const { format, shapeZyx, dtype, byteOrder, headerBytes } = spec.source;
-  return { format, shapeZyx, dtype, byteOrder, headerBytes, allowUint8: dtype === 'uint8' };
-}
-
 /**
  * Checks every input's header first (so a bad file fails before the output exists), then
  * streams the views one by one into one BDV file and writes the XML.
@@ -69,7 +64,7 @@ export async function runConversion(
   const planned: PlannedView[] = [];
   for (const [i, spec] of req.manifest.views.entries()) {
     const path = localPathOf(spec.source.uri, req.baseDir, `views[${i}].source.uri`);
-    const options = openOptions(spec);
+    const options = readOptionsOf(spec.source);
     const reader = await openStackFile(path, options);
     planned.push({
       spec,

@@ -4,11 +4,13 @@ import {
   partitionPathFor,
   preferredSlabDepth,
   resolveViewMetadata,
+  writePartitionFile,
   writeViewLevels,
   type CompressionSpec,
   type LevelSpec,
+  type ViewRecord,
 } from '@bdv-cluster/bdv';
-import type { ViewSpec } from '@bdv-cluster/contract';
+import { readOptionsOf, type ViewSpec } from '@bdv-cluster/contract';
 import type { ViewResult } from '@bdv-cluster/pipeline';
 import { asSlabStack, openStackSource, StackError } from '@bdv-cluster/stacks';
 import {
@@ -59,46 +61,45 @@ export async function writeViewTask(
   const { spec } = input;
   const client = createS3Client(input.s3);
   const source = await openSource(client, parseSourceUri(spec.source.uri, input.fileRoots));
-  const reader = await openStackSource(source, {
-    format: spec.source.format,
-    shapeZyx: spec.source.shapeZyx,
-    dtype: spec.source.dtype,
-    byteOrder: spec.source.byteOrder,
-    headerBytes: spec.source.headerBytes,
-    allowUint8: spec.source.dtype === 'uint8',
-  });
+  const reader = await openStackSource(source, readOptionsOf(spec.source));
   const partitionPath =
     input.layout === 'partitioned' ? partitionPathFor(input.h5Path, spec.time, input.setupId) : undefined;
+  const { source: _source, time, illumination: _i, channel: _c, tile: _t, angle: _a, ...metadata } = spec;
+  const record: ViewRecord = {
+    time,
+    setupId: input.setupId,
+    shapeZyx: reader.shapeZyx,
+    ...resolveViewMetadata(metadata),
+  };
   mkdirSync(dirname(input.h5Path), { recursive: true });
   try {
-    const file = partitionPath
-      ? await BdvH5File.create(partitionPath, { overwrite: true })
-      : await BdvH5File.openOrCreate(input.h5Path, input.setupCount, input.levels);
-    try {
-      if (partitionPath) file.writeSetupHeader(input.setupId, input.levels);
-      const depth = preferredSlabDepth(reader.shapeZyx, input.levels, input.slabBytes);
-      await writeViewLevels(
-        {
-          file,
-          time: spec.time,
-          setupId: input.setupId,
-          levels: input.levels,
-          compression: input.compression,
-          slabBytes: input.slabBytes,
-        },
-        asSlabStack(reader, depth),
-        (p) => onProgress({ bytesDone: p.bytesDone, bytesTotal: p.bytesTotal }),
+    const stack = asSlabStack(reader, preferredSlabDepth(reader.shapeZyx, input.levels, input.slabBytes));
+    const progress = (p: TaskProgress) => onProgress({ bytesDone: p.bytesDone, bytesTotal: p.bytesTotal });
+    const { levels, compression, slabBytes } = input;
+    if (partitionPath) {
+      await writePartitionFile(
+        { record, path: partitionPath, levels, compression, slabBytes },
+        stack,
+        progress,
       );
-    } finally {
-      file.close();
+    } else {
+      const file = await BdvH5File.openOrCreate(input.h5Path, input.setupCount, levels);
+      try {
+        await writeViewLevels(
+          { file, time, setupId: input.setupId, levels, compression, slabBytes },
+          stack,
+          progress,
+        );
+      } finally {
+        file.close();
+      }
     }
   } finally {
     await reader.close();
     client.destroy();
   }
-  const { source: _source, time, illumination: _i, channel: _c, tile: _t, angle: _a, ...metadata } = spec;
   return {
-    record: { time, setupId: input.setupId, shapeZyx: reader.shapeZyx, ...resolveViewMetadata(metadata) },
+    record,
     partition: partitionPath ? basename(partitionPath) : undefined,
     bytes: reader.dataBytes,
     seconds: (performance.now() - started) / 1000,
