@@ -13,6 +13,5 @@ export default defineConfig({
     // s3rver (the local S3 server of the e2e tests) signs list continuation tokens with DES,
     // which OpenSSL 3 keeps in its legacy provider.
     execArgv: ['--openssl-legacy-provider'],
-    reporters: process.env.CI ? ['default'] : ['default'],
   },
 });

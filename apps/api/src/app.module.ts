@@ -9,6 +9,7 @@ import { BatchesService } from './batches/batches.service.js';
 import { BearerAuthGuard } from './common/bearer-auth.guard.js';
 import { ErrorFilter } from './common/error-filter.js';
 import { CONFIG, REDIS, S3 } from './common/tokens.js';
+import { USE_CASE_PROVIDERS } from './common/use-cases.js';
 import { DatasetsController } from './datasets/datasets.controller.js';
 import { DatasetsService } from './datasets/datasets.service.js';
 import { HealthController } from './health/health.controller.js';
@@ -31,6 +32,7 @@ export class AppModule {
         },
         { provide: DatasetStore, useValue: new DatasetStore(redis, config.QUEUE_PREFIX) },
         { provide: ClusterQueues, useValue: new ClusterQueues(redis, config.QUEUE_PREFIX) },
+        ...USE_CASE_PROVIDERS,
         DatasetsService,
         BatchesService,
         { provide: APP_GUARD, useClass: BearerAuthGuard },

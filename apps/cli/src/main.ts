@@ -1,4 +1,5 @@
 import { BdvError } from '@bdv-cluster/bdv';
+import { ViewTaskError } from '@bdv-cluster/convert';
 import { StackError } from '@bdv-cluster/stacks';
 import { Command, CommanderError } from 'commander';
 import { CliError } from './cli-error.js';
@@ -23,7 +24,11 @@ for (const command of program.commands) command.exitOverride();
 /** Errors the user can act on print as one line; anything else also says how to see the stack. */
 function fail(error: unknown): never {
   if (error instanceof CommanderError) process.exit(error.exitCode);
-  const known = error instanceof CliError || error instanceof BdvError || error instanceof StackError;
+  const known =
+    error instanceof CliError ||
+    error instanceof BdvError ||
+    error instanceof StackError ||
+    error instanceof ViewTaskError;
   const message = error instanceof Error ? error.message : String(error);
   process.stderr.write(`bdv: error: ${message}\n`);
   if (!known && process.env.BDV_DEBUG) process.stderr.write(`${(error as Error).stack}\n`);

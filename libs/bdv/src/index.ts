@@ -1,26 +1,32 @@
+// The public face of the format core. HDF5 (h5wasm) stays behind it: callers write views
+// through the functions of writer/file-writes.ts or BdvWriter, never through HDF5 objects.
 export { BdvError, type BdvErrorCode } from './errors.js';
 export * from './model/setup-model.js';
 export * from './model/pyramid-spec.js';
 export * from './model/compression.js';
+export * from './model/layout.js';
 export * from './model/view-metadata.js';
-export { addPlaneBlockSums, takeBlockMeans, downsampleStack } from './pyramid/block-mean.js';
-export { LevelStream, type SlabSink } from './pyramid/level-stream.js';
-export { cellsPath, setupGroupName, timeGroupName, viewGroupPath } from './h5/hdf5-paths.js';
-export { BdvH5File, type CreateFileOptions } from './h5/bdv-h5-file.js';
+export { downsampleStack } from './pyramid/block-mean.js';
 export { inspectBdvFile, type BdvFileSummary, type LevelSummary } from './h5/inspect-bdv-file.js';
-export { loadH5 } from './h5/h5wasm-runtime.js';
 export * from './xml/spimdata-model.js';
 export { buildSpimDataXml, DEFAULT_CAMERA_NAME, DEFAULT_MICROSCOPE } from './xml/spimdata-xml.js';
-export { formatNumber } from './xml/format-number.js';
-export * from './writer/stack-input.js';
-export { writeViewLevels, preferredSlabDepth, type ViewTarget } from './writer/view-writer.js';
+export type { SlabStack, InMemoryStack, StackInput, ViewProgress } from './writer/stack-input.js';
+export { DEFAULT_SLAB_BYTES } from './writer/stack-input.js';
+export { preferredSlabDepth } from './writer/view-writer.js';
+export { resolveFormat, type BdvFormat, type BdvFormatOptions } from './writer/bdv-format.js';
+export { describeView, type ViewDescription } from './writer/view-record.js';
+export {
+  appendViewToFile,
+  writePartition,
+  writePartitionedMaster,
+  writeXmlFile,
+  type PartitionLink,
+} from './writer/file-writes.js';
 export { xmlPathFor, partitionPathFor } from './writer/output-paths.js';
 export {
   BdvWriter,
   type BdvWriterOptions,
   type AppendViewOptions,
   type WriteXmlOptions,
-  type Layout,
   type PartitionPlan,
-  writePartitionFile,
 } from './writer/bdv-writer.js';

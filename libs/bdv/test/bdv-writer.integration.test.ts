@@ -82,8 +82,8 @@ describe('BdvWriter', () => {
         }
       }
     }
-    writer.writeXml({ microscope: { name: 'mesoSPIM', version: '1.2', user: 'ada' } });
-    writer.close();
+    await writer.writeXml({ microscope: { name: 'mesoSPIM', version: '1.2', user: 'ada' } });
+    await writer.close();
 
     for (const view of comparePixels({ h5, subsampling_zyx: subsampling, views })) {
       for (const level of view.levels) {
@@ -154,8 +154,8 @@ describe('BdvWriter', () => {
       const stack = randomStack(shape, 99);
       const writer = await BdvWriter.create(h5, { compression });
       await writer.appendView({ shapeZyx: shape, data: stack });
-      writer.writeXml();
-      writer.close();
+      await writer.writeXml();
+      await writer.close();
       const [view] = comparePixels({
         h5,
         subsampling_zyx: [[1, 1, 1]],
@@ -187,7 +187,7 @@ describe('BdvWriter', () => {
     await expect(
       first.appendView({ shapeZyx: [3, 3, 4], slabs: [new Uint16Array(24)] }, { time: 1 }),
     ).rejects.toThrow(/ended after 2 of 3 planes/);
-    first.close();
+    await first.close();
     await expect(BdvWriter.create(h5)).rejects.toThrow(/already exists/);
     await expect(BdvWriter.create(h5, { compression: 'zstd' as never, overwrite: true })).rejects.toThrow(
       /compression/,
@@ -196,7 +196,7 @@ describe('BdvWriter', () => {
       /subsamplingZyx\[0\]/,
     );
     const again = await BdvWriter.create(h5, { overwrite: true });
-    again.close();
+    await again.close();
   });
 
   it('writes planes and substacks of a virtual view like the streaming path', async () => {
@@ -217,8 +217,8 @@ describe('BdvWriter', () => {
     writer.appendSubstack(stack.subarray(0, 3 * plane), [3, 18, 14], [0, 0, 0], { time: 1 });
     writer.appendSubstack(stack.subarray(3 * plane), [3, 18, 14], [3, 0, 0], { time: 1 });
     expect(() => writer.appendPlane(new Uint16Array(plane), 6)).toThrow(/plane index 6/);
-    writer.writeXml();
-    writer.close();
+    await writer.writeXml();
+    await writer.close();
     const raw = { path: saveRaw('virtual.raw', stack), shape, dtype: '<u2' };
     for (const view of comparePixels({
       h5,
@@ -248,8 +248,8 @@ describe('BdvWriter', () => {
     const shape: Zyx = [5, 12, 10];
     const stacks = [randomStack(shape, 11), randomStack(shape, 12)];
     for (const tile of [0, 1]) await writer.appendView({ shapeZyx: shape, data: stacks[tile]! }, { tile });
-    writer.writeXml();
-    writer.close();
+    await writer.writeXml();
+    await writer.close();
     const d = describeBdv(h5, writer.xmlPath);
     expect(d.h5.datasets['t00000/s01/1/cells']!.external).toBe('part-t00000-s01.h5');
     const views = [0, 1].map((tile) => ({

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { downsampleStack, LevelStream, levelShape, type Zyx } from '../src/index.js';
+import { downsampleStack, levelShape, type Zyx } from '../src/index.js';
+import { LevelStream } from '../src/pyramid/level-stream.js';
 
 /** The plainest possible statement of npy2bdv's rule, voxel by voxel. */
 function naive(stack: Uint16Array, s: Zyx, f: Zyx): Uint16Array {

@@ -1,11 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import {
-  buildSpimDataXml,
-  formatNumber,
-  resolveSetupCounts,
-  resolveViewMetadata,
-  type ViewRecord,
-} from '../src/index.js';
+import { formatNumber } from '../src/xml/format-number.js';
+import { buildSpimDataXml, resolveSetupCounts, resolveViewMetadata, type ViewRecord } from '../src/index.js';
 
 function view(time: number, setupId: number, extra: Partial<ViewRecord> = {}): ViewRecord {
   return { time, setupId, shapeZyx: [4, 5, 6], ...resolveViewMetadata(), ...extra };

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { FilenamePatternString } from './filename-pattern.js';
+import { SourceOptions } from './view-spec.js';
 
 /**
  * POST /v1/batches: every object under `source` whose name (relative to it) matches `pattern`
@@ -13,18 +14,8 @@ export const BatchSpec = z
     pattern: FilenamePatternString,
     /** A DatasetSpec whose setup counts and timepoints may be left out (then inferred). */
     dataset: z.record(z.string(), z.unknown()),
-    /** Source fields every view shares (format, raw shape, dtype, byte order). */
-    sourceOptions: z
-      .object({
-        format: z.enum(['npy', 'raw', 'tiff']).optional(),
-        shapeZyx: z
-          .tuple([z.number().int().min(1), z.number().int().min(1), z.number().int().min(1)])
-          .optional(),
-        dtype: z.enum(['uint16', 'uint8']).optional(),
-        byteOrder: z.enum(['little', 'big']).optional(),
-      })
-      .strict()
-      .optional(),
+    /** Source fields every view shares (format, raw shape, dtype, byte order, header bytes). */
+    sourceOptions: SourceOptions.optional(),
     /** Metadata every view shares (voxel size, calibration, camera). */
     viewDefaults: z.record(z.string(), z.unknown()).optional(),
     dryRun: z.boolean().default(false),

@@ -1,3 +1,11 @@
+import {
+  COMPRESSION_NAMES,
+  DEFAULT_BLOCK_ZYX,
+  DEFAULT_SUBSAMPLING_ZYX,
+  LAYOUTS,
+  MAX_GZIP_LEVEL,
+  SINGLE_SETUP,
+} from '@bdv-cluster/bdv';
 import { z } from 'zod';
 
 /** Names become file names: keep them to a safe alphabet (no path traversal, no spaces). */
@@ -21,32 +29,30 @@ export const SetupSpec = z
 
 const Labels = z.array(z.string().min(1).max(128));
 
+/** `generatedBy/microscope` of the XML (npy2bdv's write_xml arguments). */
+export const MicroscopeSpec = z
+  .object({ name: z.string(), version: z.string(), user: z.string() })
+  .partial()
+  .strict();
+
+const copy = <T>(value: T): T => structuredClone(value);
+
 export const DatasetSpec = z
   .object({
     name: SafeName,
-    setup: SetupSpec.default({ illuminations: 1, channels: 1, tiles: 1, angles: 1 }),
+    setup: SetupSpec.default(copy(SINGLE_SETUP)),
     timepoints: z.number().int().min(1).optional(),
-    compression: z.enum(['none', 'gzip', 'lzf']).default('none'),
-    compressionLevel: z.number().int().min(0).max(9).optional(),
-    subsamplingZyx: z
-      .array(Zyx)
-      .min(1)
-      .default([[1, 1, 1]]),
-    blockSizeZyx: z
-      .array(Zyx)
-      .min(1)
-      .default([[4, 256, 256]]),
-    layout: z.enum(['single', 'partitioned']).default('single'),
+    compression: z.enum(COMPRESSION_NAMES).default('none'),
+    compressionLevel: z.number().int().min(0).max(MAX_GZIP_LEVEL).optional(),
+    subsamplingZyx: z.array(Zyx).min(1).default(copy(DEFAULT_SUBSAMPLING_ZYX)),
+    blockSizeZyx: z.array(Zyx).min(1).default(copy(DEFAULT_BLOCK_ZYX)),
+    layout: z.enum(LAYOUTS).default('single'),
     attributeLabels: z
       .object({ illumination: Labels, channel: Labels, tile: Labels, angle: Labels })
       .partial()
       .strict()
       .optional(),
-    microscope: z
-      .object({ name: z.string(), version: z.string(), user: z.string() })
-      .partial()
-      .strict()
-      .optional(),
+    microscope: MicroscopeSpec.optional(),
   })
   .strict()
   .superRefine((d, ctx) => {
@@ -82,11 +88,7 @@ export type DatasetSpec = z.output<typeof DatasetSpec>;
 export const FinalizeSpec = z
   .object({
     timepoints: z.number().int().min(1).optional(),
-    microscope: z
-      .object({ name: z.string(), version: z.string(), user: z.string() })
-      .partial()
-      .strict()
-      .optional(),
+    microscope: MicroscopeSpec.optional(),
     camera: z.string().min(1).optional(),
   })
   .strict();

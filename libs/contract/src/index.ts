@@ -3,3 +3,5 @@ export * from './view-spec.js';
 export * from './manifest.js';
 export * from './filename-pattern.js';
 export * from './batch-spec.js';
+export * from './source-query.js';
+export * from './manifest-from-matches.js';

@@ -1,3 +1,4 @@
+import { BYTE_ORDERS, SAMPLE_TYPES, STACK_FORMATS } from '@bdv-cluster/stacks';
 import { z } from 'zod';
 import type { DatasetSpec } from './dataset-spec.js';
 
@@ -6,21 +7,28 @@ const Finite = z.number().refine(Number.isFinite, 'must be finite');
 const Xyz = z.tuple([Finite, Finite, Finite]);
 const PositiveInt = z.number().int().min(1);
 
+/** How a source's bytes are laid out: everything of a `source` but its URI. */
+export const SOURCE_OPTION_FIELDS = {
+  format: z.enum(STACK_FORMATS).optional(),
+  shapeZyx: z.tuple([PositiveInt, PositiveInt, PositiveInt]).optional(),
+  dtype: z.enum(SAMPLE_TYPES).optional(),
+  byteOrder: z.enum(BYTE_ORDERS).optional(),
+  headerBytes: z.number().int().min(0).optional(),
+};
+
+function requireRawShape(s: { format?: string; shapeZyx?: unknown }, ctx: z.RefinementCtx): void {
+  if (s.format === 'raw' && !s.shapeZyx) {
+    ctx.addIssue({ code: 'custom', path: ['shapeZyx'], message: 'is required for raw sources' });
+  }
+}
+
+export const SourceOptions = z.object(SOURCE_OPTION_FIELDS).strict().superRefine(requireRawShape);
+export type SourceOptions = z.output<typeof SourceOptions>;
+
 export const SourceSpec = z
-  .object({
-    uri: z.string().min(1),
-    format: z.enum(['npy', 'raw', 'tiff']).optional(),
-    shapeZyx: z.tuple([PositiveInt, PositiveInt, PositiveInt]).optional(),
-    dtype: z.enum(['uint16', 'uint8']).optional(),
-    byteOrder: z.enum(['little', 'big']).optional(),
-    headerBytes: z.number().int().min(0).optional(),
-  })
+  .object({ uri: z.string().min(1), ...SOURCE_OPTION_FIELDS })
   .strict()
-  .superRefine((s, ctx) => {
-    if (s.format === 'raw' && !s.shapeZyx) {
-      ctx.addIssue({ code: 'custom', path: ['shapeZyx'], message: 'is required for raw sources' });
-    }
-  });
+  .superRefine(requireRawShape);
 
 export type SourceSpec = z.output<typeof SourceSpec>;
 

@@ -3,6 +3,7 @@ import { setupIdOf } from '@bdv-cluster/bdv';
 import { viewKeyOf, type DatasetSpec, type ViewSpec } from '@bdv-cluster/contract';
 import { writeJobId } from './queues.js';
 import type { Redis } from 'ioredis';
+import type { ViewStatePort } from './ports.js';
 import { RedisKeys } from './redis-keys.js';
 import * as scripts from './state-scripts.js';
 import {
@@ -17,17 +18,20 @@ import {
   type ViewSubmission,
 } from './state-model.js';
 
-export type AddViewOutcome = { viewKey: string; jobId: string } & (
-  { ok: true } | { ok: false; reason: 'NO_DATASET' | 'FINALIZED' | 'DUPLICATE'; state: string }
-);
+export type AddViewOutcome = { viewKey: string; jobId: string } &
+  /** `reopened`: the view had failed before (its old job may still be on the queue). */
+  (
+    | { ok: true; reopened: boolean }
+    | { ok: false; reason: 'NO_DATASET' | 'FINALIZED' | 'DUPLICATE'; state: string }
+  );
 
 type ScriptRunner = (keys: string[], args: (string | number)[]) => Promise<unknown>;
 
 /**
- * Dataset and view state in Redis. Every transition that must be atomic is one Lua script
+ * Dataset and view state in Redis (the ViewStatePort of the use cases). Every transition that must be atomic is one Lua script
  * (see state-scripts.ts); reads are plain hash reads.
  */
-export class DatasetStore {
+export class DatasetStore implements ViewStatePort {
   readonly keys: RedisKeys;
   private readonly run: Record<keyof typeof scripts, ScriptRunner>;
 
@@ -134,7 +138,7 @@ export class DatasetStore {
       reopen ? '1' : '0',
     ])) as [string, string];
     return outcome === 'OK'
-      ? { ok: true, viewKey, jobId }
+      ? { ok: true, reopened: state === 'failed', viewKey, jobId }
       : { ok: false, reason: outcome as 'DUPLICATE', state, viewKey, jobId };
   }
 

@@ -1,4 +1,5 @@
-import { Queue, type ConnectionOptions } from 'bullmq';
+import { Queue, type ConnectionOptions, type JobsOptions } from 'bullmq';
+import type { JobQueuePort } from './ports.js';
 import {
   FINALIZE_QUEUE,
   finalizeJobId,
@@ -9,15 +10,25 @@ import {
   type WriteViewJob,
 } from './queues.js';
 
-const WRITE_JOB_OPTIONS = {
+const WRITE_JOB_OPTIONS: JobsOptions = {
   attempts: WRITE_ATTEMPTS,
   backoff: { type: 'exponential', delay: 2000 },
   removeOnComplete: { age: 7 * 24 * 3600, count: 10_000 },
   removeOnFail: { age: 30 * 24 * 3600 },
 };
 
+const FINALIZE_JOB_OPTIONS: JobsOptions = {
+  attempts: 3,
+  backoff: { type: 'exponential', delay: 5000 },
+  removeOnComplete: { age: 30 * 24 * 3600 },
+  removeOnFail: { age: 30 * 24 * 3600 },
+};
+
+/** BullMQ takes this many jobs per round trip. */
+const BULK = 1000;
+
 /** The two queues as producers see them (the API, and writers that trigger a finalize). */
-export class ClusterQueues {
+export class ClusterQueues implements JobQueuePort {
   readonly write: Queue<WriteViewJob>;
   readonly finalize: Queue<FinalizeJob>;
 
@@ -26,31 +37,18 @@ export class ClusterQueues {
     this.finalize = new Queue<FinalizeJob>(FINALIZE_QUEUE, { connection, prefix });
   }
 
-  async enqueueWrite(datasetId: string, viewKey: string): Promise<string> {
-    const jobId = writeJobId(datasetId, viewKey);
-    // A finished job with this id (from a failed attempt that is now resubmitted) would block the
-    // new one: BullMQ ignores adds whose id already exists.
-    const previous = await this.write.getJob(jobId);
-    if (previous && ((await previous.isFailed()) || (await previous.isCompleted()))) await previous.remove();
-    await this.write.add(
-      'write-view',
-      { datasetId, viewKey },
-      {
-        jobId,
-        attempts: WRITE_ATTEMPTS,
-        backoff: { type: 'exponential', delay: 2000 },
-        removeOnComplete: { age: 7 * 24 * 3600, count: 10_000 },
-        removeOnFail: { age: 30 * 24 * 3600 },
-      },
+  async enqueueWrites(
+    datasetId: string,
+    views: readonly { viewKey: string; reopened: boolean }[],
+  ): Promise<void> {
+    // A resubmitted view's earlier job (failed, kept for inspection) would block the new one:
+    // BullMQ ignores an add whose id already exists.
+    await Promise.all(
+      views.filter((v) => v.reopened).map((v) => this.removeFinished(writeJobId(datasetId, v.viewKey))),
     );
-    return jobId;
-  }
-
-  /** Many views at once (batches): one round trip per 1,000 jobs. */
-  async enqueueWriteBulk(datasetId: string, viewKeys: string[]): Promise<void> {
-    for (let i = 0; i < viewKeys.length; i += 1000) {
+    for (let i = 0; i < views.length; i += BULK) {
       await this.write.addBulk(
-        viewKeys.slice(i, i + 1000).map((viewKey) => ({
+        views.slice(i, i + BULK).map(({ viewKey }) => ({
           name: 'write-view',
           data: { datasetId, viewKey },
           opts: { jobId: writeJobId(datasetId, viewKey), ...WRITE_JOB_OPTIONS },
@@ -63,17 +61,16 @@ export class ClusterQueues {
     await this.finalize.add(
       'finalize',
       { datasetId, generation },
-      {
-        jobId: finalizeJobId(datasetId, generation),
-        attempts: 3,
-        backoff: { type: 'exponential', delay: 5000 },
-        removeOnComplete: { age: 30 * 24 * 3600 },
-        removeOnFail: { age: 30 * 24 * 3600 },
-      },
+      { jobId: finalizeJobId(datasetId, generation), ...FINALIZE_JOB_OPTIONS },
     );
   }
 
   async close(): Promise<void> {
     await Promise.all([this.write.close(), this.finalize.close()]);
+  }
+
+  private async removeFinished(jobId: string): Promise<void> {
+    const previous = await this.write.getJob(jobId);
+    if (previous && ((await previous.isFailed()) || (await previous.isCompleted()))) await previous.remove();
   }
 }

@@ -23,7 +23,10 @@ local function maybe_finalize(now)
 end
 `;
 
-/** ARGV: viewKey, spec json, now, reopen ('1': a batch re-run may add views to a finalized dataset). */
+/**
+ * ARGV: viewKey, spec json, now, reopen ('1': a batch re-run may add views to a finalized dataset).
+ * Returns {'OK', previous state ('' or 'failed')} or {refusal, state}.
+ */
 export const ADD_VIEW = `
 local status = redis.call('HGET', KEYS[1], 'status')
 if not status then return {'NO_DATASET', ''} end
@@ -32,13 +35,14 @@ if redis.call('HGET', KEYS[1], 'finalizeRequested') == '1' and ARGV[4] ~= '1' th
 local state = redis.call('HGET', KEYS[2], ARGV[1])
 if state and state ~= 'failed' then return {'DUPLICATE', state} end
 if state == 'failed' then redis.call('HINCRBY', KEYS[3], 'failed', -1) end
+local previous = state or ''
 redis.call('HSET', KEYS[2], ARGV[1], 'queued')
 redis.call('HSET', KEYS[5], ARGV[1], ARGV[2])
 redis.call('HDEL', KEYS[6], ARGV[1])
 redis.call('HDEL', KEYS[7], ARGV[1])
 redis.call('HINCRBY', KEYS[3], 'queued', 1)
 redis.call('HSET', KEYS[1], 'status', 'writing', 'dirty', '1', 'updatedAt', ARGV[3])
-return {'OK', ''}
+return {'OK', previous}
 `;
 
 /** ARGV: viewKey, now. queued -> running (a retried job finds it running already). */

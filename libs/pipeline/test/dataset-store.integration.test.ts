@@ -48,6 +48,7 @@ async function datasetWithRunningViews(name: string, n: number) {
   for (let tile = 0; tile < n; tile++) {
     expect(await store.addView(d, viewSpec(tile))).toEqual({
       ok: true,
+      reopened: false,
       viewKey: key(tile),
       jobId: `${d.id}.${key(tile)}`,
     });
@@ -76,7 +77,7 @@ describe('dataset state in Redis', () => {
     const d = await datasetWithRunningViews('dups', 2);
     expect(await store.addView(d, viewSpec(0))).toMatchObject({ ok: false, reason: 'DUPLICATE' });
     await store.failView(d.id, key(1), 'bad header');
-    expect(await store.addView(d, viewSpec(1))).toMatchObject({ ok: true });
+    expect(await store.addView(d, viewSpec(1))).toMatchObject({ ok: true, reopened: true });
     expect((await store.getDataset(d.id))!.views).toEqual({ queued: 1, running: 1, done: 0, failed: 0 });
     await store.requestFinalize(d.id, {});
     expect(await store.addView(d, viewSpec(0, 1))).toMatchObject({ ok: false, reason: 'FINALIZED' });

@@ -4,6 +4,13 @@ export * from './stack-reader.js';
 export { readNpyHeader, openNpy, type NpyHeader } from './npy-reader.js';
 export { openRaw, type RawLayout } from './raw-reader.js';
 export { openTiff } from './tiff-reader.js';
-export { openStackFile, openStackSource, formatOf, type OpenStackOptions } from './open-stack.js';
+export {
+  openStackFile,
+  openStackSource,
+  formatOf,
+  isStackFileName,
+  STACK_EXTENSIONS,
+  type OpenStackOptions,
+} from './open-stack.js';
 export { toUint16 } from './sample-conversion.js';
 export { npyHeader, writeNpy } from './npy-writer.js';

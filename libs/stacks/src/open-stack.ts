@@ -10,7 +10,8 @@ export interface OpenStackOptions extends RawLayout {
   format?: StackFormat;
 }
 
-const BY_EXTENSION: Record<string, StackFormat> = {
+/** File name extensions of each input format (what a folder given to the CLI contributes). */
+export const STACK_EXTENSIONS: Readonly<Record<string, StackFormat>> = {
   '.npy': 'npy',
   '.raw': 'raw',
   '.bin': 'raw',
@@ -21,7 +22,7 @@ const BY_EXTENSION: Record<string, StackFormat> = {
 /** Format from the option, else from the file name. */
 export function formatOf(name: string, format?: StackFormat): StackFormat {
   if (format) return format;
-  const guessed = BY_EXTENSION[extname(name.replace(/[?#].*$/, '')).toLowerCase()];
+  const guessed = STACK_EXTENSIONS[extname(name.replace(/[?#].*$/, '')).toLowerCase()];
   if (!guessed) {
     throw new StackError(
       'UNSUPPORTED',
@@ -46,6 +47,11 @@ export async function openStackSource(
     await source.close();
     throw error;
   }
+}
+
+/** True when a file name has one of the input formats' extensions. */
+export function isStackFileName(name: string): boolean {
+  return STACK_EXTENSIONS[extname(name).toLowerCase()] !== undefined;
 }
 
 export async function openStackFile(path: string, options: OpenStackOptions = {}): Promise<StackReader> {

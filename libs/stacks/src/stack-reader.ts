@@ -1,10 +1,13 @@
 import type { SlabStack, Zyx } from '@bdv-cluster/bdv';
 
-export type StackFormat = 'npy' | 'raw' | 'tiff';
+export const STACK_FORMATS = ['npy', 'raw', 'tiff'] as const;
+export type StackFormat = (typeof STACK_FORMATS)[number];
 
-/** The sample types we accept; everything becomes uint16. */
-export type SampleType = 'uint16' | 'uint8';
-export type ByteOrder = 'little' | 'big';
+/** The sample types we accept; everything becomes uint16 (uint8 only when widening is asked for). */
+export const SAMPLE_TYPES = ['uint16', 'uint8'] as const;
+export type SampleType = (typeof SAMPLE_TYPES)[number];
+export const BYTE_ORDERS = ['little', 'big'] as const;
+export type ByteOrder = (typeof BYTE_ORDERS)[number];
 
 /** What a caller knows or demands of a stack before reading it (a manifest's `source`). */
 export interface StackExpectation {

@@ -1,6 +1,7 @@
 import type { S3Client } from '@aws-sdk/client-s3';
 import { statSync } from 'node:fs';
 import { FileByteSource, type ByteSource } from '@bdv-cluster/stacks';
+import { createS3Client, type S3Settings } from './s3-config.js';
 import { headObject } from './s3-objects.js';
 import { S3ByteSource } from './s3-byte-source.js';
 import type { SourceLocation } from './source-uri.js';
@@ -18,7 +19,9 @@ export async function sourceSize(client: S3Client, location: SourceLocation): Pr
   }
 }
 
-export async function openSource(client: S3Client, location: SourceLocation): Promise<ByteSource> {
-  if (location.kind === 's3') return S3ByteSource.open(client, location.bucket, location.key);
-  return FileByteSource.open(location.path);
+/** The bytes of a source; an S3 object gets a client of its own, destroyed when it is closed. */
+export async function openSource(location: SourceLocation, s3?: S3Settings): Promise<ByteSource> {
+  if (location.kind === 'file') return FileByteSource.open(location.path);
+  if (!s3) throw new StorageError('FAILED', `${location.uri}: no object storage is configured`, location.uri);
+  return S3ByteSource.open(createS3Client(s3), location.bucket, location.key, { ownsClient: true });
 }

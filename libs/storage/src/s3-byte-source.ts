@@ -23,11 +23,23 @@ export class S3ByteSource implements ByteSource {
     private readonly key: string,
     readonly size: number,
     private readonly retries: number,
+    private readonly ownsClient: boolean,
   ) {}
 
-  static async open(client: S3Client, bucket: string, key: string, retries = 4): Promise<S3ByteSource> {
-    const size = await headObject(client, bucket, key);
-    return new S3ByteSource(client, bucket, key, size, retries);
+  /** `ownsClient`: the source destroys the client when it is closed (a client made just for it). */
+  static async open(
+    client: S3Client,
+    bucket: string,
+    key: string,
+    { retries = 4, ownsClient = false }: { retries?: number; ownsClient?: boolean } = {},
+  ): Promise<S3ByteSource> {
+    try {
+      const size = await headObject(client, bucket, key);
+      return new S3ByteSource(client, bucket, key, size, retries, ownsClient);
+    } catch (error) {
+      if (ownsClient) client.destroy();
+      throw error;
+    }
   }
 
   get name(): string {
@@ -48,6 +60,7 @@ export class S3ByteSource implements ByteSource {
 
   async close(): Promise<void> {
     this.dropStream();
+    if (this.ownsClient) this.client.destroy();
   }
 
   private async readOnce(position: number, target: Uint8Array): Promise<number> {

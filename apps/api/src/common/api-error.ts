@@ -19,4 +19,7 @@ export class ApiError extends HttpException {
   static conflict(message: string) {
     return new ApiError(HttpStatus.CONFLICT, message);
   }
+  static unavailable(message: string) {
+    return new ApiError(HttpStatus.SERVICE_UNAVAILABLE, message);
+  }
 }

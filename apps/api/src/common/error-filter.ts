@@ -7,14 +7,16 @@ import {
   type ExceptionFilter,
 } from '@nestjs/common';
 import type { Response } from 'express';
+import { toHttpError } from './domain-errors.js';
 
 /** Shapes every error (ours, Nest's, body-parser's) as {statusCode, error, message, details?}. */
 @Catch()
 export class ErrorFilter implements ExceptionFilter {
   private readonly log = new Logger('http');
 
-  catch(exception: unknown, host: ArgumentsHost): void {
+  catch(thrown: unknown, host: ArgumentsHost): void {
     const res = host.switchToHttp().getResponse<Response>();
+    const exception = toHttpError(thrown);
     if (exception instanceof HttpException) {
       const status = exception.getStatus();
       const body = exception.getResponse();

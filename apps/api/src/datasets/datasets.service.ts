@@ -1,39 +1,31 @@
+import type { S3Client } from '@aws-sdk/client-s3';
 import {
   DatasetSpec,
   FinalizeSpec,
   parseViewKey,
+  sourceOptionsFromQuery,
   ViewSpec,
   viewRangeProblems,
-  type FieldProblem,
+  describeProblems,
+  fieldProblems,
 } from '@bdv-cluster/contract';
 import {
-  ClusterQueues,
-  datasetFiles,
   DatasetStore,
+  RegisterDataset,
+  RequestFinalize,
+  SubmitViews,
   type ClusterConfig,
   type DatasetRecord,
   type FinalizeOptions,
 } from '@bdv-cluster/pipeline';
-import { parseSourceUri, sourceSize, StorageError, uploadStream } from '@bdv-cluster/storage';
-import type { S3Client } from '@aws-sdk/client-s3';
+import { parseSourceUri, sourceSize, uploadStream } from '@bdv-cluster/storage';
 import { Inject, Injectable } from '@nestjs/common';
 import { existsSync, readFileSync } from 'node:fs';
 import type { Readable } from 'node:stream';
-import { z } from 'zod';
 import { ApiError } from '../common/api-error.js';
-import { parseBody } from '../common/zod-body.js';
+import { asHttp } from '../common/domain-errors.js';
 import { CONFIG, S3 } from '../common/tokens.js';
-
-const UploadQuery = z.object({
-  format: z.enum(['npy', 'raw', 'tiff']).default('npy'),
-  shapeZyx: z
-    .string()
-    .regex(/^\d+,\d+,\d+$/, 'must be z,y,x')
-    .transform((s) => s.split(',').map(Number) as [number, number, number])
-    .optional(),
-  dtype: z.enum(['uint16', 'uint8']).optional(),
-  byteOrder: z.enum(['little', 'big']).optional(),
-});
+import { parseBody } from '../common/zod-body.js';
 
 export interface ViewAccepted {
   viewKey: string;
@@ -41,28 +33,20 @@ export interface ViewAccepted {
   status: 'queued';
 }
 
-/** The dataset/view use cases of the v1 API, over Redis state, the queues and object storage. */
+/** The dataset/view routes of the v1 API: validation at the edge, then the pipeline's use cases. */
 @Injectable()
 export class DatasetsService {
   constructor(
     @Inject(CONFIG) private readonly config: ClusterConfig,
     @Inject(S3) private readonly s3: S3Client,
     private readonly store: DatasetStore,
-    private readonly queues: ClusterQueues,
+    private readonly register: RegisterDataset,
+    private readonly submitViews: SubmitViews,
+    private readonly requestFinalize: RequestFinalize,
   ) {}
 
-  async create(body: unknown): Promise<DatasetRecord> {
-    const spec = parseBody(DatasetSpec, body);
-    const files = datasetFiles(this.config.OUTPUT_DIR, spec.name);
-    if (existsSync(files.h5) && !(await this.store.idByName(spec.name))) {
-      throw ApiError.conflict(`name: ${spec.name} is taken (${files.h5} already exists)`);
-    }
-    const record = await this.store.createDataset(spec, files);
-    if (!record)
-      throw ApiError.conflict(
-        `name: a dataset named ${spec.name} already exists (names are never overwritten)`,
-      );
-    return record;
+  create(body: unknown): Promise<DatasetRecord> {
+    return this.register.execute(parseBody(DatasetSpec, body));
   }
 
   list(offset: number, limit: number): Promise<DatasetRecord[]> {
@@ -90,15 +74,19 @@ export class DatasetsService {
     return readFileSync(d.files.xml, 'utf8');
   }
 
-  async submitView(id: string, body: unknown, reopen = false): Promise<ViewAccepted> {
+  /** POST …/views: a source already in object storage or an allowed folder (it must exist). */
+  async submitView(id: string, body: unknown): Promise<ViewAccepted> {
     const dataset = await this.get(id);
     const view = parseBody(ViewSpec, body);
-    this.assertFits(dataset, view);
-    await this.assertSourceExists(view.source.uri);
-    return this.queueView(dataset, view, reopen);
+    assertFits(dataset, view);
+    await asHttp(
+      () => sourceSize(this.s3, parseSourceUri(view.source.uri, this.config.FILE_SOURCE_ROOTS)),
+      'source.uri',
+    );
+    return this.queueOne(dataset, view);
   }
 
-  /** Streams an uploaded stack straight into the raw bucket (never buffered whole), then queues it. */
+  /** PUT …/views/:viewKey/data: the body is streamed into the raw bucket (never buffered), then queued. */
   async upload(
     id: string,
     viewKey: string,
@@ -107,86 +95,72 @@ export class DatasetsService {
     body: Readable,
   ): Promise<ViewAccepted> {
     const dataset = await this.get(id);
-    const indices = parseViewKey(viewKey);
-    if (!indices)
-      throw ApiError.badRequest(
-        `viewKey: ${viewKey} is not t<time>-i<illumination>-c<channel>-s<tile>-a<angle>`,
-      );
-    const q = UploadQuery.safeParse(query);
-    if (!q.success)
-      throw ApiError.badRequest(
-        `query: ${q.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`,
-      );
-    let metadata: Record<string, unknown> = {};
-    if (metadataHeader) {
-      try {
-        metadata = JSON.parse(metadataHeader) as Record<string, unknown>;
-      } catch {
-        throw ApiError.badRequest('X-BDV-View-Metadata: not valid JSON');
-      }
-    }
-    const ext = q.data.format === 'tiff' ? 'tif' : q.data.format;
-    const key = `uploads/${id}/${viewKey}.${ext}`;
-    const uri = `s3://${this.config.RAW_BUCKET}/${key}`;
-    const view = parseBody(ViewSpec, { ...metadata, ...indices, source: { uri, ...q.data } });
-    this.assertFits(dataset, view);
+    const bucket = this.config.RAW_BUCKET;
+    const { view, key } = uploadedViewSpec(viewKey, query, metadataHeader, bucket, id);
+    assertFits(dataset, view);
     const existing = await this.store.getView(id, viewKey);
     if (existing && existing.state !== 'failed')
       throw ApiError.conflict(`view ${viewKey} is already ${existing.state}`);
     if (dataset.finalizeRequested || dataset.status === 'finalizing')
       throw ApiError.conflict(`dataset ${id} is finalized: no more views`);
-    await uploadStream(this.s3, this.config.RAW_BUCKET, key, body);
-    return this.queueView(dataset, view, false);
+    await asHttp(() => uploadStream(this.s3, bucket, key, body), 'body');
+    return this.queueOne(dataset, view);
   }
 
   async finalize(id: string, body: unknown): Promise<DatasetRecord> {
     await this.get(id);
     const options: FinalizeOptions = parseBody(FinalizeSpec, body ?? {});
-    const generation = await this.store.requestFinalize(id, options);
-    if (generation !== undefined) await this.queues.enqueueFinalize(id, generation);
+    await this.requestFinalize.execute(id, options);
     return this.get(id);
   }
 
-  private assertFits(dataset: DatasetRecord, view: ViewSpec): void {
-    const problems: FieldProblem[] = viewRangeProblems(dataset.spec, view);
-    if (problems.length > 0)
-      throw ApiError.badRequest(problems.map((p) => `${p.field}: ${p.message}`).join('; '), problems);
+  private async queueOne(dataset: DatasetRecord, view: ViewSpec): Promise<ViewAccepted> {
+    const { queued, refused } = await this.submitViews.execute(dataset, [view]);
+    const [no] = refused;
+    if (no?.reason === 'NO_DATASET') throw ApiError.notFound(`dataset ${dataset.id} does not exist`);
+    if (no?.reason === 'DUPLICATE')
+      throw ApiError.conflict(`view ${no.viewKey} was already submitted (${no.state})`);
+    if (no) throw ApiError.conflict(`dataset ${dataset.id} is finalized (${no.state}): no more views`);
+    return { ...queued[0]!, status: 'queued' };
   }
+}
 
-  private async assertSourceExists(uri: string): Promise<void> {
-    try {
-      await sourceSize(this.s3, parseSourceUri(uri, this.config.FILE_SOURCE_ROOTS));
-    } catch (error) {
-      if (error instanceof StorageError) {
-        if (error.code === 'FAILED' || error.code === 'TRANSIENT')
-          throw new ApiError(503, `source.uri: ${error.message}`);
-        throw ApiError.badRequest(`source.uri: ${error.message}`, [
-          { field: 'source.uri', message: error.message },
-        ]);
-      }
-      throw error;
-    }
-  }
+function assertFits(dataset: DatasetRecord, view: ViewSpec): void {
+  const problems = viewRangeProblems(dataset.spec, view);
+  if (problems.length > 0) throw ApiError.badRequest(describeProblems(problems), problems);
+}
 
-  private async queueView(dataset: DatasetRecord, view: ViewSpec, reopen: boolean): Promise<ViewAccepted> {
-    const outcome = await this.store.addView(dataset, view, reopen);
-    const { viewKey, jobId } = outcome;
-    if (!outcome.ok) {
-      if (outcome.reason === 'NO_DATASET') throw ApiError.notFound(`dataset ${dataset.id} does not exist`);
-      if (outcome.reason === 'DUPLICATE')
-        throw ApiError.conflict(`view ${viewKey} was already submitted (${outcome.state})`);
-      throw ApiError.conflict(`dataset ${dataset.id} is finalized (${outcome.state}): no more views`);
-    }
-    try {
-      await this.queues.enqueueWrite(dataset.id, viewKey);
-    } catch (error) {
-      // Never leave a view "queued" with no job behind it: it would block the finalize forever.
-      await this.store.failView(dataset.id, viewKey, `could not be queued: ${(error as Error).message}`);
-      throw new ApiError(
-        503,
-        `view ${viewKey} could not be queued (${(error as Error).message}); submit it again`,
-      );
-    }
-    return { viewKey, jobId, status: 'queued' };
+/**
+ * The view an upload describes: indices from its key, source options from the query string
+ * (one codec with `bdv submit`, see libs/contract), metadata from the X-BDV-View-Metadata header.
+ */
+function uploadedViewSpec(
+  viewKey: string,
+  query: unknown,
+  metadataHeader: string | undefined,
+  bucket: string,
+  datasetId: string,
+): { view: ViewSpec; key: string } {
+  const indices = parseViewKey(viewKey);
+  if (!indices)
+    throw ApiError.badRequest(
+      `viewKey: ${viewKey} is not t<time>-i<illumination>-c<channel>-s<tile>-a<angle>`,
+    );
+  const options = sourceOptionsFromQuery({ format: 'npy', ...(query as object) });
+  if (!options.success) {
+    const details = fieldProblems(options.error).map((p) => ({ ...p, field: `query.${p.field}` }));
+    throw ApiError.badRequest(describeProblems(details), details);
   }
+  let metadata: Record<string, unknown> = {};
+  if (metadataHeader) {
+    try {
+      metadata = JSON.parse(metadataHeader) as Record<string, unknown>;
+    } catch {
+      throw ApiError.badRequest('X-BDV-View-Metadata: not valid JSON');
+    }
+  }
+  const ext = options.data.format === 'tiff' ? 'tif' : options.data.format;
+  const key = `uploads/${datasetId}/${viewKey}.${ext}`;
+  const source = { ...options.data, uri: `s3://${bucket}/${key}` };
+  return { view: parseBody(ViewSpec, { ...metadata, ...indices, source }), key };
 }

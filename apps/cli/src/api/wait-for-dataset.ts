@@ -1,14 +1,10 @@
 import cliProgress from 'cli-progress';
+import { wantsBar, type ProgressMode } from '../progress/progress-mode.js';
 import type { ApiClient, DatasetStatus } from './api-client.js';
 
 /** Polls a dataset until complete or failed, with a views bar on a terminal, lines otherwise. */
-export async function waitForDataset(
-  api: ApiClient,
-  id: string,
-  mode: 'auto' | 'bar' | 'lines' | 'none',
-): Promise<DatasetStatus> {
-  const useBar = mode === 'bar' || (mode === 'auto' && process.stderr.isTTY);
-  const bar = useBar
+export async function waitForDataset(api: ApiClient, id: string, mode: ProgressMode): Promise<DatasetStatus> {
+  const bar = wantsBar(mode)
     ? new cliProgress.SingleBar(
         {
           format: ' {bar} {value}/{total} views | {status} | failed {failed}',

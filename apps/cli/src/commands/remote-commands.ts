@@ -1,11 +1,12 @@
-import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
+import { COMPRESSION_NAMES, LAYOUTS } from '@bdv-cluster/bdv';
 import {
   Manifest,
   describeProblems,
   fieldProblems,
+  sourceOptionsToQuery,
   viewKeyOf,
-  type ManifestInput,
+  type ViewSpec,
 } from '@bdv-cluster/contract';
 import { formatOf } from '@bdv-cluster/stacks';
 import { Command, Option } from 'commander';
@@ -13,24 +14,21 @@ import { ApiClient, apiSettings, type DatasetStatus } from '../api/api-client.js
 import { waitForDataset } from '../api/wait-for-dataset.js';
 import { CliError } from '../cli-error.js';
 import { parseLevels } from '../convert/option-lists.js';
+import { progressOption, type ProgressMode } from '../progress/progress-mode.js';
+import { readManifestFile } from './convert-command.js';
 
-type Progress = 'auto' | 'bar' | 'lines' | 'none';
 interface RemoteFlags {
   api?: string;
   token?: string;
   wait?: boolean;
-  progress: Progress;
+  progress: ProgressMode;
 }
 
 function remoteOptions(c: Command): Command {
   return c
     .option('--api <url>', 'API base URL (BDV_API_URL, default http://127.0.0.1:3000)')
     .option('--token <token>', 'bearer token (BDV_API_TOKEN)')
-    .addOption(
-      new Option('--progress <mode>', 'progress display')
-        .choices(['auto', 'bar', 'lines', 'none'])
-        .default('auto'),
-    );
+    .addOption(progressOption());
 }
 
 function printDataset(d: DatasetStatus): void {
@@ -65,14 +63,7 @@ export function submitCommand(): Command {
       .option('--no-finalize', 'leave the dataset open for more views')
       .option('--wait', 'wait until the dataset is complete'),
   ).action(async (flags: RemoteFlags & { manifest: string; finalize: boolean }) => {
-    let input: ManifestInput;
-    try {
-      input = JSON.parse(readFileSync(flags.manifest, 'utf8')) as ManifestInput;
-    } catch (error) {
-      throw new CliError(
-        `${flags.manifest}: ${(error as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (error as Error).message}`,
-      );
-    }
+    const input = readManifestFile(flags.manifest);
     const parsed = Manifest.safeParse(input);
     if (!parsed.success)
       throw new CliError(`invalid manifest: ${describeProblems(fieldProblems(parsed.error))}`);
@@ -80,31 +71,30 @@ export function submitCommand(): Command {
     const base = dirname(resolve(flags.manifest));
     const dataset = await api.json<DatasetStatus>('POST', '/v1/datasets', input.dataset);
     for (const [i, view] of parsed.data.views.entries()) {
-      const { source, ...rest } = view;
-      if (/^(s3|file):\/\//.test(source.uri)) {
+      if (/^(s3|file):\/\//.test(view.source.uri))
         await api.json('POST', `/v1/datasets/${dataset.id}/views`, view);
-      } else {
-        const { time: _t, illumination: _i, channel: _c, tile: _ti, angle: _a, ...metadata } = rest;
-        const query = new URLSearchParams({
-          format: formatOf(source.uri, source.format),
-          ...(source.shapeZyx ? { shapeZyx: source.shapeZyx.join(',') } : {}),
-          ...(source.dtype ? { dtype: source.dtype } : {}),
-          ...(source.byteOrder ? { byteOrder: source.byteOrder } : {}),
-        });
-        await api.upload(
-          `/v1/datasets/${dataset.id}/views/${viewKeyOf(view)}/data?${query}`,
-          resolve(base, source.uri),
-          {
-            'x-bdv-view-metadata': JSON.stringify(metadata),
-          },
-        );
-      }
+      else await uploadView(api, dataset.id, view, base);
       if (flags.progress !== 'none')
         process.stderr.write(`[${i + 1}/${parsed.data.views.length}] submitted ${viewKeyOf(view)}\n`);
     }
     if (flags.finalize) await api.json('POST', `/v1/datasets/${dataset.id}/finalize`, {});
     process.stdout.write(`dataset ${dataset.name}: ${dataset.id}\n`);
     await finish(api, dataset.id, flags);
+  });
+}
+
+/**
+ * A local file goes to PUT …/data: source options in the query (the codec the API decodes with),
+ * the view's metadata in a header, the bytes streamed.
+ */
+async function uploadView(api: ApiClient, datasetId: string, view: ViewSpec, base: string): Promise<void> {
+  const { source, time: _t, illumination: _i, channel: _c, tile: _ti, angle: _a, ...metadata } = view;
+  const { uri, ...options } = source;
+  const query = new URLSearchParams(
+    sourceOptionsToQuery({ ...options, format: formatOf(uri, options.format) }),
+  );
+  await api.upload(`/v1/datasets/${datasetId}/views/${viewKeyOf(view)}/data?${query}`, resolve(base, uri), {
+    'x-bdv-view-metadata': JSON.stringify(metadata),
   });
 }
 
@@ -119,9 +109,9 @@ export function batchCommand(): Command {
         "names with indices, e.g. 't{time}/ch{channel}_tile{tile}.npy'",
       )
       .requiredOption('--name <name>', 'dataset name')
-      .addOption(new Option('--compression <codec>').choices(['none', 'gzip', 'lzf']))
+      .addOption(new Option('--compression <codec>').choices(COMPRESSION_NAMES))
       .option('--subsampling <levels>', 'pyramid factors z,y,x per level, e.g. 1,1,1:2,4,4')
-      .addOption(new Option('--layout <layout>').choices(['single', 'partitioned']))
+      .addOption(new Option('--layout <layout>').choices(LAYOUTS))
       .option('--dry-run', 'only list the views it would write')
       .option('--wait', 'wait until the dataset is complete'),
   ).action(

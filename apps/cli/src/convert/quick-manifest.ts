@@ -2,25 +2,18 @@ import { readdirSync, statSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
 import {
   compileFilenamePattern,
-  inferLayout,
+  manifestFromMatches,
   type FilenamePattern,
   type ManifestInput,
-  type ViewIndices,
-  type ViewSpecInput,
+  type ManifestParts,
+  type PatternMatch,
 } from '@bdv-cluster/contract';
+import { isStackFileName } from '@bdv-cluster/stacks';
 import { CliError } from '../cli-error.js';
 
-export interface QuickOptions {
-  name: string;
+export interface QuickOptions extends ManifestParts {
   pattern?: string;
-  setup?: Partial<Record<'illuminations' | 'channels' | 'tiles' | 'angles', number>>;
-  timepoints?: number;
-  dataset: Omit<NonNullable<ManifestInput['dataset']>, 'name' | 'setup' | 'timepoints'>;
-  view: Omit<ViewSpecInput, 'source' | 'time' | 'illumination' | 'channel' | 'tile' | 'angle'>;
-  source: Omit<ViewSpecInput['source'], 'uri'>;
 }
-
-const STACK_FILE = /\.(npy|raw|bin|tiff?)$/i;
 
 /** Files given on the command line; a directory contributes its stack files (sorted, not recursive). */
 export function expandInputs(inputs: string[]): string[] {
@@ -34,7 +27,7 @@ export function expandInputs(inputs: string[]): string[] {
     }
     if (stat.isDirectory()) {
       const found = readdirSync(input)
-        .filter((f) => STACK_FILE.test(f))
+        .filter(isStackFileName)
         .sort()
         .map((f) => join(input, f));
       if (found.length === 0) throw new CliError(`${input}: no .npy/.raw/.tif files in this folder`);
@@ -48,23 +41,12 @@ export function expandInputs(inputs: string[]): string[] {
 
 /**
  * The quick form of `bdv convert`: files (+ a pattern naming the indices in their names) become a
- * manifest; counts are inferred from the highest indices unless given.
+ * manifest, exactly as a batch's objects do on the cluster (libs/contract manifestFromMatches).
  */
 export function quickManifest(inputs: string[], o: QuickOptions): ManifestInput {
   const files = expandInputs(inputs);
-  let pattern: FilenamePattern | undefined;
-  if (o.pattern) {
-    try {
-      pattern = compileFilenamePattern(o.pattern);
-    } catch (error) {
-      throw new CliError(`--pattern: ${(error as Error).message.replace(/^pattern: /, '')}`);
-    }
-  } else if (files.length > 1) {
-    throw new CliError(
-      `${files.length} input files need --pattern to say which view each is (e.g. 't{time}_c{channel}.npy')`,
-    );
-  }
-  const matched: { file: string; indices: ViewIndices }[] = [];
+  const pattern = compilePattern(o.pattern, files.length);
+  const matches: PatternMatch[] = [];
   for (const file of files) {
     const indices = pattern
       ? pattern.match(basename(file))
@@ -74,22 +56,23 @@ export function quickManifest(inputs: string[], o: QuickOptions): ManifestInput 
         throw new CliError(`${file}: does not match --pattern '${o.pattern}'`);
       continue; // a folder may hold other files
     }
-    matched.push({ file, indices });
+    matches.push({ uri: file, indices });
   }
-  if (matched.length === 0) throw new CliError(`no input file matches --pattern '${o.pattern}'`);
-  const inferred = inferLayout(matched.map((m) => m.indices));
-  const views: ViewSpecInput[] = matched.map(({ file, indices }) => ({
-    ...indices,
-    ...o.view,
-    source: { uri: file, ...o.source },
-  }));
-  return {
-    dataset: {
-      ...o.dataset,
-      name: o.name,
-      setup: { ...inferred.setup, ...o.setup },
-      timepoints: o.timepoints ?? inferred.timepoints,
-    },
-    views,
-  };
+  if (matches.length === 0) throw new CliError(`no input file matches --pattern '${o.pattern}'`);
+  return manifestFromMatches(matches, o);
+}
+
+function compilePattern(pattern: string | undefined, files: number): FilenamePattern | undefined {
+  if (pattern) {
+    try {
+      return compileFilenamePattern(pattern);
+    } catch (error) {
+      throw new CliError(`--pattern: ${(error as Error).message.replace(/^pattern: /, '')}`);
+    }
+  }
+  if (files > 1)
+    throw new CliError(
+      `${files} input files need --pattern to say which view each is (e.g. 't{time}_c{channel}.npy')`,
+    );
+  return undefined;
 }

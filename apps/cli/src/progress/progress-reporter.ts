@@ -1,4 +1,5 @@
 import cliProgress from 'cli-progress';
+import { wantsBar, type ProgressMode } from './progress-mode.js';
 
 /** What a conversion tells the person waiting for it. */
 export interface ProgressReporter {
@@ -102,8 +103,7 @@ export class SilentProgress implements ProgressReporter {
   stop(): void {}
 }
 
-export function progressFor(mode: 'auto' | 'bar' | 'lines' | 'none'): ProgressReporter {
+export function progressFor(mode: ProgressMode): ProgressReporter {
   if (mode === 'none') return new SilentProgress();
-  if (mode === 'bar' || (mode === 'auto' && process.stderr.isTTY)) return new BarProgress();
-  return new LineProgress();
+  return wantsBar(mode) ? new BarProgress() : new LineProgress();
 }

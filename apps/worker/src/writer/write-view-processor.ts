@@ -1,34 +1,37 @@
-import { resolveCompression, resolveLevels, setupCount } from '@bdv-cluster/bdv';
-import {
-  DatasetLock,
-  s3SettingsOf,
-  type ClusterConfig,
-  type ClusterQueues,
-  type DatasetStore,
-  type WriteViewJob,
-} from '@bdv-cluster/pipeline';
+import { isPermanent, type TaskProgress, type ViewTask, type ViewTaskResult } from '@bdv-cluster/convert';
+import type { DatasetRecord, DatasetStore, SettleView, ViewEntry, WriteViewJob } from '@bdv-cluster/pipeline';
 import { DelayedError, UnrecoverableError, type Job } from 'bullmq';
 import type { Logger } from 'pino';
-import { WriteTaskError, type WriteThreadPool } from './run-write-thread.js';
+
+/** The dataset write lock of the single layout, as the processor sees it. */
+export interface WriteLock {
+  readonly held: boolean;
+  release(): Promise<void>;
+}
 
 export interface WriterDeps {
-  config: ClusterConfig;
-  store: DatasetStore;
-  queues: ClusterQueues;
-  threads: WriteThreadPool;
+  store: Pick<DatasetStore, 'getDataset' | 'getView' | 'startView'>;
+  settle: Pick<SettleView, 'done' | 'failed'>;
+  tryLock(datasetId: string): Promise<WriteLock | undefined>;
+  taskOf(dataset: DatasetRecord, view: ViewEntry): ViewTask;
+  runTask(task: ViewTask, onProgress: (p: TaskProgress) => void): Promise<ViewTaskResult>;
   log: Logger;
 }
+
+export type WriteJob = Pick<
+  Job<WriteViewJob>,
+  'id' | 'data' | 'attemptsMade' | 'opts' | 'moveToDelayed' | 'updateProgress'
+>;
 
 /** How long a job waits before trying a busy dataset again (jittered, so writers spread out). */
 const busyDelayMs = () => 500 + Math.floor(Math.random() * 1000);
 
 /**
  * One write-view job: take the dataset's write lock (single layout) or give the slot back and
- * retry later, stream the view into the file in a worker thread, then mark it done — which may
- * trigger the dataset's one finalize.
+ * retry later; convert the view on a worker thread; settle it done or failed.
  */
 export function writeViewProcessor(deps: WriterDeps) {
-  return async (job: Job<WriteViewJob>, token?: string): Promise<string> => {
+  return async (job: WriteJob, token?: string): Promise<string> => {
     const { datasetId, viewKey } = job.data;
     const log = deps.log.child({ datasetId, viewKey, jobId: job.id });
     const dataset = await deps.store.getDataset(datasetId);
@@ -37,10 +40,7 @@ export function writeViewProcessor(deps: WriterDeps) {
       throw new UnrecoverableError(`dataset ${datasetId} or view ${viewKey} no longer exists`);
     if (view.state === 'done') return 'already written';
 
-    const lock =
-      dataset.spec.layout === 'single'
-        ? await DatasetLock.tryAcquire(deps.store.redis, deps.store.keys.lock(datasetId))
-        : undefined;
+    const lock = dataset.spec.layout === 'single' ? await deps.tryLock(datasetId) : undefined;
     if (dataset.spec.layout === 'single' && !lock) {
       await job.moveToDelayed(Date.now() + busyDelayMs(), token);
       throw new DelayedError();
@@ -49,45 +49,36 @@ export function writeViewProcessor(deps: WriterDeps) {
       const started = await deps.store.startView(datasetId, viewKey);
       if (started !== 'OK') return `skipped (${started})`;
       log.info({ source: view.spec.source.uri, attempt: job.attemptsMade + 1 }, 'writing view');
-      const result = await deps.threads.run(
-        {
-          h5Path: dataset.files.h5,
-          layout: dataset.spec.layout,
-          setupCount: setupCount(dataset.spec.setup),
-          levels: resolveLevels(dataset.spec.subsamplingZyx, dataset.spec.blockSizeZyx),
-          compression: resolveCompression(dataset.spec.compression, dataset.spec.compressionLevel),
-          spec: view.spec,
-          setupId: view.setupId,
-          s3: s3SettingsOf(deps.config),
-          fileRoots: deps.config.FILE_SOURCE_ROOTS,
-        },
+      const result = await deps.runTask(
+        deps.taskOf(dataset, view),
         (p) => void job.updateProgress(Math.round((100 * p.bytesDone) / Math.max(1, p.bytesTotal))),
       );
       if (lock && !lock.held) throw new Error('lost the dataset write lock while writing');
-      const generation = await deps.store.completeView(datasetId, viewKey, result);
+      const generation = await deps.settle.done(datasetId, viewKey, result);
       log.info(
         { bytes: result.bytes, seconds: result.seconds, mbPerS: result.bytes / 1e6 / result.seconds },
         'view written',
       );
-      if (generation !== undefined) {
-        await deps.queues.enqueueFinalize(datasetId, generation);
-        log.info({ generation }, 'all views settled: finalize queued');
-      }
+      if (generation !== undefined) log.info({ generation }, 'all views settled: finalize queued');
       return 'written';
     } catch (error) {
-      const permanent = error instanceof WriteTaskError && error.permanent;
-      const lastAttempt = job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
-      const reason = (error as Error).message;
-      if (permanent || lastAttempt) {
-        log.warn({ reason, permanent }, 'view failed');
-        const generation = await deps.store.failView(datasetId, viewKey, reason);
-        if (generation !== undefined) await deps.queues.enqueueFinalize(datasetId, generation);
-        throw permanent ? new UnrecoverableError(reason) : error;
-      }
-      log.warn({ reason, attempt: job.attemptsMade + 1 }, 'view write failed, will retry');
-      throw error;
+      throw await settleFailure(deps, job, error, log);
     } finally {
       await lock?.release();
     }
   };
+}
+
+/** Bad input fails the view at once; anything else is retried until the last attempt. */
+async function settleFailure(deps: WriterDeps, job: WriteJob, error: unknown, log: Logger): Promise<unknown> {
+  const { datasetId, viewKey } = job.data;
+  const permanent = isPermanent(error);
+  const reason = (error as Error).message;
+  if (permanent || job.attemptsMade + 1 >= (job.opts.attempts ?? 1)) {
+    log.warn({ reason, permanent }, 'view failed');
+    await deps.settle.failed(datasetId, viewKey, reason);
+    return permanent ? new UnrecoverableError(reason) : error;
+  }
+  log.warn({ reason, attempt: job.attemptsMade + 1 }, 'view write failed, will retry');
+  return error;
 }

@@ -1,5 +1,4 @@
-import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, rmSync } from 'node:fs';
-import { dirname } from 'node:path';
+import { closeSync, existsSync, fsyncSync, openSync, rmSync } from 'node:fs';
 import { BdvError } from '../errors.js';
 import type { CompressionSpec } from '../model/compression.js';
 import type { LevelSpec, Zyx } from '../model/pyramid-spec.js';
@@ -47,27 +46,6 @@ export class BdvH5File {
       module,
       hdf5Call(`create ${path}`, () => new h5wasm.File(path, 'w')),
     );
-  }
-
-  /**
-   * The dataset file a cluster writer appends to: created with every setup's header when absent
-   * (the caller holds the dataset's write lock, so only one writer ever creates it).
-   */
-  static async openOrCreate(
-    path: string,
-    setupCount: number,
-    levels: readonly LevelSpec[],
-  ): Promise<BdvH5File> {
-    if (existsSync(path)) return BdvH5File.open(path, 'a');
-    mkdirSync(dirname(path), { recursive: true });
-    const file = await BdvH5File.create(path);
-    try {
-      for (let s = 0; s < setupCount; s++) file.writeSetupHeader(s, levels);
-    } catch (error) {
-      file.close();
-      throw error;
-    }
-    return file;
   }
 
   /** Opens an existing file for appending views (or reading with mode "r"). */

@@ -1,48 +1,20 @@
-import { existsSync, writeFileSync, renameSync } from 'node:fs';
+import { existsSync, rmSync } from 'node:fs';
 import { basename } from 'node:path';
 import { BdvError, invalid } from '../errors.js';
-import { BdvH5File } from '../h5/bdv-h5-file.js';
-import { resolveCompression, type CompressionName, type CompressionSpec } from '../model/compression.js';
-import {
-  assertStackShape,
-  levelShape,
-  resolveLevels,
-  type LevelSpec,
-  type Zyx,
-} from '../model/pyramid-spec.js';
-import {
-  assertTimeIndex,
-  countFieldOf,
-  resolveSetupCounts,
-  setupCount,
-  setupIdOf,
-  type SetupAttributeName,
-  type SetupCounts,
-  type ViewIndex,
-} from '../model/setup-model.js';
-import { resolveViewMetadata, type ViewMetadataInput, type ViewRecord } from '../model/view-metadata.js';
-import { addPlaneBlockSums, downsampleStack, takeBlockMeans } from '../pyramid/block-mean.js';
-import type {
-  AttributeLabels,
-  MicroscopeInfo,
-  PartitionRecord,
-  SpimDataDescription,
-} from '../xml/spimdata-model.js';
-import { buildSpimDataXml } from '../xml/spimdata-xml.js';
+import { LAYOUTS, type Layout } from '../model/layout.js';
+import { assertStackShape } from '../model/pyramid-spec.js';
+import { countFieldOf, setupIdOf, type SetupAttributeName, type ViewIndex } from '../model/setup-model.js';
+import type { ViewRecord } from '../model/view-metadata.js';
+import type { AttributeLabels, MicroscopeInfo, SpimDataDescription } from '../xml/spimdata-model.js';
+import { resolveFormat, type BdvFormat, type BdvFormatOptions } from './bdv-format.js';
+import { DatasetFile } from './dataset-file.js';
+import { writePartition, writePartitionedMaster, writeXmlFile, type PartitionLink } from './file-writes.js';
 import { partitionPathFor, xmlPathFor } from './output-paths.js';
 import type { StackInput, ViewProgress } from './stack-input.js';
-import { writeViewLevels } from './view-writer.js';
+import { describeView, viewIndexOf, type ViewDescription } from './view-record.js';
+import { planeAtLevels, substackAtLevels, type LevelBlock } from './virtual-view.js';
 
-export type Layout = 'single' | 'partitioned';
-
-export interface BdvWriterOptions {
-  setup?: Partial<SetupCounts>;
-  /** Per-level subsampling factors, z,y,x (default [[1,1,1]]). */
-  subsamplingZyx?: number[][];
-  /** Per-level chunk shape, z,y,x (default [[4,256,256]]; one entry serves every level). */
-  blockSizeZyx?: number[][];
-  compression?: CompressionName;
-  compressionLevel?: number;
+export interface BdvWriterOptions extends BdvFormatOptions {
   /** Replace an existing output file instead of refusing. */
   overwrite?: boolean;
   layout?: Layout;
@@ -50,7 +22,7 @@ export interface BdvWriterOptions {
   slabBytes?: number;
 }
 
-export interface AppendViewOptions extends Partial<ViewIndex>, ViewMetadataInput {
+export interface AppendViewOptions extends ViewDescription {
   onProgress?: (progress: ViewProgress) => void;
 }
 
@@ -60,43 +32,61 @@ export interface WriteXmlOptions {
   timepoints?: number;
 }
 
+/** Everything a thread needs to write one view's partition without the writer: plain data. */
+export interface PartitionPlan {
+  record: ViewRecord;
+  path: string;
+  format: BdvFormat;
+}
+
 /**
  * Writes a BDV HDF5 file the way npy2bdv's BdvWriter does (same layout, ids, pyramid and XML),
- * streaming each view in z-slabs: create -> appendView ... -> writeXml -> close.
+ * streaming each view in z-slabs: create -> appendView ... -> writeXml -> close. Built on the
+ * same file functions the cluster uses (file-writes.ts); this class adds the bookkeeping of one
+ * session: which views were written, labels, and the XML at the end.
  */
 export class BdvWriter {
   private readonly records = new Map<string, ViewRecord>();
   private readonly virtualViews = new Map<string, ViewRecord>();
-  private readonly partitions: PartitionRecord[] = [];
+  private readonly partitions: PartitionLink[] = [];
   private labels: AttributeLabels = {};
+  private masterWritten = 0;
   private closed = false;
 
   private constructor(
     readonly h5Path: string,
-    readonly setup: SetupCounts,
-    readonly levels: readonly LevelSpec[],
-    readonly compression: CompressionSpec,
+    readonly format: BdvFormat,
     readonly layout: Layout,
-    private readonly file: BdvH5File,
-    private readonly options: BdvWriterOptions,
+    private readonly overwrite: boolean,
+    /** The single layout's open file; the partitioned master is written whole at the end. */
+    private readonly file: DatasetFile | undefined,
   ) {}
 
   static async create(h5Path: string, options: BdvWriterOptions = {}): Promise<BdvWriter> {
     if (!/\.h5$/i.test(h5Path)) throw invalid('output', `${h5Path} must end in .h5`);
-    const setup = resolveSetupCounts(options.setup);
-    const levels = resolveLevels(options.subsamplingZyx, options.blockSizeZyx);
-    const compression = resolveCompression(options.compression, options.compressionLevel);
+    const format = resolveFormat(options, options.slabBytes);
     const layout = options.layout ?? 'single';
-    if (layout !== 'single' && layout !== 'partitioned')
-      throw invalid('layout', `must be single or partitioned, got ${layout}`);
-    const file = await BdvH5File.create(h5Path, options);
-    try {
-      for (let s = 0; s < setupCount(setup); s++) file.writeSetupHeader(s, levels);
-    } catch (error) {
-      file.close();
-      throw error;
+    if (!LAYOUTS.includes(layout)) throw invalid('layout', `must be ${LAYOUTS.join(' or ')}, got ${layout}`);
+    const overwrite = options.overwrite ?? false;
+    if (existsSync(h5Path)) {
+      if (!overwrite)
+        throw new BdvError(
+          'FILE_EXISTS',
+          `${h5Path} already exists (pass overwrite to replace it)`,
+          'output',
+        );
+      rmSync(h5Path);
     }
-    return new BdvWriter(h5Path, setup, levels, compression, layout, file, options);
+    const file = layout === 'single' ? await DatasetFile.create(h5Path, format) : undefined;
+    return new BdvWriter(h5Path, format, layout, overwrite, file);
+  }
+
+  get setup() {
+    return this.format.setup;
+  }
+
+  get levels() {
+    return this.format.levels;
   }
 
   get xmlPath(): string {
@@ -111,67 +101,40 @@ export class BdvWriter {
   async appendView(stack: StackInput, options: AppendViewOptions = {}): Promise<ViewRecord> {
     if (this.layout === 'partitioned') {
       const plan = this.planPartition(stack.shapeZyx, options);
-      await writePartitionFile(plan, stack, options.onProgress);
+      await writePartition(plan.path, plan.format, plan.record, stack, options.onProgress);
       return this.adoptPartition(plan);
     }
     const record = this.newRecord(stack.shapeZyx, options);
-    await writeViewLevels(
-      {
-        file: this.file,
-        time: record.time,
-        setupId: record.setupId,
-        levels: this.levels,
-        compression: this.compression,
-        slabBytes: this.options.slabBytes,
-      },
-      stack,
-      options.onProgress,
-    );
+    await this.singleFile().writeView(record, stack, options.onProgress);
     this.records.set(keyOf(record), record);
     return record;
   }
 
   /**
    * Partitioned layout, first step of a view written elsewhere (another thread or process):
-   * validates it and names its partition file. `writePartitionFile` writes it (no writer state
-   * needed), `adoptPartition` links it into the master afterwards.
+   * validates it and names its partition file. `writePartition` writes it (no writer state
+   * needed), `adoptPartition` records it for the master and the XML afterwards.
    */
-  planPartition(shapeZyx: number[], options: AppendViewOptions = {}): PartitionPlan {
+  planPartition(shapeZyx: readonly number[], options: ViewDescription = {}): PartitionPlan {
     if (this.layout !== 'partitioned')
       throw new BdvError('STATE', 'planPartition needs the partitioned layout', 'layout');
     const record = this.newRecord(shapeZyx, options);
     const path = partitionPathFor(this.h5Path, record.time, record.setupId);
-    if (existsSync(path) && !this.options.overwrite) {
+    if (existsSync(path) && !this.overwrite) {
       throw new BdvError(
         'FILE_EXISTS',
         `partition ${path} already exists (pass overwrite to replace it)`,
         'output',
       );
     }
-    return {
-      record,
-      path,
-      levels: [...this.levels],
-      compression: this.compression,
-      slabBytes: this.options.slabBytes,
-    };
+    return { record, path, format: this.format };
   }
 
-  /** Links a written partition into the master file and records the view for the XML. */
+  /** Records a written partition: the master links it and the XML lists it. */
   adoptPartition(plan: PartitionPlan): ViewRecord {
     const { record } = plan;
-    if (this.records.has(keyOf(record))) {
-      throw new BdvError(
-        'DUPLICATE_VIEW',
-        `view time ${record.time}, setup ${record.setupId} was already written`,
-        'view',
-      );
-    }
-    const relative = basename(plan.path);
-    this.levels.forEach((_, level) =>
-      this.file.linkExternalCells(record.time, record.setupId, level, relative),
-    );
-    this.partitions.push({ path: relative, timepoints: [record.time], setups: [record.setupId] });
+    this.assertNew(record);
+    this.partitions.push({ time: record.time, setupId: record.setupId, file: basename(plan.path) });
     this.records.set(keyOf(record), record);
     return record;
   }
@@ -180,20 +143,11 @@ export class BdvWriter {
    * Starts a view whose planes arrive later, one by one (acquisition) or in substacks
    * (npy2bdv's append_view(None, virtual_stack_dim)). Single layout only.
    */
-  beginVirtualView(shapeZyx: number[], options: AppendViewOptions = {}): ViewRecord {
+  beginVirtualView(shapeZyx: number[], options: ViewDescription = {}): ViewRecord {
     if (this.layout !== 'single')
       throw new BdvError('UNSUPPORTED', 'virtual views need the single layout', 'layout');
     const record = this.newRecord(assertStackShape('shapeZyx', shapeZyx), options);
-    this.levels.forEach((level, index) =>
-      this.file.createCells(
-        record.time,
-        record.setupId,
-        index,
-        levelShape(record.shapeZyx, level.factorsZyx),
-        level.blockZyx,
-        this.compression,
-      ),
-    );
+    this.singleFile().createEmptyView(record);
     this.records.set(keyOf(record), record);
     this.virtualViews.set(keyOf(record), record);
     return record;
@@ -202,35 +156,10 @@ export class BdvWriter {
   /** Writes plane `z` of a virtual view into every level (levels must not subsample z). */
   appendPlane(plane: Uint16Array, z: number, index: Partial<ViewIndex> = {}): void {
     const record = this.virtualView(index);
-    const [nz, ny, nx] = record.shapeZyx;
-    if (plane.length !== ny * nx)
-      throw invalid('plane', `has ${plane.length} values, the view's planes are ${ny}x${nx}`);
-    if (!Number.isInteger(z) || z < 0 || z >= nz)
-      throw new BdvError('OUT_OF_RANGE', `plane index ${z} outside 0..${nz - 1}`, 'z');
-    this.levels.forEach((level, l) => {
-      const [fz, fy, fx] = level.factorsZyx;
-      if (fz !== 1)
-        throw new BdvError(
-          'UNSUPPORTED',
-          `appendPlane needs z-subsampling 1, level ${l} has ${fz}`,
-          'subsamplingZyx',
-        );
-      const [, nyo, nxo] = levelShape(record.shapeZyx, level.factorsZyx);
-      let out = plane;
-      if (fy !== 1 || fx !== 1) {
-        const acc = new Float64Array(nyo * nxo);
-        addPlaneBlockSums(plane, ny, nx, fy, fx, acc);
-        out = new Uint16Array(nyo * nxo);
-        takeBlockMeans(acc, fy * fx, out);
-      }
-      this.file.writeCells(record.time, record.setupId, l, [z, 0, 0], [1, nyo, nxo], out);
-    });
+    this.writeBlocks(record, planeAtLevels(plane, z, record.shapeZyx, this.levels));
   }
 
-  /**
-   * Writes a (z,y,x) block of a virtual view at `startZyx`; each level gets the block's own
-   * zero-padded mean at offset floor(start / f), as npy2bdv's append_substack.
-   */
+  /** Writes a (z,y,x) block of a virtual view at `startZyx` into every level. */
   appendSubstack(
     substack: Uint16Array,
     shapeZyx: number[],
@@ -239,31 +168,7 @@ export class BdvWriter {
   ): void {
     const record = this.virtualView(index);
     const shape = assertStackShape('substack shape', shapeZyx);
-    if (substack.length !== shape[0] * shape[1] * shape[2]) invalidLength(substack.length, shape);
-    for (let axis = 0; axis < 3; axis++) {
-      const start = startZyx[axis]!;
-      if (!Number.isInteger(start) || start < 0 || start + shape[axis]! > record.shapeZyx[axis]!) {
-        throw new BdvError(
-          'OUT_OF_RANGE',
-          `substack ${'zyx'[axis]} range ${start}..${start + shape[axis]!} exceeds ${record.shapeZyx[axis]}`,
-          'startZyx',
-        );
-      }
-    }
-    this.levels.forEach((level, l) => {
-      const f = level.factorsZyx;
-      const full = levelShape(record.shapeZyx, f);
-      const offset: Zyx = [
-        Math.floor(startZyx[0]! / f[0]),
-        Math.floor(startZyx[1]! / f[1]),
-        Math.floor(startZyx[2]! / f[2]),
-      ];
-      const block = downsampleStack(substack, shape, f);
-      const blockShape = levelShape(shape, f);
-      const count = blockShape.map((n, a) => Math.min(n, full[a]! - offset[a]!)) as Zyx;
-      const data = count.join() === blockShape.join() ? block : cropBlock(block, blockShape, count);
-      this.file.writeCells(record.time, record.setupId, l, offset, count, data);
-    });
+    this.writeBlocks(record, substackAtLevels(substack, shape, startZyx, record.shapeZyx, this.levels));
   }
 
   /** Names the entries of one attribute (e.g. channel ["488", "561"]) in the XML. */
@@ -280,41 +185,58 @@ export class BdvWriter {
       setup: this.setup,
       views: this.views,
       attributeLabels: this.labels,
-      partitions: this.partitions.length > 0 ? this.partitions : undefined,
+      partitions:
+        this.partitions.length > 0
+          ? this.partitions.map((p) => ({ path: p.file, timepoints: [p.time], setups: [p.setupId] }))
+          : undefined,
       ...options,
     };
   }
 
-  /** Writes the XML beside the .h5 (atomically: a reader never sees half a file). */
-  writeXml(options: WriteXmlOptions = {}): string {
-    const xml = buildSpimDataXml(this.describe(options));
-    const tmp = `${this.xmlPath}.tmp`;
-    writeFileSync(tmp, xml);
-    renameSync(tmp, this.xmlPath);
-    return this.xmlPath;
+  /** Writes the XML beside the .h5 (and the partitioned master first), atomically. */
+  async writeXml(options: WriteXmlOptions = {}): Promise<string> {
+    await this.writeMaster();
+    return writeXmlFile(this.xmlPath, this.describe(options));
   }
 
-  close(): void {
+  async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    this.file.close();
+    if (this.file) this.file.close();
+    else await this.writeMaster();
   }
 
-  private newRecord(shapeZyx: number[], options: AppendViewOptions): ViewRecord {
+  private async writeMaster(): Promise<void> {
+    if (this.layout !== 'partitioned' || this.masterWritten === this.partitions.length) return;
+    await writePartitionedMaster(this.h5Path, this.format, this.partitions);
+    this.masterWritten = this.partitions.length;
+  }
+
+  private singleFile(): DatasetFile {
+    if (this.closed || !this.file) throw new BdvError('STATE', 'the writer is closed');
+    return this.file;
+  }
+
+  private writeBlocks(record: ViewRecord, blocks: LevelBlock[]): void {
+    const file = this.singleFile();
+    for (const b of blocks) file.writeBlock(record, b.level, b.offsetZyx, b.countZyx, b.data);
+  }
+
+  private newRecord(shapeZyx: readonly number[], view: ViewDescription): ViewRecord {
     if (this.closed) throw new BdvError('STATE', 'the writer is closed');
-    const index = viewIndexOf(options);
-    assertTimeIndex(index.time);
-    const setupId = setupIdOf(this.setup, index);
-    const shape = assertStackShape('shapeZyx', shapeZyx);
-    const key = `${index.time}:${setupId}`;
-    if (this.records.has(key)) {
+    const record = describeView(this.setup, view, shapeZyx);
+    this.assertNew(record);
+    return record;
+  }
+
+  private assertNew(record: ViewRecord): void {
+    if (this.records.has(keyOf(record))) {
       throw new BdvError(
         'DUPLICATE_VIEW',
-        `view time ${index.time}, setup ${setupId} was already written`,
+        `view time ${record.time}, setup ${record.setupId} was already written`,
         'view',
       );
     }
-    return { time: index.time, setupId, shapeZyx: shape, ...resolveViewMetadata(options) };
   }
 
   private virtualView(index: Partial<ViewIndex>): ViewRecord {
@@ -325,66 +247,6 @@ export class BdvWriter {
   }
 }
 
-function viewIndexOf(o: Partial<ViewIndex>): ViewIndex {
-  return {
-    time: o.time ?? 0,
-    illumination: o.illumination ?? 0,
-    channel: o.channel ?? 0,
-    tile: o.tile ?? 0,
-    angle: o.angle ?? 0,
-  };
-}
-
-function keyOf(r: ViewRecord): string {
+function keyOf(r: { time: number; setupId: number }): string {
   return `${r.time}:${r.setupId}`;
-}
-
-function invalidLength(length: number, shape: Zyx): never {
-  throw invalid('substack', `has ${length} values, not ${shape.join('x')}`);
-}
-
-function cropBlock(block: Uint16Array, shape: Zyx, count: Zyx): Uint16Array {
-  const out = new Uint16Array(count[0] * count[1] * count[2]);
-  for (let z = 0; z < count[0]; z++) {
-    for (let y = 0; y < count[1]; y++) {
-      const from = (z * shape[1] + y) * shape[2];
-      out.set(block.subarray(from, from + count[2]), (z * count[1] + y) * count[2]);
-    }
-  }
-  return out;
-}
-
-/** Everything needed to write one view's partition file, without the writer (plain data). */
-export interface PartitionPlan {
-  record: ViewRecord;
-  path: string;
-  levels: LevelSpec[];
-  compression: CompressionSpec;
-  slabBytes?: number;
-}
-
-/** Writes one partition: its setup's header and every level of the view; closed and fsynced. */
-export async function writePartitionFile(
-  plan: PartitionPlan,
-  stack: StackInput,
-  onProgress?: (p: ViewProgress) => void,
-): Promise<void> {
-  const file = await BdvH5File.create(plan.path, { overwrite: true });
-  try {
-    file.writeSetupHeader(plan.record.setupId, plan.levels);
-    await writeViewLevels(
-      {
-        file,
-        time: plan.record.time,
-        setupId: plan.record.setupId,
-        levels: plan.levels,
-        compression: plan.compression,
-        slabBytes: plan.slabBytes,
-      },
-      stack,
-      onProgress,
-    );
-  } finally {
-    file.close();
-  }
 }

@@ -1,7 +1,7 @@
 import { BdvError } from '../errors.js';
 import type { BdvH5File } from '../h5/bdv-h5-file.js';
 import type { CompressionSpec } from '../model/compression.js';
-import type { LevelSpec, Zyx } from '../model/pyramid-spec.js';
+import type { LevelSpec } from '../model/pyramid-spec.js';
 import { LevelStream } from '../pyramid/level-stream.js';
 import { isInMemory, memorySlabs, slabDepthFor, type StackInput, type ViewProgress } from './stack-input.js';
 
@@ -14,9 +14,12 @@ export interface ViewTarget {
   slabBytes?: number;
 }
 
-/** Input slab depth that lets level 0 pass slabs to HDF5 without re-buffering. */
-export function preferredSlabDepth(shapeZyx: Zyx, levels: readonly LevelSpec[], slabBytes?: number): number {
-  return slabDepthFor(shapeZyx[1] * shapeZyx[2] * 2, levels[0]!.blockZyx[0], slabBytes);
+/** Input slab depth (planes) that lets level 0 pass slabs to HDF5 without re-buffering. */
+export function preferredSlabDepth(
+  shapeZyx: readonly number[],
+  format: { levels: readonly LevelSpec[]; slabBytes?: number },
+): number {
+  return slabDepthFor(shapeZyx[1]! * shapeZyx[2]! * 2, format.levels[0]!.blockZyx[0], format.slabBytes);
 }
 
 /**
@@ -50,9 +53,7 @@ export async function writeViewLevels(
     return stream;
   });
 
-  const slabs = isInMemory(stack)
-    ? memorySlabs(stack, preferredSlabDepth(shape, levels, target.slabBytes))
-    : stack.slabs;
+  const slabs = isInMemory(stack) ? memorySlabs(stack, preferredSlabDepth(shape, target)) : stack.slabs;
   const progress: ViewProgress = {
     planesDone: 0,
     planesTotal: shape[0],

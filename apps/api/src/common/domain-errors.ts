@@ -1,0 +1,47 @@
+import { HttpStatus } from '@nestjs/common';
+import { PipelineError, type PipelineErrorKind } from '@bdv-cluster/pipeline';
+import { StorageError, type StorageErrorCode } from '@bdv-cluster/storage';
+import { ApiError } from './api-error.js';
+
+const PIPELINE_STATUS: Record<PipelineErrorKind, HttpStatus> = {
+  NOT_FOUND: HttpStatus.NOT_FOUND,
+  CONFLICT: HttpStatus.CONFLICT,
+  UNAVAILABLE: HttpStatus.SERVICE_UNAVAILABLE,
+  INVALID: HttpStatus.BAD_REQUEST,
+};
+
+/** A missing object or a forbidden path is the client's to fix; a failing store is ours (503). */
+const STORAGE_STATUS: Record<StorageErrorCode, HttpStatus> = {
+  BAD_URI: HttpStatus.BAD_REQUEST,
+  FORBIDDEN_PATH: HttpStatus.BAD_REQUEST,
+  NOT_FOUND: HttpStatus.BAD_REQUEST,
+  TRANSIENT: HttpStatus.SERVICE_UNAVAILABLE,
+  FAILED: HttpStatus.SERVICE_UNAVAILABLE,
+};
+
+/**
+ * The libraries' refusals as HTTP errors; `field` prefixes the message (e.g. `source.uri`), so
+ * the answer names what is at fault. Anything else is returned unchanged.
+ */
+export function toHttpError(error: unknown, field?: string): unknown {
+  if (error instanceof PipelineError) return new ApiError(PIPELINE_STATUS[error.kind], error.message);
+  if (error instanceof StorageError) {
+    const message = field ? `${field}: ${error.message}` : error.message;
+    const status = STORAGE_STATUS[error.code];
+    return new ApiError(
+      status,
+      message,
+      status === HttpStatus.BAD_REQUEST && field ? [{ field, message: error.message }] : undefined,
+    );
+  }
+  return error;
+}
+
+/** Runs `call`, answering its domain errors as HTTP errors naming `field`. */
+export async function asHttp<T>(call: () => Promise<T>, field?: string): Promise<T> {
+  try {
+    return await call();
+  } catch (error) {
+    throw toHttpError(error, field);
+  }
+}

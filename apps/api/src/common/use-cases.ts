@@ -1,0 +1,29 @@
+import {
+  ClusterQueues,
+  DatasetStore,
+  RegisterDataset,
+  RequestFinalize,
+  SubmitViews,
+  type ClusterConfig,
+} from '@bdv-cluster/pipeline';
+import type { Provider } from '@nestjs/common';
+import { CONFIG } from './tokens.js';
+
+/** The pipeline's use cases as Nest providers, over the one store and the one set of queues. */
+export const USE_CASE_PROVIDERS: Provider[] = [
+  {
+    provide: SubmitViews,
+    useFactory: (store: DatasetStore, queues: ClusterQueues) => new SubmitViews(store, queues),
+    inject: [DatasetStore, ClusterQueues],
+  },
+  {
+    provide: RequestFinalize,
+    useFactory: (store: DatasetStore, queues: ClusterQueues) => new RequestFinalize(store, queues),
+    inject: [DatasetStore, ClusterQueues],
+  },
+  {
+    provide: RegisterDataset,
+    useFactory: (store: DatasetStore, config: ClusterConfig) => new RegisterDataset(store, config.OUTPUT_DIR),
+    inject: [DatasetStore, CONFIG],
+  },
+];

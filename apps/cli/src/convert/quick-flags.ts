@@ -1,0 +1,119 @@
+import type { ManifestParts } from '@bdv-cluster/contract';
+import { CliError } from '../cli-error.js';
+import type { ProgressMode } from '../progress/progress-mode.js';
+import { parseInteger, parseLevels, parseList, parseTriple } from './option-lists.js';
+
+export interface ConvertFlags {
+  output?: string;
+  manifest?: string;
+  pattern?: string;
+  name?: string;
+  compression?: 'none' | 'gzip' | 'lzf';
+  compressionLevel?: string;
+  subsampling?: string;
+  block?: string;
+  layout?: 'single' | 'partitioned';
+  voxelSize?: string;
+  unit?: string;
+  calibration?: string;
+  exposureTime?: string;
+  exposureUnits?: string;
+  camera?: string;
+  format?: 'npy' | 'raw' | 'tiff';
+  shape?: string;
+  dtype?: 'uint16' | 'uint8';
+  byteOrder?: 'little' | 'big';
+  headerBytes?: string;
+  illuminations?: string;
+  channels?: string;
+  tiles?: string;
+  angles?: string;
+  timepoints?: string;
+  labels: string[];
+  microscope?: string;
+  microscopeVersion?: string;
+  user?: string;
+  overwrite?: boolean;
+  jobs?: string;
+  progress: ProgressMode;
+  json?: boolean;
+}
+
+/** Flags that only the quick form takes (a manifest says these itself). */
+export const QUICK_ONLY: (keyof ConvertFlags)[] = [
+  'pattern',
+  'compression',
+  'subsampling',
+  'block',
+  'layout',
+  'voxelSize',
+  'shape',
+  'format',
+];
+
+/** The quick form's flags as the parts of a manifest (unset flags leave the schema's defaults). */
+export function quickOptionsOf(f: ConvertFlags, name: string): ManifestParts & { pattern?: string } {
+  return dropUndefined({
+    pattern: f.pattern,
+    dataset: { name, ...setupOf(f), ...storageOf(f) },
+    viewDefaults: {
+      voxelSizeXyz: f.voxelSize ? parseTriple(f.voxelSize, '--voxel-size') : undefined,
+      voxelUnits: f.unit,
+      calibrationXyz: f.calibration ? parseTriple(f.calibration, '--calibration') : undefined,
+      exposureTime: f.exposureTime === undefined ? undefined : Number(f.exposureTime),
+      exposureUnits: f.exposureUnits,
+      cameraName: f.camera,
+    },
+    sourceOptions: {
+      format: f.format,
+      shapeZyx: f.shape ? parseTriple(f.shape, '--shape', true) : undefined,
+      dtype: f.dtype,
+      byteOrder: f.byteOrder,
+      headerBytes: f.headerBytes === undefined ? undefined : parseInteger(f.headerBytes, '--header-bytes'),
+    },
+  });
+}
+
+function setupOf(f: ConvertFlags) {
+  const int = (v: string | undefined, option: string) =>
+    v === undefined ? undefined : parseInteger(v, option, 1);
+  const setup = Object.fromEntries(
+    (['illuminations', 'channels', 'tiles', 'angles'] as const).flatMap((k) =>
+      f[k] ? [[k, int(f[k], `--${k}`)]] : [],
+    ),
+  );
+  return { setup, timepoints: int(f.timepoints, '--timepoints') };
+}
+
+function storageOf(f: ConvertFlags) {
+  return {
+    compression: f.compression,
+    compressionLevel:
+      f.compressionLevel === undefined ? undefined : parseInteger(f.compressionLevel, '--compression-level'),
+    subsamplingZyx: f.subsampling ? parseLevels(f.subsampling, '--subsampling') : undefined,
+    blockSizeZyx: f.block ? parseLevels(f.block, '--block') : undefined,
+    layout: f.layout,
+    attributeLabels: parseLabels(f.labels),
+    microscope:
+      f.microscope || f.microscopeVersion || f.user
+        ? { name: f.microscope, version: f.microscopeVersion, user: f.user }
+        : undefined,
+  };
+}
+
+function parseLabels(entries: string[]): Record<string, string[]> | undefined {
+  if (entries.length === 0) return undefined;
+  return Object.fromEntries(
+    entries.map((entry) => {
+      const [attribute, list] = entry.split('=', 2);
+      if (!attribute || list === undefined)
+        throw new CliError(`--labels: expected attribute=a,b,... ; got "${entry}"`);
+      return [attribute, parseList(list)];
+    }),
+  );
+}
+
+/** Unset flags must not override the schema's defaults. */
+function dropUndefined<T>(value: T): T {
+  return JSON.parse(JSON.stringify(value)) as T;
+}

@@ -1,0 +1,87 @@
+import { preferredSlabDepth, type BdvWriter } from '@bdv-cluster/bdv';
+import { ViewThreadPool } from '@bdv-cluster/convert';
+import { asSlabStack, openStackFile } from '@bdv-cluster/stacks';
+import type { ProgressReporter } from '../progress/progress-reporter.js';
+import type { PlannedView } from './planned-view.js';
+
+/** One view after the other, in this thread, into the writer's open file. */
+export async function writeInProcess(
+  writer: BdvWriter,
+  planned: readonly PlannedView[],
+  progress: ProgressReporter,
+): Promise<void> {
+  for (const view of planned) {
+    const report = viewProgress(progress, view);
+    const reader = await openStackFile(view.path, view.options);
+    try {
+      const stack = asSlabStack(reader, preferredSlabDepth(reader.shapeZyx, writer.format));
+      await writer.appendView(stack, { ...view.spec, onProgress: report.bytes });
+    } finally {
+      await reader.close();
+    }
+    report.done();
+  }
+}
+
+/**
+ * Partitions written on `jobs` worker threads at once (gzip compresses on one core per file,
+ * so this is how a local conversion uses several cores) — the same thread pool and view task
+ * the cluster's writers use. Stops handing out views at the first failure.
+ */
+export async function writeOnThreads(
+  writer: BdvWriter,
+  planned: readonly PlannedView[],
+  jobs: number,
+  progress: ProgressReporter,
+): Promise<void> {
+  const plans = planned.map((view) => writer.planPartition(view.shapeZyx, view.spec));
+  const pool = new ViewThreadPool();
+  let next = 0;
+  let failure: unknown;
+  const runner = async () => {
+    while (next < planned.length && failure === undefined) {
+      const i = next++;
+      const view = planned[i]!;
+      const report = viewProgress(progress, view);
+      try {
+        await pool.run(
+          {
+            source: { kind: 'file', uri: view.path, path: view.path },
+            read: view.options,
+            view: view.spec,
+            h5Path: writer.h5Path,
+            layout: 'partitioned',
+            format: writer.format,
+          },
+          report.bytes,
+        );
+      } catch (error) {
+        failure ??= error;
+        return;
+      }
+      writer.adoptPartition(plans[i]!);
+      report.done();
+    }
+  };
+  try {
+    await Promise.all(Array.from({ length: Math.min(jobs, planned.length) }, runner));
+  } finally {
+    await pool.close();
+  }
+  if (failure !== undefined) throw failure;
+}
+
+/** Feeds one view's byte progress (reported as done/total by the writer) into the reporter. */
+function viewProgress(progress: ProgressReporter, view: PlannedView) {
+  const started = performance.now();
+  let reported = 0;
+  progress.viewStarted(view.key, view.path);
+  return {
+    bytes: (p: { bytesDone: number; bytesTotal: number }) => {
+      const done = (p.bytesDone / p.bytesTotal) * view.bytes;
+      progress.bytes(done - reported);
+      reported = done;
+    },
+    done: () => progress.viewDone(view.key, view.bytes, (performance.now() - started) / 1000),
+  };
+}

@@ -1,0 +1,81 @@
+import { Worker } from 'node:worker_threads';
+import { ViewTaskError } from './task-errors.js';
+import type { ThreadReply } from './thread-messages.js';
+import type { TaskProgress, ViewTask, ViewTaskResult } from './view-task.js';
+
+/**
+ * The compiled thread entry. Under the test runner this module runs from its TypeScript source,
+ * where no .js sits beside it, so the thread is always started from the build (npm test builds
+ * first).
+ */
+const THREAD_ENTRY = import.meta.url.endsWith('.ts')
+  ? new URL('../dist/view-thread.js', import.meta.url)
+  : new URL('./view-thread.js', import.meta.url);
+
+/**
+ * Worker threads that run view tasks, kept between tasks. A thread that dies (or errs outside a
+ * task) is dropped and a fresh one serves the next task. Callers bound the concurrency (the CLI's
+ * --jobs, the writer's WRITER_CONCURRENCY): every call runs at once on its own thread.
+ */
+export class ViewThreadPool {
+  private readonly idle: Worker[] = [];
+  private readonly all = new Set<Worker>();
+
+  run(task: ViewTask, onProgress?: (p: TaskProgress) => void): Promise<ViewTaskResult> {
+    const worker = this.idle.pop() ?? this.spawn();
+    return new Promise<ViewTaskResult>((resolve, reject) => {
+      const cleanup = () => {
+        worker.off('message', onMessage);
+        worker.off('error', onError);
+        worker.off('exit', onExit);
+      };
+      const onMessage = (m: ThreadReply) => {
+        if (m.type === 'progress') return onProgress?.(m.progress);
+        cleanup();
+        if (m.type === 'done') {
+          this.idle.push(worker);
+          resolve(m.result);
+        } else {
+          // h5wasm's error handler leaks a file handle per HDF5 error; a thread that saw one
+          // is retired rather than reused, so errors never pile up in a long-lived writer.
+          this.drop(worker);
+          reject(new ViewTaskError(m.message, m.permanent));
+        }
+      };
+      const onError = (error: Error) => {
+        cleanup();
+        this.drop(worker);
+        reject(new ViewTaskError(`view thread crashed: ${error.message}`, false));
+      };
+      const onExit = (code: number) => {
+        cleanup();
+        this.drop(worker);
+        reject(new ViewTaskError(`view thread exited with code ${code}`, false));
+      };
+      worker.on('message', onMessage);
+      worker.on('error', onError);
+      worker.on('exit', onExit);
+      worker.postMessage(task);
+    });
+  }
+
+  async close(): Promise<void> {
+    await Promise.all([...this.all].map((w) => w.terminate()));
+    this.all.clear();
+    this.idle.length = 0;
+  }
+
+  private spawn(): Worker {
+    // workerData must be an object: a dependency destructures it when loaded inside a thread.
+    const worker = new Worker(THREAD_ENTRY, { workerData: {} });
+    this.all.add(worker);
+    return worker;
+  }
+
+  private drop(worker: Worker): void {
+    this.all.delete(worker);
+    const i = this.idle.indexOf(worker);
+    if (i >= 0) this.idle.splice(i, 1);
+    void worker.terminate();
+  }
+}

@@ -1,0 +1,22 @@
+import { parentPort } from 'node:worker_threads';
+import { isPermanent } from './task-errors.js';
+import type { ThreadReply } from './thread-messages.js';
+import { runViewTask, type ViewTask } from './view-task.js';
+
+/**
+ * Thread entry: HDF5 (wasm, synchronous), the pyramid and compression run here, so the caller's
+ * event loop stays free (a queue worker keeps renewing its job locks during a multi-GB view;
+ * the CLI keeps its progress bar moving). One task at a time; the thread is reused (loading the
+ * wasm module costs ~0.3 s). Each thread has its own wasm heap, so files compress on as many
+ * cores as there are threads.
+ */
+const port = parentPort!;
+const reply = (message: ThreadReply) => port.postMessage(message);
+port.on('message', (task: ViewTask) => {
+  runViewTask(task, (progress) => reply({ type: 'progress', progress }))
+    .then((result) => reply({ type: 'done', result }))
+    .catch((error: unknown) => {
+      const e = error instanceof Error ? error : new Error(String(error));
+      reply({ type: 'error', message: e.message, permanent: isPermanent(error) });
+    });
+});
