@@ -239,12 +239,17 @@ describe('cluster end to end', () => {
     ).toHaveLength(1);
   });
 
-  it('bdv submit uploads local files, waits, and bdv status reports it', async () => {
+  it('bdv submit uploads local files (a raw one with a vendor header too), waits, and bdv status reports it', async () => {
+    // other.npy's pixels behind a 64-byte header of another instrument: only headerBytes tells.
+    const npy = readFileSync(p('other.npy'));
+    const pixels = npy.subarray(npy.length - 6 * 30 * 30 * 2);
+    writeFileSync(p('vendor.raw'), Buffer.concat([Buffer.alloc(64, 0xab), pixels]));
     const manifest = {
-      dataset: { name: 'e2e-cli', setup: { tiles: 2 }, compression: 'gzip' },
+      dataset: { name: 'e2e-cli', setup: { tiles: 3 }, compression: 'gzip' },
       views: [
         { tile: 0, source: { uri: file(VIEWS[0]!) } },
         { tile: 1, source: { uri: `file://${p(file(VIEWS[1]!))}` }, voxelSizeXyz: [1, 1, 3] },
+        { tile: 2, source: { uri: 'vendor.raw', format: 'raw', shapeZyx: [6, 30, 30], headerBytes: 64 } },
       ],
     };
     writeFileSync(p('submit.json'), JSON.stringify(manifest));
@@ -263,9 +268,17 @@ describe('cluster end to end', () => {
     const submitted = await bdvCli(['submit', '-m', p('submit.json'), '--wait', '--progress', 'lines']);
     expect(submitted.status, submitted.stderr).toBe(0);
     expect(submitted.stdout).toMatch(/e2e-cli \(.*\): complete/);
-    expect(submitted.stdout).toContain('2 done, 0 failed');
+    expect(submitted.stdout).toContain('3 done, 0 failed');
+    const id = /e2e-cli \((.*)\): complete/.exec(submitted.stdout)![1]!;
+    const h5 = (await api.get(`/v1/datasets/${id}`)).body.files.h5 as string;
+    const [raw] = comparePixels({
+      h5,
+      subsampling_zyx: [[1, 1, 1]],
+      views: [{ time: 0, setup: 2, npy: p('other.npy') }],
+    });
+    expect(raw!.levels[0]!.mismatches).toBe(0);
     const listed = await bdvCli(['status']);
-    expect(listed.stdout).toMatch(/complete\s+2 done\s+0 failed\s+e2e-cli/);
+    expect(listed.stdout).toMatch(/complete\s+3 done\s+0 failed\s+e2e-cli/);
     const denied = await bdvCli(['status'], { BDV_API_TOKEN: 'wrong' });
     expect(denied.status).toBe(1);
     expect(denied.stderr).toMatch(/401 .*set BDV_API_TOKEN/);

@@ -1,0 +1,141 @@
+import { ViewTaskError, type ViewTaskResult } from '@bdv-cluster/convert';
+import type { DatasetRecord, ViewEntry } from '@bdv-cluster/pipeline';
+import { DelayedError, UnrecoverableError } from 'bullmq';
+import { pino } from 'pino';
+import { describe, expect, it, vi } from 'vitest';
+import { settleIfAbandoned } from '../src/writer/abandoned-jobs.js';
+import { writeViewProcessor, type WriteJob, type WriterDeps } from '../src/writer/write-view-processor.js';
+
+// The writer's glue with fakes of its ports: each rule of a write job in milliseconds.
+
+const log = pino({ level: 'silent' });
+const result: ViewTaskResult = {
+  record: {
+    time: 0,
+    setupId: 0,
+    shapeZyx: [1, 1, 1],
+    voxelSizeXyz: [1, 1, 1],
+    voxelUnits: 'px',
+    calibrationXyz: [1, 1, 1],
+    affineName: 'x',
+    exposureTime: 0,
+    exposureUnits: 's',
+  },
+  bytes: 2,
+  seconds: 0.01,
+};
+
+function dataset(layout: 'single' | 'partitioned'): DatasetRecord {
+  return { id: 'd1', spec: { layout } } as unknown as DatasetRecord;
+}
+
+function fakes(o: {
+  layout?: 'single' | 'partitioned';
+  viewState?: ViewEntry['state'];
+  lock?: { held: boolean } | 'busy';
+  task?: () => Promise<ViewTaskResult>;
+}) {
+  const released = vi.fn(async () => undefined);
+  const settle = { done: vi.fn(async () => undefined), failed: vi.fn(async () => undefined) };
+  const runTask = vi.fn(o.task ?? (async () => result));
+  const deps: WriterDeps = {
+    store: {
+      getDataset: async () => dataset(o.layout ?? 'single'),
+      getView: async () =>
+        ({ state: o.viewState ?? 'queued', spec: { source: { uri: 's3://raw/a.npy' } } }) as ViewEntry,
+      startView: async () => 'OK',
+    },
+    settle,
+    tryLock: async () => (o.lock === 'busy' ? undefined : { held: o.lock?.held ?? true, release: released }),
+    taskOf: () => ({}) as never,
+    runTask,
+    log,
+  };
+  return { deps, settle, runTask, released };
+}
+
+function job(attemptsMade = 0) {
+  const moveToDelayed = vi.fn(async () => undefined);
+  const j = {
+    id: 'd1.t0-i0-c0-s0-a0',
+    data: { datasetId: 'd1', viewKey: 't0-i0-c0-s0-a0' },
+    attemptsMade,
+    opts: { attempts: 5 },
+    moveToDelayed,
+    updateProgress: async () => undefined,
+  } as unknown as WriteJob;
+  return { job: j, moveToDelayed };
+}
+
+describe('write-view job', () => {
+  it('writes the view and settles it done, releasing the lock', async () => {
+    const f = fakes({});
+    expect(await writeViewProcessor(f.deps)(job().job)).toBe('written');
+    expect(f.settle.done).toHaveBeenCalledWith('d1', 't0-i0-c0-s0-a0', result);
+    expect(f.released).toHaveBeenCalledOnce();
+  });
+
+  it('gives a busy single-layout dataset back to the queue, delayed, without writing', async () => {
+    const f = fakes({ lock: 'busy' });
+    const { job: j, moveToDelayed } = job();
+    await expect(writeViewProcessor(f.deps)(j, 'token')).rejects.toBeInstanceOf(DelayedError);
+    expect(moveToDelayed).toHaveBeenCalledOnce();
+    expect(f.runTask).not.toHaveBeenCalled();
+  });
+
+  it('needs no lock for a partition', async () => {
+    const f = fakes({ layout: 'partitioned', lock: 'busy' });
+    expect(await writeViewProcessor(f.deps)(job().job)).toBe('written');
+  });
+
+  it('never marks a view done after losing the dataset lock', async () => {
+    const f = fakes({ lock: { held: false } });
+    await expect(writeViewProcessor(f.deps)(job().job)).rejects.toThrow(/lost the dataset write lock/);
+    expect(f.settle.done).not.toHaveBeenCalled();
+    expect(f.settle.failed).not.toHaveBeenCalled(); // retried: not the last attempt
+  });
+
+  it('fails a view at once on bad input (permanent), with its reason', async () => {
+    const f = fakes({ task: async () => Promise.reject(new ViewTaskError('a.npy: bad header', true)) });
+    await expect(writeViewProcessor(f.deps)(job().job)).rejects.toBeInstanceOf(UnrecoverableError);
+    expect(f.settle.failed).toHaveBeenCalledWith('d1', 't0-i0-c0-s0-a0', 'a.npy: bad header');
+  });
+
+  it('retries a transient failure, and fails the view only on the last attempt', async () => {
+    const failing = async () => Promise.reject(new ViewTaskError('connect ECONNREFUSED', false));
+    const early = fakes({ task: failing });
+    await expect(writeViewProcessor(early.deps)(job(0).job)).rejects.toThrow(/ECONNREFUSED/);
+    expect(early.settle.failed).not.toHaveBeenCalled();
+    const last = fakes({ task: failing });
+    await expect(writeViewProcessor(last.deps)(job(4).job)).rejects.toThrow(/ECONNREFUSED/);
+    expect(last.settle.failed).toHaveBeenCalledOnce();
+  });
+
+  it('does nothing for a view already written', async () => {
+    const f = fakes({ viewState: 'done' });
+    expect(await writeViewProcessor(f.deps)(job().job)).toBe('already written');
+    expect(f.runTask).not.toHaveBeenCalled();
+  });
+});
+
+describe('abandoned write jobs', () => {
+  const ended = (state: string, failedReason = 'job stalled more than allowable limit') => ({
+    id: 'j',
+    data: { datasetId: 'd1', viewKey: 'v' },
+    failedReason,
+    getState: async () => state,
+  });
+
+  it('settle their view as failed with BullMQ reason (e.g. stalled too often)', async () => {
+    const settle = { failed: vi.fn(async () => undefined) };
+    await settleIfAbandoned(settle, ended('failed') as never, log);
+    expect(settle.failed).toHaveBeenCalledWith('d1', 'v', 'job stalled more than allowable limit');
+  });
+
+  it('leave a job that will be retried alone', async () => {
+    const settle = { failed: vi.fn(async () => undefined) };
+    await settleIfAbandoned(settle, ended('delayed') as never, log);
+    await settleIfAbandoned(settle, ended('wait') as never, log);
+    expect(settle.failed).not.toHaveBeenCalled();
+  });
+});
