@@ -9,9 +9,11 @@ import {
   loadConfig,
   SettleView,
   WRITE_QUEUE,
+  type ClusterConfig,
 } from '@bdv-cluster/pipeline';
 import { Worker } from 'bullmq';
 import { Redis } from 'ioredis';
+import type { Logger } from 'pino';
 import { finalizeProcessor } from './finalizer/finalize-processor.js';
 import { createLogger } from './logger.js';
 import { settleIfAbandoned } from './writer/abandoned-jobs.js';
@@ -27,44 +29,11 @@ async function main(): Promise<void> {
   const connection = new Redis(config.REDIS_URL, { maxRetriesPerRequest: null });
   const store = new DatasetStore(connection, config.QUEUE_PREFIX);
   const queues = new ClusterQueues(connection, config.QUEUE_PREFIX);
-  const settle = new SettleView(store, queues);
   const threads = new ViewThreadPool();
   const workers: Worker[] = [];
-
-  if (config.WORKER_ROLE !== 'finalizer') {
-    const processor = writeViewProcessor({
-      store,
-      settle,
-      tryLock: (datasetId) => DatasetLock.tryAcquire(connection, store.keys.lock(datasetId)),
-      taskOf: (dataset, view) => viewTaskOf(config, dataset, view),
-      runTask: (task, onProgress) => threads.run(task, onProgress),
-      log,
-    });
-    const writer = new Worker(WRITE_QUEUE, processor, {
-      connection,
-      prefix: config.QUEUE_PREFIX,
-      concurrency: config.WRITER_CONCURRENCY,
-      lockDuration: 60_000,
-      stalledInterval: 30_000,
-      maxStalledCount: 2,
-    });
-    writer.on('failed', (job) => void settleIfAbandoned(settle, job, log));
-    writer.on(
-      'stalled',
-      (jobId) => void queues.write.getJob(jobId).then((job) => settleIfAbandoned(settle, job, log)),
-    );
-    workers.push(writer);
-  }
-  if (config.WORKER_ROLE !== 'writer') {
-    workers.push(
-      new Worker(FINALIZE_QUEUE, finalizeProcessor({ config, store, log }), {
-        connection,
-        prefix: config.QUEUE_PREFIX,
-        concurrency: 2,
-        lockDuration: 120_000,
-      }),
-    );
-  }
+  if (config.WORKER_ROLE !== 'finalizer')
+    workers.push(startWriter(config, connection, store, queues, threads, log));
+  if (config.WORKER_ROLE !== 'writer') workers.push(startFinalizer(config, connection, store, log));
   for (const w of workers)
     w.on('error', (error) => log.error({ queue: w.name, reason: error.message }, 'worker error'));
   log.info({ concurrency: config.WRITER_CONCURRENCY, outputDir: config.OUTPUT_DIR }, 'worker started');
@@ -77,6 +46,48 @@ async function main(): Promise<void> {
     await threads.close();
     await queues.close();
     connection.disconnect();
+  });
+}
+
+function startWriter(
+  config: ClusterConfig,
+  connection: Redis,
+  store: DatasetStore,
+  queues: ClusterQueues,
+  threads: ViewThreadPool,
+  log: Logger,
+): Worker {
+  const settle = new SettleView(store, queues);
+  const processor = writeViewProcessor({
+    store,
+    settle,
+    tryLock: (datasetId) => DatasetLock.tryAcquire(connection, store.keys.lock(datasetId)),
+    taskOf: (dataset, view) => viewTaskOf(config, dataset, view),
+    runTask: (task, onProgress) => threads.run(task, onProgress),
+    log,
+  });
+  const writer = new Worker(WRITE_QUEUE, processor, {
+    connection,
+    prefix: config.QUEUE_PREFIX,
+    concurrency: config.WRITER_CONCURRENCY,
+    lockDuration: 60_000,
+    stalledInterval: 30_000,
+    maxStalledCount: 2,
+  });
+  writer.on('failed', (job) => void settleIfAbandoned(settle, job, log));
+  writer.on(
+    'stalled',
+    (jobId) => void queues.write.getJob(jobId).then((job) => settleIfAbandoned(settle, job, log)),
+  );
+  return writer;
+}
+
+function startFinalizer(config: ClusterConfig, connection: Redis, store: DatasetStore, log: Logger): Worker {
+  return new Worker(FINALIZE_QUEUE, finalizeProcessor({ config, store, log }), {
+    connection,
+    prefix: config.QUEUE_PREFIX,
+    concurrency: 2,
+    lockDuration: 120_000,
   });
 }
 

@@ -9,7 +9,7 @@ const list = z.string().transform((s) =>
     .filter(Boolean),
 );
 
-/** Every setting of every role, from the environment (names as in the design document). */
+/** Every setting of every role, from the environment (README's configuration table). */
 export const ClusterConfig = z.object({
   REDIS_URL: z.string().url().default('redis://127.0.0.1:6379'),
   S3_ENDPOINT: z.string().url().optional(),

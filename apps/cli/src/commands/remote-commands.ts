@@ -114,50 +114,52 @@ export function batchCommand(): Command {
       .addOption(new Option('--layout <layout>').choices(LAYOUTS))
       .option('--dry-run', 'only list the views it would write')
       .option('--wait', 'wait until the dataset is complete'),
-  ).action(
-    async (
-      source: string,
-      flags: RemoteFlags & {
-        pattern: string;
-        name: string;
-        compression?: string;
-        subsampling?: string;
-        layout?: string;
-        dryRun?: boolean;
-      },
-    ) => {
-      const api = new ApiClient(apiSettings(flags));
-      const body = {
-        source: source.endsWith('/') ? source : `${source}/`,
-        pattern: flags.pattern,
-        dataset: JSON.parse(
-          JSON.stringify({
-            name: flags.name,
-            compression: flags.compression,
-            layout: flags.layout,
-            subsamplingZyx: flags.subsampling ? parseLevels(flags.subsampling, '--subsampling') : undefined,
-          }),
-        ) as Record<string, unknown>,
-        dryRun: flags.dryRun ?? false,
-      };
-      const result = await api.json<{
-        batchId?: string;
-        datasetId?: string;
-        views: unknown;
-        queued?: number;
-        skipped?: number;
-        unmatched?: number;
-      }>('POST', '/v1/batches', body);
-      if (flags.dryRun) {
-        process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
-        return;
-      }
-      process.stdout.write(
-        `batch ${result.batchId}: ${String(result.views)} views (${result.queued} queued, ${result.skipped} already written, ${result.unmatched} other files)\n`,
-      );
-      await finish(api, result.datasetId!, flags);
-    },
-  );
+  ).action(async (source: string, flags: BatchFlags) => {
+    const api = new ApiClient(apiSettings(flags));
+    const result = await api.json<BatchAnswer>('POST', '/v1/batches', batchBody(source, flags));
+    if (flags.dryRun) {
+      process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
+      return;
+    }
+    process.stdout.write(
+      `batch ${result.batchId}: ${String(result.views)} views (${result.queued} queued, ${result.skipped} already written, ${result.unmatched} other files)\n`,
+    );
+    await finish(api, result.datasetId!, flags);
+  });
+}
+
+interface BatchFlags extends RemoteFlags {
+  pattern: string;
+  name: string;
+  compression?: string;
+  subsampling?: string;
+  layout?: string;
+  dryRun?: boolean;
+}
+
+interface BatchAnswer {
+  batchId?: string;
+  datasetId?: string;
+  views: unknown;
+  queued?: number;
+  skipped?: number;
+  unmatched?: number;
+}
+
+/** POST /v1/batches from the command line; unset flags leave the API's defaults. */
+function batchBody(source: string, flags: BatchFlags) {
+  const dataset = {
+    name: flags.name,
+    compression: flags.compression,
+    layout: flags.layout,
+    subsamplingZyx: flags.subsampling ? parseLevels(flags.subsampling, '--subsampling') : undefined,
+  };
+  return {
+    source: source.endsWith('/') ? source : `${source}/`,
+    pattern: flags.pattern,
+    dataset: JSON.parse(JSON.stringify(dataset)) as Record<string, unknown>,
+    dryRun: flags.dryRun ?? false,
+  };
 }
 
 /** `bdv status [id]`: every dataset, or one in detail. */

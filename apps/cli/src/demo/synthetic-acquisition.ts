@@ -53,24 +53,14 @@ export async function makeSyntheticAcquisition(
   const tiles = o.tiles ?? 2;
   const shape = o.shapeZyx ?? [48, 256, 256];
   const overlap = o.overlapX ?? 32;
-  const [nz, ny, nx] = shape;
-  const worldX = tiles * nx - (tiles - 1) * overlap;
-  const random = mulberry32(o.seed ?? 2026);
-  const beads: Bead[] = Array.from({ length: Math.round((nz * ny * worldX) / 6000) }, () => ({
-    z: random() * nz,
-    y: random() * ny,
-    x: random() * worldX,
-    brightness: 800 + random() * 20000,
-    channel: random() < 0.5 ? 0 : 1,
-  }));
-
+  const beads = scatterBeads(shape, tiles * shape[2] - (tiles - 1) * overlap, o.seed ?? 2026);
   const rawDir = join(dir, 'raw');
   mkdirSync(rawDir, { recursive: true });
   const views: ViewSpecInput[] = [];
   for (let time = 0; time < timepoints; time++) {
     for (let channel = 0; channel < channels; channel++) {
       for (let tile = 0; tile < tiles; tile++) {
-        const x0 = tile * (nx - overlap);
+        const x0 = tile * (shape[2] - overlap);
         const stack = renderView(shape, beads, {
           x0,
           drift: time * 1.5,
@@ -79,42 +69,57 @@ export async function makeSyntheticAcquisition(
         });
         const file = `t${time}_c${channel}_s${tile}.npy`;
         await writeNpy(join(rawDir, file), shape, [stack]);
-        views.push({
-          time,
-          channel,
-          tile,
-          source: { uri: `raw/${file}` },
-          voxelSizeXyz: [0.65, 0.65, 2],
-          voxelUnits: 'um',
-          calibrationXyz: [1, 1, 2 / 0.65],
-          affine: [1, 0, 0, x0, 0, 1, 0, 0, 0, 0, 1, 0],
-          affineName: 'tile position',
-          exposureTime: 20,
-          exposureUnits: 'ms',
-          cameraName: 'demo sCMOS',
-        });
+        views.push({ time, channel, tile, source: { uri: `raw/${file}` }, ...demoViewMetadata(x0) });
       }
     }
   }
-  const manifest: ManifestInput = {
-    dataset: {
-      name: 'demo',
-      setup: { channels, tiles },
-      compression: 'gzip',
-      subsamplingZyx: [
-        [1, 1, 1],
-        [2, 2, 2],
-        [4, 4, 4],
-      ],
-      blockSizeZyx: [[4, 64, 64]],
-      attributeLabels: { channel: ['488', '561', '640', '405'].slice(0, channels) },
-      microscope: { name: 'bdv-cluster demo', version: '1.0', user: 'demo' },
-    },
-    views,
-  };
+  const manifest: ManifestInput = { dataset: demoDataset(channels, tiles), views };
   const manifestPath = join(dir, 'manifest.json');
   writeFileSync(manifestPath, `${JSON.stringify(manifest, null, 2)}\n`);
   return { rawDir, manifestPath, manifest };
+}
+
+/** Beads at random places of a world `worldX` wide, half in each of two channels. */
+function scatterBeads(shape: Zyx, worldX: number, seed: number): Bead[] {
+  const [nz, ny] = shape;
+  const random = mulberry32(seed);
+  return Array.from({ length: Math.round((nz * ny * worldX) / 6000) }, () => ({
+    z: random() * nz,
+    y: random() * ny,
+    x: random() * worldX,
+    brightness: 800 + random() * 20000,
+    channel: random() < 0.5 ? 0 : 1,
+  }));
+}
+
+/** What a light-sheet microscope would record of a tile starting at x0: anisotropic voxels. */
+function demoViewMetadata(x0: number): Omit<ViewSpecInput, 'source'> {
+  return {
+    voxelSizeXyz: [0.65, 0.65, 2],
+    voxelUnits: 'um',
+    calibrationXyz: [1, 1, 2 / 0.65],
+    affine: [1, 0, 0, x0, 0, 1, 0, 0, 0, 0, 1, 0],
+    affineName: 'tile position',
+    exposureTime: 20,
+    exposureUnits: 'ms',
+    cameraName: 'demo sCMOS',
+  };
+}
+
+function demoDataset(channels: number, tiles: number): ManifestInput['dataset'] {
+  return {
+    name: 'demo',
+    setup: { channels, tiles },
+    compression: 'gzip',
+    subsamplingZyx: [
+      [1, 1, 1],
+      [2, 2, 2],
+      [4, 4, 4],
+    ],
+    blockSizeZyx: [[4, 64, 64]],
+    attributeLabels: { channel: ['488', '561', '640', '405'].slice(0, channels) },
+    microscope: { name: 'bdv-cluster demo', version: '1.0', user: 'demo' },
+  };
 }
 
 function renderView(

@@ -1,7 +1,7 @@
 import { BdvError } from '../errors.js';
 import type { BdvH5File } from '../h5/bdv-h5-file.js';
 import type { CompressionSpec } from '../model/compression.js';
-import type { LevelSpec } from '../model/pyramid-spec.js';
+import type { LevelSpec, Zyx } from '../model/pyramid-spec.js';
 import { LevelStream } from '../pyramid/level-stream.js';
 import { isInMemory, memorySlabs, slabDepthFor, type StackInput, type ViewProgress } from './stack-input.js';
 
@@ -32,27 +32,9 @@ export async function writeViewLevels(
   stack: StackInput,
   onProgress?: (p: ViewProgress) => void,
 ): Promise<void> {
-  const { file, time, setupId, levels, compression } = target;
   const shape = stack.shapeZyx;
   const planeSize = shape[1] * shape[2];
-  const streams = levels.map((level, index) => {
-    const stream = new LevelStream(
-      shape,
-      level.factorsZyx,
-      slabDepthFor(
-        Math.ceil(shape[1] / level.factorsZyx[1]) * Math.ceil(shape[2] / level.factorsZyx[2]) * 2,
-        level.blockZyx[0],
-        target.slabBytes,
-      ),
-      (z0, slab, depth) => {
-        const [, ny, nx] = stream.outShape;
-        file.writeCells(time, setupId, index, [z0, 0, 0], [depth, ny, nx], slab);
-      },
-    );
-    file.createCells(time, setupId, index, stream.outShape, level.blockZyx, compression);
-    return stream;
-  });
-
+  const streams = levelStreams(target, shape);
   const slabs = isInMemory(stack) ? memorySlabs(stack, preferredSlabDepth(shape, target)) : stack.slabs;
   const progress: ViewProgress = {
     planesDone: 0,
@@ -61,21 +43,7 @@ export async function writeViewLevels(
     bytesTotal: shape[0] * planeSize * 2,
   };
   for await (const slab of slabs) {
-    if (slab.length % planeSize !== 0) {
-      throw new BdvError(
-        'SHAPE_MISMATCH',
-        `a slab of ${slab.length} values is not whole ${shape[1]}x${shape[2]} planes`,
-        'shapeZyx',
-      );
-    }
-    const depth = slab.length / planeSize;
-    if (progress.planesDone + depth > shape[0]) {
-      throw new BdvError(
-        'SHAPE_MISMATCH',
-        `the source has more than the ${shape[0]} planes its shape announced`,
-        'shapeZyx',
-      );
-    }
+    const depth = slabDepthOf(slab, shape, progress.planesDone);
     for (const stream of streams) stream.push(slab, depth);
     progress.planesDone += depth;
     progress.bytesDone += slab.byteLength;
@@ -89,4 +57,45 @@ export async function writeViewLevels(
     );
   }
   for (const stream of streams) stream.finish();
+}
+
+/** One LevelStream per level, each writing whole-chunk slabs of its level's cells. */
+function levelStreams(target: ViewTarget, shape: Zyx): LevelStream[] {
+  const { file, time, setupId, levels, compression } = target;
+  return levels.map((level, index) => {
+    const [fz, fy, fx] = level.factorsZyx;
+    const planeBytes = Math.ceil(shape[1] / fy) * Math.ceil(shape[2] / fx) * 2;
+    const stream = new LevelStream(
+      shape,
+      [fz, fy, fx],
+      slabDepthFor(planeBytes, level.blockZyx[0], target.slabBytes),
+      (z0, slab, depth) => {
+        const [, ny, nx] = stream.outShape;
+        file.writeCells(time, setupId, index, [z0, 0, 0], [depth, ny, nx], slab);
+      },
+    );
+    file.createCells(time, setupId, index, stream.outShape, level.blockZyx, compression);
+    return stream;
+  });
+}
+
+/** Planes in `slab`: whole planes only, and never more than the shape announced. */
+function slabDepthOf(slab: Uint16Array, shape: Zyx, planesDone: number): number {
+  const planeSize = shape[1] * shape[2];
+  if (slab.length % planeSize !== 0) {
+    throw new BdvError(
+      'SHAPE_MISMATCH',
+      `a slab of ${slab.length} values is not whole ${shape[1]}x${shape[2]} planes`,
+      'shapeZyx',
+    );
+  }
+  const depth = slab.length / planeSize;
+  if (planesDone + depth > shape[0]) {
+    throw new BdvError(
+      'SHAPE_MISMATCH',
+      `the source has more than the ${shape[0]} planes its shape announced`,
+      'shapeZyx',
+    );
+  }
+  return depth;
 }
