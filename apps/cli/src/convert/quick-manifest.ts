@@ -16,7 +16,7 @@ export interface QuickOptions extends ManifestParts {
 }
 
 /** Files given on the command line; a directory contributes its stack files (sorted, not recursive). */
-export function expandInputs(inputs: string[]): string[] {
+function expandInputs(inputs: string[]): string[] {
   const files: string[] = [];
   for (const input of inputs) {
     let stat;

@@ -15,7 +15,7 @@ const human = (bytes: number) =>
   bytes >= 1e9 ? `${(bytes / 1e9).toFixed(2)} GB` : `${(bytes / MB).toFixed(1)} MB`;
 
 /** A live bar (bytes, views, speed, ETA) for terminals. */
-export class BarProgress implements ProgressReporter {
+class BarProgress implements ProgressReporter {
   private readonly bar = new cliProgress.SingleBar(
     {
       format:
@@ -69,7 +69,7 @@ export class BarProgress implements ProgressReporter {
 }
 
 /** One line per view, for logs and pipes (no escape codes). */
-export class LineProgress implements ProgressReporter {
+class LineProgress implements ProgressReporter {
   private viewsTotal = 0;
   private viewsDone = 0;
 
@@ -95,7 +95,7 @@ export class LineProgress implements ProgressReporter {
   stop(): void {}
 }
 
-export class SilentProgress implements ProgressReporter {
+class SilentProgress implements ProgressReporter {
   start(): void {}
   viewStarted(): void {}
   bytes(): void {}
