@@ -41,7 +41,7 @@ function freePort() {
   });
 }
 
-const token = 'bench';
+const token = 'bench-token-0123456789'; // API_TOKENS: >= 16 characters
 // A fresh Redis key prefix per run: earlier runs' datasets (same names) must not collide.
 const prefix = `bench-${Date.now().toString(36)}`;
 const stack = await startLocalStack({

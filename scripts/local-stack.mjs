@@ -27,7 +27,8 @@ const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 export async function startLocalStack(o) {
   const s3Port = o.s3Port ?? 9000;
   const apiPort = o.apiPort ?? 3000;
-  const token = o.token ?? 'dev-token';
+  // API_TOKENS are at least 16 characters (the API refuses shorter ones at start-up).
+  const token = o.token ?? 'dev-token-not-for-production';
   const outputDir = join(o.workDir, 'output');
   mkdirSync(outputDir, { recursive: true });
   let s3server;

@@ -18,9 +18,14 @@ export interface TestCluster {
 
 /**
  * A real cluster for e2e tests: real Redis and S3 (see test-infrastructure.ts), the API and workers
- * as separate processes. Each test file gets its own key prefix, ports and folders.
+ * as separate processes. Each test file gets its own key prefix, ports and folders; `env` adds
+ * settings of every process (e.g. SOURCE_BUCKETS).
  */
-export async function startTestCluster(workDir: string, writers = 2): Promise<TestCluster> {
+export async function startTestCluster(
+  workDir: string,
+  writers = 2,
+  env: Record<string, string> = {},
+): Promise<TestCluster> {
   const infrastructure = await startInfrastructure();
   const prefix = `e2e-${randomBytes(4).toString('hex')}`;
   const logs: { role: string; line: string }[] = [];
@@ -33,9 +38,9 @@ export async function startTestCluster(workDir: string, writers = 2): Promise<Te
     s3Credentials: infrastructure.s3Credentials,
     prefix,
     writers,
-    token: `test-${prefix}`,
+    token: `test-token-${prefix}`, // API_TOKENS must be >= 16 characters
     fileRoots: [workDir],
-    env: { LOG_LEVEL: 'info' },
+    env: { LOG_LEVEL: 'info', ...env },
     onLog: (role, line) => {
       logs.push({ role, line });
       if (process.env.E2E_VERBOSE) process.stdout.write(`${role} | ${line}\n`);

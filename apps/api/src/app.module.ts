@@ -1,12 +1,11 @@
 import { createS3Client } from '@bdv-cluster/storage';
 import { ClusterQueues, DatasetStore, s3SettingsOf, type ClusterConfig } from '@bdv-cluster/pipeline';
 import { Module, type DynamicModule } from '@nestjs/common';
-import { APP_FILTER, APP_GUARD } from '@nestjs/core';
+import { APP_FILTER } from '@nestjs/core';
 import { TerminusModule } from '@nestjs/terminus';
 import { Redis } from 'ioredis';
 import { BatchesController } from './batches/batches.controller.js';
 import { BatchesService } from './batches/batches.service.js';
-import { BearerAuthGuard } from './common/bearer-auth.guard.js';
 import { ErrorFilter } from './common/error-filter.js';
 import { CONFIG, REDIS, S3 } from './common/tokens.js';
 import { USE_CASE_PROVIDERS } from './common/use-cases.js';
@@ -35,7 +34,6 @@ export class AppModule {
         ...USE_CASE_PROVIDERS,
         DatasetsService,
         BatchesService,
-        { provide: APP_GUARD, useClass: BearerAuthGuard },
         { provide: APP_FILTER, useClass: ErrorFilter },
       ],
     };

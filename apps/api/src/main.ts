@@ -3,17 +3,34 @@ import 'reflect-metadata';
 import { ClusterQueues, ConfigError, loadConfig } from '@bdv-cluster/pipeline';
 import { ConsoleLogger } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
+import { ExpressAdapter, type NestExpressApplication } from '@nestjs/platform-express';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
+import express from 'express';
 import { pinoHttp } from 'pino-http';
 import { AppModule } from './app.module.js';
+import { authGate } from './common/auth-gate.js';
+import { jsonBodiesOnly } from './common/body-types.js';
 import { mountQueueBoard } from './common/queue-board.js';
+
+/** Express as the API wants it: set before Nest registers anything (the router reads them once). */
+function expressInstance(): express.Express {
+  const server = express();
+  server.set('case sensitive routing', true); // `/V1/datasets` is not a route
+  server.set('strict routing', true); // nor is `/v1/datasets/`
+  server.disable('x-powered-by');
+  return server;
+}
 
 async function bootstrap(): Promise<void> {
   const config = loadConfig(process.env, ['OUTPUT_DIR', 'API_TOKENS']);
-  const app = await NestFactory.create(AppModule.forConfig(config), {
-    logger: new ConsoleLogger({ json: true, colors: false, logLevels: ['error', 'warn', 'log'] }),
-    bodyParser: true,
-  });
+  const app = await NestFactory.create<NestExpressApplication>(
+    AppModule.forConfig(config),
+    new ExpressAdapter(expressInstance()),
+    {
+      logger: new ConsoleLogger({ json: true, colors: false, logLevels: ['error', 'warn', 'log'] }),
+      bodyParser: false,
+    },
+  );
   app.use(
     pinoHttp({
       level: config.LOG_LEVEL,
@@ -22,19 +39,26 @@ async function bootstrap(): Promise<void> {
       autoLogging: { ignore: (req) => req.url === '/health/live' || req.url === '/metrics' },
     }),
   );
+  // In this order, before any route: who may ask, then what a body may be, then JSON parsing.
+  app.use(authGate(config.API_TOKENS));
+  app.use(jsonBodiesOnly());
+  app.useBodyParser('json', { limit: '100kb' });
   const document = SwaggerModule.createDocument(
     app,
     new DocumentBuilder()
       .setTitle('bdv-cluster API')
       .setDescription(
-        'Light-sheet stacks to BigDataViewer HDF5 + XML, as a service. Every /v1 route needs a bearer token.',
+        'Light-sheet stacks to BigDataViewer HDF5 + XML, as a service. Every route but /health*, /metrics and /docs* needs a bearer token.',
       )
       .setVersion('1')
       .addBearerAuth()
       .build(),
   );
-  SwaggerModule.setup('docs', app, document, { jsonDocumentUrl: 'docs/openapi.json' });
-  mountQueueBoard(app, app.get(ClusterQueues), config);
+  SwaggerModule.setup('docs', app, document, {
+    jsonDocumentUrl: 'docs/openapi.json',
+    yamlDocumentUrl: 'docs/openapi.yaml',
+  });
+  mountQueueBoard(app, app.get(ClusterQueues));
   app.enableShutdownHooks();
   await app.listen(config.PORT, config.HOST);
   process.stdout.write(

@@ -1,13 +1,28 @@
-import type { S3Settings } from '@bdv-cluster/storage';
+import { isBucketName, type S3Settings } from '@bdv-cluster/storage';
 import { z } from 'zod';
 
 const bool = z.enum(['true', 'false', '1', '0']).transform((v) => v === 'true' || v === '1');
-const list = z.string().transform((s) =>
-  s
-    .split(/[,:]/)
-    .map((x) => x.trim())
-    .filter(Boolean),
+const splitOn = (separator: RegExp) =>
+  z.string().transform((s) =>
+    s
+      .split(separator)
+      .map((x) => x.trim())
+      .filter(Boolean),
+  );
+/** Folders, PATH-style: `,` or `:` between them. */
+const list = splitOn(/[,:]/);
+
+/** Shorter tokens can be guessed; a token may hold any character but `,`. */
+export const MIN_TOKEN_LENGTH = 16;
+const tokens = splitOn(/,/).pipe(
+  z.array(
+    z
+      .string()
+      .min(MIN_TOKEN_LENGTH, `every token must be at least ${MIN_TOKEN_LENGTH} characters (comma-separated)`),
+  ),
 );
+const bucket = z.string().refine(isBucketName, 'is not a valid S3 bucket name');
+const buckets = splitOn(/,/).pipe(z.array(bucket));
 
 /** Every setting of every role, from the environment (README's configuration table). */
 export const ClusterConfig = z.object({
@@ -17,12 +32,14 @@ export const ClusterConfig = z.object({
   S3_ACCESS_KEY_ID: z.string().optional(),
   S3_SECRET_ACCESS_KEY: z.string().optional(),
   S3_FORCE_PATH_STYLE: bool.default(true),
-  RAW_BUCKET: z.string().min(3).default('raw'),
+  RAW_BUCKET: bucket.default('raw'),
+  /** Buckets besides RAW_BUCKET that s3:// sources and batches may read (comma-separated). */
+  SOURCE_BUCKETS: buckets.default([]),
   OUTPUT_BUCKET: z.string().min(3).optional(),
   OUTPUT_DIR: z.string().min(1),
   WORKER_ROLE: z.enum(['writer', 'finalizer', 'all']).default('all'),
   WRITER_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(1),
-  API_TOKENS: list.default([]),
+  API_TOKENS: tokens.default([]),
   FILE_SOURCE_ROOTS: list.default([]),
   PORT: z.coerce.number().int().min(1).max(65535).default(3000),
   HOST: z.string().default('0.0.0.0'),
@@ -44,6 +61,7 @@ export function loadConfig(
   required: (keyof ClusterConfig)[] = [],
 ): ClusterConfig {
   const parsed = ClusterConfig.safeParse(env);
+  // The path's first element names the variable; never the value (it may be a token).
   const problems = parsed.success ? [] : parsed.error.issues.map((i) => `${String(i.path[0])}: ${i.message}`);
   if (parsed.success) {
     for (const key of required) {
@@ -65,4 +83,9 @@ export function s3SettingsOf(c: ClusterConfig): S3Settings {
     secretAccessKey: c.S3_SECRET_ACCESS_KEY,
     forcePathStyle: c.S3_FORCE_PATH_STYLE,
   };
+}
+
+/** The buckets s3:// sources may name: RAW_BUCKET (uploads land there) and SOURCE_BUCKETS. */
+export function sourceBucketsOf(c: ClusterConfig): string[] {
+  return [...new Set([c.RAW_BUCKET, ...c.SOURCE_BUCKETS])];
 }

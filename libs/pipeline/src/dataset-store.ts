@@ -48,14 +48,21 @@ export class DatasetStore implements ViewStatePort {
     ) as Record<keyof typeof scripts, ScriptRunner>;
   }
 
-  /** Registers a dataset; undefined when the name is taken (names are output file names). */
+  /**
+   * Registers a dataset; undefined when the name is taken (names are output file names). Names are
+   * claimed case-insensitively — on a case-insensitive volume `Run1` and `run1` would be one file —
+   * while the record keeps the name as given.
+   */
   async createDataset(
     spec: DatasetSpec,
     files: DatasetFiles,
     batchId?: string,
   ): Promise<DatasetRecord | undefined> {
     const id = randomUUID();
-    if (!(await this.redis.hsetnx(this.keys.names(), spec.name, id))) return undefined;
+    // A name registered before names were claimed in lower case sits under its exact spelling.
+    if (spec.name !== nameKey(spec.name) && (await this.redis.hexists(this.keys.names(), spec.name)))
+      return undefined;
+    if (!(await this.redis.hsetnx(this.keys.names(), nameKey(spec.name), id))) return undefined;
     const now = new Date().toISOString();
     await this.redis
       .multi()
@@ -77,8 +84,13 @@ export class DatasetStore implements ViewStatePort {
     return (await this.getDataset(id))!;
   }
 
+  /** The dataset registered under `name` in any letter case. */
   async idByName(name: string): Promise<string | undefined> {
-    return (await this.redis.hget(this.keys.names(), name)) ?? undefined;
+    return (
+      (await this.redis.hget(this.keys.names(), nameKey(name))) ??
+      (await this.redis.hget(this.keys.names(), name)) ??
+      undefined
+    );
   }
 
   async getDataset(id: string): Promise<DatasetRecord | undefined> {
@@ -252,6 +264,11 @@ export class DatasetStore implements ViewStatePort {
     const raw = await this.redis.hgetall(this.keys.stats());
     return Object.fromEntries(Object.entries(raw).map(([k, v]) => [k, Number(v)]));
   }
+}
+
+/** The key a name is claimed under: its lower-case form. */
+function nameKey(name: string): string {
+  return name.toLowerCase();
 }
 
 function toEntry(viewKey: string, state: string, spec: string, result?: string, error?: string): ViewEntry {

@@ -19,6 +19,7 @@ export class RedisKeys {
     this.viewErrors(id),
   ];
   lock = (id: string) => `${this.prefix}:lock:${id}`;
+  /** Lower-case dataset name -> id (see DatasetStore.createDataset). */
   names = () => `${this.prefix}:dataset-names`;
   index = () => `${this.prefix}:datasets`;
   batch = (id: string) => `${this.prefix}:batch:${id}`;

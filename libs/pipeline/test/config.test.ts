@@ -3,13 +3,17 @@ import { ConfigError, loadConfig } from '../src/index.js';
 
 describe('configuration from the environment', () => {
   it('applies defaults and parses lists', () => {
-    const c = loadConfig({ OUTPUT_DIR: '/out', API_TOKENS: 'a,b', FILE_SOURCE_ROOTS: '/data:/scratch' });
+    const c = loadConfig({
+      OUTPUT_DIR: '/out',
+      API_TOKENS: 'token-a-0123456789,token-b-0123456789',
+      FILE_SOURCE_ROOTS: '/data:/scratch',
+    });
     expect(c).toMatchObject({
       REDIS_URL: 'redis://127.0.0.1:6379',
       WORKER_ROLE: 'all',
       WRITER_CONCURRENCY: 1,
       PORT: 3000,
-      API_TOKENS: ['a', 'b'],
+      API_TOKENS: ['token-a-0123456789', 'token-b-0123456789'],
     });
     expect(c.FILE_SOURCE_ROOTS).toEqual(['/data', '/scratch']);
   });

@@ -1,5 +1,14 @@
 export { StorageError, type StorageErrorCode } from './storage-error.js';
-export { parseSourceUri, allowedLocalPath, type SourceLocation } from './source-uri.js';
+export {
+  parseSourceUri,
+  parseSourceFolder,
+  allowedLocalPath,
+  isBucketName,
+  unsafeKeyReason,
+  type SourceLocation,
+  type SourceFolder,
+} from './source-uri.js';
+export { checkSourceHeader, type SourceHeaderCheck } from './source-header.js';
 export { createS3Client, type S3Settings } from './s3-config.js';
 export {
   headObject,

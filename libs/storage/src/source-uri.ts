@@ -6,18 +6,95 @@ import { StorageError } from './storage-error.js';
 export type SourceLocation =
   { kind: 's3'; uri: string; bucket: string; key: string } | { kind: 'file'; uri: string; path: string };
 
-/** `s3://bucket/key` or `file:///path`; anything else is refused. */
-export function parseSourceUri(uri: string, fileRoots: readonly string[]): SourceLocation {
-  const s3 = /^s3:\/\/([a-z0-9][a-z0-9.-]{1,61}[a-z0-9])\/(.+)$/.exec(uri);
-  if (s3) return { kind: 's3', uri, bucket: s3[1]!, key: s3[2]! };
-  if (uri.startsWith('s3://')) throw new StorageError('BAD_URI', `${uri}: expected s3://bucket/key`, uri);
+/** Where a batch lists its objects: an S3 prefix (may be empty) or a local folder. */
+export type SourceFolder =
+  { kind: 's3'; uri: string; bucket: string; prefix: string } | { kind: 'file'; uri: string; path: string };
+
+/**
+ * S3's bucket naming rules (3-63 of a-z 0-9 . -, a letter or digit at both ends, no `..`, `.-`
+ * or `-.`, not an IP address): anything else is not a bucket, whatever a server would accept.
+ */
+export function isBucketName(name: string): boolean {
+  return (
+    /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/.test(name) &&
+    !/\.\.|\.-|-\./.test(name) &&
+    !/^\d+\.\d+\.\d+\.\d+$/.test(name)
+  );
+}
+
+/**
+ * Why an object key (or prefix) may not be used, or undefined. A `.` or `..` segment or an empty
+ * one (`//`) is refused: an HTTP layer that normalizes the path would read another object — with
+ * path-style addressing even another bucket (`s3://raw/../output/x`).
+ */
+export function unsafeKeyReason(key: string): string | undefined {
+  // eslint-disable-next-line no-control-regex
+  if (/[\u0000-\u001f\u007f]/.test(key)) return 'control characters';
+  const segments = key.split('/');
+  if (segments.some((s) => s === '.' || s === '..')) return 'a "." or ".." segment';
+  // A prefix may end in "/" (its last segment is empty); nothing else may be empty.
+  if (segments.slice(0, -1).some((s) => s === '') || key === '') return 'an empty segment ("//")';
+  return undefined;
+}
+
+/**
+ * Bucket and key of an s3:// URI, checked: a valid bucket name, in `buckets` when that allow-list
+ * is given (RAW_BUCKET + SOURCE_BUCKETS in the API), and a key without dot or empty segments.
+ */
+function parseS3(uri: string, buckets: readonly string[] | undefined, isPrefix: boolean) {
+  const m = /^s3:\/\/([^/]*)\/(.*)$/s.exec(uri);
+  const bucket = m?.[1] ?? '';
+  const key = m?.[2] ?? '';
+  if (!m || (!isPrefix && key === '')) {
+    throw new StorageError('BAD_URI', `${uri}: expected s3://bucket/${isPrefix ? 'prefix/' : 'key'}`, uri);
+  }
+  if (!isBucketName(bucket)) {
+    throw new StorageError('BAD_URI', `${uri}: "${bucket}" is not a valid bucket name`, uri);
+  }
+  if (buckets && !buckets.includes(bucket)) {
+    throw new StorageError(
+      'FORBIDDEN_PATH',
+      `${uri}: bucket ${bucket} is not a source bucket (allowed: ${buckets.join(', ')}; see RAW_BUCKET, SOURCE_BUCKETS)`,
+      uri,
+    );
+  }
+  const unsafe = key === '' ? undefined : unsafeKeyReason(key);
+  if (unsafe) throw new StorageError('BAD_URI', `${uri}: the key has ${unsafe}`, uri);
+  return { bucket, key };
+}
+
+/**
+ * `s3://bucket/key` or `file:///path`; anything else is refused. `buckets`: the allowed source
+ * buckets (deny by default where given; the API always gives it).
+ */
+export function parseSourceUri(
+  uri: string,
+  fileRoots: readonly string[],
+  buckets?: readonly string[],
+): SourceLocation {
+  if (uri.startsWith('s3://')) return { kind: 's3', uri, ...parseS3(uri, buckets, false) };
+  if (uri.startsWith('file://')) return { kind: 'file', uri, path: allowedLocalPath(uri, fileRoots) };
+  throw new StorageError('BAD_URI', `${uri}: expected an s3:// or file:// URI`, uri);
+}
+
+/** A batch source: `s3://bucket/prefix/` or `file:///folder/`, with the same checks as a source. */
+export function parseSourceFolder(
+  uri: string,
+  fileRoots: readonly string[],
+  buckets?: readonly string[],
+): SourceFolder {
+  if (uri.startsWith('s3://')) {
+    const { bucket, key } = parseS3(uri, buckets, true);
+    return { kind: 's3', uri, bucket, prefix: key };
+  }
   if (uri.startsWith('file://')) return { kind: 'file', uri, path: allowedLocalPath(uri, fileRoots) };
   throw new StorageError('BAD_URI', `${uri}: expected an s3:// or file:// URI`, uri);
 }
 
 /**
  * The local path of a file:// URI, only if it lies inside one of the allowed roots — after
- * resolving `..` and symbolic links, so neither can reach outside.
+ * resolving `..` and symbolic links, so neither can reach outside. Messages never name the roots
+ * (server paths are not the client's business).
  */
 export function allowedLocalPath(uri: string, fileRoots: readonly string[]): string {
   let path: string;
@@ -39,11 +116,7 @@ export function allowedLocalPath(uri: string, fileRoots: readonly string[]): str
     return r === '' || (!r.startsWith('..') && !isAbsolute(r));
   });
   if (!inside) {
-    throw new StorageError(
-      'FORBIDDEN_PATH',
-      `${uri}: outside the allowed folders (${fileRoots.join(', ')})`,
-      uri,
-    );
+    throw new StorageError('FORBIDDEN_PATH', `${uri}: outside the allowed folders (FILE_SOURCE_ROOTS)`, uri);
   }
   return real;
 }

@@ -1,5 +1,5 @@
 import type { S3Client } from '@aws-sdk/client-s3';
-import { allowedLocalPath, listObjects } from '@bdv-cluster/storage';
+import { listObjects, StorageError, type SourceFolder } from '@bdv-cluster/storage';
 import { readdirSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -10,30 +10,62 @@ export interface ListedObject {
   uri: string;
 }
 
-/** Every object under an s3:// prefix (all pages) or file:// folder (recursively, allowed roots only). */
-export async function listBatchSource(
-  s3: S3Client,
-  source: string,
-  fileRoots: readonly string[],
-): Promise<ListedObject[]> {
-  const s3Match = /^s3:\/\/([^/]+)\/(.*)$/.exec(source);
-  if (s3Match) {
-    const [, bucket, prefix] = s3Match as unknown as [string, string, string];
-    return (await listObjects(s3, bucket, prefix)).map((o) => ({
-      name: o.key.slice(prefix.length),
-      uri: `s3://${bucket}/${o.key}`,
+/** Every object under an s3:// prefix (all pages) or file:// folder (recursively). */
+export async function listBatchSource(s3: S3Client, folder: SourceFolder): Promise<ListedObject[]> {
+  if (folder.kind === 's3') {
+    return (await listObjects(s3, folder.bucket, folder.prefix)).map((o) => ({
+      name: o.key.slice(folder.prefix.length),
+      uri: `s3://${folder.bucket}/${o.key}`,
     }));
   }
-  const folder = allowedLocalPath(source, fileRoots);
+  return listFolder(folder.uri, folder.path);
+}
+
+/**
+ * Files under a local folder (already checked to lie in FILE_SOURCE_ROOTS). Symbolic links to
+ * files are listed (each is checked again as a source), links to folders are not followed. A
+ * folder that is missing, or an entry that cannot be resolved (dangling or looping link), is the
+ * client's to fix: a 400 naming it relative to the source, never by its server path.
+ */
+function listFolder(uri: string, root: string): ListedObject[] {
   const out: ListedObject[] = [];
+  const refuse = (path: string, error: unknown) => {
+    const code = (error as NodeJS.ErrnoException).code ?? 'unreadable';
+    const where = path === root ? 'the folder' : `'${relative(root, path)}'`;
+    const why: Record<string, string> = {
+      ENOENT: path === root ? 'does not exist' : 'is a dangling link',
+      ENOTDIR: 'is not a folder',
+      ELOOP: 'is a link that loops',
+      EACCES: 'cannot be read (permission denied)',
+    };
+    return new StorageError(
+      path === root && code === 'ENOENT' ? 'NOT_FOUND' : 'BAD_URI',
+      `${uri}: ${where} ${why[code] ?? `cannot be read (${code})`}`,
+      uri,
+    );
+  };
   const walk = (dir: string) => {
-    for (const entry of readdirSync(dir, { withFileTypes: true })) {
+    let entries;
+    try {
+      entries = readdirSync(dir, { withFileTypes: true });
+    } catch (error) {
+      throw refuse(dir, error);
+    }
+    for (const entry of entries) {
       const path = join(dir, entry.name);
       if (entry.isDirectory()) walk(path);
-      else if (entry.isFile() || statSync(path).isFile())
-        out.push({ name: relative(folder, path), uri: pathToFileURL(path).href });
+      else if (entry.isFile() || (entry.isSymbolicLink() && isFileBehindLink(path, refuse)))
+        out.push({ name: relative(root, path), uri: pathToFileURL(path).href });
     }
   };
-  walk(folder);
+  walk(root);
   return out;
+}
+
+function isFileBehindLink(path: string, refuse: (path: string, error: unknown) => Error): boolean {
+  try {
+    return statSync(path).isFile();
+  } catch (error) {
+    throw refuse(path, error);
+  }
 }

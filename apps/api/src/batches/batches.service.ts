@@ -1,21 +1,31 @@
 import type { S3Client } from '@aws-sdk/client-s3';
-import { BatchSpec, viewKeyOf, type DatasetSpec, type ViewSpec } from '@bdv-cluster/contract';
+import {
+  BatchSpec,
+  describeProblems,
+  viewKeyOf,
+  type DatasetSpec,
+  type ViewSpec,
+} from '@bdv-cluster/contract';
 import {
   DatasetStore,
   RegisterDataset,
   RequestFinalize,
   SubmitViews,
+  sourceBucketsOf,
   type ClusterConfig,
   type DatasetRecord,
 } from '@bdv-cluster/pipeline';
-import { Inject, Injectable } from '@nestjs/common';
+import { parseSourceFolder } from '@bdv-cluster/storage';
+import { HttpStatus, Inject, Injectable } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import { ApiError } from '../common/api-error.js';
 import { asHttp } from '../common/domain-errors.js';
+import { fieldDifferences } from '../common/spec-diff.js';
 import { CONFIG, S3 } from '../common/tokens.js';
 import { parseBody } from '../common/zod-body.js';
 import { listBatchSource } from './batch-listing.js';
 import { describePlan, planBatch } from './batch-plan.js';
+import { assertBatchSources } from './batch-sources.js';
 
 export interface BatchRecord {
   batchId: string;
@@ -46,11 +56,16 @@ export class BatchesService {
 
   async create(body: unknown) {
     const batch = parseBody(BatchSpec, body);
-    const listed = await asHttp(
-      () => listBatchSource(this.s3, batch.source, this.config.FILE_SOURCE_ROOTS),
-      'source',
-    );
+    const listed = await asHttp(async () => {
+      const folder = parseSourceFolder(
+        batch.source,
+        this.config.FILE_SOURCE_ROOTS,
+        sourceBucketsOf(this.config),
+      );
+      return listBatchSource(this.s3, folder);
+    }, 'source');
     const plan = planBatch(batch, listed);
+    await assertBatchSources(this.s3, this.config, plan.manifest.views);
     if (batch.dryRun) return describePlan(plan);
 
     const batchId = randomUUID();
@@ -90,12 +105,23 @@ export class BatchesService {
     };
   }
 
-  /** A new dataset, or — re-running a batch — the one an earlier batch registered under this name. */
+  /**
+   * A new dataset, or — re-running a batch — the one an earlier batch registered under this name,
+   * only if this batch describes the very same dataset (setup, timepoints, compression, levels,
+   * blocks, layout, labels...): a view added to a file written otherwise would not fit it.
+   */
   private async datasetFor(spec: DatasetSpec, batchId: string): Promise<DatasetRecord> {
     const existing = (await this.register.existing(spec.name)) ?? (await this.registerOrFind(spec, batchId));
     if (existing.batchId === batchId) return existing;
     if (!existing.batchId)
       throw ApiError.conflict(`dataset.name: ${spec.name} is taken by a dataset not made by a batch`);
+    const differences = fieldDifferences({ ...existing.spec }, { ...spec }, 'dataset.');
+    if (differences.length > 0)
+      throw new ApiError(
+        HttpStatus.CONFLICT,
+        `this batch does not fit dataset ${existing.name} (${existing.id}) an earlier batch made: ${describeProblems(differences)}; keep the earlier settings or choose a new dataset.name`,
+        differences,
+      );
     if (existing.status === 'finalizing')
       throw ApiError.conflict(`dataset ${existing.id} is finalizing; re-run the batch when it is complete`);
     return existing;

@@ -47,6 +47,15 @@ export class ErrorFilter implements ExceptionFilter {
       });
       return;
     }
+    if (typeof e.status === 'number' && e.status >= 400 && e.status < 500) {
+      // body-parser's other refusals (unsupported charset or encoding, aborted request...)
+      res.status(e.status).json({
+        statusCode: e.status,
+        error: HttpStatus[e.status] ?? 'Error',
+        message: `request body: ${e.message ?? 'refused'}`,
+      });
+      return;
+    }
     this.log.error((exception as Error).stack ?? String(exception));
     res
       .status(500)

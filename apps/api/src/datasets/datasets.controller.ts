@@ -11,9 +11,18 @@ import {
   Query,
   Req,
 } from '@nestjs/common';
-import { ApiBearerAuth, ApiBody, ApiOperation, ApiParam, ApiTags } from '@nestjs/swagger';
+import {
+  ApiBearerAuth,
+  ApiBody,
+  ApiConsumes,
+  ApiOperation,
+  ApiParam,
+  ApiQuery,
+  ApiTags,
+} from '@nestjs/swagger';
 import type { Request } from 'express';
 import { DatasetsService } from './datasets.service.js';
+import { listWindowOf, MAX_LIST_LIMIT, MAX_LIST_OFFSET } from '../common/list-window.js';
 import { schemaOf } from '../docs/schemas.js';
 
 @ApiTags('datasets')
@@ -30,9 +39,22 @@ export class DatasetsController {
   }
 
   @Get()
-  @ApiOperation({ summary: 'List datasets, newest first' })
-  async list(@Query('offset') offset = '0', @Query('limit') limit = '100') {
-    return (await this.datasets.list(Number(offset) || 0, Math.min(1000, Number(limit) || 100))).map(present);
+  @ApiOperation({
+    summary: `List datasets, newest first (offset 0..${MAX_LIST_OFFSET}, limit 1..${MAX_LIST_LIMIT})`,
+  })
+  @ApiQuery({
+    name: 'offset',
+    required: false,
+    schema: { type: 'integer', minimum: 0, maximum: MAX_LIST_OFFSET },
+  })
+  @ApiQuery({
+    name: 'limit',
+    required: false,
+    schema: { type: 'integer', minimum: 1, maximum: MAX_LIST_LIMIT },
+  })
+  async list(@Query() query: Record<string, unknown>) {
+    const { offset, limit } = listWindowOf(query);
+    return (await this.datasets.list(offset, limit)).map(present);
   }
 
   @Get(':id')
@@ -65,7 +87,10 @@ export class DatasetsController {
 
   @Post(':id/views')
   @HttpCode(202)
-  @ApiOperation({ summary: 'Submit a view by s3:// or file:// URI (the source must exist)' })
+  @ApiOperation({
+    summary:
+      'Submit a view by s3:// (RAW_BUCKET or SOURCE_BUCKETS) or file:// (FILE_SOURCE_ROOTS) URI; the source must exist and its header (raw: its size) match the declaration',
+  })
   @ApiBody({ schema: schemaOf('ViewSpec') })
   submit(@Param('id') id: string, @Body() body: unknown) {
     return this.datasets.submitView(id, body);
@@ -73,7 +98,11 @@ export class DatasetsController {
 
   @Put(':id/views/:viewKey/data')
   @HttpCode(202)
-  @ApiOperation({ summary: 'Upload a stack (body = file bytes, streamed to the raw bucket), then queue it' })
+  @ApiOperation({
+    summary:
+      'Upload a stack (body = file bytes, application/octet-stream, streamed to the raw bucket); checked against the declared format/shape once stored, then queued (415 other body types, 400 empty or mismatching body)',
+  })
+  @ApiConsumes('application/octet-stream')
   @ApiParam({ name: 'viewKey', example: 't0-i0-c1-s0-a0' })
   upload(
     @Param('id') id: string,
@@ -87,7 +116,10 @@ export class DatasetsController {
 
   @Post(':id/finalize')
   @HttpCode(202)
-  @ApiOperation({ summary: 'Write the XML once every submitted view is settled' })
+  @ApiOperation({
+    summary:
+      'Write the XML once every submitted view is settled (409 if complete or finalizing and the options would change)',
+  })
   @ApiBody({ schema: schemaOf('FinalizeBody') })
   async finalize(@Param('id') id: string, @Body() body: unknown) {
     return present(await this.datasets.finalize(id, body));

@@ -18,14 +18,17 @@ import {
   type DatasetRecord,
   type FinalizeOptions,
 } from '@bdv-cluster/pipeline';
-import { parseSourceUri, sourceSize, uploadStream } from '@bdv-cluster/storage';
-import { Inject, Injectable } from '@nestjs/common';
+import { uploadStream } from '@bdv-cluster/storage';
+import { HttpStatus, Inject, Injectable } from '@nestjs/common';
+import type { Request } from 'express';
 import { existsSync, readFileSync } from 'node:fs';
-import type { Readable } from 'node:stream';
 import { ApiError } from '../common/api-error.js';
-import { asHttp } from '../common/domain-errors.js';
+import { toHttpError } from '../common/domain-errors.js';
+import { assertSourceFits, sourceProblem } from '../common/source-checks.js';
+import { fieldDifferences } from '../common/spec-diff.js';
 import { CONFIG, S3 } from '../common/tokens.js';
 import { parseBody } from '../common/zod-body.js';
+import { assertStackBody, discardUpload, uploadKeyOf } from './staged-upload.js';
 
 export interface ViewAccepted {
   viewKey: string;
@@ -45,8 +48,18 @@ export class DatasetsService {
     private readonly requestFinalize: RequestFinalize,
   ) {}
 
-  create(body: unknown): Promise<DatasetRecord> {
-    return this.register.execute(parseBody(DatasetSpec, body));
+  /**
+   * Names are compared case-insensitively (a case-insensitive volume would merge `Run1` and
+   * `run1`); the store claims them that way too, this only words the refusal.
+   */
+  async create(body: unknown): Promise<DatasetRecord> {
+    const spec = parseBody(DatasetSpec, body);
+    const taken = await this.register.existing(spec.name);
+    if (taken && taken.name !== spec.name)
+      throw ApiError.conflict(
+        `name: ${spec.name} differs only in letter case from dataset ${taken.name} (${taken.id}); names are compared case-insensitively`,
+      );
+    return this.register.execute(spec);
   }
 
   list(offset: number, limit: number): Promise<DatasetRecord[]> {
@@ -74,26 +87,32 @@ export class DatasetsService {
     return readFileSync(d.files.xml, 'utf8');
   }
 
-  /** POST …/views: a source already in object storage or an allowed folder (it must exist). */
+  /**
+   * POST …/views: a source already in object storage (an allowed bucket) or an allowed folder;
+   * it must exist and its header (for raw: its size) must agree with the declaration.
+   */
   async submitView(id: string, body: unknown): Promise<ViewAccepted> {
     const dataset = await this.get(id);
     const view = parseBody(ViewSpec, body);
     assertFits(dataset, view);
-    await asHttp(
-      () => sourceSize(this.s3, parseSourceUri(view.source.uri, this.config.FILE_SOURCE_ROOTS)),
-      'source.uri',
-    );
+    await assertSourceFits(this.s3, this.config, view.source, 'source');
     return this.queueOne(dataset, view);
   }
 
-  /** PUT …/views/:viewKey/data: the body is streamed into the raw bucket (never buffered), then queued. */
+  /**
+   * PUT …/views/:viewKey/data: the body is streamed (never buffered) to an object of its own in
+   * the raw bucket, checked against the declaration once stored, then the view is claimed with
+   * that object as its source. Whatever is not converted — refused, or the loser of concurrent
+   * uploads of one view — is deleted again.
+   */
   async upload(
     id: string,
     viewKey: string,
     query: unknown,
     metadataHeader: string | undefined,
-    body: Readable,
+    req: Request,
   ): Promise<ViewAccepted> {
+    assertStackBody(req);
     const dataset = await this.get(id);
     const bucket = this.config.RAW_BUCKET;
     const { view, key } = uploadedViewSpec(viewKey, query, metadataHeader, bucket, id);
@@ -103,13 +122,35 @@ export class DatasetsService {
       throw ApiError.conflict(`view ${viewKey} is already ${existing.state}`);
     if (dataset.finalizeRequested || dataset.status === 'finalizing')
       throw ApiError.conflict(`dataset ${id} is finalized: no more views`);
-    await asHttp(() => uploadStream(this.s3, bucket, key, body), 'body');
-    return this.queueOne(dataset, view);
+    try {
+      const bytes = await uploadStream(this.s3, bucket, key, req);
+      if (bytes === 0) throw ApiError.badRequest('body: empty (the stack bytes are the body)');
+      const problem = await sourceProblem(this.s3, this.config, view.source);
+      if (problem) throw ApiError.badRequest(`body: ${problem}`, [{ field: 'body', message: problem }]);
+      return await this.queueOne(dataset, view);
+    } catch (error) {
+      await discardUpload(this.s3, bucket, key);
+      throw toHttpError(error, 'body');
+    }
   }
 
+  /**
+   * Finalize options shape the XML; once it is written (or being written) they cannot change:
+   * a different set is refused (409) rather than silently dropped, the same (or none) is a no-op.
+   */
   async finalize(id: string, body: unknown): Promise<DatasetRecord> {
-    await this.get(id);
+    const dataset = await this.get(id);
     const options: FinalizeOptions = parseBody(FinalizeSpec, body ?? {});
+    if (dataset.status === 'complete' || dataset.status === 'finalizing') {
+      const before: Record<string, unknown> = { ...dataset.finalizeOptions };
+      const changed = fieldDifferences(before, { ...before, ...options }, '');
+      if (changed.length === 0) return dataset;
+      throw new ApiError(
+        HttpStatus.CONFLICT,
+        `dataset ${id} is ${dataset.status}: its XML is written with the finalize options it had (${changed.map((c) => c.field).join(', ')} would change); re-finalizing is not supported — register a new dataset`,
+        changed,
+      );
+    }
     await this.requestFinalize.execute(id, options);
     return this.get(id);
   }
@@ -132,7 +173,8 @@ function assertFits(dataset: DatasetRecord, view: ViewSpec): void {
 
 /**
  * The view an upload describes: indices from its key, source options from the query string
- * (one codec with `bdv submit`, see libs/contract), metadata from the X-BDV-View-Metadata header.
+ * (one codec with `bdv submit`, see libs/contract), metadata from the X-BDV-View-Metadata header,
+ * and as source the upload's own object.
  */
 function uploadedViewSpec(
   viewKey: string,
@@ -159,8 +201,7 @@ function uploadedViewSpec(
       throw ApiError.badRequest('X-BDV-View-Metadata: not valid JSON');
     }
   }
-  const ext = options.data.format === 'tiff' ? 'tif' : options.data.format;
-  const key = `uploads/${datasetId}/${viewKey}.${ext}`;
+  const key = uploadKeyOf(datasetId, viewKey, options.data.format ?? 'npy');
   const source = { ...options.data, uri: `s3://${bucket}/${key}` };
   return { view: parseBody(ViewSpec, { ...metadata, ...indices, source }), key };
 }

@@ -1,6 +1,6 @@
 import { HeadBucketCommand, type S3Client } from '@aws-sdk/client-s3';
 import type { ClusterConfig } from '@bdv-cluster/pipeline';
-import { Controller, Get, Inject } from '@nestjs/common';
+import { Controller, Get, Inject, Logger } from '@nestjs/common';
 import { ApiTags } from '@nestjs/swagger';
 import { HealthCheck, HealthCheckService, type HealthIndicatorResult } from '@nestjs/terminus';
 import type { Redis } from 'ioredis';
@@ -14,6 +14,8 @@ import { CONFIG, REDIS, S3 } from '../common/tokens.js';
 @ApiTags('health')
 @Controller('health')
 export class HealthController {
+  private readonly log = new Logger('health');
+
   constructor(
     private readonly health: HealthCheckService,
     @Inject(CONFIG) private readonly config: ClusterConfig,
@@ -59,10 +61,22 @@ export class HealthController {
       ]);
       return { [key]: { status: 'up' } };
     } catch (error) {
+      this.log.warn(`${key} down: ${(error as Error).message}`);
       const { HealthCheckError } = await import('@nestjs/terminus');
       throw new HealthCheckError(`${key} down`, {
-        [key]: { status: 'down', message: (error as Error).message },
+        [key]: { status: 'down', message: publicReason(error) },
       });
     }
   }
+}
+
+/**
+ * What a public probe may say about a failure: the error code or name, never the message (it can
+ * hold server paths, hosts or ports). The API log has the whole error.
+ */
+function publicReason(error: unknown): string {
+  const e = error as { code?: unknown; name?: unknown; message?: unknown };
+  if (typeof e.code === 'string') return e.code;
+  if (e.message === 'timed out after 3 s') return e.message;
+  return typeof e.name === 'string' ? e.name : 'failed';
 }

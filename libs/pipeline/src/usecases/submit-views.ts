@@ -36,7 +36,15 @@ export class SubmitViews {
     const outcome: SubmitOutcome = { queued: [], refused: [] };
     const recorded: { viewKey: string; reopened: boolean }[] = [];
     for (const view of views) {
-      const added = await this.store.addView(dataset, view, reopen);
+      let added;
+      try {
+        added = await this.store.addView(dataset, view, reopen);
+      } catch (error) {
+        // The views recorded so far have no job yet: fail them too, or the dataset never settles.
+        const reason = `not queued: ${(error as Error).message}`;
+        await Promise.allSettled(recorded.map((v) => this.store.failView(dataset.id, v.viewKey, reason)));
+        throw error;
+      }
       if (!added.ok) {
         outcome.refused.push({
           viewKey: added.viewKey,

@@ -1,0 +1,43 @@
+import type { S3Client } from '@aws-sdk/client-s3';
+import { readOptionsOf, type SourceSpec } from '@bdv-cluster/contract';
+import { sourceBucketsOf, type ClusterConfig } from '@bdv-cluster/pipeline';
+import { checkSourceHeader, parseSourceUri, StorageError, type SourceLocation } from '@bdv-cluster/storage';
+import { ApiError } from './api-error.js';
+
+/** The client's to fix (400); a store that fails is ours and propagates (503). */
+const CLIENT_CODES = new Set(['BAD_URI', 'FORBIDDEN_PATH', 'NOT_FOUND']);
+
+/** Where a source lives, after the API's checks: allowed folder, allowed bucket, safe key. */
+export function sourceLocationOf(config: ClusterConfig, uri: string): SourceLocation {
+  return parseSourceUri(uri, config.FILE_SOURCE_ROOTS, sourceBucketsOf(config));
+}
+
+/**
+ * Why a declared source cannot be converted, or undefined: a URI the API does not read, a
+ * missing object, or a header (or, for raw, a size) that disagrees with the declaration —
+ * checked before anything is queued, so a view that cannot be written never is.
+ */
+export async function sourceProblem(
+  s3: S3Client,
+  config: ClusterConfig,
+  source: SourceSpec,
+): Promise<string | undefined> {
+  try {
+    const check = await checkSourceHeader(s3, sourceLocationOf(config, source.uri), readOptionsOf(source));
+    return check.ok ? undefined : check.problem;
+  } catch (error) {
+    if (error instanceof StorageError && CLIENT_CODES.has(error.code)) return error.message;
+    throw error;
+  }
+}
+
+/** sourceProblem as a 400 naming `field` (e.g. `source`). */
+export async function assertSourceFits(
+  s3: S3Client,
+  config: ClusterConfig,
+  source: SourceSpec,
+  field: string,
+): Promise<void> {
+  const problem = await sourceProblem(s3, config, source);
+  if (problem) throw ApiError.badRequest(`${field}: ${problem}`, [{ field, message: problem }]);
+}
