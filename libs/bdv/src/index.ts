@@ -6,6 +6,8 @@ export * from './model/pyramid-spec.js';
 export * from './model/compression.js';
 export * from './model/layout.js';
 export * from './model/view-metadata.js';
+export * from './model/limits.js';
+export * from './model/text-field.js';
 export { downsampleStack } from './pyramid/block-mean.js';
 export { inspectBdvFile, type BdvFileSummary, type LevelSummary } from './h5/inspect-bdv-file.js';
 export * from './xml/spimdata-model.js';

@@ -1,4 +1,14 @@
 import { invalid } from '../errors.js';
+import {
+  MAX_BLOCK_DEPTH,
+  MAX_BLOCK_DIM,
+  MAX_CHUNK_VOXELS,
+  MAX_LEVELS,
+  MAX_STACK_DIM,
+  MAX_STACK_VOXELS,
+  MAX_SUBSAMPLING_FACTOR,
+  MAX_VIEW_BUFFER_BYTES,
+} from './limits.js';
 
 export type Zyx = [number, number, number];
 
@@ -11,16 +21,57 @@ export interface LevelSpec {
 export const DEFAULT_SUBSAMPLING_ZYX: Zyx[] = [[1, 1, 1]];
 export const DEFAULT_BLOCK_ZYX: Zyx[] = [[4, 256, 256]];
 
-function asZyx(field: string, value: readonly number[]): Zyx {
-  if (value.length !== 3 || !value.every((v) => Number.isInteger(v) && v >= 1)) {
-    throw invalid(field, `must be 3 integers >= 1 in z,y,x order, got [${value.join(', ')}]`);
+function asZyx(field: string, value: readonly number[], max: Zyx, what = 'integers'): Zyx {
+  const inRange = value.length === 3 && value.every((v, i) => Number.isInteger(v) && v >= 1 && v <= max[i]!);
+  if (!inRange) {
+    throw invalid(
+      field,
+      `must be 3 ${what} in z,y,x order within 1..[${max.join(', ')}], got [${value.join(', ')}]`,
+    );
   }
   return [value[0]!, value[1]!, value[2]!];
 }
 
+const FACTOR_MAX: Zyx = [MAX_SUBSAMPLING_FACTOR, MAX_SUBSAMPLING_FACTOR, MAX_SUBSAMPLING_FACTOR];
+const BLOCK_MAX: Zyx = [MAX_BLOCK_DEPTH, MAX_BLOCK_DIM, MAX_BLOCK_DIM];
+
+function asBlock(field: string, value: readonly number[]): Zyx {
+  const block = asZyx(field, value, BLOCK_MAX);
+  const voxels = block[0] * block[1] * block[2];
+  if (voxels > MAX_CHUNK_VOXELS) {
+    throw invalid(field, `a chunk of ${voxels} voxels is more than the ${MAX_CHUNK_VOXELS} allowed`);
+  }
+  return block;
+}
+
+/**
+ * Why a pyramid's factors are refused, or undefined: level 0 is full resolution (the XML's
+ * ViewSetup size is the stack's shape, BDV and BigStitcher take level 0 as the image), and every
+ * further level subsamples at least as much as the one before on each axis, and more on one.
+ */
+export function pyramidOrderProblem(
+  factors: readonly (readonly number[])[],
+): { level: number; message: string } | undefined {
+  const first = factors[0];
+  if (first && first.some((f) => f !== 1)) {
+    return { level: 0, message: `level 0 must be full resolution [1, 1, 1], got [${first.join(', ')}]` };
+  }
+  for (let level = 1; level < factors.length; level++) {
+    const prev = factors[level - 1]!;
+    const cur = factors[level]!;
+    if (cur.some((f, axis) => f < prev[axis]!) || cur.every((f, axis) => f === prev[axis])) {
+      return {
+        level,
+        message: `must subsample at least as much as level ${level - 1} on every axis and more on one: [${prev.join(', ')}] then [${cur.join(', ')}]`,
+      };
+    }
+  }
+  return undefined;
+}
+
 /**
  * Levels as npy2bdv builds them: one per subsampling entry; when fewer block sizes than levels
- * are given, the first block size serves every level.
+ * are given, the first block size serves every level. Bounded by model/limits.ts.
  */
 export function resolveLevels(
   subsamplingZyx: readonly (readonly number[])[] = DEFAULT_SUBSAMPLING_ZYX,
@@ -28,8 +79,14 @@ export function resolveLevels(
 ): LevelSpec[] {
   if (subsamplingZyx.length === 0) throw invalid('subsamplingZyx', 'needs at least one level');
   if (blockSizeZyx.length === 0) throw invalid('blockSizeZyx', 'needs at least one block size');
-  const factors = subsamplingZyx.map((f, i) => asZyx(`subsamplingZyx[${i}]`, f));
-  const blocks = blockSizeZyx.map((b, i) => asZyx(`blockSizeZyx[${i}]`, b));
+  if (subsamplingZyx.length > MAX_LEVELS)
+    throw invalid('subsamplingZyx', `at most ${MAX_LEVELS} levels, got ${subsamplingZyx.length}`);
+  if (blockSizeZyx.length > MAX_LEVELS)
+    throw invalid('blockSizeZyx', `at most ${MAX_LEVELS} block sizes, got ${blockSizeZyx.length}`);
+  const factors = subsamplingZyx.map((f, i) => asZyx(`subsamplingZyx[${i}]`, f, FACTOR_MAX));
+  const order = pyramidOrderProblem(factors);
+  if (order) throw invalid(`subsamplingZyx[${order.level}]`, order.message);
+  const blocks = blockSizeZyx.map((b, i) => asBlock(`blockSizeZyx[${i}]`, b));
   const useFirstBlock = blocks.length < factors.length;
   return factors.map((factorsZyx, level) => ({
     factorsZyx,
@@ -46,11 +103,46 @@ export function levelShape(shapeZyx: Zyx, factorsZyx: Zyx): Zyx {
   ];
 }
 
+const STACK_MAX: Zyx = [MAX_STACK_DIM, MAX_STACK_DIM, MAX_STACK_DIM];
+
 export function assertStackShape(field: string, shapeZyx: readonly number[]): Zyx {
-  if (shapeZyx.length !== 3 || !shapeZyx.every((v) => Number.isInteger(v) && v >= 1)) {
-    throw invalid(field, `must be 3 positive integers (z,y,x), got [${shapeZyx.join(', ')}]`);
+  const shape = asZyx(field, shapeZyx, STACK_MAX, 'positive integers');
+  const voxels = shape[0] * shape[1] * shape[2];
+  if (voxels > MAX_STACK_VOXELS) {
+    throw invalid(field, `a stack of ${voxels} voxels is more than the ${MAX_STACK_VOXELS} allowed`);
   }
-  return [shapeZyx[0]!, shapeZyx[1]!, shapeZyx[2]!];
+  return shape;
+}
+
+/**
+ * Bytes writing one view of `shapeZyx` buffers for its levels: per level, an output slab one chunk
+ * deep over the level's whole plane (slabs are whole chunks deep so each chunk is written once)
+ * and, when the level subsamples, a float64 accumulator plane.
+ */
+export function viewBufferBytes(shapeZyx: Zyx, levels: readonly LevelSpec[]): number {
+  let bytes = 0;
+  for (const { factorsZyx, blockZyx } of levels) {
+    const [nz, ny, nx] = levelShape(shapeZyx, factorsZyx);
+    const subsampled = factorsZyx.some((f) => f !== 1);
+    bytes += Math.min(blockZyx[0], nz) * ny * nx * 2 + (subsampled ? ny * nx * 8 : 0);
+  }
+  return bytes;
+}
+
+/** Refuses a stack whose planes are so large that chunk-deep slabs break a view's memory bound. */
+export function viewBufferProblem(shapeZyx: Zyx, levels: readonly LevelSpec[]): string | undefined {
+  const bytes = viewBufferBytes(shapeZyx, levels);
+  if (bytes <= MAX_VIEW_BUFFER_BYTES) return undefined;
+  const mib = (n: number) => `${Math.ceil(n / 2 ** 20)} MiB`;
+  return (
+    `a ${shapeZyx.join('x')} (z,y,x) stack with these blocks needs ${mib(bytes)} of chunk-deep slabs ` +
+    `(more than ${mib(MAX_VIEW_BUFFER_BYTES)}); use a smaller block depth (blockSizeZyx z)`
+  );
+}
+
+export function assertViewBuffer(shapeZyx: Zyx, levels: readonly LevelSpec[]): void {
+  const problem = viewBufferProblem(shapeZyx, levels);
+  if (problem) throw invalid('blockSizeZyx', problem);
 }
 
 export function reversed(zyx: readonly number[]): Zyx {

@@ -1,4 +1,5 @@
 import { BdvError, invalid } from '../errors.js';
+import { MAX_SETUP_COUNT, MAX_SETUPS, MAX_TIMEPOINTS, MAX_VIEWS } from './limits.js';
 
 /** How many of each view attribute a dataset has; their product is the number of setups. */
 export interface SetupCounts {
@@ -41,9 +42,28 @@ export function resolveSetupCounts(partial: Partial<SetupCounts> = {}): SetupCou
   const counts = { ...SINGLE_SETUP, ...partial };
   for (const key of Object.keys(SINGLE_SETUP) as (keyof SetupCounts)[]) {
     const n = counts[key];
-    if (!Number.isInteger(n) || n < 1) throw invalid(`setup.${key}`, `must be an integer >= 1, got ${n}`);
+    if (!Number.isInteger(n) || n < 1 || n > MAX_SETUP_COUNT)
+      throw invalid(`setup.${key}`, `must be an integer 1..${MAX_SETUP_COUNT}, got ${n}`);
   }
+  const setups = setupCount(counts);
+  if (setups > MAX_SETUPS)
+    throw invalid('setup', `${setups} setups (the product of the four counts) is more than ${MAX_SETUPS}`);
   return counts;
+}
+
+/** Why a dataset of `timepoints` x these setups is refused, or undefined (see model/limits.ts). */
+export function timepointsProblem(c: SetupCounts, timepoints: number): string | undefined {
+  if (!Number.isInteger(timepoints) || timepoints < 1 || timepoints > MAX_TIMEPOINTS)
+    return `must be an integer 1..${MAX_TIMEPOINTS}, got ${timepoints}`;
+  const views = timepoints * setupCount(c);
+  if (views > MAX_VIEWS)
+    return `${timepoints} timepoints x ${setupCount(c)} setups = ${views} views is more than ${MAX_VIEWS}`;
+  return undefined;
+}
+
+export function assertTimepoints(c: SetupCounts, timepoints: number): void {
+  const problem = timepointsProblem(c, timepoints);
+  if (problem) throw invalid('timepoints', problem);
 }
 
 export function setupCount(c: SetupCounts): number {
@@ -84,7 +104,11 @@ export function assertAttributesInRange(c: SetupCounts, a: SetupAttributes): voi
 }
 
 export function assertTimeIndex(time: number): void {
-  if (!Number.isInteger(time) || time < 0) {
-    throw new BdvError('OUT_OF_RANGE', `time index must be an integer >= 0, got ${time}`, 'time');
+  if (!Number.isInteger(time) || time < 0 || time >= MAX_TIMEPOINTS) {
+    throw new BdvError(
+      'OUT_OF_RANGE',
+      `time index must be an integer 0..${MAX_TIMEPOINTS - 1}, got ${time}`,
+      'time',
+    );
   }
 }

@@ -2,6 +2,7 @@ import { closeSync, fsyncSync, openSync, renameSync, rmSync, writeFileSync } fro
 import { basename, dirname, join } from 'node:path';
 import type { ViewRecord } from '../model/view-metadata.js';
 import type { SpimDataDescription } from '../xml/spimdata-model.js';
+import { assertReadableXml } from '../xml/parse-back.js';
 import { buildSpimDataXml } from '../xml/spimdata-xml.js';
 import type { BdvFormat } from './bdv-format.js';
 import { DatasetFile } from './dataset-file.js';
@@ -74,9 +75,14 @@ export async function writePartitionedMaster(
   renameSync(tmp, h5Path);
 }
 
-/** The SpimData XML for `description`, written atomically (temp file, fsync, rename). */
+/**
+ * The SpimData XML for `description`, parsed back by a real XML parser first (a file no reader
+ * opens is never written), then written atomically (temp file, fsync, rename).
+ */
 export function writeXmlFile(xmlPath: string, description: SpimDataDescription): string {
-  writeFileAtomically(xmlPath, buildSpimDataXml(description));
+  const xml = buildSpimDataXml(description);
+  assertReadableXml(xml, 'SpimData');
+  writeFileAtomically(xmlPath, xml);
   return xmlPath;
 }
 

@@ -1,7 +1,7 @@
 import { BdvError } from '../errors.js';
 import type { BdvH5File } from '../h5/bdv-h5-file.js';
 import type { CompressionSpec } from '../model/compression.js';
-import type { LevelSpec, Zyx } from '../model/pyramid-spec.js';
+import { assertViewBuffer, type LevelSpec, type Zyx } from '../model/pyramid-spec.js';
 import { LevelStream } from '../pyramid/level-stream.js';
 import { isInMemory, memorySlabs, slabDepthFor, type StackInput, type ViewProgress } from './stack-input.js';
 
@@ -33,6 +33,8 @@ export async function writeViewLevels(
   onProgress?: (p: ViewProgress) => void,
 ): Promise<void> {
   const shape = stack.shapeZyx;
+  // Slabs are whole chunks deep over whole planes: refuse before a byte is written if they are too big.
+  assertViewBuffer(shape, target.levels);
   const planeSize = shape[1] * shape[2];
   const streams = levelStreams(target, shape);
   const slabs = isInMemory(stack) ? memorySlabs(stack, preferredSlabDepth(shape, target)) : stack.slabs;

@@ -1,15 +1,17 @@
-import { create } from 'xmlbuilder2';
-import type { XMLBuilder } from 'xmlbuilder2/lib/interfaces.js';
 import { BdvError } from '../errors.js';
 import {
   countFieldOf,
+  resolveSetupCounts,
   setupAttributesOf,
   setupCount,
+  timepointsProblem,
   type SetupAttributeName,
 } from '../model/setup-model.js';
 import type { ViewRecord } from '../model/view-metadata.js';
 import { calibrationAffineText, formatNumber, formatNumbers } from './format-number.js';
 import type { SpimDataDescription } from './spimdata-model.js';
+import { XmlLines } from './xml-lines.js';
+import { assertXmlStrings } from './xml-strings.js';
 
 /** npy2bdv 1.0.9 lists Attributes blocks in this order (angle before tile). */
 const ATTRIBUTE_BLOCK_ORDER: SetupAttributeName[] = ['illumination', 'channel', 'angle', 'tile'];
@@ -24,40 +26,68 @@ const VIEWSETUP_ATTRIBUTE_ORDER: SetupAttributeName[] = ['illumination', 'channe
 export const DEFAULT_MICROSCOPE = { name: 'default', version: '0.0', user: 'user' } as const;
 export const DEFAULT_CAMERA_NAME = 'default';
 
-/** Renders the SpimData XML (BDV + npy2bdv's extensions) as a UTF-8 string. */
+/**
+ * Renders the SpimData XML (BDV + npy2bdv's extensions) as a UTF-8 string, element by element
+ * without a DOM (xml-lines.ts): a dataset of a million (timepoint, setup) pairs costs its text.
+ * Refuses (BdvError naming the field) a description whose strings XML cannot carry or whose sizes
+ * pass model/limits.ts.
+ */
 export function buildSpimDataXml(d: SpimDataDescription): string {
   if (d.views.length === 0) throw new BdvError('STATE', 'no view was written: nothing to describe', 'views');
-  const ntimes = d.timepoints ?? Math.max(...d.views.map((v) => v.time)) + 1;
-  const nsetups = setupCount(d.setup);
-  const byView = new Map(d.views.map((v) => [`${v.time}:${v.setupId}`, v]));
-  const latestBySetup = latestViewPerSetup(d.views);
+  const setup = resolveSetupCounts(d.setup);
+  const ntimes = timepointsOf(d);
+  assertXmlStrings(d);
 
-  const doc = create({ version: '1.0', encoding: 'utf-8' });
-  const root = doc.ele('SpimData', { version: '0.2' });
-  root.ele('BasePath', { type: 'relative' }).txt('.');
-  addGeneratedBy(root, d);
+  const xml = new XmlLines();
+  xml.start('SpimData', { version: '0.2' });
+  xml.leaf('BasePath', '.', { type: 'relative' });
+  addGeneratedBy(xml, d);
 
-  const seq = root.ele('SequenceDescription');
-  addImageLoader(seq, d);
-  const setups = seq.ele('ViewSetups');
-  for (const [setupId, view] of [...latestBySetup].sort((a, b) => a[0] - b[0])) {
-    addViewSetup(setups, d, setupId, view);
+  xml.start('SequenceDescription');
+  addImageLoader(xml, d);
+  xml.start('ViewSetups');
+  for (const [setupId, view] of [...latestViewPerSetup(d.views)].sort((a, b) => a[0] - b[0])) {
+    addViewSetup(xml, d, setupId, view);
   }
-  addAttributeBlocks(setups, d);
-  const tp = seq.ele('Timepoints', { type: 'range' });
-  tp.ele('first').txt('0');
-  tp.ele('last').txt(String(ntimes - 1));
-  const missing = seq.ele('MissingViews');
+  addAttributeBlocks(xml, d);
+  xml.end();
+  xml
+    .start('Timepoints', { type: 'range' })
+    .leaf('first', '0')
+    .leaf('last', String(ntimes - 1))
+    .end();
+  const byView = new Map(d.views.map((v) => [`${v.time}:${v.setupId}`, v]));
+  xml.start('MissingViews');
+  const nsetups = setupCount(setup);
   for (let t = 0; t < ntimes; t++) {
     for (let s = 0; s < nsetups; s++) {
-      if (!byView.has(`${t}:${s}`)) missing.ele('MissingView', { timepoint: String(t), setup: String(s) });
+      if (!byView.has(`${t}:${s}`))
+        xml.leaf('MissingView', undefined, { timepoint: String(t), setup: String(s) });
     }
   }
+  xml.end().end();
 
-  const regs = root.ele('ViewRegistrations');
+  xml.start('ViewRegistrations');
   const ordered = [...byView.values()].sort((a, b) => a.time - b.time || a.setupId - b.setupId);
-  for (const view of ordered) addRegistration(regs, view);
-  return doc.end({ prettyPrint: true, indent: '  ' }) + '\n';
+  for (const view of ordered) addRegistration(xml, view);
+  xml.end().end();
+  return xml.text() + '\n';
+}
+
+/** The timepoint count: given (bounded, covering every view) or the highest view time + 1. */
+function timepointsOf(d: SpimDataDescription): number {
+  let last = 0;
+  for (const v of d.views) last = Math.max(last, v.time);
+  const ntimes = d.timepoints ?? last + 1;
+  const problem = timepointsProblem(d.setup, ntimes);
+  if (problem) throw new BdvError('OUT_OF_RANGE', `timepoints: ${problem}`, 'timepoints');
+  if (last >= ntimes)
+    throw new BdvError(
+      'OUT_OF_RANGE',
+      `timepoints: ${ntimes}, but a view has time ${last} (needs at least ${last + 1})`,
+      'timepoints',
+    );
+  return ntimes;
 }
 
 /** npy2bdv keeps one ViewSetup per setup, from the last view appended; we take the latest time. */
@@ -70,66 +100,70 @@ function latestViewPerSetup(views: readonly ViewRecord[]): Map<number, ViewRecor
   return latest;
 }
 
-function addGeneratedBy(root: XMLBuilder, d: SpimDataDescription): void {
+function addGeneratedBy(xml: XmlLines, d: SpimDataDescription): void {
   const generator = d.generator ?? { name: 'bdv-cluster', version: '0.1.0' };
-  const by = root.ele('generatedBy');
-  by.ele('library', { version: generator.version }).txt(generator.name);
-  const microscope = by.ele('microscope');
-  microscope.ele('name').txt(d.microscope?.name ?? DEFAULT_MICROSCOPE.name);
-  microscope.ele('version').txt(d.microscope?.version ?? DEFAULT_MICROSCOPE.version);
-  microscope.ele('user').txt(d.microscope?.user ?? DEFAULT_MICROSCOPE.user);
+  xml.start('generatedBy').leaf('library', generator.name, { version: generator.version });
+  xml.start('microscope');
+  xml.leaf('name', d.microscope?.name ?? DEFAULT_MICROSCOPE.name);
+  xml.leaf('version', d.microscope?.version ?? DEFAULT_MICROSCOPE.version);
+  xml.leaf('user', d.microscope?.user ?? DEFAULT_MICROSCOPE.user);
+  xml.end().end();
 }
 
-function addImageLoader(seq: XMLBuilder, d: SpimDataDescription): void {
-  const loader = seq.ele('ImageLoader', { format: 'bdv.hdf5' });
-  loader.ele('hdf5', { type: 'relative' }).txt(d.hdf5Path);
+function addImageLoader(xml: XmlLines, d: SpimDataDescription): void {
+  xml.start('ImageLoader', { format: 'bdv.hdf5' }).leaf('hdf5', d.hdf5Path, { type: 'relative' });
   for (const p of d.partitions ?? []) {
-    const partition = loader.ele('partition');
-    partition.ele('path', { type: 'relative' }).txt(p.path);
-    partition.ele('timepoints').txt(p.timepoints.join(' '));
-    partition.ele('setups').txt(p.setups.join(' '));
+    xml.start('partition');
+    xml.leaf('path', p.path, { type: 'relative' });
+    xml.leaf('timepoints', p.timepoints.join(' '));
+    xml.leaf('setups', p.setups.join(' '));
+    xml.end();
   }
+  xml.end();
 }
 
-function addViewSetup(setups: XMLBuilder, d: SpimDataDescription, setupId: number, v: ViewRecord): void {
-  const vs = setups.ele('ViewSetup');
-  vs.ele('id').txt(String(setupId));
-  vs.ele('name').txt(`setup ${setupId}`);
-  vs.ele('size').txt(`${v.shapeZyx[2]} ${v.shapeZyx[1]} ${v.shapeZyx[0]}`);
-  const voxel = vs.ele('voxelSize');
-  voxel.ele('unit').txt(v.voxelUnits);
-  voxel.ele('size').txt(formatNumbers(v.voxelSizeXyz));
-  const camera = vs.ele('camera');
-  camera.ele('name').txt(v.cameraName ?? d.cameraName ?? DEFAULT_CAMERA_NAME);
-  camera.ele('exposureTime').txt(formatNumber(v.exposureTime));
-  camera.ele('exposureUnits').txt(v.exposureUnits);
-  const attributes = vs.ele('attributes');
+function addViewSetup(xml: XmlLines, d: SpimDataDescription, setupId: number, v: ViewRecord): void {
+  xml.start('ViewSetup');
+  xml.leaf('id', String(setupId));
+  xml.leaf('name', `setup ${setupId}`);
+  xml.leaf('size', `${v.shapeZyx[2]} ${v.shapeZyx[1]} ${v.shapeZyx[0]}`);
+  xml.start('voxelSize').leaf('unit', v.voxelUnits).leaf('size', formatNumbers(v.voxelSizeXyz)).end();
+  xml.start('camera');
+  xml.leaf('name', v.cameraName ?? d.cameraName ?? DEFAULT_CAMERA_NAME);
+  xml.leaf('exposureTime', formatNumber(v.exposureTime));
+  xml.leaf('exposureUnits', v.exposureUnits);
+  xml.end();
+  xml.start('attributes');
   const indices = setupAttributesOf(d.setup, setupId);
-  for (const name of VIEWSETUP_ATTRIBUTE_ORDER) attributes.ele(name).txt(String(indices[name]));
+  for (const name of VIEWSETUP_ATTRIBUTE_ORDER) xml.leaf(name, String(indices[name]));
+  xml.end().end();
 }
 
-function addAttributeBlocks(setups: XMLBuilder, d: SpimDataDescription): void {
+function addAttributeBlocks(xml: XmlLines, d: SpimDataDescription): void {
   for (const name of ATTRIBUTE_BLOCK_ORDER) {
-    const block = setups.ele('Attributes', { name });
+    xml.start('Attributes', { name });
     const count = d.setup[countFieldOf(name)];
     const labels = d.attributeLabels?.[name];
     for (let i = 0; i < count; i++) {
-      const entry = block.ele(ATTRIBUTE_ELEMENT[name]);
-      entry.ele('id').txt(String(i));
-      entry.ele('name').txt(labels?.[i] ?? String(i));
+      xml
+        .start(ATTRIBUTE_ELEMENT[name])
+        .leaf('id', String(i))
+        .leaf('name', labels?.[i] ?? String(i))
+        .end();
     }
+    xml.end();
   }
 }
 
 /** spimdata applies the last listed transform first: world = affine * calibration * pixel. */
-function addRegistration(regs: XMLBuilder, v: ViewRecord): void {
-  const reg = regs.ele('ViewRegistration', { timepoint: String(v.time), setup: String(v.setupId) });
+function addRegistration(xml: XmlLines, v: ViewRecord): void {
+  xml.start('ViewRegistration', { timepoint: String(v.time), setup: String(v.setupId) });
   if (v.affine) {
-    const user = reg.ele('ViewTransform', { type: 'affine' });
-    user.ele('Name').txt(v.affineName);
-    user.ele('affine').txt(formatNumbers(v.affine));
+    xml.start('ViewTransform', { type: 'affine' });
+    xml.leaf('Name', v.affineName).leaf('affine', formatNumbers(v.affine));
+    xml.end();
   }
-  const calibration = reg.ele('ViewTransform', { type: 'affine' });
-  calibration.ele('Name').txt('calibration');
-  calibration.ele('affine').txt(calibrationAffineText(v.calibrationXyz));
+  xml.start('ViewTransform', { type: 'affine' });
+  xml.leaf('Name', 'calibration').leaf('affine', calibrationAffineText(v.calibrationXyz));
+  xml.end().end();
 }
