@@ -4,56 +4,97 @@ import {
   DEFAULT_SUBSAMPLING_ZYX,
   LAYOUTS,
   MAX_GZIP_LEVEL,
+  pyramidOrderProblem,
   SINGLE_SETUP,
 } from '@bdv-cluster/bdv';
 import { z } from 'zod';
+import { boundedCount, OptionalText, Text } from './fields.js';
+import {
+  MAX_BLOCK_DEPTH,
+  MAX_BLOCK_DIM,
+  MAX_CHUNK_VOXELS,
+  MAX_LEVELS,
+  MAX_NAME_LENGTH,
+  MAX_SETUP_COUNT,
+  MAX_SETUPS,
+  MAX_SUBSAMPLING_FACTOR,
+  MAX_TIMEPOINTS,
+  MAX_VIEWS,
+} from './limits.js';
 
 /** Names become file names: keep them to a safe alphabet (no path traversal, no spaces). */
 export const SafeName = z
   .string()
+  .max(MAX_NAME_LENGTH)
   .regex(/^[A-Za-z0-9._-]{1,128}$/, 'must be 1-128 characters of A-Z a-z 0-9 . _ -')
   .refine((s) => s !== '.' && s !== '..', 'must not be . or ..');
 
-const Count = z.number().int().min(1);
-const Factor = z.number().int().min(1);
-const Zyx = z.tuple([Factor, Factor, Factor]);
+const Count = boundedCount(MAX_SETUP_COUNT);
+const Factor = boundedCount(MAX_SUBSAMPLING_FACTOR);
+export const Timepoints = boundedCount(MAX_TIMEPOINTS);
 
-export const SetupSpec = z
-  .object({
-    illuminations: Count.default(1),
-    channels: Count.default(1),
-    tiles: Count.default(1),
-    angles: Count.default(1),
-  })
-  .strict();
+/** One level's subsampling factors z,y,x. */
+const FactorsZyx = z.tuple([Factor, Factor, Factor]);
+/** One level's chunk shape z,y,x: every slab is whole chunks deep, so z is the smallest cap. */
+const BlockZyx = z
+  .tuple([boundedCount(MAX_BLOCK_DEPTH), boundedCount(MAX_BLOCK_DIM), boundedCount(MAX_BLOCK_DIM)])
+  .refine(
+    // judged only once each edge is within its cap (an edge over it is reported on its own)
+    ([z, y, x]) =>
+      z > MAX_BLOCK_DEPTH || y > MAX_BLOCK_DIM || x > MAX_BLOCK_DIM || z * y * x <= MAX_CHUNK_VOXELS,
+    `a chunk may hold at most ${MAX_CHUNK_VOXELS} voxels (z*y*x)`,
+  );
 
-const Labels = z.array(z.string().min(1).max(128));
+/** Level 0 full resolution, then factors that never shrink and change at every level. */
+const SubsamplingZyx = z
+  .array(FactorsZyx)
+  .min(1)
+  .max(MAX_LEVELS)
+  .superRefine((levels, ctx) => {
+    const problem = pyramidOrderProblem(levels);
+    if (problem) ctx.addIssue({ code: 'custom', path: [problem.level], message: problem.message });
+  });
+const BlockSizeZyx = z.array(BlockZyx).min(1).max(MAX_LEVELS);
+
+const SETUP_FIELDS = {
+  illuminations: Count.default(1),
+  channels: Count.default(1),
+  tiles: Count.default(1),
+  angles: Count.default(1),
+};
+
+export const SetupSpec = z.object(SETUP_FIELDS).strict();
+
+const Labels = z.array(Text).max(MAX_SETUP_COUNT);
 
 /** `generatedBy/microscope` of the XML (npy2bdv's write_xml arguments). */
 export const MicroscopeSpec = z
-  .object({ name: z.string(), version: z.string(), user: z.string() })
+  .object({ name: OptionalText, version: OptionalText, user: OptionalText })
   .partial()
   .strict();
 
 const copy = <T>(value: T): T => structuredClone(value);
 
+/** The fields of a dataset body; `DatasetSpec` adds the checks across fields. */
+const DATASET_FIELDS = {
+  name: SafeName,
+  setup: SetupSpec.default(copy(SINGLE_SETUP)),
+  timepoints: Timepoints.optional(),
+  compression: z.enum(COMPRESSION_NAMES).default('none'),
+  compressionLevel: z.number().int().min(0).max(MAX_GZIP_LEVEL).optional(),
+  subsamplingZyx: SubsamplingZyx.default(copy(DEFAULT_SUBSAMPLING_ZYX)),
+  blockSizeZyx: BlockSizeZyx.default(copy(DEFAULT_BLOCK_ZYX)),
+  layout: z.enum(LAYOUTS).default('single'),
+  attributeLabels: z
+    .object({ illumination: Labels, channel: Labels, tile: Labels, angle: Labels })
+    .partial()
+    .strict()
+    .optional(),
+  microscope: MicroscopeSpec.optional(),
+};
+
 export const DatasetSpec = z
-  .object({
-    name: SafeName,
-    setup: SetupSpec.default(copy(SINGLE_SETUP)),
-    timepoints: z.number().int().min(1).optional(),
-    compression: z.enum(COMPRESSION_NAMES).default('none'),
-    compressionLevel: z.number().int().min(0).max(MAX_GZIP_LEVEL).optional(),
-    subsamplingZyx: z.array(Zyx).min(1).default(copy(DEFAULT_SUBSAMPLING_ZYX)),
-    blockSizeZyx: z.array(Zyx).min(1).default(copy(DEFAULT_BLOCK_ZYX)),
-    layout: z.enum(LAYOUTS).default('single'),
-    attributeLabels: z
-      .object({ illumination: Labels, channel: Labels, tile: Labels, angle: Labels })
-      .partial()
-      .strict()
-      .optional(),
-    microscope: MicroscopeSpec.optional(),
-  })
+  .object(DATASET_FIELDS)
   .strict()
   .superRefine((d, ctx) => {
     if (d.compressionLevel !== undefined && d.compression !== 'gzip') {
@@ -63,12 +104,34 @@ export const DatasetSpec = z
         message: 'only applies to compression "gzip"',
       });
     }
+    // products are judged only when their factors are within their own caps (else reported there)
     const counts = {
       illumination: d.setup.illuminations,
       channel: d.setup.channels,
       tile: d.setup.tiles,
       angle: d.setup.angles,
     };
+    const countsInRange = Object.values(counts).every((n) => n <= MAX_SETUP_COUNT);
+    const setups = d.setup.illuminations * d.setup.channels * d.setup.tiles * d.setup.angles;
+    if (!countsInRange) {
+      // each count over its cap is reported on its own field
+    } else if (setups > MAX_SETUPS) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['setup'],
+        message: `${setups} setups (illuminations x channels x tiles x angles) is more than ${MAX_SETUPS}`,
+      });
+    } else if (
+      d.timepoints !== undefined &&
+      d.timepoints <= MAX_TIMEPOINTS &&
+      d.timepoints * setups > MAX_VIEWS
+    ) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['timepoints'],
+        message: `${d.timepoints} timepoints x ${setups} setups is more than ${MAX_VIEWS} views`,
+      });
+    }
     for (const [attribute, labels] of Object.entries(d.attributeLabels ?? {})) {
       const expected = counts[attribute as keyof typeof counts];
       if (labels && labels.length !== expected) {
@@ -84,12 +147,31 @@ export const DatasetSpec = z
 export type DatasetSpecInput = z.input<typeof DatasetSpec>;
 export type DatasetSpec = z.output<typeof DatasetSpec>;
 
+/**
+ * A batch's dataset: a dataset body whose setup counts and timepoints may be left out, to be
+ * inferred from the file names (checks across fields run once they are known, on the manifest).
+ */
+export const BatchDatasetSpec = z
+  .object({
+    ...DATASET_FIELDS,
+    setup: z
+      .object({
+        illuminations: Count.optional(),
+        channels: Count.optional(),
+        tiles: Count.optional(),
+        angles: Count.optional(),
+      })
+      .strict()
+      .optional(),
+  })
+  .strict();
+
 /** POST /v1/datasets/:id/finalize */
 export const FinalizeSpec = z
   .object({
-    timepoints: z.number().int().min(1).optional(),
+    timepoints: Timepoints.optional(),
     microscope: MicroscopeSpec.optional(),
-    camera: z.string().min(1).optional(),
+    camera: Text.optional(),
   })
   .strict();
 export type FinalizeSpec = z.output<typeof FinalizeSpec>;

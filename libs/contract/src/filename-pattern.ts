@@ -1,4 +1,6 @@
 import { z } from 'zod';
+import { MAX_PATTERN_LENGTH } from './limits.js';
+import { PatternMatcher, type PatternElement } from './pattern-matcher.js';
 
 export const PATTERN_FIELDS = ['time', 'illumination', 'channel', 'tile', 'angle'] as const;
 export type PatternField = (typeof PATTERN_FIELDS)[number];
@@ -13,11 +15,15 @@ export interface FilenamePattern {
 
 /**
  * `t{time}_c{channel}_s{tile}.npy` -> a matcher. `{field}` matches digits; `*` matches anything
- * within a name; every other character is literal. Fields absent from the pattern are 0.
+ * within a name (not `/`); every other character is literal. Fields absent from the pattern are 0.
+ * Matching takes time linear in the name (pattern-matcher.ts says how, and which match wins when
+ * several fit: `*` and fields as long as possible, leftmost first — a regular expression's answer).
  */
 export function compileFilenamePattern(pattern: string): FilenamePattern {
+  if (pattern.length > MAX_PATTERN_LENGTH)
+    throw new Error(`pattern: at most ${MAX_PATTERN_LENGTH} characters, got ${pattern.length}`);
   const fields: PatternField[] = [];
-  let regex = '';
+  const elements: PatternElement[] = [];
   const token = /\{([a-z]+)\}|\*|[^{*]+|\{/g;
   for (const [text, name] of pattern.matchAll(token)) {
     if (name !== undefined) {
@@ -28,35 +34,38 @@ export function compileFilenamePattern(pattern: string): FilenamePattern {
       }
       if (fields.includes(name as PatternField)) throw new Error(`pattern: field {${name}} appears twice`);
       fields.push(name as PatternField);
-      regex += '(\\d+)';
+      elements.push({ kind: 'digits' });
     } else if (text === '*') {
-      regex += '[^/]*';
+      if (elements.at(-1)?.kind !== 'star') elements.push({ kind: 'star' }); // ** is *
     } else {
-      regex += text.replace(/[.+?^${}()|[\]\\]/g, '\\$&');
+      elements.push({ kind: 'literal', text });
     }
   }
   if (fields.length === 0) throw new Error('pattern: needs at least one field such as {time} or {channel}');
-  const compiled = new RegExp(`^${regex}$`);
+  const matcher = new PatternMatcher(elements);
   return {
     source: pattern,
     fields,
     match(fileName) {
-      const m = compiled.exec(fileName);
-      if (!m) return undefined;
+      const digits = matcher.match(fileName);
+      if (!digits) return undefined;
       const indices: ViewIndices = { time: 0, illumination: 0, channel: 0, tile: 0, angle: 0 };
-      fields.forEach((f, i) => (indices[f] = Number(m[i + 1])));
+      fields.forEach((f, i) => (indices[f] = Number(digits[i])));
       return indices;
     },
   };
 }
 
-export const FilenamePatternString = z.string().superRefine((s, ctx) => {
-  try {
-    compileFilenamePattern(s);
-  } catch (error) {
-    ctx.addIssue({ code: 'custom', message: (error as Error).message.replace(/^pattern: /, '') });
-  }
-});
+export const FilenamePatternString = z
+  .string()
+  .max(MAX_PATTERN_LENGTH)
+  .superRefine((s, ctx) => {
+    try {
+      compileFilenamePattern(s);
+    } catch (error) {
+      ctx.addIssue({ code: 'custom', message: (error as Error).message.replace(/^pattern: /, '') });
+    }
+  });
 
 export interface InferredLayout {
   setup: { illuminations: number; channels: number; tiles: number; angles: number };
@@ -68,7 +77,8 @@ export interface InferredLayout {
  * gaps become MissingViews.
  */
 export function inferLayout(views: readonly ViewIndices[]): InferredLayout {
-  const max = (f: PatternField) => Math.max(0, ...views.map((v) => v[f]));
+  // a loop, not Math.max(...): a listing of a few hundred thousand names would overflow the stack
+  const max = (f: PatternField) => views.reduce((m, v) => Math.max(m, v[f]), 0);
   return {
     setup: {
       illuminations: max('illumination') + 1,

@@ -5,3 +5,5 @@ export * from './filename-pattern.js';
 export * from './batch-spec.js';
 export * from './source-query.js';
 export * from './manifest-from-matches.js';
+export * from './limits.js';
+export * from './fields.js';

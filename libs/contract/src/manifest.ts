@@ -1,10 +1,11 @@
 import { z } from 'zod';
 import { DatasetSpec } from './dataset-spec.js';
+import { MAX_VIEWS } from './limits.js';
 import { ViewSpec, viewKeyOf, viewRangeProblems, type FieldProblem } from './view-spec.js';
 
 /** `bdv convert --manifest`: the HTTP API's dataset body plus its view bodies, in one file. */
 export const Manifest = z
-  .object({ dataset: DatasetSpec, views: z.array(ViewSpec).min(1, 'needs at least one view') })
+  .object({ dataset: DatasetSpec, views: z.array(ViewSpec).min(1, 'needs at least one view').max(MAX_VIEWS) })
   .strict()
   .superRefine((m, ctx) => {
     const seen = new Map<string, number>();

@@ -1,19 +1,40 @@
+import { affineProblem, resolveLevels, viewBufferProblem } from '@bdv-cluster/bdv';
 import { BYTE_ORDERS, SAMPLE_TYPES, STACK_FORMATS } from '@bdv-cluster/stacks';
 import { z } from 'zod';
 import type { DatasetSpec } from './dataset-spec.js';
+import { boundedCount, boundedIndex, Text, UriText } from './fields.js';
+import {
+  MAX_HEADER_BYTES,
+  MAX_METADATA_MAGNITUDE,
+  MAX_SETUP_COUNT,
+  MAX_STACK_DIM,
+  MAX_STACK_VOXELS,
+  MAX_TIMEPOINTS,
+} from './limits.js';
 
-const Index = z.number().int().min(0);
-const Finite = z.number().refine(Number.isFinite, 'must be finite');
-const Xyz = z.tuple([Finite, Finite, Finite]);
-const PositiveInt = z.number().int().min(1);
+const Index = boundedIndex(MAX_SETUP_COUNT - 1);
+const TimeIndex = boundedIndex(MAX_TIMEPOINTS - 1);
+/** A metadata number: finite (zod numbers are) and at most 1e12 in magnitude. */
+const Metadata = z.number().min(-MAX_METADATA_MAGNITUDE).max(MAX_METADATA_MAGNITUDE);
+/** Voxel sizes are lengths. */
+const Length = z.number().gt(0).max(MAX_METADATA_MAGNITUDE);
+/** A calibration may mirror an axis, not collapse it. */
+const Scale = Metadata.refine((v) => v !== 0, 'must not be 0');
+const StackDim = boundedCount(MAX_STACK_DIM);
 
 /** How a source's bytes are laid out: everything of a `source` but its URI. */
 export const SOURCE_OPTION_FIELDS = {
   format: z.enum(STACK_FORMATS).optional(),
-  shapeZyx: z.tuple([PositiveInt, PositiveInt, PositiveInt]).optional(),
+  shapeZyx: z
+    .tuple([StackDim, StackDim, StackDim])
+    .refine(
+      ([z, y, x]) => Math.max(z, y, x) > MAX_STACK_DIM || z * y * x <= MAX_STACK_VOXELS,
+      `a stack may hold at most ${MAX_STACK_VOXELS} voxels`,
+    )
+    .optional(),
   dtype: z.enum(SAMPLE_TYPES).optional(),
   byteOrder: z.enum(BYTE_ORDERS).optional(),
-  headerBytes: z.number().int().min(0).optional(),
+  headerBytes: z.number().int().min(0).max(MAX_HEADER_BYTES).optional(),
 };
 
 function requireRawShape(s: { format?: string; shapeZyx?: unknown }, ctx: z.RefinementCtx): void {
@@ -26,7 +47,7 @@ export const SourceOptions = z.object(SOURCE_OPTION_FIELDS).strict().superRefine
 export type SourceOptions = z.output<typeof SourceOptions>;
 
 export const SourceSpec = z
-  .object({ uri: z.string().min(1), ...SOURCE_OPTION_FIELDS })
+  .object({ uri: UriText, ...SOURCE_OPTION_FIELDS })
   .strict()
   .superRefine(requireRawShape);
 
@@ -41,22 +62,36 @@ export function readOptionsOf(source: SourceSpec) {
   return { format, shapeZyx, dtype, byteOrder, headerBytes, allowUint8: dtype === 'uint8' };
 }
 
+/** Per-view metadata (npy2bdv's append_view arguments); also a batch's `viewDefaults`. */
+export const VIEW_METADATA_FIELDS = {
+  voxelSizeXyz: z.tuple([Length, Length, Length]).optional(),
+  voxelUnits: Text.optional(),
+  calibrationXyz: z.tuple([Scale, Scale, Scale]).optional(),
+  affine: z
+    .array(Metadata)
+    .length(12, 'must be 12 numbers (3x4 row-major)')
+    .superRefine((affine, ctx) => {
+      const problem = affineProblem(affine);
+      if (problem) ctx.addIssue({ code: 'custom', message: problem });
+    })
+    .optional(),
+  affineName: Text.optional(),
+  exposureTime: z.number().min(0).max(MAX_METADATA_MAGNITUDE).optional(),
+  exposureUnits: Text.optional(),
+  cameraName: Text.optional(),
+};
+
+export const ViewMetadataSpec = z.object(VIEW_METADATA_FIELDS).strict();
+
 export const ViewSpec = z
   .object({
-    time: Index.default(0),
+    time: TimeIndex.default(0),
     illumination: Index.default(0),
     channel: Index.default(0),
     tile: Index.default(0),
     angle: Index.default(0),
     source: SourceSpec,
-    voxelSizeXyz: Xyz.optional(),
-    voxelUnits: z.string().min(1).optional(),
-    calibrationXyz: Xyz.optional(),
-    affine: z.array(Finite).length(12, 'must be 12 numbers (3x4 row-major)').optional(),
-    affineName: z.string().min(1).optional(),
-    exposureTime: Finite.optional(),
-    exposureUnits: z.string().min(1).optional(),
-    cameraName: z.string().min(1).optional(),
+    ...VIEW_METADATA_FIELDS,
   })
   .strict();
 
@@ -90,7 +125,10 @@ export interface FieldProblem {
   message: string;
 }
 
-/** Indices a dataset cannot hold; empty when the view fits. */
+/**
+ * Indices a dataset cannot hold, and a declared shape whose chunk-deep slabs (with the dataset's
+ * blocks) pass a view's memory budget; empty when the view fits.
+ */
 export function viewRangeProblems(dataset: DatasetSpec, view: ViewSpec, fieldPrefix = ''): FieldProblem[] {
   const problems: FieldProblem[] = [];
   const limits: [keyof ViewSpec & string, number, string][] = [
@@ -113,6 +151,11 @@ export function viewRangeProblems(dataset: DatasetSpec, view: ViewSpec, fieldPre
       field: fieldPrefix + 'time',
       message: `${view.time} is out of range: the dataset has ${dataset.timepoints} timepoints`,
     });
+  }
+  const shape = view.source.shapeZyx;
+  if (shape) {
+    const buffer = viewBufferProblem(shape, resolveLevels(dataset.subsamplingZyx, dataset.blockSizeZyx));
+    if (buffer) problems.push({ field: fieldPrefix + 'source.shapeZyx', message: buffer });
   }
   return problems;
 }
