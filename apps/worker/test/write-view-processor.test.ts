@@ -2,6 +2,9 @@ import { ViewTaskError, type ViewTaskResult } from '@bdv-cluster/convert';
 import type { DatasetRecord, ViewEntry } from '@bdv-cluster/pipeline';
 import { DelayedError, UnrecoverableError } from 'bullmq';
 import { pino } from 'pino';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it, vi } from 'vitest';
 import { settleIfAbandoned } from '../src/writer/abandoned-jobs.js';
 import { writeViewProcessor, type WriteJob, type WriterDeps } from '../src/writer/write-view-processor.js';
@@ -10,6 +13,7 @@ import { writeViewProcessor, type WriteJob, type WriterDeps } from '../src/write
 
 const log = pino({ level: 'silent' });
 const result: ViewTaskResult = {
+  checksums: [],
   record: {
     time: 0,
     setupId: 0,
@@ -32,7 +36,7 @@ function dataset(layout: 'single' | 'partitioned'): DatasetRecord {
 function fakes(o: {
   layout?: 'single' | 'partitioned';
   viewState?: ViewEntry['state'];
-  lock?: { held: boolean } | 'busy';
+  lock?: 'busy';
   task?: () => Promise<ViewTaskResult>;
 }) {
   const released = vi.fn(async () => undefined);
@@ -46,7 +50,7 @@ function fakes(o: {
       startView: async () => 'OK',
     },
     settle,
-    tryLock: async () => (o.lock === 'busy' ? undefined : { held: o.lock?.held ?? true, release: released }),
+    tryLock: async () => (o.lock === 'busy' ? undefined : { release: released }),
     taskOf: () => ({}) as never,
     runTask,
     log,
@@ -54,7 +58,7 @@ function fakes(o: {
   return { deps, settle, runTask, released };
 }
 
-function job(attemptsMade = 0) {
+function job(attemptsMade = 0, ours = true) {
   const moveToDelayed = vi.fn(async () => undefined);
   const j = {
     id: 'd1.t0-i0-c0-s0-a0',
@@ -63,6 +67,7 @@ function job(attemptsMade = 0) {
     opts: { attempts: 5 },
     moveToDelayed,
     updateProgress: async () => undefined,
+    extendLock: async () => (ours ? 1 : 0),
   } as unknown as WriteJob;
   return { job: j, moveToDelayed };
 }
@@ -88,26 +93,65 @@ describe('write-view job', () => {
     expect(await writeViewProcessor(f.deps)(job().job)).toBe('written');
   });
 
-  it('never marks a view done after losing the dataset lock', async () => {
-    const f = fakes({ lock: { held: false } });
-    await expect(writeViewProcessor(f.deps)(job().job)).rejects.toThrow(/lost the dataset write lock/);
+  it('discards a partition written after losing the job (paused past its lease), settling nothing', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'superseded-'));
+    const staged = join(dir, '.p.h5.abcd.tmp');
+    writeFileSync(staged, 'partition bytes');
+    const f = fakes({
+      layout: 'partitioned',
+      task: async () => ({ ...result, partition: { file: 'p.h5', staged } }),
+    });
+    expect(await writeViewProcessor(f.deps)(job(0, false).job, 'token')).toBe('superseded');
+    expect(existsSync(staged)).toBe(false);
+    expect(existsSync(join(dir, 'p.h5'))).toBe(false);
     expect(f.settle.done).not.toHaveBeenCalled();
-    expect(f.settle.failed).not.toHaveBeenCalled(); // retried: not the last attempt
+    rmSync(dir, { recursive: true });
+  });
+
+  it('commits a staged partition under its name when the job is still ours', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'commit-'));
+    const staged = join(dir, '.p.h5.abcd.tmp');
+    writeFileSync(staged, 'partition bytes');
+    const f = fakes({
+      layout: 'partitioned',
+      task: async () => ({ ...result, partition: { file: 'p.h5', staged } }),
+    });
+    f.deps.taskOf = () => ({ h5Path: join(dir, 'master.h5') }) as never;
+    expect(await writeViewProcessor(f.deps)(job().job, 'token')).toBe('written');
+    expect(existsSync(join(dir, 'p.h5'))).toBe(true);
+    expect(f.settle.done).toHaveBeenCalledWith(
+      'd1',
+      't0-i0-c0-s0-a0',
+      expect.objectContaining({ partition: 'p.h5' }),
+    );
+    rmSync(dir, { recursive: true });
+  });
+
+  it('gives the job back, delayed, when another process holds the file (its fence)', async () => {
+    const f = fakes({
+      task: async () => Promise.reject(new ViewTaskError('x.h5 is being written by another process', 'busy')),
+    });
+    const { job: j, moveToDelayed } = job();
+    await expect(writeViewProcessor(f.deps)(j, 'token')).rejects.toBeInstanceOf(DelayedError);
+    expect(moveToDelayed).toHaveBeenCalledOnce();
+    expect(f.settle.failed).not.toHaveBeenCalled();
   });
 
   it('fails a view at once on bad input (permanent), with its reason', async () => {
-    const f = fakes({ task: async () => Promise.reject(new ViewTaskError('a.npy: bad header', true)) });
+    const f = fakes({
+      task: async () => Promise.reject(new ViewTaskError('a.npy: bad header', 'permanent')),
+    });
     await expect(writeViewProcessor(f.deps)(job().job)).rejects.toBeInstanceOf(UnrecoverableError);
     expect(f.settle.failed).toHaveBeenCalledWith('d1', 't0-i0-c0-s0-a0', 'a.npy: bad header');
   });
 
   it('retries a transient failure, and fails the view only on the last attempt', async () => {
-    const failing = async () => Promise.reject(new ViewTaskError('connect ECONNREFUSED', false));
+    const failing = async () => Promise.reject(new ViewTaskError('HDF5 could not write', 'transient'));
     const early = fakes({ task: failing });
-    await expect(writeViewProcessor(early.deps)(job(0).job)).rejects.toThrow(/ECONNREFUSED/);
+    await expect(writeViewProcessor(early.deps)(job(0).job)).rejects.toThrow(/HDF5 could not write/);
     expect(early.settle.failed).not.toHaveBeenCalled();
     const last = fakes({ task: failing });
-    await expect(writeViewProcessor(last.deps)(job(4).job)).rejects.toThrow(/ECONNREFUSED/);
+    await expect(writeViewProcessor(last.deps)(job(4).job)).rejects.toThrow(/HDF5 could not write/);
     expect(last.settle.failed).toHaveBeenCalledOnce();
   });
 

@@ -6,6 +6,8 @@ export type BdvErrorCode =
   | 'INVALID_ARGUMENT'
   | 'OUT_OF_RANGE'
   | 'FILE_EXISTS'
+  | 'FILE_LOCKED'
+  | 'OUTPUT_UNAVAILABLE'
   | 'DUPLICATE_VIEW'
   | 'SHAPE_MISMATCH'
   | 'UNSUPPORTED'

@@ -19,11 +19,30 @@ export { resolveFormat, type BdvFormat, type BdvFormatOptions } from './writer/b
 export { describeView, type ViewDescription } from './writer/view-record.js';
 export {
   appendViewToFile,
+  stagePartition,
+  commitPartition,
   writePartition,
   writePartitionedMaster,
-  writeXmlFile,
+  type AppendOptions,
   type PartitionLink,
-} from './writer/file-writes.js';
+} from './writer/view-files.js';
+export { writeXmlFile } from './writer/file-writes.js';
+export {
+  checksumPathFor,
+  readChecksumFile,
+  writeChecksumFile,
+  type ChecksumFile,
+  type ViewChecksums,
+} from './writer/checksum-file.js';
+export { CHECKSUM_ALGORITHM, type LevelChecksum } from './model/checksums.js';
+export {
+  verifyDataset,
+  type VerifyReport,
+  type ViewVerdict,
+  type VerifyOptions,
+} from './verify/verify-dataset.js';
+export { fenceFileOf } from './h5/writer-fence.js';
+export { publishVerifiedDataset } from './writer/publish.js';
 export { xmlPathFor, partitionPathFor } from './writer/output-paths.js';
 export {
   BdvWriter,

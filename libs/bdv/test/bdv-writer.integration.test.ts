@@ -211,9 +211,9 @@ describe('BdvWriter', () => {
       ],
       blockSizeZyx: [[2, 8, 8]],
     });
-    writer.beginVirtualView([...shape]);
+    await writer.beginVirtualView([...shape]);
     for (let z = 0; z < shape[0]; z++) writer.appendPlane(stack.subarray(z * plane, (z + 1) * plane), z);
-    writer.beginVirtualView([...shape], { time: 1 });
+    await writer.beginVirtualView([...shape], { time: 1 });
     writer.appendSubstack(stack.subarray(0, 3 * plane), [3, 18, 14], [0, 0, 0], { time: 1 });
     writer.appendSubstack(stack.subarray(3 * plane), [3, 18, 14], [3, 0, 0], { time: 1 });
     expect(() => writer.appendPlane(new Uint16Array(plane), 6)).toThrow(/plane index 6/);

@@ -1,3 +1,10 @@
-export { runViewTask, type ViewTask, type ViewTaskResult, type TaskProgress } from './view-task.js';
+export {
+  runViewTask,
+  commitViewTask,
+  discardViewTask,
+  type ViewTask,
+  type ViewTaskResult,
+  type TaskProgress,
+} from './view-task.js';
 export { ViewThreadPool } from './view-thread-pool.js';
-export { ViewTaskError, isPermanent } from './task-errors.js';
+export { ViewTaskError, isPermanent, failureKindOf, type FailureKind } from './task-errors.js';

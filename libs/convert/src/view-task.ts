@@ -3,8 +3,10 @@ import {
   describeView,
   partitionPathFor,
   preferredSlabDepth,
-  writePartition,
+  stagePartition,
+  commitPartition,
   type BdvFormat,
+  type LevelChecksum,
   type Layout,
   type ViewDescription,
   type ViewProgress,
@@ -12,7 +14,8 @@ import {
 } from '@bdv-cluster/bdv';
 import { asSlabStack, openStackSource, type OpenStackOptions } from '@bdv-cluster/stacks';
 import type { S3Settings, SourceLocation } from '@bdv-cluster/storage';
-import { basename } from 'node:path';
+import { rmSync } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
 import { openTaskSource } from './task-source.js';
 
 /**
@@ -30,13 +33,21 @@ export interface ViewTask {
   format: BdvFormat;
   /** Object storage settings, for s3 sources. */
   s3?: S3Settings;
+  /** The dataset that owns the single .h5: recorded when it is created, checked on every append. */
+  owner?: string;
 }
 
 /** What the dataset's XML needs of a written view, and what it cost. */
 export interface ViewTaskResult {
   record: ViewRecord;
-  /** The partition file's name (beside the master), in the partitioned layout. */
-  partition?: string;
+  /** What each level must read back as. */
+  checksums: LevelChecksum[];
+  /**
+   * Partitioned layout: the partition file's name (beside the master) and the temporary file it
+   * was written to. Nothing is at the partition's name until the caller commits it
+   * (`commitViewTask`): a cluster writer first checks it still owns the job.
+   */
+  partition?: { file: string; staged: string };
   bytes: number;
   seconds: number;
 }
@@ -59,16 +70,39 @@ export async function runViewTask(
     const stack = asSlabStack(reader, preferredSlabDepth(reader.shapeZyx, task.format));
     const progress =
       onProgress && ((p: ViewProgress) => onProgress({ bytesDone: p.bytesDone, bytesTotal: p.bytesTotal }));
-    let partition: string | undefined;
+    const seconds = () => (performance.now() - started) / 1000;
     if (task.layout === 'partitioned') {
       const path = partitionPathFor(task.h5Path, record.time, record.setupId);
-      await writePartition(path, task.format, record, stack, progress);
-      partition = basename(path);
-    } else {
-      await appendViewToFile(task.h5Path, task.format, record, stack, progress);
+      const { staged, checksums } = await stagePartition(path, task.format, record, stack, progress);
+      return {
+        record,
+        checksums,
+        partition: { file: basename(path), staged },
+        bytes: reader.dataBytes,
+        seconds: seconds(),
+      };
     }
-    return { record, partition, bytes: reader.dataBytes, seconds: (performance.now() - started) / 1000 };
+    const checksums = await appendViewToFile(task.h5Path, task.format, record, stack, {
+      onProgress: progress,
+      owner: task.owner,
+    });
+    return { record, checksums, bytes: reader.dataBytes, seconds: seconds() };
   } finally {
     await reader.close();
   }
+}
+
+/**
+ * Makes a finished task's output visible: a staged partition is renamed into place (a single
+ * file's append committed already). Returns the partition's file name, if any.
+ */
+export function commitViewTask(task: Pick<ViewTask, 'h5Path'>, result: ViewTaskResult): string | undefined {
+  if (!result.partition) return undefined;
+  commitPartition(result.partition.staged, join(dirname(task.h5Path), result.partition.file));
+  return result.partition.file;
+}
+
+/** Removes a finished task's staged output that will not be used (it was superseded). */
+export function discardViewTask(result: ViewTaskResult): void {
+  if (result.partition) rmSync(result.partition.staged, { force: true });
 }

@@ -39,18 +39,18 @@ export class ViewThreadPool {
           // h5wasm's error handler leaks a file handle per HDF5 error; a thread that saw one
           // is retired rather than reused, so errors never pile up in a long-lived writer.
           this.drop(worker);
-          reject(new ViewTaskError(m.message, m.permanent));
+          reject(new ViewTaskError(m.message, m.kind));
         }
       };
       const onError = (error: Error) => {
         cleanup();
         this.drop(worker);
-        reject(new ViewTaskError(`view thread crashed: ${error.message}`, false));
+        reject(new ViewTaskError(`view thread crashed: ${error.message}`, 'transient'));
       };
       const onExit = (code: number) => {
         cleanup();
         this.drop(worker);
-        reject(new ViewTaskError(`view thread exited with code ${code}`, false));
+        reject(new ViewTaskError(`view thread exited with code ${code}`, 'transient'));
       };
       worker.on('message', onMessage);
       worker.on('error', onError);

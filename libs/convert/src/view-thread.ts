@@ -1,5 +1,5 @@
 import { parentPort } from 'node:worker_threads';
-import { isPermanent } from './task-errors.js';
+import { failureKindOf } from './task-errors.js';
 import type { ThreadReply } from './thread-messages.js';
 import { runViewTask, type ViewTask } from './view-task.js';
 
@@ -17,6 +17,6 @@ port.on('message', (task: ViewTask) => {
     .then((result) => reply({ type: 'done', result }))
     .catch((error: unknown) => {
       const e = error instanceof Error ? error : new Error(String(error));
-      reply({ type: 'error', message: e.message, permanent: isPermanent(error) });
+      reply({ type: 'error', message: e.message, kind: failureKindOf(error) });
     });
 });

@@ -1,4 +1,4 @@
-import type { ViewRecord } from '@bdv-cluster/bdv';
+import type { LevelChecksum, ViewRecord } from '@bdv-cluster/bdv';
 import type { DatasetSpec, ViewSpec } from '@bdv-cluster/contract';
 
 export type DatasetStatus = 'open' | 'writing' | 'finalizing' | 'complete' | 'failed';
@@ -45,6 +45,8 @@ export interface ViewSubmission {
 /** What a writer stores once the view's data is durably in the file: all the XML needs. */
 export interface ViewResult {
   record: ViewRecord;
+  /** What each level must read back as (checked by the finalizer and `bdv verify`). */
+  checksums: LevelChecksum[];
   /** Partition file (relative to the master), in the partitioned layout. */
   partition?: string;
   bytes: number;

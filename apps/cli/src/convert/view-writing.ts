@@ -1,5 +1,5 @@
 import { preferredSlabDepth, type BdvWriter } from '@bdv-cluster/bdv';
-import { ViewThreadPool } from '@bdv-cluster/convert';
+import { commitViewTask, ViewThreadPool, type ViewTask } from '@bdv-cluster/convert';
 import { asSlabStack, openStackFile } from '@bdv-cluster/stacks';
 import type { ProgressReporter } from '../progress/progress-reporter.js';
 import type { PlannedView } from './planned-view.js';
@@ -44,22 +44,21 @@ export async function writeOnThreads(
       const view = planned[i]!;
       const report = viewProgress(progress, view);
       try {
-        await pool.run(
-          {
-            source: { kind: 'file', uri: view.path, path: view.path },
-            read: view.options,
-            view: view.spec,
-            h5Path: writer.h5Path,
-            layout: 'partitioned',
-            format: writer.format,
-          },
-          report.bytes,
-        );
+        const task: ViewTask = {
+          source: { kind: 'file', uri: view.path, path: view.path },
+          read: view.options,
+          view: view.spec,
+          h5Path: writer.h5Path,
+          layout: 'partitioned',
+          format: writer.format,
+        };
+        const result = await pool.run(task, report.bytes);
+        commitViewTask(task, result);
+        writer.adoptPartition(plans[i]!, result.checksums);
       } catch (error) {
         failure ??= error;
         return;
       }
-      writer.adoptPartition(plans[i]!);
       report.done();
     }
   };

@@ -1,4 +1,12 @@
-import { resolveFormat, writePartitionedMaster, writeXmlFile } from '@bdv-cluster/bdv';
+import {
+  BdvError,
+  checksumPathFor,
+  publishVerifiedDataset,
+  resolveFormat,
+  writePartitionedMaster,
+  type VerifyReport,
+  type ViewChecksums,
+} from '@bdv-cluster/bdv';
 import {
   spimDataFromState,
   type DatasetFiles,
@@ -8,20 +16,47 @@ import {
 import { createS3Client, uploadFile, type S3Settings } from '@bdv-cluster/storage';
 import { basename, dirname, join } from 'node:path';
 
-/** The partitioned master (if any) and the XML of a dataset's written views, both atomic. */
-export async function writeDatasetFiles(dataset: DatasetRecord, views: readonly ViewEntry[]): Promise<void> {
+/**
+ * The partitioned master (if any), then the XML and the checksum file — published only once every
+ * written view reads back as its writer recorded it. Throws FILE_LOCKED while a writer still holds
+ * the single file (a paused one may); returns the verification report either way.
+ */
+export async function writeDatasetFiles(
+  dataset: DatasetRecord,
+  views: readonly ViewEntry[],
+): Promise<VerifyReport> {
+  const done = views.filter((v) => v.state === 'done' && v.result);
   if (dataset.spec.layout === 'partitioned') {
-    const partitions = views.flatMap((v) =>
-      v.state === 'done' && v.result?.partition
-        ? [{ time: v.spec.time, setupId: v.setupId, file: v.result.partition }]
-        : [],
+    const partitions = done.flatMap((v) =>
+      v.result!.partition ? [{ time: v.spec.time, setupId: v.setupId, file: v.result!.partition }] : [],
     );
     await writePartitionedMaster(dataset.files.h5, resolveFormat(dataset.spec), partitions);
   }
-  writeXmlFile(dataset.files.xml, spimDataFromState(dataset, views));
+  const checksums: ViewChecksums[] = done.map((v) => ({
+    time: v.spec.time,
+    setupId: v.setupId,
+    file: v.result!.partition ?? basename(dataset.files.h5),
+    levels: v.result!.checksums ?? [],
+    record: v.result!.record,
+  }));
+  return publishVerifiedDataset(dataset.files.xml, spimDataFromState(dataset, views), checksums, {
+    fenced: true,
+  });
 }
 
-/** Copies the .h5 (and partitions) and the XML to `<bucket>/<name>/`; returns their URIs. */
+/** One line per view (and dataset problem) that did not verify, for the dataset's errors. */
+export function verificationProblems(report: VerifyReport): string[] {
+  return [
+    ...report.problems,
+    ...report.views.flatMap((v) => v.problems.map((p) => `t${v.time} s${v.setupId} (${v.file}): ${p}`)),
+  ];
+}
+
+export function isFileLocked(error: unknown): boolean {
+  return error instanceof BdvError && error.code === 'FILE_LOCKED';
+}
+
+/** Copies the .h5 (and partitions), the XML and the checksums to `<bucket>/<name>/`. */
 export async function exportDatasetFiles(
   s3: S3Settings,
   bucket: string,
@@ -36,6 +71,8 @@ export async function exportDatasetFiles(
     );
     for (const file of [dataset.files.h5, ...partitions])
       await uploadFile(client, bucket, key(file), file, 'application/x-hdf5');
+    const sums = checksumPathFor(dataset.files.xml);
+    await uploadFile(client, bucket, key(sums), sums, 'application/json');
     await uploadFile(client, bucket, key(dataset.files.xml), dataset.files.xml, 'application/xml');
     return {
       h5Uri: `s3://${bucket}/${key(dataset.files.h5)}`,

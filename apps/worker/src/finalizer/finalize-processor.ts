@@ -5,9 +5,14 @@ import {
   type DatasetStore,
   type FinalizeJob,
 } from '@bdv-cluster/pipeline';
-import { UnrecoverableError, type Job } from 'bullmq';
+import { DelayedError, UnrecoverableError, type Job } from 'bullmq';
 import type { Logger } from 'pino';
-import { exportDatasetFiles, writeDatasetFiles } from './dataset-outputs.js';
+import {
+  exportDatasetFiles,
+  isFileLocked,
+  verificationProblems,
+  writeDatasetFiles,
+} from './dataset-outputs.js';
 
 export interface FinalizerDeps {
   config: ClusterConfig;
@@ -15,7 +20,10 @@ export interface FinalizerDeps {
   log: Logger;
 }
 
-export type FinalizeJobLike = Pick<Job<FinalizeJob>, 'id' | 'data' | 'attemptsMade' | 'opts'>;
+export type FinalizeJobLike = Pick<
+  Job<FinalizeJob>,
+  'id' | 'data' | 'attemptsMade' | 'opts' | 'moveToDelayed'
+>;
 
 /**
  * Once all views are settled: the master .h5 (partitioned layout) and the XML, the export to the
@@ -23,7 +31,7 @@ export type FinalizeJobLike = Pick<Job<FinalizeJob>, 'id' | 'data' | 'attemptsMa
  * generation (views were added since) does nothing.
  */
 export function finalizeProcessor(deps: FinalizerDeps) {
-  return async (job: FinalizeJobLike): Promise<string> => {
+  return async (job: FinalizeJobLike, token?: string): Promise<string> => {
     const { datasetId, generation } = job.data;
     const log = deps.log.child({ datasetId, jobId: job.id, generation });
     const dataset = await deps.store.getDataset(datasetId);
@@ -34,7 +42,13 @@ export function finalizeProcessor(deps: FinalizerDeps) {
     const done = views.filter((v) => v.state === 'done').length;
     try {
       if (done === 0) throw new UnrecoverableError('no view was written: nothing to finalize');
-      await writeDatasetFiles(dataset, views);
+      const report = await writeDatasetFiles(dataset, views);
+      if (!report.ok) {
+        // Never `complete` over pixels that do not read back as written: say which views differ.
+        throw new UnrecoverableError(
+          `verification failed: ${verificationProblems(report).slice(0, 20).join('; ')}`,
+        );
+      }
       const files: DatasetFiles = { h5: dataset.files.h5, xml: dataset.files.xml };
       const bucket = deps.config.OUTPUT_BUCKET;
       if (bucket)
@@ -43,6 +57,12 @@ export function finalizeProcessor(deps: FinalizerDeps) {
       log.info({ views: done, missing: views.length - done, files }, 'dataset complete');
       return 'complete';
     } catch (error) {
+      if (isFileLocked(error)) {
+        // A writer (perhaps paused) still holds the single file: verify once it lets go.
+        log.info('dataset file busy: finalize delayed');
+        await job.moveToDelayed(Date.now() + 2000, token);
+        throw new DelayedError();
+      }
       if (error instanceof UnrecoverableError || job.attemptsMade + 1 >= (job.opts.attempts ?? 1)) {
         await deps.store.failFinalize(datasetId, generation, (error as Error).message);
         log.error({ reason: (error as Error).message }, 'finalize failed');

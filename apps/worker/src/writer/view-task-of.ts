@@ -17,5 +17,6 @@ export function viewTaskOf(config: ClusterConfig, dataset: DatasetRecord, view: 
     layout: dataset.spec.layout,
     format: resolveFormat(dataset.spec),
     s3: s3SettingsOf(config),
+    owner: dataset.id,
   };
 }

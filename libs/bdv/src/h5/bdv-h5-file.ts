@@ -1,4 +1,5 @@
 import { closeSync, existsSync, fsyncSync, openSync, rmSync } from 'node:fs';
+import { dirname } from 'node:path';
 import { BdvError } from '../errors.js';
 import type { CompressionSpec } from '../model/compression.js';
 import type { LevelSpec, Zyx } from '../model/pyramid-spec.js';
@@ -6,6 +7,7 @@ import { reversed } from '../model/pyramid-spec.js';
 import { cellsPath, setupGroupName, viewGroupPath } from './hdf5-paths.js';
 import { HeapSlabWriter } from './heap-slab-writer.js';
 import { h5wasm, loadH5, summarizeHdf5Error, type H5Module } from './h5wasm-runtime.js';
+import { JournalHooks, rollBack } from './rollback-journal.js';
 
 type H5File = InstanceType<typeof h5wasm.File>;
 type H5Group = InstanceType<typeof h5wasm.Group>;
@@ -30,7 +32,10 @@ export class BdvH5File {
     private readonly file: H5File,
   ) {
     this.slabs = new HeapSlabWriter(module);
+    this.hooks = JournalHooks.on(module.FS);
   }
+
+  private readonly hooks: JournalHooks;
 
   /** Creates a new file; an existing one is an error unless `overwrite` is set. */
   static async create(path: string, options: CreateFileOptions = {}): Promise<BdvH5File> {
@@ -48,14 +53,30 @@ export class BdvH5File {
     );
   }
 
-  /** Opens an existing file for appending views (or reading with mode "r"). */
-  static async open(path: string, mode: 'a' | 'r' = 'a'): Promise<BdvH5File> {
+  /**
+   * Opens an existing file to append to it, under a rollback journal (rollback-journal.ts): the
+   * append commits at close, or not at all. The caller holds the file's WriterFence and has
+   * rolled back any hot journal first.
+   */
+  static async openForAppend(path: string): Promise<BdvH5File> {
+    const module = await loadH5();
+    if (!existsSync(path)) throw new BdvError('STATE', `${path} does not exist`, 'output');
+    JournalHooks.on(module.FS).arm(path);
+    return new BdvH5File(
+      path,
+      module,
+      hdf5Call(`open ${path}`, () => new h5wasm.File(path, 'a')),
+    );
+  }
+
+  /** Opens a file to read it. */
+  static async openForReading(path: string): Promise<BdvH5File> {
     const module = await loadH5();
     if (!existsSync(path)) throw new BdvError('STATE', `${path} does not exist`, 'output');
     return new BdvH5File(
       path,
       module,
-      hdf5Call(`open ${path}`, () => new h5wasm.File(path, mode)),
+      hdf5Call(`open ${path}`, () => new h5wasm.File(path, 'r')),
     );
   }
 
@@ -69,24 +90,28 @@ export class BdvH5File {
     const n = levels.length;
     const resolutions = new Float64Array(levels.flatMap((l) => reversed(l.factorsZyx)));
     const subdivisions = new Int32Array(levels.flatMap((l) => reversed(l.blockZyx)));
-    hdf5Call(`write ${setupGroupName(setupId)} header`, () => {
-      group.create_dataset({
-        name: 'resolutions',
-        data: resolutions,
-        shape: [n, 3],
-        dtype: '<d',
-        maxshape: [null, 3],
-        chunks: [n, 3],
-      });
-      group.create_dataset({
-        name: 'subdivisions',
-        data: subdivisions,
-        shape: [n, 3],
-        dtype: '<i',
-        maxshape: [null, 3],
-        chunks: [n, 3],
-      });
-    });
+    hdf5Call(
+      `write ${setupGroupName(setupId)} header`,
+      () => {
+        group.create_dataset({
+          name: 'resolutions',
+          data: resolutions,
+          shape: [n, 3],
+          dtype: '<d',
+          maxshape: [null, 3],
+          chunks: [n, 3],
+        });
+        group.create_dataset({
+          name: 'subdivisions',
+          data: subdivisions,
+          shape: [n, 3],
+          dtype: '<i',
+          maxshape: [null, 3],
+          chunks: [n, 3],
+        });
+      },
+      this.hooks,
+    );
   }
 
   /**
@@ -114,18 +139,22 @@ export class BdvH5File {
       );
     }
     const group = this.ensureGroup(`${viewGroupPath(time, setupId)}/${level}`);
-    hdf5Call(`create ${path}`, () => {
-      const dataset = group.create_dataset({
-        name: 'cells',
-        data: new Int16Array(0),
-        shape: [0, shapeZyx[1], shapeZyx[2]],
-        dtype: '<h',
-        maxshape: [null, null, null],
-        chunks: [...chunkZyx],
-        ...compressionArgs(compression),
-      });
-      dataset.resize([...shapeZyx]);
-    });
+    hdf5Call(
+      `create ${path}`,
+      () => {
+        const dataset = group.create_dataset({
+          name: 'cells',
+          data: new Int16Array(0),
+          shape: [0, shapeZyx[1], shapeZyx[2]],
+          dtype: '<h',
+          maxshape: [null, null, null],
+          chunks: [...chunkZyx],
+          ...compressionArgs(compression),
+        });
+        dataset.resize([...shapeZyx]);
+      },
+      this.hooks,
+    );
   }
 
   /** Writes a (count z,y,x) block of uint16 bits at `offsetZyx` of one level's cells. */
@@ -138,14 +167,38 @@ export class BdvH5File {
     data: Uint16Array,
   ): void {
     const path = cellsPath(time, setupId, level);
-    hdf5Call(`write ${path}`, () => this.slabs.write(this.fileId, path, offsetZyx, countZyx, data));
+    hdf5Call(
+      `write ${path}`,
+      () => this.slabs.write(this.fileId, path, offsetZyx, countZyx, data),
+      this.hooks,
+    );
+  }
+
+  /** Shape (z,y,x) of one level's cells, or undefined if that dataset does not exist. */
+  cellsShape(time: number, setupId: number, level: number): Zyx | undefined {
+    const path = cellsPath(time, setupId, level);
+    if (!this.exists(path)) return undefined;
+    const dataset = this.file.get(path);
+    if (!(dataset instanceof h5wasm.Dataset)) return undefined;
+    const shape = dataset.shape ?? [];
+    return shape.length === 3 ? [shape[0]!, shape[1]!, shape[2]!] : undefined;
+  }
+
+  /** Planes z0..z1 of one level's cells, as stored (int16 bits). */
+  readCells(time: number, setupId: number, level: number, z0: number, z1: number): Int16Array {
+    const path = cellsPath(time, setupId, level);
+    return hdf5Call(
+      `read ${path}`,
+      () => (this.file.get(path) as InstanceType<typeof h5wasm.Dataset>).slice([[z0, z1]]) as Int16Array,
+      this.hooks,
+    );
   }
 
   /** An HDF5 external link at `tTTTTT/sSS/L/cells` to the same path inside `partitionFile`. */
   linkExternalCells(time: number, setupId: number, level: number, partitionFile: string): void {
     const group = this.ensureGroup(`${viewGroupPath(time, setupId)}/${level}`);
     const target = cellsPath(time, setupId, level);
-    hdf5Call(`link ${target}`, () => group.create_external_link(partitionFile, target, 'cells'));
+    hdf5Call(`link ${target}`, () => group.create_external_link(partitionFile, target, 'cells'), this.hooks);
   }
 
   /** Closes the file and fsyncs it: after this returns, the data is durably on disk. */
@@ -153,12 +206,35 @@ export class BdvH5File {
     if (this.closed) return;
     this.closed = true;
     this.slabs.release();
-    hdf5Call(`close ${this.path}`, () => this.file.close());
-    const fd = openSync(this.path, 'r+');
+    try {
+      hdf5Call(`close ${this.path}`, () => this.file.close(), this.hooks);
+    } catch (error) {
+      // HDF5 keeps a file whose final flush failed open: free its descriptors, or a full disk
+      // stays full (deleted files held open) until the process exits.
+      this.hooks.closeLeftovers(this.path);
+      throw error;
+    }
+    const fd = openSync(this.path, 'r');
     try {
       fsyncSync(fd);
     } finally {
       closeSync(fd);
+    }
+  }
+
+  /**
+   * Closes an append that must not count: the file goes back to what it was when opened (its
+   * journal is applied instead of deleted). Never throws for the close itself.
+   */
+  abort(): void {
+    if (this.closed) return;
+    this.hooks.rollBackAtClose(this.path);
+    try {
+      this.close();
+    } catch {
+      // the rollback below restores the file whatever the close managed to flush
+    } finally {
+      rollBack(this.path);
     }
   }
 
@@ -178,7 +254,7 @@ export class BdvH5File {
     for (const part of path.split('/').filter(Boolean)) {
       const next = group.keys().includes(part)
         ? group.get(part)
-        : hdf5Call(`create group ${part}`, () => group.create_group(part));
+        : hdf5Call(`create group ${part}`, () => group.create_group(part), this.hooks);
       if (!(next instanceof h5wasm.Group)) {
         throw new BdvError('HDF5', `${group.path}/${part} exists and is not a group`);
       }
@@ -198,11 +274,27 @@ function compressionArgs(c: CompressionSpec): {
 }
 
 /** Runs an HDF5 call and turns its diagnostic stack into a one-line BdvError. */
-function hdf5Call<T>(what: string, call: () => T): T {
+function hdf5Call<T>(what: string, call: () => T, hooks?: JournalHooks): T {
+  if (hooks) hooks.lastFailure = undefined;
   try {
     return call();
   } catch (error) {
+    const io = hooks?.lastFailure;
+    if (io && OUTPUT_GONE[io.code]) {
+      // HDF5 itself only says "driver write request failed": name the real cause and the volume.
+      throw new BdvError(
+        'OUTPUT_UNAVAILABLE',
+        `output volume ${OUTPUT_GONE[io.code]} (${dirname(io.path)}): could not ${what}`,
+        'output',
+      );
+    }
     if (error instanceof BdvError) throw error;
     throw new BdvError('HDF5', `HDF5 could not ${what}: ${summarizeHdf5Error(error)}`);
   }
 }
+
+const OUTPUT_GONE: Record<string, string> = {
+  ENOSPC: 'full',
+  EDQUOT: 'over its quota',
+  EROFS: 'read-only',
+};

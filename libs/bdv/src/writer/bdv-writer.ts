@@ -1,18 +1,28 @@
 import { existsSync, rmSync } from 'node:fs';
 import { basename } from 'node:path';
 import { BdvError, invalid } from '../errors.js';
+import { WriterFence } from '../h5/writer-fence.js';
+import type { LevelChecksum } from '../model/checksums.js';
 import { LAYOUTS, type Layout } from '../model/layout.js';
 import { assertStackShape } from '../model/pyramid-spec.js';
 import { countFieldOf, setupIdOf, type SetupAttributeName, type ViewIndex } from '../model/setup-model.js';
 import type { ViewRecord } from '../model/view-metadata.js';
 import type { AttributeLabels, MicroscopeInfo, SpimDataDescription } from '../xml/spimdata-model.js';
 import { resolveFormat, type BdvFormat, type BdvFormatOptions } from './bdv-format.js';
+import { checksumPathFor, writeChecksumFile, type ViewChecksums } from './checksum-file.js';
 import { DatasetFile } from './dataset-file.js';
-import { writePartition, writePartitionedMaster, writeXmlFile, type PartitionLink } from './file-writes.js';
+import { writeXmlFile } from './file-writes.js';
 import { partitionPathFor, xmlPathFor } from './output-paths.js';
+import { resumableViews } from './resume.js';
 import type { StackInput, ViewProgress } from './stack-input.js';
+import {
+  appendUnderFence,
+  writePartition,
+  writePartitionedMaster,
+  type PartitionLink,
+} from './view-files.js';
 import { describeView, viewIndexOf, type ViewDescription } from './view-record.js';
-import { planeAtLevels, substackAtLevels, type LevelBlock } from './virtual-view.js';
+import { VirtualViews } from './virtual-views.js';
 
 export interface BdvWriterOptions extends BdvFormatOptions {
   /** Replace an existing output file instead of refusing. */
@@ -42,15 +52,17 @@ export interface PartitionPlan {
 /**
  * Writes a BDV HDF5 file the way npy2bdv's BdvWriter does (same layout, ids, pyramid and XML),
  * streaming each view in z-slabs: create -> appendView ... -> writeXml -> close. Built on the
- * same file functions the cluster uses (file-writes.ts); this class adds the bookkeeping of one
- * session: which views were written, labels, and the XML at the end.
+ * same file functions the cluster uses (view-files.ts): each view is its own crash-safe commit,
+ * recorded with its checksums in `<name>.checksums.json` as it lands, so an interrupted
+ * conversion can `resume`. The writer holds the file's write fence from create to close.
  */
 export class BdvWriter {
   private readonly records = new Map<string, ViewRecord>();
-  private readonly virtualViews = new Map<string, ViewRecord>();
+  private readonly checksums = new Map<string, ViewChecksums>();
   private readonly partitions: PartitionLink[] = [];
+  private readonly virtual: VirtualViews;
   private labels: AttributeLabels = {};
-  private masterWritten = 0;
+  private masterWritten = -1;
   private closed = false;
 
   private constructor(
@@ -58,27 +70,51 @@ export class BdvWriter {
     readonly format: BdvFormat,
     readonly layout: Layout,
     private readonly overwrite: boolean,
-    /** The single layout's open file; the partitioned master is written whole at the end. */
-    private readonly file: DatasetFile | undefined,
-  ) {}
+    private readonly fence: WriterFence | undefined,
+  ) {
+    this.virtual = new VirtualViews(h5Path, format);
+  }
 
   static async create(h5Path: string, options: BdvWriterOptions = {}): Promise<BdvWriter> {
-    if (!/\.h5$/i.test(h5Path)) throw invalid('output', `${h5Path} must end in .h5`);
-    const format = resolveFormat(options, options.slabBytes);
-    const layout = options.layout ?? 'single';
-    if (!LAYOUTS.includes(layout)) throw invalid('layout', `must be ${LAYOUTS.join(' or ')}, got ${layout}`);
-    const overwrite = options.overwrite ?? false;
-    if (existsSync(h5Path)) {
-      if (!overwrite)
-        throw new BdvError(
-          'FILE_EXISTS',
-          `${h5Path} already exists (pass overwrite to replace it)`,
-          'output',
-        );
-      rmSync(h5Path);
+    const { format, layout, overwrite } = checkOptions(h5Path, options);
+    const fence = await WriterFence.acquire(h5Path);
+    try {
+      if (existsSync(h5Path)) {
+        if (!overwrite)
+          throw new BdvError(
+            'FILE_EXISTS',
+            `${h5Path} already exists (pass overwrite to replace it)`,
+            'output',
+          );
+        rmSync(h5Path);
+      }
+      rmSync(checksumPathFor(xmlPathFor(h5Path)), { force: true });
+      if (layout === 'single') await DatasetFile.createEmpty(h5Path, format);
+      return new BdvWriter(h5Path, format, layout, overwrite, fence);
+    } catch (error) {
+      await fence?.release();
+      throw error;
     }
-    const file = layout === 'single' ? await DatasetFile.create(h5Path, format) : undefined;
-    return new BdvWriter(h5Path, format, layout, overwrite, file);
+  }
+
+  /**
+   * Continues an interrupted conversion into `h5Path`: the views its checksum file lists that
+   * still read back as written are kept (a crashed append is rolled back first); the caller
+   * appends the rest. The options must be those of the first run.
+   */
+  static async resume(h5Path: string, options: BdvWriterOptions = {}): Promise<BdvWriter> {
+    const { format, layout } = checkOptions(h5Path, options);
+    const fence = await WriterFence.acquire(h5Path);
+    try {
+      const writer = new BdvWriter(h5Path, format, layout, true, fence);
+      if (layout === 'single' && !existsSync(h5Path)) await DatasetFile.createEmpty(h5Path, format);
+      for (const kept of await resumableViews(h5Path, format, layout))
+        writer.remember(kept.record, kept.sums, kept.partition);
+      return writer;
+    } catch (error) {
+      await fence?.release();
+      throw error;
+    }
   }
 
   get setup() {
@@ -97,16 +133,30 @@ export class BdvWriter {
     return [...this.records.values()];
   }
 
+  /** True if this (resumed) writer already holds the view `view` names. */
+  has(view: Partial<ViewIndex>): boolean {
+    const i = viewIndexOf(view);
+    return this.records.has(`${i.time}:${setupIdOf(this.setup, i)}`);
+  }
+
   /** Appends one view, computing every pyramid level while the stack streams through. */
   async appendView(stack: StackInput, options: AppendViewOptions = {}): Promise<ViewRecord> {
     if (this.layout === 'partitioned') {
       const plan = this.planPartition(stack.shapeZyx, options);
-      await writePartition(plan.path, plan.format, plan.record, stack, options.onProgress);
-      return this.adoptPartition(plan);
+      const sums = await writePartition(plan.path, plan.format, plan.record, stack, options.onProgress);
+      return this.adoptPartition(plan, sums);
     }
     const record = this.newRecord(stack.shapeZyx, options);
-    await this.singleFile().writeView(record, stack, options.onProgress);
-    this.records.set(keyOf(record), record);
+    await this.commitVirtualViews();
+    const sums = await appendUnderFence(
+      this.h5Path,
+      this.format,
+      record,
+      stack,
+      { onProgress: options.onProgress },
+      this.fence,
+    );
+    this.remember(record, sums);
     return record;
   }
 
@@ -130,33 +180,30 @@ export class BdvWriter {
     return { record, path, format: this.format };
   }
 
-  /** Records a written partition: the master links it and the XML lists it. */
-  adoptPartition(plan: PartitionPlan): ViewRecord {
-    const { record } = plan;
-    this.assertNew(record);
-    this.partitions.push({ time: record.time, setupId: record.setupId, file: basename(plan.path) });
-    this.records.set(keyOf(record), record);
-    return record;
+  /** Records a written partition: the master links it, the XML and the checksums list it. */
+  adoptPartition(plan: PartitionPlan, sums: LevelChecksum[]): ViewRecord {
+    this.assertNew(plan.record);
+    this.remember(plan.record, sums, basename(plan.path));
+    return plan.record;
   }
 
   /**
    * Starts a view whose planes arrive later, one by one (acquisition) or in substacks
-   * (npy2bdv's append_view(None, virtual_stack_dim)). Single layout only.
+   * (npy2bdv's append_view(None, virtual_stack_dim)). Single layout only; the planes commit with
+   * the next appendView, writeXml or close.
    */
-  beginVirtualView(shapeZyx: number[], options: ViewDescription = {}): ViewRecord {
+  async beginVirtualView(shapeZyx: number[], options: ViewDescription = {}): Promise<ViewRecord> {
     if (this.layout !== 'single')
       throw new BdvError('UNSUPPORTED', 'virtual views need the single layout', 'layout');
     const record = this.newRecord(assertStackShape('shapeZyx', shapeZyx), options);
-    this.singleFile().createEmptyView(record);
+    await this.virtual.begin(record);
     this.records.set(keyOf(record), record);
-    this.virtualViews.set(keyOf(record), record);
     return record;
   }
 
   /** Writes plane `z` of a virtual view into every level (levels must not subsample z). */
   appendPlane(plane: Uint16Array, z: number, index: Partial<ViewIndex> = {}): void {
-    const record = this.virtualView(index);
-    this.writeBlocks(record, planeAtLevels(plane, z, record.shapeZyx, this.levels));
+    this.virtual.plane(this.virtualKey(index), plane, z);
   }
 
   /** Writes a (z,y,x) block of a virtual view at `startZyx` into every level. */
@@ -166,9 +213,12 @@ export class BdvWriter {
     startZyx: number[],
     index: Partial<ViewIndex> = {},
   ): void {
-    const record = this.virtualView(index);
-    const shape = assertStackShape('substack shape', shapeZyx);
-    this.writeBlocks(record, substackAtLevels(substack, shape, startZyx, record.shapeZyx, this.levels));
+    this.virtual.substack(
+      this.virtualKey(index),
+      substack,
+      assertStackShape('substack shape', shapeZyx),
+      startZyx,
+    );
   }
 
   /** Names the entries of one attribute (e.g. channel ["488", "561"]) in the XML. */
@@ -193,17 +243,28 @@ export class BdvWriter {
     };
   }
 
-  /** Writes the XML beside the .h5 (and the partitioned master first), atomically. */
+  /** Writes the master (partitioned), the XML and the checksums beside the .h5, atomically. */
   async writeXml(options: WriteXmlOptions = {}): Promise<string> {
+    await this.commitVirtualViews();
     await this.writeMaster();
-    return writeXmlFile(this.xmlPath, this.describe(options));
+    writeXmlFile(this.xmlPath, this.describe(options));
+    writeChecksumFile(checksumPathFor(this.xmlPath), [...this.checksums.values()], true);
+    return this.xmlPath;
   }
 
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    if (this.file) this.file.close();
-    else await this.writeMaster();
+    try {
+      await this.commitVirtualViews();
+      await this.writeMaster();
+    } finally {
+      await this.fence?.release();
+    }
+  }
+
+  private async commitVirtualViews(): Promise<void> {
+    for (const { record, sums } of await this.virtual.commit()) this.remember(record, sums);
   }
 
   private async writeMaster(): Promise<void> {
@@ -212,14 +273,19 @@ export class BdvWriter {
     this.masterWritten = this.partitions.length;
   }
 
-  private singleFile(): DatasetFile {
-    if (this.closed || !this.file) throw new BdvError('STATE', 'the writer is closed');
-    return this.file;
-  }
-
-  private writeBlocks(record: ViewRecord, blocks: LevelBlock[]): void {
-    const file = this.singleFile();
-    for (const b of blocks) file.writeBlock(record, b.level, b.offsetZyx, b.countZyx, b.data);
+  /** A view is in: recorded for the XML, its checksums saved at once (what resume trusts). */
+  private remember(record: ViewRecord, levels: LevelChecksum[], partition?: string): void {
+    const key = keyOf(record);
+    this.records.set(key, record);
+    if (partition) this.partitions.push({ time: record.time, setupId: record.setupId, file: partition });
+    this.checksums.set(key, {
+      time: record.time,
+      setupId: record.setupId,
+      file: partition ?? basename(this.h5Path),
+      levels,
+      record,
+    });
+    writeChecksumFile(checksumPathFor(this.xmlPath), [...this.checksums.values()], false);
   }
 
   private newRecord(shapeZyx: readonly number[], view: ViewDescription): ViewRecord {
@@ -239,12 +305,18 @@ export class BdvWriter {
     }
   }
 
-  private virtualView(index: Partial<ViewIndex>): ViewRecord {
+  private virtualKey(index: Partial<ViewIndex>): string {
     const i = viewIndexOf(index);
-    const record = this.virtualViews.get(`${i.time}:${setupIdOf(this.setup, i)}`);
-    if (!record) throw new BdvError('STATE', 'call beginVirtualView for this view first', 'view');
-    return record;
+    return `${i.time}:${setupIdOf(this.setup, i)}`;
   }
+}
+
+function checkOptions(h5Path: string, options: BdvWriterOptions) {
+  if (!/\.h5$/i.test(h5Path)) throw invalid('output', `${h5Path} must end in .h5`);
+  const format = resolveFormat(options, options.slabBytes);
+  const layout = options.layout ?? 'single';
+  if (!LAYOUTS.includes(layout)) throw invalid('layout', `must be ${LAYOUTS.join(' or ')}, got ${layout}`);
+  return { format, layout, overwrite: options.overwrite ?? false };
 }
 
 function keyOf(r: { time: number; setupId: number }): string {

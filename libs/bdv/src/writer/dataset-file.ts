@@ -1,7 +1,8 @@
-import { existsSync, mkdirSync } from 'node:fs';
-import { dirname } from 'node:path';
+import { closeSync, fsyncSync, mkdirSync, openSync, renameSync, rmSync } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
 import { BdvError } from '../errors.js';
 import { BdvH5File } from '../h5/bdv-h5-file.js';
+import type { LevelChecksum } from '../model/checksums.js';
 import { levelShape, type Zyx } from '../model/pyramid-spec.js';
 import { setupCount } from '../model/setup-model.js';
 import type { ViewRecord } from '../model/view-metadata.js';
@@ -11,7 +12,8 @@ import { writeViewLevels } from './view-writer.js';
 
 /**
  * One open BDV .h5 of a known format: the only place that lays out setup headers, view levels
- * and partition links, whoever writes (BdvWriter, a cluster writer, the finalizer).
+ * and partition links, whoever writes (BdvWriter, a cluster writer, the finalizer). Files come
+ * into being whole: built under a temporary name, fsynced, renamed (see `buildFile`).
  */
 export class DatasetFile {
   private constructor(
@@ -19,39 +21,30 @@ export class DatasetFile {
     private readonly h5: BdvH5File,
   ) {}
 
-  /** A new file holding every setup's header, as npy2bdv writes them up front. */
-  static async create(path: string, format: BdvFormat, overwrite = false): Promise<DatasetFile> {
+  /** A new file at `path` holding every setup's header, as npy2bdv writes them up front. */
+  static async createEmpty(path: string, format: BdvFormat): Promise<void> {
     const setups = Array.from({ length: setupCount(format.setup) }, (_, s) => s);
-    return DatasetFile.createWithHeaders(path, format, setups, overwrite);
+    await buildFile(path, format, (file) => {
+      for (const s of setups) file.h5.writeSetupHeader(s, format.levels);
+    });
   }
 
-  /** The dataset file views are appended to: opened, or created with every header when absent. */
-  static async openOrCreate(path: string, format: BdvFormat): Promise<DatasetFile> {
-    if (existsSync(path)) return new DatasetFile(format, await BdvH5File.open(path, 'a'));
+  /**
+   * An existing dataset file, opened to append under its rollback journal: `close` commits the
+   * append, `abort` undoes it. The caller holds the file's WriterFence and rolled back first.
+   */
+  static async openForAppend(path: string, format: BdvFormat): Promise<DatasetFile> {
+    return new DatasetFile(format, await BdvH5File.openForAppend(path));
+  }
+
+  /** A file being built under a temporary name (no journal: until renamed it is nobody's). */
+  static async createScratch(path: string, format: BdvFormat): Promise<DatasetFile> {
     mkdirSync(dirname(path), { recursive: true });
-    return DatasetFile.create(path, format);
+    return new DatasetFile(format, await BdvH5File.create(path, { overwrite: true }));
   }
 
-  /** A partition file: the header of its one setup, then its view. Replaces a leftover file. */
-  static async createPartition(path: string, format: BdvFormat, setupId: number): Promise<DatasetFile> {
-    mkdirSync(dirname(path), { recursive: true });
-    return DatasetFile.createWithHeaders(path, format, [setupId], true);
-  }
-
-  private static async createWithHeaders(
-    path: string,
-    format: BdvFormat,
-    setupIds: readonly number[],
-    overwrite: boolean,
-  ): Promise<DatasetFile> {
-    const h5 = await BdvH5File.create(path, { overwrite });
-    try {
-      for (const s of setupIds) h5.writeSetupHeader(s, format.levels);
-    } catch (error) {
-      h5.close();
-      throw error;
-    }
-    return new DatasetFile(format, h5);
+  writeSetupHeader(setupId: number): void {
+    this.h5.writeSetupHeader(setupId, this.format.levels);
   }
 
   /** Streams one stack into every pyramid level of the view `record` describes. */
@@ -59,7 +52,7 @@ export class DatasetFile {
     record: ViewRecord,
     stack: StackInput,
     onProgress?: (p: ViewProgress) => void,
-  ): Promise<void> {
+  ): Promise<LevelChecksum[]> {
     if (record.shapeZyx.join() !== stack.shapeZyx.join()) {
       throw new BdvError(
         'SHAPE_MISMATCH',
@@ -68,7 +61,7 @@ export class DatasetFile {
       );
     }
     const { levels, compression, slabBytes } = this.format;
-    await writeViewLevels(
+    return writeViewLevels(
       { file: this.h5, time: record.time, setupId: record.setupId, levels, compression, slabBytes },
       stack,
       onProgress,
@@ -101,8 +94,49 @@ export class DatasetFile {
     );
   }
 
-  /** Closes and fsyncs: afterwards the data is durably on disk. */
+  /** Closes and fsyncs (an append: commits it). Afterwards the data is durably on disk. */
   close(): void {
     this.h5.close();
+  }
+
+  /** Undoes an append: the file is what it was when opened. */
+  abort(): void {
+    this.h5.abort();
+  }
+}
+
+/**
+ * Builds a file whole under a temporary name beside `path`, fsyncs it and renames it into place:
+ * a reader (or a crash) sees no file or the whole file, never part of one.
+ */
+export async function buildFile(
+  path: string,
+  format: BdvFormat,
+  fill: (file: DatasetFile) => void | Promise<void>,
+): Promise<void> {
+  const scratch = join(dirname(path), `.${basename(path)}.${process.pid}-${Date.now().toString(36)}.tmp`);
+  const file = await DatasetFile.createScratch(scratch, format);
+  try {
+    await fill(file);
+    file.close();
+  } catch (error) {
+    try {
+      file.close();
+    } catch {
+      // the scratch file goes anyway
+    }
+    rmSync(scratch, { force: true });
+    throw error;
+  }
+  renameSync(scratch, path);
+  fsyncFolderOf(path);
+}
+
+export function fsyncFolderOf(path: string): void {
+  const fd = openSync(dirname(path), 'r');
+  try {
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
   }
 }

@@ -1,6 +1,7 @@
 import { BdvError } from '../errors.js';
 import type { BdvH5File } from '../h5/bdv-h5-file.js';
 import type { CompressionSpec } from '../model/compression.js';
+import { RunningChecksum, type LevelChecksum } from '../model/checksums.js';
 import { assertViewBuffer, type LevelSpec, type Zyx } from '../model/pyramid-spec.js';
 import { LevelStream } from '../pyramid/level-stream.js';
 import { isInMemory, memorySlabs, slabDepthFor, type StackInput, type ViewProgress } from './stack-input.js';
@@ -31,12 +32,13 @@ export async function writeViewLevels(
   target: ViewTarget,
   stack: StackInput,
   onProgress?: (p: ViewProgress) => void,
-): Promise<void> {
+): Promise<LevelChecksum[]> {
   const shape = stack.shapeZyx;
   // Slabs are whole chunks deep over whole planes: refuse before a byte is written if they are too big.
   assertViewBuffer(shape, target.levels);
   const planeSize = shape[1] * shape[2];
-  const streams = levelStreams(target, shape);
+  const sums = target.levels.map(() => new RunningChecksum());
+  const streams = levelStreams(target, shape, sums);
   const slabs = isInMemory(stack) ? memorySlabs(stack, preferredSlabDepth(shape, target)) : stack.slabs;
   const progress: ViewProgress = {
     planesDone: 0,
@@ -59,10 +61,11 @@ export async function writeViewLevels(
     );
   }
   for (const stream of streams) stream.finish();
+  return streams.map((stream, level) => ({ level, shapeZyx: stream.outShape, crc32: sums[level]!.hex }));
 }
 
-/** One LevelStream per level, each writing whole-chunk slabs of its level's cells. */
-function levelStreams(target: ViewTarget, shape: Zyx): LevelStream[] {
+/** One LevelStream per level, each writing whole-chunk slabs of its level's cells (checksummed). */
+function levelStreams(target: ViewTarget, shape: Zyx, sums: RunningChecksum[]): LevelStream[] {
   const { file, time, setupId, levels, compression } = target;
   return levels.map((level, index) => {
     const [fz, fy, fx] = level.factorsZyx;
@@ -74,6 +77,7 @@ function levelStreams(target: ViewTarget, shape: Zyx): LevelStream[] {
       (z0, slab, depth) => {
         const [, ny, nx] = stream.outShape;
         file.writeCells(time, setupId, index, [z0, 0, 0], [depth, ny, nx], slab);
+        sums[index]!.add(slab);
       },
     );
     file.createCells(time, setupId, index, stream.outShape, level.blockZyx, compression);

@@ -1,0 +1,310 @@
+import {
+  closeSync,
+  fstatSync,
+  fsyncSync,
+  openSync,
+  readFileSync,
+  readSync,
+  realpathSync,
+  ftruncateSync,
+  unlinkSync,
+  writeSync,
+} from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import { crc32 } from 'node:zlib';
+
+/**
+ * A rollback journal under h5wasm's file layer (SQLite's approach; HDF5 has none). Appending a
+ * view to an existing .h5 rewrites metadata in place (B-tree nodes, object headers, the
+ * superblock), so a writer killed mid-flush can break every view already in the file. Here,
+ * before the first overwrite of any byte range inside the file's length at open, the old bytes go
+ * to `<file>.journal`, fsynced before the overwrite proceeds. A clean close fsyncs the .h5 and
+ * deletes the journal (the commit); a journal found on the next open means the append never
+ * committed, and `rollBack` restores the old bytes and length — the file is exactly what it was.
+ *
+ * Layout: header = magic(8) original length(u64) page size(u32) reserved(u32) crc32(u32)
+ * padding(4); then records = offset(u64) length(u32) crc32(u32) old bytes. A torn last record is
+ * dropped on rollback: its overwrite never ran, because each record is durable before it does.
+ */
+
+const MAGIC = Buffer.from('BDVJRNL1');
+const HEADER_BYTES = 32;
+const RECORD_HEAD = 16;
+const PAGE = 4096;
+const O_ACCMODE = 3;
+const O_TRUNC = 512;
+const O_APPEND = 1024;
+
+export function journalPathOf(h5Path: string): string {
+  return `${h5Path}.journal`;
+}
+
+function fsyncFolderOf(path: string): void {
+  const fd = openSync(dirname(path), 'r');
+  try {
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/**
+ * Restores a file from its hot journal (a crashed append), if there is one. Call it only while
+ * holding the file's WriterFence: rolling back under a live writer would destroy its work.
+ * Returns true if a journal was found (and applied, or discarded when its header never became
+ * durable — then the .h5 was never touched). Applying it twice is harmless.
+ */
+export function rollBack(h5Path: string): boolean {
+  const journalPath = journalPathOf(h5Path);
+  let journal: Buffer;
+  try {
+    journal = readFileSync(journalPath);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return false;
+    throw error;
+  }
+  const headerIntact =
+    journal.length >= HEADER_BYTES &&
+    journal.subarray(0, 8).equals(MAGIC) &&
+    crc32(journal.subarray(0, 24)) === journal.readUInt32LE(24);
+  if (headerIntact) {
+    const originalLength = Number(journal.readBigUInt64LE(8));
+    const fd = openSync(h5Path, 'r+');
+    try {
+      for (let at = HEADER_BYTES; at + RECORD_HEAD <= journal.length;) {
+        const offset = Number(journal.readBigUInt64LE(at));
+        const length = journal.readUInt32LE(at + 8);
+        const bytes = journal.subarray(at + RECORD_HEAD, at + RECORD_HEAD + length);
+        if (
+          bytes.length !== length ||
+          crc32(bytes, crc32(journal.subarray(at, at + 12))) !== journal.readUInt32LE(at + 12)
+        )
+          break;
+        writeSync(fd, bytes, 0, length, offset);
+        at += RECORD_HEAD + length;
+      }
+      ftruncateSync(fd, originalLength);
+      fsyncSync(fd);
+    } finally {
+      closeSync(fd);
+    }
+  }
+  unlinkSync(journalPath);
+  fsyncFolderOf(journalPath);
+  return true;
+}
+
+/** The part of Emscripten's FS (NODERAWFS) that h5wasm's HDF5 reaches files through. */
+interface EmscriptenStream {
+  fd: number;
+  nfd: number;
+  path: string;
+  flags: number;
+  position: number;
+}
+interface EmscriptenFs {
+  open(path: string, flags: number, mode?: number): EmscriptenStream;
+  write(
+    stream: EmscriptenStream,
+    buffer: Uint8Array,
+    offset: number,
+    length: number,
+    position?: number,
+  ): number;
+  ftruncate(fd: number, length: number): void;
+  close(stream: EmscriptenStream): void;
+  getStream(fd: number): EmscriptenStream | null;
+}
+
+interface OpenJournal {
+  path: string;
+  journalFd: number;
+  journalEnd: number;
+  originalLength: number;
+  pages: Set<number>;
+  rollBackOnClose: boolean;
+}
+
+/** Why the last write to a file failed (ENOSPC, EROFS…): HDF5 only says "write request failed". */
+export interface IoFailure {
+  path: string;
+  code: string;
+}
+
+/**
+ * The hooks of one thread's HDF5 (each worker thread has its own module and FS). Only files
+ * `arm`ed just before they are opened for writing are journaled; every file's write failures
+ * are remembered for error messages.
+ */
+export class JournalHooks {
+  private readonly armed = new Set<string>();
+  private readonly open = new Map<number, OpenJournal>();
+  private readonly streams = new Map<string, Set<number>>();
+  lastFailure?: IoFailure;
+
+  private constructor(private readonly fs: EmscriptenFs) {}
+
+  private static readonly installed = new WeakMap<object, JournalHooks>();
+
+  static on(fs: object): JournalHooks {
+    let hooks = JournalHooks.installed.get(fs);
+    if (!hooks) {
+      hooks = new JournalHooks(fs as EmscriptenFs);
+      hooks.install();
+      JournalHooks.installed.set(fs, hooks);
+    }
+    return hooks;
+  }
+
+  /** The next writable open of `path` (not truncating) is journaled. */
+  arm(path: string): void {
+    this.armed.add(realpathSync(path));
+  }
+
+  /** At close, roll the file back instead of committing (a view that failed half-way). */
+  rollBackAtClose(path: string): void {
+    for (const fd of this.streams.get(resolve(path)) ?? []) {
+      const journal = this.open.get(fd);
+      if (journal) journal.rollBackOnClose = true;
+    }
+  }
+
+  /**
+   * Closes whatever descriptors of `path` HDF5 left open (a close that failed half-way), so
+   * they are not leaked for the life of the process.
+   */
+  closeLeftovers(path: string): void {
+    for (const fd of [...(this.streams.get(resolve(path)) ?? [])]) {
+      const stream = this.fs.getStream(fd);
+      if (stream) this.fs.close(stream);
+    }
+  }
+
+  private install(): void {
+    const fs = this.fs;
+    const original = { open: fs.open, write: fs.write, ftruncate: fs.ftruncate, close: fs.close };
+    fs.open = (path, flags, mode) => {
+      const stream = original.open.call(fs, path, flags, mode);
+      this.track(stream);
+      const real = resolve(stream.path);
+      if (this.armed.delete(real) && (flags & O_ACCMODE) !== 0 && (flags & O_TRUNC) === 0)
+        this.begin(stream, real);
+      return stream;
+    };
+    fs.write = (stream, buffer, offset, length, position) => {
+      const journal = this.open.get(stream.fd);
+      if (journal) {
+        let at = position ?? stream.position;
+        if (stream.flags & O_APPEND) at = fstatSync(stream.nfd).size;
+        this.save(journal, stream.nfd, at, at + length);
+      }
+      try {
+        return original.write.call(fs, stream, buffer, offset, length, position);
+      } catch (error) {
+        this.lastFailure = { path: stream.path, code: errnoName(error) };
+        throw error;
+      }
+    };
+    fs.ftruncate = (fd, length) => {
+      const journal = this.open.get(fd);
+      if (journal && length < journal.originalLength)
+        this.save(journal, fs.getStream(fd)!.nfd, length, journal.originalLength);
+      original.ftruncate.call(fs, fd, length);
+    };
+    fs.close = (stream) => {
+      const journal = this.open.get(stream.fd);
+      this.untrack(stream);
+      if (!journal) return original.close.call(fs, stream);
+      this.open.delete(stream.fd);
+      try {
+        if (!journal.rollBackOnClose) fsyncSync(stream.nfd); // every HDF5 write durable, then commit
+      } finally {
+        original.close.call(fs, stream);
+        closeSync(journal.journalFd);
+      }
+      if (journal.rollBackOnClose) rollBack(journal.path);
+      else {
+        unlinkSync(journalPathOf(journal.path));
+        fsyncFolderOf(journal.path);
+      }
+    };
+  }
+
+  private begin(stream: EmscriptenStream, path: string): void {
+    const journalPath = journalPathOf(path);
+    // 'wx': a journal left here means nobody rolled back a crash — refuse to go on over it.
+    const journalFd = openSync(journalPath, 'wx');
+    const originalLength = fstatSync(stream.nfd).size;
+    const header = Buffer.alloc(HEADER_BYTES);
+    MAGIC.copy(header, 0);
+    header.writeBigUInt64LE(BigInt(originalLength), 8);
+    header.writeUInt32LE(PAGE, 16);
+    header.writeUInt32LE(crc32(header.subarray(0, 24)), 24);
+    writeSync(journalFd, header, 0, HEADER_BYTES, 0);
+    fsyncSync(journalFd);
+    fsyncFolderOf(journalPath);
+    this.open.set(stream.fd, {
+      path,
+      journalFd,
+      journalEnd: HEADER_BYTES,
+      originalLength,
+      pages: new Set(),
+      rollBackOnClose: false,
+    });
+  }
+
+  /** Saves the old bytes of [start, end) ∩ [0, original length), whole pages not saved before. */
+  private save(journal: OpenJournal, nfd: number, start: number, end: number): void {
+    const stop = Math.min(end, journal.originalLength);
+    if (start >= stop) return;
+    const records: Buffer[] = [];
+    let runStart = -1;
+    const flush = (pageEnd: number) => {
+      const from = runStart * PAGE;
+      const to = Math.min(pageEnd * PAGE, journal.originalLength);
+      const record = Buffer.alloc(RECORD_HEAD + (to - from));
+      readSync(nfd, record, RECORD_HEAD, to - from, from);
+      record.writeBigUInt64LE(BigInt(from), 0);
+      record.writeUInt32LE(to - from, 8);
+      record.writeUInt32LE(crc32(record.subarray(RECORD_HEAD), crc32(record.subarray(0, 12))), 12);
+      records.push(record);
+      runStart = -1;
+    };
+    const last = Math.floor((stop - 1) / PAGE);
+    for (let page = Math.floor(start / PAGE); page <= last; page++) {
+      if (journal.pages.has(page)) {
+        if (runStart >= 0) flush(page);
+        continue;
+      }
+      journal.pages.add(page);
+      if (runStart < 0) runStart = page;
+    }
+    if (runStart >= 0) flush(last + 1);
+    if (records.length === 0) return;
+    const bytes = Buffer.concat(records);
+    writeSync(journal.journalFd, bytes, 0, bytes.length, journal.journalEnd);
+    journal.journalEnd += bytes.length;
+    fsyncSync(journal.journalFd); // durable before the overwrite it protects
+  }
+
+  private track(stream: EmscriptenStream): void {
+    const path = resolve(stream.path);
+    const fds = this.streams.get(path) ?? new Set<number>();
+    fds.add(stream.fd);
+    this.streams.set(path, fds);
+  }
+
+  private untrack(stream: EmscriptenStream): void {
+    const path = resolve(stream.path);
+    this.streams.get(path)?.delete(stream.fd);
+    if (this.streams.get(path)?.size === 0) this.streams.delete(path);
+  }
+}
+
+function errnoName(error: unknown): string {
+  const e = error as { code?: string; errno?: number };
+  if (typeof e.code === 'string') return e.code;
+  // Emscripten's ErrnoError carries WASI numbers.
+  const byErrno: Record<number, string> = { 51: 'ENOSPC', 69: 'EROFS', 19: 'EDQUOT', 29: 'EIO' };
+  return (e.errno !== undefined && byErrno[e.errno]) || 'EIO';
+}

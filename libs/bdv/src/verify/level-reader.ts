@@ -1,0 +1,20 @@
+import { BdvH5File } from '../h5/bdv-h5-file.js';
+import { RunningChecksum, type LevelChecksum } from '../model/checksums.js';
+
+const SLAB_BYTES = 16 * 1024 * 1024;
+
+/** What one stored view level holds: shape and CRC-32, read back slab by slab. */
+export function checksumOfLevel(
+  file: BdvH5File,
+  time: number,
+  setupId: number,
+  level: number,
+): LevelChecksum | undefined {
+  const shapeZyx = file.cellsShape(time, setupId, level);
+  if (!shapeZyx) return undefined;
+  const sum = new RunningChecksum();
+  const depth = Math.max(1, Math.floor(SLAB_BYTES / (shapeZyx[1] * shapeZyx[2] * 2)));
+  for (let z = 0; z < shapeZyx[0]; z += depth)
+    sum.add(file.readCells(time, setupId, level, z, Math.min(shapeZyx[0], z + depth)));
+  return { level, shapeZyx, crc32: sum.hex };
+}

@@ -1,0 +1,121 @@
+import { existsSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { BdvError } from '../errors.js';
+import { BdvH5File } from '../h5/bdv-h5-file.js';
+import { journalPathOf, rollBack } from '../h5/rollback-journal.js';
+import { WriterFence } from '../h5/writer-fence.js';
+import { checksumPathFor, readChecksumFile, type ViewChecksums } from '../writer/checksum-file.js';
+import { readSpimDataViews, type XmlDataset } from './read-spimdata.js';
+import { checksumOfLevel } from './level-reader.js';
+
+/** One view's verdict: empty `problems` means every level reads back as written. */
+export interface ViewVerdict {
+  time: number;
+  setupId: number;
+  file: string;
+  problems: string[];
+}
+
+export interface VerifyReport {
+  xml: string;
+  ok: boolean;
+  views: ViewVerdict[];
+  /** Problems of the dataset as a whole (files missing, views the XML and checksums disagree on). */
+  problems: string[];
+}
+
+export interface VerifyOptions {
+  /**
+   * Take each single-layout file's write fence while reading it (and roll back a crashed append
+   * first), as the finalizer does: a paused writer may still hold it. FILE_LOCKED if busy.
+   */
+  fenced?: boolean;
+}
+
+/**
+ * Re-reads every view the XML lists, level by level, and compares it with the checksums written
+ * beside it (`<name>.checksums.json`): what `bdv verify` and the finalizer run.
+ */
+export async function verifyDataset(xmlPath: string, options: VerifyOptions = {}): Promise<VerifyReport> {
+  const dataset = readSpimDataViews(xmlPath);
+  const sums = readChecksumFile(checksumPathFor(xmlPath));
+  const recorded = new Map(sums.views.map((v) => [`${v.time}:${v.setupId}`, v]));
+  const report: VerifyReport = { xml: xmlPath, ok: true, views: [], problems: [] };
+  const listed = new Set(dataset.views.map((v) => `${v.time}:${v.setupId}`));
+  for (const extra of sums.views.filter((v) => !listed.has(`${v.time}:${v.setupId}`)))
+    report.problems.push(`t${extra.time} s${extra.setupId}: has checksums but the XML does not list it`);
+  const byFile = new Map<string, ViewChecksums[]>();
+  for (const view of dataset.views) {
+    const expected = recorded.get(`${view.time}:${view.setupId}`);
+    const file = fileOf(dataset, view.time, view.setupId);
+    if (!expected) {
+      report.views.push({ ...view, file, problems: ['no checksum was recorded for it'] });
+      continue;
+    }
+    byFile.set(file, [...(byFile.get(file) ?? []), expected]);
+  }
+  for (const [file, views] of byFile) {
+    // Only a single-layout file is ever appended to; partitions and masters appear whole.
+    const fenced = options.fenced === true && dataset.partitions.length === 0 && file === dataset.hdf5;
+    report.views.push(...(await verifyFile(join(dirname(xmlPath), file), file, views, fenced)));
+  }
+  report.views.sort((a, b) => a.time - b.time || a.setupId - b.setupId);
+  report.ok = report.problems.length === 0 && report.views.every((v) => v.problems.length === 0);
+  return report;
+}
+
+/** The file holding a view: its partition, or the dataset's .h5. */
+function fileOf(dataset: XmlDataset, time: number, setupId: number): string {
+  const partition = dataset.partitions.find((p) => p.timepoints.includes(time) && p.setups.includes(setupId));
+  return partition?.path ?? dataset.hdf5;
+}
+
+async function verifyFile(
+  path: string,
+  name: string,
+  views: readonly ViewChecksums[],
+  fenced: boolean,
+): Promise<ViewVerdict[]> {
+  const verdicts = (problem: string) =>
+    views.map((v) => ({ time: v.time, setupId: v.setupId, file: name, problems: [problem] }));
+  if (!existsSync(path)) return verdicts(`${name} does not exist`);
+  const fence = fenced ? await WriterFence.acquire(path) : undefined;
+  try {
+    if (fence) rollBack(path);
+    else if (existsSync(journalPathOf(path)))
+      return verdicts(`${name} has an unfinished append (a .journal beside it)`);
+    const file = await BdvH5File.openForReading(path);
+    try {
+      return views.map((v) => ({
+        time: v.time,
+        setupId: v.setupId,
+        file: name,
+        problems: compareLevels(file, v),
+      }));
+    } finally {
+      file.close();
+    }
+  } catch (error) {
+    if (error instanceof BdvError && error.code === 'FILE_LOCKED') throw error;
+    return verdicts(`${name} cannot be read: ${(error as Error).message}`);
+  } finally {
+    await fence?.release();
+  }
+}
+
+function compareLevels(file: BdvH5File, expected: ViewChecksums): string[] {
+  const problems: string[] = [];
+  for (const want of expected.levels) {
+    const got = checksumOfLevel(file, expected.time, expected.setupId, want.level);
+    if (!got) problems.push(`level ${want.level}: missing`);
+    else if (got.shapeZyx.join() !== want.shapeZyx.join())
+      problems.push(
+        `level ${want.level}: shape ${got.shapeZyx.join('x')}, expected ${want.shapeZyx.join('x')}`,
+      );
+    else if (got.crc32 !== want.crc32)
+      problems.push(
+        `level ${want.level}: pixels differ from what was written (crc32 ${got.crc32}, expected ${want.crc32})`,
+      );
+  }
+  return problems;
+}

@@ -1,0 +1,175 @@
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
+import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describeBdv, PYTHON, tempDir } from '../../../test/support/oracle.js';
+import { BdvError, BdvWriter, resolveFormat, verifyDataset, type BdvFormat } from '../src/index.js';
+import { WriterFence } from '../src/h5/writer-fence.js';
+
+// Crash safety by construction, shown with real processes killed at the worst moments and real
+// files read back by h5py. The library runs from its build here (the child processes need it).
+
+const dir = tempDir('bdv-durable-');
+afterAll(() => dir.remove());
+const p = (name: string) => join(dir.path, name);
+const CHILD = join(import.meta.dirname, 'fixtures', 'append-views.mjs');
+const options = {
+  setup: { tiles: 4 },
+  subsamplingZyx: [
+    [1, 1, 1],
+    [2, 2, 2],
+  ],
+  blockSizeZyx: [[4, 16, 16]],
+  compression: 'gzip' as const,
+};
+const format: BdvFormat = resolveFormat(options);
+
+function appendViews(h5: string, first: number, count: number, kill?: number | 'count') {
+  const r = spawnSync(
+    process.execPath,
+    [CHILD, h5, JSON.stringify(format), String(first), String(count), String(kill ?? 0)],
+    {
+      encoding: 'utf8',
+    },
+  );
+  return {
+    status: r.status,
+    signal: r.signal,
+    out: r.stdout
+      ? (JSON.parse(r.stdout.trim().split('\n').pop() || '{}') as {
+          writes: number;
+          sums: Record<string, unknown>;
+        })
+      : undefined,
+    stderr: r.stderr,
+  };
+}
+
+/** A base dataset: 30 timepoints x 4 tiles x 2 levels = 240 datasets, so the file's metadata is big. */
+beforeAll(async () => {
+  const writer = await BdvWriter.create(p('base.h5'), options);
+  const data = new Uint16Array(6 * 20 * 18).map((_, i) => (i * 7) % 4000);
+  for (let time = 0; time < 30; time++)
+    for (let tile = 0; tile < 4; tile++)
+      await writer.appendView({ shapeZyx: [6, 20, 18], data }, { time, tile });
+  await writer.writeXml();
+  await writer.close();
+});
+
+describe('a writer killed while appending to a single-layout file', () => {
+  it('never breaks the views already in it, and the retry gives the same file as a clean run', async () => {
+    mkdirSync(p('clean'));
+    copyFileSync(p('base.h5'), p('clean/base.h5'));
+    const clean = appendViews(p('clean/base.h5'), 30, 2, 'count');
+    expect(clean.status, clean.stderr).toBe(0);
+    const total = clean.out!.writes;
+    expect(total).toBeGreaterThan(50);
+    // Kill points spread over the whole append, the last ones inside the final flush of close().
+    const kills = [
+      1,
+      2,
+      5,
+      Math.floor(total / 4),
+      Math.floor(total / 2),
+      total - 20,
+      total - 5,
+      total - 2,
+      total,
+    ];
+    for (const [i, kill] of kills.entries()) {
+      const run = p(`run${i}`);
+      mkdirSync(run);
+      for (const f of ['base.h5', 'base.xml', 'base.checksums.json']) copyFileSync(p(f), join(run, f));
+      const killed = appendViews(join(run, 'base.h5'), 30, 2, kill);
+      expect(killed.signal, `kill at write ${kill}`).toBe('SIGKILL');
+      const retry = appendViews(join(run, 'base.h5'), 30, 2);
+      expect(retry.status, retry.stderr).toBe(0);
+      expect(retry.out!.sums).toEqual(clean.out!.sums);
+      const report = await verifyDataset(join(run, 'base.xml'));
+      expect(
+        report.ok,
+        `kill at write ${kill}: ${JSON.stringify(report.views.filter((v) => v.problems.length))}`,
+      ).toBe(true);
+      expect(existsSync(join(run, 'base.h5.journal'))).toBe(false);
+      // h5py (HDF5 1.10, another implementation) opens the file and lists every dataset.
+      expect(
+        Object.keys(describeBdv(join(run, 'base.h5')).h5.datasets).filter((k) => k.endsWith('/cells')),
+      ).toHaveLength((30 + 2) * 4 * 2);
+    }
+  });
+
+  it('rolls a failed append back: the file is byte for byte what it was', async () => {
+    mkdirSync(p('failing'));
+    copyFileSync(p('base.h5'), p('failing/base.h5'));
+    const before = readFileSync(p('failing/base.h5'));
+    const { appendViewToFile, describeView } = await import('../src/index.js');
+    const record = describeView(format.setup, { time: 40 }, [8, 20, 18]);
+    // the source ends after 4 of the 8 planes it promised
+    const short = {
+      shapeZyx: [8, 20, 18] as [number, number, number],
+      slabs: [new Uint16Array(4 * 20 * 18)],
+    };
+    await expect(appendViewToFile(p('failing/base.h5'), format, record, short)).rejects.toThrow(
+      /ended after 4 of 8/,
+    );
+    expect(readFileSync(p('failing/base.h5')).equals(before)).toBe(true);
+    expect(readdirSync(p('failing')).filter((f) => f.endsWith('.journal'))).toEqual([]);
+  });
+});
+
+describe('the write fence', () => {
+  it('keeps a paused writer’s file from anyone else, and frees it the moment the writer dies', async () => {
+    const h5 = p('fenced.h5');
+    const holder = spawn(process.execPath, [
+      '--input-type=module',
+      '-e',
+      `import { WriterFence } from '${join(import.meta.dirname, '..', 'dist', 'h5', 'writer-fence.js')}';
+       await WriterFence.acquire(${JSON.stringify(h5)}); process.stdout.write('held\\n'); setInterval(() => {}, 1000);`,
+    ]);
+    await new Promise((resolve) => holder.stdout.once('data', resolve));
+    holder.kill('SIGSTOP');
+    await expect(WriterFence.acquire(h5)).rejects.toMatchObject({ code: 'FILE_LOCKED' });
+    await expect(WriterFence.acquire(h5)).rejects.toBeInstanceOf(BdvError);
+    holder.kill('SIGKILL');
+    await new Promise((resolve) => holder.once('exit', resolve));
+    const started = Date.now();
+    let fence: WriterFence | undefined;
+    while (!fence && Date.now() - started < 2000)
+      fence = await WriterFence.acquire(h5).catch(() => undefined);
+    expect(fence?.held).toBe(true);
+    expect(Date.now() - started).toBeLessThan(2000);
+    await fence!.release();
+  });
+});
+
+describe('verification', () => {
+  it('accepts a dataset as written and names the view and level of one changed pixel', async () => {
+    expect((await verifyDataset(p('base.xml'))).ok).toBe(true);
+    mkdirSync(p('tampered'));
+    for (const f of ['base.h5', 'base.xml', 'base.checksums.json']) copyFileSync(p(f), p(`tampered/${f}`));
+    execFileSync(PYTHON, [
+      '-c',
+      'import h5py, sys\nwith h5py.File(sys.argv[1], "r+") as f: f["t00007/s02/1/cells"][1, 2, 3] += 1',
+      p('tampered/base.h5'),
+    ]);
+    const report = await verifyDataset(p('tampered/base.xml'));
+    expect(report.ok).toBe(false);
+    expect(report.views.filter((v) => v.problems.length > 0)).toEqual([
+      { time: 7, setupId: 2, file: 'base.h5', problems: [expect.stringMatching(/^level 1: pixels differ/)] },
+    ]);
+  });
+
+  it('reports a view whose checksums are missing and a checksum file that does not parse', async () => {
+    mkdirSync(p('partial'));
+    for (const f of ['base.h5', 'base.xml']) copyFileSync(p(f), p(`partial/${f}`));
+    const sums = JSON.parse(readFileSync(p('base.checksums.json'), 'utf8'));
+    sums.views = sums.views.slice(1);
+    writeFileSync(p('partial/base.checksums.json'), JSON.stringify(sums));
+    const report = await verifyDataset(p('partial/base.xml'));
+    expect(report.views.find((v) => v.time === 0 && v.setupId === 0)?.problems).toEqual([
+      'no checksum was recorded for it',
+    ]);
+    writeFileSync(p('partial/base.checksums.json'), '{"format": "something else"}');
+    await expect(verifyDataset(p('partial/base.xml'))).rejects.toThrow(/not a bdv-cluster checksum file/);
+  });
+});
