@@ -1,6 +1,7 @@
 import { existsSync, rmSync } from 'node:fs';
 import { basename } from 'node:path';
 import { BdvError, invalid } from '../errors.js';
+import { journalPathOf } from '../h5/rollback-journal.js';
 import { WriterFence } from '../h5/writer-fence.js';
 import type { LevelChecksum } from '../model/checksums.js';
 import { LAYOUTS, type Layout } from '../model/layout.js';
@@ -88,6 +89,9 @@ export class BdvWriter {
           );
         rmSync(h5Path);
       }
+      // A crashed append's journal belongs to the file just replaced: rolled back into the new
+      // one by its first append, it would overwrite the new file's bytes with the old file's.
+      rmSync(journalPathOf(h5Path), { force: true });
       rmSync(checksumPathFor(xmlPathFor(h5Path)), { force: true });
       if (layout === 'single') await DatasetFile.createEmpty(h5Path, format);
       return new BdvWriter(h5Path, format, layout, overwrite, fence);
@@ -107,9 +111,11 @@ export class BdvWriter {
     const fence = await WriterFence.acquire(h5Path);
     try {
       const writer = new BdvWriter(h5Path, format, layout, true, fence);
+      // Which views to keep is decided before an absent file is created: a new empty file has no
+      // checksum record, which resumableViews would take for an unknown file.
+      const kept = await resumableViews(h5Path, format, layout);
       if (layout === 'single' && !existsSync(h5Path)) await DatasetFile.createEmpty(h5Path, format);
-      for (const kept of await resumableViews(h5Path, format, layout))
-        writer.remember(kept.record, kept.sums, kept.partition);
+      for (const view of kept) writer.remember(view.record, view.sums, view.partition);
       return writer;
     } catch (error) {
       await fence?.release();
