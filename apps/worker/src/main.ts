@@ -14,6 +14,7 @@ import {
 import { Worker } from 'bullmq';
 import { Redis } from 'ioredis';
 import type { Logger } from 'pino';
+import { settleIfFinalizeAbandoned } from './finalizer/abandoned-finalize.js';
 import { finalizeProcessor } from './finalizer/finalize-processor.js';
 import { createLogger } from './logger.js';
 import { settleIfAbandoned } from './writer/abandoned-jobs.js';
@@ -33,7 +34,7 @@ async function main(): Promise<void> {
   const workers: Worker[] = [];
   if (config.WORKER_ROLE !== 'finalizer')
     workers.push(startWriter(config, connection, store, queues, threads, log));
-  if (config.WORKER_ROLE !== 'writer') workers.push(startFinalizer(config, connection, store, log));
+  if (config.WORKER_ROLE !== 'writer') workers.push(startFinalizer(config, connection, store, queues, log));
   for (const w of workers)
     w.on('error', (error) => log.error({ queue: w.name, reason: error.message }, 'worker error'));
   log.info({ concurrency: config.WRITER_CONCURRENCY, outputDir: config.OUTPUT_DIR }, 'worker started');
@@ -64,14 +65,15 @@ function startWriter(
     tryLock: (datasetId) => DatasetLock.tryAcquire(connection, store.keys.lock(datasetId)),
     taskOf: (dataset, view) => viewTaskOf(config, dataset, view),
     runTask: (task, onProgress) => threads.run(task, onProgress),
+    outageBudgetMs: config.OUTAGE_BUDGET_SECONDS * 1000,
     log,
   });
   const writer = new Worker(WRITE_QUEUE, processor, {
     connection,
     prefix: config.QUEUE_PREFIX,
     concurrency: config.WRITER_CONCURRENCY,
-    lockDuration: 60_000,
-    stalledInterval: 30_000,
+    lockDuration: config.WRITER_LOCK_SECONDS * 1000,
+    stalledInterval: Math.ceil((config.WRITER_LOCK_SECONDS * 1000) / 3),
     maxStalledCount: 2,
   });
   writer.on('failed', (job) => void settleIfAbandoned(settle, job, log));
@@ -82,13 +84,29 @@ function startWriter(
   return writer;
 }
 
-function startFinalizer(config: ClusterConfig, connection: Redis, store: DatasetStore, log: Logger): Worker {
-  return new Worker(FINALIZE_QUEUE, finalizeProcessor({ config, store, log }), {
+function startFinalizer(
+  config: ClusterConfig,
+  connection: Redis,
+  store: DatasetStore,
+  queues: ClusterQueues,
+  log: Logger,
+): Worker {
+  // A finalize is idempotent (it rewrites whole files under temporary names), so a finalizer that
+  // dies mid-way may simply be retried a few times before the generation is given up.
+  const finalizer = new Worker(FINALIZE_QUEUE, finalizeProcessor({ config, store, log }), {
     connection,
     prefix: config.QUEUE_PREFIX,
     concurrency: 2,
     lockDuration: 120_000,
+    stalledInterval: 30_000,
+    maxStalledCount: 3,
   });
+  finalizer.on('failed', (job) => void settleIfFinalizeAbandoned(store, job, log));
+  finalizer.on(
+    'stalled',
+    (jobId) => void queues.finalize.getJob(jobId).then((job) => settleIfFinalizeAbandoned(store, job, log)),
+  );
+  return finalizer;
 }
 
 main().catch((error: unknown) => {

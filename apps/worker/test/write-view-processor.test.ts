@@ -40,6 +40,7 @@ function fakes(o: {
   task?: () => Promise<ViewTaskResult>;
 }) {
   const released = vi.fn(async () => undefined);
+  const noteWaiting = vi.fn(async () => undefined);
   const settle = { done: vi.fn(async () => undefined), failed: vi.fn(async () => undefined) };
   const runTask = vi.fn(o.task ?? (async () => result));
   const deps: WriterDeps = {
@@ -48,28 +49,32 @@ function fakes(o: {
       getView: async () =>
         ({ state: o.viewState ?? 'queued', spec: { source: { uri: 's3://raw/a.npy' } } }) as ViewEntry,
       startView: async () => 'OK',
+      noteWaiting,
     },
     settle,
     tryLock: async () => (o.lock === 'busy' ? undefined : { release: released }),
     taskOf: () => ({}) as never,
     runTask,
+    outageBudgetMs: 60_000,
     log,
   };
-  return { deps, settle, runTask, released };
+  return { deps, settle, runTask, released, noteWaiting };
 }
 
-function job(attemptsMade = 0, ours = true) {
+function job(attemptsMade = 0, ours = true, outageSince?: number) {
   const moveToDelayed = vi.fn(async () => undefined);
+  const updateData = vi.fn(async () => undefined);
   const j = {
     id: 'd1.t0-i0-c0-s0-a0',
-    data: { datasetId: 'd1', viewKey: 't0-i0-c0-s0-a0' },
+    data: { datasetId: 'd1', viewKey: 't0-i0-c0-s0-a0', ...(outageSince ? { outageSince } : {}) },
+    updateData,
     attemptsMade,
     opts: { attempts: 5 },
     moveToDelayed,
     updateProgress: async () => undefined,
     extendLock: async () => (ours ? 1 : 0),
   } as unknown as WriteJob;
-  return { job: j, moveToDelayed };
+  return { job: j, moveToDelayed, updateData };
 }
 
 describe('write-view job', () => {
@@ -153,6 +158,38 @@ describe('write-view job', () => {
     const last = fakes({ task: failing });
     await expect(writeViewProcessor(last.deps)(job(4).job)).rejects.toThrow(/HDF5 could not write/);
     expect(last.settle.failed).toHaveBeenCalledOnce();
+  });
+
+  it('waits out an outage of the source store (delayed, noted, no attempt spent)', async () => {
+    const f = fakes({
+      task: async () => Promise.reject(new ViewTaskError('s3://raw/a.npy: connect ECONNREFUSED', 'outage')),
+    });
+    const { job: j, moveToDelayed, updateData } = job();
+    await expect(writeViewProcessor(f.deps)(j, 'token')).rejects.toBeInstanceOf(DelayedError);
+    expect(moveToDelayed).toHaveBeenCalledOnce();
+    expect(updateData).toHaveBeenCalledWith(
+      expect.objectContaining({ outageRetries: 1, outageSince: expect.any(Number) }),
+    );
+    expect(f.noteWaiting).toHaveBeenCalledWith(
+      'd1',
+      't0-i0-c0-s0-a0',
+      expect.stringContaining('ECONNREFUSED'),
+    );
+    expect(f.settle.failed).not.toHaveBeenCalled();
+  });
+
+  it('fails the view once an outage outlasts its budget, saying how long it waited', async () => {
+    const f = fakes({
+      task: async () => Promise.reject(new ViewTaskError('output volume full (/data/out)', 'outage')),
+    });
+    await expect(
+      writeViewProcessor(f.deps)(job(0, true, Date.now() - 120_000).job, 'token'),
+    ).rejects.toBeInstanceOf(UnrecoverableError);
+    expect(f.settle.failed).toHaveBeenCalledWith(
+      'd1',
+      't0-i0-c0-s0-a0',
+      expect.stringMatching(/output volume full .*after 2 min/),
+    );
   });
 
   it('does nothing for a view already written', async () => {

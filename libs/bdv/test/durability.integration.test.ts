@@ -173,3 +173,57 @@ describe('verification', () => {
     await expect(verifyDataset(p('partial/base.xml'))).rejects.toThrow(/not a bdv-cluster checksum file/);
   });
 });
+
+// A small tmpfs as the output volume (needs root, as CI runs): fill it, make it read-only.
+const volume = p('volume');
+mkdirSync(volume);
+const mounted = spawnSync('mount', ['-t', 'tmpfs', '-o', 'size=4m', 'tmpfs', volume]).status === 0;
+afterAll(() => {
+  if (mounted) spawnSync('umount', [volume]);
+});
+
+describe.skipIf(!mounted)(
+  'a full or read-only output volume (tmpfs; skipped where mount is not allowed)',
+  () => {
+    const noise = (n: number) => {
+      const data = new Uint16Array(n);
+      let x = 7;
+      for (let i = 0; i < n; i++) data[i] = x = (Math.imul(x, 1103515245) + 12345) >>> 16;
+      return data;
+    };
+    const plain = resolveFormat({ setup: { tiles: 2 } });
+    const openDescriptors = () => readdirSync('/proc/self/fd').length;
+    // (every descriptor: of the dataset file, of its journal, and of HDF5's own diagnostics)
+
+    it('says so, leaves the file as it was and leaks no descriptor; works again once there is room', async () => {
+      const h5 = join(volume, 'full.h5');
+      const writer = await BdvWriter.create(h5, { setup: { tiles: 2 } });
+      await writer.appendView({ shapeZyx: [4, 64, 64], data: noise(4 * 64 * 64) }, { tile: 0 });
+      await writer.writeXml();
+      await writer.close();
+      const before = readFileSync(h5);
+      const descriptors = openDescriptors();
+      const { appendViewToFile, describeView } = await import('../src/index.js');
+      const big = { shapeZyx: [64, 256, 256] as [number, number, number], data: noise(64 * 256 * 256) };
+      const record = describeView(plain.setup, { tile: 1 }, big.shapeZyx);
+      const error = await appendViewToFile(h5, plain, record, big).catch((e: unknown) => e);
+      expect(error).toMatchObject({
+        code: 'OUTPUT_UNAVAILABLE',
+        message: expect.stringContaining('output volume full'),
+      });
+      expect(readFileSync(h5).equals(before)).toBe(true);
+      expect(readdirSync(volume).filter((f) => f.includes('.journal') || f.endsWith('.tmp'))).toEqual([]);
+      expect(openDescriptors()).toBe(descriptors);
+
+      expect(spawnSync('mount', ['-o', 'remount,size=64m', volume]).status).toBe(0);
+      await appendViewToFile(h5, plain, record, big);
+      expect(spawnSync('mount', ['-o', 'remount,ro', volume]).status).toBe(0);
+      const readOnly = await appendViewToFile(h5, plain, describeView(plain.setup, { time: 1 }, [2, 8, 8]), {
+        shapeZyx: [2, 8, 8],
+        data: noise(128),
+      }).catch((e: unknown) => e);
+      expect(String(readOnly)).toMatch(/read-only/);
+      expect(spawnSync('mount', ['-o', 'remount,rw', volume]).status).toBe(0);
+    });
+  },
+);

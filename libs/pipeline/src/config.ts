@@ -39,6 +39,19 @@ export const ClusterConfig = z.object({
   OUTPUT_DIR: z.string().min(1),
   WORKER_ROLE: z.enum(['writer', 'finalizer', 'all']).default('all'),
   WRITER_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(1),
+  /**
+   * A write job's lease: renewed every third of it while the writer lives (HDF5 runs on worker
+   * threads, so the event loop is free to renew); a dead writer's view is taken over after about
+   * this long plus a third.
+   */
+  WRITER_LOCK_SECONDS: z.coerce.number().int().min(5).max(600).default(15),
+  /** How long a view waits for an unreachable source store or a full output volume before failing. */
+  OUTAGE_BUDGET_SECONDS: z.coerce
+    .number()
+    .int()
+    .min(10)
+    .max(7 * 24 * 3600)
+    .default(3600),
   API_TOKENS: tokens.default([]),
   FILE_SOURCE_ROOTS: list.default([]),
   PORT: z.coerce.number().int().min(1).max(65535).default(3000),

@@ -94,12 +94,18 @@ export class DatasetStore implements ViewStatePort {
   }
 
   async getDataset(id: string): Promise<DatasetRecord | undefined> {
-    const [[, hash], [, counts], [, errors]] = (await this.redis
+    const [[, hash], [, counts], [, errors], [, waiting]] = (await this.redis
       .multi()
       .hgetall(this.keys.dataset(id))
       .hgetall(this.keys.counts(id))
       .lrange(this.keys.errors(id), 0, 99)
-      .exec()) as [[null, Record<string, string>], [null, Record<string, string>], [null, string[]]];
+      .hgetall(this.keys.viewWaiting(id))
+      .exec()) as [
+      [null, Record<string, string>],
+      [null, Record<string, string>],
+      [null, string[]],
+      [null, Record<string, string>],
+    ];
     if (!hash.id) return undefined;
     return {
       id: hash.id,
@@ -112,6 +118,7 @@ export class DatasetStore implements ViewStatePort {
       >,
       files: JSON.parse(hash.files!) as DatasetFiles,
       errors,
+      waiting,
       finalizeRequested: hash.finalizeRequested === '1',
       finalizeOptions: hash.finalizeOptions
         ? (JSON.parse(hash.finalizeOptions) as FinalizeOptions)
@@ -213,6 +220,15 @@ export class DatasetStore implements ViewStatePort {
         reason,
       ])) === 1
     );
+  }
+
+  /**
+   * Notes that a view waits for an outage to end (`reason`), or no longer does. The transitions
+   * that settle or re-add a view clear it too.
+   */
+  async noteWaiting(datasetId: string, viewKey: string, reason?: string): Promise<void> {
+    if (reason) await this.redis.hset(this.keys.viewWaiting(datasetId), viewKey, reason);
+    else await this.redis.hdel(this.keys.viewWaiting(datasetId), viewKey);
   }
 
   async getView(datasetId: string, viewKey: string): Promise<ViewEntry | undefined> {

@@ -25,4 +25,6 @@ export interface JobQueuePort {
   /** Adds one write job per view (ids deterministic: a repeat never queues a view twice). */
   enqueueWrites(datasetId: string, views: readonly { viewKey: string; reopened: boolean }[]): Promise<void>;
   enqueueFinalize(datasetId: string, generation: number): Promise<void>;
+  /** False when the finalize job of that generation is gone or failed (e.g. stalled for good). */
+  finalizeJobAlive(datasetId: string, generation: number): Promise<boolean>;
 }

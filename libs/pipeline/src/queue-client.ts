@@ -58,11 +58,21 @@ export class ClusterQueues implements JobQueuePort {
   }
 
   async enqueueFinalize(datasetId: string, generation: number): Promise<void> {
+    // A finished job of the same generation (failed, stalled for good) would block the new one.
+    const previous = await this.finalize.getJob(finalizeJobId(datasetId, generation));
+    if (previous && ((await previous.isFailed()) || (await previous.isCompleted()))) await previous.remove();
     await this.finalize.add(
       'finalize',
       { datasetId, generation },
       { jobId: finalizeJobId(datasetId, generation), ...FINALIZE_JOB_OPTIONS },
     );
+  }
+
+  async finalizeJobAlive(datasetId: string, generation: number): Promise<boolean> {
+    const job = await this.finalize.getJob(finalizeJobId(datasetId, generation));
+    if (!job) return false;
+    // A finished job while the dataset still says `finalizing` did not do its work either.
+    return ['waiting', 'delayed', 'active', 'prioritized', 'waiting-children'].includes(await job.getState());
   }
 
   async close(): Promise<void> {

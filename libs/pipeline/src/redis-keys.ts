@@ -8,6 +8,8 @@ export class RedisKeys {
   viewSpecs = (id: string) => `${this.prefix}:ds:${id}:view-spec`;
   viewResults = (id: string) => `${this.prefix}:ds:${id}:view-result`;
   viewErrors = (id: string) => `${this.prefix}:ds:${id}:view-error`;
+  /** Views waiting for an outage to end: viewKey -> what they wait for. */
+  viewWaiting = (id: string) => `${this.prefix}:ds:${id}:view-waiting`;
   /** KEYS of every transition script, in the order state-scripts.ts expects. */
   transition = (id: string) => [
     this.dataset(id),
@@ -17,6 +19,7 @@ export class RedisKeys {
     this.viewSpecs(id),
     this.viewResults(id),
     this.viewErrors(id),
+    this.viewWaiting(id),
   ];
   lock = (id: string) => `${this.prefix}:lock:${id}`;
   /** Lower-case dataset name -> id (see DatasetStore.createDataset). */

@@ -26,6 +26,8 @@ export interface DatasetRecord {
   views: Record<ViewState, number>;
   files: DatasetFiles;
   errors: string[];
+  /** Views waiting for an outage to end (source store unreachable, output volume full): viewKey -> why. */
+  waiting: Record<string, string>;
   finalizeRequested: boolean;
   finalizeOptions?: FinalizeOptions;
   generation: number;

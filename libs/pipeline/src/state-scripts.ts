@@ -5,7 +5,7 @@
  * Lua only moves strings: JSON is never decoded here (cjson would round numbers to 14 digits).
  *
  * KEYS: 1 dataset hash, 2 view states, 3 counts, 4 errors list, 5 view specs, 6 view results,
- *       7 view errors.
+ *       7 view errors, 8 views waiting for an outage to end.
  */
 
 const FINALIZE_CHECK = `
@@ -40,6 +40,7 @@ redis.call('HSET', KEYS[2], ARGV[1], 'queued')
 redis.call('HSET', KEYS[5], ARGV[1], ARGV[2])
 redis.call('HDEL', KEYS[6], ARGV[1])
 redis.call('HDEL', KEYS[7], ARGV[1])
+redis.call('HDEL', KEYS[8], ARGV[1])
 redis.call('HINCRBY', KEYS[3], 'queued', 1)
 redis.call('HSET', KEYS[1], 'status', 'writing', 'dirty', '1', 'updatedAt', ARGV[3])
 return {'OK', previous}
@@ -69,6 +70,7 @@ redis.call('HINCRBY', KEYS[3], 'done', 1)
 redis.call('HSET', KEYS[2], ARGV[1], 'done')
 redis.call('HSET', KEYS[6], ARGV[1], ARGV[3])
 redis.call('HDEL', KEYS[7], ARGV[1])
+redis.call('HDEL', KEYS[8], ARGV[1])
 redis.call('HSET', KEYS[1], 'updatedAt', ARGV[2])
 return maybe_finalize(ARGV[2])
 `;
@@ -82,6 +84,7 @@ redis.call('HINCRBY', KEYS[3], state, -1)
 redis.call('HINCRBY', KEYS[3], 'failed', 1)
 redis.call('HSET', KEYS[2], ARGV[1], 'failed')
 redis.call('HSET', KEYS[7], ARGV[1], ARGV[3])
+redis.call('HDEL', KEYS[8], ARGV[1])
 redis.call('RPUSH', KEYS[4], ARGV[1] .. ': ' .. ARGV[3])
 redis.call('HSET', KEYS[1], 'updatedAt', ARGV[2])
 return maybe_finalize(ARGV[2])
@@ -105,6 +108,7 @@ return 1
 /** ARGV: generation, now, reason. */
 export const FAIL_FINALIZE = `
 if redis.call('HGET', KEYS[1], 'generation') ~= ARGV[1] then return 0 end
+if redis.call('HGET', KEYS[1], 'status') ~= 'finalizing' then return 0 end
 redis.call('HSET', KEYS[1], 'status', 'failed', 'updatedAt', ARGV[2])
 redis.call('RPUSH', KEYS[4], 'finalize: ' .. ARGV[3])
 return 1

@@ -2,6 +2,7 @@ import type { ViewSpec } from '@bdv-cluster/contract';
 import { describe, expect, it, vi } from 'vitest';
 import {
   PipelineError,
+  RequestFinalize,
   SettleView,
   SubmitViews,
   type AddViewOutcome,
@@ -60,5 +61,35 @@ describe('SettleView', () => {
     expect(queues.enqueueFinalize).toHaveBeenCalledWith('d1', 3);
     expect(await settle.failed('d1', 'w', 'bad')).toBeUndefined();
     expect(queues.enqueueFinalize).toHaveBeenCalledOnce();
+  });
+});
+
+describe('RequestFinalize', () => {
+  const stuck = { id: 'd1', status: 'finalizing', generation: 4 } as DatasetRecord;
+
+  it('re-arms a generation stuck in finalizing whose job is gone', async () => {
+    const queues = {
+      enqueueFinalize: vi.fn(async () => undefined),
+      finalizeJobAlive: vi.fn(async () => false),
+    };
+    const finalize = new RequestFinalize(
+      { requestFinalize: async () => undefined, getDataset: async () => stuck },
+      queues,
+    );
+    expect(await finalize.execute('d1')).toBe(4);
+    expect(queues.enqueueFinalize).toHaveBeenCalledWith('d1', 4);
+  });
+
+  it('leaves a live finalize alone', async () => {
+    const queues = {
+      enqueueFinalize: vi.fn(async () => undefined),
+      finalizeJobAlive: vi.fn(async () => true),
+    };
+    const finalize = new RequestFinalize(
+      { requestFinalize: async () => undefined, getDataset: async () => stuck },
+      queues,
+    );
+    expect(await finalize.execute('d1')).toBeUndefined();
+    expect(queues.enqueueFinalize).not.toHaveBeenCalled();
   });
 });

@@ -23,18 +23,26 @@ export interface WriteLock {
 }
 
 export interface WriterDeps {
-  store: Pick<DatasetStore, 'getDataset' | 'getView' | 'startView'>;
+  store: Pick<DatasetStore, 'getDataset' | 'getView' | 'startView' | 'noteWaiting'>;
   settle: Pick<SettleView, 'done' | 'failed'>;
   tryLock(datasetId: string): Promise<WriteLock | undefined>;
   taskOf(dataset: DatasetRecord, view: ViewEntry): ViewTask;
   runTask(task: ViewTask, onProgress: (p: TaskProgress) => void): Promise<ViewTaskResult>;
+  /** How long a view may wait for an unreachable store or a full volume before it fails. */
+  outageBudgetMs: number;
   log: Logger;
 }
 
 export type WriteJob = Pick<
-  Job<WriteViewJob>,
-  'id' | 'data' | 'attemptsMade' | 'opts' | 'moveToDelayed' | 'updateProgress' | 'extendLock'
+  Job<WriteViewJob & OutageTrack>,
+  'id' | 'data' | 'attemptsMade' | 'opts' | 'moveToDelayed' | 'updateProgress' | 'extendLock' | 'updateData'
 >;
+
+/** Kept in the job's data while its view waits out an outage. */
+interface OutageTrack {
+  outageSince?: number;
+  outageRetries?: number;
+}
 
 /** How long a job waits before trying a busy dataset again (jittered, so writers spread out). */
 const busyDelayMs = () => 500 + Math.floor(Math.random() * 1000);
@@ -77,12 +85,19 @@ export function writeViewProcessor(deps: WriterDeps) {
       const partition = commitViewTask(task, result);
       const { record, checksums, bytes, seconds } = result;
       const settled: ViewResult = { record, checksums, bytes, seconds, ...(partition ? { partition } : {}) };
+      if (job.data.outageSince !== undefined) log.info('outage over: view written');
       const generation = await deps.settle.done(datasetId, viewKey, settled);
       log.info({ bytes, seconds, mbPerS: bytes / 1e6 / seconds }, 'view written');
       if (generation !== undefined) log.info({ generation }, 'all views settled: finalize queued');
       return 'written';
     } catch (error) {
-      if (failureKindOf(error) === 'busy') return delay(job, token);
+      const kind = failureKindOf(error);
+      if (kind === 'busy') return delay(job, token);
+      if (kind === 'outage') {
+        await waitOutOutage(deps, job, token, error as Error, log);
+        await deps.settle.failed(datasetId, viewKey, (error as Error).message);
+        throw new UnrecoverableError((error as Error).message);
+      }
       throw await settleFailure(deps, job, error, log);
     } finally {
       await lock?.release();
@@ -93,6 +108,34 @@ export function writeViewProcessor(deps: WriterDeps) {
 /** Back to the delayed set without spending an attempt (the slot is free for other work). */
 async function delay(job: WriteJob, token?: string): Promise<never> {
   await job.moveToDelayed(Date.now() + busyDelayMs(), token);
+  throw new DelayedError();
+}
+
+/**
+ * The source store is unreachable or the output volume full / read-only: that is not the view's
+ * fault, so it waits — backing off to a minute between tries, spending no attempt — for as long
+ * as the outage budget allows, noted as `waiting` on its dataset meanwhile. Returns only when
+ * the budget is spent: then the view fails.
+ */
+async function waitOutOutage(
+  deps: WriterDeps,
+  job: WriteJob,
+  token: string | undefined,
+  error: Error,
+  log: Logger,
+): Promise<void> {
+  const { datasetId, viewKey } = job.data;
+  const since = job.data.outageSince ?? Date.now();
+  const retries = job.data.outageRetries ?? 0;
+  if (Date.now() - since > deps.outageBudgetMs) {
+    error.message = `${error.message} (still failing after ${Math.round((Date.now() - since) / 60_000)} min of retries)`;
+    return;
+  }
+  await job.updateData({ ...job.data, outageSince: since, outageRetries: retries + 1 });
+  await deps.store.noteWaiting(datasetId, viewKey, `waiting: ${error.message}`);
+  const backoffMs = Math.min(60_000, 1000 * 2 ** retries) * (0.75 + Math.random() / 2);
+  log.warn({ reason: error.message, retryInS: Math.round(backoffMs / 1000) }, 'outage: view waits');
+  await job.moveToDelayed(Date.now() + backoffMs, token);
   throw new DelayedError();
 }
 

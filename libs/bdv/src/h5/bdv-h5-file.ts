@@ -49,7 +49,7 @@ export class BdvH5File {
     return new BdvH5File(
       path,
       module,
-      hdf5Call(`create ${path}`, () => new h5wasm.File(path, 'w')),
+      hdf5Call(`create ${path}`, () => new h5wasm.File(path, 'w'), JournalHooks.on(module.FS)),
     );
   }
 
@@ -61,11 +61,12 @@ export class BdvH5File {
   static async openForAppend(path: string): Promise<BdvH5File> {
     const module = await loadH5();
     if (!existsSync(path)) throw new BdvError('STATE', `${path} does not exist`, 'output');
-    JournalHooks.on(module.FS).arm(path);
+    const hooks = JournalHooks.on(module.FS);
+    hooks.arm(path);
     return new BdvH5File(
       path,
       module,
-      hdf5Call(`open ${path}`, () => new h5wasm.File(path, 'a')),
+      hdf5Call(`open ${path}`, () => new h5wasm.File(path, 'a'), hooks),
     );
   }
 
@@ -279,6 +280,7 @@ function hdf5Call<T>(what: string, call: () => T, hooks?: JournalHooks): T {
   try {
     return call();
   } catch (error) {
+    hooks?.closeDiagnosticFiles();
     const io = hooks?.lastFailure;
     if (io && OUTPUT_GONE[io.code]) {
       // HDF5 itself only says "driver write request failed": name the real cause and the volume.

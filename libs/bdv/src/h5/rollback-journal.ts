@@ -39,6 +39,18 @@ export function journalPathOf(h5Path: string): string {
   return `${h5Path}.journal`;
 }
 
+/**
+ * writeSync may write less than asked on a filling volume, without an error: a short journal
+ * record would be a torn one, so loop until all is written, and call a write of 0 bytes ENOSPC.
+ */
+function writeFully(fd: number, bytes: Uint8Array, position: number): void {
+  for (let done = 0; done < bytes.length;) {
+    const n = writeSync(fd, bytes, done, bytes.length - done, position + done);
+    if (n === 0) throw Object.assign(new Error('no space left on device'), { code: 'ENOSPC' });
+    done += n;
+  }
+}
+
 function fsyncFolderOf(path: string): void {
   const fd = openSync(dirname(path), 'r');
   try {
@@ -80,7 +92,7 @@ export function rollBack(h5Path: string): boolean {
           crc32(bytes, crc32(journal.subarray(at, at + 12))) !== journal.readUInt32LE(at + 12)
         )
           break;
-        writeSync(fd, bytes, 0, length, offset);
+        writeFully(fd, bytes, offset);
         at += RECORD_HEAD + length;
       }
       ftruncateSync(fd, originalLength);
@@ -103,6 +115,7 @@ interface EmscriptenStream {
   position: number;
 }
 interface EmscriptenFs {
+  ErrnoError: new (errno: number) => Error;
   open(path: string, flags: number, mode?: number): EmscriptenStream;
   write(
     stream: EmscriptenStream,
@@ -180,15 +193,33 @@ export class JournalHooks {
     }
   }
 
+  /**
+   * h5wasm's throwing error handler prints HDF5's diagnostic into a tmpfile and throws before
+   * closing it: one descriptor leaked per HDF5 error (and after ~2,500 the module aborts). Close
+   * them after every error.
+   */
+  closeDiagnosticFiles(): void {
+    for (const path of [...this.streams.keys()].filter((p) => /\/tmpfile_[^/]*$/.test(p)))
+      this.closeLeftovers(path);
+  }
+
   private install(): void {
     const fs = this.fs;
     const original = { open: fs.open, write: fs.write, ftruncate: fs.ftruncate, close: fs.close };
     fs.open = (path, flags, mode) => {
-      const stream = original.open.call(fs, path, flags, mode);
+      let stream: EmscriptenStream;
+      try {
+        stream = original.open.call(fs, path, flags, mode);
+      } catch (error) {
+        // Only opens for writing say something about the output volume (HDF5 also probes its
+        // plugin folders, which are allowed to be missing).
+        if ((flags & O_ACCMODE) !== 0) this.lastFailure = { path: resolve(path), code: errnoName(error) };
+        throw error;
+      }
       this.track(stream);
       const real = resolve(stream.path);
       if (this.armed.delete(real) && (flags & O_ACCMODE) !== 0 && (flags & O_TRUNC) === 0)
-        this.begin(stream, real);
+        this.asFsError(real, () => this.begin(stream, real));
       return stream;
     };
     fs.write = (stream, buffer, offset, length, position) => {
@@ -196,7 +227,7 @@ export class JournalHooks {
       if (journal) {
         let at = position ?? stream.position;
         if (stream.flags & O_APPEND) at = fstatSync(stream.nfd).size;
-        this.save(journal, stream.nfd, at, at + length);
+        this.asFsError(stream.path, () => this.save(journal, stream.nfd, at, at + length));
       }
       try {
         return original.write.call(fs, stream, buffer, offset, length, position);
@@ -208,7 +239,9 @@ export class JournalHooks {
     fs.ftruncate = (fd, length) => {
       const journal = this.open.get(fd);
       if (journal && length < journal.originalLength)
-        this.save(journal, fs.getStream(fd)!.nfd, length, journal.originalLength);
+        this.asFsError(journal.path, () =>
+          this.save(journal, fs.getStream(fd)!.nfd, length, journal.originalLength),
+        );
       original.ftruncate.call(fs, fd, length);
     };
     fs.close = (stream) => {
@@ -216,18 +249,36 @@ export class JournalHooks {
       this.untrack(stream);
       if (!journal) return original.close.call(fs, stream);
       this.open.delete(stream.fd);
-      try {
-        if (!journal.rollBackOnClose) fsyncSync(stream.nfd); // every HDF5 write durable, then commit
-      } finally {
-        original.close.call(fs, stream);
-        closeSync(journal.journalFd);
-      }
-      if (journal.rollBackOnClose) rollBack(journal.path);
-      else {
-        unlinkSync(journalPathOf(journal.path));
-        fsyncFolderOf(journal.path);
-      }
+      this.asFsError(journal.path, () => {
+        try {
+          if (!journal.rollBackOnClose) fsyncSync(stream.nfd); // every HDF5 write durable, then commit
+        } finally {
+          original.close.call(fs, stream);
+          closeSync(journal.journalFd);
+        }
+        if (journal.rollBackOnClose) rollBack(journal.path);
+        else {
+          unlinkSync(journalPathOf(journal.path));
+          fsyncFolderOf(journal.path);
+        }
+      });
     };
+  }
+
+  /**
+   * Runs journal I/O inside a file-system call of HDF5: a Node error there (ENOSPC on the journal,
+   * EROFS) must reach HDF5 as the file system's own error, as if the write itself had failed —
+   * anything else would abort the wasm module.
+   */
+  private asFsError(path: string, work: () => void): void {
+    try {
+      work();
+    } catch (error) {
+      if ((error as Error).name === 'ErrnoError') throw error;
+      const code = errnoName(error);
+      this.lastFailure = { path, code };
+      throw new this.fs.ErrnoError(ERRNO_OF[code] ?? ERRNO_OF.EIO!);
+    }
   }
 
   private begin(stream: EmscriptenStream, path: string): void {
@@ -240,7 +291,7 @@ export class JournalHooks {
     header.writeBigUInt64LE(BigInt(originalLength), 8);
     header.writeUInt32LE(PAGE, 16);
     header.writeUInt32LE(crc32(header.subarray(0, 24)), 24);
-    writeSync(journalFd, header, 0, HEADER_BYTES, 0);
+    writeFully(journalFd, header, 0);
     fsyncSync(journalFd);
     fsyncFolderOf(journalPath);
     this.open.set(stream.fd, {
@@ -271,20 +322,24 @@ export class JournalHooks {
       runStart = -1;
     };
     const last = Math.floor((stop - 1) / PAGE);
+    const saved: number[] = [];
     for (let page = Math.floor(start / PAGE); page <= last; page++) {
       if (journal.pages.has(page)) {
         if (runStart >= 0) flush(page);
         continue;
       }
-      journal.pages.add(page);
+      saved.push(page);
       if (runStart < 0) runStart = page;
     }
     if (runStart >= 0) flush(last + 1);
     if (records.length === 0) return;
     const bytes = Buffer.concat(records);
-    writeSync(journal.journalFd, bytes, 0, bytes.length, journal.journalEnd);
-    journal.journalEnd += bytes.length;
+    writeFully(journal.journalFd, bytes, journal.journalEnd);
     fsyncSync(journal.journalFd); // durable before the overwrite it protects
+    // Only now are these pages safe to overwrite again without saving: if the journal write
+    // failed (a full volume), the next try must save them again.
+    journal.journalEnd += bytes.length;
+    for (const page of saved) journal.pages.add(page);
   }
 
   private track(stream: EmscriptenStream): void {
@@ -301,10 +356,12 @@ export class JournalHooks {
   }
 }
 
+/** Emscripten's ErrnoError carries WASI errno numbers. */
+const ERRNO_OF: Record<string, number> = { ENOSPC: 51, EROFS: 69, EDQUOT: 19, EIO: 29 };
+const NAME_OF: Record<number, string> = Object.fromEntries(Object.entries(ERRNO_OF).map(([k, v]) => [v, k]));
+
 function errnoName(error: unknown): string {
   const e = error as { code?: string; errno?: number };
   if (typeof e.code === 'string') return e.code;
-  // Emscripten's ErrnoError carries WASI numbers.
-  const byErrno: Record<number, string> = { 51: 'ENOSPC', 69: 'EROFS', 19: 'EDQUOT', 29: 'EIO' };
-  return (e.errno !== undefined && byErrno[e.errno]) || 'EIO';
+  return (e.errno !== undefined && NAME_OF[e.errno]) || 'EIO';
 }

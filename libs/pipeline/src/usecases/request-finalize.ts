@@ -1,16 +1,31 @@
 import type { JobQueuePort, ViewStatePort } from '../ports.js';
 import type { FinalizeOptions } from '../state-model.js';
 
-/** Asks for a dataset's XML: queued now if every view has settled, else by the last one to settle. */
+/**
+ * Asks for a dataset's XML: queued now if every view has settled, else by the last one to settle.
+ * A dataset stuck in `finalizing` whose finalize job is gone (its finalizer crashed more often
+ * than allowed) gets that generation's job again: asking twice is how a user un-sticks it.
+ */
 export class RequestFinalize {
   constructor(
-    private readonly store: Pick<ViewStatePort, 'requestFinalize'>,
-    private readonly queues: Pick<JobQueuePort, 'enqueueFinalize'>,
+    private readonly store: Pick<ViewStatePort, 'requestFinalize' | 'getDataset'>,
+    private readonly queues: Pick<JobQueuePort, 'enqueueFinalize' | 'finalizeJobAlive'>,
   ) {}
 
   async execute(datasetId: string, options: FinalizeOptions = {}): Promise<number | undefined> {
     const generation = await this.store.requestFinalize(datasetId, options);
-    if (generation !== undefined) await this.queues.enqueueFinalize(datasetId, generation);
-    return generation;
+    if (generation !== undefined) {
+      await this.queues.enqueueFinalize(datasetId, generation);
+      return generation;
+    }
+    const dataset = await this.store.getDataset(datasetId);
+    if (
+      dataset?.status === 'finalizing' &&
+      !(await this.queues.finalizeJobAlive(datasetId, dataset.generation))
+    ) {
+      await this.queues.enqueueFinalize(datasetId, dataset.generation);
+      return dataset.generation;
+    }
+    return undefined;
   }
 }
