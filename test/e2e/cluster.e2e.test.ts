@@ -1,10 +1,10 @@
 import { PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
-import { execFile, spawnSync } from 'node:child_process';
+import { execFile, execFileSync, spawnSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ApiClient } from '../support/api-client.js';
-import { comparePixels, describeBdv, makeStacks, tempDir, type XmlNode } from '../support/oracle.js';
+import { comparePixels, describeBdv, makeStacks, PYTHON, tempDir, type XmlNode } from '../support/oracle.js';
 import { startTestCluster, type TestCluster } from '../support/test-cluster.js';
 
 const dir = tempDir('bdv-e2e-');
@@ -34,10 +34,14 @@ beforeAll(async () => {
     { path: p('other.npy'), shape: [6, 30, 30], seed: 7 },
     { path: p('large.npy'), shape: [96, 512, 512], seed: 8 },
   ]);
-  writeFileSync(
-    p('corrupt.npy'),
-    Buffer.concat([readFileSync(p('other.npy')).subarray(0, 128), Buffer.from('not the pixels it promises')]),
-  );
+  // Corrupt where only reading the pixels shows it (a short .npy is refused at submit now): its
+  // header and first page promise 30x30 planes, the last page is 20x30.
+  execFileSync(PYTHON, [
+    '-c',
+    `import numpy as np, tifffile
+with tifffile.TiffWriter(${JSON.stringify(p('corrupt.tif'))}) as t:
+    for rows in (30, 30, 20): t.write(np.zeros((rows, 30), np.uint16))`,
+  ]);
   cluster = await startTestCluster(dir.path, 2);
   api = new ApiClient(cluster.stack.apiUrl, cluster.stack.token);
   s3 = cluster.s3();
@@ -206,7 +210,7 @@ describe('cluster end to end', () => {
     expect(xmlOverHttp.body).toBe(readFileSync(done.files.xml, 'utf8'));
   });
 
-  it('fails a corrupt .npy with its reason and still completes the others', async () => {
+  it('fails a corrupt stack with its reason and still completes the others', async () => {
     const created = await api.post('/v1/datasets', { name: 'e2e-corrupt', setup: { tiles: 2 } });
     const id = created.body.id as string;
     expect(
@@ -214,14 +218,14 @@ describe('cluster end to end', () => {
         .status,
     ).toBe(202);
     expect(
-      (await api.post(`/v1/datasets/${id}/views`, { tile: 1, source: { uri: `file://${p('corrupt.npy')}` } }))
+      (await api.post(`/v1/datasets/${id}/views`, { tile: 1, source: { uri: `file://${p('corrupt.tif')}` } }))
         .status,
     ).toBe(202);
     await api.post(`/v1/datasets/${id}/finalize`, {});
     const done = await api.waitForDataset(id, ['complete', 'failed']);
     expect(done.status).toBe('complete');
     expect(done.views).toMatchObject({ done: 1, failed: 1 });
-    expect(done.errors.join('\n')).toMatch(/t0-i0-c0-s1-a0: .*corrupt\.npy: has \d+ bytes, expected 10928/);
+    expect(done.errors.join('\n')).toMatch(/t0-i0-c0-s1-a0: .*corrupt\.tif: page 2 is 20x30 \(y,x\)/);
     const views = (await api.get(`/v1/datasets/${id}/views`)).body as {
       viewKey: string;
       state: string;
@@ -229,13 +233,13 @@ describe('cluster end to end', () => {
     }[];
     expect(views.find((v) => v.viewKey === 't0-i0-c0-s1-a0')).toMatchObject({
       state: 'failed',
-      error: expect.stringContaining('corrupt.npy'),
+      error: expect.stringContaining('corrupt.tif'),
     });
     const xml = (await api.get(`/v1/datasets/${id}/xml`)).body as string;
     expect(xml).toContain('<MissingView timepoint="0" setup="1"/>');
     // a failed view is reported once, not retried into a storm
     expect(
-      cluster.logs.filter((l) => l.line.includes('corrupt.npy') && l.line.includes('"view failed"')),
+      cluster.logs.filter((l) => l.line.includes('corrupt.tif') && l.line.includes('"view failed"')),
     ).toHaveLength(1);
   });
 

@@ -39,10 +39,9 @@ async function bootstrap(): Promise<void> {
       autoLogging: { ignore: (req) => req.url === '/health/live' || req.url === '/metrics' },
     }),
   );
-  // In this order, before any route: who may ask, then what a body may be, then JSON parsing.
+  // In this order, before any route: who may ask, then what a body may be (JSON, parsed).
   app.use(authGate(config.API_TOKENS));
-  app.use(jsonBodiesOnly());
-  app.useBodyParser('json', { limit: '100kb' });
+  app.use(jsonBodiesOnly('100kb'));
   const document = SwaggerModule.createDocument(
     app,
     new DocumentBuilder()

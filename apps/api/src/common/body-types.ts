@@ -1,4 +1,4 @@
-import type { NextFunction, Request, RequestHandler, Response } from 'express';
+import express, { type NextFunction, type Request, type RequestHandler, type Response } from 'express';
 
 /** `PUT /v1/datasets/:id/views/:viewKey/data`: the one route whose body is not JSON. */
 const UPLOAD_ROUTE = /^\/v1\/datasets\/[^/]+\/views\/[^/]+\/data$/;
@@ -18,13 +18,15 @@ export function hasBody(req: Request): boolean {
 }
 
 /**
- * JSON bodies only (no form or text parsing anywhere): a body of any other type gets 415 before it
- * is read, so a cross-site HTML form cannot post to the API. The upload route checks its own
- * type (application/octet-stream) in its handler.
+ * JSON bodies only (no form or text parsing anywhere), parsed up to `limit`: a body of any other
+ * type gets 415 before it is read, so a cross-site HTML form cannot post to the API. The upload
+ * route's body is left to its handler (a stream, application/octet-stream only).
  */
-export function jsonBodiesOnly(): RequestHandler {
+export function jsonBodiesOnly(limit: string): RequestHandler {
+  const parseJson = express.json({ limit, type: 'application/json' });
   return (req: Request, res: Response, next: NextFunction) => {
-    if (!hasBody(req) || isUploadRoute(req) || mediaTypeOf(req) === 'application/json') return next();
+    if (isUploadRoute(req)) return next();
+    if (!hasBody(req) || mediaTypeOf(req) === 'application/json') return parseJson(req, res, next);
     res.status(415).json({
       statusCode: 415,
       error: 'UNSUPPORTED_MEDIA_TYPE',

@@ -1,0 +1,294 @@
+import {
+  CreateBucketCommand,
+  GetObjectCommand,
+  ListObjectsV2Command,
+  PutObjectCommand,
+  type S3Client,
+} from '@aws-sdk/client-s3';
+import { npyHeader } from '@bdv-cluster/stacks';
+import { mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ApiClient } from '../support/api-client.js';
+import { comparePixels, makeStacks, tempDir } from '../support/oracle.js';
+import { startTestCluster, type TestCluster } from '../support/test-cluster.js';
+
+// What the API accepts as input, against real processes: concurrent uploads of one view, declared
+// shapes against the bytes, which buckets and keys a source may name, batches re-run against an
+// existing dataset, and batch folders that cannot be listed.
+
+const EXTRA_BUCKET = 'archive-extra';
+const dir = tempDir('bdv-input-');
+const p = (name: string) => join(dir.path, name);
+let cluster: TestCluster;
+let api: ApiClient;
+let s3: S3Client;
+
+/** A .npy of `shape` whose every pixel is `value`. */
+function npy(shape: [number, number, number], value: number): Buffer {
+  const data = new Uint16Array(shape[0] * shape[1] * shape[2]).fill(value);
+  return Buffer.concat([npyHeader(shape), Buffer.from(data.buffer)]);
+}
+
+const put = (bucket: string, key: string, body: Uint8Array | string) =>
+  s3.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: body }));
+
+async function keysUnder(bucket: string, prefix: string): Promise<string[]> {
+  const listed = await s3.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix }));
+  return (listed.Contents ?? []).map((o) => o.Key!);
+}
+
+async function createDataset(name: string, extra: Record<string, unknown> = {}): Promise<string> {
+  const r = await api.post('/v1/datasets', { name, ...extra });
+  expect(r.status, JSON.stringify(r.body)).toBe(201);
+  return r.body.id as string;
+}
+
+const noViews = { queued: 0, running: 0, done: 0, failed: 0 };
+
+beforeAll(async () => {
+  cluster = await startTestCluster(dir.path, 1, { SOURCE_BUCKETS: EXTRA_BUCKET });
+  api = new ApiClient(cluster.stack.apiUrl, cluster.stack.token);
+  s3 = cluster.s3();
+  await s3.send(new CreateBucketCommand({ Bucket: EXTRA_BUCKET }));
+});
+
+afterAll(async () => {
+  await cluster?.stop();
+  dir.remove();
+});
+
+describe('concurrent uploads of one view', () => {
+  it('converts the bytes of the upload that got 202, and deletes the others', async () => {
+    const id = await createDataset('upload-race');
+    const shape: [number, number, number] = [4, 64, 128];
+    const bodies = [0, 1, 2, 3, 4].map((i) => npy(shape, 1000 + i));
+    const answers = await Promise.all(
+      bodies.map((body) =>
+        api.request('PUT', `/v1/datasets/${id}/views/t0-i0-c0-s0-a0/data?format=npy`, new Uint8Array(body), {
+          'content-type': 'application/octet-stream',
+        }),
+      ),
+    );
+    const statuses = answers.map((a) => a.status).sort();
+    expect(statuses, JSON.stringify(answers.map((a) => a.body))).toEqual([202, 409, 409, 409, 409]);
+    const winner = answers.findIndex((a) => a.status === 202);
+
+    // The view's source is the winner's own object, holding the winner's bytes; no other is left.
+    const [view] = (await api.get(`/v1/datasets/${id}/views`)).body as { source: string }[];
+    const m = /^s3:\/\/raw\/(.+)$/.exec(view!.source)!;
+    const stored = await s3.send(new GetObjectCommand({ Bucket: 'raw', Key: m[1] }));
+    expect(Buffer.compare(Buffer.from(await stored.Body!.transformToByteArray()), bodies[winner]!)).toBe(0);
+    expect(await keysUnder('raw', `uploads/${id}/`)).toEqual([m[1]]);
+
+    // And the file holds the winner's pixels (read back by h5py).
+    await api.post(`/v1/datasets/${id}/finalize`, {});
+    const done = await api.waitForDataset(id, ['complete', 'failed']);
+    expect(done.status).toBe('complete');
+    writeFileSync(p('winner.npy'), bodies[winner]!);
+    const [compared] = comparePixels({
+      h5: done.files.h5,
+      subsampling_zyx: [[1, 1, 1]],
+      views: [{ time: 0, setup: 0, npy: p('winner.npy') }],
+    });
+    expect(compared!.levels[0]!.mismatches).toBe(0);
+  });
+});
+
+describe('declared shape against the actual bytes, at submit', () => {
+  it('refuses a raw source whose size is not headerBytes + shape × sample size', async () => {
+    const id = await createDataset('shape-raw', { setup: { tiles: 2 } });
+    await put('raw', 'shapes/small.raw', new Uint8Array(2048));
+    const huge = await api.post(`/v1/datasets/${id}/views`, {
+      source: { uri: 's3://raw/shapes/small.raw', format: 'raw', shapeZyx: [1000, 1000, 1000] },
+    });
+    expect(huge.status).toBe(400);
+    expect(huge.body.message).toMatch(/small\.raw: has 2048 bytes, expected 2000000000 /);
+    expect(huge.body.details[0].field).toBe('source');
+    const header = await api.post(`/v1/datasets/${id}/views`, {
+      tile: 1,
+      source: { uri: 's3://raw/shapes/small.raw', format: 'raw', shapeZyx: [1, 32, 32], headerBytes: 64 },
+    });
+    expect(header.status).toBe(400);
+    expect(header.body.message).toMatch(/has 2048 bytes, expected 2112 \(64 header \+ 2048 data bytes/);
+    const right = await api.post(`/v1/datasets/${id}/views`, {
+      source: { uri: 's3://raw/shapes/small.raw', format: 'raw', shapeZyx: [1, 32, 32] },
+    });
+    expect(right.status, JSON.stringify(right.body)).toBe(202);
+  });
+
+  it('reads .npy and TIFF headers: wrong dtype, wrong shape and short files are 400', async () => {
+    const id = await createDataset('shape-headers');
+    await put('raw', 'shapes/a.npy', npy([2, 8, 8], 5));
+    await put('raw', 'shapes/short.npy', npy([2, 8, 8], 5).subarray(0, 200));
+    makeStacks(dir.path, [{ path: p('stack.tif'), shape: [5, 10, 12], format: 'tiff' }]);
+    const cases: [Record<string, unknown>, RegExp][] = [
+      [{ uri: 's3://raw/shapes/a.npy', dtype: 'uint8' }, /a\.npy: samples are uint16, expected uint8/],
+      [
+        { uri: 's3://raw/shapes/a.npy', shapeZyx: [2, 8, 9] },
+        /shape \(z,y,x\) is \(2, 8, 8\), expected \(2, 8, 9\)/,
+      ],
+      [{ uri: 's3://raw/shapes/short.npy' }, /short\.npy: has 200 bytes, expected \d+/],
+      [
+        { uri: `file://${p('stack.tif')}`, shapeZyx: [6, 10, 12] },
+        /is \(5, 10, 12\), expected \(6, 10, 12\)/,
+      ],
+      [{ uri: 's3://raw/shapes/a.npy', format: 'tiff' }, /not a readable TIFF/],
+    ];
+    for (const [source, message] of cases) {
+      const r = await api.post(`/v1/datasets/${id}/views`, { source });
+      expect(r.status, JSON.stringify(source)).toBe(400);
+      expect(r.body.message).toMatch(message);
+    }
+    expect((await api.get(`/v1/datasets/${id}`)).body.views).toEqual(noViews);
+    const tiff = await api.post(`/v1/datasets/${id}/views`, {
+      source: { uri: `file://${p('stack.tif')}`, shapeZyx: [5, 10, 12] },
+    });
+    expect(tiff.status, JSON.stringify(tiff.body)).toBe(202);
+  });
+
+  it('checks an upload once stored: empty or short bodies are 400 and their object is deleted', async () => {
+    const id = await createDataset('shape-upload');
+    const path = `/v1/datasets/${id}/views/t0-i0-c0-s0-a0/data`;
+    const octets = { 'content-type': 'application/octet-stream' };
+    const short = await api.request('PUT', `${path}?format=npy`, npy([2, 8, 8], 1).subarray(0, 150), octets);
+    expect(short.status).toBe(400);
+    expect(short.body.message).toMatch(/^body: s3:\/\/raw\/uploads\/.*: has 150 bytes, expected \d+/);
+    const raw = await api.request('PUT', `${path}?format=raw&shapeZyx=2,8,8`, new Uint8Array(100), octets);
+    expect(raw.status).toBe(400);
+    expect(raw.body.message).toMatch(/has 100 bytes, expected 256/);
+    // A chunked body with no bytes (no Content-Length to tell in advance).
+    const chunkedEmpty = await fetch(`${cluster.stack.apiUrl}${path}?format=npy`, {
+      method: 'PUT',
+      headers: { ...octets, authorization: `Bearer ${cluster.stack.token}` },
+      body: new ReadableStream({ start: (c) => c.close() }),
+      duplex: 'half',
+    } as RequestInit);
+    expect(chunkedEmpty.status).toBe(400);
+    expect(((await chunkedEmpty.json()) as { message: string }).message).toMatch(/body: empty/);
+    expect(await keysUnder('raw', `uploads/${id}/`)).toEqual([]);
+    expect((await api.get(`/v1/datasets/${id}`)).body.views).toEqual(noViews);
+    const good = await api.request('PUT', `${path}?format=npy`, new Uint8Array(npy([2, 8, 8], 1)), octets);
+    expect(good.status, JSON.stringify(good.body)).toBe(202);
+  });
+});
+
+describe('which buckets and keys a source may name', () => {
+  it('reads RAW_BUCKET and SOURCE_BUCKETS only, with keys free of dot and empty segments', async () => {
+    const id = await createDataset('buckets', { setup: { tiles: 2 } });
+    await put('output', 'elsewhere/x.npy', npy([2, 8, 8], 3));
+    await put('raw', 'elsewhere/x.npy', npy([2, 8, 8], 3));
+    await put(EXTRA_BUCKET, 'run/x.npy', npy([2, 8, 8], 3));
+    const refused: [string, RegExp][] = [
+      ['s3://output/elsewhere/x.npy', /bucket output is not a source bucket \(allowed: raw, archive-extra/],
+      ['s3://raw/../output/elsewhere/x.npy', /the key has a "\." or "\.\." segment/],
+      ['s3://raw/elsewhere/./x.npy', /the key has a "\." or "\.\." segment/],
+      ['s3://raw//elsewhere/x.npy', /the key has an empty segment/],
+      ['s3://raw/elsewhere//x.npy', /the key has an empty segment/],
+      ['s3://Raw_Bucket/elsewhere/x.npy', /"Raw_Bucket" is not a valid bucket name/],
+      ['s3://192.168.0.1/elsewhere/x.npy', /not a valid bucket name/],
+    ];
+    for (const [uri, message] of refused) {
+      const r = await api.post(`/v1/datasets/${id}/views`, { source: { uri } });
+      expect(r.status, uri).toBe(400);
+      expect(r.body.message, uri).toMatch(message);
+    }
+    expect((await api.get(`/v1/datasets/${id}`)).body.views).toEqual(noViews);
+    const extra = await api.post(`/v1/datasets/${id}/views`, {
+      source: { uri: `s3://${EXTRA_BUCKET}/run/x.npy` },
+    });
+    expect(extra.status, JSON.stringify(extra.body)).toBe(202);
+    const raw = await api.post(`/v1/datasets/${id}/views`, {
+      tile: 1,
+      source: { uri: 's3://raw/elsewhere/x.npy' },
+    });
+    expect(raw.status, JSON.stringify(raw.body)).toBe(202);
+  });
+
+  it('applies the same rules to batch sources', async () => {
+    const batch = (source: string) => ({ source, pattern: 'x{tile}.npy', dataset: { name: 'bucket-batch' } });
+    await put(EXTRA_BUCKET, 'batch/x0.npy', npy([2, 8, 8], 3));
+    for (const [source, message] of [
+      ['s3://output/elsewhere/', /bucket output is not a source bucket/],
+      ['s3://raw/../output/elsewhere/', /the key has a "\." or "\.\." segment/],
+      ['s3://raw//elsewhere/', /the key has an empty segment/],
+    ] as const) {
+      const r = await api.post('/v1/batches', batch(source));
+      expect(r.status, source).toBe(400);
+      expect(r.body.message, source).toMatch(message);
+    }
+    const dry = await api.post('/v1/batches', { ...batch(`s3://${EXTRA_BUCKET}/batch/`), dryRun: true });
+    expect(dry.status, JSON.stringify(dry.body)).toBe(202);
+  });
+});
+
+describe('a batch re-run against the dataset an earlier run made', () => {
+  const body = (extra: Record<string, unknown> = {}) => ({
+    source: 's3://raw/rerun/',
+    pattern: 'c{channel}.npy',
+    dataset: { name: 'rerun', compression: 'none', ...extra },
+  });
+
+  it('answers 409 naming what does not fit, and adds nothing', async () => {
+    await put('raw', 'rerun/c0.npy', npy([2, 8, 8], 10));
+    await put('raw', 'rerun/c1.npy', npy([2, 8, 8], 11));
+    const first = await api.post('/v1/batches', body());
+    expect(first.status, JSON.stringify(first.body)).toBe(202);
+    const id = first.body.datasetId as string;
+    expect((await api.waitForDataset(id, ['complete', 'failed'])).status).toBe('complete');
+    const same = await api.post('/v1/batches', body());
+    expect(same.status).toBe(202);
+    expect(same.body).toMatchObject({ datasetId: id, queued: 0, skipped: 2 });
+    expect((await api.waitForDataset(id, ['complete', 'failed'])).status).toBe('complete');
+
+    const gzip = await api.post('/v1/batches', body({ compression: 'gzip' }));
+    expect(gzip.status).toBe(409);
+    expect(gzip.body.message).toMatch(/dataset\.compression: is "none" in the existing dataset, "gzip" here/);
+
+    // A new channel in the archive: the inferred setup no longer fits the file.
+    await put('raw', 'rerun/c2.npy', npy([2, 8, 8], 12));
+    const grown = await api.post('/v1/batches', body());
+    expect(grown.status).toBe(409);
+    expect(grown.body.details).toEqual([
+      { field: 'dataset.setup.channels', message: 'is 2 in the existing dataset, 3 here' },
+    ]);
+
+    const after = await api.get(`/v1/datasets/${id}`);
+    expect(after.body).toMatchObject({ status: 'complete', views: { ...noViews, done: 2 } });
+    expect((await api.get(`/v1/datasets/${id}/xml`)).status).toBe(200);
+  });
+});
+
+describe('batch folders that cannot be listed', () => {
+  it('answers 400 naming the folder or entry, never 500', async () => {
+    const batch = (folder: string) => ({
+      source: `file://${p(folder)}/`,
+      pattern: 't{time}.npy',
+      dataset: { name: `listing-${folder}` },
+    });
+    mkdirSync(p('dangling'));
+    writeFileSync(p('dangling/t0.npy'), npy([2, 8, 8], 1));
+    symlinkSync(p('dangling/nowhere.npy'), p('dangling/t1.npy'));
+    mkdirSync(p('looping'));
+    symlinkSync(p('looping/t1.npy'), p('looping/t0.npy'));
+    symlinkSync(p('looping/t0.npy'), p('looping/t1.npy'));
+    mkdirSync(p('escaping'));
+    symlinkSync('/etc/hostname', p('escaping/t0.npy'));
+    const cases: [string, RegExp][] = [
+      ['missing', /the folder does not exist/],
+      ['dangling', /'t1\.npy' is a dangling link/],
+      ['looping', /'t0\.npy' is a link that loops/],
+      ['escaping', /views\[0\]\.source: .*t0\.npy: outside the allowed folders/],
+    ];
+    for (const [folder, message] of cases) {
+      const r = await api.post('/v1/batches', batch(folder));
+      expect(r.status, `${folder}: ${JSON.stringify(r.body)}`).toBe(400);
+      expect(r.body.message, folder).toMatch(message);
+    }
+    // A folder that lists fine, for contrast.
+    mkdirSync(p('fine'));
+    writeFileSync(p('fine/t0.npy'), npy([2, 8, 8], 1));
+    const ok = await api.post('/v1/batches', { ...batch('fine'), dryRun: true });
+    expect(ok.status, JSON.stringify(ok.body)).toBe(202);
+  });
+});
