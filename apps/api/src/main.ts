@@ -59,6 +59,11 @@ async function bootstrap(): Promise<void> {
   });
   mountQueueBoard(app, app.get(ClusterQueues));
   app.enableShutdownHooks();
+  // Longer than the idle timeout of common load balancers (60 s), so they never reuse a
+  // connection this server has just closed ("other side closed" on the client).
+  const server = app.getHttpServer() as import('node:http').Server;
+  server.keepAliveTimeout = 65_000;
+  server.headersTimeout = 66_000;
   await app.listen(config.PORT, config.HOST);
   process.stdout.write(
     `${JSON.stringify({ level: 30, service: 'bdv-api', msg: `listening on http://${config.HOST}:${config.PORT}` })}\n`,
