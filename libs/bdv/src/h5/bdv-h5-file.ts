@@ -6,11 +6,12 @@ import type { LevelSpec, Zyx } from '../model/pyramid-spec.js';
 import { reversed } from '../model/pyramid-spec.js';
 import { cellsPath, setupGroupName, viewGroupPath } from './hdf5-paths.js';
 import { HeapSlabWriter } from './heap-slab-writer.js';
-import { h5wasm, loadH5, summarizeHdf5Error, type H5Module } from './h5wasm-runtime.js';
+import { loadH5, summarizeHdf5Error, type H5Api, type H5Runtime } from './h5wasm-runtime.js';
 import { JournalHooks, rollBack } from './rollback-journal.js';
 
-type H5File = InstanceType<typeof h5wasm.File>;
-type H5Group = InstanceType<typeof h5wasm.Group>;
+type H5File = InstanceType<H5Api['File']>;
+type H5Group = InstanceType<H5Api['Group']>;
+type H5Dataset = InstanceType<H5Api['Dataset']>;
 
 const LZF_FILTER_ID = 32000;
 
@@ -26,20 +27,22 @@ export class BdvH5File {
   private readonly slabs: HeapSlabWriter;
   private closed = false;
 
+  private readonly hooks: JournalHooks;
+  private readonly api: H5Api;
+
   private constructor(
     readonly path: string,
-    module: H5Module,
+    runtime: H5Runtime,
     private readonly file: H5File,
   ) {
-    this.slabs = new HeapSlabWriter(module);
-    this.hooks = JournalHooks.on(module.FS);
+    this.api = runtime.api;
+    this.slabs = new HeapSlabWriter(runtime.module);
+    this.hooks = JournalHooks.on(runtime.module.FS);
   }
-
-  private readonly hooks: JournalHooks;
 
   /** Creates a new file; an existing one is an error unless `overwrite` is set. */
   static async create(path: string, options: CreateFileOptions = {}): Promise<BdvH5File> {
-    const module = await loadH5();
+    const runtime = await loadH5();
     if (existsSync(path)) {
       if (!options.overwrite) {
         throw new BdvError('FILE_EXISTS', `${path} already exists (pass overwrite to replace it)`, 'output');
@@ -48,8 +51,8 @@ export class BdvH5File {
     }
     return new BdvH5File(
       path,
-      module,
-      hdf5Call(`create ${path}`, () => new h5wasm.File(path, 'w'), JournalHooks.on(module.FS)),
+      runtime,
+      hdf5Call(`create ${path}`, () => new runtime.api.File(path, 'w'), JournalHooks.on(runtime.module.FS)),
     );
   }
 
@@ -59,25 +62,25 @@ export class BdvH5File {
    * rolled back any hot journal first.
    */
   static async openForAppend(path: string): Promise<BdvH5File> {
-    const module = await loadH5();
+    const runtime = await loadH5();
     if (!existsSync(path)) throw new BdvError('STATE', `${path} does not exist`, 'output');
-    const hooks = JournalHooks.on(module.FS);
+    const hooks = JournalHooks.on(runtime.module.FS);
     hooks.arm(path);
     return new BdvH5File(
       path,
-      module,
-      hdf5Call(`open ${path}`, () => new h5wasm.File(path, 'a'), hooks),
+      runtime,
+      hdf5Call(`open ${path}`, () => new runtime.api.File(path, 'a'), hooks),
     );
   }
 
   /** Opens a file to read it. */
   static async openForReading(path: string): Promise<BdvH5File> {
-    const module = await loadH5();
+    const runtime = await loadH5();
     if (!existsSync(path)) throw new BdvError('STATE', `${path} does not exist`, 'output');
     return new BdvH5File(
       path,
-      module,
-      hdf5Call(`open ${path}`, () => new h5wasm.File(path, 'r')),
+      runtime,
+      hdf5Call(`open ${path}`, () => new runtime.api.File(path, 'r')),
     );
   }
 
@@ -130,7 +133,7 @@ export class BdvH5File {
   ): void {
     const path = cellsPath(time, setupId, level);
     if (this.exists(path)) {
-      const existing = this.file.get(path) as InstanceType<typeof h5wasm.Dataset>;
+      const existing = this.file.get(path) as H5Dataset;
       const shape = existing.shape ?? [];
       if (shape.join() === shapeZyx.join()) return;
       throw new BdvError(
@@ -180,7 +183,7 @@ export class BdvH5File {
     const path = cellsPath(time, setupId, level);
     if (!this.exists(path)) return undefined;
     const dataset = this.file.get(path);
-    if (!(dataset instanceof h5wasm.Dataset)) return undefined;
+    if (!(dataset instanceof this.api.Dataset)) return undefined;
     const shape = dataset.shape ?? [];
     return shape.length === 3 ? [shape[0]!, shape[1]!, shape[2]!] : undefined;
   }
@@ -190,7 +193,7 @@ export class BdvH5File {
     const path = cellsPath(time, setupId, level);
     return hdf5Call(
       `read ${path}`,
-      () => (this.file.get(path) as InstanceType<typeof h5wasm.Dataset>).slice([[z0, z1]]) as Int16Array,
+      () => (this.file.get(path) as H5Dataset).slice([[z0, z1]]) as Int16Array,
       this.hooks,
     );
   }
@@ -244,7 +247,7 @@ export class BdvH5File {
     let current = '';
     for (const part of parts) {
       const parent = current === '' ? this.file : (this.file.get(current) as H5Group | null);
-      if (!parent || !(parent instanceof h5wasm.Group) || !parent.keys().includes(part)) return false;
+      if (!parent || !(parent instanceof this.api.Group) || !parent.keys().includes(part)) return false;
       current += `/${part}`;
     }
     return true;
@@ -256,7 +259,7 @@ export class BdvH5File {
       const next = group.keys().includes(part)
         ? group.get(part)
         : hdf5Call(`create group ${part}`, () => group.create_group(part), this.hooks);
-      if (!(next instanceof h5wasm.Group)) {
+      if (!(next instanceof this.api.Group)) {
         throw new BdvError('HDF5', `${group.path}/${part} exists and is not a group`);
       }
       group = next;

@@ -1,11 +1,18 @@
-import h5wasm from 'h5wasm/node';
-import { install_local_plugins } from 'h5wasm-plugins';
 import { fileURLToPath } from 'node:url';
 
-export type H5Module = Awaited<typeof h5wasm.ready>;
-export { h5wasm };
+/** h5wasm's API (File, Group, Dataset…); loaded on first use, never at import time. */
+export type H5Api = (typeof import('h5wasm/node'))['default'];
+export type H5Module = Awaited<H5Api['ready']>;
+export type H5ExternalLink = (typeof import('h5wasm/node'))['ExternalLink'];
 
-let loaded: Promise<H5Module> | undefined;
+/** HDF5 of this thread: the API classes and the wasm module behind them. */
+export interface H5Runtime {
+  api: H5Api;
+  module: H5Module;
+  ExternalLink: H5ExternalLink;
+}
+
+let loaded: Promise<H5Runtime> | undefined;
 
 /**
  * Our own filter plugins (libs/bdv/plugins, built from libs/bdv/plugins-src): the optional LZF
@@ -16,17 +23,23 @@ export const PLUGIN_DIR = fileURLToPath(new URL('../../plugins', import.meta.url
 
 /**
  * The wasm HDF5 library of this thread, with the filter plugins (LZF = 32000) on its search path.
- * h5wasm is a per-thread singleton: each worker thread that imports this gets its own heap.
+ * h5wasm is a per-thread singleton: each worker thread that loads it gets its own heap. Loaded
+ * on first use, so processes that never touch a file (the API, `bdv --help`) never pay for it.
  */
-export function loadH5(): Promise<H5Module> {
-  loaded ??= h5wasm.ready.then((module) => {
+export function loadH5(): Promise<H5Runtime> {
+  loaded ??= (async () => {
+    const [{ default: api, ExternalLink }, { install_local_plugins }] = await Promise.all([
+      import('h5wasm/node'),
+      import('h5wasm-plugins'),
+    ]);
+    const module = await api.ready;
     install_local_plugins(module);
     // Searched first, so HDF5 takes our LZF (id 32000) before h5wasm-plugins' mandatory-only one.
     module.insert_plugin_search_path(PLUGIN_DIR, 0);
     // Without this, many HDF5 failures only print a diagnostic and return a null handle.
     module.activate_throwing_error_handler();
-    return module;
-  });
+    return { api, module, ExternalLink };
+  })();
   return loaded;
 }
 

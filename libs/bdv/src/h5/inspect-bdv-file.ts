@@ -1,10 +1,9 @@
 import { existsSync } from 'node:fs';
 import { BdvError } from '../errors.js';
-import { ExternalLink } from 'h5wasm/node';
-import { h5wasm, loadH5 } from './h5wasm-runtime.js';
+import { loadH5, type H5Api, type H5ExternalLink } from './h5wasm-runtime.js';
 
-type H5Group = InstanceType<typeof h5wasm.Group>;
-type H5Dataset = InstanceType<typeof h5wasm.Dataset>;
+type H5Group = InstanceType<H5Api['Group']>;
+type H5Dataset = InstanceType<H5Api['Dataset']>;
 
 export interface LevelSummary {
   level: number;
@@ -31,9 +30,9 @@ const FILTER_NAMES: Record<number, string> = {
 
 /** Reads the structure of a BDV HDF5 file (not its pixels): setups, views, levels, chunks, filters. */
 export async function inspectBdvFile(path: string): Promise<BdvFileSummary> {
-  await loadH5();
+  const { api, ExternalLink } = await loadH5();
   if (!existsSync(path)) throw new BdvError('INVALID_ARGUMENT', `${path} does not exist`, 'file');
-  const file = new h5wasm.File(path, 'r');
+  const file = new api.File(path, 'r');
   try {
     const keys = file.keys();
     const setups = keys
@@ -58,7 +57,7 @@ export async function inspectBdvFile(path: string): Promise<BdvFileSummary> {
         const levels = viewGroup
           .keys()
           .filter((k) => /^\d+$/.test(k))
-          .map((l) => levelSummary(viewGroup.get(l) as H5Group, Number(l)))
+          .map((l) => levelSummary(viewGroup.get(l) as H5Group, Number(l), ExternalLink))
           .sort((a, b) => a.level - b.level);
         views.push({ time: Number(t.slice(1)), setupId: Number(s.slice(1)), levels });
       }
@@ -69,7 +68,7 @@ export async function inspectBdvFile(path: string): Promise<BdvFileSummary> {
   }
 }
 
-function levelSummary(group: H5Group, level: number): LevelSummary {
+function levelSummary(group: H5Group, level: number, ExternalLink: H5ExternalLink): LevelSummary {
   const entry = group.get('cells');
   if (entry instanceof ExternalLink) {
     return { level, shapeZyx: [], chunksZyx: null, filters: [], externalFile: entry.filename };
