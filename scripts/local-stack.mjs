@@ -113,7 +113,7 @@ export async function startLocalStack(o) {
         children.map(
           ({ child }) =>
             new Promise((r) => {
-              if (child.exitCode !== null) return r(undefined);
+              if (child.exitCode !== null || child.signalCode !== null) return r(undefined);
               child.once('exit', r);
               child.kill('SIGTERM');
               setTimeout(() => child.kill('SIGKILL'), 20_000).unref();

@@ -62,7 +62,14 @@ function startWriter(
   const processor = writeViewProcessor({
     store,
     settle,
-    tryLock: (datasetId) => DatasetLock.tryAcquire(connection, store.keys.lock(datasetId)),
+    // Scheduling only (the file's own fence keeps writes safe): short, so a dead writer's dataset
+    // is free again well before its job's lease runs out.
+    tryLock: (datasetId) =>
+      DatasetLock.tryAcquire(
+        connection,
+        store.keys.lock(datasetId),
+        Math.min(10, config.WRITER_LOCK_SECONDS) * 1000,
+      ),
     taskOf: (dataset, view) => viewTaskOf(config, dataset, view),
     runTask: (task, onProgress) => threads.run(task, onProgress),
     outageBudgetMs: config.OUTAGE_BUDGET_SECONDS * 1000,

@@ -5,9 +5,11 @@ const RELEASE = `if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call
 const RENEW = `if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('PEXPIRE', KEYS[1], ARGV[2]) else return 0 end`;
 
 /**
- * The per-dataset write lock of the single layout: one writer at a time may append to a
- * dataset's .h5. Held with a token and a TTL that the holder keeps renewing; a crashed holder's
- * lock expires by itself.
+ * The per-dataset turn of the single layout: writers of one dataset take turns, so a writer does
+ * not sit blocked on a file another is appending to but takes other work meanwhile. Held with a
+ * token and a TTL that the holder keeps renewing; a crashed holder's lock expires by itself.
+ * Scheduling only: what keeps the file safe, even from a writer paused past this TTL, is the
+ * file's own write fence (libs/bdv WriterFence).
  */
 export class DatasetLock {
   private timer?: NodeJS.Timeout;
@@ -29,7 +31,7 @@ export class DatasetLock {
     return lock;
   }
 
-  /** False once another holder took over (our TTL ran out): the caller must stop writing. */
+  /** False once another holder took over (our TTL ran out). */
   get held(): boolean {
     return !this.lost;
   }
