@@ -12,8 +12,15 @@ export { downsampleStack } from './pyramid/block-mean.js';
 export { inspectBdvFile, type BdvFileSummary, type LevelSummary } from './h5/inspect-bdv-file.js';
 export * from './xml/spimdata-model.js';
 export { buildSpimDataXml, DEFAULT_CAMERA_NAME, DEFAULT_MICROSCOPE } from './xml/spimdata-xml.js';
-export type { SlabStack, InMemoryStack, StackInput, ViewProgress } from './writer/stack-input.js';
-export { DEFAULT_SLAB_BYTES } from './writer/stack-input.js';
+export type {
+  SlabStack,
+  InMemoryStack,
+  StackInput,
+  ViewProgress,
+  SlabBuffer,
+  SlabBufferSource,
+} from './writer/stack-input.js';
+export { DEFAULT_SLAB_BYTES, writerSlabBuffers } from './writer/stack-input.js';
 export { preferredSlabDepth } from './writer/view-writer.js';
 export { resolveFormat, type BdvFormat, type BdvFormatOptions } from './writer/bdv-format.js';
 export { describeView, type ViewDescription } from './writer/view-record.js';

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { downsampleStack, levelShape, type Zyx } from '../src/index.js';
 import { LevelStream } from '../src/pyramid/level-stream.js';
+import type { Scratch, ScratchMemory } from '../src/pyramid/scratch-memory.js';
 
 /** The plainest possible statement of npy2bdv's rule, voxel by voxel. */
 function naive(stack: Uint16Array, s: Zyx, f: Zyx): Uint16Array {
@@ -100,6 +101,58 @@ describe('block mean (zero-padded, floor)', () => {
         expect(z0 % outDepth).toBe(0);
         expect(depth % outDepth).toBe(0);
       }
+    }
+  });
+
+  it('re-makes every view after a sink call, as the wasm heap needs when it grows', () => {
+    // Memory that moves on every sink call, like the heap when HDF5 grows it: the old
+    // ArrayBuffer is detached (its views read as empty), the bytes live on in a new one.
+    const moving: { buffer: ArrayBuffer }[] = [];
+    const move = () => {
+      for (const area of moving) {
+        const copy = area.buffer.slice(0);
+        structuredClone(area.buffer, { transfer: [area.buffer] });
+        area.buffer = copy;
+      }
+    };
+    const area = <T>(make: (b: ArrayBuffer) => T, bytes: number): Scratch<T> => {
+      const held = { buffer: new ArrayBuffer(bytes) };
+      moving.push(held);
+      return { view: () => make(held.buffer), release: () => undefined };
+    };
+    const memory: ScratchMemory = {
+      uint16: (n) => area((b) => new Uint16Array(b), n * 2),
+      float64: (n) => area((b) => new Float64Array(b), n * 8),
+    };
+    const shape: Zyx = [13, 6, 7];
+    const plane = shape[1] * shape[2];
+    const stack = random(shape[0] * plane, 9);
+    for (const f of [
+      [2, 2, 2],
+      [1, 1, 1],
+      [1, 3, 2],
+    ] as Zyx[]) {
+      moving.length = 0;
+      const planeOut = levelShape(shape, f)[1] * levelShape(shape, f)[2];
+      const got = new Uint16Array(levelShape(shape, f).reduce((a, b) => a * b));
+      const input = area((b) => new Uint16Array(b), 5 * plane * 2);
+      const stream = new LevelStream(
+        shape,
+        f,
+        2,
+        (z0, slab) => {
+          got.set(slab, z0 * planeOut);
+          move();
+        },
+        memory,
+      );
+      for (let z = 0; z < shape[0]; z += 5) {
+        const depth = Math.min(5, shape[0] - z);
+        input.view().set(stack.subarray(z * plane, (z + depth) * plane));
+        stream.push(() => input.view().subarray(0, depth * plane), depth);
+      }
+      stream.finish();
+      expect(got).toEqual(naive(stack, shape, f));
     }
   });
 });

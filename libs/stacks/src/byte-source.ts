@@ -9,19 +9,32 @@ export interface ByteSource {
   /** Path or URI, for error messages. */
   readonly name: string;
   readonly size: number;
+  /**
+   * True when read() hands `target` to the operating system in one call and never touches it
+   * after an await: the target may then be a view of memory whose ArrayBuffer can be replaced
+   * meanwhile (the wasm heap, see SlabBuffer), and readers fill such memory in place.
+   */
+  readonly readsInOneCall?: boolean;
   /** Reads up to target.length bytes at `position`; returns how many were read (short only at the end). */
   read(position: number, target: Uint8Array): Promise<number>;
   close(): Promise<void>;
 }
 
-export async function readExactly(source: ByteSource, position: number, target: Uint8Array): Promise<void> {
+export async function readExactly(
+  source: ByteSource,
+  position: number,
+  target: Uint8Array | (() => Uint8Array),
+): Promise<void> {
+  // A getter is called again before every read: the memory behind it may have been re-viewed.
+  const view = typeof target === 'function' ? target : () => target;
+  const length = view().length;
   let done = 0;
-  while (done < target.length) {
-    const n = await source.read(position + done, target.subarray(done));
+  while (done < length) {
+    const n = await source.read(position + done, view().subarray(done));
     if (n === 0) {
       throw new StackError(
         'TRUNCATED',
-        `${source.name}: ends at byte ${position + done}, ${target.length - done} bytes short of what its header promises`,
+        `${source.name}: ends at byte ${position + done}, ${length - done} bytes short of what its header promises`,
         source.name,
       );
     }
@@ -30,6 +43,8 @@ export async function readExactly(source: ByteSource, position: number, target: 
 }
 
 export class FileByteSource implements ByteSource {
+  readonly readsInOneCall = true;
+
   private constructor(
     readonly name: string,
     readonly size: number,

@@ -1,4 +1,4 @@
-import type { SlabStack, Zyx } from '@bdv-cluster/bdv';
+import type { SlabBufferSource, SlabStack, Zyx } from '@bdv-cluster/bdv';
 
 export const STACK_FORMATS = ['npy', 'raw', 'tiff'] as const;
 export type StackFormat = (typeof STACK_FORMATS)[number];
@@ -27,12 +27,22 @@ export interface StackReader {
   readonly dataBytes: number;
   /**
    * Consecutive slabs of `depth` planes (the last may be shorter) as uint16 in native order.
-   * A slab stays valid only until the next is requested: buffers are reused.
+   * A slab stays valid only until the next is requested: buffers are reused. With `buffers`, a
+   * reader that can read in place fills those instead (the BDV writer's heap: no copy on the way
+   * to HDF5), and its slabs are views that the consumer re-makes as SlabBuffer says.
    */
-  slabs(depth: number): AsyncIterable<Uint16Array>;
+  slabs(depth: number, buffers?: SlabBufferSource): AsyncIterable<Uint16Array>;
   close(): Promise<void>;
 }
 
+/**
+ * The BDV writer's heap buffers, loaded with the writer when first asked for (importing the
+ * format core eagerly would make every import of the readers pay for it).
+ */
+const writerBuffers: SlabBufferSource = async (bytes) =>
+  (await import('@bdv-cluster/bdv')).writerSlabBuffers(bytes);
+
+/** The reader's slabs for the BDV writer of this thread, read straight into its heap where possible. */
 export function asSlabStack(reader: StackReader, depth: number): SlabStack {
-  return { shapeZyx: reader.shapeZyx, slabs: reader.slabs(depth) };
+  return { shapeZyx: reader.shapeZyx, slabs: reader.slabs(depth, writerBuffers) };
 }

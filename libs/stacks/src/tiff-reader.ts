@@ -1,5 +1,6 @@
 import type { Zyx } from '@bdv-cluster/bdv';
-import { GeoTIFF, type GeoTIFFImage } from 'geotiff';
+// Types only: geotiff (~100 ms to import) is loaded when a TIFF is opened, not with the library.
+import type { GeoTIFF, GeoTIFFImage } from 'geotiff';
 
 type BaseSource = Parameters<typeof GeoTIFF.fromSource>[0];
 import type { ByteSource } from './byte-source.js';
@@ -122,9 +123,10 @@ function checkPage(
 
 /** Opens a multi-page grayscale TIFF; the shape comes from the page count and the first page. */
 export async function openTiff(source: ByteSource, expect: StackExpectation = {}): Promise<StackReader> {
+  const { GeoTIFF: Tiff } = await import('geotiff');
   let tiff: GeoTIFF;
   try {
-    tiff = await GeoTIFF.fromSource(new RangeSource(source) as unknown as BaseSource);
+    tiff = await Tiff.fromSource(new RangeSource(source) as unknown as BaseSource);
   } catch (error) {
     throw new StackError(
       'BAD_HEADER',

@@ -63,6 +63,38 @@ describe('stack readers', () => {
     },
   );
 
+  it('reads .npy in place into the writer heap, also while the heap grows under a read in flight', async () => {
+    const { writerSlabBuffers } = await import('@bdv-cluster/bdv');
+    for (const [name, depth, grows] of [
+      ['v1', 1, true],
+      ['v1', 4, false],
+      ['big', 2, true],
+      ['big', 100, false],
+    ] as const) {
+      const want = numpyValues(p(`${name}.npy`), 'a = np.load(sys.argv[1])');
+      const reader = await openStackFile(p(`${name}.npy`));
+      const all = new Uint16Array(want.length);
+      let offset = 0;
+      let moved = false;
+      for await (const slab of reader.slabs(depth, writerSlabBuffers)) {
+        all.set(slab, offset);
+        offset += slab.length;
+        if (grows && offset === slab.length) {
+          // A buffer as large as the whole heap cannot come from free space: the heap grows,
+          // detaching every older view, while the next slab's read is in flight into it.
+          const probe = await writerSlabBuffers(8);
+          const big = await writerSlabBuffers(probe.view().buffer.byteLength);
+          probe.release();
+          big.release();
+          moved = slab.byteLength === 0;
+        }
+      }
+      await reader.close();
+      expect(all, `${name} depth ${depth}`).toEqual(want);
+      if (grows) expect(moved, 'the slabs are views of the heap, which grew').toBe(true);
+    }
+  });
+
   it('widens uint8 only when asked', async () => {
     await expect(openStackFile(p('u8.npy'))).rejects.toThrow(/uint8.*allowUint8/);
     const reader = await openStackFile(p('u8.npy'), { allowUint8: true });

@@ -36,7 +36,7 @@ export class BdvH5File {
     private readonly file: H5File,
   ) {
     this.api = runtime.api;
-    this.slabs = new HeapSlabWriter(runtime.module);
+    this.slabs = new HeapSlabWriter(runtime.module, path);
     this.hooks = JournalHooks.on(runtime.module.FS);
   }
 

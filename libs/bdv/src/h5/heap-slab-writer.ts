@@ -1,18 +1,157 @@
+import { fdatasync, open, close } from 'node:fs';
 import { BdvError } from '../errors.js';
-import type { H5Module } from './h5wasm-runtime.js';
+import type { ScratchMemory } from '../pyramid/scratch-memory.js';
+import { loadH5, type H5Module } from './h5wasm-runtime.js';
 
 /**
- * Writes hyperslabs of 16-bit cells through the low-level `set_dataset_data` binding, from one
- * wasm-heap buffer reused for every call. h5wasm's `write_slice` would instead malloc + copy on
- * every call and convert Uint16 -> Int16 element by element (about half our throughput, measured);
- * storing uint16 bits in an int16 dataset needs no conversion at all. This is the only place that
- * touches the undocumented binding.
+ * Memory that HDF5 writes from without a copy: blocks of this thread's wasm heap, reused for the
+ * thread's life. Two reasons: a slab that already sits in the heap goes to `set_dataset_data` as
+ * it is, and memory touched once stays cheap — first-touching fresh pages costs ~5 ms per MiB on
+ * the benchmark VM (page faults), more than copying them, so buffers allocated per view made
+ * small views several times slower than one big one.
+ *
+ * A view of a block (HEAPU8 and friends) must be re-made after every call into HDF5: a malloc that
+ * grows the heap replaces the ArrayBuffer under all old views. The block's address stays valid
+ * (V8 grows wasm memory in place), so the bytes never move and a read in flight still lands.
+ */
+export class HeapBlock {
+  constructor(
+    private readonly pool: HeapPool,
+    readonly pointer: number,
+    readonly bytes: number,
+  ) {}
+
+  u8(length = this.bytes): Uint8Array {
+    return new Uint8Array(this.pool.module.HEAPU8.buffer, this.pointer, length);
+  }
+
+  u16(length = this.bytes >> 1): Uint16Array {
+    return new Uint16Array(this.pool.module.HEAPU8.buffer, this.pointer, length);
+  }
+
+  f64(length = this.bytes >> 3): Float64Array {
+    return new Float64Array(this.pool.module.HEAPU8.buffer, this.pointer, length);
+  }
+
+  release(): void {
+    this.pool.give(this);
+  }
+}
+
+/** Released blocks kept for reuse beyond this are given back to the heap's allocator. */
+const POOL_KEEP_BYTES = 512 * 1024 * 1024;
+
+/** The heap blocks of one thread's HDF5 module. */
+export class HeapPool {
+  private readonly free: HeapBlock[] = [];
+  private freeBytes = 0;
+
+  constructor(readonly module: H5Module) {}
+
+  /** A block of at least `bytes`: a released one of about that size, else a new one. */
+  take(bytes: number): HeapBlock {
+    let best = -1;
+    for (let i = 0; i < this.free.length; i++) {
+      const size = this.free[i]!.bytes;
+      // a small request never pins a much larger block
+      if (size >= bytes && size <= 2 * bytes + 4096 && (best < 0 || size < this.free[best]!.bytes)) best = i;
+    }
+    if (best >= 0) {
+      const [block] = this.free.splice(best, 1);
+      this.freeBytes -= block!.bytes;
+      return block!;
+    }
+    // 8-byte alignment (float64 views): emscripten's malloc gives 8 or more.
+    const pointer = this.module._malloc(Math.max(8, bytes));
+    if (!pointer) throw new BdvError('HDF5', `wasm heap cannot hold a ${bytes}-byte buffer (limit 2 GiB)`);
+    return new HeapBlock(this, pointer, bytes);
+  }
+
+  give(block: HeapBlock): void {
+    if (this.free.includes(block)) return;
+    this.free.push(block);
+    this.freeBytes += block.bytes;
+    while (this.freeBytes > POOL_KEEP_BYTES) {
+      const oldest = this.free.shift()!;
+      this.freeBytes -= oldest.bytes;
+      this.module._free(oldest.pointer);
+    }
+  }
+
+  /** Pyramid buffers in the heap: written to HDF5 without a copy, reused view after view. */
+  readonly scratch: ScratchMemory = {
+    uint16: (length) => {
+      const block = this.take(length * 2);
+      return { view: () => block.u16(length), release: () => block.release() };
+    },
+    float64: (length) => {
+      const block = this.take(length * 8);
+      block.f64(length).fill(0);
+      return { view: () => block.f64(length), release: () => block.release() };
+    },
+  };
+
+  /** True when `data` is a (current) view of this heap: HDF5 can take it by address. */
+  holds(data: ArrayBufferView): boolean {
+    return data.buffer === this.module.HEAPU8.buffer;
+  }
+
+  /**
+   * A getter that always gives a usable view of `data`: re-made over the current heap if `data`
+   * is a heap view (its ArrayBuffer may be replaced by any HDF5 call), `data` itself otherwise.
+   */
+  stable(data: Uint16Array): () => Uint16Array {
+    if (!this.holds(data)) return () => data;
+    const { byteOffset, length } = data;
+    let view = data;
+    return () => {
+      if (view.buffer !== this.module.HEAPU8.buffer)
+        view = new Uint16Array(this.module.HEAPU8.buffer, byteOffset, length);
+      return view;
+    };
+  }
+}
+
+let pool: HeapPool | undefined;
+
+/** This thread's heap pool (loads HDF5 on first use). */
+export async function heapPool(): Promise<HeapPool> {
+  if (pool) return pool;
+  const { module } = await loadH5();
+  pool ??= new HeapPool(module);
+  return pool;
+}
+
+/**
+ * Dirty output bytes after which a background fdatasync starts: the disk writes the file while
+ * HDF5 goes on (libuv's thread pool), so the fsync that commits the file at close has only the
+ * tail left to wait for. Without it the kernel starts writing only when close asks (dirty pages
+ * expire after 30 s), and the whole file's disk time is added to the conversion.
+ */
+const FLUSH_AFTER_BYTES = 64 * 1024 * 1024;
+
+/**
+ * Writes hyperslabs of 16-bit cells through the low-level `set_dataset_data` binding. A slab that
+ * is a view of the heap (a reader filled it there, or a pyramid level was computed there) is
+ * passed by address; any other is copied once into a pooled heap block. h5wasm's `write_slice`
+ * would instead malloc + copy on every call and convert Uint16 -> Int16 element by element
+ * (about half our throughput, measured); storing uint16 bits in an int16 dataset needs no
+ * conversion at all. This is the only place that touches the undocumented binding.
  */
 export class HeapSlabWriter {
-  private pointer = 0;
-  private capacity = 0;
+  private scratch: HeapBlock | undefined;
+  private readonly pool: HeapPool;
+  private unflushed = 0;
+  private flushing = false;
 
-  constructor(private readonly module: H5Module) {}
+  /** `path`: the file written, flushed to disk in the background as it grows (see FLUSH_AFTER_BYTES). */
+  constructor(
+    private readonly module: H5Module,
+    private readonly path?: string,
+  ) {
+    pool ??= new HeapPool(module);
+    this.pool = pool;
+  }
 
   write(
     fileId: bigint,
@@ -22,15 +161,14 @@ export class HeapSlabWriter {
     data: Uint16Array,
   ): void {
     const bytes = countZyx[0]! * countZyx[1]! * countZyx[2]! * 2;
+    // A view of a heap buffer that was replaced (grown) has length 0: refused here, never written.
     if (data.byteLength !== bytes) {
       throw new BdvError(
         'SHAPE_MISMATCH',
         `slab of ${data.byteLength} bytes for a ${countZyx.join('x')} region`,
       );
     }
-    const pointer = this.reserve(bytes);
-    // Re-read HEAPU8 after reserve(): a malloc that grows the heap replaces its buffer.
-    this.module.HEAPU8.set(new Uint8Array(data.buffer, data.byteOffset, bytes), pointer);
+    const pointer = this.pool.holds(data) ? data.byteOffset : this.copyIn(data, bytes);
     const status = this.module.set_dataset_data(
       fileId,
       datasetPath,
@@ -40,21 +178,44 @@ export class HeapSlabWriter {
       BigInt(pointer),
     );
     if (status < 0) throw new BdvError('HDF5', `HDF5 refused to write ${datasetPath} at z=${offsetZyx[0]}`);
+    this.unflushed += bytes;
+    if (this.unflushed >= FLUSH_AFTER_BYTES) this.flushInBackground();
   }
 
+  /** Gives the copy buffer back to the pool (for the next file of this thread). */
   release(): void {
-    if (this.pointer !== 0) this.module._free(this.pointer);
-    this.pointer = 0;
-    this.capacity = 0;
+    this.scratch?.release();
+    this.scratch = undefined;
   }
 
-  private reserve(bytes: number): number {
-    if (bytes <= this.capacity) return this.pointer;
-    this.release();
-    const pointer = this.module._malloc(bytes);
-    if (!pointer) throw new BdvError('HDF5', `wasm heap cannot hold a ${bytes}-byte slab (limit 2 GiB)`);
-    this.pointer = pointer;
-    this.capacity = bytes;
-    return pointer;
+  private copyIn(data: Uint16Array, bytes: number): number {
+    if (!this.scratch || this.scratch.bytes < bytes) {
+      this.scratch?.release();
+      this.scratch = this.pool.take(bytes);
+    }
+    // Re-read HEAPU8 after take(): a malloc that grows the heap replaces its buffer.
+    this.module.HEAPU8.set(new Uint8Array(data.buffer, data.byteOffset, bytes), this.scratch.pointer);
+    return this.scratch.pointer;
+  }
+
+  /**
+   * One fdatasync at a time, on a descriptor of its own, errors ignored: it only starts the disk
+   * early. Durability still comes from the fsync at close, which reports any error.
+   */
+  private flushInBackground(): void {
+    if (!this.path || this.flushing) return;
+    this.flushing = true;
+    this.unflushed = 0;
+    open(this.path, 'r', (openError, fd) => {
+      if (openError) {
+        this.flushing = false;
+        return;
+      }
+      fdatasync(fd, () =>
+        close(fd, () => {
+          this.flushing = false;
+        }),
+      );
+    });
   }
 }

@@ -1,3 +1,4 @@
+import { heapPool } from '../h5/heap-slab-writer.js';
 import type { Zyx } from '../model/pyramid-spec.js';
 
 /**
@@ -43,3 +44,26 @@ export function* memorySlabs(stack: InMemoryStack, depth: number): Iterable<Uint
     yield stack.data.subarray(z * plane, Math.min(stack.shapeZyx[0], z + depth) * plane);
   }
 }
+
+/**
+ * Memory for a reader to fill slabs in place. `view()` must be called again after every await
+ * (and after anything that calls into HDF5): the memory may be the writer's wasm heap, whose
+ * ArrayBuffer is replaced when it grows; the bytes stay where they are.
+ */
+export interface SlabBuffer {
+  readonly bytes: number;
+  view(): Uint8Array;
+  release(): void;
+}
+
+/** Hands out SlabBuffers of `bytes` bytes. */
+export type SlabBufferSource = (bytes: number) => Promise<SlabBuffer>;
+
+/**
+ * Buffers in this thread's HDF5 heap: a slab read into one goes to HDF5 by address (no copy), and
+ * the buffers are reused by the next view of the thread (no fresh memory per view).
+ */
+export const writerSlabBuffers: SlabBufferSource = async (bytes) => {
+  const block = (await heapPool()).take(bytes);
+  return { bytes, view: () => block.u8(bytes), release: () => block.release() };
+};

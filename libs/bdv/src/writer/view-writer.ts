@@ -1,9 +1,11 @@
 import { BdvError } from '../errors.js';
 import type { BdvH5File } from '../h5/bdv-h5-file.js';
+import { heapPool } from '../h5/heap-slab-writer.js';
 import type { CompressionSpec } from '../model/compression.js';
 import { RunningChecksum, type LevelChecksum } from '../model/checksums.js';
 import { assertViewBuffer, type LevelSpec, type Zyx } from '../model/pyramid-spec.js';
 import { LevelStream } from '../pyramid/level-stream.js';
+import type { ScratchMemory } from '../pyramid/scratch-memory.js';
 import { isInMemory, memorySlabs, slabDepthFor, type StackInput, type ViewProgress } from './stack-input.js';
 
 export interface ViewTarget {
@@ -26,7 +28,9 @@ export function preferredSlabDepth(
 /**
  * Streams one stack into every level of one view: each incoming slab feeds all levels at once,
  * so the stack is read once and never held whole. Validates that the source delivers exactly
- * the promised planes.
+ * the promised planes. Slabs a reader filled in the wasm heap (asSlabStack) and the pyramid's
+ * own buffers go to HDF5 by address, without a copy; their views are re-made after every HDF5
+ * call, which may grow the heap (see heap-slab-writer.ts).
  */
 export async function writeViewLevels(
   target: ViewTarget,
@@ -36,36 +40,47 @@ export async function writeViewLevels(
   const shape = stack.shapeZyx;
   // Slabs are whole chunks deep over whole planes: refuse before a byte is written if they are too big.
   assertViewBuffer(shape, target.levels);
+  const heap = await heapPool();
   const planeSize = shape[1] * shape[2];
   const sums = target.levels.map(() => new RunningChecksum());
-  const streams = levelStreams(target, shape, sums);
-  const slabs = isInMemory(stack) ? memorySlabs(stack, preferredSlabDepth(shape, target)) : stack.slabs;
-  const progress: ViewProgress = {
-    planesDone: 0,
-    planesTotal: shape[0],
-    bytesDone: 0,
-    bytesTotal: shape[0] * planeSize * 2,
-  };
-  for await (const slab of slabs) {
-    const depth = slabDepthOf(slab, shape, progress.planesDone);
-    for (const stream of streams) stream.push(slab, depth);
-    progress.planesDone += depth;
-    progress.bytesDone += slab.byteLength;
-    onProgress?.({ ...progress });
+  const streams = levelStreams(target, shape, sums, heap.scratch);
+  try {
+    const slabs = isInMemory(stack) ? memorySlabs(stack, preferredSlabDepth(shape, target)) : stack.slabs;
+    const progress: ViewProgress = {
+      planesDone: 0,
+      planesTotal: shape[0],
+      bytesDone: 0,
+      bytesTotal: shape[0] * planeSize * 2,
+    };
+    for await (const slab of slabs) {
+      const depth = slabDepthOf(slab, shape, progress.planesDone);
+      const input = heap.stable(slab);
+      for (const stream of streams) stream.push(input, depth);
+      progress.planesDone += depth;
+      progress.bytesDone += depth * planeSize * 2;
+      onProgress?.({ ...progress });
+    }
+    if (progress.planesDone !== shape[0]) {
+      throw new BdvError(
+        'SHAPE_MISMATCH',
+        `the source ended after ${progress.planesDone} of ${shape[0]} planes`,
+        'shapeZyx',
+      );
+    }
+    for (const stream of streams) stream.finish();
+  } finally {
+    for (const stream of streams) stream.release();
   }
-  if (progress.planesDone !== shape[0]) {
-    throw new BdvError(
-      'SHAPE_MISMATCH',
-      `the source ended after ${progress.planesDone} of ${shape[0]} planes`,
-      'shapeZyx',
-    );
-  }
-  for (const stream of streams) stream.finish();
   return streams.map((stream, level) => ({ level, shapeZyx: stream.outShape, crc32: sums[level]!.hex }));
 }
 
 /** One LevelStream per level, each writing whole-chunk slabs of its level's cells (checksummed). */
-function levelStreams(target: ViewTarget, shape: Zyx, sums: RunningChecksum[]): LevelStream[] {
+function levelStreams(
+  target: ViewTarget,
+  shape: Zyx,
+  sums: RunningChecksum[],
+  memory: ScratchMemory,
+): LevelStream[] {
   const { file, time, setupId, levels, compression } = target;
   return levels.map((level, index) => {
     const [fz, fy, fx] = level.factorsZyx;
@@ -76,9 +91,11 @@ function levelStreams(target: ViewTarget, shape: Zyx, sums: RunningChecksum[]): 
       slabDepthFor(planeBytes, level.blockZyx[0], target.slabBytes),
       (z0, slab, depth) => {
         const [, ny, nx] = stream.outShape;
-        file.writeCells(time, setupId, index, [z0, 0, 0], [depth, ny, nx], slab);
+        // Summed before the write: a heap view is stale after any HDF5 call.
         sums[index]!.add(slab);
+        file.writeCells(time, setupId, index, [z0, 0, 0], [depth, ny, nx], slab);
       },
+      memory,
     );
     file.createCells(time, setupId, index, stream.outShape, level.blockZyx, compression);
     return stream;

@@ -1,0 +1,107 @@
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { comparePixels, tempDir } from '../../../test/support/oracle.js';
+import { BdvWriter, verifyDataset, writerSlabBuffers, type SlabStack, type Zyx } from '../src/index.js';
+import { heapPool } from '../src/h5/heap-slab-writer.js';
+
+// Slabs that live in the wasm heap reach HDF5 by address. The heap may grow during any HDF5
+// call, which replaces the ArrayBuffer under every view of it: the writer must re-make its
+// views (input slab, pyramid buffers, checksum) after each call. Here the heap is grown on
+// purpose inside HDF5 writes, and the file must still hold exactly the input (h5py reads it).
+
+const dir = tempDir('bdv-heap-');
+afterAll(() => dir.remove());
+
+function randomStack(shape: Zyx, seed: number): Uint16Array {
+  const a = new Uint16Array(shape[0] * shape[1] * shape[2]);
+  let x = seed;
+  for (let i = 0; i < a.length; i++) {
+    x = (Math.imul(x, 1103515245) + 12345) >>> 0;
+    a[i] = x >>> 16;
+  }
+  return a;
+}
+
+/** A stack read "in place" into the writer's heap, the way asSlabStack's readers deliver it. */
+function heapSlabs(stack: Uint16Array, shape: Zyx, depth: number): SlabStack {
+  const plane = shape[1] * shape[2];
+  async function* slabs(): AsyncIterable<Uint16Array> {
+    const buffer = await writerSlabBuffers(depth * plane * 2);
+    try {
+      for (let z = 0; z < shape[0]; z += depth) {
+        const part = stack.subarray(z * plane, Math.min(shape[0], z + depth) * plane);
+        const view = new Uint16Array(buffer.view().buffer, buffer.view().byteOffset, part.length);
+        view.set(part);
+        yield view;
+      }
+    } finally {
+      buffer.release();
+    }
+  }
+  return { shapeZyx: shape, slabs: slabs() };
+}
+
+describe('slabs in the wasm heap', () => {
+  it('are written by address and stay right when HDF5 grows the heap mid-view', async () => {
+    const { module } = await heapPool();
+    const original = module.set_dataset_data.bind(module);
+    let writes = 0;
+    let grown = 0;
+    let heapSeen: ArrayBufferLike = module.HEAPU8.buffer;
+    // Grow the heap inside the first writes of every level: a malloc larger than the whole heap
+    // cannot be served from free space. Every older view of the heap is detached by it.
+    module.set_dataset_data = (...args: Parameters<typeof original>) => {
+      const status = original(...args);
+      if (writes++ % 3 === 0) {
+        const before = module.HEAPU8.length;
+        module._free(module._malloc(Math.min(before, 256 << 20)));
+        if (module.HEAPU8.buffer !== heapSeen) grown++;
+        heapSeen = module.HEAPU8.buffer;
+      }
+      return status;
+    };
+    try {
+      const h5 = join(dir.path, 'heap.h5');
+      const subsampling = [
+        [1, 1, 1],
+        [1, 2, 2],
+        [2, 4, 4],
+      ];
+      const writer = await BdvWriter.create(h5, {
+        setup: { tiles: 2 },
+        subsamplingZyx: subsampling,
+        blockSizeZyx: [
+          [4, 8, 8],
+          [2, 8, 8],
+          [1, 4, 4],
+        ],
+        slabBytes: 4096,
+      });
+      const views = [];
+      for (const tile of [0, 1]) {
+        const shape: Zyx = [13, 20, 24];
+        const stack = randomStack(shape, 5 + tile);
+        const record = await writer.appendView(heapSlabs(stack, shape, 4), { tile });
+        const raw = join(dir.path, `t${tile}.raw`);
+        writeFileSync(raw, Buffer.from(stack.buffer));
+        views.push({ time: 0, setup: record.setupId, raw: { path: raw, shape, dtype: '<u2' } });
+      }
+      await writer.writeXml();
+      await writer.close();
+
+      expect(grown).toBeGreaterThan(3);
+      for (const view of comparePixels({ h5, subsampling_zyx: subsampling, views })) {
+        for (const level of view.levels) {
+          expect(level.shape).toEqual(level.expected_shape);
+          expect(level.mismatches, `setup ${view.setup} level ${level.level}`).toBe(0);
+        }
+      }
+      // The checksums were taken from live views too: they match what is in the file.
+      const report = await verifyDataset(writer.xmlPath);
+      expect(report.ok, JSON.stringify(report)).toBe(true);
+    } finally {
+      module.set_dataset_data = original;
+    }
+  });
+});
