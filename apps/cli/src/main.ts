@@ -7,6 +7,8 @@ import { convertCommand } from './commands/convert-command.js';
 import { demoCommand } from './commands/demo-command.js';
 import { infoCommand } from './commands/info-command.js';
 import { batchCommand, statusCommand, submitCommand } from './commands/remote-commands.js';
+import { verifyCommand } from './commands/verify-command.js';
+import { InterruptedError } from './convert/interruption.js';
 
 const program = new Command('bdv')
   .description('Light-sheet stacks to Fiji BigDataViewer / BigStitcher HDF5 + XML (npy2bdv-compatible)')
@@ -16,6 +18,7 @@ const program = new Command('bdv')
 program.addCommand(convertCommand());
 program.addCommand(demoCommand());
 program.addCommand(infoCommand());
+program.addCommand(verifyCommand());
 program.addCommand(submitCommand());
 program.addCommand(batchCommand());
 program.addCommand(statusCommand());
@@ -24,6 +27,10 @@ for (const command of program.commands) command.exitOverride();
 /** Errors the user can act on print as one line; anything else also says how to see the stack. */
 function fail(error: unknown): never {
   if (error instanceof CommanderError) process.exit(error.exitCode);
+  if (error instanceof InterruptedError) {
+    process.stderr.write(`bdv: ${error.message}\n`);
+    process.exit(error.exitCode);
+  }
   const known =
     error instanceof CliError ||
     error instanceof BdvError ||

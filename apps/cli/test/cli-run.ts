@@ -1,4 +1,4 @@
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -18,4 +18,35 @@ export function bdv(args: string[], cwd?: string): CliRun {
     env: { ...process.env, BDV_DEBUG: '' },
   });
   return { status: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+export interface StoppedRun extends CliRun {
+  signal: NodeJS.Signals | null;
+  /** Whether `line` appeared (and the signal was sent) before the run ended by itself. */
+  stopped: boolean;
+}
+
+/**
+ * Runs the built `bdv` and sends it `signal` as soon as its stderr contains `line` (e.g. the
+ * `--progress lines` line of its second committed view), as a person's Ctrl-C or a crash would.
+ */
+export function bdvStoppedAt(args: string[], line: string, signal: NodeJS.Signals): Promise<StoppedRun> {
+  const child = spawn(process.execPath, [BIN, ...args], {
+    env: { ...process.env, BDV_DEBUG: '' },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stdout = '';
+  let stderr = '';
+  let stopped = false;
+  child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+  child.stderr.on('data', (d: Buffer) => {
+    stderr += d.toString();
+    if (!stopped && stderr.includes(line)) {
+      stopped = true;
+      child.kill(signal);
+    }
+  });
+  return new Promise((resolve) =>
+    child.on('close', (status, killedBy) => resolve({ status, signal: killedBy, stdout, stderr, stopped })),
+  );
 }

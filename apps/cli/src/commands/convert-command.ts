@@ -5,6 +5,7 @@ import { Manifest, describeProblems, fieldProblems, type ManifestInput } from '@
 import { BYTE_ORDERS, SAMPLE_TYPES, STACK_FORMATS } from '@bdv-cluster/stacks';
 import { Command, Option } from 'commander';
 import { CliError } from '../cli-error.js';
+import { watchInterrupts } from '../convert/interruption.js';
 import { parseInteger } from '../convert/option-lists.js';
 import { quickOptionsOf, QUICK_ONLY, type ConvertFlags } from '../convert/quick-flags.js';
 import { quickManifest } from '../convert/quick-manifest.js';
@@ -24,28 +25,52 @@ export function convertCommand(): Command {
   addViewOptions(command);
   addSourceOptions(command);
   return command
-    .option('--overwrite', 'replace an existing output file')
+    .addOption(new Option('--overwrite', 'replace an existing output file').conflicts('resume'))
+    .option('--resume', 'continue an interrupted conversion into the same output (see below)')
     .option('-j, --jobs <n>', 'views written at once on worker threads (needs --layout partitioned)', '1')
     .addOption(progressOption())
     .option('--json', 'print the result as JSON')
+    .addHelpText('after', RESUME_HELP)
     .action(async (inputs: string[], flags: ConvertFlags) => {
       const { manifest, baseDir, output } = buildManifest(inputs, flags);
       const parsed = Manifest.safeParse(manifest);
       if (!parsed.success)
         throw new CliError(`invalid manifest: ${describeProblems(fieldProblems(parsed.error))}`);
-      const result = await runConversion(
-        {
-          manifest: parsed.data,
-          output,
-          overwrite: flags.overwrite ?? false,
-          baseDir,
-          jobs: parseInteger(flags.jobs ?? '1', '--jobs', 1),
-        },
-        progressFor(flags.json ? 'none' : flags.progress),
-      );
-      printResult(result, flags.json ?? false);
+      const interrupts = watchInterrupts();
+      try {
+        const result = await runConversion(
+          {
+            manifest: parsed.data,
+            output,
+            overwrite: flags.overwrite ?? false,
+            resume: flags.resume ?? false,
+            baseDir,
+            jobs: parseInteger(flags.jobs ?? '1', '--jobs', 1),
+            signal: interrupts.signal,
+          },
+          progressFor(flags.json ? 'none' : flags.progress),
+        );
+        printResult(result, flags.json ?? false);
+      } finally {
+        interrupts.dispose();
+      }
     });
 }
+
+const RESUME_HELP = `
+Interruptions:
+  Every view is committed whole and recorded (with a CRC-32 of each level) in <name>.checksums.json
+  beside the output as soon as it is written. Ctrl-C undoes the view being written and stops (exit
+  130); a crash or kill -9 may leave that view half-written, which the next run undoes.
+  --resume then continues into the same output: the views the earlier run recorded that still read
+  back as written are kept, the others are written again, then the XML and checksums. Give the same
+  command (manifest or inputs and options). Refused, with nothing changed, when the earlier output
+  has another layout, setup count, subsampling, blocks or compression, or holds a view this run does
+  not list or describes differently (shape, voxel size, affine, ...); a different gzip level applies
+  to the views still to write. Kept views are not read from their inputs again: if an input changed,
+  use --overwrite. Without an earlier output, --resume simply converts. Check a result with
+  'bdv verify <name>.xml'.
+`;
 
 /** How the dataset is stored (the quick form; a manifest says it in its dataset). */
 function addFormatOptions(c: Command): void {
@@ -142,9 +167,10 @@ function printResult(r: ConversionResult, json: boolean): void {
     return;
   }
   const mb = r.bytes / 1e6;
+  const kept = r.kept > 0 ? `kept ${r.kept} view(s) the earlier run wrote, ` : '';
   process.stdout.write(
     [
-      `wrote ${r.views} view(s), ${mb.toFixed(1)} MB in ${r.seconds.toFixed(2)} s (${(mb / Math.max(r.seconds, 1e-3)).toFixed(0)} MB/s)` +
+      `${kept}wrote ${r.written} view(s), ${mb.toFixed(1)} MB in ${r.seconds.toFixed(2)} s (${(mb / Math.max(r.seconds, 1e-3)).toFixed(0)} MB/s)` +
         (r.missingViews > 0 ? `, ${r.missingViews} missing view(s) listed in the XML` : ''),
       `  HDF5: ${r.h5}`,
       `  XML:  ${r.xml}`,

@@ -40,8 +40,9 @@ export function demoCommand(): Command {
           `  HDF5:     ${result.h5}`,
           `  XML:      ${result.xml}`,
           `  manifest: ${acquisition.manifestPath}`,
-          'open the XML in Fiji: Plugins > BigDataViewer > Open XML/HDF5 (or BigStitcher); inspect with: npx bdv info ' +
-            result.h5,
+          'open the XML in Fiji: Plugins > BigDataViewer > Open XML/HDF5 (or BigStitcher)',
+          `inspect with: npx bdv info ${result.h5}`,
+          `check every view against its checksums with: npx bdv verify ${result.xml}`,
           '',
         ].join('\n'),
       );

@@ -34,6 +34,7 @@ export interface ConvertFlags {
   microscopeVersion?: string;
   user?: string;
   overwrite?: boolean;
+  resume?: boolean;
   jobs?: string;
   progress: ProgressMode;
   json?: boolean;

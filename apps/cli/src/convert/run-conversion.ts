@@ -1,8 +1,11 @@
-import { BdvWriter, setupCount, setupIdOf } from '@bdv-cluster/bdv';
+import { checksumPathFor, setupCount, setupIdOf, xmlPathFor, type BdvWriter } from '@bdv-cluster/bdv';
 import { type Manifest } from '@bdv-cluster/contract';
 import { existsSync } from 'node:fs';
+import { basename } from 'node:path';
 import { CliError } from '../cli-error.js';
 import type { ProgressReporter } from '../progress/progress-reporter.js';
+import { throwIfInterrupted } from './interruption.js';
+import { openOutput, removeStagedFiles } from './open-output.js';
 import { planViews, type PlannedView } from './planned-view.js';
 import { writeInProcess, writeOnThreads } from './view-writing.js';
 
@@ -11,25 +14,36 @@ export interface ConversionRequest {
   /** The .h5 to write; the .xml goes beside it. */
   output: string;
   overwrite: boolean;
+  /** Continue an interrupted conversion into `output`: views it finished are kept. */
+  resume?: boolean;
   /** Where relative source paths start (the manifest's folder). */
   baseDir: string;
   slabBytes?: number;
   /** Views written at once, on worker threads (partitioned layout only). */
   jobs?: number;
+  /** Aborted by Ctrl-C: the conversion stops at a safe point and throws the signal's reason. */
+  signal?: AbortSignal;
 }
 
 export interface ConversionResult {
   h5: string;
   xml: string;
+  /** Views in the output (kept + written). */
   views: number;
+  /** Views written by this run. */
+  written: number;
+  /** Views an earlier, interrupted run had written and that were kept (--resume). */
+  kept: number;
   missingViews: number;
+  /** Input bytes converted by this run. */
   bytes: number;
   seconds: number;
 }
 
 /**
  * Checks every input's header first (so a bad file fails before the output exists), then
- * streams the views into the BDV file(s) and writes the XML.
+ * streams the views into the BDV file(s) and writes the XML. Every view is committed and
+ * recorded on its own, so a run stopped at any point can be continued with `resume`.
  */
 export async function runConversion(
   req: ConversionRequest,
@@ -39,20 +53,29 @@ export async function runConversion(
   const jobs = req.jobs ?? 1;
   assertWritable(req, jobs);
   const planned = await planViews(req.manifest.views, req.baseDir);
+  throwIfInterrupted(req.signal);
   const started = performance.now();
-  const writer = await BdvWriter.create(req.output, {
-    ...dataset,
-    overwrite: req.overwrite,
-    slabBytes: req.slabBytes,
-  });
+  const writer = await openOutput(
+    {
+      output: req.output,
+      options: { ...dataset, overwrite: req.overwrite, slabBytes: req.slabBytes },
+      resume: req.resume ?? false,
+    },
+    planned,
+  );
+  const todo = planned.filter((view) => !writer.has(view.spec));
+  const kept = planned.length - todo.length;
   try {
     for (const [attribute, labels] of Object.entries(dataset.attributeLabels ?? {})) {
       if (labels) writer.setAttributeLabels(attribute as 'channel', labels);
     }
-    progress.start(planned.length, totalBytes(planned));
-    if (jobs > 1) await writeOnThreads(writer, planned, jobs, progress);
-    else await writeInProcess(writer, planned, progress);
+    if (req.resume) progress.resumed(kept);
+    progress.start(todo.length, totalBytes(todo));
+    await writeViews(writer, todo, jobs, progress, req.signal);
     await writer.writeXml({ microscope: dataset.microscope, timepoints: dataset.timepoints });
+  } catch (error) {
+    if (req.signal?.aborted) removeStagedFiles(req.output);
+    throw error;
   } finally {
     progress.stop();
     await writer.close();
@@ -61,16 +84,44 @@ export async function runConversion(
     h5: req.output,
     xml: writer.xmlPath,
     views: planned.length,
+    written: todo.length,
+    kept,
     missingViews: missingViews(req.manifest, planned),
-    bytes: totalBytes(planned),
+    bytes: totalBytes(todo),
     seconds: (performance.now() - started) / 1000,
   };
 }
 
+function writeViews(
+  writer: BdvWriter,
+  todo: readonly PlannedView[],
+  jobs: number,
+  progress: ProgressReporter,
+  signal: AbortSignal | undefined,
+): Promise<void> {
+  return jobs > 1
+    ? writeOnThreads(writer, todo, jobs, progress, signal)
+    : writeInProcess(writer, todo, progress, signal);
+}
+
 function assertWritable(req: ConversionRequest, jobs: number): void {
-  if (existsSync(req.output) && !req.overwrite) {
-    throw new CliError(`${req.output} already exists (pass --overwrite to replace it)`);
-  }
+  if (req.resume && req.overwrite)
+    throw new CliError('--resume continues the existing output and --overwrite replaces it: give one');
+  if (req.overwrite || req.resume) return assertJobs(req, jobs);
+  if (existsSync(req.output))
+    throw new CliError(
+      `${req.output} already exists (pass --overwrite to replace it, or --resume to continue an interrupted conversion)`,
+    );
+  // A partitioned run stopped early has partitions and their record, but no master yet.
+  const record = checksumPathFor(xmlPathFor(req.output));
+  if (existsSync(record))
+    throw new CliError(
+      `${req.output}: an earlier conversion into it left ${basename(record)} (and maybe partitions): pass --resume to continue it, or --overwrite to start again`,
+    );
+  assertJobs(req, jobs);
+}
+
+function assertJobs(req: ConversionRequest, jobs: number): void {
   if (jobs > 1 && req.manifest.dataset.layout !== 'partitioned') {
     throw new CliError(
       `--jobs ${jobs} writes views in parallel, which needs --layout partitioned (one file per view)`,

@@ -2,19 +2,25 @@ import { preferredSlabDepth, type BdvWriter } from '@bdv-cluster/bdv';
 import { commitViewTask, ViewThreadPool, type ViewTask } from '@bdv-cluster/convert';
 import { asSlabStack, openStackFile } from '@bdv-cluster/stacks';
 import type { ProgressReporter } from '../progress/progress-reporter.js';
+import { interruptible, throwIfInterrupted } from './interruption.js';
 import type { PlannedView } from './planned-view.js';
 
-/** One view after the other, in this thread, into the writer's open file. */
+/** One view after the other, in this thread, into the writer's open file; stops when `signal` aborts. */
 export async function writeInProcess(
   writer: BdvWriter,
   planned: readonly PlannedView[],
   progress: ProgressReporter,
+  signal?: AbortSignal,
 ): Promise<void> {
   for (const view of planned) {
+    throwIfInterrupted(signal);
     const report = viewProgress(progress, view);
     const reader = await openStackFile(view.path, view.options);
     try {
-      const stack = asSlabStack(reader, preferredSlabDepth(reader.shapeZyx, writer.format));
+      const stack = interruptible(
+        asSlabStack(reader, preferredSlabDepth(reader.shapeZyx, writer.format)),
+        signal,
+      );
       await writer.appendView(stack, { ...view.spec, onProgress: report.bytes });
     } finally {
       await reader.close();
@@ -26,20 +32,24 @@ export async function writeInProcess(
 /**
  * Partitions written on `jobs` worker threads at once (gzip compresses on one core per file,
  * so this is how a local conversion uses several cores) — the same thread pool and view task
- * the cluster's writers use. Stops handing out views at the first failure.
+ * the cluster's writers use. Stops handing out views at the first failure; an interruption
+ * (`signal`) ends the threads at once (their staged partitions are left for the caller to remove).
  */
 export async function writeOnThreads(
   writer: BdvWriter,
   planned: readonly PlannedView[],
   jobs: number,
   progress: ProgressReporter,
+  signal?: AbortSignal,
 ): Promise<void> {
   const plans = planned.map((view) => writer.planPartition(view.shapeZyx, view.spec));
   const pool = new ViewThreadPool();
+  const stopThreads = () => void pool.close();
+  signal?.addEventListener('abort', stopThreads, { once: true });
   let next = 0;
   let failure: unknown;
   const runner = async () => {
-    while (next < planned.length && failure === undefined) {
+    while (next < planned.length && failure === undefined && !signal?.aborted) {
       const i = next++;
       const view = planned[i]!;
       const report = viewProgress(progress, view);
@@ -65,8 +75,10 @@ export async function writeOnThreads(
   try {
     await Promise.all(Array.from({ length: Math.min(jobs, planned.length) }, runner));
   } finally {
+    signal?.removeEventListener('abort', stopThreads);
     await pool.close();
   }
+  throwIfInterrupted(signal);
   if (failure !== undefined) throw failure;
 }
 

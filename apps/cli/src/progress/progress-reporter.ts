@@ -3,6 +3,8 @@ import { wantsBar, type ProgressMode } from './progress-mode.js';
 
 /** What a conversion tells the person waiting for it. */
 export interface ProgressReporter {
+  /** A resumed conversion: how many views of the earlier run are kept (said before `start`). */
+  resumed(keptViews: number): void;
   start(totalViews: number, totalBytes: number): void;
   viewStarted(viewKey: string, source: string): void;
   bytes(count: number): void;
@@ -13,6 +15,9 @@ export interface ProgressReporter {
 const MB = 1e6;
 const human = (bytes: number) =>
   bytes >= 1e9 ? `${(bytes / 1e9).toFixed(2)} GB` : `${(bytes / MB).toFixed(1)} MB`;
+
+const resumedLine = (kept: number) =>
+  `resuming: ${kept} view(s) the earlier run wrote read back as written and are kept`;
 
 /** A live bar (bytes, views, speed, ETA) for terminals. */
 class BarProgress implements ProgressReporter {
@@ -30,6 +35,10 @@ class BarProgress implements ProgressReporter {
   private viewsDone = 0;
   private viewsTotal = 0;
   private started = 0;
+
+  resumed(keptViews: number): void {
+    process.stderr.write(`${resumedLine(keptViews)}\n`);
+  }
 
   start(totalViews: number, totalBytes: number): void {
     this.viewsTotal = totalViews;
@@ -75,6 +84,10 @@ class LineProgress implements ProgressReporter {
 
   constructor(private readonly write: (line: string) => void = (l) => process.stderr.write(`${l}\n`)) {}
 
+  resumed(keptViews: number): void {
+    this.write(resumedLine(keptViews));
+  }
+
   start(totalViews: number, totalBytes: number): void {
     this.viewsTotal = totalViews;
     this.write(`converting ${totalViews} view(s), ${human(totalBytes)}`);
@@ -96,6 +109,7 @@ class LineProgress implements ProgressReporter {
 }
 
 class SilentProgress implements ProgressReporter {
+  resumed(): void {}
   start(): void {}
   viewStarted(): void {}
   bytes(): void {}

@@ -1,0 +1,127 @@
+import {
+  BdvWriter,
+  checksumPathFor,
+  inspectBdvFile,
+  readChecksumFile,
+  resolveFormat,
+  xmlPathFor,
+  type BdvFileSummary,
+  type BdvFormat,
+  type BdvWriterOptions,
+  type ViewChecksums,
+} from '@bdv-cluster/bdv';
+import { existsSync, readdirSync, rmSync } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
+import { CliError } from '../cli-error.js';
+import { layoutProblem, pyramidProblem, storedFormatProblem, viewProblem } from './output-compat.js';
+import type { PlannedView } from './planned-view.js';
+
+export interface OutputRequest {
+  output: string;
+  options: BdvWriterOptions;
+  /** Continue an earlier, interrupted run into `output` instead of starting a new one. */
+  resume: boolean;
+}
+
+/**
+ * The writer of a conversion: a new output, or (`resume`) the earlier run's output with the views
+ * it finished and that still read back as written (BdvWriter.resume). An earlier output written
+ * with other options, or holding views this run would describe differently, is refused before
+ * anything in it changes.
+ */
+export async function openOutput(req: OutputRequest, planned: readonly PlannedView[]): Promise<BdvWriter> {
+  const { output, options } = req;
+  if (!req.resume) return BdvWriter.create(output, options);
+  const format = resolveFormat(options, options.slabBytes);
+  const layout = options.layout ?? 'single';
+  const sumsPath = checksumPathFor(xmlPathFor(output));
+  const recorded = existsSync(sumsPath) ? readChecksumFile(sumsPath).views : [];
+  const refuse = (problem: string) =>
+    new CliError(
+      `cannot resume into ${output}: ${problem}; run with the earlier options, or with --overwrite to start again`,
+    );
+  const problem =
+    layoutProblem(output, layout, recorded) ??
+    viewProblem(format, planned, recorded) ??
+    pyramidProblem(format, recorded) ??
+    (layout === 'partitioned' ? await partitionedProblem(output, format, recorded) : undefined);
+  if (problem) throw refuse(problem);
+  if (layout === 'single' && existsSync(output) && !existsSync(sumsPath))
+    return startOver(output, options, sumsPath);
+  const writer = await BdvWriter.resume(output, options);
+  try {
+    // Read only now: the writer holds the file's fence and has undone a crashed append.
+    const stored = layout === 'single' ? await summaryOf(output) : undefined;
+    const storedProblem = stored && storedFormatProblem(stored, format, true);
+    if (storedProblem) throw refuse(storedProblem);
+    removeStagedFiles(output);
+    return writer;
+  } catch (error) {
+    await writer.close();
+    throw error;
+  }
+}
+
+/**
+ * A single .h5 with no checksum record: the earlier run was stopped before its first view was
+ * recorded (the file holds setup headers only, or a crashed first append's journal lies beside
+ * it — the rollback journal of libs/bdv's h5/rollback-journal.ts). Nothing to keep: start again.
+ * A file holding views is somebody else's (or its record was deleted): refused.
+ */
+async function startOver(output: string, options: BdvWriterOptions, sumsPath: string): Promise<BdvWriter> {
+  if (!existsSync(`${output}.journal`)) {
+    const summary = await summaryOf(output);
+    if (!summary || summary.setups.length === 0 || summary.views.length > 0)
+      throw new CliError(
+        `cannot resume into ${output}: it is not an output this command started (it holds views, or is no BDV file, and no ${basename(sumsPath)} records which views are whole); run with --overwrite to replace it`,
+      );
+  }
+  return BdvWriter.create(output, { ...options, overwrite: true });
+}
+
+/** A partitioned output's master and one recorded partition, compared with this run's format. */
+async function partitionedProblem(
+  output: string,
+  format: BdvFormat,
+  recorded: readonly ViewChecksums[],
+): Promise<string | undefined> {
+  const master = existsSync(output) ? await summaryOf(output) : undefined;
+  const problem = master && storedFormatProblem(master, format, true);
+  if (problem) return problem;
+  for (const view of recorded) {
+    const partition = await summaryOf(join(dirname(output), view.file));
+    if (partition) return storedFormatProblem(partition, format, false);
+  }
+  return undefined;
+}
+
+/** A file's structure, or undefined when it is absent or unreadable (then it is rewritten anyway). */
+async function summaryOf(path: string): Promise<BdvFileSummary | undefined> {
+  if (!existsSync(path)) return undefined;
+  try {
+    return await inspectBdvFile(path);
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Temporary files an interrupted run left beside the output: partitions staged by a thread that
+ * was stopped, a master or new file being built, the XML or checksum record being replaced
+ * (libs/bdv's view-files.ts, dataset-file.ts and file-writes.ts name them `.<file>.<tag>.tmp` and
+ * `<file>.<pid>.tmp`). Only called while holding the output's fence: no live writer owns them.
+ */
+export function removeStagedFiles(output: string): void {
+  const folder = dirname(output);
+  const stem = escapeRegExp(basename(output).replace(/\.h5$/i, ''));
+  const staged = [
+    new RegExp(`^\\.${stem}(?:\\.h5|-t\\d+-s\\d+\\.h5)\\.[0-9a-z-]+\\.tmp$`, 'i'),
+    new RegExp(`^${stem}\\.(?:xml|checksums\\.json)\\.\\d+\\.tmp$`, 'i'),
+  ];
+  for (const name of readdirSync(folder))
+    if (staged.some((pattern) => pattern.test(name))) rmSync(join(folder, name), { force: true });
+}
+
+function escapeRegExp(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+}

@@ -1,0 +1,299 @@
+import { execFileSync } from 'node:child_process';
+import {
+  copyFileSync,
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  child,
+  comparePixels,
+  describeBdv,
+  makeStacks,
+  PYTHON,
+  tempDir,
+  type XmlNode,
+} from '../../../test/support/oracle.js';
+import { bdv, bdvStoppedAt } from './cli-run.js';
+
+// `bdv convert` stopped for real (SIGKILL, Ctrl-C's SIGINT) after its second committed view and
+// continued with --resume must give what a clean run gives; `bdv verify` must accept that and
+// reject a copy with one pixel changed. h5py and numpy (test/oracle) are the independent readers.
+
+const dir = tempDir('bdv-resume-');
+const p = (...parts: string[]) => join(dir.path, ...parts);
+afterAll(() => dir.remove());
+
+const SUBSAMPLING = [
+  [1, 1, 1],
+  [2, 2, 2],
+  [4, 4, 4],
+];
+/** 2 channels x 3 tiles of 32x256x256 (4 MB each, ~0.2 s per view here): time to stop it mid-way. */
+const VIEWS = [0, 1].flatMap((channel) => [0, 1, 2].map((tile) => ({ channel, tile })));
+const LAYOUTS = ['single', 'partitioned'] as const;
+type LayoutName = (typeof LAYOUTS)[number];
+
+function manifest(layout: LayoutName, dataset: Record<string, unknown> = {}) {
+  return {
+    dataset: {
+      name: 'resume-case',
+      setup: { channels: 2, tiles: 3 },
+      compression: 'gzip',
+      subsamplingZyx: SUBSAMPLING,
+      blockSizeZyx: [[8, 64, 64]],
+      layout,
+      attributeLabels: { channel: ['488', '561'] },
+      ...dataset,
+    },
+    views: VIEWS.map((v) => ({
+      ...v,
+      source: { uri: `c${v.channel}_s${v.tile}.npy` },
+      voxelSizeXyz: [0.5, 0.5, 2],
+      voxelUnits: 'um',
+      affine: [1, 0, 0, 300 * v.tile, 0, 1, 0, 0, 0, 0, 1, 0],
+    })),
+  };
+}
+
+beforeAll(() => {
+  makeStacks(
+    dir.path,
+    VIEWS.map((v, i) => ({ path: p(`c${v.channel}_s${v.tile}.npy`), shape: [32, 256, 256], seed: i })),
+  );
+  makeStacks(dir.path, [{ path: p('small.npy'), shape: [4, 16, 16], seed: 99 }]);
+  for (const layout of LAYOUTS) writeFileSync(p(`${layout}.json`), JSON.stringify(manifest(layout)));
+});
+
+/** The command as a person would type it, into folder `run` (one per run, same file names). */
+function convertArgs(layout: LayoutName, run: string, extra: string[] = []): string[] {
+  mkdirSync(p(run), { recursive: true });
+  const jobs = layout === 'partitioned' ? ['--jobs', '2'] : [];
+  return [
+    'convert',
+    '-m',
+    p(`${layout}.json`),
+    '-o',
+    p(run, 'out.h5'),
+    '--progress',
+    'lines',
+    ...jobs,
+    ...extra,
+  ];
+}
+
+function recorded(run: string): { complete: boolean; views: unknown[] } {
+  return JSON.parse(readFileSync(p(run, 'out.checksums.json'), 'utf8')) as {
+    complete: boolean;
+    views: unknown[];
+  };
+}
+
+function expectPixelsOfInputs(h5: string): void {
+  const views = VIEWS.map((v) => ({
+    time: 0,
+    setup: v.channel * 3 + v.tile,
+    npy: p(`c${v.channel}_s${v.tile}.npy`),
+  }));
+  const compared = comparePixels({ h5, subsampling_zyx: SUBSAMPLING, views });
+  expect(compared).toHaveLength(6);
+  for (const view of compared) {
+    expect(view.levels).toHaveLength(3);
+    for (const level of view.levels) {
+      expect(level.shape).toEqual(level.expected_shape);
+      expect(level.mismatches).toBe(0);
+    }
+  }
+}
+
+/** The XML as ElementTree parses it, partitions in (time, setup) order (threads finish in any order). */
+function xmlOf(run: string): XmlNode {
+  const xml = describeBdv(p(run, 'out.h5'), p(run, 'out.xml')).xml!;
+  const loader = child(child(xml, 'SequenceDescription'), 'ImageLoader');
+  loader.children.sort((a, b) => JSON.stringify(a).localeCompare(JSON.stringify(b)));
+  return xml;
+}
+
+/** Changes one pixel of level 0 of view (t0, setup 1) in place with h5py. */
+function changeOnePixel(h5: string): void {
+  const script = [
+    'import sys, h5py',
+    "with h5py.File(sys.argv[1], 'r+') as f:",
+    "    d = f['t00000/s01/0/cells']",
+    '    d[5, 6, 7] = d[5, 6, 7] ^ 1',
+  ].join('\n');
+  execFileSync(PYTHON, ['-c', script, h5]);
+}
+
+describe.each(LAYOUTS)('bdv convert --resume after kill -9 (%s layout)', (layout) => {
+  it('keeps the views committed before the kill, writes the rest, and equals a clean run', async () => {
+    const clean = bdv(convertArgs(layout, `${layout}-clean`));
+    expect(clean.status, clean.stderr).toBe(0);
+
+    const killed = await bdvStoppedAt(convertArgs(layout, `${layout}-killed`), '[2/6]', 'SIGKILL');
+    expect(killed.stopped, killed.stderr).toBe(true);
+    expect(killed.signal).toBe('SIGKILL');
+    const before = recorded(`${layout}-killed`);
+    expect(before.complete).toBe(false);
+    expect(before.views.length).toBeGreaterThanOrEqual(2);
+    expect(before.views.length).toBeLessThan(6);
+    expect(existsSync(p(`${layout}-killed`, 'out.xml'))).toBe(false);
+
+    const again = bdv(convertArgs(layout, `${layout}-killed`));
+    expect(again.status).toBe(1);
+    expect(again.stderr).toMatch(/--resume to continue/);
+
+    const resumed = bdv(convertArgs(layout, `${layout}-killed`, ['--resume']));
+    expect(resumed.status, resumed.stderr).toBe(0);
+    const kept = before.views.length;
+    expect(resumed.stderr).toContain(`resuming: ${kept} view(s)`);
+    expect(resumed.stdout).toContain(`kept ${kept} view(s) the earlier run wrote, wrote ${6 - kept} view(s)`);
+    expect(recorded(`${layout}-killed`)).toMatchObject({ complete: true });
+    expect(
+      readdirSync(p(`${layout}-killed`)).filter((f) => f.endsWith('.tmp') || f.endsWith('.journal')),
+    ).toEqual([]);
+
+    expectPixelsOfInputs(p(`${layout}-killed`, 'out.h5'));
+    expect(describeBdv(p(`${layout}-killed`, 'out.h5')).h5).toEqual(
+      describeBdv(p(`${layout}-clean`, 'out.h5')).h5,
+    );
+    expect(xmlOf(`${layout}-killed`)).toEqual(xmlOf(`${layout}-clean`));
+    if (layout === 'single')
+      expect(readFileSync(p('single-killed', 'out.xml'), 'utf8')).toBe(
+        readFileSync(p('single-clean', 'out.xml'), 'utf8'),
+      );
+  });
+
+  it('bdv verify accepts the result anywhere, and names the view and level of one changed pixel', () => {
+    const ok = bdv(['verify', p(`${layout}-killed`, 'out.xml')]);
+    expect(ok.status, ok.stdout + ok.stderr).toBe(0);
+    expect(ok.stdout).toMatch(/all 6 view\(s\) read back as written/);
+
+    // The dataset's files moved together to another folder.
+    const copy = p(`${layout}-copy`);
+    mkdirSync(copy);
+    for (const file of readdirSync(p(`${layout}-killed`)).filter((f) => f.startsWith('out')))
+      copyFileSync(p(`${layout}-killed`, file), join(copy, file));
+    expect(bdv(['verify', join(copy, 'out.xml')]).status).toBe(0);
+
+    const holder = layout === 'single' ? 'out.h5' : 'out-t00000-s01.h5';
+    changeOnePixel(join(copy, holder));
+    const bad = bdv(['verify', join(copy, 'out.xml')]);
+    expect(bad.status).toBe(1);
+    const lines = bad.stdout.trim().split('\n');
+    expect(lines).toHaveLength(2);
+    expect(lines[0]).toMatch(
+      new RegExp(
+        `^timepoint 0 setup 1 \\(${holder.replace('.', '\\.')}\\): level 0: pixels differ from what was written`,
+      ),
+    );
+    expect(lines[1]).toMatch(/1 of 6 view\(s\) differ$/);
+    const json = bdv(['verify', join(copy, 'out.xml'), '--json']);
+    expect(json.status).toBe(1);
+    const report = JSON.parse(json.stdout) as {
+      ok: boolean;
+      views: { setupId: number; problems: string[] }[];
+    };
+    expect(report.ok).toBe(false);
+    expect(report.views.filter((v) => v.problems.length > 0).map((v) => v.setupId)).toEqual([1]);
+  });
+});
+
+describe.each(LAYOUTS)('Ctrl-C during bdv convert (%s layout)', (layout) => {
+  it('undoes the view being written, exits 130 saying how to continue, and --resume finishes', async () => {
+    const run = `${layout}-sigint`;
+    const stopped = await bdvStoppedAt(convertArgs(layout, run), '[2/6]', 'SIGINT');
+    expect(stopped.stopped).toBe(true);
+    expect(stopped.status, stopped.stderr).toBe(130);
+    expect(stopped.stderr).toContain('bdv: interrupted; run the same command with --resume to continue');
+    // Nothing half-written is left: no journal, no staged partition.
+    expect(readdirSync(p(run)).filter((f) => f.endsWith('.tmp') || f.endsWith('.journal'))).toEqual([]);
+    const kept = recorded(run).views.length;
+    expect(kept).toBeGreaterThanOrEqual(2);
+
+    const resumed = bdv(convertArgs(layout, run, ['--resume', '--json']));
+    expect(resumed.status, resumed.stderr).toBe(0);
+    expect(JSON.parse(resumed.stdout)).toMatchObject({ views: 6, kept, written: 6 - kept });
+    expectPixelsOfInputs(p(run, 'out.h5'));
+    expect(bdv(['verify', p(run, 'out.xml')]).status).toBe(0);
+  });
+});
+
+describe('bdv convert --resume refuses what it cannot continue, changing nothing', () => {
+  const cases: [string, Record<string, unknown>, RegExp][] = [
+    ['compression', { compression: 'none' }, /its compression is gzip, this run asks for none/],
+    ['blocks', { blockSizeZyx: [[4, 64, 64]] }, /its blocks \(z,y,x\) are 8,64,64/],
+    [
+      'layout',
+      { layout: 'partitioned' },
+      /the earlier run wrote the single layout, this run asks for partitioned/,
+    ],
+  ];
+  it.each(cases)('a different %s', (_label, change, message) => {
+    writeFileSync(p('changed.json'), JSON.stringify(manifest('single', change)));
+    const h5 = p('single-killed', 'out.h5');
+    const bytes = readFileSync(h5);
+    const mtime = statSync(h5).mtimeMs;
+    const r = bdv(['convert', '-m', p('changed.json'), '-o', h5, '--resume', '--progress', 'none']);
+    expect(r.status).toBe(1);
+    expect(r.stderr.trim().split('\n')).toHaveLength(1);
+    expect(r.stderr).toMatch(message);
+    expect(r.stderr).toMatch(/--overwrite to start again/);
+    expect(statSync(h5).mtimeMs).toBe(mtime);
+    expect(readFileSync(h5).equals(bytes)).toBe(true);
+  });
+
+  it('a view described differently, or one the run no longer lists', () => {
+    const changed = manifest('single');
+    changed.views[1]!.voxelSizeXyz = [0.5, 0.5, 3];
+    writeFileSync(p('changed.json'), JSON.stringify(changed));
+    const out = p('single-killed', 'out.h5');
+    const r = bdv(['convert', '-m', p('changed.json'), '-o', out, '--resume']);
+    expect(r.stderr).toMatch(
+      /view t0-i0-c0-s1-a0: voxelSizeXyz was \[0.5,0.5,2\], this run has \[0.5,0.5,3\]/,
+    );
+    writeFileSync(
+      p('changed.json'),
+      JSON.stringify({ ...manifest('single'), views: manifest('single').views.slice(1) }),
+    );
+    const fewer = bdv(['convert', '-m', p('changed.json'), '-o', out, '--resume']);
+    expect(fewer.status).toBe(1);
+    expect(fewer.stderr).toMatch(/holds view t0 setup 0, which this run does not list/);
+  });
+
+  it('--resume with --overwrite is refused; --resume with no earlier output just converts', () => {
+    const both = bdv(['convert', p('small.npy'), '-o', p('fresh.h5'), '--resume', '--overwrite']);
+    expect(both.status).toBe(1);
+    expect(both.stderr).toMatch(/--overwrite.*cannot be used with option '--resume'|--resume.*--overwrite/);
+    const fresh = bdv(['convert', p('small.npy'), '-o', p('fresh.h5'), '--resume', '--progress', 'none']);
+    expect(fresh.status, fresh.stderr).toBe(0);
+    expect(fresh.stdout).toMatch(/^wrote 1 view\(s\)/);
+    expect(bdv(['verify', p('fresh.xml')]).status).toBe(0);
+  });
+});
+
+describe('bdv verify without a usable checksum file', () => {
+  it('exits 1 with one line naming the missing or malformed file', () => {
+    const folder = p('no-sums');
+    mkdirSync(folder);
+    expect(bdv(['convert', p('small.npy'), '-o', join(folder, 'x.h5'), '--progress', 'none']).status).toBe(0);
+    const sums = join(folder, 'x.checksums.json');
+    writeFileSync(sums, '{"format": "something else"}');
+    const malformed = bdv(['verify', join(folder, 'x.xml')]);
+    expect(malformed.status).toBe(1);
+    expect(malformed.stderr.trim().split('\n')).toEqual([
+      `bdv: error: ${sums}: not a bdv-cluster checksum file (version 1)`,
+    ]);
+    rmSync(sums);
+    const missing = bdv(['verify', join(folder, 'x.xml')]);
+    expect(missing.status).toBe(1);
+    expect(missing.stderr.trim().split('\n')).toHaveLength(1);
+    expect(missing.stderr).toContain(`${sums}: no such file`);
+  });
+});
