@@ -1,56 +1,135 @@
 #!/usr/bin/env node
 // Side-by-side benchmark, one command (`npm run bench`): `bdv convert` vs Debian h5py writing the
-// same arrays (same chunks, compression, levels) vs a raw disk copy, on 1 GiB and 4 GiB stacks.
-// Every run is a separate process timed by GNU time (wall seconds, peak RSS) and includes close +
-// fsync. Results and the machine's description go to BENCHMARKS.md.
-//   BENCH_SIZES_GIB=1,4  BENCH_REPEAT=3  BENCH_DIR=bench/out  BENCH_CASES=none-1,gzip-1,none-3,gzip-3
+// same arrays (same chunks, compression, levels) vs a raw disk copy, on camera-like stacks of
+// 2048 x 2048 planes (512 MiB, 1 GiB, 4 GiB), plus one 512 MiB acquisition as 8 views of 64 MiB
+// (per-view overhead; several cores for gzip). Every run is a separate process timed by GNU time
+// (wall seconds including start-up, close and fsync; peak RSS); the tools alternate run by run,
+// and each run waits for the machine to be quiet first. Results go to BENCHMARKS.md.
+//   BENCH_SIZES_MIB=512,1024,4096  BENCH_REPEAT=3  BENCH_CASES=none-1,none-3,gzip-1,gzip-3
+//   BENCH_MULTI=8 (views; 0 skips)  BENCH_JOBS=<cores>  BENCH_DIR=bench/out  BENCH_QUIET=1
+//   BENCH_KEEP_INPUTS=0 (1 keeps the generated inputs)  BENCH_REPORT=BENCHMARKS.md (where to write)
 import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, rmSync, statSync } from 'node:fs';
-import { cpus, totalmem, release } from 'node:os';
+import { cpus, release, totalmem } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { busyCpuSeconds, CORES, loadAverage, waitUntilQuiet } from './machine-load.mjs';
 import { writeSection } from './report-file.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const root = resolve(here, '..');
+const env = process.env;
 const PY = '/usr/bin/python3';
 const BDV = join(root, 'apps/cli/bin/bdv.js');
-const sizes = (process.env.BENCH_SIZES_GIB ?? '1,4').split(',').map(Number);
-const repeat = Number(process.env.BENCH_REPEAT ?? 3);
-const work = resolve(process.env.BENCH_DIR ?? join(here, 'out'));
+const PLANE = 2048; // y and x of every plane: a 4-megapixel sCMOS camera
+const BLOCK = '4,256,256'; // npy2bdv's default
 const LEVELS = { 1: '1,1,1', 3: '1,1,1:2,2,2:4,4,4' };
-const BLOCK = '4,256,256';
-const cases = (process.env.BENCH_CASES ?? 'none-1,gzip-1,none-3,gzip-3').split(',').map((c) => {
-  const [compression, levels] = c.split('-');
-  return { name: c, compression, levels: LEVELS[levels] };
+const sizes = (env.BENCH_SIZES_MIB ?? '512,1024,4096').split(',').map(Number);
+const repeat = Number(env.BENCH_REPEAT ?? 3);
+const multiViews = Number(env.BENCH_MULTI ?? 8);
+const jobs = Number(env.BENCH_JOBS ?? CORES);
+const gateQuiet = env.BENCH_QUIET !== '0';
+const work = resolve(env.BENCH_DIR ?? join(here, 'out'));
+const cases = (env.BENCH_CASES ?? 'none-1,none-3,gzip-1,gzip-3').split(',').map((name) => {
+  const [compression, levels] = name.split('-');
+  return { name, compression, levels: LEVELS[levels] };
 });
+const startedAt = new Date();
+const quietLog = [];
 
-function timed(cmd, args) {
-  const r = spawnSync('/usr/bin/time', ['-f', '%e %M', cmd, ...args], {
+/** One process, timed by GNU time after the machine has gone quiet; also what others used meanwhile. */
+async function timed(cmd, args) {
+  if (gateQuiet) quietLog.push(await waitUntilQuiet());
+  const load = loadAverage();
+  const busyBefore = busyCpuSeconds();
+  const r = spawnSync('/usr/bin/time', ['-f', '%e %M %U %S', cmd, ...args], {
     encoding: 'utf8',
     maxBuffer: 64 << 20,
   });
+  const busy = busyCpuSeconds() - busyBefore;
   if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')} failed:\n${r.stderr}`);
-  const [seconds, kb] = r.stderr.trim().split('\n').at(-1).split(' ').map(Number);
-  return { seconds, rssMiB: kb / 1024 };
+  const [seconds, kb, user, sys] = r.stderr.trim().split('\n').at(-1).split(' ').map(Number);
+  // CPU others used during our run, in cores (GNU time's user+sys is ours, children included).
+  const others = Math.max(0, (busy - user - sys) / seconds);
+  return { seconds, rssMiB: kb / 1024, others, load };
 }
 
-function median(values) {
-  const s = [...values].sort((a, b) => a - b);
-  return s[Math.floor(s.length / 2)];
+const median = (values) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
+
+function bdvConvert(inputs, output, c, extra = []) {
+  return [
+    BDV,
+    'convert',
+    ...inputs,
+    '-o',
+    output,
+    '--compression',
+    c.compression,
+    '--subsampling',
+    c.levels,
+    '--block',
+    BLOCK,
+    '--progress',
+    'none',
+    ...extra,
+  ];
 }
 
-function runs(n, fn) {
-  const results = Array.from({ length: n }, fn);
-  return {
-    seconds: median(results.map((r) => r.seconds)),
-    rssMiB: Math.max(...results.map((r) => r.rssMiB)),
-    all: results.map((r) => r.seconds),
-  };
+function removeOutput(h5) {
+  const base = h5.replace(/\.h5$/, '');
+  rmSync(dirname(h5), { recursive: true, force: true });
+  mkdirSync(dirname(h5), { recursive: true });
+  return base;
+}
+
+/** The same pixels in every level (h5diff reads both files element by element; external links followed). */
+function sameAsH5py(ours, theirs) {
+  return spawnSync('h5diff', ['--follow-symlinks', ours, theirs, '/t00000', '/t00000']).status === 0;
+}
+
+function makeStack(path, planes) {
+  if (existsSync(path)) return;
+  console.error(`making ${path} (${planes}x${PLANE}x${PLANE} uint16)`);
+  execFileSync(PY, [join(here, 'make_input.py'), path, String(planes), String(PLANE), String(PLANE)]);
+}
+
+/** `views` .npy files, consecutive z-ranges of `stack`: one acquisition written as several views. */
+function splitStack(stack, views) {
+  const folder = join(work, `views-${views}`);
+  mkdirSync(folder, { recursive: true });
+  const files = Array.from({ length: views }, (_, v) => join(folder, `v${v}.npy`));
+  if (files.every((f) => existsSync(f))) return files;
+  execFileSync(PY, [
+    '-c',
+    'import sys, numpy as np\na = np.load(sys.argv[1], mmap_mode="r")\nn = len(sys.argv) - 2\nfor i, f in enumerate(sys.argv[2:]): np.save(f, a[i * len(a) // n:(i + 1) * len(a) // n])',
+    stack,
+    ...files,
+  ]);
+  return files;
+}
+
+/**
+ * Runs every tool of one case `repeat` times, alternating tools run by run so that slow phases
+ * of the machine hit all of them alike.
+ */
+async function alternate(tools) {
+  const results = tools.map(() => []);
+  for (let i = 0; i < repeat; i++) {
+    for (const [t, tool] of tools.entries()) {
+      tool.before?.();
+      results[t].push(await timed(tool.cmd, tool.args));
+    }
+  }
+  return results.map((runs) => ({
+    seconds: median(runs.map((r) => r.seconds)),
+    rssMiB: Math.max(...runs.map((r) => r.rssMiB)),
+    others: Math.max(...runs.map((r) => r.others)),
+    all: runs.map((r) => r.seconds),
+  }));
 }
 
 function machine() {
-  const h5py = execFileSync(
+  const [h5pyVersion, hdf5, numpy] = execFileSync(
     PY,
     ['-c', 'import h5py, numpy; print(h5py.__version__, h5py.version.hdf5_version, numpy.__version__)'],
     { encoding: 'utf8' },
@@ -62,102 +141,168 @@ function machine() {
   return [
     `- CPU: ${cpus()[0]?.model} × ${cpus().length} cores; memory ${(totalmem() / 2 ** 30).toFixed(0)} GiB; Linux ${release()}`,
     `- Disk: ${disk[0]} (${disk[1]}, ${disk[3]} free) mounted at ${disk[5]}`,
-    `- Node ${process.version}, h5wasm ${h5wasm}; Debian h5py ${h5py[0]} (HDF5 ${h5py[1]}), numpy ${h5py[2]}`,
+    `- Node ${process.version}, h5wasm ${h5wasm}; Debian h5py ${h5pyVersion} (HDF5 ${hdf5}), numpy ${numpy}`,
   ].join('\n');
 }
 
 mkdirSync(work, { recursive: true });
 const rows = [];
-for (const gib of sizes) {
-  const nz = 512 * gib;
-  const input = join(work, `stack-${gib}g.npy`);
-  if (!existsSync(input)) {
-    console.error(`making ${input} (${nz}x1024x1024 uint16)`);
-    execFileSync(PY, [join(here, 'make_input.py'), input, String(nz), '1024', '1024']);
-  }
+const multiRows = [];
+const inputs = [];
+for (const mib of sizes) {
+  const planes = (mib * 2 ** 20) / (PLANE * PLANE * 2);
+  const input = join(work, `stack-${mib}m.npy`);
+  makeStack(input, planes);
+  inputs.push(input);
   const mb = statSync(input).size / 1e6;
-  const copy = runs(repeat, () => {
-    rmSync(join(work, 'copy.npy'), { force: true });
-    return timed('sh', ['-c', `cp '${input}' '${work}/copy.npy' && sync '${work}/copy.npy'`]);
-  });
-  rmSync(join(work, 'copy.npy'), { force: true });
-  rows.push({ gib, name: 'raw copy (cp + sync)', tool: 'cp', mb, ...copy });
-  console.error(`${gib} GiB copy: ${copy.seconds}s`);
+  const label = mib >= 1024 ? `${mib / 1024} GiB` : `${mib} MiB`;
+  const copyTo = join(work, 'copy', 'copy.npy');
+  const [copy] = await alternate([
+    {
+      before: () => removeOutput(copyTo),
+      cmd: 'sh',
+      args: ['-c', `cp '${input}' '${copyTo}' && sync '${copyTo}'`],
+    },
+  ]);
+  rows.push({ label, mib, name: 'raw copy (cp + sync)', tool: 'cp', mb, ...copy });
   for (const c of cases) {
-    const ours = join(work, 'ours.h5');
-    const theirs = join(work, 'h5py.h5');
-    const n = c.compression === 'none' ? repeat : 1;
-    const results = { ours: [], h5py: [] };
-    for (let i = 0; i < n; i++) {
-      // interleaved, so slow phases of the machine hit both sides alike
-      rmSync(ours, { force: true });
-      results.ours.push(
-        timed(process.execPath, [
-          BDV,
-          'convert',
-          input,
-          '-o',
-          ours,
-          '--compression',
-          c.compression,
-          '--subsampling',
-          c.levels,
-          '--block',
-          BLOCK,
-          '--progress',
-          'none',
-        ]),
-      );
-      rmSync(theirs, { force: true });
-      results.h5py.push(
-        timed(PY, [join(here, 'h5py_writer.py'), input, theirs, c.compression, c.levels, BLOCK]),
-      );
-    }
-    // h5diff reads both files element by element (minutes at 4 GiB): check the 1 GiB runs only.
-    const same = gib <= 1 ? spawnSync('h5diff', [ours, theirs, '/t00000/s00']).status === 0 : undefined;
-    for (const tool of ['ours', 'h5py']) {
-      const r = results[tool];
-      rows.push({
-        gib,
-        name: `${c.compression}, ${c.levels.split(':').length} level(s)`,
-        tool: tool === 'ours' ? 'bdv convert' : 'h5py',
-        mb,
-        seconds: median(r.map((x) => x.seconds)),
-        rssMiB: Math.max(...r.map((x) => x.rssMiB)),
-        all: r.map((x) => x.seconds),
-        same,
-      });
-    }
+    const ours = join(work, 'ours', 'out.h5');
+    const theirs = join(work, 'h5py', 'out.h5');
+    const [o, h] = await alternate([
+      { before: () => removeOutput(ours), cmd: process.execPath, args: bdvConvert([input], ours, c) },
+      {
+        before: () => removeOutput(theirs),
+        cmd: PY,
+        args: [join(here, 'h5py_writer.py'), input, theirs, c.compression, c.levels, BLOCK],
+      },
+    ]);
+    // h5diff compares element by element (minutes at 4 GiB): the 512 MiB and 1 GiB runs only.
+    const same = mib <= 1024 ? sameAsH5py(ours, theirs) : undefined;
+    const name = `${c.compression}, ${c.levels.split(':').length} level(s)`;
+    rows.push({ label, mib, name, tool: 'bdv convert', mb, ...o, same });
+    rows.push({ label, mib, name, tool: 'h5py', mb, ...h, same });
     console.error(
-      `${gib} GiB ${c.name}: ours ${median(results.ours.map((r) => r.seconds))}s, h5py ${median(results.h5py.map((r) => r.seconds))}s, same data: ${same ?? 'not checked'}`,
+      `${label} ${c.name}: ours ${o.seconds}s, h5py ${h.seconds}s, same: ${same ?? 'not checked'}`,
     );
-    rmSync(ours, { force: true });
-    rmSync(theirs, { force: true });
   }
+  rmSync(join(work, 'ours'), { recursive: true, force: true });
+  rmSync(join(work, 'h5py'), { recursive: true, force: true });
+  rmSync(join(work, 'copy'), { recursive: true, force: true });
 }
 
+// One acquisition as several views: per-view overhead (vs. the same bytes as one view) and gzip
+// on every core (partitions on worker threads) vs h5py writing the views into one file.
+if (multiViews > 0 && sizes.length > 0) {
+  const mib = sizes[0];
+  const views = splitStack(join(work, `stack-${mib}m.npy`), multiViews);
+  const mb = views.reduce((s, f) => s + statSync(f).size, 0) / 1e6;
+  const pattern = ['-p', 'v{tile}.npy'];
+  const folder = dirname(views[0]);
+  for (const compression of ['none', 'gzip']) {
+    const c = { compression, levels: LEVELS[1] };
+    const one = join(work, 'one', 'out.h5');
+    const single = join(work, 'single', 'out.h5');
+    const parted = join(work, 'parted', 'out.h5');
+    const theirs = join(work, 'h5py', 'out.h5');
+    const tools = [
+      {
+        tool: `bdv convert, 1 view of ${mib} MiB`,
+        before: () => removeOutput(one),
+        cmd: process.execPath,
+        args: bdvConvert([join(work, `stack-${mib}m.npy`)], one, c),
+      },
+      {
+        tool: `bdv convert, ${multiViews} views, one file`,
+        before: () => removeOutput(single),
+        cmd: process.execPath,
+        args: bdvConvert([folder, ...pattern], single, c),
+      },
+      {
+        tool: `bdv convert --layout partitioned --jobs ${jobs}`,
+        before: () => removeOutput(parted),
+        cmd: process.execPath,
+        args: bdvConvert([folder, ...pattern], parted, c, [
+          '--layout',
+          'partitioned',
+          '--jobs',
+          String(jobs),
+        ]),
+      },
+      {
+        tool: `h5py, ${multiViews} views, one file`,
+        before: () => removeOutput(theirs),
+        cmd: PY,
+        args: [join(here, 'h5py_writer.py'), views.join(','), theirs, compression, c.levels, BLOCK],
+      },
+    ];
+    const results = await alternate(tools);
+    const same = sameAsH5py(single, theirs) && sameAsH5py(parted, theirs);
+    tools.forEach((t, i) =>
+      multiRows.push({ compression, tool: t.tool, mb, ...results[i], same: i === 0 ? undefined : same }),
+    );
+    console.error(`${multiViews} views ${compression}: ${results.map((r) => r.seconds).join(' / ')} s`);
+    for (const dir of ['one', 'single', 'parted', 'h5py'])
+      rmSync(join(work, dir), { recursive: true, force: true });
+  }
+}
+if (env.BENCH_KEEP_INPUTS !== '1') {
+  for (const input of inputs) rmSync(input, { force: true });
+  rmSync(join(work, `views-${multiViews}`), { recursive: true, force: true });
+}
+
+const fmt = (x, digits = 2) => x.toFixed(digits);
+const sameText = (r) =>
+  r.same === undefined ? (r.tool === 'cp' ? '' : 'not checked') : r.same ? 'yes' : 'NO';
 const table = [
-  '| stack | case | tool | seconds (median) | MB/s | × h5py | peak RSS MiB | identical to h5py (h5diff) | runs (s) |',
-  '|---|---|---|---|---|---|---|---|---|',
+  "| stack | case | tool | seconds (median) | MB/s | × h5py | peak RSS MiB | others' CPU (cores) | same pixels as h5py | runs (s) |",
+  '|---|---|---|---|---|---|---|---|---|---|',
 ];
 for (const r of rows) {
-  const h5py = rows.find((x) => x.gib === r.gib && x.name === r.name && x.tool === 'h5py');
-  const ratio = h5py && r.tool !== 'h5py' ? (h5py.seconds / r.seconds).toFixed(2) : '';
+  const h5py = rows.find((x) => x.mib === r.mib && x.name === r.name && x.tool === 'h5py');
+  const ratio = h5py && r.tool === 'bdv convert' ? `**${fmt(h5py.seconds / r.seconds)}**` : '';
   table.push(
-    `| ${r.gib} GiB | ${r.name} | ${r.tool} | ${r.seconds.toFixed(2)} | ${(r.mb / r.seconds).toFixed(0)} | ${ratio} | ${r.rssMiB.toFixed(0)} | ${r.same === undefined ? (r.tool === 'cp' ? '' : 'not checked') : r.same ? 'yes' : 'NO'} | ${r.all.map((s) => s.toFixed(2)).join(', ')} |`,
+    `| ${r.label} | ${r.name} | ${r.tool} | ${fmt(r.seconds)} | ${fmt(r.mb / r.seconds, 0)} | ${ratio} | ${fmt(r.rssMiB, 0)} | ${fmt(r.others)} | ${sameText(r)} | ${r.all.map((s) => fmt(s)).join(', ')} |`,
   );
 }
-const report = `## Writer run of ${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC
+const multiTable = [
+  "| compression | tool | seconds (median) | MB/s | × h5py | × one view | peak RSS MiB | others' CPU (cores) | same pixels as h5py | runs (s) |",
+  '|---|---|---|---|---|---|---|---|---|---|',
+];
+for (const r of multiRows) {
+  const group = multiRows.filter((x) => x.compression === r.compression);
+  const h5py = group.at(-1);
+  const one = group[0];
+  const ratio = r === h5py ? '' : `**${fmt(h5py.seconds / r.seconds)}**`;
+  const perView = r === one || r === h5py ? '' : fmt(r.seconds / one.seconds);
+  multiTable.push(
+    `| ${r.compression} | ${r.tool} | ${fmt(r.seconds)} | ${fmt(r.mb / r.seconds, 0)} | ${ratio} | ${perView} | ${fmt(r.rssMiB, 0)} | ${fmt(r.others)} | ${r.same === undefined ? '' : r.same ? 'yes' : 'NO'} | ${r.all.map((s) => fmt(s)).join(', ')} |`,
+  );
+}
+const waited = quietLog.filter((q) => !q.quiet).length;
+const quietText = gateQuiet
+  ? `Before each run the script waited until other processes used < 0.25 cores for 3 s (${waited === 0 ? 'reached every time' : `not reached within 300 s before ${waited} of ${quietLog.length} runs, which then ran anyway`}).`
+  : 'Runs did not wait for a quiet machine (BENCH_QUIET=0).';
+const maxOthers = Math.max(0, ...rows.map((r) => r.others), ...multiRows.map((r) => r.others));
+const report = `## Writer run of ${startedAt.toISOString().slice(0, 16).replace('T', ' ')} UTC
 
 ${machine()}
-- Input: camera-like uint16 (offset 100 + smooth signal + shot noise), shape (512·GiB, 1024, 1024), \`.npy\`;
-  block ${BLOCK} (npy2bdv's default); gzip = level 4 (npy2bdv's default); levels 3 = 1,1,1 : 2,2,2 : 4,4,4.
-- Each row is a separate process (\`/usr/bin/time\`), wall time including start-up, close and fsync;
-  uncompressed cases are the median of ${repeat} interleaved runs, gzip cases one run each.
-- h5py reads the input through a memory map, so its peak RSS counts the mapped input pages.
+- Input: camera-like uint16 (offset 100 + smooth signal + shot noise), planes of ${PLANE}×${PLANE}, \`.npy\`;
+  block ${BLOCK} (npy2bdv's default); gzip = level 4 (npy2bdv's default); 3 levels = 1,1,1 : 2,2,2 : 4,4,4.
+- Each run is a separate process (\`/usr/bin/time\`): wall time including start-up, close and fsync;
+  median of ${repeat} run(s), the tools alternating run by run. ${quietText}
+  "others' CPU" is the most that other processes used during a case's runs (${fmt(maxOthers)} cores at worst).
+- h5py reads the input through a memory map (its peak RSS counts the mapped input pages) and writes
+  several views into one file one after the other (HDF5 runs on one core).
+- × h5py = h5py's time / ours (above 1: we are faster). Pixels compared with \`h5diff\` up to 1 GiB.
 
 ${table.join('\n')}
+
+### ${multiViews} views of ${sizes[0]} MiB / ${multiViews} (the same bytes as the ${sizes[0]} MiB stack)
+
+× one view = this run's time / the same bytes written as one view (the per-view overhead).
+
+${multiTable.join('\n')}
 `;
-const file = join(root, 'BENCHMARKS.md');
+const file = env.BENCH_REPORT ? resolve(env.BENCH_REPORT) : join(root, 'BENCHMARKS.md');
 writeSection(file, '## Writer run of', report);
 console.error(`wrote ${file}`);
