@@ -44,13 +44,15 @@ export async function openOutput(req: OutputRequest, planned: readonly PlannedVi
     layoutProblem(output, layout, recorded) ??
     viewProblem(format, planned, recorded) ??
     pyramidProblem(format, recorded) ??
-    (layout === 'partitioned' ? await partitionedProblem(output, format, recorded) : undefined);
+    (layout === 'partitioned'
+      ? await partitionedProblem(output, format, recorded)
+      : await singleFileProblem(output, format));
   if (problem) throw refuse(problem);
   if (layout === 'single' && existsSync(output) && !existsSync(sumsPath))
     return startOver(output, options, sumsPath);
   const writer = await BdvWriter.resume(output, options);
   try {
-    // Read only now: the writer holds the file's fence and has undone a crashed append.
+    // Checked again now that the writer holds the file's fence and undid a crashed append.
     const stored = layout === 'single' ? await summaryOf(output) : undefined;
     const storedProblem = stored && storedFormatProblem(stored, format, true);
     if (storedProblem) throw refuse(storedProblem);
@@ -93,6 +95,16 @@ async function partitionedProblem(
     if (partition) return storedFormatProblem(partition, format, false);
   }
   return undefined;
+}
+
+/**
+ * A single .h5 compared before anything is re-read (a refusal comes at once); skipped while a
+ * crashed append's journal lies beside it, as the file is only consistent once that is undone.
+ */
+async function singleFileProblem(output: string, format: BdvFormat): Promise<string | undefined> {
+  if (existsSync(`${output}.journal`)) return undefined;
+  const stored = await summaryOf(output);
+  return stored && storedFormatProblem(stored, format, true);
 }
 
 /** A file's structure, or undefined when it is absent or unreadable (then it is rewritten anyway). */
