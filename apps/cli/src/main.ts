@@ -7,6 +7,7 @@ import { convertCommand } from './commands/convert-command.js';
 import { demoCommand } from './commands/demo-command.js';
 import { infoCommand } from './commands/info-command.js';
 import { batchCommand, statusCommand, submitCommand } from './commands/remote-commands.js';
+import { previewCommand } from './commands/preview-command.js';
 import { verifyCommand } from './commands/verify-command.js';
 import { InterruptedError } from './convert/interruption.js';
 
@@ -19,6 +20,7 @@ program.addCommand(convertCommand());
 program.addCommand(demoCommand());
 program.addCommand(infoCommand());
 program.addCommand(verifyCommand());
+program.addCommand(previewCommand());
 program.addCommand(submitCommand());
 program.addCommand(batchCommand());
 program.addCommand(statusCommand());

@@ -58,3 +58,4 @@ export {
   type WriteXmlOptions,
   type PartitionPlan,
 } from './writer/bdv-writer.js';
+export * from './preview/index.js';

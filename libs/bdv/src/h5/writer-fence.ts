@@ -29,15 +29,24 @@ export class WriterFence {
   /**
    * Takes the fence of `h5Path`, or fails at once with FILE_LOCKED when another process holds it.
    * Off Linux (no flock(1)), returns an inert fence: single-host development only.
+   * `waitSeconds` > 0 waits that long for the holder to let go (a preview reader catches the gap
+   * between two appends, which a retry loop would miss) before FILE_LOCKED.
    */
-  static async acquire(h5Path: string): Promise<WriterFence | undefined> {
+  static async acquire(h5Path: string, waitSeconds = 0): Promise<WriterFence | undefined> {
     if (process.platform !== 'linux') return undefined;
     const path = fenceFileOf(h5Path);
     mkdirSync(dirname(path), { recursive: true });
     // Its own process group, so a terminal's ^C / ^Z to the writer does not reach the lock holder.
     const child = spawn(
       'flock',
-      ['--exclusive', '--nonblock', '--conflict-exit-code', String(BUSY_EXIT), path, 'cat'],
+      [
+        '--exclusive',
+        ...(waitSeconds > 0 ? ['--timeout', waitSeconds.toFixed(3)] : ['--nonblock']),
+        '--conflict-exit-code',
+        String(BUSY_EXIT),
+        path,
+        'cat',
+      ],
       {
         stdio: ['pipe', 'pipe', 'pipe'],
         detached: true,

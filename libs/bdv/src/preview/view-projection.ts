@@ -1,0 +1,172 @@
+import { existsSync } from 'node:fs';
+import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
+import { BdvError } from '../errors.js';
+import { BdvH5File } from '../h5/bdv-h5-file.js';
+import { journalPathOf } from '../h5/rollback-journal.js';
+import { WriterFence } from '../h5/writer-fence.js';
+import { MAX_LEVELS } from '../model/limits.js';
+import type { Zyx } from '../model/pyramid-spec.js';
+import { chooseLevel, DEFAULT_PREVIEW_SIZE, MAX_PREVIEW_SIZE, type ProjectionAxis } from './level-choice.js';
+import { emptyProjection, foldSlab, type GrayImage16 } from './projection.js';
+
+/** One view of a BDV file, and how the file may be read. */
+export interface PreviewSource {
+  /** The .h5 holding the view: the dataset's single file, or the view's partition. */
+  h5Path: string;
+  time: number;
+  setupId: number;
+  /**
+   * The file may be appended to while we read (a single-layout .h5 of a dataset still being
+   * written): read only under its write fence, and never while a crashed append's `.journal`
+   * lies beside it — i.e. only committed state. False for files that appear whole and never
+   * change (partitions, written under a temporary name and renamed).
+   */
+  appendable: boolean;
+}
+
+export interface ProjectOptions {
+  axis?: ProjectionAxis;
+  /** Longest side of the projection, px (512; at most 2048). */
+  maxSize?: number;
+  /** How long to wait for a writer holding an appendable file's fence (0: try once). */
+  waitMs?: number;
+  /** Planes are read this many bytes at a time (memory stays bounded whatever the stack's depth). */
+  slabBytes?: number;
+  /**
+   * Longest a read keeps an appendable file's fence before letting writers in for `pauseMs`
+   * (a one-level pyramid of a large stack takes long to read; writers retry a busy file within
+   * 1.5 s).
+   */
+  holdMs?: number;
+  pauseMs?: number;
+}
+
+/** A maximum projection and where it was read from. */
+export interface ViewProjection extends GrayImage16 {
+  axis: ProjectionAxis;
+  level: number;
+  levelShapeZyx: Zyx;
+  /** Each pixel is the maximum of shrink x shrink projected pixels of that level (1: none). */
+  shrink: number;
+}
+
+const DEFAULT_SLAB_BYTES = 8 * 1024 * 1024;
+
+/**
+ * The maximum projection of one view along `axis`, from the finest pyramid level that fits in
+ * `maxSize` px (level-choice.ts) — never a finer level than that. Planes are read in slabs of
+ * `slabBytes` through libs/bdv's own HDF5 layer, so memory is one slab plus the image.
+ * FILE_LOCKED when an appendable file stays busy longer than `waitMs`; STATE when the file or
+ * view is not there.
+ */
+export async function projectView(
+  source: PreviewSource,
+  options: ProjectOptions = {},
+): Promise<ViewProjection> {
+  const axis = options.axis ?? 'z';
+  const maxSize = options.maxSize ?? DEFAULT_PREVIEW_SIZE;
+  if (!(Number.isInteger(maxSize) && maxSize >= 16 && maxSize <= MAX_PREVIEW_SIZE))
+    throw new BdvError(
+      'OUT_OF_RANGE',
+      `size must be an integer 16..${MAX_PREVIEW_SIZE}, got ${maxSize}`,
+      'size',
+    );
+  const session = new ReadSession(source, options);
+  try {
+    let file = await session.open();
+    const shapes = levelShapes(file, source);
+    const { level, shrink } = chooseLevel(shapes, axis, maxSize);
+    const shape = shapes[level]!;
+    const image = emptyProjection(shape, axis, shrink);
+    const depth = Math.max(
+      1,
+      Math.floor((options.slabBytes ?? DEFAULT_SLAB_BYTES) / (shape[1] * shape[2] * 2)),
+    );
+    for (let z = 0; z < shape[0]; z += depth) {
+      file = await session.keepOrReopen(file, (reopened) => {
+        if (levelShapes(reopened, source)[level]?.join() !== shape.join())
+          throw new BdvError('STATE', `${describe(source)} changed while it was read`, 'view');
+      });
+      const cells = file.readCells(source.time, source.setupId, level, z, Math.min(shape[0], z + depth));
+      foldSlab(image, new Uint16Array(cells.buffer, cells.byteOffset, cells.length), shape, z, axis, shrink);
+      await yieldToEventLoop(); // a server reading a preview keeps answering meanwhile
+    }
+    return { ...image, axis, level, levelShapeZyx: shape, shrink };
+  } finally {
+    await session.close();
+  }
+}
+
+/** Every level's (z,y,x) shape, finest first. */
+function levelShapes(file: BdvH5File, source: PreviewSource): Zyx[] {
+  const shapes: Zyx[] = [];
+  for (let level = 0; level < MAX_LEVELS; level++) {
+    const shape = file.cellsShape(source.time, source.setupId, level);
+    if (!shape) break;
+    shapes.push(shape);
+  }
+  if (shapes.length === 0) throw new BdvError('STATE', `${describe(source)} holds no data`, 'view');
+  return shapes;
+}
+
+function describe(source: PreviewSource): string {
+  return `view t${source.time} s${source.setupId} of ${source.h5Path}`;
+}
+
+/**
+ * The file handle (and, for an appendable file, its fence) of one projection: holds the fence at
+ * most `holdMs` at a time, re-opening the file after each pause (a writer may have appended).
+ */
+class ReadSession {
+  private fence: WriterFence | undefined;
+  private file: BdvH5File | undefined;
+  private heldSince = 0;
+
+  constructor(
+    private readonly source: PreviewSource,
+    private readonly options: ProjectOptions,
+  ) {}
+
+  async open(): Promise<BdvH5File> {
+    const { h5Path, appendable } = this.source;
+    if (!existsSync(h5Path)) throw new BdvError('STATE', `${h5Path} does not exist`, 'view');
+    if (appendable) {
+      this.fence = await WriterFence.acquire(h5Path, (this.options.waitMs ?? 0) / 1000);
+      this.heldSince = Date.now();
+      // Under the fence no writer is live: a journal means an append crashed and was not yet
+      // rolled back (the next writer does that). Its bytes are not committed state: do not read.
+      if (existsSync(journalPathOf(h5Path))) {
+        await this.close();
+        throw new BdvError(
+          'FILE_LOCKED',
+          `${h5Path} has an unfinished append (the next writer rolls it back)`,
+          'view',
+        );
+      }
+    }
+    this.file = await BdvH5File.openForReading(h5Path);
+    return this.file;
+  }
+
+  /** The same file, or — after holding an appendable file's fence for `holdMs` — a pause and a fresh open. */
+  async keepOrReopen(file: BdvH5File, check: (reopened: BdvH5File) => void): Promise<BdvH5File> {
+    if (!this.fence || Date.now() - this.heldSince < (this.options.holdMs ?? 1000)) return file;
+    await this.close();
+    await new Promise((r) => setTimeout(r, this.options.pauseMs ?? 2000));
+    const reopened = await this.open();
+    check(reopened);
+    return reopened;
+  }
+
+  async close(): Promise<void> {
+    const file = this.file;
+    this.file = undefined;
+    try {
+      file?.close();
+    } finally {
+      const fence = this.fence;
+      this.fence = undefined;
+      await fence?.release();
+    }
+  }
+}

@@ -1,0 +1,82 @@
+import { readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { create } from 'xmlbuilder2';
+import { BdvError } from '../errors.js';
+import type { SetupAttributes } from '../model/setup-model.js';
+import { readSpimDataViews } from '../verify/read-spimdata.js';
+import type { PreviewSource } from './view-projection.js';
+
+/** A view of a SpimData XML with what a preview needs: its file and its setup's attributes. */
+export interface XmlView extends SetupAttributes {
+  time: number;
+  setupId: number;
+  source: PreviewSource;
+}
+
+type Node = { [key: string]: unknown };
+const list = (value: unknown): Node[] =>
+  value === undefined ? [] : Array.isArray(value) ? (value as Node[]) : [value as Node];
+const text = (value: unknown): string =>
+  typeof value === 'string'
+    ? value
+    : typeof value === 'object' && value !== null
+      ? String((value as Node)['#'] ?? '')
+      : '';
+
+/**
+ * Every view that holds data (has a ViewRegistration) in a SpimData XML, with the file it is in
+ * (its partition, or the single .h5) and its setup's attributes (absent ones are 0). A single
+ * .h5 is read as appendable (under its write fence): `bdv convert --resume` or a batch re-run
+ * may be appending to it. Partitions appear whole.
+ */
+export function viewsOfXml(xmlPath: string): XmlView[] {
+  const dataset = readSpimDataViews(xmlPath);
+  const attributes = setupAttributesOfXml(xmlPath);
+  const base = dirname(xmlPath);
+  return dataset.views.map(({ time, setupId }) => {
+    const partition = dataset.partitions.find(
+      (p) => p.timepoints.includes(time) && p.setups.includes(setupId),
+    );
+    const a = attributes.get(setupId) ?? { illumination: 0, channel: 0, tile: 0, angle: 0 };
+    return {
+      time,
+      setupId,
+      ...a,
+      source: { h5Path: join(base, partition?.path ?? dataset.hdf5), time, setupId, appendable: !partition },
+    };
+  });
+}
+
+function setupAttributesOfXml(xmlPath: string): Map<number, SetupAttributes> {
+  let root: Node;
+  try {
+    root = create(readFileSync(xmlPath, 'utf8')).end({ format: 'object' }) as Node;
+  } catch (error) {
+    throw new BdvError(
+      'INVALID_ARGUMENT',
+      `${xmlPath}: not readable XML (${(error as Error).message})`,
+      'xml',
+    );
+  }
+  const setups = list(
+    (
+      ((root.SpimData as Node | undefined)?.SequenceDescription as Node | undefined)?.ViewSetups as
+        Node | undefined
+    )?.ViewSetup,
+  );
+  const index = (a: Node | undefined, name: string) => Number(text(a?.[name]) || 0);
+  return new Map(
+    setups.map((s) => {
+      const a = s.attributes as Node | undefined;
+      return [
+        Number(text(s.id)),
+        {
+          illumination: index(a, 'illumination'),
+          channel: index(a, 'channel'),
+          tile: index(a, 'tile'),
+          angle: index(a, 'angle'),
+        },
+      ];
+    }),
+  );
+}

@@ -1,0 +1,120 @@
+import { spawn } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beadStack, grayPng } from '../../../test/support/bead-stacks.js';
+import { tempDir } from '../../../test/support/oracle.js';
+import { BdvWriter, projectView, viewPreviewPng, viewsOfXml, type PreviewSource } from '../src/index.js';
+import { fenceFileOf } from '../src/h5/writer-fence.js';
+
+// Previews read back from real files: the level read, where the beads are, the fence and the
+// journal of a single-layout file another process may be appending to.
+
+const dir = tempDir('bdv-preview-');
+afterAll(() => dir.remove());
+const h5 = join(dir.path, 'beads.h5');
+
+// 12 x 600 x 700: level 0 projects to 600 x 700 (too big for 512), level 1 to 300 x 350. The
+// beads cover 0.3 % of the projection: more than the 0.1 % above the white point.
+const beads = [
+  { z: 4, y: 100, x: 200, size: 12, value: 30000 },
+  { z: 8, y: 500, x: 600, size: 12, value: 20000 },
+  ...[0, 1, 2, 3, 4, 5].map((i) => ({ z: i, y: 300, x: 60 + 100 * i, size: 12, value: 25000 })),
+];
+const stack = beadStack([12, 600, 700], beads);
+
+beforeAll(async () => {
+  const writer = await BdvWriter.create(h5, {
+    setup: { channels: 2 },
+    subsamplingZyx: [
+      [1, 1, 1],
+      [1, 2, 2],
+      [2, 4, 4],
+    ],
+    blockSizeZyx: [[4, 64, 64]],
+    compression: 'gzip',
+  });
+  await writer.appendView(stack, { channel: 0 });
+  await writer.appendView(beadStack([12, 600, 700], []), { channel: 1 });
+  await writer.writeXml();
+  await writer.close();
+});
+
+const source = (setupId = 0, appendable = true): PreviewSource => ({
+  h5Path: h5,
+  time: 0,
+  setupId,
+  appendable,
+});
+
+describe('a view preview', () => {
+  it('reads the finest level that fits and shows the beads where they are', async () => {
+    const projection = await projectView(source(), { slabBytes: 300 * 350 * 2 * 3 }); // 3 planes a slab
+    expect([projection.level, projection.shrink, projection.width, projection.height]).toEqual([
+      1, 1, 350, 300,
+    ]);
+    const png = grayPng(viewPreviewPng(projection).png);
+    expect([png.width, png.height]).toEqual([350, 300]);
+    expect(png.text['bdv:level']).toBe('1');
+    // Level 1 halves y and x: the beads' 6 x 6 blocks at (50, 100), (250, 300), (150, 30 + 50 i).
+    expect(png.at(103, 53)).toBe(255);
+    expect(png.at(303, 253)).toBeGreaterThan(150);
+    for (let i = 0; i < 6; i++) expect(png.at(33 + 50 * i, 153)).toBeGreaterThan(150);
+    expect(png.at(20, 20)).toBeLessThan(60);
+    // bright where the beads are and nowhere else: 8 beads x 36 pixels
+    expect(png.brightFraction(150) * 350 * 300).toBe(8 * 36);
+  });
+
+  it('projects along y and x, and shrinks a level that does not fit', async () => {
+    const alongY = await projectView(source(), { axis: 'y' });
+    // along y the image is z x x: level 1 (12 x 350) is the finest that fits
+    expect([alongY.level, alongY.width, alongY.height]).toEqual([1, 350, 12]);
+    const small = await projectView(source(), { maxSize: 64 });
+    // level 2 is 150 x 175: shrunk by 3 to 50 x 59
+    expect([small.level, small.shrink, small.width, small.height]).toEqual([2, 3, 59, 50]);
+    const png = grayPng(viewPreviewPng(small).png);
+    expect(png.at(Math.floor(206 / 4 / 3), Math.floor(106 / 4 / 3))).toBe(255);
+  });
+
+  it('finds files and attributes through the XML', () => {
+    const views = viewsOfXml(join(dir.path, 'beads.xml'));
+    expect(views.map((v) => [v.setupId, v.channel, v.source.h5Path, v.source.appendable])).toEqual([
+      [0, 0, h5, true],
+      [1, 1, h5, true],
+    ]);
+  });
+});
+
+describe('a single-layout file being written', () => {
+  it('is not read while another process holds its fence, and is read once it lets go', async () => {
+    // flock(1) holding the fence for 1.5 s, as a writer appending a view would.
+    const holder = spawn('flock', ['--exclusive', fenceFileOf(h5), 'sleep', '1.5'], { stdio: 'ignore' });
+    const exited = new Promise((r) => holder.once('exit', r));
+    await new Promise((r) => setTimeout(r, 300));
+    await expect(projectView(source())).rejects.toMatchObject({ code: 'FILE_LOCKED' });
+    const started = Date.now();
+    const projection = await projectView(source(), { waitMs: 10_000 });
+    expect(Date.now() - started).toBeGreaterThan(700); // it waited for the holder
+    expect(projection.level).toBe(1);
+    await exited;
+  });
+
+  it('is not read while a crashed append left its journal, unless it is a whole file', async () => {
+    writeFileSync(`${h5}.journal`, 'uncommitted');
+    try {
+      await expect(projectView(source())).rejects.toMatchObject({
+        code: 'FILE_LOCKED',
+        message: expect.stringContaining('unfinished append'),
+      });
+      expect((await projectView(source(0, false))).level).toBe(1);
+    } finally {
+      await import('node:fs').then((fs) => fs.rmSync(`${h5}.journal`));
+    }
+  });
+
+  it('lets writers in between long reads and re-opens the file after', async () => {
+    const projection = await projectView(source(), { slabBytes: 1, holdMs: 0, pauseMs: 10 });
+    expect(projection.level).toBe(1);
+    expect(projection.pixels).toEqual((await projectView(source())).pixels);
+  });
+});
