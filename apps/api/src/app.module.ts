@@ -13,6 +13,10 @@ import { DatasetsController } from './datasets/datasets.controller.js';
 import { DatasetsService } from './datasets/datasets.service.js';
 import { HealthController } from './health/health.controller.js';
 import { MetricsController } from './metrics/metrics.controller.js';
+import { PreviewsController } from './previews/previews.controller.js';
+import { PreviewsService } from './previews/previews.service.js';
+import { StatusController } from './status/status.controller.js';
+import { StatusService } from './status/status.service.js';
 
 @Module({})
 export class AppModule {
@@ -21,7 +25,14 @@ export class AppModule {
     return {
       module: AppModule,
       imports: [TerminusModule.forRoot({ errorLogStyle: 'json' })],
-      controllers: [DatasetsController, BatchesController, HealthController, MetricsController],
+      controllers: [
+        DatasetsController,
+        BatchesController,
+        HealthController,
+        MetricsController,
+        PreviewsController,
+        StatusController,
+      ],
       providers: [
         { provide: CONFIG, useValue: config },
         { provide: REDIS, useValue: redis },
@@ -34,6 +45,8 @@ export class AppModule {
         ...USE_CASE_PROVIDERS,
         DatasetsService,
         BatchesService,
+        PreviewsService,
+        StatusService,
         { provide: APP_FILTER, useClass: ErrorFilter },
       ],
     };

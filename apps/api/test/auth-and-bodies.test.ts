@@ -1,5 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { basicPassword, bearerToken, isPublicPath, tokenAllowed } from '../src/common/auth-gate.js';
+import {
+  acceptsBasic,
+  basicPassword,
+  bearerToken,
+  isPublicPath,
+  tokenAllowed,
+} from '../src/common/auth-gate.js';
 import { listWindowOf } from '../src/common/list-window.js';
 import { fieldDifferences } from '../src/common/spec-diff.js';
 
@@ -32,6 +38,44 @@ describe('public paths', () => {
       '/queues',
     ])
       expect(isPublicPath(path), path).toBe(false);
+  });
+});
+
+describe('where Basic credentials count', () => {
+  const id = '6f1c2f0e-0000-4000-8000-000000000000';
+  it('GET/HEAD of the status page and its preview images, and anything under /queues', () => {
+    for (const method of ['GET', 'HEAD'])
+      for (const path of [
+        '/',
+        `/v1/datasets/${id}/preview.png`,
+        `/v1/datasets/${id}/views/t0-i0-c0-s0-a0/preview.png`,
+      ])
+        expect(acceptsBasic(method, path), `${method} ${path}`).toBe(true);
+    for (const method of ['GET', 'POST', 'DELETE'])
+      expect(acceptsBasic(method, '/queues/api/queues'), method).toBe(true);
+  });
+
+  it('never for other methods or other routes (the JSON API, the XML, lookalikes)', () => {
+    for (const method of ['POST', 'PUT', 'DELETE', 'PATCH', 'OPTIONS'])
+      for (const path of ['/', `/v1/datasets/${id}/preview.png`, `/v1/datasets/${id}/views/t0/preview.png`])
+        expect(acceptsBasic(method, path), `${method} ${path}`).toBe(false);
+    for (const path of [
+      '/v1/datasets',
+      `/v1/datasets/${id}`,
+      `/v1/datasets/${id}/xml`,
+      `/v1/datasets/${id}/views`,
+      `/v1/datasets/${id}/preview.png/`,
+      `/v1/datasets/${id}/preview.pngx`,
+      `/v1/datasets/${id}/previewXpng`,
+      `/v1/datasets/${id}/x/preview.png`,
+      `/v1/datasets/${id}/views/a/b/preview.png`,
+      `/V1/datasets/${id}/preview.png`,
+      '/v1/batches/x',
+      '//',
+      '/index.html',
+      '/metrics',
+    ])
+      expect(acceptsBasic('GET', path), path).toBe(false);
   });
 });
 

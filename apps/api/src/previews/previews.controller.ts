@@ -1,0 +1,89 @@
+import { Controller, Get, Param, Query, Req, Res } from '@nestjs/common';
+import { ApiBearerAuth, ApiOperation, ApiParam, ApiProduces, ApiQuery, ApiTags } from '@nestjs/swagger';
+import { DEFAULT_PREVIEW_SIZE, MAX_PREVIEW_SIZE, PROJECTION_AXES } from '@bdv-cluster/bdv';
+import type { Request, Response } from 'express';
+import { PREVIEW_DEFAULTS, previewQueryOf, PreviewsService, type PngAnswer } from './previews.service.js';
+
+const AXIS_QUERY = {
+  name: 'axis',
+  required: false,
+  description: 'projection axis (z: the top view)',
+  schema: { type: 'string', enum: [...PROJECTION_AXES], default: 'z' },
+} as const;
+
+/**
+ * Maximum-projection previews as PNGs. GET (and HEAD) only, and — like the status page that
+ * shows them — also with Basic credentials (the token as password), so a browser can load them.
+ */
+@ApiTags('previews')
+@ApiBearerAuth()
+@Controller('v1/datasets')
+export class PreviewsController {
+  constructor(private readonly previews: PreviewsService) {}
+
+  @Get(':id/views/:viewKey/preview.png')
+  @ApiOperation({
+    summary: `Maximum projection of one written view, 8-bit gray PNG, contrast from its 0.1/99.9 % percentiles, read from the finest pyramid level that fits size px (409 view not written yet, 503 its file is being written: try again)`,
+  })
+  @ApiProduces('image/png')
+  @ApiParam({ name: 'viewKey', example: 't0-i0-c1-s0-a0' })
+  @ApiQuery(AXIS_QUERY)
+  @ApiQuery({
+    name: 'size',
+    required: false,
+    description: 'longest side, px',
+    schema: { type: 'integer', minimum: 16, maximum: MAX_PREVIEW_SIZE, default: DEFAULT_PREVIEW_SIZE },
+  })
+  async view(
+    @Param('id') id: string,
+    @Param('viewKey') viewKey: string,
+    @Query() query: Record<string, unknown>,
+    @Req() req: Request,
+    @Res() res: Response,
+  ) {
+    const q = { ...PREVIEW_DEFAULTS, ...previewQueryOf(query, ['axis', 'size']) };
+    send(req, res, await this.previews.viewPreview(id, viewKey, q));
+  }
+
+  @Get(':id/preview.png')
+  @ApiOperation({
+    summary:
+      'Contact sheet of one timepoint: every view as a maximum projection, rows by channel (and illumination, angle), columns by tile, labelled; views not written (yet) are gray. X-Bdv-Pending: views still to be read (ask again)',
+  })
+  @ApiProduces('image/png')
+  @ApiQuery(AXIS_QUERY)
+  @ApiQuery({
+    name: 'time',
+    required: false,
+    description: 'timepoint (the first one with views)',
+    schema: { type: 'integer', minimum: 0, maximum: 99_999 },
+  })
+  async sheet(
+    @Param('id') id: string,
+    @Query() query: Record<string, unknown>,
+    @Req() req: Request,
+    @Res() res: Response,
+  ) {
+    const q = previewQueryOf(query, ['axis', 'time']);
+    send(req, res, await this.previews.sheet(id, q.time, q.axis ?? 'z'));
+  }
+}
+
+/** The PNG, revalidated by its ETag when final (304 when unchanged), never stored when not. */
+function send(req: Request, res: Response, answer: PngAnswer): void {
+  res.setHeader('Content-Type', 'image/png');
+  res.setHeader('X-Content-Type-Options', 'nosniff');
+  res.setHeader('X-Bdv-Pending', String(answer.pending));
+  if (!answer.etag) {
+    res.setHeader('Cache-Control', 'no-store');
+    res.end(Buffer.from(answer.png));
+    return;
+  }
+  res.setHeader('Cache-Control', 'private, no-cache');
+  res.setHeader('ETag', answer.etag);
+  if (req.headers['if-none-match'] === answer.etag) {
+    res.status(304).end();
+    return;
+  }
+  res.end(Buffer.from(answer.png));
+}

@@ -1,0 +1,226 @@
+import { createHash } from 'node:crypto';
+import { dirname, join, relative, isAbsolute } from 'node:path';
+import {
+  BdvError,
+  contactSheetPng,
+  DEFAULT_PREVIEW_SIZE,
+  MAX_PREVIEW_SIZE,
+  PROJECTION_AXES,
+  projectView,
+  SHEET_MAX_CELL,
+  viewPreviewPng,
+  type PreviewSource,
+  type ProjectionAxis,
+  type SheetCell,
+  type ViewProjection,
+} from '@bdv-cluster/bdv';
+import { DatasetStore, type DatasetRecord, type ViewEntry } from '@bdv-cluster/pipeline';
+import { Injectable } from '@nestjs/common';
+import { ApiError } from '../common/api-error.js';
+import { asHttp } from '../common/domain-errors.js';
+import { ProjectionCache } from './projection-cache.js';
+
+/** A PNG to send, and whether it may be cached (a sheet with cells still to read may not). */
+export interface PngAnswer {
+  png: Uint8Array;
+  /** Strong validator of what the image shows; undefined for an image that is not final. */
+  etag?: string;
+  /** Views of a sheet left gray for now (busy file, read budget spent): ask again later. */
+  pending: number;
+}
+
+export interface PreviewQuery {
+  axis: ProjectionAxis;
+  size: number;
+}
+
+/** How long one view's preview waits for a writer holding a single-layout file. */
+const VIEW_WAIT_MS = 5000;
+/** A sheet waits less per view, and reads at most this many uncached views per request. */
+const SHEET_WAIT_MS = 1000;
+const SHEET_READS_PER_REQUEST = 16;
+
+/**
+ * Previews of the cluster's datasets, from the files on the output volume (libs/bdv's previews):
+ * a view's preview reads the view's partition, or the dataset's single .h5 under its write fence
+ * (committed state only; busy = 503, try again). Reads run one at a time (HDF5 runs on this
+ * thread) and projections are cached by the checksums of what was written.
+ */
+@Injectable()
+export class PreviewsService {
+  private readonly cache = new ProjectionCache();
+  private readonly inFlight = new Map<string, Promise<ViewProjection>>();
+  private queue: Promise<unknown> = Promise.resolve();
+
+  constructor(private readonly store: DatasetStore) {}
+
+  async viewPreview(datasetId: string, viewKey: string, query: PreviewQuery): Promise<PngAnswer> {
+    const dataset = await this.dataset(datasetId);
+    const view = await asHttp(() => this.store.getView(datasetId, viewKey));
+    if (!view) throw ApiError.notFound(`view ${viewKey} of dataset ${datasetId} does not exist`);
+    if (view.state !== 'done' || !view.result)
+      throw ApiError.conflict(`view ${viewKey} has no data yet (it is ${view.state})`);
+    let projection: ViewProjection;
+    try {
+      projection = await this.projection(dataset, view, query, VIEW_WAIT_MS);
+    } catch (error) {
+      throw previewError(error, viewKey);
+    }
+    return {
+      png: viewPreviewPng(projection).png,
+      etag: etagOf(['view', signatureOf(view), query.axis, query.size]),
+      pending: 0,
+    };
+  }
+
+  /** The views of one timepoint (the first with any view, unless given) on a contact sheet. */
+  async sheet(datasetId: string, time: number | undefined, axis: ProjectionAxis): Promise<PngAnswer> {
+    const dataset = await this.dataset(datasetId);
+    const views = await asHttp(() => this.store.listViews(datasetId));
+    const t = time ?? Math.min(...views.map((v) => v.spec.time));
+    const shown = views.filter((v) => v.spec.time === t);
+    if (shown.length === 0)
+      throw ApiError.notFound(
+        time === undefined
+          ? `dataset ${datasetId} has no views yet`
+          : `dataset ${datasetId} has no view at timepoint ${t}`,
+      );
+    const query = { axis, size: SHEET_MAX_CELL };
+    let reads = 0;
+    let pending = 0;
+    const cells: SheetCell[] = [];
+    for (const view of shown) {
+      const cell: SheetCell = { ...view.spec };
+      if (view.state === 'done' && view.result) {
+        const cached = this.cache.get(cacheKey(datasetId, view, query));
+        if (cached) cell.projection = cached;
+        else if (reads < SHEET_READS_PER_REQUEST) {
+          reads++;
+          try {
+            cell.projection = await this.projection(dataset, view, query, SHEET_WAIT_MS);
+          } catch (error) {
+            if (!(error instanceof BdvError && error.code === 'FILE_LOCKED'))
+              throw previewError(error, view.viewKey);
+            pending++;
+          }
+        } else pending++;
+      }
+      cells.push(cell);
+    }
+    let sheet;
+    try {
+      sheet = contactSheetPng(cells, { title: `t${t}` });
+    } catch (error) {
+      if (error instanceof RangeError) throw new ApiError(422, error.message);
+      throw error;
+    }
+    const final = pending === 0 && shown.every((v) => v.state === 'done' || v.state === 'failed');
+    return {
+      png: sheet.png,
+      etag: final
+        ? etagOf(['sheet', t, axis, ...shown.map((v) => `${v.viewKey}:${v.state}:${signatureOf(v)}`)])
+        : undefined,
+      pending,
+    };
+  }
+
+  private async dataset(id: string): Promise<DatasetRecord> {
+    const dataset = await asHttp(() => this.store.getDataset(id));
+    if (!dataset) throw ApiError.notFound(`dataset ${id} does not exist`);
+    return dataset;
+  }
+
+  /** A cached projection, or one read now — after the reads already asked for (one at a time). */
+  private projection(dataset: DatasetRecord, view: ViewEntry, query: PreviewQuery, waitMs: number) {
+    const key = cacheKey(dataset.id, view, query);
+    const cached = this.cache.get(key);
+    if (cached) return Promise.resolve(cached);
+    const running = this.inFlight.get(key);
+    if (running) return running;
+    const read = this.queue
+      .catch(() => undefined)
+      .then(() => projectView(sourceOf(dataset, view), { axis: query.axis, maxSize: query.size, waitMs }))
+      .then((projection) => {
+        this.cache.set(key, projection);
+        return projection;
+      })
+      .finally(() => this.inFlight.delete(key));
+    this.queue = read;
+    this.inFlight.set(key, read);
+    return read;
+  }
+}
+
+/** Where a done view's data is: its partition (whole, never appended) or the dataset's .h5. */
+function sourceOf(dataset: DatasetRecord, view: ViewEntry): PreviewSource {
+  const { time } = view.spec;
+  const partition = view.result?.partition;
+  if (partition) {
+    const folder = dirname(dataset.files.h5);
+    const h5Path = join(folder, partition);
+    const inside = relative(folder, h5Path);
+    if (inside.startsWith('..') || isAbsolute(inside))
+      throw ApiError.conflict(`view ${view.viewKey}: bad partition`);
+    return { h5Path, time, setupId: view.setupId, appendable: false };
+  }
+  return { h5Path: dataset.files.h5, time, setupId: view.setupId, appendable: true };
+}
+
+/** What was written, as its writer recorded it: changes whenever the view is written again. */
+function signatureOf(view: ViewEntry): string {
+  return view.result?.checksums.map((c) => `${c.level}.${c.crc32}`).join('-') ?? '';
+}
+
+function cacheKey(datasetId: string, view: ViewEntry, query: PreviewQuery): string {
+  return [datasetId, view.viewKey, signatureOf(view), query.axis, query.size].join('|');
+}
+
+function etagOf(parts: readonly unknown[]): string {
+  return `"${createHash('sha256').update(JSON.stringify(parts)).digest('base64url').slice(0, 27)}"`;
+}
+
+/** A busy file is 503 (try again); a view that cannot be read says why, without server paths. */
+function previewError(error: unknown, viewKey: string): unknown {
+  if (!(error instanceof BdvError)) return error;
+  if (error.code === 'FILE_LOCKED')
+    return ApiError.unavailable(`view ${viewKey}: its file is being written; try again shortly`);
+  if (error.code === 'OUT_OF_RANGE')
+    return ApiError.badRequest(error.message, [{ field: 'query.size', message: error.message }]);
+  return ApiError.conflict(
+    `view ${viewKey} cannot be read: ${error.code === 'STATE' ? 'its file or data is missing' : 'the file could not be read'}`,
+  );
+}
+
+/** `axis` and `size` from a query string, each bounded and named when wrong. */
+export function previewQueryOf(
+  query: Record<string, unknown>,
+  allowed: readonly string[],
+): Partial<PreviewQuery> & { time?: number } {
+  for (const key of Object.keys(query))
+    if (!allowed.includes(key))
+      throw ApiError.badRequest(`query.${key}: unknown parameter (allowed: ${allowed.join(', ')})`, [
+        { field: `query.${key}`, message: 'unknown parameter' },
+      ]);
+  const out: Partial<PreviewQuery> & { time?: number } = {};
+  const axis = query.axis;
+  if (axis !== undefined) {
+    if (typeof axis !== 'string' || !(PROJECTION_AXES as readonly string[]).includes(axis))
+      throw fieldError('query.axis', `must be one of ${PROJECTION_AXES.join(', ')}`);
+    out.axis = axis as ProjectionAxis;
+  }
+  if (query.size !== undefined) out.size = integerOf('query.size', query.size, 16, MAX_PREVIEW_SIZE);
+  if (query.time !== undefined) out.time = integerOf('query.time', query.time, 0, 99_999);
+  return out;
+}
+
+export const PREVIEW_DEFAULTS: PreviewQuery = { axis: 'z', size: DEFAULT_PREVIEW_SIZE };
+
+function integerOf(field: string, value: unknown, min: number, max: number): number {
+  if (typeof value !== 'string' || !/^\d{1,7}$/.test(value) || Number(value) < min || Number(value) > max)
+    throw fieldError(field, `must be an integer ${min}..${max}`);
+  return Number(value);
+}
+
+function fieldError(field: string, message: string): ApiError {
+  return ApiError.badRequest(`${field}: ${message}`, [{ field, message }]);
+}

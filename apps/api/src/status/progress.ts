@@ -1,0 +1,85 @@
+import type { DatasetRecord, ViewEntry } from '@bdv-cluster/pipeline';
+
+/** What the status page says of a dataset's progress. */
+export interface DatasetProgress {
+  total: number;
+  done: number;
+  failed: number;
+  /** queued + running */
+  remaining: number;
+  bytesDone: number;
+  /** Declared sizes when every view declared its shape; else done bytes per done view x views. */
+  bytesTotal?: number;
+  bytesTotalEstimated: boolean;
+  /** Bytes written per second since the first view was submitted (waiting in the queue included). */
+  bytesPerSecond?: number;
+  /** Seconds until the views still queued or running are written, at the rate so far. */
+  etaSeconds?: number;
+}
+
+/**
+ * Progress from the state alone (no extra bookkeeping in the writers): the rate is the bytes
+ * written over the time since the first submission — up to now while views remain, up to the
+ * last change once none do — and the ETA extends it to the views left.
+ */
+export function progressOf(
+  dataset: DatasetRecord,
+  views: readonly ViewEntry[],
+  now: number,
+): DatasetProgress {
+  const { queued, running, done, failed } = dataset.views;
+  const total = queued + running + done + failed;
+  const remaining = queued + running;
+  const bytesDone = views.reduce((sum, v) => sum + (v.state === 'done' ? (v.result?.bytes ?? 0) : 0), 0);
+  const declared = views.map((v) => declaredBytes(v));
+  const allDeclared = views.length === total && total > 0 && declared.every((b) => b !== undefined);
+  const bytesTotal = allDeclared
+    ? declared.reduce((a, b) => a! + b!, 0)
+    : done > 0
+      ? Math.round((bytesDone / done) * (total - failed))
+      : undefined;
+  const first = Math.min(...views.map((v) => Date.parse(v.submittedAt)).filter(Number.isFinite));
+  const until = remaining > 0 ? now : Date.parse(dataset.updatedAt);
+  const seconds = Number.isFinite(first) ? (until - first) / 1000 : 0;
+  const bytesPerSecond = seconds > 0 && bytesDone > 0 ? bytesDone / seconds : undefined;
+  const etaSeconds = remaining > 0 && done > 0 && seconds > 0 ? (remaining * seconds) / done : undefined;
+  return {
+    total,
+    done,
+    failed,
+    remaining,
+    bytesDone,
+    bytesTotal,
+    bytesTotalEstimated: !allDeclared,
+    bytesPerSecond,
+    etaSeconds,
+  };
+}
+
+/** Input bytes of a declared shape (what a writer reports as the view's bytes once written). */
+function declaredBytes(view: ViewEntry): number | undefined {
+  const shape = view.spec.source.shapeZyx;
+  return shape ? shape[0] * shape[1] * shape[2] * (view.spec.source.dtype === 'uint8' ? 1 : 2) : undefined;
+}
+
+/** `3.2 GB`, `512 MB`, `12 kB` (decimal units, as MB/s). */
+export function formatBytes(bytes: number): string {
+  const units = ['B', 'kB', 'MB', 'GB', 'TB', 'PB'];
+  let value = bytes;
+  let unit = 0;
+  while (value >= 1000 && unit < units.length - 1) {
+    value /= 1000;
+    unit++;
+  }
+  return `${unit === 0 ? value : value.toFixed(value < 10 ? 1 : 0)} ${units[unit]}`;
+}
+
+/** `45 s`, `4 min`, `2 h 5 min`. */
+export function formatDuration(seconds: number): string {
+  const s = Math.max(0, Math.round(seconds));
+  if (s < 60) return `${s} s`;
+  const minutes = Math.round(s / 60);
+  if (minutes < 60) return `${minutes} min`;
+  const h = Math.floor(minutes / 60);
+  return `${h} h${minutes % 60 ? ` ${minutes % 60} min` : ''}`;
+}

@@ -1,0 +1,66 @@
+import { Controller, Get, Query, Res } from '@nestjs/common';
+import { ApiBearerAuth, ApiOperation, ApiProduces, ApiQuery, ApiTags } from '@nestjs/swagger';
+import type { Response } from 'express';
+import { ApiError } from '../common/api-error.js';
+import { renderStatusPage } from './status-page.js';
+import { StatusService } from './status.service.js';
+
+const MAX_DATASETS = 100;
+
+/**
+ * The status page at `/`: datasets with progress, failures, outages, previews and files; the
+ * write queue's depth. Read-only GET (and HEAD), also with Basic credentials (browsers).
+ */
+@ApiTags('status')
+@ApiBearerAuth()
+@Controller()
+export class StatusController {
+  constructor(private readonly status: StatusService) {}
+
+  @Get()
+  @ApiOperation({
+    summary:
+      'Status page (HTML, refreshes itself): newest datasets with progress (views, bytes, MB/s, ETA), failed and waiting views with reasons, contact sheets, output paths, queue depth. Browsers: Basic auth with the token as password',
+  })
+  @ApiProduces('text/html')
+  @ApiQuery({
+    name: 'limit',
+    required: false,
+    schema: { type: 'integer', minimum: 1, maximum: MAX_DATASETS, default: 20 },
+  })
+  @ApiQuery({
+    name: 'refresh',
+    required: false,
+    description: 'seconds between refreshes',
+    schema: { type: 'integer', minimum: 1, maximum: 3600, default: 5 },
+  })
+  async page(@Query() query: Record<string, unknown>, @Res() res: Response) {
+    for (const key of Object.keys(query))
+      if (key !== 'limit' && key !== 'refresh')
+        throw ApiError.badRequest(`query.${key}: unknown parameter (allowed: limit, refresh)`, [
+          { field: `query.${key}`, message: 'unknown parameter' },
+        ]);
+    const limit = bounded('limit', query.limit, 1, MAX_DATASETS, 20);
+    const refresh = bounded('refresh', query.refresh, 1, 3600, 5);
+    const page = renderStatusPage(await this.status.model(limit, refresh));
+    res.setHeader('Content-Type', 'text/html; charset=utf-8');
+    res.setHeader('Cache-Control', 'no-store');
+    // No script, nothing from elsewhere, never inside another site's frame.
+    res.setHeader(
+      'Content-Security-Policy',
+      "default-src 'none'; img-src 'self'; style-src 'unsafe-inline'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'",
+    );
+    res.setHeader('X-Content-Type-Options', 'nosniff');
+    res.setHeader('Referrer-Policy', 'no-referrer');
+    res.end(page);
+  }
+}
+
+function bounded(name: string, value: unknown, min: number, max: number, fallback: number): number {
+  if (value === undefined) return fallback;
+  if (typeof value !== 'string' || !/^\d{1,5}$/.test(value) || Number(value) < min || Number(value) > max)
+    throw ApiError.badRequest(`query.${name}: must be an integer ${min}..${max}`, [
+      { field: `query.${name}`, message: `must be an integer ${min}..${max}` },
+    ]);
+  return Number(value);
+}
