@@ -146,13 +146,79 @@ describe('block mean (zero-padded, floor)', () => {
         },
         memory,
       );
+      // A coarser level fed by this one's sums, in the same moving memory.
+      const coarse: Zyx = [f[0] * 2, f[1] * 2, f[2] * 3];
+      const coarseOut = levelShape(shape, coarse);
+      const gotCoarse = new Uint16Array(coarseOut.reduce((a, b) => a * b));
+      const child = LevelStream.canFeed(f, coarse)
+        ? LevelStream.feeding(
+            stream,
+            f,
+            coarse,
+            1,
+            (z0, slab) => {
+              gotCoarse.set(slab, z0 * coarseOut[1] * coarseOut[2]);
+              move();
+            },
+            memory,
+          )
+        : undefined;
       for (let z = 0; z < shape[0]; z += 5) {
         const depth = Math.min(5, shape[0] - z);
         input.view().set(stack.subarray(z * plane, (z + depth) * plane));
         stream.push(() => input.view().subarray(0, depth * plane), depth);
       }
       stream.finish();
+      child?.finish();
       expect(got).toEqual(naive(stack, shape, f));
+      if (child) expect(gotCoarse).toEqual(naive(stack, shape, coarse));
+      else expect(f).toEqual([1, 1, 1]);
     }
   });
+
+  it.each([1, 3, 4])(
+    "a level fed by a finer level's block sums equals the level from the input (slabs of %i planes)",
+    (slabDepth) => {
+      const shape: Zyx = [19, 21, 23];
+      const plane = shape[1] * shape[2];
+      const stack = random(shape[0] * plane, 11);
+      for (const chain of [
+        [
+          [2, 2, 2],
+          [4, 4, 4],
+          [8, 8, 8],
+        ],
+        [
+          [1, 2, 2],
+          [2, 4, 4],
+          [2, 12, 8],
+        ],
+        [
+          [1, 3, 1],
+          [3, 3, 5],
+        ],
+      ] as Zyx[][]) {
+        const got = chain.map((f) => new Uint16Array(levelShape(shape, f).reduce((a, b) => a * b)));
+        const streams: LevelStream[] = [];
+        chain.forEach((f, l) => {
+          const planeOut = levelShape(shape, f)[1] * levelShape(shape, f)[2];
+          const sink = (z0: number, slab: Uint16Array) => got[l]!.set(slab, z0 * planeOut);
+          expect(l === 0 || LevelStream.canFeed(chain[l - 1]!, f)).toBe(true);
+          streams.push(
+            l === 0
+              ? new LevelStream(shape, f, 2, sink)
+              : LevelStream.feeding(streams[l - 1]!, chain[l - 1]!, f, 3, sink),
+          );
+        });
+        for (let z = 0; z < shape[0]; z += slabDepth) {
+          const depth = Math.min(slabDepth, shape[0] - z);
+          streams[0]!.push(stack.subarray(z * plane, (z + depth) * plane), depth);
+        }
+        for (const stream of streams) stream.finish();
+        chain.forEach((f, l) => expect(got[l], `${JSON.stringify(f)}`).toEqual(naive(stack, shape, f)));
+      }
+      expect(LevelStream.canFeed([2, 2, 2], [3, 4, 4])).toBe(false);
+      expect(LevelStream.canFeed([1, 1, 1], [2, 2, 2])).toBe(false);
+    },
+  );
 });

@@ -5,7 +5,10 @@
  * Sums are kept in float64, exact for any block up to 2^37 voxels of uint16.
  */
 
-/** Adds the fy*fx block sums of one (ny, nx) uint16 plane into `acc` (ceil(ny/fy) x ceil(nx/fx)). */
+/**
+ * Adds the fy*fx block sums of one (ny, nx) uint16 plane into `acc` (ceil(ny/fy) x ceil(nx/fx)).
+ * The common block widths 2 and 4 have loops of their own (about twice as fast as the general one).
+ */
 export function addPlaneBlockSums(
   plane: Uint16Array,
   ny: number,
@@ -15,25 +18,62 @@ export function addPlaneBlockSums(
   acc: Float64Array,
 ): void {
   const nxo = Math.ceil(nx / fx);
-  const fullBlocks = Math.floor(nx / fx);
+  const full = Math.floor(nx / fx);
   for (let y = 0; y < ny; y++) {
-    const rowIn = y * nx;
     const rowOut = Math.floor(y / fy) * nxo;
-    if (fx === 1) {
-      for (let x = 0; x < nx; x++) acc[rowOut + x]! += plane[rowIn + x]!;
-      continue;
-    }
-    let x = rowIn;
-    for (let ox = 0; ox < fullBlocks; ox++) {
+    let x = y * nx;
+    const end = rowOut + full;
+    if (fx === 1) for (let o = rowOut; o < end; o++) acc[o]! += plane[x++]!;
+    else if (fx === 2) for (let o = rowOut; o < end; o++, x += 2) acc[o]! += plane[x]! + plane[x + 1]!;
+    else if (fx === 4)
+      for (let o = rowOut; o < end; o++, x += 4)
+        acc[o]! += plane[x]! + plane[x + 1]! + plane[x + 2]! + plane[x + 3]!;
+    else
+      for (let o = rowOut; o < end; o++) {
+        let s = 0;
+        for (let k = 0; k < fx; k++) s += plane[x++]!;
+        acc[o]! += s;
+      }
+    if (full < nxo) {
       let s = 0;
-      for (let k = 0; k < fx; k++) s += plane[x++]!;
-      acc[rowOut + ox]! += s;
+      for (const stop = y * nx + nx; x < stop;) s += plane[x++]!;
+      acc[end]! += s;
     }
-    if (fullBlocks < nxo) {
+  }
+}
+
+/**
+ * The same for a plane of block sums (float64) of a finer level: a level whose factors are
+ * multiples of a finer level's sums that level's sums instead of re-reading the input (its blocks
+ * are unions of the finer blocks, zero padding included, and float64 sums are exact). Kept apart
+ * from the uint16 version so that each loop sees one array type (V8 keeps both fast).
+ */
+export function addSumPlaneBlockSums(
+  plane: Float64Array,
+  ny: number,
+  nx: number,
+  fy: number,
+  fx: number,
+  acc: Float64Array,
+): void {
+  const nxo = Math.ceil(nx / fx);
+  const full = Math.floor(nx / fx);
+  for (let y = 0; y < ny; y++) {
+    const rowOut = Math.floor(y / fy) * nxo;
+    let x = y * nx;
+    const end = rowOut + full;
+    if (fx === 1) for (let o = rowOut; o < end; o++) acc[o]! += plane[x++]!;
+    else if (fx === 2) for (let o = rowOut; o < end; o++, x += 2) acc[o]! += plane[x]! + plane[x + 1]!;
+    else
+      for (let o = rowOut; o < end; o++) {
+        let s = 0;
+        for (let k = 0; k < fx; k++) s += plane[x++]!;
+        acc[o]! += s;
+      }
+    if (full < nxo) {
       let s = 0;
-      const end = rowIn + nx;
-      while (x < end) s += plane[x++]!;
-      acc[rowOut + fullBlocks]! += s;
+      for (const stop = y * nx + nx; x < stop;) s += plane[x++]!;
+      acc[end]! += s;
     }
   }
 }

@@ -1,6 +1,6 @@
 import type { Zyx } from '../model/pyramid-spec.js';
 import { levelShape } from '../model/pyramid-spec.js';
-import { addPlaneBlockSums, takeBlockMeans } from './block-mean.js';
+import { addPlaneBlockSums, addSumPlaneBlockSums, takeBlockMeans } from './block-mean.js';
 import { jsMemory, type ScratchMemory, type Scratch } from './scratch-memory.js';
 
 /** Receives a finished z-slab of one level: `depth` planes starting at output plane `z0`. */
@@ -14,59 +14,97 @@ export type SlabInput = Uint16Array | (() => Uint16Array);
  * hands it on in slabs of `outDepth` planes (a multiple of the level's chunk depth, so every HDF5
  * chunk is written whole, once). Holds one accumulator plane (zeroed when taken; takeBlockMeans
  * clears it after every output plane) and one output slab, taken from `memory` when first needed
- * (level 0 fed aligned slabs needs neither): memory does not depend on stack depth. Views of the input and of its own buffers are re-made after every sink call,
- * since a sink that writes to HDF5 may replace the wasm heap's ArrayBuffer (see ScratchMemory).
+ * (level 0 fed aligned slabs needs neither): memory does not depend on stack depth.
+ *
+ * A coarser level whose factors are multiples of this one's can be fed this level's block sums
+ * instead of the input (`feeding`): it then reads 1/(fz·fy·fx) of the voxels. Its means are the
+ * same (see addSumPlaneBlockSums).
+ *
+ * Views of the input and of its own buffers are re-made after every sink call, since a sink that
+ * writes to HDF5 may replace the wasm heap's ArrayBuffer (see ScratchMemory).
  */
 export class LevelStream {
   readonly outShape: Zyx;
   private readonly planeIn: number;
   private readonly planeOut: number;
   private readonly identity: boolean;
-  private readonly divisor: number;
+  private readonly children: LevelStream[] = [];
   private accArea: Scratch<Float64Array> | undefined;
   private outArea: Scratch<Uint16Array> | undefined;
   private zIn = 0;
   private slabZ0 = 0;
   private slabFill = 0;
 
+  /**
+   * `inShape` and `factors` are those of what this stream consumes: the stack, or a finer level's
+   * sums (see feeding). `divisor` is the full-resolution block volume.
+   */
   constructor(
     private readonly inShape: Zyx,
     private readonly factors: Zyx,
     private readonly outDepth: number,
     private readonly sink: SlabSink,
     private readonly memory: ScratchMemory = jsMemory,
+    private readonly divisor = factors[0] * factors[1] * factors[2],
   ) {
     this.outShape = levelShape(inShape, factors);
     this.planeIn = inShape[1] * inShape[2];
     this.planeOut = this.outShape[1] * this.outShape[2];
     this.identity = factors[0] === 1 && factors[1] === 1 && factors[2] === 1;
-    this.divisor = factors[0] * factors[1] * factors[2];
+  }
+
+  /**
+   * A stream for the level of full-resolution `factors`, fed by `parent` (of `parentFactors`)
+   * with its block sums; `factors` must be multiples of `parentFactors` (see canFeed).
+   */
+  static feeding(
+    parent: LevelStream,
+    parentFactors: Zyx,
+    factors: Zyx,
+    outDepth: number,
+    sink: SlabSink,
+    memory: ScratchMemory = jsMemory,
+  ): LevelStream {
+    const ratio: Zyx = [
+      factors[0] / parentFactors[0],
+      factors[1] / parentFactors[1],
+      factors[2] / parentFactors[2],
+    ];
+    const child = new LevelStream(
+      parent.outShape,
+      ratio,
+      outDepth,
+      sink,
+      memory,
+      factors[0] * factors[1] * factors[2],
+    );
+    parent.children.push(child);
+    return child;
+  }
+
+  /** True if the level of `factors` can be computed from the block sums of the level of `finer`. */
+  static canFeed(finer: Zyx, factors: Zyx): boolean {
+    const subsamples = finer.some((f) => f > 1);
+    return subsamples && finer.every((f, i) => factors[i]! % f === 0);
   }
 
   /** Consumes `depth` consecutive full-resolution planes. */
   push(input: SlabInput, depth: number): void {
     const slab = typeof input === 'function' ? input : () => input;
     if (this.identity && this.slabFill === 0 && this.passThrough(slab, depth)) return;
-    // Taken before any view is made: taking may grow the heap, which would stale older views.
-    const out = (this.outArea ??= this.memory.uint16(
-      Math.min(this.outDepth, this.outShape[0]) * this.planeOut,
-    ));
-    const acc = this.identity ? undefined : (this.accArea ??= this.memory.float64(this.planeOut));
+    this.takeBuffers();
     for (let i = 0; i < depth; i++) {
       // Views re-made per plane: the previous plane's commit may have written to HDF5.
       const plane = slab().subarray(i * this.planeIn, (i + 1) * this.planeIn);
-      const z = this.zIn++;
-      if (!acc) {
-        out.view().set(plane, this.slabFill * this.planeOut);
+      if (this.identity) {
+        this.zIn++;
+        this.outArea!.view().set(plane, this.slabFill * this.planeOut);
         this.commitPlane();
         continue;
       }
-      const sums = acc.view();
-      addPlaneBlockSums(plane, this.inShape[1], this.inShape[2], this.factors[1], this.factors[2], sums);
-      if ((z + 1) % this.factors[0] === 0 || z + 1 === this.inShape[0]) {
-        takeBlockMeans(sums, this.divisor, out.view().subarray(this.slabFill * this.planeOut));
-        this.commitPlane();
-      }
+      const [, ny, nx] = this.inShape;
+      addPlaneBlockSums(plane, ny, nx, this.factors[1], this.factors[2], this.accArea!.view());
+      this.planeAdded();
     }
   }
 
@@ -81,6 +119,31 @@ export class LevelStream {
     this.outArea?.release();
     this.accArea = undefined;
     this.outArea = undefined;
+  }
+
+  /** One plane of a finer level's block sums (a getter: the plane may move during our sink calls). */
+  private pushSums(plane: () => Float64Array): void {
+    this.takeBuffers();
+    const [, ny, nx] = this.inShape;
+    addSumPlaneBlockSums(plane(), ny, nx, this.factors[1], this.factors[2], this.accArea!.view());
+    this.planeAdded();
+  }
+
+  /** Taken before any view is made: taking may grow the heap, which would stale older views. */
+  private takeBuffers(): void {
+    this.outArea ??= this.memory.uint16(Math.min(this.outDepth, this.outShape[0]) * this.planeOut);
+    if (!this.identity) this.accArea ??= this.memory.float64(this.planeOut);
+  }
+
+  /** After a plane's sums went into the accumulator: an output plane is done every fz planes. */
+  private planeAdded(): void {
+    const z = this.zIn++;
+    if ((z + 1) % this.factors[0] !== 0 && z + 1 !== this.inShape[0]) return;
+    // Coarser levels take the sums before they are turned into means (and cleared).
+    for (const child of this.children) child.pushSums(() => this.accArea!.view());
+    const out = this.outArea!.view().subarray(this.slabFill * this.planeOut);
+    takeBlockMeans(this.accArea!.view(), this.divisor, out);
+    this.commitPlane();
   }
 
   /** Level 0 with aligned input slabs goes straight to the sink, without a copy. */

@@ -43,7 +43,7 @@ export async function writeViewLevels(
   const heap = await heapPool();
   const planeSize = shape[1] * shape[2];
   const sums = target.levels.map(() => new RunningChecksum());
-  const streams = levelStreams(target, shape, sums, heap.scratch);
+  const { streams, fromInput } = levelStreams(target, shape, sums, heap.scratch);
   try {
     const slabs = isInMemory(stack) ? memorySlabs(stack, preferredSlabDepth(shape, target)) : stack.slabs;
     const progress: ViewProgress = {
@@ -55,7 +55,7 @@ export async function writeViewLevels(
     for await (const slab of slabs) {
       const depth = slabDepthOf(slab, shape, progress.planesDone);
       const input = heap.stable(slab);
-      for (const stream of streams) stream.push(input, depth);
+      for (const stream of fromInput) stream.push(input, depth);
       progress.planesDone += depth;
       progress.bytesDone += depth * planeSize * 2;
       onProgress?.({ ...progress });
@@ -74,32 +74,42 @@ export async function writeViewLevels(
   return streams.map((stream, level) => ({ level, shapeZyx: stream.outShape, crc32: sums[level]!.hex }));
 }
 
-/** One LevelStream per level, each writing whole-chunk slabs of its level's cells (checksummed). */
+/**
+ * One LevelStream per level, each writing whole-chunk slabs of its level's cells (checksummed).
+ * A level whose factors are multiples of a finer subsampled level's is fed that level's block
+ * sums (a 4,4,4 level from the 2,2,2 one reads 1/8 of the voxels); the others read the input.
+ */
 function levelStreams(
   target: ViewTarget,
   shape: Zyx,
   sums: RunningChecksum[],
   memory: ScratchMemory,
-): LevelStream[] {
+): { streams: LevelStream[]; fromInput: LevelStream[] } {
   const { file, time, setupId, levels, compression } = target;
-  return levels.map((level, index) => {
-    const [fz, fy, fx] = level.factorsZyx;
-    const planeBytes = Math.ceil(shape[1] / fy) * Math.ceil(shape[2] / fx) * 2;
-    const stream = new LevelStream(
-      shape,
-      [fz, fy, fx],
-      slabDepthFor(planeBytes, level.blockZyx[0], target.slabBytes),
-      (z0, slab, depth) => {
-        const [, ny, nx] = stream.outShape;
-        // Summed before the write: a heap view is stale after any HDF5 call.
-        sums[index]!.add(slab);
-        file.writeCells(time, setupId, index, [z0, 0, 0], [depth, ny, nx], slab);
-      },
-      memory,
-    );
+  const streams: LevelStream[] = [];
+  const fromInput: LevelStream[] = [];
+  levels.forEach((level, index) => {
+    const factors = level.factorsZyx;
+    const planeBytes = Math.ceil(shape[1] / factors[1]) * Math.ceil(shape[2] / factors[2]) * 2;
+    const outDepth = slabDepthFor(planeBytes, level.blockZyx[0], target.slabBytes);
+    const sink = (z0: number, slab: Uint16Array, depth: number) => {
+      const [, ny, nx] = stream.outShape;
+      // Summed before the write: a heap view is stale after any HDF5 call.
+      sums[index]!.add(slab);
+      file.writeCells(time, setupId, index, [z0, 0, 0], [depth, ny, nx], slab);
+    };
+    let parent = -1;
+    for (let j = index - 1; j >= 0 && parent < 0; j--)
+      if (LevelStream.canFeed(levels[j]!.factorsZyx, factors)) parent = j;
+    const stream =
+      parent >= 0
+        ? LevelStream.feeding(streams[parent]!, levels[parent]!.factorsZyx, factors, outDepth, sink, memory)
+        : new LevelStream(shape, [...factors], outDepth, sink, memory);
+    if (parent < 0) fromInput.push(stream);
+    streams.push(stream);
     file.createCells(time, setupId, index, stream.outShape, level.blockZyx, compression);
-    return stream;
   });
+  return { streams, fromInput };
 }
 
 /** Planes in `slab`: whole planes only, and never more than the shape announced. */
