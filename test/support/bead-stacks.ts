@@ -1,4 +1,6 @@
+import { npyHeader } from '@bdv-cluster/stacks';
 import { decode } from 'fast-png';
+import { writeFileSync } from 'node:fs';
 
 /** A bright cube in a stack: its corner (z,y,x), edge and value. */
 export interface Bead {
@@ -33,4 +35,16 @@ export function grayPng(bytes: Uint8Array) {
   /** Fraction of pixels at or above `level`. */
   const brightFraction = (level: number) => png.data.filter((v) => v >= level).length / png.data.length;
   return { width: png.width, height: png.height, text: png.text, at, brightFraction };
+}
+
+/** Writes a bead stack as a little-endian uint16 .npy file. */
+export function writeBeadNpy(
+  path: string,
+  shapeZyx: [number, number, number],
+  beads: readonly Bead[],
+  background = 100,
+): void {
+  const { data } = beadStack(shapeZyx, beads, background);
+  const bytes = new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
+  writeFileSync(path, Buffer.concat([npyHeader(shapeZyx), bytes]));
 }
