@@ -1,6 +1,3 @@
-import { BdvError } from '@bdv-cluster/bdv';
-import { ViewTaskError } from '@bdv-cluster/convert';
-import { StackError } from '@bdv-cluster/stacks';
 import { Command, CommanderError } from 'commander';
 import { CliError } from './cli-error.js';
 import { convertCommand } from './commands/convert-command.js';
@@ -26,6 +23,9 @@ program.addCommand(batchCommand());
 program.addCommand(statusCommand());
 for (const command of program.commands) command.exitOverride();
 
+/** Errors of the libraries whose message says all a user needs. */
+const KNOWN_ERRORS = new Set(['BdvError', 'StackError', 'ViewTaskError', 'StorageError']);
+
 /** Errors the user can act on print as one line; anything else also says how to see the stack. */
 function fail(error: unknown): never {
   if (error instanceof CommanderError) process.exit(error.exitCode);
@@ -33,11 +33,8 @@ function fail(error: unknown): never {
     process.stderr.write(`bdv: ${error.message}\n`);
     process.exit(error.exitCode);
   }
-  const known =
-    error instanceof CliError ||
-    error instanceof BdvError ||
-    error instanceof StackError ||
-    error instanceof ViewTaskError;
+  // By name: the libraries that throw these are loaded only by the command that runs.
+  const known = error instanceof CliError || (error instanceof Error && KNOWN_ERRORS.has(error.name));
   const message = error instanceof Error ? error.message : String(error);
   process.stderr.write(`bdv: error: ${message}\n`);
   if (!known && process.env.BDV_DEBUG) process.stderr.write(`${(error as Error).stack}\n`);

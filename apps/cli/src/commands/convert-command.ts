@@ -1,17 +1,8 @@
-import { readFileSync } from 'node:fs';
-import { basename, dirname, resolve } from 'node:path';
-import { COMPRESSION_NAMES, LAYOUTS } from '@bdv-cluster/bdv';
-import { Manifest, describeProblems, fieldProblems, type ManifestInput } from '@bdv-cluster/contract';
-import { BYTE_ORDERS, SAMPLE_TYPES, STACK_FORMATS } from '@bdv-cluster/stacks';
+import { COMPRESSION_NAMES, LAYOUTS } from '@bdv-cluster/bdv/vocabulary';
+import { BYTE_ORDERS, SAMPLE_TYPES, STACK_FORMATS } from '@bdv-cluster/stacks/vocabulary';
 import { Command, Option } from 'commander';
-import { CliError } from '../cli-error.js';
-import { watchInterrupts } from '../convert/interruption.js';
-import { parseInteger } from '../convert/option-lists.js';
-import { quickOptionsOf, QUICK_ONLY, type ConvertFlags } from '../convert/quick-flags.js';
-import { quickManifest } from '../convert/quick-manifest.js';
-import { runConversion, type ConversionResult } from '../convert/run-conversion.js';
+import type { ConvertFlags } from '../convert/quick-flags.js';
 import { progressOption } from '../progress/progress-mode.js';
-import { progressFor } from '../progress/progress-reporter.js';
 
 export function convertCommand(): Command {
   const command = new Command('convert')
@@ -27,33 +18,17 @@ export function convertCommand(): Command {
   return command
     .addOption(new Option('--overwrite', 'replace an existing output file').conflicts('resume'))
     .option('--resume', 'continue an interrupted conversion into the same output (see below)')
-    .option('-j, --jobs <n>', 'views written at once on worker threads (needs --layout partitioned)', '1')
+    .option(
+      '-j, --jobs <n>',
+      'views written at once on worker threads (partitioned layout; default: one per core)',
+    )
     .addOption(progressOption())
     .option('--json', 'print the result as JSON')
     .addHelpText('after', RESUME_HELP)
     .action(async (inputs: string[], flags: ConvertFlags) => {
-      const { manifest, baseDir, output } = buildManifest(inputs, flags);
-      const parsed = Manifest.safeParse(manifest);
-      if (!parsed.success)
-        throw new CliError(`invalid manifest: ${describeProblems(fieldProblems(parsed.error))}`);
-      const interrupts = watchInterrupts();
-      try {
-        const result = await runConversion(
-          {
-            manifest: parsed.data,
-            output,
-            overwrite: flags.overwrite ?? false,
-            resume: flags.resume ?? false,
-            baseDir,
-            jobs: parseInteger(flags.jobs ?? '1', '--jobs', 1),
-            signal: interrupts.signal,
-          },
-          progressFor(flags.json ? 'none' : flags.progress),
-        );
-        printResult(result, flags.json ?? false);
-      } finally {
-        interrupts.dispose();
-      }
+      // Loaded only when a conversion runs: `bdv --help` stays fast.
+      const { convert } = await import('../convert/convert-action.js');
+      await convert(inputs, flags);
     });
 }
 
@@ -116,65 +91,4 @@ function addSourceOptions(c: Command): void {
     )
     .addOption(new Option('--byte-order <order>', 'raw input byte order').choices(BYTE_ORDERS))
     .option('--header-bytes <n>', 'raw input: bytes to skip before the samples');
-}
-
-function buildManifest(
-  inputs: string[],
-  f: ConvertFlags,
-): { manifest: ManifestInput; baseDir: string; output: string } {
-  if (f.manifest) return manifestFromFile(inputs, f, f.manifest);
-  if (inputs.length === 0)
-    throw new CliError('give input files or folders, or --manifest (see bdv convert --help)');
-  if (!f.output) throw new CliError('--output <file.h5> is required');
-  const name = f.name ?? basename(f.output).replace(/\.h5$/i, '');
-  return {
-    manifest: quickManifest(inputs, quickOptionsOf(f, name)),
-    baseDir: process.cwd(),
-    output: resolve(f.output),
-  };
-}
-
-function manifestFromFile(
-  inputs: string[],
-  f: ConvertFlags,
-  file: string,
-): { manifest: ManifestInput; baseDir: string; output: string } {
-  if (inputs.length > 0) throw new CliError('give either --manifest or input files, not both');
-  const used = QUICK_ONLY.filter((k) => f[k] !== undefined);
-  if (used.length > 0)
-    throw new CliError(`--${used[0]} applies to the quick form; with --manifest, put it in the manifest`);
-  const manifest = readManifestFile(file);
-  const name = (manifest as { dataset?: { name?: unknown } }).dataset?.name;
-  const output = f.output ?? (typeof name === 'string' ? `${name}.h5` : undefined);
-  if (!output) throw new CliError('--output is required (the manifest has no dataset.name)');
-  return { manifest, baseDir: dirname(resolve(file)), output: resolve(output) };
-}
-
-/** A manifest file's JSON (validated by the caller); one-line errors for a missing or broken file. */
-export function readManifestFile(file: string): ManifestInput {
-  try {
-    return JSON.parse(readFileSync(file, 'utf8')) as ManifestInput;
-  } catch (error) {
-    const reason =
-      (error as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (error as Error).message;
-    throw new CliError(`${file}: ${reason}`);
-  }
-}
-
-function printResult(r: ConversionResult, json: boolean): void {
-  if (json) {
-    process.stdout.write(`${JSON.stringify(r)}\n`);
-    return;
-  }
-  const mb = r.bytes / 1e6;
-  const kept = r.kept > 0 ? `kept ${r.kept} view(s) the earlier run wrote, ` : '';
-  process.stdout.write(
-    [
-      `${kept}wrote ${r.written} view(s), ${mb.toFixed(1)} MB in ${r.seconds.toFixed(2)} s (${(mb / Math.max(r.seconds, 1e-3)).toFixed(0)} MB/s)` +
-        (r.missingViews > 0 ? `, ${r.missingViews} missing view(s) listed in the XML` : ''),
-      `  HDF5: ${r.h5}`,
-      `  XML:  ${r.xml}`,
-      '',
-    ].join('\n'),
-  );
 }

@@ -1,7 +1,4 @@
-import { existsSync, readFileSync, statSync } from 'node:fs';
-import { inspectBdvFile, xmlPathFor, type BdvFileSummary } from '@bdv-cluster/bdv';
 import { Command } from 'commander';
-import { CliError } from '../cli-error.js';
 
 export function infoCommand(): Command {
   return new Command('info')
@@ -9,47 +6,7 @@ export function infoCommand(): Command {
     .argument('<file.h5>', 'a BDV HDF5 file')
     .option('--json', 'print the summary as JSON')
     .action(async (file: string, flags: { json?: boolean }) => {
-      if (!existsSync(file)) throw new CliError(`${file}: no such file`);
-      const summary = await inspectBdvFile(file);
-      if (summary.setups.length === 0)
-        throw new CliError(`${file}: no sNN/resolutions groups, not a BDV file`);
-      const xml = xmlPathFor(file);
-      if (flags.json) {
-        process.stdout.write(`${JSON.stringify({ ...summary, xml: existsSync(xml) ? xml : null })}\n`);
-        return;
-      }
-      process.stdout.write(render(summary, statSync(file).size, existsSync(xml) ? xml : undefined));
+      const { info } = await import('./info-action.js');
+      await info(file, flags);
     });
-}
-
-function render(s: BdvFileSummary, bytes: number, xml?: string): string {
-  const lines = [`${s.path} (${(bytes / 1e6).toFixed(1)} MB)`];
-  const first = s.setups[0]!;
-  lines.push(`  setups: ${s.setups.length}, levels: ${first.resolutionsXyz.length}`);
-  first.resolutionsXyz.forEach((r, l) =>
-    lines.push(
-      `    level ${l}: subsampling x,y,z ${r.join(',')}  block ${first.subdivisionsXyz[l]?.join(',')}`,
-    ),
-  );
-  const times = new Set(s.views.map((v) => v.time));
-  lines.push(`  views: ${s.views.length} over ${times.size} timepoint(s)`);
-  for (const v of s.views) {
-    const level0 = v.levels[0];
-    const where = level0?.externalFile ? ` -> ${level0.externalFile}` : '';
-    const shapes = v.levels.map((l) => (l.shapeZyx.length ? l.shapeZyx.join('x') : 'linked')).join(' | ');
-    const filters = level0?.filters.length ? level0.filters.join('+') : 'none';
-    lines.push(
-      `    t${v.time} s${v.setupId}: ${shapes} (z,y,x)  chunks ${level0?.chunksZyx?.join(',') ?? '-'}  compression ${filters}${where}`,
-    );
-  }
-  if (xml) {
-    const text = readFileSync(xml, 'utf8');
-    const missing = (text.match(/<MissingView /g) ?? []).length;
-    lines.push(
-      `  XML: ${xml} (${(text.match(/<ViewSetup>/g) ?? []).length} ViewSetups, ${missing} missing view(s))`,
-    );
-  } else {
-    lines.push('  XML: none beside it (Fiji needs one: the conversion writes it last)');
-  }
-  return `${lines.join('\n')}\n`;
 }

@@ -1,27 +1,13 @@
-import { dirname, resolve } from 'node:path';
-import { COMPRESSION_NAMES, LAYOUTS } from '@bdv-cluster/bdv';
-import {
-  Manifest,
-  describeProblems,
-  fieldProblems,
-  sourceOptionsToQuery,
-  viewKeyOf,
-  type ViewSpec,
-} from '@bdv-cluster/contract';
-import { formatOf } from '@bdv-cluster/stacks';
+import { COMPRESSION_NAMES, LAYOUTS } from '@bdv-cluster/bdv/vocabulary';
 import { Command, Option } from 'commander';
 import { ApiClient, apiSettings, type DatasetStatus } from '../api/api-client.js';
-import { waitForDataset } from '../api/wait-for-dataset.js';
-import { CliError } from '../cli-error.js';
+import { finish, printDataset, type RemoteFlags } from '../api/remote-output.js';
 import { parseLevels } from '../convert/option-lists.js';
-import { progressOption, type ProgressMode } from '../progress/progress-mode.js';
-import { readManifestFile } from './convert-command.js';
+import { progressOption } from '../progress/progress-mode.js';
 
-interface RemoteFlags {
-  api?: string;
-  token?: string;
-  wait?: boolean;
-  progress: ProgressMode;
+export interface SubmitFlags extends RemoteFlags {
+  manifest: string;
+  finalize: boolean;
 }
 
 function remoteOptions(c: Command): Command {
@@ -29,27 +15,6 @@ function remoteOptions(c: Command): Command {
     .option('--api <url>', 'API base URL (BDV_API_URL, default http://127.0.0.1:3000)')
     .option('--token <token>', 'bearer token (BDV_API_TOKEN)')
     .addOption(progressOption());
-}
-
-function printDataset(d: DatasetStatus): void {
-  const lines = [
-    `${d.name} (${d.id}): ${d.status}`,
-    `  views: ${d.views.done} done, ${d.views.failed} failed, ${d.views.running} running, ${d.views.queued} queued`,
-    `  HDF5: ${d.files.h5}${d.files.h5Uri ? `  (${d.files.h5Uri})` : ''}`,
-    `  XML:  ${d.files.xml}${d.files.xmlUri ? `  (${d.files.xmlUri})` : ''}`,
-    ...d.errors.map((e) => `  error: ${e}`),
-  ];
-  process.stdout.write(`${lines.join('\n')}\n`);
-}
-
-async function finish(api: ApiClient, id: string, flags: RemoteFlags): Promise<void> {
-  if (!flags.wait) {
-    process.stdout.write(`queued; follow it with: bdv status ${id}\n`);
-    return;
-  }
-  const d = await waitForDataset(api, id, flags.progress);
-  printDataset(d);
-  if (d.status !== 'complete') throw new CliError(`dataset ${d.name} ${d.status}`);
 }
 
 /** `bdv submit`: a manifest to the cluster; local paths are uploaded, s3:// and file:// URIs referenced. */
@@ -62,39 +27,9 @@ export function submitCommand(): Command {
       .requiredOption('-m, --manifest <file.json>', '{dataset, views} as for bdv convert')
       .option('--no-finalize', 'leave the dataset open for more views')
       .option('--wait', 'wait until the dataset is complete'),
-  ).action(async (flags: RemoteFlags & { manifest: string; finalize: boolean }) => {
-    const input = readManifestFile(flags.manifest);
-    const parsed = Manifest.safeParse(input);
-    if (!parsed.success)
-      throw new CliError(`invalid manifest: ${describeProblems(fieldProblems(parsed.error))}`);
-    const api = new ApiClient(apiSettings(flags));
-    const base = dirname(resolve(flags.manifest));
-    const dataset = await api.json<DatasetStatus>('POST', '/v1/datasets', input.dataset);
-    for (const [i, view] of parsed.data.views.entries()) {
-      if (/^(s3|file):\/\//.test(view.source.uri))
-        await api.json('POST', `/v1/datasets/${dataset.id}/views`, view);
-      else await uploadView(api, dataset.id, view, base);
-      if (flags.progress !== 'none')
-        process.stderr.write(`[${i + 1}/${parsed.data.views.length}] submitted ${viewKeyOf(view)}\n`);
-    }
-    if (flags.finalize) await api.json('POST', `/v1/datasets/${dataset.id}/finalize`, {});
-    process.stdout.write(`dataset ${dataset.name}: ${dataset.id}\n`);
-    await finish(api, dataset.id, flags);
-  });
-}
-
-/**
- * A local file goes to PUT …/data: source options in the query (the codec the API decodes with),
- * the view's metadata in a header, the bytes streamed.
- */
-async function uploadView(api: ApiClient, datasetId: string, view: ViewSpec, base: string): Promise<void> {
-  const { source, time: _t, illumination: _i, channel: _c, tile: _ti, angle: _a, ...metadata } = view;
-  const { uri, ...options } = source;
-  const query = new URLSearchParams(
-    sourceOptionsToQuery({ ...options, format: formatOf(uri, options.format) }),
-  );
-  await api.upload(`/v1/datasets/${datasetId}/views/${viewKeyOf(view)}/data?${query}`, resolve(base, uri), {
-    'x-bdv-view-metadata': JSON.stringify(metadata),
+  ).action(async (flags: SubmitFlags) => {
+    const { submit } = await import('../api/submit-action.js');
+    await submit(flags);
   });
 }
 

@@ -1,7 +1,4 @@
-import { resolve } from 'node:path';
-import { BdvError, verifyDataset, type VerifyReport } from '@bdv-cluster/bdv';
 import { Command } from 'commander';
-import { CliError } from '../cli-error.js';
 
 export function verifyCommand(): Command {
   return new Command('verify')
@@ -18,40 +15,7 @@ export function verifyCommand(): Command {
       '\nExit code 0 when every view reads back as written, 1 when any differs or the checksum file is\nmissing or malformed. Read-only: works on a copy anywhere, if the files moved together.\n',
     )
     .action(async (xml: string, flags: { json?: boolean }) => {
-      if (/\.h5$/i.test(xml))
-        throw new CliError(`${xml}: give the dataset's .xml (the .h5 is found through it)`);
-      const report = await verify(resolve(xml));
-      process.stdout.write(flags.json ? `${JSON.stringify(report)}\n` : render(report));
-      process.exitCode = report.ok ? 0 : 1;
+      const { verifyXml } = await import('./verify-action.js');
+      await verifyXml(xml, flags);
     });
-}
-
-/** The library's report; a missing checksum file gets a line saying why it matters. */
-async function verify(xml: string): Promise<VerifyReport> {
-  try {
-    return await verifyDataset(xml);
-  } catch (error) {
-    if (error instanceof BdvError && error.field === 'checksums' && /: no such file$/.test(error.message))
-      throw new CliError(
-        `${error.message} (written beside the XML by bdv convert and the cluster: without it the views cannot be checked)`,
-      );
-    throw error;
-  }
-}
-
-/** One line per view that differs (view, file, what differs per level), dataset problems, a summary. */
-function render(report: VerifyReport): string {
-  const lines: string[] = [];
-  const differ = report.views.filter((v) => v.problems.length > 0);
-  for (const v of differ)
-    lines.push(`timepoint ${v.time} setup ${v.setupId} (${v.file}): ${v.problems.join('; ')}`);
-  for (const problem of report.problems) lines.push(`dataset: ${problem}`);
-  const total = report.views.length;
-  lines.push(
-    report.ok
-      ? `${report.xml}: all ${total} view(s) read back as written (every level's CRC-32 matches)`
-      : `${report.xml}: ${differ.length} of ${total} view(s) differ` +
-          (report.problems.length > 0 ? `, ${report.problems.length} dataset problem(s)` : ''),
-  );
-  return `${lines.join('\n')}\n`;
 }

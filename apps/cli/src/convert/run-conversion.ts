@@ -1,4 +1,11 @@
-import { checksumPathFor, setupCount, setupIdOf, xmlPathFor, type BdvWriter } from '@bdv-cluster/bdv';
+import {
+  checksumPathFor,
+  setupCount,
+  setupIdOf,
+  xmlPathFor,
+  type BdvWriter,
+  type Layout,
+} from '@bdv-cluster/bdv';
 import { type Manifest } from '@bdv-cluster/contract';
 import { existsSync } from 'node:fs';
 import { basename } from 'node:path';
@@ -38,6 +45,9 @@ export interface ConversionResult {
   /** Input bytes converted by this run. */
   bytes: number;
   seconds: number;
+  layout: Layout;
+  /** Worker threads that wrote views (1: in this thread). */
+  threads: number;
 }
 
 /**
@@ -89,6 +99,8 @@ export async function runConversion(
     missingViews: missingViews(req.manifest, planned),
     bytes: totalBytes(todo),
     seconds: (performance.now() - started) / 1000,
+    layout: dataset.layout,
+    threads: jobs > 1 ? Math.min(jobs, todo.length) : 1,
   };
 }
 

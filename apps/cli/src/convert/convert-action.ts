@@ -1,0 +1,98 @@
+import { basename, dirname, resolve } from 'node:path';
+import { availableParallelism } from 'node:os';
+import { Manifest, describeProblems, fieldProblems, type ManifestInput } from '@bdv-cluster/contract';
+import { CliError } from '../cli-error.js';
+import { progressFor } from '../progress/progress-reporter.js';
+import { watchInterrupts } from './interruption.js';
+import { readManifestFile } from './manifest-file.js';
+import { parseInteger } from './option-lists.js';
+import { quickOptionsOf, QUICK_ONLY, type ConvertFlags } from './quick-flags.js';
+import { quickManifest } from './quick-manifest.js';
+import { runConversion, type ConversionResult } from './run-conversion.js';
+
+/** `bdv convert`: the manifest (given, or built from files + pattern), checked, then converted. */
+export async function convert(inputs: string[], flags: ConvertFlags): Promise<void> {
+  const { manifest, baseDir, output } = buildManifest(inputs, flags);
+  const parsed = Manifest.safeParse(manifest);
+  if (!parsed.success)
+    throw new CliError(`invalid manifest: ${describeProblems(fieldProblems(parsed.error))}`);
+  const interrupts = watchInterrupts();
+  try {
+    const result = await runConversion(
+      {
+        manifest: parsed.data,
+        output,
+        overwrite: flags.overwrite ?? false,
+        resume: flags.resume ?? false,
+        baseDir,
+        jobs: jobsFor(flags, parsed.data),
+        signal: interrupts.signal,
+      },
+      progressFor(flags.json ? 'none' : flags.progress),
+    );
+    printResult(result, flags.json ?? false);
+  } finally {
+    interrupts.dispose();
+  }
+}
+
+/**
+ * Worker threads: as given, else one per core for the partitioned layout (each partition file
+ * compresses on its own core) and one for a single file (one HDF5 file is written by one thread).
+ */
+function jobsFor(flags: ConvertFlags, manifest: Manifest): number {
+  if (flags.jobs !== undefined) return parseInteger(flags.jobs, '--jobs', 1);
+  if (manifest.dataset.layout !== 'partitioned') return 1;
+  return Math.max(1, Math.min(availableParallelism(), manifest.views.length));
+}
+
+function buildManifest(
+  inputs: string[],
+  f: ConvertFlags,
+): { manifest: ManifestInput; baseDir: string; output: string } {
+  if (f.manifest) return manifestFromFile(inputs, f, f.manifest);
+  if (inputs.length === 0)
+    throw new CliError('give input files or folders, or --manifest (see bdv convert --help)');
+  if (!f.output) throw new CliError('--output <file.h5> is required');
+  const name = f.name ?? basename(f.output).replace(/\.h5$/i, '');
+  return {
+    manifest: quickManifest(inputs, quickOptionsOf(f, name)),
+    baseDir: process.cwd(),
+    output: resolve(f.output),
+  };
+}
+
+function manifestFromFile(
+  inputs: string[],
+  f: ConvertFlags,
+  file: string,
+): { manifest: ManifestInput; baseDir: string; output: string } {
+  if (inputs.length > 0) throw new CliError('give either --manifest or input files, not both');
+  const used = QUICK_ONLY.filter((k) => f[k] !== undefined);
+  if (used.length > 0)
+    throw new CliError(`--${used[0]} applies to the quick form; with --manifest, put it in the manifest`);
+  const manifest = readManifestFile(file);
+  const name = (manifest as { dataset?: { name?: unknown } }).dataset?.name;
+  const output = f.output ?? (typeof name === 'string' ? `${name}.h5` : undefined);
+  if (!output) throw new CliError('--output is required (the manifest has no dataset.name)');
+  return { manifest, baseDir: dirname(resolve(file)), output: resolve(output) };
+}
+
+function printResult(r: ConversionResult, json: boolean): void {
+  if (json) {
+    process.stdout.write(`${JSON.stringify(r)}\n`);
+    return;
+  }
+  const mb = r.bytes / 1e6;
+  const kept = r.kept > 0 ? `kept ${r.kept} view(s) the earlier run wrote, ` : '';
+  process.stdout.write(
+    [
+      `${kept}wrote ${r.written} view(s), ${mb.toFixed(1)} MB in ${r.seconds.toFixed(2)} s (${(mb / Math.max(r.seconds, 1e-3)).toFixed(0)} MB/s)` +
+        (r.missingViews > 0 ? `, ${r.missingViews} missing view(s) listed in the XML` : ''),
+      `  layout ${r.layout}${r.layout === 'partitioned' ? ' (one file per view + master)' : ' (one file)'}, ${r.threads} writer thread(s)`,
+      `  HDF5: ${r.h5}`,
+      `  XML:  ${r.xml}`,
+      '',
+    ].join('\n'),
+  );
+}
