@@ -1,17 +1,21 @@
 #!/usr/bin/env node
 // Validates the deployment files without a Docker engine or a cluster:
 //   compose  — `docker compose config` (plugin) or Debian's `docker-compose config`: a real Compose
-//              implementation parses and validates the file against the Compose schema;
+//              implementation parses and validates the file against the Compose schema, twice: as a
+//              fresh clone has it (no .env: the development token, ports on 127.0.0.1) and with
+//              .env.example (production: BDV_DEV_TOKEN=0);
 //   k8s      — every kustomization rendered by `kubectl kustomize`, every object validated against
 //              the Kubernetes OpenAPI schemas (npm kubernetes-models, + KEDA / Prometheus Operator CRDs);
+//              none may enable the development token (k8s needs a real Secret);
 //   docker   — the Dockerfile parsed (dockerfile-ast): stages, and that every COPY source exists.
 // Usage: validate-deploy.mjs [--root DIR] [compose|k8s|docker ...]   Exit code 1 on any problem.
 import { spawnSync } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { DockerfileParser } from 'dockerfile-ast';
-import { parseAllDocuments } from 'yaml';
+import { parse, parseAllDocuments } from 'yaml';
 
 const args = process.argv.slice(2);
 const rootIndex = args.indexOf('--root');
@@ -31,13 +35,79 @@ function composeCommand() {
   return undefined;
 }
 
+/** The development token as the API defines it (apps/api/src/common/dev-token.ts), if that file is here. */
+function devToken() {
+  const file = join(root, 'apps/api/src/common/dev-token.ts');
+  if (!existsSync(file)) return undefined;
+  return /DEV_API_TOKEN = '([^']+)'/.exec(readFileSync(file, 'utf8'))?.[1];
+}
+
+/** Host address of a published port, in the long (compose v2) or the short (v1) form. */
+function hostIpOf(port) {
+  if (typeof port === 'object') return port.host_ip ?? '';
+  const parts = String(port).split(':');
+  return parts.length >= 3 ? parts.slice(0, -2).join(':') : '';
+}
+
+/**
+ * `config` of docker-compose.yml with only `envFile` (a clean environment: the caller's variables
+ * must not fill in what the file leaves unset). Returns the rendered services, or a problem.
+ */
+function renderCompose(cmd, pre, envFile, label) {
+  const r = run(cmd, [...pre, '--env-file', envFile, '-f', 'docker-compose.yml', 'config'], {
+    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '' },
+  });
+  if (r.status !== 0) {
+    problems.push(`compose (${label}): ${(r.stderr || r.stdout).trim()}`);
+    return undefined;
+  }
+  return parse(r.stdout)?.services ?? {};
+}
+
+/** What a rendered setup must be: every published port on `bind`, the API's token settings. */
+function checkRendered(services, label, expected) {
+  for (const [name, service] of Object.entries(services)) {
+    for (const port of service.ports ?? []) {
+      const ip = hostIpOf(port);
+      if (ip !== expected.bind)
+        problems.push(
+          `compose (${label}): ${name} publishes ${JSON.stringify(port)} on "${ip || 'every address'}", expected ${expected.bind}`,
+        );
+    }
+  }
+  const env = services.api?.environment ?? {};
+  if (String(env.BDV_DEV_TOKEN) !== expected.devFlag)
+    problems.push(
+      `compose (${label}): api BDV_DEV_TOKEN is ${env.BDV_DEV_TOKEN}, expected ${expected.devFlag}`,
+    );
+  const token = devToken();
+  if (expected.devToken && token && env.API_TOKENS !== token)
+    problems.push(`compose (${label}): api API_TOKENS is not the development token of dev-token.ts`);
+}
+
 function checkCompose() {
   const compose = composeCommand();
   if (!compose) return problems.push('compose: neither `docker compose` nor `docker-compose` is installed');
   const [cmd, pre] = compose;
-  const r = run(cmd, [...pre, '--env-file', '.env.example', '-f', 'docker-compose.yml', 'config', '-q']);
-  if (r.status !== 0) problems.push(`compose: ${(r.stderr || r.stdout).trim()}`);
-  else console.log(`compose: docker-compose.yml is valid (${cmd} ${pre.join(' ')} config)`);
+  const scratch = mkdtempSync(join(tmpdir(), 'bdv-compose-'));
+  try {
+    const none = join(scratch, 'empty.env');
+    writeFileSync(none, '');
+    const fresh = renderCompose(cmd, pre, none, 'no .env');
+    if (fresh) {
+      checkRendered(fresh, 'no .env', { bind: '127.0.0.1', devFlag: '1', devToken: true });
+      console.log(
+        'compose: docker-compose.yml is valid without a .env (development token, ports on 127.0.0.1)',
+      );
+    }
+    const production = renderCompose(cmd, pre, join(root, '.env.example'), '.env.example');
+    if (production) {
+      checkRendered(production, '.env.example', { bind: '127.0.0.1', devFlag: '0', devToken: false });
+      console.log(`compose: docker-compose.yml is valid with .env.example (${cmd} ${pre.join(' ')} config)`);
+    }
+  } finally {
+    rmSync(scratch, { recursive: true, force: true });
+  }
 }
 
 async function modelFor(apiVersion, kind) {
@@ -88,6 +158,11 @@ async function checkK8s() {
       } catch (error) {
         problems.push(`${where}: ${error.message.split('\n').slice(0, 4).join(' ')}`);
       }
+      // The development token is for compose on one machine: a cluster needs a real Secret.
+      const text = JSON.stringify(obj);
+      const token = devToken();
+      if (text.includes('BDV_DEV_TOKEN') || (token && text.includes(token)))
+        problems.push(`${where}: enables the development token (k8s needs a real API_TOKENS Secret)`);
     }
     console.log(`k8s: ${name} renders ${count} objects`);
   }

@@ -2,6 +2,8 @@ import { spawnSync } from 'node:child_process';
 import { cpSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { parse } from 'yaml';
+import { DEV_API_TOKEN, judgeTokens } from '../../apps/api/src/common/dev-token.js';
 import { tempDir } from '../support/oracle.js';
 
 const repo = join(import.meta.dirname, '..', '..');
@@ -17,7 +19,13 @@ function validate(root: string, ...checks: string[]) {
 /** A copy of the deployment files with one edit, to show the check fails on a broken file. */
 function brokenCopy(name: string, file: string, edit: (text: string) => string): string {
   const root = join(dir.path, name);
-  for (const entry of ['docker-compose.yml', '.env.example', 'k8s', 'Dockerfile'])
+  for (const entry of [
+    'docker-compose.yml',
+    '.env.example',
+    'k8s',
+    'Dockerfile',
+    'apps/api/src/common/dev-token.ts',
+  ])
     cpSync(join(repo, entry), join(root, entry), { recursive: true });
   writeFileSync(join(root, file), edit(readFileSync(join(root, file), 'utf8')));
   return root;
@@ -26,7 +34,8 @@ function brokenCopy(name: string, file: string, edit: (text: string) => string):
 describe('deployment files (checked without a Docker engine)', () => {
   it('compose, every kustomization and the Dockerfile are valid', () => {
     const r = validate(repo);
-    expect(r.output).toContain('compose: docker-compose.yml is valid');
+    expect(r.output).toContain('compose: docker-compose.yml is valid without a .env');
+    expect(r.output).toContain('compose: docker-compose.yml is valid with .env.example');
     expect(r.output).toMatch(/k8s: k8s\/overlays\/production renders \d+ objects/);
     expect(r.output).toMatch(/docker: 2 stages, \d+ COPY sources checked/);
     expect(r.status, r.output).toBe(0);
@@ -38,7 +47,7 @@ describe('deployment files (checked without a Docker engine)', () => {
     );
     const r = validate(root, 'compose');
     expect(r.status).toBe(1);
-    expect(r.output).toMatch(/invalid: compose: .*replica_count/s);
+    expect(r.output).toMatch(/invalid: compose \(no \.env\): .*replica_count/s);
   });
 
   it('fails on a manifest that breaks the Kubernetes schema', () => {
@@ -57,5 +66,55 @@ describe('deployment files (checked without a Docker engine)', () => {
     const r = validate(root, 'docker');
     expect(r.status).toBe(1);
     expect(r.output).toMatch(/invalid: docker: line \d+: COPY assets: not in the repository/);
+  });
+
+  it('fails when a fresh clone cannot start: API_TOKENS demanded again', () => {
+    const root = brokenCopy('compose-token', 'docker-compose.yml', (t) =>
+      t.replace(/API_TOKENS: \$\{API_TOKENS:-[^}]+\}/, 'API_TOKENS: ${API_TOKENS:?set API_TOKENS}'),
+    );
+    const r = validate(root, 'compose');
+    expect(r.status).toBe(1);
+    expect(r.output).toMatch(/invalid: compose \(no \.env\): .*API_TOKENS/s);
+  });
+
+  it('fails when a port is published on every address by default', () => {
+    const root = brokenCopy('compose-bind', 'docker-compose.yml', (t) =>
+      t.replace("'${API_BIND:-127.0.0.1}:${API_PORT:-3000}:3000'", "'${API_PORT:-3000}:3000'"),
+    );
+    const r = validate(root, 'compose');
+    expect(r.status).toBe(1);
+    expect(r.output).toMatch(/invalid: compose \(no \.env\): api publishes .* on "every address"/);
+  });
+
+  it('fails when the production example would run on the development token', () => {
+    const root = brokenCopy('compose-prod', '.env.example', (t) =>
+      t.replace(/^BDV_DEV_TOKEN=0$/m, 'BDV_DEV_TOKEN=1'),
+    );
+    const r = validate(root, 'compose');
+    expect(r.status).toBe(1);
+    expect(r.output).toMatch(/invalid: compose \(\.env\.example\): api BDV_DEV_TOKEN is 1, expected 0/);
+  });
+
+  it("compose defaults to the API's own development token", () => {
+    const compose = readFileSync(join(repo, 'docker-compose.yml'), 'utf8');
+    expect(compose).toContain(`API_TOKENS: \${API_TOKENS:-${DEV_API_TOKEN}}`);
+    expect(compose).toContain('BDV_DEV_TOKEN: ${BDV_DEV_TOKEN:-1}');
+  });
+
+  it('k8s keeps needing a real Secret: its example token is refused, no object enables the dev token', () => {
+    const docs = readFileSync(join(repo, 'k8s/base/config.yaml'), 'utf8')
+      .split(/^---$/m)
+      .map((d) => parse(d) as { kind: string; stringData?: Record<string, string> });
+    const secret = docs.find((d) => d.kind === 'Secret')!;
+    const tokens = secret.stringData!.API_TOKENS!.split(',');
+    expect(judgeTokens(tokens, false).problem).toMatch(/API_TOKENS: holds the example token/);
+    expect(judgeTokens(tokens, true).problem).toMatch(/API_TOKENS: holds the example token/);
+
+    const root = brokenCopy('k8s-dev', 'k8s/base/config.yaml', (t) =>
+      t.replace('  LOG_LEVEL: info\n', "  LOG_LEVEL: info\n  BDV_DEV_TOKEN: '1'\n"),
+    );
+    const r = validate(root, 'k8s');
+    expect(r.status).toBe(1);
+    expect(r.output).toMatch(/invalid: k8s k8s\/base: ConfigMap\/bdv-config: enables the development token/);
   });
 });

@@ -10,6 +10,7 @@ import { pinoHttp } from 'pino-http';
 import { AppModule } from './app.module.js';
 import { authGate } from './common/auth-gate.js';
 import { jsonBodiesOnly } from './common/body-types.js';
+import { judgeTokens } from './common/dev-token.js';
 import { mountQueueBoard } from './common/queue-board.js';
 
 /** Express as the API wants it: set before Nest registers anything (the router reads them once). */
@@ -23,6 +24,10 @@ function expressInstance(): express.Express {
 
 async function bootstrap(): Promise<void> {
   const config = loadConfig(process.env, ['OUTPUT_DIR', 'API_TOKENS']);
+  const tokens = judgeTokens(config.API_TOKENS, config.BDV_DEV_TOKEN);
+  if (tokens.problem) throw new ConfigError([tokens.problem]);
+  if (tokens.warning)
+    process.stdout.write(`${JSON.stringify({ level: 40, service: 'bdv-api', msg: tokens.warning })}\n`);
   const app = await NestFactory.create<NestExpressApplication>(
     AppModule.forConfig(config),
     new ExpressAdapter(expressInstance()),

@@ -53,6 +53,13 @@ export const ClusterConfig = z.object({
     .max(7 * 24 * 3600)
     .default(3600),
   API_TOKENS: tokens.default([]),
+  /** 1: a development setup, where the API accepts the published development token (compose sets it). */
+  BDV_DEV_TOKEN: bool.default(false),
+  /**
+   * Where dataset notifications may be sent (comma-separated hosts, IP addresses or networks, each
+   * with an optional :port; see notify/notify-targets.ts). Empty: nowhere — deny by default.
+   */
+  NOTIFY_ALLOWED_HOSTS: splitOn(/,/).default([]),
   FILE_SOURCE_ROOTS: list.default([]),
   PORT: z.coerce.number().int().min(1).max(65535).default(3000),
   HOST: z.string().default('0.0.0.0'),
