@@ -3,7 +3,11 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { comparePixels, tempDir } from '../../../test/support/oracle.js';
 import { BdvWriter, verifyDataset, writerSlabBuffers, type SlabStack, type Zyx } from '../src/index.js';
-import { heapPool } from '../src/h5/heap-slab-writer.js';
+import fs from 'node:fs';
+import { syncBuiltinESMExports } from 'node:module';
+import { BdvH5File } from '../src/h5/bdv-h5-file.js';
+import { cellsPath } from '../src/h5/hdf5-paths.js';
+import { heapPool, HeapSlabWriter } from '../src/h5/heap-slab-writer.js';
 
 // Slabs that live in the wasm heap reach HDF5 by address. The heap may grow during any HDF5
 // call, which replaces the ArrayBuffer under every view of it: the writer must re-make its
@@ -102,6 +106,49 @@ describe('slabs in the wasm heap', () => {
       expect(report.ok, JSON.stringify(report)).toBe(true);
     } finally {
       module.set_dataset_data = original;
+    }
+  });
+
+  it('flushes a growing file to disk in the background, one fdatasync at a time', async () => {
+    const path = join(dir.path, 'flush.h5');
+    const file = await BdvH5File.create(path);
+    file.createCells(0, 0, 0, [8, 16, 16], [2, 16, 16], { name: 'none' });
+    const { module } = await heapPool();
+    const writer = new HeapSlabWriter(module, path, 1024); // a flush after every 1 KiB
+    const original = fs.fdatasync;
+    let calls = 0;
+    let inFlight = 0;
+    let most = 0;
+    fs.fdatasync = ((fd: number, done: (error: NodeJS.ErrnoException | null) => void) => {
+      calls++;
+      most = Math.max(most, ++inFlight);
+      original(fd, (error) => {
+        inFlight--;
+        done(error);
+      });
+    }) as typeof fs.fdatasync;
+    syncBuiltinESMExports();
+    try {
+      const data = Uint16Array.from({ length: 8 * 16 * 16 }, (_, i) => i);
+      for (let z = 0; z < 8; z += 2)
+        writer.write(
+          file.fileId,
+          cellsPath(0, 0, 0),
+          [z, 0, 0],
+          [2, 16, 16],
+          data.subarray(z * 256, (z + 2) * 256),
+        );
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      writer.release();
+      file.close();
+      expect(calls).toBeGreaterThan(0);
+      expect(most).toBe(1);
+      const back = await BdvH5File.openForReading(path);
+      expect(Array.from(back.readCells(0, 0, 0, 0, 8))).toEqual(Array.from(data));
+      back.close();
+    } finally {
+      fs.fdatasync = original;
+      syncBuiltinESMExports();
     }
   });
 });

@@ -148,6 +148,7 @@ export class HeapSlabWriter {
   constructor(
     private readonly module: H5Module,
     private readonly path?: string,
+    private readonly flushAfterBytes = FLUSH_AFTER_BYTES,
   ) {
     pool ??= new HeapPool(module);
     this.pool = pool;
@@ -179,7 +180,7 @@ export class HeapSlabWriter {
     );
     if (status < 0) throw new BdvError('HDF5', `HDF5 refused to write ${datasetPath} at z=${offsetZyx[0]}`);
     this.unflushed += bytes;
-    if (this.unflushed >= FLUSH_AFTER_BYTES) this.flushInBackground();
+    if (this.unflushed >= this.flushAfterBytes) this.flushInBackground();
   }
 
   /** Gives the copy buffer back to the pool (for the next file of this thread). */
