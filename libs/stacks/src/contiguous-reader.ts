@@ -1,6 +1,7 @@
 import type { SlabBuffer, SlabBufferSource, Zyx } from '@bdv-cluster/bdv';
 import { readExactly, type ByteSource } from './byte-source.js';
 import { StackError } from './stack-error.js';
+import { keepReadBuffer, takeReadBuffer } from './read-buffers.js';
 import { toUint16 } from './sample-conversion.js';
 import type { ByteOrder, SampleType, StackFormat, StackReader } from './stack-reader.js';
 
@@ -56,17 +57,24 @@ export class ContiguousStackReader implements StackReader {
     const [nz, ny, nx] = this.shapeZyx;
     const planeBytes = ny * nx * this.bytesPerSample;
     const d = Math.max(1, Math.min(depth, nz));
-    const buffers = [new Uint8Array(d * planeBytes), new Uint8Array(nz > d ? d * planeBytes : 0)];
-    const widened = this.sampleType === 'uint8' ? new Uint16Array(d * ny * nx) : new Uint16Array(0);
+    const buffers = [takeReadBuffer(d * planeBytes), takeReadBuffer(nz > d ? d * planeBytes : 0)];
+    const wide = this.sampleType === 'uint8' ? takeReadBuffer(d * ny * nx * 2) : new Uint8Array(0);
+    const widened = new Uint16Array(wide.buffer, wide.byteOffset, wide.byteLength / 2);
     const start = (z: number, buffer: Uint8Array) => {
       const target = buffer.subarray(0, Math.min(d, nz - z) * planeBytes);
       return readExactly(this.source, this.dataOffset + z * planeBytes, target).then(() => target);
     };
-    let pending = start(0, buffers[0]!);
-    for (let z = 0, k = 0; z < nz; z += d, k++) {
-      const target = await pending;
-      if (z + d < nz) pending = start(z + d, buffers[(k + 1) % 2]!);
-      yield toUint16(target, this.sampleType, this.byteOrder, widened);
+    let pending: Promise<Uint8Array> | undefined = start(0, buffers[0]!);
+    try {
+      for (let z = 0, k = 0; z < nz; z += d, k++) {
+        const target = await pending!;
+        pending = z + d < nz ? start(z + d, buffers[(k + 1) % 2]!) : undefined;
+        yield toUint16(target, this.sampleType, this.byteOrder, widened);
+      }
+    } finally {
+      // A read still in flight writes into its buffer: kept only after it ends.
+      await pending?.catch(() => undefined);
+      for (const buffer of [...buffers, wide]) keepReadBuffer(buffer);
     }
   }
 
