@@ -7,6 +7,7 @@
 // and each run waits for the machine to be quiet first. Results go to BENCHMARKS.md.
 //   BENCH_SIZES_MIB=512,1024,4096  BENCH_REPEAT=3  BENCH_CASES=none-1,none-3,gzip-1,gzip-3
 //   BENCH_MULTI=8 (views; 0 skips)  BENCH_JOBS=<cores>  BENCH_DIR=bench/out  BENCH_QUIET=1
+//   BENCH_WAIT_S=300 (longest wait for a quiet machine before a run)  BENCH_BDV=apps/cli/bin/bdv.js
 //   BENCH_KEEP_INPUTS=0 (1 keeps the generated inputs)  BENCH_REPORT=BENCHMARKS.md (where to write)
 import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, rmSync, statSync } from 'node:fs';
@@ -20,7 +21,7 @@ const here = dirname(fileURLToPath(import.meta.url));
 const root = resolve(here, '..');
 const env = process.env;
 const PY = '/usr/bin/python3';
-const BDV = join(root, 'apps/cli/bin/bdv.js');
+const BDV = resolve(env.BENCH_BDV ?? join(root, 'apps/cli/bin/bdv.js'));
 const PLANE = 2048; // y and x of every plane: a 4-megapixel sCMOS camera
 const BLOCK = '4,256,256'; // npy2bdv's default
 const LEVELS = { 1: '1,1,1', 3: '1,1,1:2,2,2:4,4,4' };
@@ -29,6 +30,7 @@ const repeat = Number(env.BENCH_REPEAT ?? 3);
 const multiViews = Number(env.BENCH_MULTI ?? 8);
 const jobs = Number(env.BENCH_JOBS ?? CORES);
 const gateQuiet = env.BENCH_QUIET !== '0';
+const waitS = Number(env.BENCH_WAIT_S ?? 300);
 const work = resolve(env.BENCH_DIR ?? join(here, 'out'));
 const cases = (env.BENCH_CASES ?? 'none-1,none-3,gzip-1,gzip-3').split(',').map((name) => {
   const [compression, levels] = name.split('-');
@@ -36,11 +38,13 @@ const cases = (env.BENCH_CASES ?? 'none-1,none-3,gzip-1,gzip-3').split(',').map(
 });
 const startedAt = new Date();
 const quietLog = [];
+const loads = [];
 
 /** One process, timed by GNU time after the machine has gone quiet; also what others used meanwhile. */
 async function timed(cmd, args) {
-  if (gateQuiet) quietLog.push(await waitUntilQuiet());
+  if (gateQuiet) quietLog.push(await waitUntilQuiet({ timeoutS: waitS }));
   const load = loadAverage();
+  loads.push(load);
   const busyBefore = busyCpuSeconds();
   const r = spawnSync('/usr/bin/time', ['-f', '%e %M %U %S', cmd, ...args], {
     encoding: 'utf8',
@@ -280,7 +284,7 @@ for (const r of multiRows) {
 }
 const waited = quietLog.filter((q) => !q.quiet).length;
 const quietText = gateQuiet
-  ? `Before each run the script waited until other processes used < 0.25 cores for 3 s (${waited === 0 ? 'reached every time' : `not reached within 300 s before ${waited} of ${quietLog.length} runs, which then ran anyway`}).`
+  ? `Before each run the script waited until other processes used < 0.25 cores for 3 s (${waited === 0 ? 'reached every time' : `not reached within ${waitS} s before ${waited} of ${quietLog.length} runs, which then ran anyway`}).`
   : 'Runs did not wait for a quiet machine (BENCH_QUIET=0).';
 const maxOthers = Math.max(0, ...rows.map((r) => r.others), ...multiRows.map((r) => r.others));
 const report = `## Writer run of ${startedAt.toISOString().slice(0, 16).replace('T', ' ')} UTC
@@ -290,7 +294,8 @@ ${machine()}
   block ${BLOCK} (npy2bdv's default); gzip = level 4 (npy2bdv's default); 3 levels = 1,1,1 : 2,2,2 : 4,4,4.
 - Each run is a separate process (\`/usr/bin/time\`): wall time including start-up, close and fsync;
   median of ${repeat} run(s), the tools alternating run by run. ${quietText}
-  "others' CPU" is the most that other processes used during a case's runs (${fmt(maxOthers)} cores at worst).
+  "others' CPU" is the most that other processes used during a case's runs (${fmt(maxOthers)} cores at worst);
+  the 1-minute load average before the runs was ${fmt(Math.min(...loads), 1)}–${fmt(Math.max(...loads), 1)}${Math.max(...loads) > 0.5 ? ' (the machine was shared with other work: the numbers carry that noise)' : ''}.
 - h5py reads the input through a memory map (its peak RSS counts the mapped input pages) and writes
   several views into one file one after the other (HDF5 runs on one core).
 - × h5py = h5py's time / ours (above 1: we are faster). Pixels compared with \`h5diff\` up to 1 GiB.
