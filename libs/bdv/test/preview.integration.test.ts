@@ -4,7 +4,14 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { beadStack, grayPng } from '../../../test/support/bead-stacks.js';
 import { tempDir } from '../../../test/support/oracle.js';
-import { BdvWriter, projectView, viewPreviewPng, viewsOfXml, type PreviewSource } from '../src/index.js';
+import {
+  BdvWriter,
+  projectView,
+  projectViewsOfFile,
+  viewPreviewPng,
+  viewsOfXml,
+  type PreviewSource,
+} from '../src/index.js';
 import { fenceFileOf } from '../src/h5/writer-fence.js';
 
 // Previews read back from real files: the level read, where the beads are, the fence and the
@@ -74,6 +81,18 @@ describe('a view preview', () => {
     expect([small.level, small.shrink, small.width, small.height]).toEqual([2, 3, 59, 50]);
     const png = grayPng(viewPreviewPng(small).png);
     expect(png.at(Math.floor(206 / 4 / 3), Math.floor(106 / 4 / 3))).toBe(255);
+  });
+
+  it('reads several views of one file in one go, and refuses views of several files', async () => {
+    const both = await projectViewsOfFile([source(0), source(1)]);
+    expect(both.map((p) => p.level)).toEqual([1, 1]);
+    expect(both[0]!.pixels).toEqual((await projectView(source(0))).pixels);
+    expect(Math.max(...both[1]!.pixels)).toBeLessThan(200); // channel 1 has no beads
+    await expect(
+      projectViewsOfFile([source(0), { ...source(1), h5Path: `${h5}.other` }]),
+    ).rejects.toMatchObject({
+      code: 'INVALID_ARGUMENT',
+    });
   });
 
   it('finds files and attributes through the XML', () => {

@@ -7,6 +7,7 @@ import {
   MAX_PREVIEW_SIZE,
   PROJECTION_AXES,
   projectView,
+  projectViewsOfFile,
   SHEET_MAX_CELL,
   viewPreviewPng,
   type PreviewSource,
@@ -36,8 +37,8 @@ export interface PreviewQuery {
 
 /** How long one view's preview waits for a writer holding a single-layout file. */
 const VIEW_WAIT_MS = 5000;
-/** A sheet waits less per view, and reads at most this many uncached views per request. */
-const SHEET_WAIT_MS = 1000;
+/** A sheet waits as long per file, and reads at most this many uncached views per request. */
+const SHEET_WAIT_MS = 5000;
 const SHEET_READS_PER_REQUEST = 16;
 
 /**
@@ -86,27 +87,33 @@ export class PreviewsService {
           : `dataset ${datasetId} has no view at timepoint ${t}`,
       );
     const query = { axis, size: SHEET_MAX_CELL };
-    let reads = 0;
-    let pending = 0;
-    const cells: SheetCell[] = [];
+    const projections = new Map<string, ViewProjection>();
+    const toRead: ViewEntry[] = [];
     for (const view of shown) {
-      const cell: SheetCell = { ...view.spec };
-      if (view.state === 'done' && view.result) {
-        const cached = this.cache.get(cacheKey(datasetId, view, query));
-        if (cached) cell.projection = cached;
-        else if (reads < SHEET_READS_PER_REQUEST) {
-          reads++;
-          try {
-            cell.projection = await this.projection(dataset, view, query, SHEET_WAIT_MS);
-          } catch (error) {
-            if (!(error instanceof BdvError && error.code === 'FILE_LOCKED'))
-              throw previewError(error, view.viewKey);
-            pending++;
-          }
-        } else pending++;
-      }
-      cells.push(cell);
+      if (view.state !== 'done' || !view.result) continue;
+      const cached = this.cache.get(cacheKey(datasetId, view, query));
+      if (cached) projections.set(view.viewKey, cached);
+      else if (toRead.length < SHEET_READS_PER_REQUEST) toRead.push(view);
     }
+    // Views of one file are read in one go (one wait for a single .h5's writer, not one per view).
+    const byFile = new Map<string, ViewEntry[]>();
+    for (const view of toRead) {
+      const file = sourceOf(dataset, view).h5Path;
+      byFile.set(file, [...(byFile.get(file) ?? []), view]);
+    }
+    for (const group of byFile.values()) {
+      try {
+        const read = await this.readGroup(dataset, group, query, SHEET_WAIT_MS);
+        group.forEach((view, i) => projections.set(view.viewKey, read[i]!));
+      } catch {
+        // busy (a writer kept the file) or unreadable: gray for now, and the sheet is not final
+      }
+    }
+    const cells: SheetCell[] = shown.map((view) => ({
+      ...view.spec,
+      projection: projections.get(view.viewKey),
+    }));
+    const pending = shown.filter((v) => v.state === 'done' && !projections.has(v.viewKey)).length;
     let sheet;
     try {
       sheet = contactSheetPng(cells, { title: `t${t}` });
@@ -128,6 +135,29 @@ export class PreviewsService {
     const dataset = await asHttp(() => this.store.getDataset(id));
     if (!dataset) throw ApiError.notFound(`dataset ${id} does not exist`);
     return dataset;
+  }
+
+  /** Reads several views of one file after the reads already asked for, and caches them. */
+  private readGroup(
+    dataset: DatasetRecord,
+    views: readonly ViewEntry[],
+    query: PreviewQuery,
+    waitMs: number,
+  ): Promise<ViewProjection[]> {
+    const read = this.queue
+      .catch(() => undefined)
+      .then(() =>
+        projectViewsOfFile(
+          views.map((v) => sourceOf(dataset, v)),
+          { axis: query.axis, maxSize: query.size, waitMs },
+        ),
+      )
+      .then((projections) => {
+        views.forEach((v, i) => this.cache.set(cacheKey(dataset.id, v, query), projections[i]!));
+        return projections;
+      });
+    this.queue = read;
+    return read;
   }
 
   /** A cached projection, or one read now — after the reads already asked for (one at a time). */

@@ -6,6 +6,7 @@ export { fitInto, type GrayImage16 } from './projection.js';
 export { encodeGrayPng, type GrayImage8 } from './png.js';
 export {
   projectView,
+  projectViewsOfFile,
   type PreviewSource,
   type ProjectOptions,
   type ViewProjection,

@@ -63,6 +63,19 @@ export async function projectView(
   source: PreviewSource,
   options: ProjectOptions = {},
 ): Promise<ViewProjection> {
+  const [projection] = await projectViewsOfFile([source], options);
+  return projection!;
+}
+
+/**
+ * projectView for several views of one file (a contact sheet of a single .h5): one open and,
+ * for an appendable file, one wait for its fence — the views are read back to back while a
+ * writer's turn would have to be waited for again before each.
+ */
+export async function projectViewsOfFile(
+  sources: readonly PreviewSource[],
+  options: ProjectOptions = {},
+): Promise<ViewProjection[]> {
   const axis = options.axis ?? 'z';
   const maxSize = options.maxSize ?? DEFAULT_PREVIEW_SIZE;
   if (!(Number.isInteger(maxSize) && maxSize >= 16 && maxSize <= MAX_PREVIEW_SIZE))
@@ -71,27 +84,41 @@ export async function projectView(
       `size must be an integer 16..${MAX_PREVIEW_SIZE}, got ${maxSize}`,
       'size',
     );
-  const session = new ReadSession(source, options);
+  if (sources.length === 0) return [];
+  if (new Set(sources.map((s) => s.h5Path)).size > 1)
+    throw new BdvError('INVALID_ARGUMENT', 'views of one file only', 'sources');
+  const session = new ReadSession(sources[0]!, options);
+  const projections: ViewProjection[] = [];
   try {
     let file = await session.open();
-    const shapes = levelShapes(file, source);
-    const { level, shrink } = chooseLevel(shapes, axis, maxSize);
-    const shape = shapes[level]!;
-    const image = emptyProjection(shape, axis, shrink);
-    const depth = Math.max(
-      1,
-      Math.floor((options.slabBytes ?? DEFAULT_SLAB_BYTES) / (shape[1] * shape[2] * 2)),
-    );
-    for (let z = 0; z < shape[0]; z += depth) {
-      file = await session.keepOrReopen(file, (reopened) => {
-        if (levelShapes(reopened, source)[level]?.join() !== shape.join())
-          throw new BdvError('STATE', `${describe(source)} changed while it was read`, 'view');
-      });
-      const cells = file.readCells(source.time, source.setupId, level, z, Math.min(shape[0], z + depth));
-      foldSlab(image, new Uint16Array(cells.buffer, cells.byteOffset, cells.length), shape, z, axis, shrink);
-      await yieldToEventLoop(); // a server reading a preview keeps answering meanwhile
+    for (const source of sources) {
+      const shapes = levelShapes(file, source);
+      const { level, shrink } = chooseLevel(shapes, axis, maxSize);
+      const shape = shapes[level]!;
+      const image = emptyProjection(shape, axis, shrink);
+      const depth = Math.max(
+        1,
+        Math.floor((options.slabBytes ?? DEFAULT_SLAB_BYTES) / (shape[1] * shape[2] * 2)),
+      );
+      for (let z = 0; z < shape[0]; z += depth) {
+        file = await session.keepOrReopen(file, (reopened) => {
+          if (levelShapes(reopened, source)[level]?.join() !== shape.join())
+            throw new BdvError('STATE', `${describe(source)} changed while it was read`, 'view');
+        });
+        const cells = file.readCells(source.time, source.setupId, level, z, Math.min(shape[0], z + depth));
+        foldSlab(
+          image,
+          new Uint16Array(cells.buffer, cells.byteOffset, cells.length),
+          shape,
+          z,
+          axis,
+          shrink,
+        );
+        await yieldToEventLoop(); // a server reading a preview keeps answering meanwhile
+      }
+      projections.push({ ...image, axis, level, levelShapeZyx: shape, shrink });
     }
-    return { ...image, axis, level, levelShapeZyx: shape, shrink };
+    return projections;
   } finally {
     await session.close();
   }
