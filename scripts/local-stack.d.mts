@@ -22,6 +22,14 @@ export interface LocalStack {
   outputDir: string;
   env: Record<string, string>;
   children: { role: string; child: ChildProcess }[];
+  /** The live process of a role ('api', 'writer-N', 'finalizer'). */
+  child(role: string): ChildProcess | undefined;
+  /** Starts a role again (after a kill), or a new one (e.g. 'writer-3'). */
+  startRole(role: string): ChildProcess;
+  /** Stops the local S3 server, cutting its open connections (no-op with an external S3). */
+  stopS3(): Promise<void>;
+  /** Starts it again on the same port and folder. */
+  startS3(): Promise<void>;
   stop(): Promise<void>;
 }
 

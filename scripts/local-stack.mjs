@@ -33,7 +33,8 @@ export async function startLocalStack(o) {
   mkdirSync(outputDir, { recursive: true });
   let s3server;
   const s3Endpoint = o.s3Endpoint ?? `http://127.0.0.1:${s3Port}`;
-  if (!o.s3Endpoint) {
+  // Same port and folder every time, so a restarted S3 serves the objects it had (fault tests).
+  const startS3 = async () => {
     mkdirSync(join(o.workDir, 's3'), { recursive: true });
     s3server = new S3rver({
       port: s3Port,
@@ -43,7 +44,17 @@ export async function startLocalStack(o) {
       configureBuckets: [{ name: 'raw' }, { name: 'output' }],
     });
     await s3server.run();
-  }
+  };
+  const stopS3 = async () => {
+    const server = s3server;
+    s3server = undefined;
+    if (!server) return;
+    const closed = server.close();
+    // Cut open keep-alive and streaming connections too: an outage, not a graceful drain.
+    server.httpServer?.closeAllConnections();
+    await closed;
+  };
+  if (!o.s3Endpoint) await startS3();
   const env = {
     ...process.env,
     REDIS_URL: o.redisUrl ?? process.env.REDIS_URL ?? 'redis://127.0.0.1:6379',
@@ -64,7 +75,10 @@ export async function startLocalStack(o) {
     ...o.env,
   };
   const children = [];
-  const start = (role, script, extra = {}) => {
+  /** Starts a role's process, or a new one in place of one that stopped (same role name). */
+  const start = (role) => {
+    const script = role === 'api' ? 'apps/api/dist/main.js' : 'apps/worker/dist/main.js';
+    const extra = role === 'api' ? {} : { WORKER_ROLE: role.startsWith('writer') ? 'writer' : 'finalizer' };
     const child = spawn(process.execPath, [join(root, script)], {
       env: { ...env, ...extra },
       stdio: ['ignore', 'pipe', 'pipe'],
@@ -78,13 +92,14 @@ export async function startLocalStack(o) {
         for (const line of lines) o.onLog?.(role, line);
       });
     }
-    children.push({ role, child });
+    const entry = children.find((c) => c.role === role);
+    if (entry) entry.child = child;
+    else children.push({ role, child });
     return child;
   };
-  start('api', 'apps/api/dist/main.js');
-  for (let i = 0; i < (o.writers ?? 1); i++)
-    start(`writer-${i + 1}`, 'apps/worker/dist/main.js', { WORKER_ROLE: 'writer' });
-  start('finalizer', 'apps/worker/dist/main.js', { WORKER_ROLE: 'finalizer' });
+  start('api');
+  for (let i = 0; i < (o.writers ?? 1); i++) start(`writer-${i + 1}`);
+  start('finalizer');
 
   const apiUrl = `http://127.0.0.1:${apiPort}`;
   const deadline = Date.now() + 30_000;
@@ -107,6 +122,15 @@ export async function startLocalStack(o) {
     outputDir,
     env,
     children,
+    /** The live process of a role ('api', 'writer-N', 'finalizer'). */
+    child: (role) => children.find((c) => c.role === role)?.child,
+    /** Starts a role again (after a kill), or a new one (e.g. 'writer-3'). */
+    startRole: start,
+    /** Stops / starts the local S3 server (same port and folder); no-op with an external S3. */
+    stopS3,
+    startS3: async () => {
+      if (!o.s3Endpoint && !s3server) await startS3();
+    },
     /** SIGTERM everyone (graceful: writers finish their view), then stop S3. */
     async stop() {
       await Promise.all(
@@ -120,7 +144,7 @@ export async function startLocalStack(o) {
             }),
         ),
       );
-      await s3server?.close();
+      await stopS3();
     },
   };
 }

@@ -7,6 +7,7 @@ import { Redis } from 'ioredis';
 import { BatchesController } from './batches/batches.controller.js';
 import { BatchesService } from './batches/batches.service.js';
 import { ErrorFilter } from './common/error-filter.js';
+import { createStateStoreClient } from './common/state-store.js';
 import { CONFIG, REDIS, S3 } from './common/tokens.js';
 import { USE_CASE_PROVIDERS } from './common/use-cases.js';
 import { DatasetsController } from './datasets/datasets.controller.js';
@@ -21,7 +22,10 @@ import { StatusService } from './status/status.service.js';
 @Module({})
 export class AppModule {
   static forConfig(config: ClusterConfig): DynamicModule {
-    const redis = new Redis(config.REDIS_URL, { maxRetriesPerRequest: null });
+    // BullMQ's queues wait for Redis (maxRetriesPerRequest null, as BullMQ requires); request-time
+    // state fails fast instead, so a Redis outage is a quick 503, not a hung request.
+    const queueConnection = new Redis(config.REDIS_URL, { maxRetriesPerRequest: null });
+    const state = createStateStoreClient(config.REDIS_URL);
     return {
       module: AppModule,
       imports: [TerminusModule.forRoot({ errorLogStyle: 'json' })],
@@ -35,13 +39,13 @@ export class AppModule {
       ],
       providers: [
         { provide: CONFIG, useValue: config },
-        { provide: REDIS, useValue: redis },
+        { provide: REDIS, useValue: state },
         {
           provide: S3,
           useValue: createS3Client(s3SettingsOf(config)),
         },
-        { provide: DatasetStore, useValue: new DatasetStore(redis, config.QUEUE_PREFIX) },
-        { provide: ClusterQueues, useValue: new ClusterQueues(redis, config.QUEUE_PREFIX) },
+        { provide: DatasetStore, useValue: new DatasetStore(state, config.QUEUE_PREFIX) },
+        { provide: ClusterQueues, useValue: new ClusterQueues(queueConnection, config.QUEUE_PREFIX) },
         ...USE_CASE_PROVIDERS,
         DatasetsService,
         BatchesService,

@@ -104,8 +104,8 @@ function startFinalizer(
     connection,
     prefix: config.QUEUE_PREFIX,
     concurrency: 2,
-    lockDuration: 120_000,
-    stalledInterval: 30_000,
+    lockDuration: config.FINALIZER_LOCK_SECONDS * 1000,
+    stalledInterval: Math.ceil((config.FINALIZER_LOCK_SECONDS * 1000) / 4),
     maxStalledCount: 3,
   });
   finalizer.on('failed', (job) => void settleIfFinalizeAbandoned(store, job, log));

@@ -45,6 +45,12 @@ export const ClusterConfig = z.object({
    * this long plus a third.
    */
   WRITER_LOCK_SECONDS: z.coerce.number().int().min(5).max(600).default(15),
+  /**
+   * A finalize job's lease. The finalizer reads every view back on its own event loop, which
+   * cannot renew the lease meanwhile: keep it above the longest verification. A dead finalizer's
+   * job is taken over after about this long plus a quarter.
+   */
+  FINALIZER_LOCK_SECONDS: z.coerce.number().int().min(10).max(3600).default(120),
   /** How long a view waits for an unreachable source store or a full output volume before failing. */
   OUTAGE_BUDGET_SECONDS: z.coerce
     .number()

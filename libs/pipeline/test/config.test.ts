@@ -45,4 +45,19 @@ describe('configuration from the environment', () => {
       /API_TOKENS: is required for this role/,
     );
   });
+
+  it('leases and the outage budget: defaults, and bounds naming the variable', () => {
+    expect(loadConfig({ OUTPUT_DIR: '/out' })).toMatchObject({
+      WRITER_LOCK_SECONDS: 15,
+      FINALIZER_LOCK_SECONDS: 120,
+      OUTAGE_BUDGET_SECONDS: 3600,
+    });
+    expect(loadConfig({ OUTPUT_DIR: '/out', FINALIZER_LOCK_SECONDS: '10' }).FINALIZER_LOCK_SECONDS).toBe(10);
+    expect(() => loadConfig({ OUTPUT_DIR: '/out', FINALIZER_LOCK_SECONDS: '5' })).toThrow(
+      /FINALIZER_LOCK_SECONDS: /,
+    );
+    expect(() => loadConfig({ OUTPUT_DIR: '/out', OUTAGE_BUDGET_SECONDS: '1' })).toThrow(
+      /OUTAGE_BUDGET_SECONDS: /,
+    );
+  });
 });

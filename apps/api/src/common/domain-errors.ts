@@ -2,6 +2,7 @@ import { HttpStatus } from '@nestjs/common';
 import { PipelineError, type PipelineErrorKind } from '@bdv-cluster/pipeline';
 import { StorageError, type StorageErrorCode } from '@bdv-cluster/storage';
 import { ApiError } from './api-error.js';
+import { isStateStoreUnavailable } from './state-store.js';
 
 const PIPELINE_STATUS: Record<PipelineErrorKind, HttpStatus> = {
   NOT_FOUND: HttpStatus.NOT_FOUND,
@@ -25,6 +26,8 @@ const STORAGE_STATUS: Record<StorageErrorCode, HttpStatus> = {
  */
 export function toHttpError(error: unknown, field?: string): unknown {
   if (error instanceof PipelineError) return new ApiError(PIPELINE_STATUS[error.kind], error.message);
+  if (isStateStoreUnavailable(error))
+    return ApiError.unavailable('state store unavailable (Redis does not answer): try again shortly');
   if (error instanceof StorageError) {
     const message = field ? `${field}: ${error.message}` : error.message;
     const status = STORAGE_STATUS[error.code];

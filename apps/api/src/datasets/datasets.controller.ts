@@ -135,6 +135,8 @@ function present(d: import('@bdv-cluster/pipeline').DatasetRecord) {
     views: d.views,
     files: d.files,
     errors: d.errors,
+    /** Views waiting for an outage to end (source store unreachable, output volume full): key -> why. */
+    waiting: d.waiting,
     finalizeRequested: d.finalizeRequested,
     spec: d.spec,
     createdAt: d.createdAt,

@@ -4,12 +4,19 @@ import { Controller, Get, Inject, Logger } from '@nestjs/common';
 import { ApiTags } from '@nestjs/swagger';
 import { HealthCheck, HealthCheckService, type HealthIndicatorResult } from '@nestjs/terminus';
 import type { Redis } from 'ioredis';
-import { accessSync, constants, mkdirSync } from 'node:fs';
+import { accessSync, constants, mkdirSync, statfsSync } from 'node:fs';
 import { CONFIG, REDIS, S3 } from '../common/tokens.js';
 
 /**
+ * Below this much free space the output volume counts as full: views would only wait for room
+ * (a writer treats a full volume as an outage), so the service is not ready.
+ */
+export const OUTPUT_MIN_FREE_BYTES = 32 * 2 ** 20;
+
+/**
  * /health/live: the process answers (restart it if not). /health/ready and /health: Redis, the
- * raw bucket and the output folder all work (take it out of the load balancer if not).
+ * raw bucket and the output folder all work — the folder writable (not read-only) with at least
+ * OUTPUT_MIN_FREE_BYTES free (take it out of the load balancer if not).
  */
 @ApiTags('health')
 @Controller('health')
@@ -50,7 +57,10 @@ export class HealthController {
 
   private outputWritable(): void {
     mkdirSync(this.config.OUTPUT_DIR, { recursive: true });
-    accessSync(this.config.OUTPUT_DIR, constants.W_OK);
+    accessSync(this.config.OUTPUT_DIR, constants.W_OK); // EROFS on a read-only volume
+    const { bavail, bsize } = statfsSync(this.config.OUTPUT_DIR);
+    if (bavail * bsize < OUTPUT_MIN_FREE_BYTES)
+      throw Object.assign(new Error(`output volume full: ${bavail * bsize} bytes free`), { code: 'ENOSPC' });
   }
 
   private async probe(key: string, check: () => Promise<void>): Promise<HealthIndicatorResult> {

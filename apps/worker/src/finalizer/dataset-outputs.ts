@@ -15,6 +15,7 @@ import {
 } from '@bdv-cluster/pipeline';
 import { createS3Client, uploadFile, type S3Settings } from '@bdv-cluster/storage';
 import { basename, dirname, join } from 'node:path';
+import { removeAbandonedScratch } from './abandoned-scratch.js';
 
 /**
  * The partitioned master (if any), then the XML and the checksum file — published only once every
@@ -26,6 +27,7 @@ export async function writeDatasetFiles(
   views: readonly ViewEntry[],
 ): Promise<VerifyReport> {
   const done = views.filter((v) => v.state === 'done' && v.result);
+  removeAbandonedScratch(dirname(dataset.files.h5));
   if (dataset.spec.layout === 'partitioned') {
     const partitions = done.flatMap((v) =>
       v.result!.partition ? [{ time: v.spec.time, setupId: v.setupId, file: v.result!.partition }] : [],

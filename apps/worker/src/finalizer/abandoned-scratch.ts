@@ -1,0 +1,16 @@
+import { readdirSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+
+/**
+ * Files are built under hidden temporary names in their dataset's folder and renamed into place
+ * when whole (libs/bdv: staged partitions `.<partition>.h5.<random>.tmp`, new files
+ * `.<file>.h5.<pid>-<time>.tmp`). A writer killed while building one leaves it behind — up to a
+ * whole partition per kill, held until someone deletes it. At finalize every view has settled, so
+ * any such file in the folder is abandoned: a writer still building one lost its job long ago
+ * and discards its output anyway. Returns the names removed.
+ */
+export function removeAbandonedScratch(folder: string): string[] {
+  const abandoned = readdirSync(folder).filter((name) => name.startsWith('.') && name.endsWith('.tmp'));
+  for (const name of abandoned) rmSync(join(folder, name), { force: true });
+  return abandoned;
+}

@@ -1,0 +1,198 @@
+import { existsSync, readdirSync, statSync } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
+import type { FaultCluster, LogEvent } from './fault-cluster.js';
+
+/** One SIGKILL sent to a writer in the middle of a view. */
+export interface WriterKill {
+  viewKey: string;
+  role: string;
+  /** 'time': after a random fraction of a view's bytes; 'end': in its last 1.5 % (close, flush). */
+  mode: 'time' | 'end';
+  fraction: number;
+  /** Milliseconds from the writer's "writing view" to the kill. */
+  afterMs: number;
+  /** Single layout: whether the append's rollback journal existed when the kill was sent. */
+  journal?: boolean;
+  /** The view had not been written when the writer died. */
+  landed: boolean;
+  /** Index of the cluster's event log when the kill was sent. */
+  atEvent: number;
+  /** Seconds until the work moved on (see takeovers()). */
+  takeoverS?: number;
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/**
+ * Kills the writers of one dataset with SIGKILL in the middle of its views, as they are written,
+ * and starts each again at once. When a kill is sent follows the real writes, not the clock
+ * (however busy the machine): once the view's file has grown by a random fraction of what one view
+ * adds, or — every other landed kill — past 98.5 % of it: the last chunks and the final flush of
+ * the chunk index in close() (a new partition reaches its full size before close(), which fills
+ * space already allocated; an append still grows in close()). One hunter per writer, so both are
+ * hunted at once. A view is killed at most twice — BullMQ fails a job whose writers die three
+ * times — and a second time only once no view that was never killed waits in the queue.
+ * For datasets whose setups are tiles (view key `tT-i0-c0-sS-a0`: setup S).
+ */
+export class WriterKiller {
+  readonly kills: WriterKill[] = [];
+  private readonly killed = new Map<string, number>();
+
+  constructor(
+    private readonly cluster: FaultCluster,
+    private readonly datasetId: string,
+    private readonly layout: 'single' | 'partitioned',
+    /** The dataset's .h5 (the master, in the partitioned layout). */
+    private readonly h5: string,
+    private readonly viewKeys: readonly string[],
+    private readonly random: () => number,
+  ) {}
+
+  get landed(): WriterKill[] {
+    return this.kills.filter((k) => k.landed);
+  }
+
+  /** Kills until `target` kills landed; throws if the dataset's views are all written first. */
+  async run(target: number, roles = ['writer-1', 'writer-2']): Promise<void> {
+    const first = await this.cluster.waitFor(
+      (e) => e.msg === 'view written' && e.fields.datasetId === this.datasetId,
+      { timeoutMs: 120_000 },
+    );
+    // What one view adds to its file: the first one written whole (single: the file holding it).
+    const viewBytes = statSync(
+      this.layout === 'single' ? this.h5 : partitionOf(this.h5, String(first.fields.viewKey)),
+    ).size;
+    await Promise.all(roles.map((role) => this.hunt(role, target, viewBytes)));
+    if (this.landed.length < target)
+      throw new Error(
+        `${this.layout}: only ${this.landed.length} of ${target} kills landed before every view was written`,
+      );
+  }
+
+  /**
+   * Seconds from each landed kill until the work moved on, from the logs: in the single layout the
+   * next view of the dataset begun by anyone (the dead writer's dataset turn and file fence
+   * freed), in the partitioned layout the killed view begun again (its job's lease ran out).
+   */
+  measureTakeovers(): void {
+    const events = this.cluster.events;
+    for (const k of this.landed) {
+      const at = events[k.atEvent - 1]?.at ?? 0;
+      const again = events
+        .slice(k.atEvent)
+        .find((e) => this.isWriting(e) && (this.layout === 'single' || e.fields.viewKey === k.viewKey));
+      if (again) k.takeoverS = (again.at - at) / 1000;
+    }
+  }
+
+  /** One line per kill, for the test's output. */
+  describe(): string {
+    return this.kills
+      .map(
+        (k) =>
+          `  ${this.layout.padEnd(11)} ${k.viewKey} ${k.role} ${k.mode.padEnd(4)} +${k.afterMs} ms ` +
+          `(${(k.fraction * 100).toFixed(1)}% of a view's bytes)` +
+          `${k.journal !== undefined ? ` journal=${k.journal}` : ''} ${k.landed ? 'landed' : 'missed'}` +
+          `${k.takeoverS !== undefined ? `, work resumed ${k.takeoverS.toFixed(1)} s later` : ''}`,
+      )
+      .join('\n');
+  }
+
+  private async hunt(role: string, target: number, viewBytes: number): Promise<void> {
+    const { cluster } = this;
+    const begun = new Set<string>();
+    let cursor = -1;
+    while (this.landed.length < target) {
+      const event = await cluster
+        .waitFor((e) => e.role === role && this.isWriting(e), { since: cursor + 1, timeoutMs: 60_000 })
+        .catch(() => undefined);
+      if (!event) return; // every view written (run() says so)
+      cursor = cluster.events.indexOf(event);
+      for (const e of cluster.events.slice(0, cursor + 1))
+        if (this.isWriting(e)) begun.add(String(e.fields.viewKey));
+      const viewKey = String(event.fields.viewKey);
+      const queuedFresh = this.viewKeys.filter((k) => !this.killed.has(k) && !begun.has(k));
+      const times = this.killed.get(viewKey) ?? 0;
+      if (times >= 2 || (times === 1 && queuedFresh.length > 0)) continue;
+      const landedAs = (m: WriterKill['mode']) => this.landed.filter((k) => k.mode === m).length;
+      const mode: WriterKill['mode'] = landedAs('end') < landedAs('time') ? 'end' : 'time';
+      const fraction = mode === 'time' ? 0.05 + 0.8 * this.random() : 0.985 + 0.015 * this.random();
+      // From the smallest size seen: a killed append is rolled back (truncated) by the retry.
+      let low = Infinity;
+      for (;;) {
+        const size = sizeOfTarget(this.layout, this.h5, viewKey, event.at - 1000);
+        low = Math.min(low, size);
+        if (size - low >= fraction * viewBytes || this.wroteBy(viewKey, role, cursor)) break;
+        await sleep(2);
+      }
+      if (this.landed.length >= target) return;
+      if (this.wroteBy(viewKey, role, cursor)) continue; // too late: the view is written
+      const journal = this.layout === 'single' ? existsSync(`${this.h5}.journal`) : undefined;
+      const afterMs = Date.now() - event.at;
+      const atEvent = cluster.events.length;
+      await cluster.signal(role, 'SIGKILL');
+      await sleep(50); // the dead writer's last lines are in the pipe
+      const landed = !this.wroteBy(viewKey, role, cursor);
+      this.kills.push({ viewKey, role, mode, fraction, afterMs, journal, landed, atEvent });
+      // Missed by a hair: the writer may have begun its next view, which this kill hit instead.
+      const hit = landed ? viewKey : this.inHand(role, cursor);
+      if (hit) this.killed.set(hit, (this.killed.get(hit) ?? 0) + 1);
+      await cluster.restart(role);
+    }
+  }
+
+  private isWriting(e: LogEvent): boolean {
+    return e.msg === 'writing view' && e.fields.datasetId === this.datasetId;
+  }
+
+  private wroteBy(viewKey: string, role: string, since: number): boolean {
+    return this.cluster.events
+      .slice(since)
+      .some(
+        (e) =>
+          e.msg === 'view written' &&
+          e.role === role &&
+          e.fields.datasetId === this.datasetId &&
+          e.fields.viewKey === viewKey,
+      );
+  }
+
+  /** The view a writer was writing when it died (begun after `since`, not written). */
+  private inHand(role: string, since: number): string | undefined {
+    const begun = this.cluster.events
+      .slice(since + 1)
+      .filter((e) => e.role === role && this.isWriting(e))
+      .at(-1);
+    const key = begun && String(begun.fields.viewKey);
+    return key && !this.wroteBy(key, role, this.cluster.events.indexOf(begun)) ? key : undefined;
+  }
+}
+
+/** The partition file of a view (`<name>-tTTTTT-sSS.h5` beside the master; setups are tiles). */
+export function partitionOf(h5: string, viewKey: string): string {
+  const [, time, setup] = /^t(\d+)-i\d+-c\d+-s(\d+)-a\d+$/.exec(viewKey)!;
+  const name = `${basename(h5, '.h5')}-t${time!.padStart(5, '0')}-s${setup!.padStart(2, '0')}.h5`;
+  return join(dirname(h5), name);
+}
+
+/**
+ * The size of the file the write of `viewKey` goes to: the dataset's .h5 (single: views are
+ * appended at its end) or the view's staged partition (a hidden temporary file beside the master,
+ * the newest begun after `since`, 0 while there is none). Follows the real writes.
+ */
+export function sizeOfTarget(
+  layout: 'single' | 'partitioned',
+  h5: string,
+  viewKey: string,
+  since: number,
+): number {
+  if (layout === 'single') return statSync(h5, { throwIfNoEntry: false })?.size ?? 0;
+  const folder = dirname(h5);
+  const prefix = `.${basename(partitionOf(h5, viewKey))}.`;
+  const staged = (existsSync(folder) ? readdirSync(folder) : [])
+    .filter((f) => f.startsWith(prefix) && f.endsWith('.tmp'))
+    .map((f) => statSync(join(folder, f), { throwIfNoEntry: false }))
+    .filter((st) => st !== undefined && st.mtimeMs >= since)
+    .sort((x, y) => y!.mtimeMs - x!.mtimeMs);
+  return staged[0]?.size ?? 0;
+}
