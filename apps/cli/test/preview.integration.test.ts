@@ -1,0 +1,96 @@
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { grayPng, writeBeadNpy } from '../../../test/support/bead-stacks.js';
+import { tempDir } from '../../../test/support/oracle.js';
+import { bdv } from './cli-run.js';
+
+// `bdv preview` as a user runs it: on files `bdv convert` wrote (both layouts), PNGs decoded here.
+
+const dir = tempDir('bdv-cli-preview-');
+afterAll(() => dir.remove());
+const p = (name: string) => join(dir.path, name);
+
+// 2 channels x 2 tiles of 6 x 300 x 200; one bead row per view, at a place of its own.
+const beadsOf = (c: number, s: number) =>
+  [0, 1, 2, 3].map((i) => ({
+    z: 1 + i,
+    y: 40 + 150 * c + 20 * s,
+    x: 20 + 100 * s + 12 * i,
+    size: 10,
+    value: 9000,
+  }));
+
+beforeAll(() => {
+  for (const c of [0, 1])
+    for (const s of [0, 1]) writeBeadNpy(p(`t0_c${c}_s${s}.npy`), [6, 300, 200], beadsOf(c, s));
+  for (const layout of ['single', 'partitioned']) {
+    const r = bdv([
+      'convert',
+      dir.path,
+      '-o',
+      p(`${layout}.h5`),
+      '--pattern',
+      't{time}_c{channel}_s{tile}.npy',
+      '--subsampling',
+      '1,1,1:1,2,2',
+      '--layout',
+      layout,
+      '--progress',
+      'none',
+    ]);
+    expect(r.status, r.stderr).toBe(0);
+  }
+});
+
+describe('bdv preview', () => {
+  it('writes one view as a maximum projection, beads where the data has them', () => {
+    for (const layout of ['single', 'partitioned']) {
+      const out = p(`${layout}-view.png`);
+      const r = bdv(['preview', p(`${layout}.xml`), '--view', 't0-c1-s1', '-o', out, '--size', '256']);
+      expect(r.status, r.stderr).toBe(0);
+      // level 0 is 300 x 200 (more than 256), level 1 150 x 100
+      expect(r.stdout).toMatch(/100x150, max along z of timepoint 0 setup 3 \(level 1, 6x150x100 z,y,x\)/);
+      const png = grayPng(readFileSync(out));
+      expect([png.width, png.height]).toEqual([100, 150]);
+      for (const b of beadsOf(1, 1))
+        expect(png.at(Math.floor((b.x + 5) / 2), Math.floor((b.y + 5) / 2))).toBe(255);
+      const other = beadsOf(0, 0)[0]!;
+      expect(png.at(Math.floor((other.x + 5) / 2), Math.floor((other.y + 5) / 2))).toBeLessThan(60);
+    }
+  });
+
+  it('writes a contact sheet of a timepoint without --view', () => {
+    const out = p('sheet.png');
+    const r = bdv(['preview', p('single.xml'), '-o', out]);
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(
+      /contact sheet of 4 view\(s\) of timepoint 0 \(2 row\(s\) x 2 tile column\(s\)\)/,
+    );
+    const png = grayPng(readFileSync(out));
+    expect([png.width, png.height]).toEqual([2 + 2 * 258, 2 + 2 * 258]);
+  });
+
+  it('refuses what it cannot do with one line and exit 1, and keeps an existing PNG', () => {
+    writeFileSync(p('keep.png'), 'mine');
+    const cases: [string[], RegExp][] = [
+      [['preview', p('single.xml'), '-o', p('keep.png')], /keep\.png exists \(pass --overwrite/],
+      [['preview', p('single.h5'), '-o', p('x.png')], /give the dataset's \.xml/],
+      [['preview', p('single.xml'), '--view', 't0-c7', '-o', p('x.png')], /--view: no view t0-i0-c7-s0-a0/],
+      [['preview', p('single.xml'), '--view', 'c1-c2', '-o', p('x.png')], /is not a view like t0-c1-s2/],
+      [['preview', p('single.xml'), '--time', '3', '-o', p('x.png')], /--time: no view of timepoint 3/],
+      [
+        ['preview', p('single.xml'), '--view', 't0', '--size', '9000', '-o', p('x.png')],
+        /size must be an integer 16\.\.2048/,
+      ],
+      [['preview', p('missing.xml'), '-o', p('x.png')], /missing\.xml: no such file/],
+    ];
+    for (const [args, message] of cases) {
+      const r = bdv(args);
+      expect(r.status, args.join(' ')).toBe(1);
+      expect(r.stderr, args.join(' ')).toMatch(message);
+    }
+    expect(readFileSync(p('keep.png'), 'utf8')).toBe('mine');
+    expect(existsSync(p('x.png'))).toBe(false);
+  });
+});
