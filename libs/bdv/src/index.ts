@@ -50,6 +50,7 @@ export {
   type VerifyOptions,
 } from './verify/verify-dataset.js';
 export { fenceFileOf } from './h5/writer-fence.js';
+export { removeDatasetFile } from './writer/remove-output.js';
 export { publishVerifiedDataset } from './writer/publish.js';
 export { xmlPathFor, partitionPathFor } from './writer/output-paths.js';
 export {

@@ -9,6 +9,7 @@ import {
 } from '@bdv-cluster/bdv';
 import { z } from 'zod';
 import { boundedCount, OptionalText, Text } from './fields.js';
+import { NotifySpec } from './notify-spec.js';
 import {
   MAX_BLOCK_DEPTH,
   MAX_BLOCK_DIM,
@@ -56,6 +57,13 @@ const SubsamplingZyx = z
   });
 const BlockSizeZyx = z.array(BlockZyx).min(1).max(MAX_LEVELS);
 
+/**
+ * "auto": the levels (or chunk shapes) BigDataViewer's exporter would propose for the stack's
+ * shape and voxel size (libs/bdv proposeMipmaps), chosen once per dataset from its first view.
+ */
+export const AUTO = 'auto';
+const Auto = z.literal(AUTO);
+
 const SETUP_FIELDS = {
   illuminations: Count.default(1),
   channels: Count.default(1),
@@ -82,8 +90,8 @@ const DATASET_FIELDS = {
   timepoints: Timepoints.optional(),
   compression: z.enum(COMPRESSION_NAMES).default('none'),
   compressionLevel: z.number().int().min(0).max(MAX_GZIP_LEVEL).optional(),
-  subsamplingZyx: SubsamplingZyx.default(copy(DEFAULT_SUBSAMPLING_ZYX)),
-  blockSizeZyx: BlockSizeZyx.default(copy(DEFAULT_BLOCK_ZYX)),
+  subsamplingZyx: z.union([SubsamplingZyx, Auto]).default(copy(DEFAULT_SUBSAMPLING_ZYX)),
+  blockSizeZyx: z.union([BlockSizeZyx, Auto]).default(copy(DEFAULT_BLOCK_ZYX)),
   layout: z.enum(LAYOUTS).default('single'),
   attributeLabels: z
     .object({ illumination: Labels, channel: Labels, tile: Labels, angle: Labels })
@@ -91,6 +99,8 @@ const DATASET_FIELDS = {
     .strict()
     .optional(),
   microscope: MicroscopeSpec.optional(),
+  /** Where to POST the dataset's status when it becomes complete or failed (cluster only). */
+  notify: NotifySpec.optional(),
 };
 
 export const DatasetSpec = z

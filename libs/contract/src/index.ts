@@ -7,3 +7,5 @@ export * from './source-query.js';
 export * from './manifest-from-matches.js';
 export * from './limits.js';
 export * from './fields.js';
+export * from './notify-spec.js';
+export * from './pyramid-choice.js';

@@ -31,3 +31,8 @@ export const MAX_HEADER_BYTES = 2 ** 30;
  * magnitude smaller, and bounded values stay finite when BDV composes transforms.
  */
 export const MAX_METADATA_MAGNITUDE = 1e12;
+/** A notification URL (browsers and proxies handle URLs of up to ~2,000 characters everywhere). */
+export const MAX_NOTIFY_URL_LENGTH = 2048;
+/** A notification secret: long enough to resist guessing, short enough for any HMAC key store. */
+export const MIN_NOTIFY_SECRET_LENGTH = 16;
+export const MAX_NOTIFY_SECRET_LENGTH = 256;

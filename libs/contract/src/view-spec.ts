@@ -1,4 +1,5 @@
 import { affineProblem, resolveLevels, viewBufferProblem } from '@bdv-cluster/bdv';
+import { pyramidFor } from './pyramid-choice.js';
 import { BYTE_ORDERS, SAMPLE_TYPES, STACK_FORMATS } from '@bdv-cluster/stacks';
 import { z } from 'zod';
 import type { DatasetSpec } from './dataset-spec.js';
@@ -154,7 +155,9 @@ export function viewRangeProblems(dataset: DatasetSpec, view: ViewSpec, fieldPre
   }
   const shape = view.source.shapeZyx;
   if (shape) {
-    const buffer = viewBufferProblem(shape, resolveLevels(dataset.subsamplingZyx, dataset.blockSizeZyx));
+    // "auto": the levels this view would give the dataset if it were the first one written
+    const pyramid = pyramidFor(dataset, shape, view.voxelSizeXyz);
+    const buffer = viewBufferProblem(shape, resolveLevels(pyramid.subsamplingZyx, pyramid.blockSizeZyx));
     if (buffer) problems.push({ field: fieldPrefix + 'source.shapeZyx', message: buffer });
   }
   return problems;

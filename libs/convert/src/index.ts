@@ -8,3 +8,4 @@ export {
 } from './view-task.js';
 export { ViewThreadPool } from './view-thread-pool.js';
 export { ViewTaskError, isPermanent, failureKindOf, type FailureKind } from './task-errors.js';
+export { cancellable, cancelledError, type CancelCheck } from './cancellation.js';

@@ -8,9 +8,10 @@ import type { StorageErrorCode } from '@bdv-cluster/storage';
  * - `busy`: another process is writing the file — try again shortly, it costs no attempt;
  * - `outage`: the source store or the output volume is unreachable, full or read-only — wait
  *   (with backoff, for as long as an outage budget allows) rather than fail;
- * - `transient`: anything else (an HDF5 hiccup, a crashed thread) — retried a few times.
+ * - `transient`: anything else (an HDF5 hiccup, a crashed thread) — retried a few times;
+ * - `cancelled`: the caller stopped the task (its dataset was cancelled); nothing was kept.
  */
-export type FailureKind = 'permanent' | 'busy' | 'outage' | 'transient';
+export type FailureKind = 'permanent' | 'busy' | 'outage' | 'transient' | 'cancelled';
 
 /** Why a view task failed, as it crosses back from its thread. */
 export class ViewTaskError extends Error {

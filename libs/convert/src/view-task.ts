@@ -16,6 +16,7 @@ import { asSlabStack, openStackSource, type OpenStackOptions } from '@bdv-cluste
 import type { S3Settings, SourceLocation } from '@bdv-cluster/storage';
 import { rmSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
+import { cancellable, throwIfCancelled, type CancelCheck } from './cancellation.js';
 import { openTaskSource } from './task-source.js';
 
 /**
@@ -57,17 +58,22 @@ export type TaskProgress = Pick<ViewProgress, 'bytesDone' | 'bytesTotal'>;
 /**
  * Streams one source into its dataset file: appended to the single .h5 or written as its own
  * partition; closed and fsynced when this returns. The same steps for `bdv convert --jobs` and
- * the cluster's writers (usually inside a worker thread, see view-thread-pool.ts).
+ * the cluster's writers (usually inside a worker thread, see view-thread-pool.ts). `cancel` is
+ * checked before anything is written and between slabs: a cancelled task leaves nothing behind
+ * and throws a `cancelled` ViewTaskError.
  */
 export async function runViewTask(
   task: ViewTask,
   onProgress?: (p: TaskProgress) => void,
+  cancel?: CancelCheck,
 ): Promise<ViewTaskResult> {
   const started = performance.now();
+  throwIfCancelled(cancel);
   const reader = await openStackSource(await openTaskSource(task.source, task.s3), task.read);
   try {
     const record = describeView(task.format.setup, task.view, reader.shapeZyx);
-    const stack = asSlabStack(reader, preferredSlabDepth(reader.shapeZyx, task.format));
+    throwIfCancelled(cancel);
+    const stack = cancellable(asSlabStack(reader, preferredSlabDepth(reader.shapeZyx, task.format)), cancel);
     const progress =
       onProgress && ((p: ViewProgress) => onProgress({ bytesDone: p.bytesDone, bytesTotal: p.bytesTotal }));
     const seconds = () => (performance.now() - started) / 1000;

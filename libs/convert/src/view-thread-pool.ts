@@ -1,6 +1,7 @@
 import { Worker } from 'node:worker_threads';
+import { cancelledError, sharedCancelFlag } from './cancellation.js';
 import { ViewTaskError } from './task-errors.js';
-import type { ThreadReply } from './thread-messages.js';
+import type { ThreadReply, ThreadRequest } from './thread-messages.js';
 import type { TaskProgress, ViewTask, ViewTaskResult } from './view-task.js';
 
 /**
@@ -21,10 +22,20 @@ export class ViewThreadPool {
   private readonly idle: Worker[] = [];
   private readonly all = new Set<Worker>();
 
-  run(task: ViewTask, onProgress?: (p: TaskProgress) => void): Promise<ViewTaskResult> {
+  /**
+   * Runs one task on a thread. `signal` stops it at a safe point: the thread checks a shared flag
+   * before each slab, undoes the view (journal rollback, or the staged partition deleted) and the
+   * promise rejects with a `cancelled` ViewTaskError.
+   */
+  run(task: ViewTask, onProgress?: (p: TaskProgress) => void, signal?: AbortSignal): Promise<ViewTaskResult> {
+    if (signal?.aborted) return Promise.reject(cancelledError());
     const worker = this.idle.pop() ?? this.spawn();
+    const flag = signal ? sharedCancelFlag() : undefined;
+    const onAbort = () => flag?.cancel();
+    signal?.addEventListener('abort', onAbort, { once: true });
     return new Promise<ViewTaskResult>((resolve, reject) => {
       const cleanup = () => {
+        signal?.removeEventListener('abort', onAbort);
         worker.off('message', onMessage);
         worker.off('error', onError);
         worker.off('exit', onExit);
@@ -55,7 +66,8 @@ export class ViewThreadPool {
       worker.on('message', onMessage);
       worker.on('error', onError);
       worker.on('exit', onExit);
-      worker.postMessage(task);
+      const request: ThreadRequest = { task, ...(flag ? { cancel: flag.buffer } : {}) };
+      worker.postMessage(request);
     });
   }
 

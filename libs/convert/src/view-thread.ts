@@ -1,7 +1,8 @@
 import { parentPort } from 'node:worker_threads';
+import { cancelCheckOf } from './cancellation.js';
 import { failureKindOf } from './task-errors.js';
-import type { ThreadReply } from './thread-messages.js';
-import { runViewTask, type ViewTask } from './view-task.js';
+import type { ThreadReply, ThreadRequest } from './thread-messages.js';
+import { runViewTask } from './view-task.js';
 
 /**
  * Thread entry: HDF5 (wasm, synchronous), the pyramid and compression run here, so the caller's
@@ -12,8 +13,8 @@ import { runViewTask, type ViewTask } from './view-task.js';
  */
 const port = parentPort!;
 const reply = (message: ThreadReply) => port.postMessage(message);
-port.on('message', (task: ViewTask) => {
-  runViewTask(task, (progress) => reply({ type: 'progress', progress }))
+port.on('message', ({ task, cancel }: ThreadRequest) => {
+  runViewTask(task, (progress) => reply({ type: 'progress', progress }), cancelCheckOf(cancel))
     .then((result) => reply({ type: 'done', result }))
     .catch((error: unknown) => {
       const e = error instanceof Error ? error : new Error(String(error));

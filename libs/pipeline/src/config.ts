@@ -1,5 +1,6 @@
 import { isBucketName, type S3Settings } from '@bdv-cluster/storage';
 import { z } from 'zod';
+import { allowEntryProblem } from './notify/notify-targets.js';
 
 const bool = z.enum(['true', 'false', '1', '0']).transform((v) => v === 'true' || v === '1');
 const splitOn = (separator: RegExp) =>
@@ -65,7 +66,16 @@ export const ClusterConfig = z.object({
    * Where dataset notifications may be sent (comma-separated hosts, IP addresses or networks, each
    * with an optional :port; see notify/notify-targets.ts). Empty: nowhere — deny by default.
    */
-  NOTIFY_ALLOWED_HOSTS: splitOn(/,/).default([]),
+  NOTIFY_ALLOWED_HOSTS: splitOn(/,/)
+    .pipe(
+      z.array(
+        z.string().superRefine((entry, ctx) => {
+          const problem = allowEntryProblem(entry);
+          if (problem) ctx.addIssue({ code: 'custom', message: problem });
+        }),
+      ),
+    )
+    .default([]),
   FILE_SOURCE_ROOTS: list.default([]),
   PORT: z.coerce.number().int().min(1).max(65535).default(3000),
   HOST: z.string().default('0.0.0.0'),

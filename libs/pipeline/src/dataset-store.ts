@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { setupIdOf } from '@bdv-cluster/bdv';
-import { viewKeyOf, type DatasetSpec, type ViewSpec } from '@bdv-cluster/contract';
+import { autoPyramidFields, viewKeyOf, type DatasetSpec, type ViewSpec } from '@bdv-cluster/contract';
 import { writeJobId } from './queues.js';
 import type { Redis } from 'ioredis';
 import type { ViewStatePort } from './ports.js';
@@ -12,9 +12,11 @@ import {
   type DatasetRecord,
   type DatasetStatus,
   type FinalizeOptions,
+  type PyramidChoice,
   type ViewEntry,
   type ViewResult,
   type ViewState,
+  type ViewCounts,
   type ViewSubmission,
 } from './state-model.js';
 
@@ -22,8 +24,21 @@ export type AddViewOutcome = { viewKey: string; jobId: string } &
   /** `reopened`: the view had failed before (its old job may still be on the queue). */
   (
     | { ok: true; reopened: boolean }
-    | { ok: false; reason: 'NO_DATASET' | 'FINALIZED' | 'DUPLICATE'; state: string }
+    | { ok: false; reason: 'NO_DATASET' | 'FINALIZED' | 'DUPLICATE' | 'CANCELLED'; state: string }
   );
+
+/** What DELETE found: the dataset's status before, its finalize generation, the views it cancelled. */
+export type CancelOutcome =
+  | { ok: true; before: DatasetStatus; generation: number; cancelledQueued: string[] }
+  | { ok: false; reason: 'NO_DATASET' | 'COMPLETE' | 'CANCELLED' };
+
+export type RetryOutcome =
+  | { ok: true; before: DatasetStatus }
+  | {
+      ok: false;
+      reason: 'NO_DATASET' | 'CANCELLED' | 'FINALIZING' | 'NO_VIEW' | 'NOT_FAILED';
+      state: string;
+    };
 
 type ScriptRunner = (keys: string[], args: (string | number)[]) => Promise<unknown>;
 
@@ -64,23 +79,32 @@ export class DatasetStore implements ViewStatePort {
       return undefined;
     if (!(await this.redis.hsetnx(this.keys.names(), nameKey(spec.name), id))) return undefined;
     const now = new Date().toISOString();
-    await this.redis
+    // The secret is kept apart (never in the spec that GET shows); the spec keeps the URL.
+    const { notify, ...rest } = spec;
+    const stored: DatasetSpec = { ...rest, ...(notify ? { notify: { url: notify.url } } : {}) };
+    const auto = autoPyramidFields(spec);
+    const tx = this.redis
       .multi()
       .hset(this.keys.dataset(id), {
         id,
         name: spec.name,
         status: 'open',
-        spec: JSON.stringify(spec),
+        spec: JSON.stringify(stored),
         files: JSON.stringify(files),
         finalizeRequested: '0',
         generation: '0',
         createdAt: now,
         updatedAt: now,
         ...(batchId ? { batchId } : {}),
+        ...(notify ? { notifySigned: notify.secret ? '1' : '0' } : {}),
+        ...(auto.length > 0
+          ? { pyramidPending: '1', pyramid: JSON.stringify({ auto } as PyramidChoice) }
+          : {}),
       })
-      .hset(this.keys.counts(id), { queued: 0, running: 0, done: 0, failed: 0 })
-      .zadd(this.keys.index(), Date.now(), id)
-      .exec();
+      .hset(this.keys.counts(id), { queued: 0, running: 0, done: 0, failed: 0, cancelled: 0 })
+      .zadd(this.keys.index(), Date.now(), id);
+    if (notify?.secret) tx.set(this.keys.notifySecret(id), notify.secret);
+    await tx.exec();
     return (await this.getDataset(id))!;
   }
 
@@ -112,10 +136,7 @@ export class DatasetStore implements ViewStatePort {
       name: hash.name!,
       status: hash.status as DatasetStatus,
       spec: JSON.parse(hash.spec!) as DatasetSpec,
-      views: Object.fromEntries(VIEW_STATES.map((s) => [s, Number(counts[s] ?? 0)])) as Record<
-        ViewState,
-        number
-      >,
+      views: viewCounts(counts),
       files: JSON.parse(hash.files!) as DatasetFiles,
       errors,
       waiting,
@@ -125,6 +146,16 @@ export class DatasetStore implements ViewStatePort {
         : undefined,
       generation: Number(hash.generation ?? 0),
       batchId: hash.batchId,
+      ...(hash.notifySigned !== undefined
+        ? {
+            notify: {
+              url: (JSON.parse(hash.spec!) as DatasetSpec).notify?.url ?? '',
+              signed: hash.notifySigned === '1',
+              ...(hash.notifyDelivery ? { lastDelivery: hash.notifyDelivery } : {}),
+            },
+          }
+        : {}),
+      ...(hash.pyramid ? { pyramid: JSON.parse(hash.pyramid) as PyramidChoice } : {}),
       createdAt: hash.createdAt!,
       updatedAt: hash.updatedAt!,
     };
@@ -161,8 +192,76 @@ export class DatasetStore implements ViewStatePort {
       : { ok: false, reason: outcome as 'DUPLICATE', state, viewKey, jobId };
   }
 
-  /** queued -> running; 'DONE' / 'FAILED' tell a duplicate or stale job to stop. */
-  async startView(datasetId: string, viewKey: string): Promise<'OK' | 'DONE' | 'FAILED' | 'NO_VIEW'> {
+  /** DELETE, step 1 (see CANCEL_DATASET): `cancelling`, queued views cancelled. */
+  async cancelDataset(datasetId: string, purge: boolean): Promise<CancelOutcome> {
+    const [outcome, before, generation, ...queued] = (await this.run.CANCEL_DATASET(
+      this.keys.transition(datasetId),
+      [new Date().toISOString(), purge ? '1' : '0'],
+    )) as string[];
+    return outcome === 'OK'
+      ? { ok: true, before: before as DatasetStatus, generation: Number(generation), cancelledQueued: queued }
+      : { ok: false, reason: outcome as 'COMPLETE' };
+  }
+
+  /** A running view of a cancelling dataset stopped (or its job is gone): `cancelled`. */
+  async cancelView(datasetId: string, viewKey: string): Promise<boolean> {
+    return (await this.run.CANCEL_VIEW(this.keys.transition(datasetId), [viewKey])) === 1;
+  }
+
+  /** DELETE, last step: `cancelled` and the name freed, if no view runs any more. */
+  async finishCancel(datasetId: string, name: string): Promise<boolean> {
+    return (
+      (await this.run.FINISH_CANCEL(this.keys.transition(datasetId), [
+        new Date().toISOString(),
+        nameKey(name),
+      ])) === 1
+    );
+  }
+
+  /** A failed view back to queued (see RETRY_VIEW). */
+  async retryView(datasetId: string, viewKey: string): Promise<RetryOutcome> {
+    const [outcome, state] = (await this.run.RETRY_VIEW(this.keys.transition(datasetId), [
+      viewKey,
+      new Date().toISOString(),
+    ])) as [string, string];
+    return outcome === 'OK'
+      ? { ok: true, before: state as DatasetStatus }
+      : { ok: false, reason: outcome as 'NO_VIEW', state };
+  }
+
+  /** Records the pyramid chosen for an "auto" dataset; false if another writer chose first. */
+  async choosePyramid(datasetId: string, spec: DatasetSpec, choice: PyramidChoice): Promise<boolean> {
+    return (
+      (await this.run.CHOOSE_PYRAMID(this.keys.transition(datasetId), [
+        JSON.stringify(spec),
+        JSON.stringify(choice),
+        new Date().toISOString(),
+      ])) === 1
+    );
+  }
+
+  /** The keys of the views in `state` (e.g. the running ones a cancel waits for). */
+  async viewKeysIn(datasetId: string, state: ViewState): Promise<string[]> {
+    const states = await this.redis.hgetall(this.keys.viewStates(datasetId));
+    return Object.keys(states).filter((k) => states[k] === state);
+  }
+
+  /** The secret that signs a dataset's notifications, if it has one (the notifier only). */
+  async notifySecret(datasetId: string): Promise<string | undefined> {
+    return (await this.redis.get(this.keys.notifySecret(datasetId))) ?? undefined;
+  }
+
+  /** Notes how the last notification went (shown under `notify.lastDelivery`). */
+  async noteDelivery(datasetId: string, outcome: string): Promise<void> {
+    if (await this.redis.exists(this.keys.dataset(datasetId)))
+      await this.redis.hset(this.keys.dataset(datasetId), 'notifyDelivery', outcome);
+  }
+
+  /** queued -> running; 'DONE' / 'FAILED' / 'CANCELLED' tell a duplicate, stale or cancelled job to stop. */
+  async startView(
+    datasetId: string,
+    viewKey: string,
+  ): Promise<'OK' | 'DONE' | 'FAILED' | 'CANCELLED' | 'NO_VIEW'> {
     return (await this.run.START_VIEW(this.keys.transition(datasetId), [
       viewKey,
       new Date().toISOString(),
@@ -192,13 +291,18 @@ export class DatasetStore implements ViewStatePort {
     return g > 0 ? g : undefined;
   }
 
-  async requestFinalize(datasetId: string, options: FinalizeOptions): Promise<number | undefined> {
+  /** The finalize generation to queue, undefined (later), or 'CANCELLED'. */
+  async requestFinalize(
+    datasetId: string,
+    options: FinalizeOptions,
+  ): Promise<number | 'CANCELLED' | undefined> {
     const g = Number(
       await this.run.REQUEST_FINALIZE(this.keys.transition(datasetId), [
         new Date().toISOString(),
         JSON.stringify(options),
       ]),
     );
+    if (g === -4) return 'CANCELLED';
     return g > 0 ? g : undefined;
   }
 
@@ -295,4 +399,12 @@ function toEntry(viewKey: string, state: string, spec: string, result?: string, 
     ...(result ? { result: JSON.parse(result) as ViewResult } : {}),
     ...(error ? { error } : {}),
   };
+}
+
+/** Per-state view counts; `cancelled` only once a view was cancelled (the v1 shape had four). */
+function viewCounts(counts: Record<string, string>): ViewCounts {
+  const views = Object.fromEntries(
+    VIEW_STATES.map((s) => [s, Number(counts[s] ?? 0)]).filter(([s, n]) => s !== 'cancelled' || n !== 0),
+  );
+  return views as ViewCounts;
 }

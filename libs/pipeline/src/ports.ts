@@ -1,6 +1,16 @@
 import type { ViewSpec } from '@bdv-cluster/contract';
-import type { AddViewOutcome } from './dataset-store.js';
-import type { DatasetFiles, DatasetRecord, FinalizeOptions, ViewResult } from './state-model.js';
+import type { DatasetSpec } from '@bdv-cluster/contract';
+import type { NotifyJob } from './queues.js';
+import type { AddViewOutcome, CancelOutcome, RetryOutcome } from './dataset-store.js';
+import type {
+  DatasetFiles,
+  DatasetRecord,
+  FinalizeOptions,
+  PyramidChoice,
+  ViewEntry,
+  ViewResult,
+  ViewState,
+} from './state-model.js';
 
 /**
  * What the use cases need of the dataset/view state (implemented by DatasetStore over Redis);
@@ -17,7 +27,14 @@ export interface ViewStatePort {
   addView(dataset: DatasetRecord, spec: ViewSpec, reopen?: boolean): Promise<AddViewOutcome>;
   completeView(datasetId: string, viewKey: string, result: ViewResult): Promise<number | undefined>;
   failView(datasetId: string, viewKey: string, reason: string): Promise<number | undefined>;
-  requestFinalize(datasetId: string, options: FinalizeOptions): Promise<number | undefined>;
+  requestFinalize(datasetId: string, options: FinalizeOptions): Promise<number | 'CANCELLED' | undefined>;
+  getView(datasetId: string, viewKey: string): Promise<ViewEntry | undefined>;
+  cancelDataset(datasetId: string, purge: boolean): Promise<CancelOutcome>;
+  cancelView(datasetId: string, viewKey: string): Promise<boolean>;
+  finishCancel(datasetId: string, name: string): Promise<boolean>;
+  retryView(datasetId: string, viewKey: string): Promise<RetryOutcome>;
+  choosePyramid(datasetId: string, spec: DatasetSpec, choice: PyramidChoice): Promise<boolean>;
+  viewKeysIn(datasetId: string, state: ViewState): Promise<string[]>;
 }
 
 /** What the use cases need of the job queues (implemented by ClusterQueues over BullMQ). */
@@ -27,4 +44,13 @@ export interface JobQueuePort {
   enqueueFinalize(datasetId: string, generation: number): Promise<void>;
   /** False when the finalize job of that generation is gone or failed (e.g. stalled for good). */
   finalizeJobAlive(datasetId: string, generation: number): Promise<boolean>;
+  /** True while a writer holds the view's job (BullMQ `active`). */
+  writeJobActive(datasetId: string, viewKey: string): Promise<boolean>;
+  /** True while a finalizer holds that generation's job. */
+  finalizeJobActive(datasetId: string, generation: number): Promise<boolean>;
+  /** Removes the views' jobs that no writer holds (waiting, delayed, finished); best effort. */
+  removeWrites(datasetId: string, viewKeys: readonly string[]): Promise<void>;
+  /** Removes that generation's finalize job unless a finalizer holds it; best effort. */
+  removeFinalize(datasetId: string, generation: number): Promise<void>;
+  enqueueNotify(job: NotifyJob): Promise<void>;
 }

@@ -3,10 +3,14 @@ import type { JobQueuePort } from './ports.js';
 import {
   FINALIZE_QUEUE,
   finalizeJobId,
+  NOTIFY_ATTEMPTS,
+  NOTIFY_QUEUE,
+  notifyJobId,
   WRITE_ATTEMPTS,
   WRITE_QUEUE,
   writeJobId,
   type FinalizeJob,
+  type NotifyJob,
   type WriteViewJob,
 } from './queues.js';
 
@@ -24,17 +28,26 @@ const FINALIZE_JOB_OPTIONS: JobsOptions = {
   removeOnFail: { age: 30 * 24 * 3600 },
 };
 
+const NOTIFY_JOB_OPTIONS: JobsOptions = {
+  attempts: NOTIFY_ATTEMPTS,
+  backoff: { type: 'exponential', delay: 5000 },
+  removeOnComplete: { age: 30 * 24 * 3600 },
+  removeOnFail: { age: 30 * 24 * 3600 },
+};
+
 /** BullMQ takes this many jobs per round trip. */
 const BULK = 1000;
 
-/** The two queues as producers see them (the API, and writers that trigger a finalize). */
+/** The queues as producers see them (the API, writers that trigger a finalize, the finalizer). */
 export class ClusterQueues implements JobQueuePort {
   readonly write: Queue<WriteViewJob>;
   readonly finalize: Queue<FinalizeJob>;
+  readonly notify: Queue<NotifyJob>;
 
   constructor(connection: ConnectionOptions, prefix = 'bdv') {
     this.write = new Queue<WriteViewJob>(WRITE_QUEUE, { connection, prefix });
     this.finalize = new Queue<FinalizeJob>(FINALIZE_QUEUE, { connection, prefix });
+    this.notify = new Queue<NotifyJob>(NOTIFY_QUEUE, { connection, prefix });
   }
 
   async enqueueWrites(
@@ -75,12 +88,51 @@ export class ClusterQueues implements JobQueuePort {
     return ['waiting', 'delayed', 'active', 'prioritized', 'waiting-children'].includes(await job.getState());
   }
 
+  async writeJobActive(datasetId: string, viewKey: string): Promise<boolean> {
+    const job = await this.write.getJob(writeJobId(datasetId, viewKey));
+    return job ? (await job.getState()) === 'active' : false;
+  }
+
+  async finalizeJobActive(datasetId: string, generation: number): Promise<boolean> {
+    const job = await this.finalize.getJob(finalizeJobId(datasetId, generation));
+    return job ? (await job.getState()) === 'active' : false;
+  }
+
+  async removeWrites(datasetId: string, viewKeys: readonly string[]): Promise<void> {
+    for (const viewKey of viewKeys) await removeUnlessActive(this.write, writeJobId(datasetId, viewKey));
+  }
+
+  async removeFinalize(datasetId: string, generation: number): Promise<void> {
+    await removeUnlessActive(this.finalize, finalizeJobId(datasetId, generation));
+  }
+
+  async enqueueNotify(job: NotifyJob): Promise<void> {
+    await this.notify.add('notify', job, {
+      jobId: notifyJobId(job.datasetId, job.generation, job.status),
+      ...NOTIFY_JOB_OPTIONS,
+    });
+  }
+
   async close(): Promise<void> {
-    await Promise.all([this.write.close(), this.finalize.close()]);
+    await Promise.all([this.write.close(), this.finalize.close(), this.notify.close()]);
   }
 
   private async removeFinished(jobId: string): Promise<void> {
     const previous = await this.write.getJob(jobId);
     if (previous && ((await previous.isFailed()) || (await previous.isCompleted()))) await previous.remove();
+  }
+}
+
+/**
+ * Removes a job unless a worker holds it (BullMQ refuses to remove a locked job: that one ends by
+ * itself, its state transition refused). Best effort: the state refuses a cancelled view anyway.
+ */
+async function removeUnlessActive(queue: Queue, jobId: string): Promise<void> {
+  const job = await queue.getJob(jobId);
+  if (!job || (await job.getState()) === 'active') return;
+  try {
+    await job.remove();
+  } catch {
+    // taken by a worker meanwhile: START_VIEW / the finalize's status check turns it away
   }
 }

@@ -20,7 +20,10 @@ export class RedisKeys {
     this.viewResults(id),
     this.viewErrors(id),
     this.viewWaiting(id),
+    this.names(),
   ];
+  /** The secret that signs a dataset's notifications (never part of the dataset hash). */
+  notifySecret = (id: string) => `${this.prefix}:ds:${id}:notify-secret`;
   lock = (id: string) => `${this.prefix}:lock:${id}`;
   /** Lower-case dataset name -> id (see DatasetStore.createDataset). */
   names = () => `${this.prefix}:dataset-names`;

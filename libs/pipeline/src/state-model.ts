@@ -1,9 +1,16 @@
 import type { LevelChecksum, ViewRecord } from '@bdv-cluster/bdv';
 import type { DatasetSpec, ViewSpec } from '@bdv-cluster/contract';
 
-export type DatasetStatus = 'open' | 'writing' | 'finalizing' | 'complete' | 'failed';
-export type ViewState = 'queued' | 'running' | 'done' | 'failed';
-export const VIEW_STATES: ViewState[] = ['queued', 'running', 'done', 'failed'];
+/**
+ * `cancelling`: DELETE asked; queued views are cancelled, running ones stop at their next slab.
+ * `cancelled`: every view stopped, the outputs are removed and the name is free again.
+ */
+export type DatasetStatus =
+  'open' | 'writing' | 'finalizing' | 'complete' | 'failed' | 'cancelling' | 'cancelled';
+export type ViewState = 'queued' | 'running' | 'done' | 'failed' | 'cancelled';
+export const VIEW_STATES: ViewState[] = ['queued', 'running', 'done', 'failed', 'cancelled'];
+/** Views per state; `cancelled` appears once a view was cancelled. */
+export type ViewCounts = Record<Exclude<ViewState, 'cancelled'>, number> & { cancelled?: number };
 
 export interface FinalizeOptions {
   timepoints?: number;
@@ -18,12 +25,31 @@ export interface DatasetFiles {
   xmlUri?: string;
 }
 
+/** Where a dataset's outcome is announced (its secret is stored apart and never read back). */
+export interface NotifyTarget {
+  url: string;
+  /** True when a secret signs every POST. */
+  signed: boolean;
+  /** The last delivery's outcome, e.g. `delivered: 200 at …` or `failed: …, retrying`. */
+  lastDelivery?: string;
+}
+
+/** How an "auto" pyramid was (or will be) chosen: from which view, with which shape and voxel size. */
+export interface PyramidChoice {
+  auto: ('subsamplingZyx' | 'blockSizeZyx')[];
+  /** Unset until the first view's writer chose. */
+  fromView?: string;
+  shapeZyx?: number[];
+  voxelSizeXyz?: number[];
+  chosenAt?: string;
+}
+
 export interface DatasetRecord {
   id: string;
   name: string;
   status: DatasetStatus;
   spec: DatasetSpec;
-  views: Record<ViewState, number>;
+  views: ViewCounts;
   files: DatasetFiles;
   errors: string[];
   /** Views waiting for an outage to end (source store unreachable, output volume full): viewKey -> why. */
@@ -32,6 +58,9 @@ export interface DatasetRecord {
   finalizeOptions?: FinalizeOptions;
   generation: number;
   batchId?: string;
+  notify?: NotifyTarget;
+  /** Set when the request said "auto" for the levels or the blocks. */
+  pyramid?: PyramidChoice;
   createdAt: string;
   updatedAt: string;
 }

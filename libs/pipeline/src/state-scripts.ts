@@ -5,8 +5,21 @@
  * Lua only moves strings: JSON is never decoded here (cjson would round numbers to 14 digits).
  *
  * KEYS: 1 dataset hash, 2 view states, 3 counts, 4 errors list, 5 view specs, 6 view results,
- *       7 view errors, 8 views waiting for an outage to end.
+ *       7 view errors, 8 views waiting for an outage to end, 9 dataset names (name -> id).
  */
+
+/** A dataset being cancelled (or cancelled) takes no view and writes nothing more. */
+const CANCEL_CHECK = `
+local function is_cancelled(status)
+  return status == 'cancelling' or status == 'cancelled'
+end
+local function cancel_view(key, state)
+  redis.call('HINCRBY', KEYS[3], state, -1)
+  redis.call('HINCRBY', KEYS[3], 'cancelled', 1)
+  redis.call('HSET', KEYS[2], key, 'cancelled')
+  redis.call('HDEL', KEYS[8], key)
+end
+`;
 
 const FINALIZE_CHECK = `
 local function maybe_finalize(now)
@@ -27,9 +40,10 @@ end
  * ARGV: viewKey, spec json, now, reopen ('1': a batch re-run may add views to a finalized dataset).
  * Returns {'OK', previous state ('' or 'failed')} or {refusal, state}.
  */
-export const ADD_VIEW = `
+export const ADD_VIEW = `${CANCEL_CHECK}
 local status = redis.call('HGET', KEYS[1], 'status')
 if not status then return {'NO_DATASET', ''} end
+if is_cancelled(status) then return {'CANCELLED', status} end
 if status == 'finalizing' then return {'FINALIZED', status} end
 if redis.call('HGET', KEYS[1], 'finalizeRequested') == '1' and ARGV[4] ~= '1' then return {'FINALIZED', status} end
 local state = redis.call('HGET', KEYS[2], ARGV[1])
@@ -46,12 +60,20 @@ redis.call('HSET', KEYS[1], 'status', 'writing', 'dirty', '1', 'updatedAt', ARGV
 return {'OK', previous}
 `;
 
-/** ARGV: viewKey, now. queued -> running (a retried job finds it running already). */
-export const START_VIEW = `
+/**
+ * ARGV: viewKey, now. queued -> running (a retried job finds it running already); in a dataset
+ * being cancelled the view is cancelled instead ('CANCELLED': the job stops).
+ */
+export const START_VIEW = `${CANCEL_CHECK}
 local state = redis.call('HGET', KEYS[2], ARGV[1])
 if not state then return 'NO_VIEW' end
 if state == 'done' then return 'DONE' end
 if state == 'failed' then return 'FAILED' end
+if state == 'cancelled' then return 'CANCELLED' end
+if is_cancelled(redis.call('HGET', KEYS[1], 'status')) then
+  cancel_view(ARGV[1], state)
+  return 'CANCELLED'
+end
 if state == 'queued' then
   redis.call('HINCRBY', KEYS[3], 'queued', -1)
   redis.call('HINCRBY', KEYS[3], 'running', 1)
@@ -60,11 +82,18 @@ end
 return 'OK'
 `;
 
-/** ARGV: viewKey, now, result json. Returns the finalize generation, -1 (not now) or -2 (no view). */
-export const COMPLETE_VIEW = `${FINALIZE_CHECK}
+/**
+ * ARGV: viewKey, now, result json. Returns the finalize generation, -1 (not now) or -2 (no view).
+ * In a dataset being cancelled the view is cancelled instead: its output is being removed.
+ */
+export const COMPLETE_VIEW = `${FINALIZE_CHECK}${CANCEL_CHECK}
 local state = redis.call('HGET', KEYS[2], ARGV[1])
 if not state then return -2 end
-if state == 'done' then return -1 end
+if state == 'done' or state == 'cancelled' then return -1 end
+if is_cancelled(redis.call('HGET', KEYS[1], 'status')) then
+  cancel_view(ARGV[1], state)
+  return -1
+end
 redis.call('HINCRBY', KEYS[3], state, -1)
 redis.call('HINCRBY', KEYS[3], 'done', 1)
 redis.call('HSET', KEYS[2], ARGV[1], 'done')
@@ -76,10 +105,14 @@ return maybe_finalize(ARGV[2])
 `;
 
 /** ARGV: viewKey, now, reason. A view that will not be retried: it becomes a MissingView. */
-export const FAIL_VIEW = `${FINALIZE_CHECK}
+export const FAIL_VIEW = `${FINALIZE_CHECK}${CANCEL_CHECK}
 local state = redis.call('HGET', KEYS[2], ARGV[1])
 if not state then return -2 end
-if state == 'done' or state == 'failed' then return -1 end
+if state == 'done' or state == 'failed' or state == 'cancelled' then return -1 end
+if is_cancelled(redis.call('HGET', KEYS[1], 'status')) then
+  cancel_view(ARGV[1], state)
+  return -1
+end
 redis.call('HINCRBY', KEYS[3], state, -1)
 redis.call('HINCRBY', KEYS[3], 'failed', 1)
 redis.call('HSET', KEYS[2], ARGV[1], 'failed')
@@ -90,9 +123,14 @@ redis.call('HSET', KEYS[1], 'updatedAt', ARGV[2])
 return maybe_finalize(ARGV[2])
 `;
 
-/** ARGV: now, options json. Returns the finalize generation, -1 (later) or -3 (no dataset). */
-export const REQUEST_FINALIZE = `${FINALIZE_CHECK}
-if not redis.call('HGET', KEYS[1], 'status') then return -3 end
+/**
+ * ARGV: now, options json. Returns the finalize generation, -1 (later), -3 (no dataset) or -4
+ * (cancelled).
+ */
+export const REQUEST_FINALIZE = `${FINALIZE_CHECK}${CANCEL_CHECK}
+local status = redis.call('HGET', KEYS[1], 'status')
+if not status then return -3 end
+if is_cancelled(status) then return -4 end
 redis.call('HSET', KEYS[1], 'finalizeRequested', '1', 'finalizeOptions', ARGV[2], 'updatedAt', ARGV[1])
 return maybe_finalize(ARGV[1])
 `;
@@ -111,5 +149,104 @@ if redis.call('HGET', KEYS[1], 'generation') ~= ARGV[1] then return 0 end
 if redis.call('HGET', KEYS[1], 'status') ~= 'finalizing' then return 0 end
 redis.call('HSET', KEYS[1], 'status', 'failed', 'updatedAt', ARGV[2])
 redis.call('RPUSH', KEYS[4], 'finalize: ' .. ARGV[3])
+return 1
+`;
+
+/**
+ * DELETE of a dataset, step 1. ARGV: now, purge ('1': a complete dataset too). The dataset becomes
+ * `cancelling` (nothing is finalized any more), every queued view `cancelled`. Returns
+ * {'OK', status before, generation, queued view keys...} or {'NO_DATASET' | 'COMPLETE' | 'CANCELLED'}.
+ */
+export const CANCEL_DATASET = `${CANCEL_CHECK}
+local status = redis.call('HGET', KEYS[1], 'status')
+if not status then return {'NO_DATASET'} end
+if status == 'cancelled' then return {'CANCELLED'} end
+if status == 'complete' and ARGV[2] ~= '1' then return {'COMPLETE'} end
+local before = status
+if status == 'cancelling' then
+  before = redis.call('HGET', KEYS[1], 'cancelledFrom') or status
+else
+  redis.call('HSET', KEYS[1], 'status', 'cancelling', 'cancelledFrom', status, 'finalizeRequested', '0',
+    'updatedAt', ARGV[1])
+end
+local result = {'OK', before, redis.call('HGET', KEYS[1], 'generation') or '0'}
+local states = redis.call('HGETALL', KEYS[2])
+for i = 1, #states, 2 do
+  if states[i + 1] == 'queued' then
+    cancel_view(states[i], 'queued')
+    table.insert(result, states[i])
+  end
+end
+return result
+`;
+
+/**
+ * ARGV: viewKey. A running (or queued) view of a cancelling dataset that stopped, or whose job is
+ * gone: `cancelled`. Returns 1 if it moved.
+ */
+export const CANCEL_VIEW = `${CANCEL_CHECK}
+if not is_cancelled(redis.call('HGET', KEYS[1], 'status')) then return 0 end
+local state = redis.call('HGET', KEYS[2], ARGV[1])
+if state ~= 'queued' and state ~= 'running' then return 0 end
+cancel_view(ARGV[1], state)
+return 1
+`;
+
+/**
+ * DELETE, last step, once the outputs are removed. ARGV: now, lower-case name. With no view
+ * running any more: `cancelled`, and the name is free for a new dataset. Returns 1, or 0 (views
+ * still running, or not cancelling).
+ */
+export const FINISH_CANCEL = `
+if redis.call('HGET', KEYS[1], 'status') ~= 'cancelling' then return 0 end
+if tonumber(redis.call('HGET', KEYS[3], 'running') or '0') > 0 then return 0 end
+local id = redis.call('HGET', KEYS[1], 'id')
+local name = redis.call('HGET', KEYS[1], 'name')
+for _, key in ipairs({ARGV[2], name}) do
+  if redis.call('HGET', KEYS[9], key) == id then redis.call('HDEL', KEYS[9], key) end
+end
+redis.call('HSET', KEYS[1], 'status', 'cancelled', 'updatedAt', ARGV[1])
+return 1
+`;
+
+/**
+ * POST …/views/:viewKey/retry. ARGV: viewKey, now. A failed view back to `queued` (its error
+ * leaves the dataset's list); the dataset is `writing` again and finalizes anew once the view
+ * settles (if its finalize was requested). Returns {'OK', status before} or {refusal, state}.
+ */
+export const RETRY_VIEW = `${CANCEL_CHECK}
+local status = redis.call('HGET', KEYS[1], 'status')
+if not status then return {'NO_DATASET', ''} end
+if is_cancelled(status) then return {'CANCELLED', status} end
+if status == 'finalizing' then return {'FINALIZING', status} end
+local state = redis.call('HGET', KEYS[2], ARGV[1])
+if not state then return {'NO_VIEW', ''} end
+if state ~= 'failed' then return {'NOT_FAILED', state} end
+local reason = redis.call('HGET', KEYS[7], ARGV[1])
+if reason then redis.call('LREM', KEYS[4], 0, ARGV[1] .. ': ' .. reason) end
+if status == 'failed' then
+  -- the finalize that failed is done with; a new one follows the retried view
+  for _, line in ipairs(redis.call('LRANGE', KEYS[4], 0, -1)) do
+    if string.sub(line, 1, 10) == 'finalize: ' then redis.call('LREM', KEYS[4], 0, line) end
+  end
+end
+redis.call('HINCRBY', KEYS[3], 'failed', -1)
+redis.call('HINCRBY', KEYS[3], 'queued', 1)
+redis.call('HSET', KEYS[2], ARGV[1], 'queued')
+redis.call('HDEL', KEYS[6], ARGV[1])
+redis.call('HDEL', KEYS[7], ARGV[1])
+redis.call('HDEL', KEYS[8], ARGV[1])
+redis.call('HSET', KEYS[1], 'status', 'writing', 'dirty', '1', 'updatedAt', ARGV[2])
+return {'OK', status}
+`;
+
+/**
+ * The first writer of an "auto" dataset chose its pyramid. ARGV: spec json (levels filled in),
+ * choice json, now. Only the first choice counts (all views share the levels): returns 1, or 0
+ * when another writer chose first.
+ */
+export const CHOOSE_PYRAMID = `
+if redis.call('HGET', KEYS[1], 'pyramidPending') ~= '1' then return 0 end
+redis.call('HSET', KEYS[1], 'spec', ARGV[1], 'pyramid', ARGV[2], 'pyramidPending', '0', 'updatedAt', ARGV[3])
 return 1
 `;

@@ -2,12 +2,12 @@ import {
   BdvError,
   checksumPathFor,
   publishVerifiedDataset,
-  resolveFormat,
   writePartitionedMaster,
   type VerifyReport,
   type ViewChecksums,
 } from '@bdv-cluster/bdv';
 import {
+  datasetFormat,
   spimDataFromState,
   type DatasetFiles,
   type DatasetRecord,
@@ -32,7 +32,7 @@ export async function writeDatasetFiles(
     const partitions = done.flatMap((v) =>
       v.result!.partition ? [{ time: v.spec.time, setupId: v.setupId, file: v.result!.partition }] : [],
     );
-    await writePartitionedMaster(dataset.files.h5, resolveFormat(dataset.spec), partitions);
+    await writePartitionedMaster(dataset.files.h5, datasetFormat(dataset), partitions);
   }
   const checksums: ViewChecksums[] = done.map((v) => ({
     time: v.spec.time,

@@ -1,7 +1,7 @@
-import { resolveFormat } from '@bdv-cluster/bdv';
 import { readOptionsOf } from '@bdv-cluster/contract';
 import type { ViewTask } from '@bdv-cluster/convert';
 import {
+  datasetFormat,
   s3SettingsOf,
   sourceBucketsOf,
   type ClusterConfig,
@@ -22,7 +22,7 @@ export function viewTaskOf(config: ClusterConfig, dataset: DatasetRecord, view: 
     view: view.spec,
     h5Path: dataset.files.h5,
     layout: dataset.spec.layout,
-    format: resolveFormat(dataset.spec),
+    format: datasetFormat(dataset),
     s3: s3SettingsOf(config),
     owner: dataset.id,
   };

@@ -1,3 +1,4 @@
+import { PipelineError } from '../pipeline-error.js';
 import type { JobQueuePort, ViewStatePort } from '../ports.js';
 import type { FinalizeOptions } from '../state-model.js';
 
@@ -14,6 +15,8 @@ export class RequestFinalize {
 
   async execute(datasetId: string, options: FinalizeOptions = {}): Promise<number | undefined> {
     const generation = await this.store.requestFinalize(datasetId, options);
+    if (generation === 'CANCELLED')
+      throw new PipelineError('CONFLICT', `dataset ${datasetId} is cancelled: nothing to finalize`);
     if (generation !== undefined) {
       await this.queues.enqueueFinalize(datasetId, generation);
       return generation;

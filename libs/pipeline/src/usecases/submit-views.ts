@@ -9,7 +9,7 @@ export interface SubmittedView {
 }
 
 export interface RefusedView extends SubmittedView {
-  reason: 'NO_DATASET' | 'FINALIZED' | 'DUPLICATE';
+  reason: 'NO_DATASET' | 'FINALIZED' | 'DUPLICATE' | 'CANCELLED';
   /** The state that refused it (the view's, or the dataset's). */
   state: string;
 }

@@ -1,0 +1,42 @@
+import { PipelineError } from '../pipeline-error.js';
+import type { JobQueuePort, ViewStatePort } from '../ports.js';
+
+/**
+ * POST /v1/datasets/:id/views/:viewKey/retry: a failed view is queued again (its old job, kept
+ * for inspection, is replaced), and the dataset — open, writing, failed or even complete — goes
+ * back to `writing`; once the view settles the dataset finalizes again if its finalize was
+ * requested (a complete one gets a new XML listing the view). Only failed views: done, queued and
+ * running ones are 409, as is a dataset being finalized (retry when it is complete) or cancelled.
+ */
+export class RetryView {
+  constructor(
+    private readonly store: Pick<ViewStatePort, 'retryView' | 'failView'>,
+    private readonly queues: Pick<JobQueuePort, 'enqueueWrites'>,
+  ) {}
+
+  async execute(datasetId: string, viewKey: string): Promise<void> {
+    const outcome = await this.store.retryView(datasetId, viewKey);
+    if (!outcome.ok) {
+      const { reason, state } = outcome;
+      if (reason === 'NO_DATASET')
+        throw new PipelineError('NOT_FOUND', `dataset ${datasetId} does not exist`);
+      if (reason === 'NO_VIEW')
+        throw new PipelineError('NOT_FOUND', `view ${viewKey} was never submitted to dataset ${datasetId}`);
+      if (reason === 'NOT_FAILED')
+        throw new PipelineError('CONFLICT', `view ${viewKey} is ${state}: only a failed view is retried`);
+      if (reason === 'FINALIZING')
+        throw new PipelineError(
+          'CONFLICT',
+          `dataset ${datasetId} is finalizing: retry the view once it is complete or failed`,
+        );
+      throw new PipelineError('CONFLICT', `dataset ${datasetId} is ${state}: nothing is retried`);
+    }
+    try {
+      await this.queues.enqueueWrites(datasetId, [{ viewKey, reopened: true }]);
+    } catch (error) {
+      // a queued view without a job would keep its dataset from ever finalizing
+      await this.store.failView(datasetId, viewKey, `retry not queued: ${(error as Error).message}`);
+      throw new PipelineError('UNAVAILABLE', `view ${viewKey} could not be queued again; retry later`);
+    }
+  }
+}

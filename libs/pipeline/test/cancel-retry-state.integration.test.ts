@@ -1,0 +1,182 @@
+import { DatasetSpec } from '@bdv-cluster/contract';
+import { randomBytes } from 'node:crypto';
+import { Redis } from 'ioredis';
+import { afterAll, describe, expect, it } from 'vitest';
+import { datasetStatusJson, DatasetStore, type ViewResult } from '../src/index.js';
+
+// The cancel, retry, pyramid and notify transitions (Lua) against a real Redis, own key prefix.
+const redis = new Redis(process.env.REDIS_URL ?? 'redis://127.0.0.1:6379');
+const prefix = `test-${randomBytes(4).toString('hex')}`;
+const store = new DatasetStore(redis, prefix);
+afterAll(async () => {
+  const keys = await redis.keys(`${prefix}:*`);
+  if (keys.length) await redis.del(...keys);
+  redis.disconnect();
+});
+
+const key = (tile: number) => `t0-i0-c0-s${tile}-a0`;
+const view = (tile: number) => ({
+  time: 0,
+  illumination: 0,
+  channel: 0,
+  tile,
+  angle: 0,
+  source: { uri: 's3://raw/x.npy' },
+});
+const result: ViewResult = {
+  record: {
+    time: 0,
+    setupId: 0,
+    shapeZyx: [1, 2, 3],
+    voxelSizeXyz: [1, 1, 1],
+    voxelUnits: 'px',
+    calibrationXyz: [1, 1, 1],
+    affineName: 'x',
+    exposureTime: 0,
+    exposureUnits: 's',
+  },
+  checksums: [],
+  bytes: 12,
+  seconds: 0.1,
+};
+
+async function dataset(name: string, extra: Record<string, unknown> = {}) {
+  return (await store.createDataset(DatasetSpec.parse({ name, setup: { tiles: 4 }, ...extra }), {
+    h5: `/out/${name}/${name}.h5`,
+    xml: `/out/${name}/${name}.xml`,
+  }))!;
+}
+
+describe('cancel transitions', () => {
+  it('cancels queued views at once, running ones when their writer stops; then frees the name', async () => {
+    const d = await dataset('Cancel-Me');
+    for (const tile of [0, 1, 2]) await store.addView(d, view(tile));
+    expect(await store.startView(d.id, key(0))).toBe('OK');
+    await store.completeView(d.id, key(0), result);
+    expect(await store.startView(d.id, key(1))).toBe('OK');
+
+    const cancel = await store.cancelDataset(d.id, false);
+    expect(cancel).toEqual({ ok: true, before: 'writing', generation: 0, cancelledQueued: [key(2)] });
+    let now = (await store.getDataset(d.id))!;
+    expect(now.status).toBe('cancelling');
+    expect(now.views).toMatchObject({ queued: 0, running: 1, done: 1, cancelled: 1 });
+
+    // nothing new: no view added, started, finalized
+    expect((await store.addView(d, view(3))).ok).toBe(false);
+    expect(await store.startView(d.id, key(2))).toBe('CANCELLED');
+    expect(await store.requestFinalize(d.id, {})).toBe('CANCELLED');
+    // the running view's writer cannot free the name while it runs
+    expect(await store.finishCancel(d.id, d.name)).toBe(false);
+    // a writer that finishes anyway is cancelled, not done
+    expect(await store.completeView(d.id, key(1), result)).toBeUndefined();
+    now = (await store.getDataset(d.id))!;
+    expect(now.views).toMatchObject({ running: 0, done: 1, cancelled: 2 });
+
+    expect(await store.idByName('cancel-me')).toBe(d.id);
+    expect(await store.finishCancel(d.id, d.name)).toBe(true);
+    expect((await store.getDataset(d.id))!.status).toBe('cancelled');
+    expect(await store.idByName('cancel-me')).toBeUndefined();
+    // the name is free again; the cancelled record stays readable
+    expect(await dataset('cancel-me')).toBeDefined();
+    expect(await store.cancelDataset(d.id, false)).toEqual({ ok: false, reason: 'CANCELLED' });
+  });
+
+  it('refuses a complete dataset unless purged', async () => {
+    const d = await dataset('complete-one');
+    await store.addView(d, view(0));
+    await store.startView(d.id, key(0));
+    await store.completeView(d.id, key(0), result);
+    const g = await store.requestFinalize(d.id, {});
+    expect(typeof g).toBe('number');
+    expect(await store.completeFinalize(d.id, g as number, d.files)).toBe(true);
+    expect(await store.cancelDataset(d.id, false)).toEqual({ ok: false, reason: 'COMPLETE' });
+    expect(await store.cancelDataset(d.id, true)).toMatchObject({ ok: true, before: 'complete' });
+  });
+
+  it('a view whose writer is gone is cancelled by the canceller', async () => {
+    const d = await dataset('stale-writer');
+    await store.addView(d, view(0));
+    await store.startView(d.id, key(0));
+    expect(await store.cancelView(d.id, key(0))).toBe(false); // not while the dataset is not cancelling
+    await store.cancelDataset(d.id, false);
+    expect(await store.viewKeysIn(d.id, 'running')).toEqual([key(0)]);
+    expect(await store.cancelView(d.id, key(0))).toBe(true);
+    expect(await store.finishCancel(d.id, d.name)).toBe(true);
+  });
+});
+
+describe('retry transition', () => {
+  it('re-queues a failed view, clears its error and re-finalizes a complete dataset', async () => {
+    const d = await dataset('retry-me');
+    for (const tile of [0, 1]) {
+      await store.addView(d, view(tile));
+      await store.startView(d.id, key(tile));
+    }
+    await store.requestFinalize(d.id, {});
+    await store.completeView(d.id, key(0), result);
+    const g = await store.failView(d.id, key(1), 'source went away');
+    expect(g).toBe(1);
+    await store.completeFinalize(d.id, 1, d.files);
+    expect((await store.getDataset(d.id))!.errors).toEqual([`${key(1)}: source went away`]);
+
+    expect(await store.retryView(d.id, key(0))).toEqual({ ok: false, reason: 'NOT_FAILED', state: 'done' });
+    expect(await store.retryView(d.id, 't9-i0-c0-s0-a0')).toMatchObject({ ok: false, reason: 'NO_VIEW' });
+    expect(await store.retryView(d.id, key(1))).toEqual({ ok: true, before: 'complete' });
+    const now = (await store.getDataset(d.id))!;
+    expect(now).toMatchObject({ status: 'writing', errors: [] });
+    expect(now.views).toMatchObject({ queued: 1, failed: 0, done: 1 });
+    expect((await store.getView(d.id, key(1)))!.error).toBeUndefined();
+    // the view settles: a new finalize generation for the new XML
+    await store.startView(d.id, key(1));
+    expect(await store.completeView(d.id, key(1), result)).toBe(2);
+  });
+
+  it('drops the failed finalize from the errors when a failed dataset is retried', async () => {
+    const d = await dataset('retry-failed');
+    await store.addView(d, view(0));
+    await store.startView(d.id, key(0));
+    await store.requestFinalize(d.id, {});
+    await store.failView(d.id, key(0), 'bad');
+    await store.failFinalize(d.id, 1, 'no view was written');
+    expect((await store.getDataset(d.id))!.status).toBe('failed');
+    expect(await store.retryView(d.id, key(0))).toEqual({ ok: true, before: 'failed' });
+    expect((await store.getDataset(d.id))!.errors).toEqual([]);
+  });
+});
+
+describe('auto pyramid and notify target', () => {
+  it('stores the first choice only, and shows it', async () => {
+    const d = await dataset('auto-levels', { subsamplingZyx: 'auto', blockSizeZyx: 'auto' });
+    expect(d.pyramid).toEqual({ auto: ['subsamplingZyx', 'blockSizeZyx'] });
+    const first = {
+      ...d.spec,
+      subsamplingZyx: [
+        [1, 1, 1],
+        [1, 2, 2],
+      ],
+      blockSizeZyx: [[4, 32, 32]],
+    };
+    const choice = { auto: d.pyramid!.auto, fromView: key(0), shapeZyx: [10, 300, 300] };
+    expect(await store.choosePyramid(d.id, first as never, choice)).toBe(true);
+    expect(await store.choosePyramid(d.id, { ...d.spec } as never, { ...choice, fromView: key(1) })).toBe(
+      false,
+    );
+    const now = (await store.getDataset(d.id))!;
+    expect(now.spec.subsamplingZyx).toEqual([
+      [1, 1, 1],
+      [1, 2, 2],
+    ]);
+    expect(now.pyramid).toMatchObject({ fromView: key(0), shapeZyx: [10, 300, 300] });
+  });
+
+  it('keeps the notify secret apart: never in the record, the spec or the status JSON', async () => {
+    const secret = 'a-secret-of-enough-length';
+    const d = await dataset('notified', { notify: { url: 'https://hooks.example.org/x', secret } });
+    expect(d.notify).toEqual({ url: 'https://hooks.example.org/x', signed: true });
+    expect(JSON.stringify(d)).not.toContain(secret);
+    expect(JSON.stringify(datasetStatusJson(d))).not.toContain(secret);
+    expect(await store.notifySecret(d.id)).toBe(secret);
+    await store.noteDelivery(d.id, 'delivered: 200');
+    expect((await store.getDataset(d.id))!.notify).toMatchObject({ lastDelivery: 'delivered: 200' });
+  });
+});
