@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 import { ViewThreadPool } from '@bdv-cluster/convert';
 import {
+  AnnounceOutcome,
   ClusterQueues,
   ConfigError,
   DatasetLock,
@@ -17,8 +18,9 @@ import type { Logger } from 'pino';
 import { settleIfFinalizeAbandoned } from './finalizer/abandoned-finalize.js';
 import { finalizeProcessor } from './finalizer/finalize-processor.js';
 import { createLogger } from './logger.js';
+import { startNotifier } from './notify/start-notifier.js';
 import { settleIfAbandoned } from './writer/abandoned-jobs.js';
-import { viewTaskOf } from './writer/view-task-of.js';
+import { viewShapeOf, viewTaskOf } from './writer/view-task-of.js';
 import { writeViewProcessor } from './writer/write-view-processor.js';
 import { startHeartbeat, stopOnSignals } from './process-lifecycle.js';
 
@@ -35,6 +37,7 @@ async function main(): Promise<void> {
   if (config.WORKER_ROLE !== 'finalizer')
     workers.push(startWriter(config, connection, store, queues, threads, log));
   if (config.WORKER_ROLE !== 'writer') workers.push(startFinalizer(config, connection, store, queues, log));
+  if (config.WORKER_ROLE !== 'writer') workers.push(startNotifier(config, connection, store, log));
   for (const w of workers)
     w.on('error', (error) => log.error({ queue: w.name, reason: error.message }, 'worker error'));
   log.info({ concurrency: config.WRITER_CONCURRENCY, outputDir: config.OUTPUT_DIR }, 'worker started');
@@ -71,7 +74,8 @@ function startWriter(
         Math.min(10, config.WRITER_LOCK_SECONDS) * 1000,
       ),
     taskOf: (dataset, view) => viewTaskOf(config, dataset, view),
-    runTask: (task, onProgress) => threads.run(task, onProgress),
+    shapeOf: (view) => viewShapeOf(config, view),
+    runTask: (task, onProgress, signal) => threads.run(task, onProgress, signal),
     outageBudgetMs: config.OUTAGE_BUDGET_SECONDS * 1000,
     log,
   });
@@ -100,7 +104,8 @@ function startFinalizer(
 ): Worker {
   // A finalize is idempotent (it rewrites whole files under temporary names), so a finalizer that
   // dies mid-way may simply be retried a few times before the generation is given up.
-  const finalizer = new Worker(FINALIZE_QUEUE, finalizeProcessor({ config, store, log }), {
+  const announce = new AnnounceOutcome(store, queues);
+  const finalizer = new Worker(FINALIZE_QUEUE, finalizeProcessor({ config, store, announce, log }), {
     connection,
     prefix: config.QUEUE_PREFIX,
     concurrency: 2,
@@ -108,10 +113,11 @@ function startFinalizer(
     stalledInterval: Math.ceil((config.FINALIZER_LOCK_SECONDS * 1000) / 4),
     maxStalledCount: 3,
   });
-  finalizer.on('failed', (job) => void settleIfFinalizeAbandoned(store, job, log));
+  finalizer.on('failed', (job) => void settleIfFinalizeAbandoned(store, job, log, announce));
   finalizer.on(
     'stalled',
-    (jobId) => void queues.finalize.getJob(jobId).then((job) => settleIfFinalizeAbandoned(store, job, log)),
+    (jobId) =>
+      void queues.finalize.getJob(jobId).then((job) => settleIfFinalizeAbandoned(store, job, log, announce)),
   );
   return finalizer;
 }

@@ -1,5 +1,6 @@
 export {
   runViewTask,
+  readSourceShape,
   commitViewTask,
   discardViewTask,
   type ViewTask,

@@ -112,3 +112,18 @@ export function commitViewTask(task: Pick<ViewTask, 'h5Path'>, result: ViewTaskR
 export function discardViewTask(result: ViewTaskResult): void {
   if (result.partition) rmSync(result.partition.staged, { force: true });
 }
+
+/**
+ * The shape (z,y,x) of a task's source, from its header alone: what a cluster writer needs to
+ * choose an "auto" pyramid before the first view of its dataset is written.
+ */
+export async function readSourceShape(
+  task: Pick<ViewTask, 'source' | 'read' | 's3'>,
+): Promise<[number, number, number]> {
+  const reader = await openStackSource(await openTaskSource(task.source, task.s3), task.read);
+  try {
+    return [...reader.shapeZyx];
+  } finally {
+    await reader.close();
+  }
+}

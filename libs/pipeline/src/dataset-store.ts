@@ -240,6 +240,13 @@ export class DatasetStore implements ViewStatePort {
     );
   }
 
+  /** Just the dataset's status (what a writer polls to learn its dataset is being cancelled). */
+  async statusOf(datasetId: string): Promise<DatasetStatus | undefined> {
+    return ((await this.redis.hget(this.keys.dataset(datasetId), 'status')) ?? undefined) as
+      | DatasetStatus
+      | undefined;
+  }
+
   /** The keys of the views in `state` (e.g. the running ones a cancel waits for). */
   async viewKeysIn(datasetId: string, state: ViewState): Promise<string[]> {
     const states = await this.redis.hgetall(this.keys.viewStates(datasetId));

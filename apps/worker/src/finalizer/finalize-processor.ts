@@ -1,5 +1,6 @@
 import {
   s3SettingsOf,
+  type AnnounceOutcome,
   type ClusterConfig,
   type DatasetFiles,
   type DatasetStore,
@@ -17,6 +18,8 @@ import {
 export interface FinalizerDeps {
   config: ClusterConfig;
   store: Pick<DatasetStore, 'getDataset' | 'listViews' | 'completeFinalize' | 'failFinalize'>;
+  /** Queues the dataset's notification once it is complete or failed (see announceSafely). */
+  announce: Pick<AnnounceOutcome, 'execute'>;
   log: Logger;
 }
 
@@ -53,8 +56,9 @@ export function finalizeProcessor(deps: FinalizerDeps) {
       const bucket = deps.config.OUTPUT_BUCKET;
       if (bucket)
         Object.assign(files, await exportDatasetFiles(s3SettingsOf(deps.config), bucket, dataset, views));
-      await deps.store.completeFinalize(datasetId, generation, files);
+      const completed = await deps.store.completeFinalize(datasetId, generation, files);
       log.info({ views: done, missing: views.length - done, files }, 'dataset complete');
+      if (completed) await announceSafely(deps, datasetId, generation, log);
       return 'complete';
     } catch (error) {
       if (isFileLocked(error)) {
@@ -64,10 +68,29 @@ export function finalizeProcessor(deps: FinalizerDeps) {
         throw new DelayedError();
       }
       if (error instanceof UnrecoverableError || job.attemptsMade + 1 >= (job.opts.attempts ?? 1)) {
-        await deps.store.failFinalize(datasetId, generation, (error as Error).message);
+        const failed = await deps.store.failFinalize(datasetId, generation, (error as Error).message);
         log.error({ reason: (error as Error).message }, 'finalize failed');
+        if (failed) await announceSafely(deps, datasetId, generation, log);
       }
       throw error;
     }
   };
+}
+
+/**
+ * Queues the notification of a dataset that just became complete or failed. Never fails the
+ * finalize: the dataset's state is already settled, and a notification that cannot even be queued
+ * (Redis away at that very moment) is only logged — the receiver can still poll GET.
+ */
+export async function announceSafely(
+  deps: Pick<FinalizerDeps, 'announce'>,
+  datasetId: string,
+  generation: number,
+  log: Logger,
+): Promise<void> {
+  try {
+    if (await deps.announce.execute(datasetId, generation)) log.info({ generation }, 'notification queued');
+  } catch (error) {
+    log.error({ reason: (error as Error).message }, 'could not queue the notification');
+  }
 }

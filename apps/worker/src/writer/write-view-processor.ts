@@ -6,13 +6,15 @@ import {
   type ViewTask,
   type ViewTaskResult,
 } from '@bdv-cluster/convert';
-import type {
-  DatasetRecord,
-  DatasetStore,
-  SettleView,
-  ViewEntry,
-  ViewResult,
-  WriteViewJob,
+import { autoPyramidFields } from '@bdv-cluster/contract';
+import {
+  ChoosePyramid,
+  type DatasetRecord,
+  type DatasetStore,
+  type SettleView,
+  type ViewEntry,
+  type ViewResult,
+  type WriteViewJob,
 } from '@bdv-cluster/pipeline';
 import { DelayedError, UnrecoverableError, type Job } from 'bullmq';
 import type { Logger } from 'pino';
@@ -23,11 +25,23 @@ export interface WriteLock {
 }
 
 export interface WriterDeps {
-  store: Pick<DatasetStore, 'getDataset' | 'getView' | 'startView' | 'noteWaiting'>;
+  store: Pick<
+    DatasetStore,
+    'getDataset' | 'getView' | 'startView' | 'noteWaiting' | 'statusOf' | 'cancelView' | 'choosePyramid'
+  >;
   settle: Pick<SettleView, 'done' | 'failed'>;
   tryLock(datasetId: string): Promise<WriteLock | undefined>;
   taskOf(dataset: DatasetRecord, view: ViewEntry): ViewTask;
-  runTask(task: ViewTask, onProgress: (p: TaskProgress) => void): Promise<ViewTaskResult>;
+  /** The view's stack shape from its header (an "auto" pyramid is chosen from the first view). */
+  shapeOf(view: ViewEntry): Promise<readonly number[]>;
+  /** Runs the task on a thread; `signal` stops it between slabs (the view is undone). */
+  runTask(
+    task: ViewTask,
+    onProgress: (p: TaskProgress) => void,
+    signal: AbortSignal,
+  ): Promise<ViewTaskResult>;
+  /** How often a running view checks whether its dataset is being cancelled (default 1 s). */
+  cancelPollMs?: number;
   /** How long a view may wait for an unreachable store or a full volume before it fails. */
   outageBudgetMs: number;
   log: Logger;
@@ -67,15 +81,30 @@ export function writeViewProcessor(deps: WriterDeps) {
 
     const lock = dataset.spec.layout === 'single' ? await deps.tryLock(datasetId) : undefined;
     if (dataset.spec.layout === 'single' && !lock) return delay(job, token);
+    const cancelWatch = watchForCancel(deps, datasetId);
     try {
       const started = await deps.store.startView(datasetId, viewKey);
       if (started !== 'OK') return `skipped (${started})`;
       log.info({ source: view.spec.source.uri, attempt: job.attemptsMade + 1 }, 'writing view');
-      const task = deps.taskOf(dataset, view);
+      const chosen =
+        autoPyramidFields(dataset.spec).length > 0
+          ? await new ChoosePyramid(deps.store).execute(dataset, view, await deps.shapeOf(view))
+          : dataset;
+      if (chosen.pyramid?.fromView === viewKey)
+        log.info({ pyramid: chosen.pyramid, levels: chosen.spec.subsamplingZyx }, 'auto pyramid chosen');
+      const task = deps.taskOf(chosen, view);
       const result = await deps.runTask(
         task,
         (p) => void job.updateProgress(Math.round((100 * p.bytesDone) / Math.max(1, p.bytesTotal))),
+        cancelWatch.signal,
       );
+      if (cancelWatch.signal.aborted || (await deps.store.statusOf(datasetId)) === 'cancelling') {
+        // Finished just as its dataset was cancelled: nothing of it is kept.
+        discardViewTask(result);
+        await deps.store.cancelView(datasetId, viewKey);
+        log.info('dataset cancelled: finished view discarded');
+        return 'cancelled';
+      }
       if (!(await stillOurs(job, token))) {
         // Paused past our lease: another writer owns the view now. Its output counts, not ours.
         discardViewTask(result);
@@ -92,6 +121,12 @@ export function writeViewProcessor(deps: WriterDeps) {
       return 'written';
     } catch (error) {
       const kind = failureKindOf(error);
+      if (kind === 'cancelled') {
+        // Stopped between slabs: the append was rolled back, or the staged partition deleted.
+        await deps.store.cancelView(datasetId, viewKey);
+        log.info('dataset cancelled: view stopped and undone');
+        return 'cancelled';
+      }
       if (kind === 'busy') return delay(job, token);
       if (kind === 'outage') {
         await waitOutOutage(deps, job, token, error as Error, log);
@@ -100,9 +135,27 @@ export function writeViewProcessor(deps: WriterDeps) {
       }
       throw await settleFailure(deps, job, error, log);
     } finally {
+      cancelWatch.stop();
       await lock?.release();
     }
   };
+}
+
+/**
+ * Polls the dataset's status while its view is written; `signal` aborts once the dataset is being
+ * cancelled (DELETE), and the task stops at its next slab.
+ */
+function watchForCancel(deps: WriterDeps, datasetId: string): { signal: AbortSignal; stop(): void } {
+  const controller = new AbortController();
+  const timer = setInterval(() => {
+    deps.store.statusOf(datasetId).then(
+      (status) => {
+        if (status === 'cancelling' || status === 'cancelled' || status === undefined) controller.abort();
+      },
+      () => undefined, // Redis briefly away: the next poll asks again
+    );
+  }, deps.cancelPollMs ?? 1000);
+  return { signal: controller.signal, stop: () => clearInterval(timer) };
 }
 
 /** Back to the delayed set without spending an attempt (the slot is free for other work). */
