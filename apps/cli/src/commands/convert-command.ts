@@ -51,8 +51,14 @@ Interruptions:
 function addFormatOptions(c: Command): void {
   c.addOption(new Option('--compression <codec>', 'HDF5 compression').choices(COMPRESSION_NAMES))
     .option('--compression-level <n>', 'gzip level 0-9 (default 4)')
-    .option('--subsampling <levels>', 'pyramid factors z,y,x per level, e.g. 1,1,1:2,4,4')
-    .option('--block <levels>', 'chunk shape z,y,x per level (one serves all), e.g. 4,256,256')
+    .option(
+      '--subsampling <levels>',
+      "pyramid factors z,y,x per level, e.g. 1,1,1:2,4,4 (default 'auto': BigDataViewer's proposal for the first view)",
+    )
+    .option(
+      '--block <levels>',
+      "chunk shape z,y,x per level (one serves all), e.g. 4,256,256, or 'auto' (default: auto with auto factors, else 4,256,256)",
+    )
     .addOption(new Option('--layout <layout>', 'one file, or one file per view + master').choices(LAYOUTS))
     .option('--illuminations <n>', 'number of illuminations (default: inferred)')
     .option('--channels <n>', 'number of channels (default: inferred)')

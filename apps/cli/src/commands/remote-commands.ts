@@ -2,7 +2,7 @@ import { COMPRESSION_NAMES, LAYOUTS } from '@bdv-cluster/bdv/vocabulary';
 import { Command, Option } from 'commander';
 import { ApiClient, apiSettings, type DatasetStatus } from '../api/api-client.js';
 import { finish, printDataset, type RemoteFlags } from '../api/remote-output.js';
-import { parseLevels } from '../convert/option-lists.js';
+import { parseLevelsOrAuto } from '../convert/option-lists.js';
 import { progressOption } from '../progress/progress-mode.js';
 
 export interface SubmitFlags extends RemoteFlags {
@@ -45,7 +45,7 @@ export function batchCommand(): Command {
       )
       .requiredOption('--name <name>', 'dataset name')
       .addOption(new Option('--compression <codec>').choices(COMPRESSION_NAMES))
-      .option('--subsampling <levels>', 'pyramid factors z,y,x per level, e.g. 1,1,1:2,4,4')
+      .option('--subsampling <levels>', "pyramid factors z,y,x per level, e.g. 1,1,1:2,4,4, or 'auto'")
       .addOption(new Option('--layout <layout>').choices(LAYOUTS))
       .option('--dry-run', 'only list the views it would write')
       .option('--wait', 'wait until the dataset is complete'),
@@ -87,7 +87,7 @@ function batchBody(source: string, flags: BatchFlags) {
     name: flags.name,
     compression: flags.compression,
     layout: flags.layout,
-    subsamplingZyx: flags.subsampling ? parseLevels(flags.subsampling, '--subsampling') : undefined,
+    subsamplingZyx: flags.subsampling ? parseLevelsOrAuto(flags.subsampling, '--subsampling') : undefined,
   };
   return {
     source: source.endsWith('/') ? source : `${source}/`,

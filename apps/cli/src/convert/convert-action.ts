@@ -78,6 +78,18 @@ function manifestFromFile(
   return { manifest, baseDir: dirname(resolve(file)), output: resolve(output) };
 }
 
+/** The levels written, and where "auto" chose them (the quick form's default). */
+function pyramidLine(p: ConversionResult['pyramid']): string {
+  const levels = (l: number[][]) => l.map((x) => x.join(',')).join(':');
+  const line = `  pyramid: ${p.subsamplingZyx.length} level(s) ${levels(p.subsamplingZyx)}, blocks ${levels(p.blockSizeZyx)} (z,y,x)`;
+  if (!p.fromView) return line;
+  const v = p.fromView;
+  return (
+    `${line}\n    ${p.auto.join(' and ')} "auto": BigDataViewer's proposal for ${v.key} ` +
+    `(${v.shapeZyx.join('x')} z,y,x, voxel ${v.voxelSizeXyz.join('x')} x,y,z); --subsampling/--block choose others`
+  );
+}
+
 function printResult(r: ConversionResult, json: boolean): void {
   if (json) {
     process.stdout.write(`${JSON.stringify(r)}\n`);
@@ -90,6 +102,7 @@ function printResult(r: ConversionResult, json: boolean): void {
       `${kept}wrote ${r.written} view(s), ${mb.toFixed(1)} MB in ${r.seconds.toFixed(2)} s (${(mb / Math.max(r.seconds, 1e-3)).toFixed(0)} MB/s)` +
         (r.missingViews > 0 ? `, ${r.missingViews} missing view(s) listed in the XML` : ''),
       `  layout ${r.layout}${r.layout === 'partitioned' ? ' (one file per view + master)' : ' (one file)'}, ${r.threads} writer thread(s)`,
+      pyramidLine(r.pyramid),
       `  HDF5: ${r.h5}`,
       `  XML:  ${r.xml}`,
       '',

@@ -5,6 +5,11 @@ export function parseLevels(text: string, option: string): [number, number, numb
   return text.split(':').map((level) => parseTriple(level, option, true) as [number, number, number]);
 }
 
+/** As parseLevels, or "auto": the levels BigDataViewer's exporter would propose (see libs/bdv proposeMipmaps). */
+export function parseLevelsOrAuto(text: string, option: string): [number, number, number][] | 'auto' {
+  return text.trim() === 'auto' ? 'auto' : parseLevels(text, option);
+}
+
 /** "0.5,0.5,2" -> [0.5,0.5,2]; integers only when asked. */
 export function parseTriple(text: string, option: string, integers = false): [number, number, number] {
   const parts = text.split(',').map((s) => Number(s.trim()));

@@ -1,7 +1,7 @@
 import type { ManifestParts } from '@bdv-cluster/contract';
 import { CliError } from '../cli-error.js';
 import type { ProgressMode } from '../progress/progress-mode.js';
-import { parseInteger, parseLevels, parseList, parseTriple } from './option-lists.js';
+import { parseInteger, parseLevelsOrAuto, parseList, parseTriple } from './option-lists.js';
 
 export interface ConvertFlags {
   output?: string;
@@ -91,8 +91,7 @@ function storageOf(f: ConvertFlags) {
     compression: f.compression,
     compressionLevel:
       f.compressionLevel === undefined ? undefined : parseInteger(f.compressionLevel, '--compression-level'),
-    subsamplingZyx: f.subsampling ? parseLevels(f.subsampling, '--subsampling') : undefined,
-    blockSizeZyx: f.block ? parseLevels(f.block, '--block') : undefined,
+    ...pyramidOf(f),
     layout: f.layout,
     attributeLabels: parseLabels(f.labels),
     microscope:
@@ -100,6 +99,21 @@ function storageOf(f: ConvertFlags) {
         ? { name: f.microscope, version: f.microscopeVersion, user: f.user }
         : undefined,
   };
+}
+
+/**
+ * No factors given: BigDataViewer's proposal for the first view ("auto", unlike a manifest or the
+ * HTTP API, which keep npy2bdv's single level), its chunk shapes too unless --block says. Factors
+ * given: the chunk shape as given or npy2bdv's.
+ */
+function pyramidOf(f: ConvertFlags) {
+  const subsamplingZyx = f.subsampling ? parseLevelsOrAuto(f.subsampling, '--subsampling') : 'auto';
+  const blockSizeZyx = f.block
+    ? parseLevelsOrAuto(f.block, '--block')
+    : subsamplingZyx === 'auto'
+      ? 'auto'
+      : undefined;
+  return { subsamplingZyx, blockSizeZyx };
 }
 
 function parseLabels(entries: string[]): Record<string, string[]> | undefined {

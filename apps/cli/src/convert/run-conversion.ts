@@ -6,7 +6,7 @@ import {
   type BdvWriter,
   type Layout,
 } from '@bdv-cluster/bdv';
-import { type Manifest } from '@bdv-cluster/contract';
+import { autoPyramidFields, pyramidFor, type DatasetPyramid, type Manifest } from '@bdv-cluster/contract';
 import { existsSync } from 'node:fs';
 import { basename } from 'node:path';
 import { CliError } from '../cli-error.js';
@@ -48,6 +48,11 @@ export interface ConversionResult {
   layout: Layout;
   /** Worker threads that wrote views (1: in this thread). */
   threads: number;
+  /** The levels and chunk shapes written, and what of them was "auto" (proposed from `fromView`). */
+  pyramid: DatasetPyramid & {
+    auto: string[];
+    fromView?: { key: string; shapeZyx: number[]; voxelSizeXyz: number[] };
+  };
 }
 
 /**
@@ -65,10 +70,17 @@ export async function runConversion(
   const planned = await planViews(req.manifest.views, req.baseDir);
   throwIfInterrupted(req.signal);
   const started = performance.now();
+  const pyramid = choosePyramid(dataset, planned);
   const writer = await openOutput(
     {
       output: req.output,
-      options: { ...dataset, overwrite: req.overwrite, slabBytes: req.slabBytes },
+      options: {
+        ...dataset,
+        subsamplingZyx: pyramid.subsamplingZyx,
+        blockSizeZyx: pyramid.blockSizeZyx,
+        overwrite: req.overwrite,
+        slabBytes: req.slabBytes,
+      },
       resume: req.resume ?? false,
     },
     planned,
@@ -101,6 +113,25 @@ export async function runConversion(
     seconds: (performance.now() - started) / 1000,
     layout: dataset.layout,
     threads: jobs > 1 ? Math.min(jobs, todo.length) : 1,
+    pyramid,
+  };
+}
+
+/**
+ * "auto" levels/blocks: BigDataViewer's proposal for the first view (in the manifest's order) —
+ * its shape from the header just read, its voxel size — shared by every view of the file.
+ */
+function choosePyramid(
+  dataset: Manifest['dataset'],
+  planned: readonly PlannedView[],
+): ConversionResult['pyramid'] {
+  const auto = autoPyramidFields(dataset);
+  const first = planned[0]!;
+  const voxelSizeXyz = first.spec.voxelSizeXyz ?? [1, 1, 1];
+  return {
+    ...pyramidFor(dataset, first.shapeZyx, voxelSizeXyz),
+    auto,
+    ...(auto.length > 0 ? { fromView: { key: first.key, shapeZyx: first.shapeZyx, voxelSizeXyz } } : {}),
   };
 }
 

@@ -1,0 +1,80 @@
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describeBdv, makeStacks, tempDir } from '../../../test/support/oracle.js';
+import { bdv } from './cli-run.js';
+
+// `bdv convert` without factors proposes the pyramid as BigDataViewer's exporter does, says so in
+// its summary, and h5py finds those levels and chunks in the file.
+
+const dir = tempDir('bdv-auto-');
+beforeAll(() =>
+  makeStacks(dir.path, [{ path: join(dir.path, 'stack.npy'), shape: [12, 300, 520], seed: 3 }]),
+);
+afterAll(() => dir.remove());
+
+describe('bdv convert pyramids', () => {
+  it('defaults to "auto": BigDataViewer\'s proposal for the first view, in the summary and the file', () => {
+    const out = join(dir.path, 'auto.h5');
+    const r = bdv([
+      'convert',
+      join(dir.path, 'stack.npy'),
+      '-o',
+      out,
+      '--voxel-size',
+      '0.5,0.5,2',
+      '--unit',
+      'um',
+    ]);
+    expect(r.status, r.stderr).toBe(0);
+    // voxel (0.5,0.5,2) -> scale (1,1,4): 32x32x4 with the 4 along z, then x,y halve; at level 1
+    // the scale is (1,1,2): 16³ and every axis halves; level 2 is 130 wide -> stop.
+    expect(r.stdout).toContain(
+      'pyramid: 3 level(s) 1,1,1:1,2,2:2,4,4, blocks 4,32,32:16,16,16:16,16,16 (z,y,x)',
+    );
+    expect(r.stdout).toMatch(
+      /subsamplingZyx and blockSizeZyx "auto": BigDataViewer's proposal for t0-i0-c0-s0-a0 \(12x300x520 z,y,x, voxel 0\.5x0\.5x2 x,y,z\)/,
+    );
+    const h5 = describeBdv(out).h5;
+    expect(h5.values['s00/resolutions']).toEqual([
+      [1, 1, 1],
+      [2, 2, 1],
+      [4, 4, 2],
+    ]);
+    expect(h5.values['s00/subdivisions']).toEqual([
+      [32, 32, 4],
+      [16, 16, 16],
+      [16, 16, 16],
+    ]);
+    expect(h5.datasets['t00000/s00/0/cells']!.chunks).toEqual([4, 32, 32]);
+  });
+
+  it('takes given factors as given (npy2bdv blocks unless --block), with no "auto" note', () => {
+    const out = join(dir.path, 'given.h5');
+    const r = bdv(['convert', join(dir.path, 'stack.npy'), '-o', out, '--subsampling', '1,1,1:2,2,2']);
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stdout).toContain('pyramid: 2 level(s) 1,1,1:2,2,2, blocks 4,256,256 (z,y,x)');
+    expect(r.stdout).not.toContain('"auto"');
+    expect(describeBdv(out).h5.values['s00/resolutions']).toEqual([
+      [1, 1, 1],
+      [2, 2, 2],
+    ]);
+  });
+
+  it('--subsampling auto with --block keeps the given blocks', () => {
+    const out = join(dir.path, 'auto-levels.h5');
+    const r = bdv([
+      'convert',
+      join(dir.path, 'stack.npy'),
+      '-o',
+      out,
+      '--subsampling',
+      'auto',
+      '--block',
+      '4,64,64',
+    ]);
+    expect(r.status, r.stderr).toBe(0);
+    // voxel 1,1,1: 16³ would be proposed, but the blocks are given; extent 520 -> 260 -> 130
+    expect(r.stdout).toContain('pyramid: 3 level(s) 1,1,1:2,2,2:4,4,4, blocks 4,64,64 (z,y,x)');
+    expect(r.stdout).toContain('subsamplingZyx "auto"');
+  });
+});
