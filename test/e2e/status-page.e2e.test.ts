@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import type { Browser, Page } from 'puppeteer-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ApiClient } from '../support/api-client.js';
-import { writeBeadNpy } from '../support/bead-stacks.js';
+import { grayPng, writeBeadNpy } from '../support/bead-stacks.js';
 import { chromiumPath, startBrowser } from '../support/browser.js';
 import { PYTHON, tempDir } from '../support/oracle.js';
 import { startTestCluster, type TestCluster } from '../support/test-cluster.js';
@@ -102,11 +102,24 @@ with tifffile.TiffWriter(${JSON.stringify(p('corrupt.tif'))}) as t:
     expect(await page.title()).toBe('bdv-cluster status');
 
     const seen: { status: string | null; done: number }[] = [];
+    let sheetWhileRunning: { status: number; pending: string | null; width: number } | undefined;
     let last = await read(page, id);
     const deadline = Date.now() + 120_000;
     while (last.status !== 'complete' && last.status !== 'failed') {
       expect(Date.now(), `dataset stayed ${last.status}: ${last.text}`).toBeLessThan(deadline);
       if (seen.at(-1)?.done !== last.done || seen.at(-1)?.status !== last.status) seen.push(last);
+      if (!sheetWhileRunning && last.done >= 1 && last.status === 'writing') {
+        // The contact sheet of the .h5 a writer is appending to: read between two appends.
+        const res = await fetch(`${cluster.stack.apiUrl}/v1/datasets/${id}/preview.png`, {
+          headers: { authorization: `Bearer ${cluster.stack.token}` },
+        });
+        const body = new Uint8Array(await res.arrayBuffer());
+        sheetWhileRunning = {
+          status: res.status,
+          pending: res.headers.get('x-bdv-pending'),
+          width: res.status === 200 ? grayPng(body).width : 0,
+        };
+      }
       await new Promise((r) => setTimeout(r, 200));
       last = await read(page, id);
     }
@@ -119,6 +132,10 @@ with tifffile.TiffWriter(${JSON.stringify(p('corrupt.tif'))}) as t:
     expect(counts).toEqual([...counts].sort((a, b) => a - b));
     expect(last).toMatchObject({ status: 'complete', done: TILES - 1, total: TILES });
 
+    expect(sheetWhileRunning).toMatchObject({
+      status: 200,
+      width: 2 + TILES * (Math.floor((2048 - 2) / TILES) - 2 + 2),
+    });
     // The failed view, with the reason the writer gave (it names the user's file).
     expect(last.failed).toHaveLength(1);
     expect(last.failed[0]).toMatch(/t0-i0-c0-s9-a0: .*corrupt\.tif: page 2 is 20x30/);
