@@ -41,7 +41,8 @@ describe.skipIf(!browserPath)('status page in a browser', () => {
 with tifffile.TiffWriter(${JSON.stringify(p('corrupt.tif'))}) as t:
     for rows in (30, 30, 20): t.write(np.zeros((rows, 30), np.uint16))`,
     ]);
-    cluster = await startTestCluster(dir.path, 1);
+    // Notifications may go to this machine: a dataset below carries a notify secret.
+    cluster = await startTestCluster(dir.path, 1, { NOTIFY_ALLOWED_HOSTS: '127.0.0.1' });
     api = new ApiClient(cluster.stack.apiUrl, cluster.stack.token);
     ({ browser, close: closeBrowser } = await startBrowser());
   });
@@ -149,8 +150,18 @@ with tifffile.TiffWriter(${JSON.stringify(p('corrupt.tif'))}) as t:
     expect(image?.loaded).toBe(true);
     expect(image?.width).toBe(2 + TILES * (Math.floor((2048 - 2) / TILES) - 2 + 2));
 
-    // The page shows no token.
-    expect(await page.content()).not.toContain(cluster.stack.token);
+    // The page shows no token, and no notification secret.
+    const secret = 'notify-secret-0123456789-abcdef';
+    const notified = await api.post('/v1/datasets', {
+      name: 'with-a-secret',
+      notify: { url: 'http://127.0.0.1:9/hook', secret },
+    });
+    expect(notified.status, JSON.stringify(notified.body)).toBe(201);
+    await page.reload();
+    const content = await page.content();
+    expect(content).toContain('with-a-secret');
+    expect(content).not.toContain(cluster.stack.token);
+    expect(content).not.toContain(secret);
     await page.close();
   });
 
