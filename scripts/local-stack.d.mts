@@ -13,6 +13,7 @@ export interface LocalStackOptions {
   s3Endpoint?: string;
   s3Credentials?: { accessKeyId: string; secretAccessKey: string };
   env?: Record<string, string>;
+  startTimeoutMs?: number;
 }
 
 export interface LocalStack {

@@ -23,6 +23,7 @@ const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
  * @param {string} [o.s3Endpoint]      use this S3 (with o.s3Credentials) instead of starting s3rver
  * @param {{accessKeyId: string, secretAccessKey: string}} [o.s3Credentials]
  * @param {Record<string,string>} [o.env]
+ * @param {number} [o.startTimeoutMs=30000]  how long the API may take to answer at start-up
  */
 export async function startLocalStack(o) {
   const s3Port = o.s3Port ?? 9000;
@@ -102,16 +103,23 @@ export async function startLocalStack(o) {
   start('finalizer');
 
   const apiUrl = `http://127.0.0.1:${apiPort}`;
-  const deadline = Date.now() + 30_000;
+  const startTimeoutMs = o.startTimeoutMs ?? 30_000;
+  const deadline = Date.now() + startTimeoutMs;
+  // A stack that does not come up leaves nothing running behind.
+  const abandon = async (message) => {
+    for (const { child } of children) if (child.exitCode === null) child.kill('SIGKILL');
+    await stopS3();
+    throw new Error(message);
+  };
   for (;;) {
     const exited = children.find((c) => c.child.exitCode !== null);
-    if (exited) throw new Error(`${exited.role} exited with code ${exited.child.exitCode} during start-up`);
+    if (exited) await abandon(`${exited.role} exited with code ${exited.child.exitCode} during start-up`);
     try {
       if ((await fetch(`${apiUrl}/health/live`)).ok) break;
     } catch {
       // not listening yet
     }
-    if (Date.now() > deadline) throw new Error('the API did not answer within 30 s');
+    if (Date.now() > deadline) await abandon(`the API did not answer within ${startTimeoutMs / 1000} s`);
     await new Promise((r) => setTimeout(r, 200));
   }
 

@@ -26,7 +26,7 @@ const SUBSAMPLING = [
   [1, 1, 1],
   [2, 2, 2],
 ];
-const TILES = 4;
+const TILES = 3;
 const TIMEPOINTS = 2;
 const KILLS = 5;
 const seed = Number(process.env.FAULT_SEED ?? Date.now() % 1_000_000);

@@ -46,6 +46,8 @@ export interface FaultCluster {
   ): Promise<LogEvent>;
   /** "view written" lines of a dataset, per view key. */
   writtenCounts(datasetId: string): Record<string, number>;
+  /** Waits until /health/ready answers 200 (its probes time out after 3 s on a busy machine). */
+  waitReady(timeoutMs?: number): Promise<void>;
   /** A write job's progress (0-100) as its writer last reported it. */
   progress(datasetId: string, viewKey: string): Promise<number>;
   stop(): Promise<void>;
@@ -78,10 +80,15 @@ export async function startFaultCluster(
     token: `test-token-${prefix}`,
     fileRoots,
     env: { LOG_LEVEL: 'info', ...FAULT_ENV, ...env },
+    // Several clusters start at once on two busy cores.
+    startTimeoutMs: 120_000,
     onLog: (role, line) => {
       events.push(parse(role, line));
       if (process.env.E2E_VERBOSE) process.stdout.write(`${role} | ${line}\n`);
     },
+  }).catch(async (error: unknown) => {
+    await redisServer.stop('SIGKILL');
+    throw error;
   });
   const redis = new Redis(redisServer.url, { maxRetriesPerRequest: null });
   redis.on('error', () => undefined); // down on purpose during the Redis tests
@@ -125,7 +132,7 @@ export async function startFaultCluster(
       const since = events.length;
       stack.startRole(role);
       if (role !== 'api')
-        await waitFor((e) => e.role === role && e.msg === 'worker started', { since, timeoutMs: 30_000 });
+        await waitFor((e) => e.role === role && e.msg === 'worker started', { since, timeoutMs: 90_000 });
     },
     waitFor,
     writtenCounts(datasetId) {
@@ -137,16 +144,28 @@ export async function startFaultCluster(
         }
       return counts;
     },
+    async waitReady(timeoutMs = 60_000) {
+      const deadline = Date.now() + timeoutMs;
+      for (;;) {
+        const ready = await this.api.get('/health/ready');
+        if (ready.status === 200) return;
+        if (Date.now() > deadline) throw new Error(`not ready: ${JSON.stringify(ready.body)}`);
+        await new Promise((r) => setTimeout(r, 500));
+      }
+    },
     async progress(datasetId, viewKey) {
       const value = await redis.hget(`${prefix}:bdv-write-view:${datasetId}.${viewKey}`, 'progress');
       return Number(value ?? 0);
     },
     async stop() {
-      for (const c of clients) c.destroy();
-      for (const { child } of stack.children) if (child.signalCode === null) child.kill('SIGCONT');
-      await stack.stop();
-      redis.disconnect();
-      await redisServer.stop();
+      try {
+        for (const c of clients) c.destroy();
+        for (const { child } of stack.children) if (child.signalCode === null) child.kill('SIGCONT');
+        await stack.stop();
+      } finally {
+        redis.disconnect();
+        await redisServer.stop();
+      }
     },
   };
 }

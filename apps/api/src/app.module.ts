@@ -7,7 +7,7 @@ import { Redis } from 'ioredis';
 import { BatchesController } from './batches/batches.controller.js';
 import { BatchesService } from './batches/batches.service.js';
 import { ErrorFilter } from './common/error-filter.js';
-import { createStateStoreClient } from './common/state-store.js';
+import { createStateStoreClient, whenConnected } from './common/state-store.js';
 import { CONFIG, REDIS, S3 } from './common/tokens.js';
 import { USE_CASE_PROVIDERS } from './common/use-cases.js';
 import { DatasetsController } from './datasets/datasets.controller.js';
@@ -39,7 +39,7 @@ export class AppModule {
       ],
       providers: [
         { provide: CONFIG, useValue: config },
-        { provide: REDIS, useValue: state },
+        { provide: REDIS, useFactory: () => whenConnected(state) },
         {
           provide: S3,
           useValue: createS3Client(s3SettingsOf(config)),

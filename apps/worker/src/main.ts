@@ -19,7 +19,7 @@ import { settleIfFinalizeAbandoned } from './finalizer/abandoned-finalize.js';
 import { finalizeProcessor } from './finalizer/finalize-processor.js';
 import { createLogger } from './logger.js';
 import { startNotifier } from './notify/start-notifier.js';
-import { settleIfAbandoned } from './writer/abandoned-jobs.js';
+import { settleIfAbandoned, settleIfStalledOut } from './writer/abandoned-jobs.js';
 import { viewShapeOf, viewTaskOf } from './writer/view-task-of.js';
 import { writeViewProcessor } from './writer/write-view-processor.js';
 import { startHeartbeat, stopOnSignals } from './process-lifecycle.js';
@@ -88,10 +88,7 @@ function startWriter(
     maxStalledCount: 2,
   });
   writer.on('failed', (job) => void settleIfAbandoned(settle, job, log));
-  writer.on(
-    'stalled',
-    (jobId) => void queues.write.getJob(jobId).then((job) => settleIfAbandoned(settle, job, log)),
-  );
+  writer.on('stalled', (jobId) => void settleIfStalledOut(settle, () => queues.write.getJob(jobId), log));
   return writer;
 }
 

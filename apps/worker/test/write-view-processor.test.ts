@@ -6,7 +6,7 @@ import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it, vi } from 'vitest';
-import { settleIfAbandoned } from '../src/writer/abandoned-jobs.js';
+import { settleIfAbandoned, settleIfStalledOut } from '../src/writer/abandoned-jobs.js';
 import { writeViewProcessor, type WriteJob, type WriterDeps } from '../src/writer/write-view-processor.js';
 
 // The writer's glue with fakes of its ports: each rule of a write job in milliseconds.
@@ -214,6 +214,15 @@ describe('abandoned write jobs', () => {
   it('settle their view as failed with BullMQ reason (e.g. stalled too often)', async () => {
     const settle = { failed: vi.fn(async () => undefined) };
     await settleIfAbandoned(settle, ended('failed') as never, log);
+    expect(settle.failed).toHaveBeenCalledWith('d1', 'v', 'job stalled more than allowable limit');
+  });
+
+  // Regression (test/e2e/fault-leases.e2e.test.ts, the poison view): a job read just before the
+  // next writer failed it showed 'failed' without its reason, and settled the view reasonless.
+  it('read again when found failed without a reason, so the view gets the reason', async () => {
+    const settle = { failed: vi.fn(async () => undefined) };
+    const reads = [ended('failed', ''), ended('failed')];
+    await settleIfStalledOut(settle, async () => reads.shift() as never, log);
     expect(settle.failed).toHaveBeenCalledWith('d1', 'v', 'job stalled more than allowable limit');
   });
 

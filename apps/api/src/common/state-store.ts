@@ -30,6 +30,25 @@ export function createStateStoreClient(url: string): Redis {
   return client;
 }
 
+/**
+ * Resolves with the client once it is connected, or after `timeoutMs` if Redis does not answer
+ * (the API then starts anyway and answers 503 until it does). Used as an async provider, so the
+ * API does not take requests before its first connection: without an offline queue, a command
+ * sent while still connecting would fail.
+ */
+export function whenConnected(client: Redis, timeoutMs = 10_000): Promise<Redis> {
+  if (client.status === 'ready') return Promise.resolve(client);
+  return new Promise((resolve) => {
+    const done = () => {
+      clearTimeout(timer);
+      client.off('ready', done);
+      resolve(client);
+    };
+    const timer = setTimeout(done, timeoutMs);
+    client.once('ready', done);
+  });
+}
+
 const UNAVAILABLE_MESSAGES = [
   /^Stream isn't writeable/, // disconnected, and no offline queue
   /^Command timed out/,

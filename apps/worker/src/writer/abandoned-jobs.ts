@@ -26,3 +26,24 @@ export async function settleIfAbandoned(
     log.error({ jobId: job.id, reason: (e as Error).message }, 'could not settle an abandoned view');
   }
 }
+
+/**
+ * The 'stalled' path of the same: BullMQ moves a job that stalled too often back to the queue
+ * marked to fail, and the next writer to take it fails it (with "job stalled more than allowable
+ * limit"). A job read before that moment shows the failure only in its state, not its reason —
+ * settling with that copy would record a reasonless failure first (the first settle wins) — so a
+ * job found failed without a reason is read again.
+ */
+export async function settleIfStalledOut(
+  settle: Pick<SettleView, 'failed'>,
+  read: () => Promise<EndedJob | undefined>,
+  log: Logger,
+): Promise<void> {
+  let job = await read();
+  try {
+    if (job && !job.failedReason && (await job.getState()) === 'failed') job = await read();
+  } catch {
+    // settleIfAbandoned reports what it cannot read
+  }
+  await settleIfAbandoned(settle, job, log);
+}

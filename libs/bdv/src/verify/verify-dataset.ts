@@ -6,7 +6,7 @@ import { journalPathOf, rollBack } from '../h5/rollback-journal.js';
 import { WriterFence } from '../h5/writer-fence.js';
 import { checksumPathFor, readChecksumFile, type ViewChecksums } from '../writer/checksum-file.js';
 import { readSpimDataViews, type XmlDataset } from './read-spimdata.js';
-import { checksumOfLevel } from './level-reader.js';
+import { checksumOfLevelYielding } from './level-reader.js';
 
 /** One view's verdict: empty `problems` means every level reads back as written. */
 export interface ViewVerdict {
@@ -86,12 +86,15 @@ async function verifyFile(
       return verdicts(`${name} has an unfinished append (a .journal beside it)`);
     const file = await BdvH5File.openForReading(path);
     try {
-      return views.map((v) => ({
-        time: v.time,
-        setupId: v.setupId,
-        file: name,
-        problems: compareLevels(file, v),
-      }));
+      const checked: ViewVerdict[] = [];
+      for (const v of views)
+        checked.push({
+          time: v.time,
+          setupId: v.setupId,
+          file: name,
+          problems: await compareLevels(file, v),
+        });
+      return checked;
     } finally {
       file.close();
     }
@@ -103,10 +106,10 @@ async function verifyFile(
   }
 }
 
-function compareLevels(file: BdvH5File, expected: ViewChecksums): string[] {
+async function compareLevels(file: BdvH5File, expected: ViewChecksums): Promise<string[]> {
   const problems: string[] = [];
   for (const want of expected.levels) {
-    const got = checksumOfLevel(file, expected.time, expected.setupId, want.level);
+    const got = await checksumOfLevelYielding(file, expected.time, expected.setupId, want.level);
     if (!got) problems.push(`level ${want.level}: missing`);
     else if (got.shapeZyx.join() !== want.shapeZyx.join())
       problems.push(
