@@ -31,20 +31,17 @@ const viewsOf = (prefix: string, n: number): (ExpectedView & { tile: number })[]
     viewKey: `t0-i0-c0-s${tile}-a0`,
     npy: p(`${prefix}${tile}.npy`),
   }));
-// Views that take a few seconds to write (uncompressed, ~46k small chunks each): long enough to
-// pause or kill a process in the middle of one, and for the finalizer to spend time reading back.
-const SLOW = { compression: 'none', blockSizeZyx: [[1, 8, 8]] };
+// Views that take a second or more to write (16 MiB each, gzip): long enough to pause or kill a
+// process in the middle of one, and for the finalizer to spend time reading them back.
+const SLOW = { compression: 'gzip', blockSizeZyx: [[8, 64, 64]] };
 const slowViews = viewsOf('slow', 2);
 const smallViews = viewsOf('small', 3);
 // The poison view is a slow one, so its writer is surely killed while writing it.
 const poisonViews = [smallViews[0]!, slowViews[1]!, smallViews[2]!];
-// The finalizer reads these views back on its event loop (one level of ~41k chunks at a time, not
-// renewing its lease meanwhile): a lease that outlasts that even on two busy cores.
-const FINALIZER_ENV = { FINALIZER_LOCK_SECONDS: '30' };
 
 beforeAll(() => {
   makeStacks(dir.path, [
-    ...slowViews.map((v) => ({ path: v.npy, shape: [40, 256, 256], seed: 80 + v.tile })),
+    ...slowViews.map((v) => ({ path: v.npy, shape: [32, 512, 512], seed: 80 + v.tile })),
     ...smallViews.map((v) => ({ path: v.npy, shape: [16, 128, 128], seed: 90 + v.tile })),
   ]);
 });
@@ -121,7 +118,7 @@ describe.concurrent('leases, pauses and crashes', () => {
         for (;;) {
           const size = sizeOfTarget(layout, h5, viewKey, writing.at - 1000);
           low = Math.min(low, size);
-          if (size - low > 2e6) break;
+          if (size - low > 4e6) break;
           if (cluster.writtenCounts(id)[viewKey]) throw new Error(`${viewKey} was written before the pause`);
           await sleep(5);
         }
@@ -188,7 +185,13 @@ describe.concurrent('leases, pauses and crashes', () => {
         state: string;
         error?: string;
       }[];
-      expect(views.find((v) => v.viewKey === poison.viewKey)).toMatchObject({
+      const settled = cluster.events
+        .filter((e) => e.fields.viewKey === poison.viewKey || String(e.fields.jobId).endsWith(poison.viewKey))
+        .map((e) => `${e.role} ${e.line}`);
+      expect(
+        views.find((v) => v.viewKey === poison.viewKey),
+        settled.join('\n'),
+      ).toMatchObject({
         state: 'failed',
         error: expect.stringMatching(/stalled/),
       });
@@ -204,7 +207,7 @@ describe.concurrent('leases, pauses and crashes', () => {
   for (const kills of [1, 2]) {
     it(`the finalizer killed ${kills === 1 ? 'once' : 'twice'} in the same finalize: one complete XML, never a partial one`, async () => {
       const started = Date.now();
-      const cluster = await clusterFor(`finalize-${kills}`, FINALIZER_ENV);
+      const cluster = await clusterFor(`finalize-${kills}`);
       try {
         const name = `finalize-${kills}`;
         const id = await submit(cluster, name, slowViews, SLOW);

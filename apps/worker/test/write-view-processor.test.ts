@@ -221,9 +221,20 @@ describe('abandoned write jobs', () => {
   // next writer failed it showed 'failed' without its reason, and settled the view reasonless.
   it('read again when found failed without a reason, so the view gets the reason', async () => {
     const settle = { failed: vi.fn(async () => undefined) };
+    // read while waiting to be failed, failed by the time its state is asked
     const reads = [ended('failed', ''), ended('failed')];
     await settleIfStalledOut(settle, async () => reads.shift() as never, log);
     expect(settle.failed).toHaveBeenCalledWith('d1', 'v', 'job stalled more than allowable limit');
+    await settleIfStalledOut(settle, async () => ended('wait', '') as never, log);
+    expect(settle.failed).toHaveBeenCalledTimes(1);
+  });
+
+  it('never settle with a copy read before the failure (its state asked once)', async () => {
+    const settle = { failed: vi.fn(async () => undefined) };
+    const states = ['active', 'failed'];
+    const copy = { ...ended('', ''), getState: async () => states.shift() };
+    await settleIfStalledOut(settle, async () => copy as never, log);
+    expect(settle.failed).not.toHaveBeenCalled(); // the 'failed' event settles it, with the reason
   });
 
   it('leave a job that will be retried alone', async () => {

@@ -30,20 +30,20 @@ export async function settleIfAbandoned(
 /**
  * The 'stalled' path of the same: BullMQ moves a job that stalled too often back to the queue
  * marked to fail, and the next writer to take it fails it (with "job stalled more than allowable
- * limit"). A job read before that moment shows the failure only in its state, not its reason —
- * settling with that copy would record a reasonless failure first (the first settle wins) — so a
- * job found failed without a reason is read again.
+ * limit"). A copy of the job read before that moment shows the failure in its state but not its
+ * reason — settling with it would record a reasonless failure first (the first settle wins) — so
+ * once the job is seen failed, it is read again.
  */
 export async function settleIfStalledOut(
   settle: Pick<SettleView, 'failed'>,
   read: () => Promise<EndedJob | undefined>,
   log: Logger,
 ): Promise<void> {
-  let job = await read();
   try {
-    if (job && !job.failedReason && (await job.getState()) === 'failed') job = await read();
-  } catch {
-    // settleIfAbandoned reports what it cannot read
+    const job = await read();
+    if (!job || (await job.getState()) !== 'failed') return; // retried, or settled on 'failed'
+    await settleIfAbandoned(settle, job.failedReason ? job : ((await read()) ?? job), log);
+  } catch (e) {
+    log.error({ reason: (e as Error).message }, 'could not settle a stalled job');
   }
-  await settleIfAbandoned(settle, job, log);
 }
