@@ -13,6 +13,8 @@ import { USE_CASE_PROVIDERS } from './common/use-cases.js';
 import { DatasetsController } from './datasets/datasets.controller.js';
 import { DatasetsService } from './datasets/datasets.service.js';
 import { HealthController } from './health/health.controller.js';
+import { LifecycleController } from './lifecycle/lifecycle.controller.js';
+import { LIFECYCLE_PROVIDERS } from './lifecycle/lifecycle-providers.js';
 import { MetricsController } from './metrics/metrics.controller.js';
 import { PreviewsController } from './previews/previews.controller.js';
 import { PreviewsService } from './previews/previews.service.js';
@@ -36,6 +38,7 @@ export class AppModule {
         MetricsController,
         PreviewsController,
         StatusController,
+        LifecycleController,
       ],
       providers: [
         { provide: CONFIG, useValue: config },
@@ -47,6 +50,7 @@ export class AppModule {
         { provide: DatasetStore, useValue: new DatasetStore(state, config.QUEUE_PREFIX) },
         { provide: ClusterQueues, useValue: new ClusterQueues(queueConnection, config.QUEUE_PREFIX) },
         ...USE_CASE_PROVIDERS,
+        ...LIFECYCLE_PROVIDERS,
         DatasetsService,
         BatchesService,
         PreviewsService,

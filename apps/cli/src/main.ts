@@ -1,5 +1,7 @@
 import { Command, CommanderError } from 'commander';
 import { CliError } from './cli-error.js';
+import { cancelCommand } from './commands/cancel-command.js';
+import { retryCommand } from './commands/retry-command.js';
 import { convertCommand } from './commands/convert-command.js';
 import { demoCommand } from './commands/demo-command.js';
 import { infoCommand } from './commands/info-command.js';
@@ -21,6 +23,8 @@ program.addCommand(previewCommand());
 program.addCommand(submitCommand());
 program.addCommand(batchCommand());
 program.addCommand(statusCommand());
+program.addCommand(cancelCommand());
+program.addCommand(retryCommand());
 for (const command of program.commands) command.exitOverride();
 
 /** Errors of the libraries whose message says all a user needs. */

@@ -243,8 +243,7 @@ export class DatasetStore implements ViewStatePort {
   /** Just the dataset's status (what a writer polls to learn its dataset is being cancelled). */
   async statusOf(datasetId: string): Promise<DatasetStatus | undefined> {
     return ((await this.redis.hget(this.keys.dataset(datasetId), 'status')) ?? undefined) as
-      | DatasetStatus
-      | undefined;
+      DatasetStatus | undefined;
   }
 
   /** The keys of the views in `state` (e.g. the running ones a cancel waits for). */

@@ -38,3 +38,4 @@ export {
   SIGNATURE_HEADER,
   TIMESTAMP_HEADER,
 } from './notify/notify-signature.js';
+export { asRequested } from './requested-spec.js';

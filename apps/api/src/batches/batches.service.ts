@@ -7,6 +7,7 @@ import {
   type ViewSpec,
 } from '@bdv-cluster/contract';
 import {
+  asRequested,
   DatasetStore,
   RegisterDataset,
   RequestFinalize,
@@ -115,7 +116,11 @@ export class BatchesService {
     if (existing.batchId === batchId) return existing;
     if (!existing.batchId)
       throw ApiError.conflict(`dataset.name: ${spec.name} is taken by a dataset not made by a batch`);
-    const differences = fieldDifferences({ ...existing.spec }, { ...spec }, 'dataset.');
+    const differences = fieldDifferences(
+      { ...asRequested(existing) },
+      { ...asRequested({ spec }) },
+      'dataset.',
+    );
     if (differences.length > 0)
       throw new ApiError(
         HttpStatus.CONFLICT,

@@ -25,7 +25,12 @@ const STORAGE_STATUS: Record<StorageErrorCode, HttpStatus> = {
  * the answer names what is at fault. Anything else is returned unchanged.
  */
 export function toHttpError(error: unknown, field?: string): unknown {
-  if (error instanceof PipelineError) return new ApiError(PIPELINE_STATUS[error.kind], error.message);
+  if (error instanceof PipelineError)
+    return new ApiError(
+      PIPELINE_STATUS[error.kind],
+      error.message,
+      error.field && error.kind === 'INVALID' ? [{ field: error.field, message: error.message }] : undefined,
+    );
   if (isStateStoreUnavailable(error))
     return ApiError.unavailable('state store unavailable (Redis does not answer): try again shortly');
   if (error instanceof StorageError) {

@@ -23,7 +23,8 @@ export const USE_CASE_PROVIDERS: Provider[] = [
   },
   {
     provide: RegisterDataset,
-    useFactory: (store: DatasetStore, config: ClusterConfig) => new RegisterDataset(store, config.OUTPUT_DIR),
+    useFactory: (store: DatasetStore, config: ClusterConfig) =>
+      new RegisterDataset(store, config.OUTPUT_DIR, config.NOTIFY_ALLOWED_HOSTS),
     inject: [DatasetStore, CONFIG],
   },
 ];

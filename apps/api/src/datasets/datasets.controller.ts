@@ -21,6 +21,7 @@ import {
   ApiTags,
 } from '@nestjs/swagger';
 import type { Request } from 'express';
+import { datasetStatusJson } from '@bdv-cluster/pipeline';
 import { DatasetsService } from './datasets.service.js';
 import { listWindowOf, MAX_LIST_LIMIT, MAX_LIST_OFFSET } from '../common/list-window.js';
 import { schemaOf } from '../docs/schemas.js';
@@ -126,20 +127,5 @@ export class DatasetsController {
   }
 }
 
-/** The public dataset shape of the v1 contract. */
-function present(d: import('@bdv-cluster/pipeline').DatasetRecord) {
-  return {
-    id: d.id,
-    name: d.name,
-    status: d.status,
-    views: d.views,
-    files: d.files,
-    errors: d.errors,
-    /** Views waiting for an outage to end (source store unreachable, output volume full): key -> why. */
-    waiting: d.waiting,
-    finalizeRequested: d.finalizeRequested,
-    spec: d.spec,
-    createdAt: d.createdAt,
-    updatedAt: d.updatedAt,
-  };
-}
+/** The public dataset shape of the v1 contract (the same JSON a notification carries). */
+const present = datasetStatusJson;

@@ -161,6 +161,8 @@ export class DatasetsService {
     if (no?.reason === 'NO_DATASET') throw ApiError.notFound(`dataset ${dataset.id} does not exist`);
     if (no?.reason === 'DUPLICATE')
       throw ApiError.conflict(`view ${no.viewKey} was already submitted (${no.state})`);
+    if (no?.reason === 'CANCELLED')
+      throw ApiError.conflict(`dataset ${dataset.id} is ${no.state}: no more views`);
     if (no) throw ApiError.conflict(`dataset ${dataset.id} is finalized (${no.state}): no more views`);
     return { ...queued[0]!, status: 'queued' };
   }

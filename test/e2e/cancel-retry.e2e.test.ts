@@ -1,0 +1,216 @@
+import { execFile, execFileSync } from 'node:child_process';
+import { promisify } from 'node:util';
+import { existsSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ApiClient } from '../support/api-client.js';
+import { writeBeadNpy } from '../support/bead-stacks.js';
+import { PYTHON, tempDir } from '../support/oracle.js';
+import { startTestCluster, type TestCluster } from '../support/test-cluster.js';
+
+// Cancel and retry against real processes: DELETE stops a view being written at a safe point,
+// removes the outputs and frees the name; a complete dataset goes only with ?purge=true; a failed
+// view is queued again (POST …/retry, bdv retry) and the dataset finalizes again with it.
+
+const dir = tempDir('bdv-e2e-cancel-');
+const p = (name: string) => join(dir.path, name);
+let cluster: TestCluster;
+let api: ApiClient;
+
+/** A TIFF whose header promises 30x30 planes and whose last page is 20x30: fails only when read. */
+function tiff(path: string, lastRows: number) {
+  execFileSync(PYTHON, [
+    '-c',
+    `import numpy as np, tifffile
+with tifffile.TiffWriter(${JSON.stringify(path)}) as t:
+    for i, rows in enumerate((30, 30, ${lastRows})): t.write(np.full((rows, 30), 100 + i, np.uint16))`,
+  ]);
+}
+
+beforeAll(async () => {
+  // large enough (and gzip, small chunks) that a writer is still at it when DELETE arrives
+  writeBeadNpy(p('big.npy'), [160, 512, 512], [{ z: 10, y: 10, x: 10, size: 8, value: 4000 }]);
+  for (const i of [0, 1, 2])
+    writeBeadNpy(p(`small${i}.npy`), [8, 40, 40], [{ z: 1, y: 1, x: 1, size: 3, value: 999 }]);
+  tiff(p('flaky.tif'), 20);
+  cluster = await startTestCluster(dir.path, 2);
+  api = new ApiClient(cluster.stack.apiUrl, cluster.stack.token);
+});
+
+afterAll(async () => {
+  await cluster?.stop();
+  dir.remove();
+});
+
+/**
+ * The CLI as a user runs it — asynchronously: the test process hosts the S3 server the cluster
+ * exports to, so blocking it (spawnSync) would stall every export until the CLI gave up.
+ */
+async function bdv(...args: string[]): Promise<{ status: number; stdout: string; stderr: string }> {
+  try {
+    const r = await promisify(execFile)(
+      process.execPath,
+      ['apps/cli/bin/bdv.js', ...args, '--api', cluster.stack.apiUrl],
+      { encoding: 'utf8', env: { ...process.env, BDV_API_TOKEN: cluster.stack.token }, timeout: 120_000 },
+    );
+    return { status: 0, stdout: r.stdout, stderr: r.stderr };
+  } catch (error) {
+    const e = error as { code?: number; stdout?: string; stderr?: string };
+    return { status: e.code ?? 1, stdout: e.stdout ?? '', stderr: e.stderr ?? '' };
+  }
+}
+
+async function waitUntil<T>(
+  what: string,
+  probe: () => Promise<T | undefined>,
+  timeoutMs = 60_000,
+): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await probe();
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+describe('DELETE /v1/datasets/:id', () => {
+  it('stops a view being written, drops the queued ones, removes the outputs and frees the name', async () => {
+    const body = {
+      name: 'e2e-Cancel',
+      setup: { tiles: 4 },
+      compression: 'gzip',
+      subsamplingZyx: [
+        [1, 1, 1],
+        [2, 2, 2],
+      ],
+      blockSizeZyx: [[4, 32, 32]],
+    };
+    const created = await api.post('/v1/datasets', body);
+    expect(created.status).toBe(201);
+    const id = created.body.id as string;
+    expect(
+      (await api.post(`/v1/datasets/${id}/views`, { tile: 0, source: { uri: `file://${p('big.npy')}` } }))
+        .status,
+    ).toBe(202);
+    for (const tile of [1, 2, 3])
+      expect(
+        (
+          await api.post(`/v1/datasets/${id}/views`, {
+            tile,
+            source: { uri: `file://${p(`small${tile - 1}.npy`)}` },
+          })
+        ).status,
+      ).toBe(202);
+    // the single layout writes one view at a time: the big one is in hand, the others wait
+    await waitUntil('the big view to be written', async () => {
+      const views = (await api.get(`/v1/datasets/${id}/views`)).body as { viewKey: string; state: string }[];
+      return views.find((v) => v.viewKey === 't0-i0-c0-s0-a0' && v.state === 'running');
+    });
+    await waitUntil('its first slabs', async () =>
+      existsSync(`${cluster.stack.outputDir}/e2e-Cancel/e2e-Cancel.h5.journal`) ? true : undefined,
+    );
+
+    const started = Date.now();
+    const cancelled = await api.request('DELETE', `/v1/datasets/${id}`);
+    expect(cancelled.status, JSON.stringify(cancelled.body)).toBe(200);
+    expect(Date.now() - started).toBeLessThan(20_000);
+    expect(cancelled.body).toMatchObject({ id, status: 'cancelled' });
+    expect(cancelled.body.views.running).toBe(0);
+    expect(cancelled.body.views.done + cancelled.body.views.cancelled).toBe(4);
+    expect(cancelled.body.views.cancelled).toBeGreaterThanOrEqual(1);
+    // the writer stopped the big view between slabs and undid it (it did not run to the end)
+    const stopped = cluster.logs.filter((l) =>
+      l.line.includes('"dataset cancelled: view stopped and undone"'),
+    );
+    expect(stopped.map((l) => JSON.parse(l.line).viewKey)).toContain('t0-i0-c0-s0-a0');
+    // outputs gone, name free, the record stays as "cancelled"
+    expect(existsSync(`${cluster.stack.outputDir}/e2e-Cancel`)).toBe(false);
+    expect((await api.get(`/v1/datasets/${id}`)).body.status).toBe('cancelled');
+    const again = await api.post('/v1/datasets', { ...body, name: 'e2e-cancel' });
+    expect(again.status, JSON.stringify(again.body)).toBe(201);
+    // nothing more happens to the cancelled one
+    expect(
+      (await api.post(`/v1/datasets/${id}/views`, { tile: 3, source: { uri: `file://${p('small0.npy')}` } }))
+        .status,
+    ).toBe(409);
+    expect((await api.post(`/v1/datasets/${id}/finalize`, {})).status).toBe(409);
+    expect((await api.request('DELETE', `/v1/datasets/${id}`)).status).toBe(200);
+    expect((await api.request('DELETE', '/v1/datasets/no-such-id')).status).toBe(404);
+    expect((await api.request('DELETE', `/v1/datasets/${id}?purge=yes`)).status).toBe(400);
+  });
+
+  it('removes a complete dataset only with ?purge=true (bdv cancel --purge)', async () => {
+    const created = await api.post('/v1/datasets', {
+      name: 'e2e-purge',
+      layout: 'partitioned',
+      setup: { tiles: 2 },
+    });
+    const id = created.body.id as string;
+    for (const tile of [0, 1])
+      await api.post(`/v1/datasets/${id}/views`, {
+        tile,
+        source: { uri: `file://${p(`small${tile}.npy`)}` },
+      });
+    await api.post(`/v1/datasets/${id}/finalize`, {});
+    expect((await api.waitForDataset(id, ['complete', 'failed'])).status).toBe('complete');
+    const folder = `${cluster.stack.outputDir}/e2e-purge`;
+    expect(readdirSync(folder).sort()).toEqual(
+      expect.arrayContaining([
+        'e2e-purge.h5',
+        'e2e-purge.xml',
+        'e2e-purge-t00000-s00.h5',
+        'e2e-purge-t00000-s01.h5',
+      ]),
+    );
+
+    const refused = await api.request('DELETE', `/v1/datasets/${id}`);
+    expect(refused.status).toBe(409);
+    expect(refused.body.message).toMatch(/is complete: DELETE .*\?purge=true/);
+    expect(existsSync(folder)).toBe(true);
+
+    const cli = await bdv('cancel', id, '--purge');
+    expect(cli.status, cli.stderr).toBe(0);
+    expect(cli.stdout).toMatch(
+      /e2e-purge \(.*\): cancelled; its files are removed and the name e2e-purge is free again/,
+    );
+    expect(existsSync(folder)).toBe(false);
+    expect((await api.post('/v1/datasets', { name: 'e2e-purge' })).status).toBe(201);
+  });
+});
+
+describe('POST /v1/datasets/:id/views/:viewKey/retry', () => {
+  it('queues a failed view again and finalizes the dataset again with it', async () => {
+    const created = await api.post('/v1/datasets', { name: 'e2e-retry', setup: { tiles: 2 } });
+    const id = created.body.id as string;
+    await api.post(`/v1/datasets/${id}/views`, { tile: 0, source: { uri: `file://${p('small0.npy')}` } });
+    await api.post(`/v1/datasets/${id}/views`, {
+      tile: 1,
+      source: { uri: `file://${p('flaky.tif')}`, format: 'tiff' },
+    });
+    await api.post(`/v1/datasets/${id}/finalize`, {});
+    const first = await api.waitForDataset(id, ['complete', 'failed']);
+    expect(first.status).toBe('complete');
+    expect(first.views).toMatchObject({ done: 1, failed: 1 });
+    expect(first.errors.join('\n')).toMatch(/t0-i0-c0-s1-a0: .*flaky\.tif/);
+    const firstXml = (await api.get(`/v1/datasets/${id}/xml`)).body as string;
+    expect(firstXml).toMatch(/<MissingView timepoint="0" setup="1"/);
+
+    expect((await api.post(`/v1/datasets/${id}/views/t0-i0-c0-s0-a0/retry`)).status).toBe(409); // done
+    expect((await api.post(`/v1/datasets/${id}/views/t0-i0-c0-s3-a0/retry`)).status).toBe(404); // never submitted
+
+    // the acquisition PC re-exports the stack; the operator retries the view (bdv retry --wait)
+    tiff(p('flaky.tif'), 30);
+    const cli = await bdv('retry', id, 't0-i0-c0-s1-a0', '--wait', '--progress', 'none');
+    expect(cli.status, cli.stderr + cli.stdout).toBe(0);
+    expect(cli.stdout).toContain('view t0-i0-c0-s1-a0 queued again');
+
+    const second = (await api.get(`/v1/datasets/${id}`)).body;
+    expect(second).toMatchObject({ status: 'complete', errors: [] });
+    expect(second.views).toMatchObject({ done: 2, failed: 0 });
+    const xml = (await api.get(`/v1/datasets/${id}/xml`)).body as string;
+    expect(xml).not.toContain('<MissingView ');
+    expect(xml).toMatch(/<ViewRegistration timepoint="0" setup="1">/);
+    expect(await cluster.redis.hget(`${cluster.prefix}:ds:${id}`, 'generation')).toBe('2');
+  });
+});
