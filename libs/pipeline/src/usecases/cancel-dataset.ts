@@ -1,3 +1,4 @@
+import { basename } from 'node:path';
 import { PipelineError } from '../pipeline-error.js';
 import type { JobQueuePort, ViewStatePort } from '../ports.js';
 import type { DatasetRecord } from '../state-model.js';
@@ -59,7 +60,14 @@ export class CancelDataset {
     const stillRunning = await this.waitForWriters(datasetId, outcome.generation);
     const dataset = (await this.store.getDataset(datasetId))!;
     if (stillRunning.length > 0) return { dataset, stillRunning };
-    await this.removeOutputs(dataset, Math.ceil(this.timing.waitMs / 1000));
+    try {
+      await this.removeOutputs(dataset, Math.ceil(this.timing.waitMs / 1000));
+    } catch (error) {
+      // Another process still holds the single file's fence (a paused writer, a long preview
+      // read): nothing was removed; DELETE again once it lets go.
+      if ((error as { code?: string }).code !== 'FILE_LOCKED') throw error;
+      return { dataset, stillRunning: [`(${basename(dataset.files.h5)} is held by another process)`] };
+    }
     if (!(await this.store.finishCancel(datasetId, dataset.name))) {
       // a view started meanwhile (it cannot: START_VIEW refuses), or DELETE raced another DELETE
       const running = await this.store.viewKeysIn(datasetId, 'running');
