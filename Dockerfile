@@ -9,6 +9,7 @@ COPY libs/bdv/package.json libs/bdv/
 COPY libs/contract/package.json libs/contract/
 COPY libs/stacks/package.json libs/stacks/
 COPY libs/storage/package.json libs/storage/
+COPY libs/convert/package.json libs/convert/
 COPY libs/pipeline/package.json libs/pipeline/
 COPY apps/api/package.json apps/api/
 COPY apps/worker/package.json apps/worker/
@@ -28,6 +29,7 @@ COPY --from=build /app/libs/bdv/package.json libs/bdv/
 COPY --from=build /app/libs/contract/package.json libs/contract/
 COPY --from=build /app/libs/stacks/package.json libs/stacks/
 COPY --from=build /app/libs/storage/package.json libs/storage/
+COPY --from=build /app/libs/convert/package.json libs/convert/
 COPY --from=build /app/libs/pipeline/package.json libs/pipeline/
 COPY --from=build /app/apps/api/package.json apps/api/
 COPY --from=build /app/apps/worker/package.json apps/worker/
@@ -39,6 +41,7 @@ COPY --from=build /app/libs/bdv/plugins libs/bdv/plugins
 COPY --from=build /app/libs/contract/dist libs/contract/dist
 COPY --from=build /app/libs/stacks/dist libs/stacks/dist
 COPY --from=build /app/libs/storage/dist libs/storage/dist
+COPY --from=build /app/libs/convert/dist libs/convert/dist
 COPY --from=build /app/libs/pipeline/dist libs/pipeline/dist
 COPY --from=build /app/apps/api/dist apps/api/dist
 COPY --from=build /app/apps/worker/dist apps/worker/dist

@@ -182,6 +182,43 @@ function ignored(source) {
   );
 }
 
+/**
+ * `npm ci` in the image needs the package.json of every workspace the lock file names, and the
+ * runtime needs every workspace's build: a library added to the repository but not to the
+ * Dockerfile breaks the image (install fails, or an import fails at run time).
+ */
+function checkWorkspacesInImage(dockerfile) {
+  const workspaces = ['libs', 'apps']
+    .flatMap((parent) =>
+      existsSync(join(root, parent)) ? readdirSync(join(root, parent)).map((d) => `${parent}/${d}`) : [],
+    )
+    .filter((d) => existsSync(join(root, d, 'package.json')));
+  const copiesByStage = new Map();
+  let stage = '';
+  for (const instruction of dockerfile.getInstructions()) {
+    if (instruction.getKeyword() === 'FROM') stage = instruction.getBuildStage() ?? '';
+    if (instruction.getKeyword() !== 'COPY') continue;
+    const sources = instruction
+      .getArguments()
+      .slice(0, -1)
+      .map((a) =>
+        a
+          .getValue()
+          .replace(/^\/app\//, '')
+          .replace(/\/$/, ''),
+      );
+    copiesByStage.set(stage, [...(copiesByStage.get(stage) ?? []), ...sources]);
+  }
+  const [build, runtime] = [...copiesByStage.values()];
+  for (const ws of workspaces) {
+    if (!build?.includes(`${ws}/package.json`))
+      problems.push(`docker: the build stage does not copy ${ws}/package.json`);
+    if (!runtime?.includes(`${ws}/package.json`))
+      problems.push(`docker: the runtime stage does not copy ${ws}/package.json`);
+    if (!runtime?.includes(`${ws}/dist`)) problems.push(`docker: the runtime stage does not copy ${ws}/dist`);
+  }
+}
+
 function checkDocker() {
   const file = join(root, 'Dockerfile');
   if (!existsSync(file)) return problems.push('docker: no Dockerfile');
@@ -213,6 +250,7 @@ function checkDocker() {
         problems.push(`docker: line ${line}: COPY ${source}: excluded by .dockerignore`);
     }
   }
+  checkWorkspacesInImage(dockerfile);
   if (!dockerfile.getInstructions().some((i) => i.getKeyword() === 'USER'))
     problems.push('docker: no USER (the image must not run as root)');
   if (!dockerfile.getInstructions().some((i) => i.getKeyword() === 'HEALTHCHECK'))

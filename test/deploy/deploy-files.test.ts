@@ -68,6 +68,22 @@ describe('deployment files (checked without a Docker engine)', () => {
     expect(r.output).toMatch(/invalid: docker: line \d+: COPY assets: not in the repository/);
   });
 
+  it('fails on a Dockerfile that leaves out a workspace (npm ci or an import would fail in the image)', () => {
+    const root = brokenCopy('docker-workspace', 'Dockerfile', (t) =>
+      t
+        .split('\n')
+        .filter((line) => !line.includes('libs/convert'))
+        .join('\n'),
+    );
+    for (const ws of ['libs/bdv', 'libs/convert', 'apps/cli'])
+      cpSync(join(repo, ws, 'package.json'), join(root, ws, 'package.json'));
+    const r = validate(root, 'docker');
+    expect(r.status).toBe(1);
+    expect(r.output).toContain('invalid: docker: the build stage does not copy libs/convert/package.json');
+    expect(r.output).toContain('invalid: docker: the runtime stage does not copy libs/convert/dist');
+    expect(r.output).not.toContain('libs/bdv/');
+  });
+
   it('fails when a fresh clone cannot start: API_TOKENS demanded again', () => {
     const root = brokenCopy('compose-token', 'docker-compose.yml', (t) =>
       t.replace(/API_TOKENS: \$\{API_TOKENS:-[^}]+\}/, 'API_TOKENS: ${API_TOKENS:?set API_TOKENS}'),
