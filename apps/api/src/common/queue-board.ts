@@ -13,7 +13,7 @@ export function mountQueueBoard(app: INestApplication, queues: ClusterQueues): v
   const adapter = new ExpressAdapter();
   adapter.setBasePath(QUEUE_BOARD_PATH);
   createBullBoard({
-    queues: [new BullMQAdapter(queues.write), new BullMQAdapter(queues.finalize)],
+    queues: [queues.write, queues.finalize, queues.notify].map((q) => new BullMQAdapter(q)),
     serverAdapter: adapter,
   });
   app.use(QUEUE_BOARD_PATH, adapter.getRouter());

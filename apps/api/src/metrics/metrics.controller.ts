@@ -21,7 +21,7 @@ export class MetricsController {
       labelNames: ['queue', 'state'],
       registers,
       async collect() {
-        for (const queue of [queues.write, queues.finalize]) {
+        for (const queue of [queues.write, queues.finalize, queues.notify]) {
           const counts = await queue.getJobCounts(
             'waiting',
             'active',
