@@ -8,3 +8,9 @@ export {
 } from './model/compression.js';
 export { LAYOUTS, type Layout } from './model/layout.js';
 export { DEFAULT_BLOCK_ZYX, DEFAULT_SUBSAMPLING_ZYX } from './model/pyramid-spec.js';
+export {
+  DEFAULT_PREVIEW_SIZE,
+  MAX_PREVIEW_SIZE,
+  PROJECTION_AXES,
+  type ProjectionAxis,
+} from './preview/level-choice.js';
