@@ -3,7 +3,7 @@ import { existsSync, mkdirSync, readFileSync, statfsSync, statSync } from 'node:
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { expectIntactDataset, type ExpectedView } from '../support/fault-checks.js';
-import { startFaultCluster, type FaultCluster } from '../support/fault-cluster.js';
+import { startFaultCluster, type FaultCluster, type LogEvent } from '../support/fault-cluster.js';
 import { makeStacks, tempDir } from '../support/oracle.js';
 import { sizeOfTarget } from '../support/writer-killer.js';
 
@@ -243,9 +243,11 @@ describe.concurrent('leases, pauses and crashes', () => {
         expect(torn).toEqual([]);
         // The same finalize (generation 1) was taken over, not re-armed or repeated.
         expect(await cluster.redis.hget(`${cluster.prefix}:ds:${id}`, 'generation')).toBe('1');
-        expect(
-          cluster.events.filter((e) => e.msg === 'dataset complete' && e.fields.datasetId === id),
-        ).toHaveLength(1);
+        // The log line may reach us after the API already answers `complete` (Redis first, then log).
+        const completeLine = (e: LogEvent) => e.msg === 'dataset complete' && e.fields.datasetId === id;
+        await cluster.waitFor(completeLine, { timeoutMs: 15_000 });
+        await sleep(500);
+        expect(cluster.events.filter(completeLine)).toHaveLength(1);
         expect((await cluster.api.get(`/v1/datasets/${id}/xml`)).body).toBe(readFileSync(xml, 'utf8'));
         await expectIntactDataset(cluster, id, slowViews, SUBSAMPLING);
       } finally {

@@ -6,7 +6,7 @@ import type { FaultCluster, LogEvent } from './fault-cluster.js';
 export interface WriterKill {
   viewKey: string;
   role: string;
-  /** 'time': after a random fraction of a view's bytes; 'end': in its last 1.5 % (close, flush). */
+  /** 'time': after a random fraction of a view's bytes; 'end': at its very end (see endFraction). */
   mode: 'time' | 'end';
   fraction: number;
   /** Milliseconds from the writer's "writing view" to the kill. */
@@ -17,7 +17,7 @@ export interface WriterKill {
   landed: boolean;
   /** Index of the cluster's event log when the kill was sent. */
   atEvent: number;
-  /** Seconds until the work moved on (see takeovers()). */
+  /** Seconds until the work moved on (see measureTakeovers()). */
   takeoverS?: number;
 }
 
@@ -27,9 +27,8 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
  * Kills the writers of one dataset with SIGKILL in the middle of its views, as they are written,
  * and starts each again at once. When a kill is sent follows the real writes, not the clock
  * (however busy the machine): once the view's file has grown by a random fraction of what one view
- * adds, or — every other landed kill — past 98.5 % of it: the last chunks and the final flush of
- * the chunk index in close() (a new partition reaches its full size before close(), which fills
- * space already allocated; an append still grows in close()). One hunter per writer, so both are
+ * adds, or — every other landed kill — at its very end: the last chunks and the final flush of
+ * the chunk index in close() (see endFraction). One hunter per writer, so both are
  * hunted at once. A view is killed at most twice — BullMQ fails a job whose writers die three
  * times — and a second time only once no view that was never killed waits in the queue.
  * For datasets whose setups are tiles (view key `tT-i0-c0-sS-a0`: setup S).
@@ -116,7 +115,7 @@ export class WriterKiller {
       if (times >= 2 || (times === 1 && queuedFresh.length > 0)) continue;
       const landedAs = (m: WriterKill['mode']) => this.landed.filter((k) => k.mode === m).length;
       const mode: WriterKill['mode'] = landedAs('end') < landedAs('time') ? 'end' : 'time';
-      const fraction = mode === 'time' ? 0.05 + 0.8 * this.random() : 0.985 + 0.015 * this.random();
+      const fraction = mode === 'time' ? 0.05 + 0.8 * this.random() : this.endFraction();
       // From the smallest size seen: a killed append is rolled back (truncated) by the retry.
       let low = Infinity;
       for (;;) {
@@ -139,6 +138,16 @@ export class WriterKiller {
       if (hit) this.killed.set(hit, (this.killed.get(hit) ?? 0) + 1);
       await cluster.restart(role);
     }
+  }
+
+  /**
+   * Where an 'end' kill goes, as a fraction of the first view's file: a new partition reaches its
+   * full size before close() (which fills space already allocated), so past 98.5 % is the last
+   * chunks or close() itself; an append to the single file grows by a little less than the file
+   * that held one view (its headers), and still grows in close(): 97-99 %.
+   */
+  private endFraction(): number {
+    return this.layout === 'partitioned' ? 0.985 + 0.015 * this.random() : 0.97 + 0.02 * this.random();
   }
 
   private isWriting(e: LogEvent): boolean {
