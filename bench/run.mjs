@@ -6,6 +6,8 @@
 // (wall seconds including start-up, close and fsync; peak RSS); the tools alternate run by run,
 // and each run waits for the machine to be quiet first. Results go to BENCHMARKS.md.
 //   BENCH_SIZES_MIB=512,1024,4096  BENCH_REPEAT=3  BENCH_CASES=none-1,none-3,gzip-1,gzip-3
+//   BENCH_LARGE_CASES=none-1,none-3 (stacks above 1 GiB: gzip at 4 GiB is ~2 min a run and a tool;
+//   set it to BENCH_CASES' value to run them too)
 //   BENCH_MULTI=8 (views; 0 skips)  BENCH_JOBS=<cores>  BENCH_DIR=bench/out  BENCH_QUIET=1
 //   BENCH_WAIT_S=300 (longest wait for a quiet machine before a run)  BENCH_BDV=apps/cli/bin/bdv.js
 //   BENCH_KEEP_INPUTS=0 (1 keeps the generated inputs)  BENCH_REPORT=BENCHMARKS.md (where to write)
@@ -32,10 +34,13 @@ const jobs = Number(env.BENCH_JOBS ?? CORES);
 const gateQuiet = env.BENCH_QUIET !== '0';
 const waitS = Number(env.BENCH_WAIT_S ?? 300);
 const work = resolve(env.BENCH_DIR ?? join(here, 'out'));
-const cases = (env.BENCH_CASES ?? 'none-1,none-3,gzip-1,gzip-3').split(',').map((name) => {
-  const [compression, levels] = name.split('-');
-  return { name, compression, levels: LEVELS[levels] };
-});
+const caseList = (names) =>
+  names.split(',').map((name) => {
+    const [compression, levels] = name.split('-');
+    return { name, compression, levels: LEVELS[levels] };
+  });
+const cases = caseList(env.BENCH_CASES ?? 'none-1,none-3,gzip-1,gzip-3');
+const largeCases = caseList(env.BENCH_LARGE_CASES ?? 'none-1,none-3');
 const startedAt = new Date();
 const quietLog = [];
 const loads = [];
@@ -169,7 +174,7 @@ for (const mib of sizes) {
     },
   ]);
   rows.push({ label, mib, name: 'raw copy (cp + sync)', tool: 'cp', mb, ...copy });
-  for (const c of cases) {
+  for (const c of mib > 1024 ? largeCases : cases) {
     const ours = join(work, 'ours', 'out.h5');
     const theirs = join(work, 'h5py', 'out.h5');
     const [o, h] = await alternate([
