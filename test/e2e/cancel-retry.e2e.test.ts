@@ -78,6 +78,7 @@ describe('DELETE /v1/datasets/:id', () => {
   it('stops a view being written, drops the queued ones, removes the outputs and frees the name', async () => {
     const body = {
       name: 'e2e-Cancel',
+      layout: 'single',
       setup: { tiles: 4 },
       compression: 'gzip',
       subsamplingZyx: [

@@ -94,17 +94,17 @@ describe('cluster end to end', () => {
   });
 
   it('converts 2 timepoints x 2 channels x 2 tiles (S3 URIs + uploads, 2 writers, gzip, 3 levels) like bdv convert', async () => {
-    const created = await api.post('/v1/datasets', datasetBody('e2e-main'));
+    // the main dataset in one file (as the local run below writes it); the second one in the
+    // cluster's default layout
+    const created = await api.post('/v1/datasets', datasetBody('e2e-main', { layout: 'single' }));
     expect(created.status).toBe(201);
     const id = created.body.id as string;
     expect((await api.post('/v1/datasets', datasetBody('e2e-main'))).status).toBe(409);
 
-    // a second dataset, partitioned, at the same time
-    const second = await api.post(
-      '/v1/datasets',
-      datasetBody('e2e-second', { layout: 'partitioned', compression: 'none' }),
-    );
+    // a second dataset at the same time, no layout named: partitioned (ADR 009)
+    const second = await api.post('/v1/datasets', datasetBody('e2e-second', { compression: 'none' }));
     expect(second.status).toBe(201);
+    expect(second.body.spec.layout).toBe('partitioned');
 
     for (const [i, v] of VIEWS.entries()) {
       if (i % 2 === 0) {

@@ -6,6 +6,7 @@ import {
   MAX_GZIP_LEVEL,
   pyramidOrderProblem,
   SINGLE_SETUP,
+  type Layout,
 } from '@bdv-cluster/bdv';
 import { z } from 'zod';
 import { boundedCount, OptionalText, Text } from './fields.js';
@@ -83,7 +84,15 @@ export const MicroscopeSpec = z
 
 const copy = <T>(value: T): T => structuredClone(value);
 
-/** The fields of a dataset body; `DatasetSpec` adds the checks across fields. */
+/**
+ * The layout of a dataset whose request names none. The cluster's: one file per view — its
+ * writers compress in parallel and a crash or a paused writer touches one view's file
+ * (docs/adr/009-cluster-default-layout.md). `bdv convert`'s: one self-contained file, as npy2bdv.
+ */
+export const CLUSTER_DEFAULT_LAYOUT: Layout = 'partitioned';
+export const LOCAL_DEFAULT_LAYOUT: Layout = 'single';
+
+/** The fields of a dataset body; `datasetSpecWith` adds the checks across fields. */
 const DATASET_FIELDS = {
   name: SafeName,
   setup: SetupSpec.default(copy(SINGLE_SETUP)),
@@ -92,7 +101,7 @@ const DATASET_FIELDS = {
   compressionLevel: z.number().int().min(0).max(MAX_GZIP_LEVEL).optional(),
   subsamplingZyx: z.union([SubsamplingZyx, Auto]).default(copy(DEFAULT_SUBSAMPLING_ZYX)),
   blockSizeZyx: z.union([BlockSizeZyx, Auto]).default(copy(DEFAULT_BLOCK_ZYX)),
-  layout: z.enum(LAYOUTS).default('single'),
+  layout: z.enum(LAYOUTS).default(CLUSTER_DEFAULT_LAYOUT),
   attributeLabels: z
     .object({ illumination: Labels, channel: Labels, tile: Labels, angle: Labels })
     .partial()
@@ -103,59 +112,70 @@ const DATASET_FIELDS = {
   notify: NotifySpec.optional(),
 };
 
-export const DatasetSpec = z
-  .object(DATASET_FIELDS)
-  .strict()
-  .superRefine((d, ctx) => {
-    if (d.compressionLevel !== undefined && d.compression !== 'gzip') {
-      ctx.addIssue({
-        code: 'custom',
-        path: ['compressionLevel'],
-        message: 'only applies to compression "gzip"',
-      });
-    }
-    // products are judged only when their factors are within their own caps (else reported there)
-    const counts = {
-      illumination: d.setup.illuminations,
-      channel: d.setup.channels,
-      tile: d.setup.tiles,
-      angle: d.setup.angles,
-    };
-    const countsInRange = Object.values(counts).every((n) => n <= MAX_SETUP_COUNT);
-    const setups = d.setup.illuminations * d.setup.channels * d.setup.tiles * d.setup.angles;
-    if (!countsInRange) {
-      // each count over its cap is reported on its own field
-    } else if (setups > MAX_SETUPS) {
-      ctx.addIssue({
-        code: 'custom',
-        path: ['setup'],
-        message: `${setups} setups (illuminations x channels x tiles x angles) is more than ${MAX_SETUPS}`,
-      });
-    } else if (
-      d.timepoints !== undefined &&
-      d.timepoints <= MAX_TIMEPOINTS &&
-      d.timepoints * setups > MAX_VIEWS
-    ) {
-      ctx.addIssue({
-        code: 'custom',
-        path: ['timepoints'],
-        message: `${d.timepoints} timepoints x ${setups} setups is more than ${MAX_VIEWS} views`,
-      });
-    }
-    for (const [attribute, labels] of Object.entries(d.attributeLabels ?? {})) {
-      const expected = counts[attribute as keyof typeof counts];
-      if (labels && labels.length !== expected) {
-        ctx.addIssue({
-          code: 'custom',
-          path: ['attributeLabels', attribute],
-          message: `needs ${expected} labels, got ${labels.length}`,
-        });
-      }
-    }
-  });
+/** A dataset body (POST /v1/datasets); `layout` defaults to `defaultLayout`. */
+const datasetSpecWith = (defaultLayout: Layout) =>
+  z
+    .object({ ...DATASET_FIELDS, layout: z.enum(LAYOUTS).default(defaultLayout) })
+    .strict()
+    .superRefine(checkAcrossFields);
+
+/** The cluster's dataset body (the HTTP API, batches). */
+export const DatasetSpec = datasetSpecWith(CLUSTER_DEFAULT_LAYOUT);
+/** `bdv convert`'s dataset (a manifest's `dataset`): the same body, one file unless told. */
+export const LocalDatasetSpec = datasetSpecWith(LOCAL_DEFAULT_LAYOUT);
 
 export type DatasetSpecInput = z.input<typeof DatasetSpec>;
 export type DatasetSpec = z.output<typeof DatasetSpec>;
+
+type DatasetFields = z.output<z.ZodObject<typeof DATASET_FIELDS>>;
+
+function checkAcrossFields(d: DatasetFields, ctx: z.RefinementCtx): void {
+  if (d.compressionLevel !== undefined && d.compression !== 'gzip') {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['compressionLevel'],
+      message: 'only applies to compression "gzip"',
+    });
+  }
+  // products are judged only when their factors are within their own caps (else reported there)
+  const counts = {
+    illumination: d.setup.illuminations,
+    channel: d.setup.channels,
+    tile: d.setup.tiles,
+    angle: d.setup.angles,
+  };
+  const countsInRange = Object.values(counts).every((n) => n <= MAX_SETUP_COUNT);
+  const setups = d.setup.illuminations * d.setup.channels * d.setup.tiles * d.setup.angles;
+  if (!countsInRange) {
+    // each count over its cap is reported on its own field
+  } else if (setups > MAX_SETUPS) {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['setup'],
+      message: `${setups} setups (illuminations x channels x tiles x angles) is more than ${MAX_SETUPS}`,
+    });
+  } else if (
+    d.timepoints !== undefined &&
+    d.timepoints <= MAX_TIMEPOINTS &&
+    d.timepoints * setups > MAX_VIEWS
+  ) {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['timepoints'],
+      message: `${d.timepoints} timepoints x ${setups} setups is more than ${MAX_VIEWS} views`,
+    });
+  }
+  for (const [attribute, labels] of Object.entries(d.attributeLabels ?? {})) {
+    const expected = counts[attribute as keyof typeof counts];
+    if (labels && labels.length !== expected) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['attributeLabels', attribute],
+        message: `needs ${expected} labels, got ${labels.length}`,
+      });
+    }
+  }
+}
 
 /**
  * A batch's dataset: a dataset body whose setup counts and timepoints may be left out, to be

@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import {
+  BatchSpec,
+  ClusterManifest,
   compileFilenamePattern,
   DatasetSpec,
   describeProblems,
@@ -41,9 +43,26 @@ describe('request schemas', () => {
       compression: 'none',
       subsamplingZyx: [[1, 1, 1]],
       blockSizeZyx: [[4, 256, 256]],
-      layout: 'single',
     });
     expect(d.setup).toEqual({ illuminations: 1, channels: 1, tiles: 1, angles: 1 });
+  });
+
+  it('defaults the layout to one file per view on the cluster and to one file in bdv convert', () => {
+    const view = { source: { uri: 'a.npy' } };
+    expect(DatasetSpec.parse({ name: 'a' }).layout).toBe('partitioned');
+    expect(ClusterManifest.parse({ dataset: { name: 'a' }, views: [view] }).dataset.layout).toBe(
+      'partitioned',
+    );
+    expect(
+      BatchSpec.parse({ source: 's3://raw/x/', pattern: 't{time}.npy', dataset: { name: 'a' } }).dataset
+        .layout,
+    ).toBe('partitioned');
+    expect(Manifest.parse({ dataset: { name: 'a' }, views: [view] }).dataset.layout).toBe('single');
+    // a layout given is kept either way
+    expect(DatasetSpec.parse({ name: 'a', layout: 'single' }).layout).toBe('single');
+    expect(
+      Manifest.parse({ dataset: { name: 'a', layout: 'partitioned' }, views: [view] }).dataset.layout,
+    ).toBe('partitioned');
   });
 
   it('names every bad field', () => {

@@ -2,7 +2,8 @@ import {
   compileFilenamePattern,
   fieldProblems,
   describeProblems,
-  Manifest,
+  ClusterManifest,
+  type Manifest,
   manifestFromMatches,
   viewKeyOf,
   type BatchSpec,
@@ -32,7 +33,7 @@ export function planBatch(batch: BatchSpec, listed: readonly ListedObject[]): Ba
     throw ApiError.badRequest(
       `pattern: no object under ${batch.source} matches '${batch.pattern}' (${listed.length} listed)`,
     );
-  const manifest = Manifest.safeParse(
+  const manifest = ClusterManifest.safeParse(
     manifestFromMatches(matches, {
       dataset: batch.dataset,
       viewDefaults: batch.viewDefaults,

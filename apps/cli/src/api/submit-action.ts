@@ -1,6 +1,6 @@
 import { dirname, resolve } from 'node:path';
 import {
-  Manifest,
+  ClusterManifest,
   describeProblems,
   fieldProblems,
   sourceOptionsToQuery,
@@ -17,7 +17,7 @@ import { finish } from './remote-output.js';
 /** `bdv submit`: a manifest to the cluster; local paths are uploaded, s3:// and file:// URIs referenced. */
 export async function submit(flags: SubmitFlags): Promise<void> {
   const input = readManifestFile(flags.manifest);
-  const parsed = Manifest.safeParse(input);
+  const parsed = ClusterManifest.safeParse(input);
   if (!parsed.success)
     throw new CliError(`invalid manifest: ${describeProblems(fieldProblems(parsed.error))}`);
   const api = new ApiClient(apiSettings(flags));
