@@ -2,7 +2,7 @@
 // End-to-end throughput of the cluster (API + S3 + 2 writer processes + finalizer, all local)
 // against `bdv convert` on the same files, in the same run. Appends a section to BENCHMARKS.md.
 //   BENCH_CLUSTER_VIEWS=8  BENCH_CLUSTER_PLANES=64  BENCH_DIR=bench/out   (views of PLANES x 1024 x 1024)
-import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { GetObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { execFileSync, spawnSync } from 'node:child_process';
 import { createReadStream, mkdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
@@ -41,6 +41,8 @@ function freePort() {
   });
 }
 
+/** The cluster's log lines (pino JSON) with when they arrived: where a dataset's time went. */
+const events = [];
 const token = 'bench-token-0123456789'; // API_TOKENS: >= 16 characters
 // A fresh Redis key prefix per run: earlier runs' datasets (same names) must not collide.
 const prefix = `bench-${Date.now().toString(36)}`;
@@ -52,7 +54,14 @@ const stack = await startLocalStack({
   writers: 2,
   token,
   fileRoots: [work],
-  env: { LOG_LEVEL: 'warn' },
+  env: { LOG_LEVEL: 'info' },
+  onLog: (role, line) => {
+    try {
+      events.push({ role, at: performance.now(), ...JSON.parse(line) });
+    } catch {
+      // not a JSON log line
+    }
+  },
 });
 const s3 = new S3Client({
   endpoint: stack.s3Endpoint,
@@ -71,6 +80,38 @@ for (const [v, f] of files.entries()) {
     }),
   );
 }
+/** What the local S3 server itself costs: every object read once, two at a time (as two writers). */
+async function s3ReadSeconds() {
+  const started = performance.now();
+  const next = [...files.keys()];
+  const reader = async () => {
+    for (let v = next.shift(); v !== undefined; v = next.shift()) {
+      const { Body } = await s3.send(new GetObjectCommand({ Bucket: 'raw', Key: `bench/s${v}.npy` }));
+      for await (const _chunk of Body); // read and dropped
+    }
+  };
+  await Promise.all([reader(), reader()]);
+  return (performance.now() - started) / 1000;
+}
+
+/** A dataset's phases from its log lines: submit, queue, writing, finalize (files, export). */
+function phasesOf(datasetId, started, ended) {
+  const mine = events.filter((e) => e.datasetId === datasetId);
+  const firstWriting = mine.find((e) => e.msg === 'writing view')?.at ?? started;
+  const written = mine.filter((e) => e.msg === 'view written');
+  const lastWritten = Math.max(...written.map((e) => e.at));
+  const complete = mine.find((e) => e.msg === 'dataset complete');
+  const busy = written.reduce((sum, e) => sum + e.seconds, 0);
+  return {
+    writing: (lastWritten - firstWriting) / 1000,
+    writerBusy: busy,
+    finalize: (ended - lastWritten) / 1000,
+    files: complete?.seconds?.files ?? NaN,
+    export: complete?.seconds?.export ?? NaN,
+    beforeFirstWrite: (firstWriting - started) / 1000,
+  };
+}
+
 const call = async (method, path, body) => {
   const r = await fetch(`${stack.apiUrl}${path}`, {
     method,
@@ -83,7 +124,9 @@ const call = async (method, path, body) => {
 };
 
 const rows = [];
+let s3Seconds;
 try {
+  s3Seconds = await s3ReadSeconds();
   for (const compression of ['none', 'gzip']) {
     for (const layout of ['single', 'partitioned']) {
       const name = `bench-${compression}-${layout}`;
@@ -102,7 +145,8 @@ try {
       } while (d.status !== 'complete' && d.status !== 'failed');
       const seconds = (performance.now() - started) / 1000;
       if (d.status !== 'complete') throw new Error(`${name}: ${JSON.stringify(d.errors)}`);
-      rows.push({ what: `cluster: API + S3 + 2 writers, ${layout}`, compression, seconds });
+      const phases = phasesOf(ds.id, started, performance.now());
+      rows.push({ what: `cluster: API + S3 + 2 writers, ${layout}`, compression, seconds, phases });
       console.error(`${name}: ${seconds.toFixed(2)} s`);
     }
     const manifestFor = (layout) => {
@@ -149,13 +193,29 @@ const keys = await redis.keys(`${prefix}:*`);
 if (keys.length) await redis.del(...keys);
 redis.disconnect();
 
-const table = ['| path | compression | seconds | MB/s | × bdv convert |', '|---|---|---|---|---|'];
+const table = [
+  '| path | compression | seconds | MB/s | × bdv convert | × bdv convert --jobs 2 |',
+  '|---|---|---|---|---|---|',
+];
 for (const r of rows) {
-  const local = rows.find((x) => x.compression === r.compression && x.what.startsWith('bdv convert'));
+  const [one, jobs2] = ['bdv convert (', 'bdv convert --layout'].map((start) =>
+    rows.find((x) => x.compression === r.compression && x.what.startsWith(start)),
+  );
   table.push(
-    `| ${r.what} | ${r.compression} | ${r.seconds.toFixed(2)} | ${(mb / r.seconds).toFixed(0)} | ${(local.seconds / r.seconds).toFixed(2)} |`,
+    `| ${r.what} | ${r.compression} | ${r.seconds.toFixed(2)} | ${(mb / r.seconds).toFixed(0)} | ${(one.seconds / r.seconds).toFixed(2)} | ${(jobs2.seconds / r.seconds).toFixed(2)} |`,
   );
 }
+const f = (x) => (Number.isFinite(x) ? x.toFixed(2) : '?');
+const phaseTable = [
+  '| cluster run | compression | until the first write | writing (first start → last view written) | writers busy (sum of views) | finalize (last view → complete) | of which verify + master + XML | of which export to the output bucket |',
+  '|---|---|---|---|---|---|---|---|',
+  ...rows
+    .filter((r) => r.phases)
+    .map(
+      ({ what, compression, phases: p }) =>
+        `| ${what.replace('cluster: API + S3 + 2 writers, ', '')} | ${compression} | ${f(p.beforeFirstWrite)} | ${f(p.writing)} | ${f(p.writerBusy)} | ${f(p.finalize)} | ${f(p.files)} | ${f(p.export)} |`,
+    ),
+];
 const section = `## Cluster run of ${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC
 
 - ${cpus()[0]?.model} × ${cpus().length} cores, ${(totalmem() / 2 ** 30).toFixed(0)} GiB; everything on this one machine:
@@ -167,6 +227,14 @@ const section = `## Cluster run of ${new Date().toISOString().slice(0, 16).repla
   .h5/.xml exported to the output bucket by multipart upload).
 
 ${table.join('\n')}
+
+Where the cluster's time went (seconds, from its own log lines): the writers' part, and the
+finalizer's (it re-reads every view to check its checksums, writes the master and the XML, then
+uploads .h5 and .xml to the output bucket). The local S3 server alone, reading every object once two
+at a time as the two writers do, took ${s3Seconds.toFixed(2)} s (${(mb / s3Seconds).toFixed(0)} MB/s): that much of each
+cluster run is s3rver's, not ours.
+
+${phaseTable.join('\n')}
 `;
 const file = join(root, 'BENCHMARKS.md');
 writeSection(file, '## Cluster run of', section);

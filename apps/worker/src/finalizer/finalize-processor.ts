@@ -45,7 +45,9 @@ export function finalizeProcessor(deps: FinalizerDeps) {
     const done = views.filter((v) => v.state === 'done').length;
     try {
       if (done === 0) throw new UnrecoverableError('no view was written: nothing to finalize');
+      const startedAt = performance.now();
       const report = await writeDatasetFiles(dataset, views);
+      const filesSeconds = (performance.now() - startedAt) / 1000;
       if (!report.ok) {
         // Never `complete` over pixels that do not read back as written: say which views differ.
         throw new UnrecoverableError(
@@ -57,7 +59,9 @@ export function finalizeProcessor(deps: FinalizerDeps) {
       if (bucket)
         Object.assign(files, await exportDatasetFiles(s3SettingsOf(deps.config), bucket, dataset, views));
       const completed = await deps.store.completeFinalize(datasetId, generation, files);
-      log.info({ views: done, missing: views.length - done, files }, 'dataset complete');
+      // Where a finalize's time went: verification + master + XML, then the export (operators, bench).
+      const seconds = { files: filesSeconds, export: (performance.now() - startedAt) / 1000 - filesSeconds };
+      log.info({ views: done, missing: views.length - done, files, seconds }, 'dataset complete');
       if (completed) await announceSafely(deps, datasetId, generation, log);
       return 'complete';
     } catch (error) {
