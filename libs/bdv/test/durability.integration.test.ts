@@ -117,6 +117,41 @@ describe('a writer killed while appending to a single-layout file', () => {
   });
 });
 
+describe('the owner of a single-layout file', () => {
+  it('is recorded when the file is created; another owner never appends to it, the owner does', async () => {
+    const { appendViewToFile, describeView } = await import('../src/index.js');
+    mkdirSync(p('owned'));
+    const h5 = p('owned/ds.h5');
+    const stack = (time: number) => ({
+      shapeZyx: [4, 20, 18] as [number, number, number],
+      data: new Uint16Array(4 * 20 * 18).fill(100 + time),
+    });
+    const view = (time: number) => describeView(format.setup, { time }, [4, 20, 18]);
+    await appendViewToFile(h5, format, view(0), stack(0), { owner: 'dataset-a' });
+    const before = readFileSync(h5);
+    // another dataset of the same name (its state lost and re-created, a batch re-run elsewhere)
+    await expect(
+      appendViewToFile(h5, format, view(1), stack(1), { owner: 'dataset-b' }),
+    ).rejects.toMatchObject({
+      code: 'FILE_EXISTS',
+      message: expect.stringMatching(
+        /ds\.h5 exists but was not created for this dataset \(owner dataset-a\)/,
+      ),
+    });
+    expect(readFileSync(h5).equals(before)).toBe(true);
+    // a file nobody recorded (written by hand, or before owners were recorded) is refused too
+    mkdirSync(p('unowned'));
+    copyFileSync(h5, p('unowned/ds.h5'));
+    await expect(
+      appendViewToFile(p('unowned/ds.h5'), format, view(1), stack(1), { owner: 'dataset-a' }),
+    ).rejects.toThrow(/no owner recorded/);
+    // the owner appends
+    await appendViewToFile(h5, format, view(1), stack(1), { owner: 'dataset-a' });
+    const cells = Object.keys(describeBdv(h5).h5.datasets).filter((k) => k.endsWith('/cells'));
+    expect(cells.filter((k) => k.startsWith('t00001/'))).toHaveLength(format.levels.length);
+  });
+});
+
 describe('the write fence', () => {
   it('keeps a paused writer’s file from anyone else, and frees it the moment the writer dies', async () => {
     const h5 = p('fenced.h5');
