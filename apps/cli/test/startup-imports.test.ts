@@ -46,9 +46,11 @@ describe('bdv start-up', () => {
     });
   }
 
-  it('the recorder sees a heavy library when a command does load it', () => {
+  it('bdv info loads HDF5 (the recorder sees it) and not the writer, XML or PNG code', () => {
     // Not an HDF5 file: info loads h5wasm, then fails.
     const loaded = modulesLoadedBy(['info', join(here, '..', '..', '..', 'package.json')], 1);
     expect(loaded.some((url) => /\/h5wasm\//.test(url))).toBe(true);
+    // and only that: bdv info reads HDF5, it does not write PNGs or XML
+    expect(loaded.filter((url) => /\/fast-png\/|\/libs\/bdv\/dist\/index\.js$/.test(url))).toEqual([]);
   });
 });

@@ -1,5 +1,5 @@
 import { existsSync, readFileSync, statSync } from 'node:fs';
-import { inspectBdvFile, xmlPathFor, type BdvFileSummary } from '@bdv-cluster/bdv';
+import { inspectBdvFile, xmlPathFor, type BdvFileSummary } from '@bdv-cluster/bdv/inspect';
 import { CliError } from '../cli-error.js';
 
 /** `bdv info`: what a BDV .h5 holds, as text or JSON. */
