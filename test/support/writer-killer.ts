@@ -103,9 +103,14 @@ export class WriterKiller {
     let cursor = -1;
     while (this.landed.length < target) {
       const event = await cluster
-        .waitFor((e) => e.role === role && this.isWriting(e), { since: cursor + 1, timeoutMs: 60_000 })
+        .waitFor((e) => e.role === role && this.isWriting(e), { since: cursor + 1, timeoutMs: 15_000 })
         .catch(() => undefined);
-      if (!event) return; // every view written (run() says so)
+      if (!event) {
+        // This writer may wait long for the single file's turn (the other one holds it, or a
+        // killed holder's lease runs out): give up only once every view is written.
+        if (this.allWritten()) return; // run() says whether enough kills landed
+        continue;
+      }
       cursor = cluster.events.indexOf(event);
       for (const e of cluster.events.slice(0, cursor + 1))
         if (this.isWriting(e)) begun.add(String(e.fields.viewKey));
@@ -148,6 +153,11 @@ export class WriterKiller {
    */
   private endFraction(): number {
     return this.layout === 'partitioned' ? 0.985 + 0.015 * this.random() : 0.97 + 0.02 * this.random();
+  }
+
+  private allWritten(): boolean {
+    const written = this.cluster.writtenCounts(this.datasetId);
+    return this.viewKeys.every((k) => (written[k] ?? 0) > 0);
   }
 
   private isWriting(e: LogEvent): boolean {
