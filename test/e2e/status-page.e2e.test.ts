@@ -173,8 +173,13 @@ with tifffile.TiffWriter(${JSON.stringify(p('corrupt.tif'))}) as t:
     page.on('response', (r) =>
       answers.push({ status: r.status(), challenge: r.headers()['www-authenticate'] }),
     );
+    // The response event may come after goto has already failed (seen under load): wait for it.
+    const answered = page.waitForResponse((r) => r.url().startsWith(cluster.stack.apiUrl), {
+      timeout: 15_000,
+    });
     // Headless, nobody answers the prompt: the navigation ends in an auth error, no page.
     await expect(page.goto(`${cluster.stack.apiUrl}/`)).rejects.toThrow(/ERR_INVALID_AUTH_CREDENTIALS/);
+    await answered;
     expect(answers).toEqual([{ status: 401, challenge: expect.stringMatching(/^Basic realm=/) }]);
     expect(await page.content()).not.toContain('browser-run');
     await context.close();
