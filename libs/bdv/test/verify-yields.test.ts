@@ -19,8 +19,10 @@ describe('verification of a dataset', () => {
         [2, 2, 2],
       ],
     });
-    const data = new Uint16Array(4 * 32 * 32).map((_, i) => i % 999);
-    for (const tile of [0, 1]) await writer.appendView({ shapeZyx: [4, 32, 32], data }, { tile });
+    // Views big enough that reading one slab takes longer than the timer's 1 ms: at every yield
+    // the timer is due (small slabs read in microseconds made the count depend on the machine).
+    const data = new Uint16Array(8 * 512 * 512).map((_, i) => i % 999);
+    for (const tile of [0, 1]) await writer.appendView({ shapeZyx: [8, 512, 512], data }, { tile });
     await writer.writeXml();
     await writer.close();
 

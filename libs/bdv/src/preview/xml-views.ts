@@ -5,6 +5,7 @@ import { BdvError } from '../errors.js';
 import type { SetupAttributes } from '../model/setup-model.js';
 import { readSpimDataViews } from '../verify/read-spimdata.js';
 import type { PreviewSource } from './view-projection.js';
+import { xmlList, xmlText, type XmlNode } from '../xml/xml-nodes.js';
 
 /** A view of a SpimData XML with what a preview needs: its file and its setup's attributes. */
 export interface XmlView extends SetupAttributes {
@@ -13,15 +14,9 @@ export interface XmlView extends SetupAttributes {
   source: PreviewSource;
 }
 
-type Node = { [key: string]: unknown };
-const list = (value: unknown): Node[] =>
-  value === undefined ? [] : Array.isArray(value) ? (value as Node[]) : [value as Node];
-const text = (value: unknown): string =>
-  typeof value === 'string'
-    ? value
-    : typeof value === 'object' && value !== null
-      ? String((value as Node)['#'] ?? '')
-      : '';
+type Node = XmlNode;
+const list = xmlList;
+const text = xmlText;
 
 /**
  * Every view that holds data (has a ViewRegistration) in a SpimData XML, with the file it is in

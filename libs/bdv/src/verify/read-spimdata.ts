@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { create } from 'xmlbuilder2';
 import { BdvError } from '../errors.js';
+import { xmlList, xmlText, type XmlNode } from '../xml/xml-nodes.js';
 
 /** What verification needs of a SpimData XML: its files and which views have data. */
 export interface XmlDataset {
@@ -11,16 +12,9 @@ export interface XmlDataset {
   views: { time: number; setupId: number }[];
 }
 
-type Node = { [key: string]: unknown };
-
-const list = (value: unknown): Node[] =>
-  value === undefined ? [] : Array.isArray(value) ? (value as Node[]) : [value as Node];
-const text = (value: unknown): string =>
-  typeof value === 'string'
-    ? value
-    : typeof value === 'object' && value !== null
-      ? String((value as Node)['#'] ?? '')
-      : '';
+type Node = XmlNode;
+const list = xmlList;
+const text = xmlText;
 const ints = (value: unknown): number[] => text(value).split(/\s+/).filter(Boolean).map(Number);
 
 /** Parses a SpimData XML (any writer's: BDV, npy2bdv, ours) enough to verify its files. */

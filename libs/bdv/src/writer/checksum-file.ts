@@ -1,4 +1,4 @@
-import { closeSync, fsyncSync, openSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { BdvError } from '../errors.js';
 import { CHECKSUM_ALGORITHM, type LevelChecksum } from '../model/checksums.js';
 import type { ViewRecord } from '../model/view-metadata.js';
@@ -28,6 +28,13 @@ export function checksumPathFor(xmlPath: string): string {
   return xmlPath.replace(/\.xml$/i, '') + '.checksums.json';
 }
 
+/**
+ * Writes the checksums record whole (temporary file, fsync, rename). While a conversion is under
+ * way it is rewritten after every view without fsyncing the folder, one fsync less per view: if a
+ * power failure loses the rename, the previous record is found and resume writes the newest view
+ * again (it keeps only views the record lists and that read back as recorded). The next view's
+ * journal, or the complete record at the end, fsyncs the folder anyway.
+ */
 export function writeChecksumFile(path: string, views: readonly ViewChecksums[], complete: boolean): void {
   const sorted = [...views].sort((a, b) => a.time - b.time || a.setupId - b.setupId);
   const file: ChecksumFile = {
@@ -38,27 +45,7 @@ export function writeChecksumFile(path: string, views: readonly ViewChecksums[],
     views: sorted,
   };
   const text = `${JSON.stringify(file, null, 1)}\n`;
-  if (complete) writeFileAtomically(path, text);
-  else writeRecordInPlace(path, text);
-}
-
-/**
- * The record of a conversion under way, rewritten after every view: whole (temporary file,
- * fsync, rename) but without fsyncing the folder, one fsync less per view. If a power failure
- * loses the rename, the previous record is found: resume then writes the newest view again,
- * since it only keeps views the record lists and that read back as recorded. The next view's
- * journal, or the complete record at the end, fsyncs the folder anyway.
- */
-function writeRecordInPlace(path: string, text: string): void {
-  const tmp = `${path}.${process.pid}.tmp`;
-  writeFileSync(tmp, text);
-  const fd = openSync(tmp, 'r+');
-  try {
-    fsyncSync(fd);
-  } finally {
-    closeSync(fd);
-  }
-  renameSync(tmp, path);
+  writeFileAtomically(path, text, { fsyncFolder: complete });
 }
 
 /** Reads and checks a checksum file; a missing or malformed one is a BdvError naming it. */

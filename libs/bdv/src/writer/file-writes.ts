@@ -15,8 +15,11 @@ export function writeXmlFile(xmlPath: string, description: SpimDataDescription):
   return xmlPath;
 }
 
-/** Writes a small text file whole: temporary name, fsync, rename. */
-export function writeFileAtomically(path: string, text: string): void {
+/**
+ * Writes a small text file whole: temporary name, fsync, rename, and (unless told not to) fsync of
+ * the folder, so that the rename itself survives a power failure.
+ */
+export function writeFileAtomically(path: string, text: string, { fsyncFolder = true } = {}): void {
   const tmp = `${path}.${process.pid}.tmp`;
   writeFileSync(tmp, text);
   const fd = openSync(tmp, 'r+');
@@ -26,5 +29,5 @@ export function writeFileAtomically(path: string, text: string): void {
     closeSync(fd);
   }
   renameSync(tmp, path);
-  fsyncFolderOf(path);
+  if (fsyncFolder) fsyncFolderOf(path);
 }
