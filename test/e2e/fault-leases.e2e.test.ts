@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { expectIntactDataset, type ExpectedView } from '../support/fault-checks.js';
 import { startFaultCluster, type FaultCluster, type LogEvent } from '../support/fault-cluster.js';
+import { FAULT_SUBSAMPLING, secondsSince, sleep, tileViews } from '../support/fault-views.js';
 import { makeStacks, tempDir } from '../support/oracle.js';
 import { sizeOfTarget } from '../support/writer-killer.js';
 
@@ -15,22 +16,7 @@ import { sizeOfTarget } from '../support/writer-killer.js';
 const dir = tempDir('bdv-fault-leases-');
 const p = (name: string) => join(dir.path, name);
 
-const SUBSAMPLING = [
-  [1, 1, 1],
-  [2, 2, 2],
-];
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-const seconds = (since: number) => `${((Date.now() - since) / 1000).toFixed(0)} s`;
-
-/** Views of tiles 0..n-1 at time 0, from `<prefix><tile>.npy`. */
-const viewsOf = (prefix: string, n: number): (ExpectedView & { tile: number })[] =>
-  Array.from({ length: n }, (_, tile) => ({
-    time: 0,
-    setup: tile,
-    tile,
-    viewKey: `t0-i0-c0-s${tile}-a0`,
-    npy: p(`${prefix}${tile}.npy`),
-  }));
+const viewsOf = (prefix: string, n: number) => tileViews(dir.path, prefix, n);
 // Views that take a second or more to write (16 MiB each, gzip): long enough to pause or kill a
 // process in the middle of one, and for the finalizer to spend time reading them back.
 const SLOW = { compression: 'gzip', blockSizeZyx: [[8, 64, 64]] };
@@ -62,7 +48,7 @@ async function submit(
     name,
     setup: { tiles: views.length },
     compression: 'gzip',
-    subsamplingZyx: SUBSAMPLING,
+    subsamplingZyx: FAULT_SUBSAMPLING,
     ...extra,
   });
   expect(created.status, JSON.stringify(created.body)).toBe(201);
@@ -152,10 +138,10 @@ describe.concurrent('leases, pauses and crashes', () => {
         const done = await cluster.api.waitForDataset(id, ['complete', 'failed'], 120_000);
         expect(done.status, JSON.stringify(done.errors)).toBe('complete');
         await sleep(1000); // anything the resumed writer still does, it has done by now
-        await expectIntactDataset(cluster, id, slowViews, SUBSAMPLING);
+        await expectIntactDataset(cluster, id, slowViews, FAULT_SUBSAMPLING);
         expect(cluster.writtenCounts(id)[viewKey]).toBe(1);
       } finally {
-        process.stdout.write(`fault-leases pause ${layout}: ${seconds(started)}\n`);
+        process.stdout.write(`fault-leases pause ${layout}: ${secondsSince(started)}\n`);
         await cluster.stop();
       }
     }, 300_000);
@@ -197,9 +183,9 @@ describe.concurrent('leases, pauses and crashes', () => {
       });
       expect(done.errors.join('\n')).toContain(poison.viewKey);
       expect(readFileSync(done.files.xml, 'utf8')).toContain('<MissingView timepoint="0" setup="1"/>');
-      await expectIntactDataset(cluster, id, poisonViews, SUBSAMPLING, [poison.viewKey]);
+      await expectIntactDataset(cluster, id, poisonViews, FAULT_SUBSAMPLING, [poison.viewKey]);
     } finally {
-      process.stdout.write(`fault-leases poison: ${seconds(started)}\n`);
+      process.stdout.write(`fault-leases poison: ${secondsSince(started)}\n`);
       await cluster.stop();
     }
   }, 300_000);
@@ -249,9 +235,9 @@ describe.concurrent('leases, pauses and crashes', () => {
         await sleep(500);
         expect(cluster.events.filter(completeLine)).toHaveLength(1);
         expect((await cluster.api.get(`/v1/datasets/${id}/xml`)).body).toBe(readFileSync(xml, 'utf8'));
-        await expectIntactDataset(cluster, id, slowViews, SUBSAMPLING);
+        await expectIntactDataset(cluster, id, slowViews, FAULT_SUBSAMPLING);
       } finally {
-        process.stdout.write(`fault-leases finalizer x${kills}: ${seconds(started)}\n`);
+        process.stdout.write(`fault-leases finalizer x${kills}: ${secondsSince(started)}\n`);
         await cluster.stop();
       }
     }, 300_000);
@@ -300,9 +286,9 @@ describe.concurrent('leases, pauses and crashes', () => {
         const done = await cluster.api.waitForDataset(id, ['complete', 'failed'], 120_000);
         expect(done.status, JSON.stringify(done.errors)).toBe('complete');
         await cluster.waitReady();
-        await expectIntactDataset(cluster, id, smallViews, SUBSAMPLING);
+        await expectIntactDataset(cluster, id, smallViews, FAULT_SUBSAMPLING);
       } finally {
-        process.stdout.write(`fault-leases output volume: ${seconds(started)}\n`);
+        process.stdout.write(`fault-leases output volume: ${secondsSince(started)}\n`);
         await cluster.stop();
       }
     },

@@ -2,8 +2,9 @@ import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { expectIntactDataset, type ExpectedView } from '../support/fault-checks.js';
+import { expectIntactDataset } from '../support/fault-checks.js';
 import { startFaultCluster, type FaultCluster } from '../support/fault-cluster.js';
+import { FAULT_SUBSAMPLING, secondsSince, sleep, tileViews } from '../support/fault-views.js';
 import { makeStacks, tempDir } from '../support/oracle.js';
 
 // Outages of what the cluster depends on (issue 10), each on a cluster of its own, at the same
@@ -13,24 +14,8 @@ import { makeStacks, tempDir } from '../support/oracle.js';
 // written once the service is back; the API answers 503 at once while Redis is down.
 
 const dir = tempDir('bdv-fault-outages-');
-const p = (name: string) => join(dir.path, name);
 
-const SUBSAMPLING = [
-  [1, 1, 1],
-  [2, 2, 2],
-];
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-const seconds = (since: number) => `${((Date.now() - since) / 1000).toFixed(0)} s`;
-
-/** Views of setup (tile) 0..n-1 at time 0, from `<prefix><tile>.npy`. */
-const viewsOf = (prefix: string, n: number): (ExpectedView & { tile: number })[] =>
-  Array.from({ length: n }, (_, tile) => ({
-    time: 0,
-    setup: tile,
-    tile,
-    viewKey: `t0-i0-c0-s${tile}-a0`,
-    npy: p(`${prefix}${tile}.npy`),
-  }));
+const viewsOf = (prefix: string, n: number) => tileViews(dir.path, prefix, n);
 
 beforeAll(() => {
   makeStacks(dir.path, [
@@ -58,7 +43,7 @@ async function submit(
     layout,
     setup: { tiles: sources.length },
     compression: 'gzip',
-    subsamplingZyx: SUBSAMPLING,
+    subsamplingZyx: FAULT_SUBSAMPLING,
   });
   expect(created.status, JSON.stringify(created.body)).toBe(201);
   const id = created.body.id as string;
@@ -116,14 +101,14 @@ describe.concurrent('outages of what the cluster depends on', () => {
       for (const { role, child } of cluster.stack.children)
         expect([role, child.exitCode, child.signalCode]).toEqual([role, null, null]);
       await cluster.redisServer.start();
-      process.stdout.write(`fault-outages: Redis down for ${seconds(down)}\n`);
+      process.stdout.write(`fault-outages: Redis down for ${secondsSince(down)}\n`);
 
       const done = await cluster.api.waitForDataset(id, ['complete', 'failed'], 120_000);
       expect(done.status, JSON.stringify(done.errors)).toBe('complete');
       await cluster.waitReady();
-      await expectIntactDataset(cluster, id, views, SUBSAMPLING);
+      await expectIntactDataset(cluster, id, views, FAULT_SUBSAMPLING);
     } finally {
-      process.stdout.write(`fault-outages redis: ${seconds(started)}\n`);
+      process.stdout.write(`fault-outages redis: ${secondsSince(started)}\n`);
       await cluster.stop();
     }
   }, 240_000);
@@ -170,18 +155,18 @@ describe.concurrent('outages of what the cluster depends on', () => {
           await sleep(500);
         }
         await cluster.stack.startS3();
-        process.stdout.write(`fault-outages: S3 down for ${seconds(down)}\n`);
+        process.stdout.write(`fault-outages: S3 down for ${secondsSince(down)}\n`);
         // The status said why the views waited (the store did not answer), no view failed meanwhile.
         expect([...reasons].join('\n')).toMatch(/waiting: .*s3:\/\/raw\/acq\/big\d\.npy/);
 
         const done = await cluster.api.waitForDataset(id, ['complete', 'failed'], 180_000);
         expect(done.status, JSON.stringify(done.errors)).toBe('complete');
-        await expectIntactDataset(cluster, id, views, SUBSAMPLING);
+        await expectIntactDataset(cluster, id, views, FAULT_SUBSAMPLING);
         expect(
           cluster.events.some((e) => e.msg === 'outage over: view written' && e.fields.datasetId === id),
         ).toBe(true);
       } finally {
-        process.stdout.write(`fault-outages s3 ${outageS} s: ${seconds(started)}\n`);
+        process.stdout.write(`fault-outages s3 ${outageS} s: ${secondsSince(started)}\n`);
         await cluster.stop();
       }
     }, 300_000);

@@ -6,26 +6,11 @@ import { join } from 'node:path';
 import { pino } from 'pino';
 import { describe, expect, it, vi } from 'vitest';
 import { writeViewProcessor, type WriteJob, type WriterDeps } from '../src/writer/write-view-processor.js';
+import { fakeViewResult } from './fake-view-result.js';
 
 // The writer's part in cancelling a dataset and in choosing an "auto" pyramid, with fakes.
 
 const log = pino({ level: 'silent' });
-const result: ViewTaskResult = {
-  checksums: [],
-  record: {
-    time: 0,
-    setupId: 0,
-    shapeZyx: [1, 1, 1],
-    voxelSizeXyz: [1, 1, 1],
-    voxelUnits: 'px',
-    calibrationXyz: [1, 1, 1],
-    affineName: 'x',
-    exposureTime: 0,
-    exposureUnits: 's',
-  },
-  bytes: 2,
-  seconds: 0.01,
-};
 const VIEW = 't0-i0-c0-s0-a0';
 
 function fakes(o: {
@@ -62,7 +47,7 @@ function fakes(o: {
     tryLock: async () => ({ release: released }),
     taskOf,
     shapeOf: vi.fn(async () => [100, 2048, 2048]),
-    runTask: o.runTask ?? vi.fn(async () => result),
+    runTask: o.runTask ?? vi.fn(async () => fakeViewResult),
     cancelPollMs: 10,
     outageBudgetMs: 60_000,
     log,
@@ -109,7 +94,7 @@ describe('a write job whose dataset is cancelled', () => {
     const f = fakes({
       status: () => 'cancelling',
       spec: { layout: 'partitioned' },
-      runTask: async () => ({ ...result, partition: { file: 'p.h5', staged } }),
+      runTask: async () => ({ ...fakeViewResult, partition: { file: 'p.h5', staged } }),
     });
     await expect(writeViewProcessor(f.deps)(job(), 'token')).resolves.toBe('cancelled');
     expect(existsSync(staged)).toBe(false);
@@ -119,7 +104,7 @@ describe('a write job whose dataset is cancelled', () => {
   });
 
   it('does not start a view its dataset cancelled', async () => {
-    const runTask = vi.fn(async () => result);
+    const runTask = vi.fn(async () => fakeViewResult);
     const f = fakes({ started: 'CANCELLED', runTask });
     await expect(writeViewProcessor(f.deps)(job(), 'token')).resolves.toBe('skipped (CANCELLED)');
     expect(runTask).not.toHaveBeenCalled();

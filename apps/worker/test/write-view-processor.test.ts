@@ -8,26 +8,11 @@ import { join } from 'node:path';
 import { describe, expect, it, vi } from 'vitest';
 import { settleIfAbandoned, settleIfStalledOut } from '../src/writer/abandoned-jobs.js';
 import { writeViewProcessor, type WriteJob, type WriterDeps } from '../src/writer/write-view-processor.js';
+import { fakeViewResult } from './fake-view-result.js';
 
 // The writer's glue with fakes of its ports: each rule of a write job in milliseconds.
 
 const log = pino({ level: 'silent' });
-const result: ViewTaskResult = {
-  checksums: [],
-  record: {
-    time: 0,
-    setupId: 0,
-    shapeZyx: [1, 1, 1],
-    voxelSizeXyz: [1, 1, 1],
-    voxelUnits: 'px',
-    calibrationXyz: [1, 1, 1],
-    affineName: 'x',
-    exposureTime: 0,
-    exposureUnits: 's',
-  },
-  bytes: 2,
-  seconds: 0.01,
-};
 
 function dataset(layout: 'single' | 'partitioned'): DatasetRecord {
   return { id: 'd1', spec: { layout } } as unknown as DatasetRecord;
@@ -42,7 +27,7 @@ function fakes(o: {
   const released = vi.fn(async () => undefined);
   const noteWaiting = vi.fn(async () => undefined);
   const settle = { done: vi.fn(async () => undefined), failed: vi.fn(async () => undefined) };
-  const runTask = vi.fn(o.task ?? (async () => result));
+  const runTask = vi.fn(o.task ?? (async () => fakeViewResult));
   const deps: WriterDeps = {
     store: {
       getDataset: async () => dataset(o.layout ?? 'single'),
@@ -85,7 +70,7 @@ describe('write-view job', () => {
   it('writes the view and settles it done, releasing the lock', async () => {
     const f = fakes({});
     expect(await writeViewProcessor(f.deps)(job().job)).toBe('written');
-    expect(f.settle.done).toHaveBeenCalledWith('d1', 't0-i0-c0-s0-a0', result);
+    expect(f.settle.done).toHaveBeenCalledWith('d1', 't0-i0-c0-s0-a0', fakeViewResult);
     expect(f.released).toHaveBeenCalledOnce();
   });
 
@@ -108,7 +93,7 @@ describe('write-view job', () => {
     writeFileSync(staged, 'partition bytes');
     const f = fakes({
       layout: 'partitioned',
-      task: async () => ({ ...result, partition: { file: 'p.h5', staged } }),
+      task: async () => ({ ...fakeViewResult, partition: { file: 'p.h5', staged } }),
     });
     expect(await writeViewProcessor(f.deps)(job(0, false).job, 'token')).toBe('superseded');
     expect(existsSync(staged)).toBe(false);
@@ -123,7 +108,7 @@ describe('write-view job', () => {
     writeFileSync(staged, 'partition bytes');
     const f = fakes({
       layout: 'partitioned',
-      task: async () => ({ ...result, partition: { file: 'p.h5', staged } }),
+      task: async () => ({ ...fakeViewResult, partition: { file: 'p.h5', staged } }),
     });
     f.deps.taskOf = () => ({ h5Path: join(dir, 'master.h5') }) as never;
     expect(await writeViewProcessor(f.deps)(job().job, 'token')).toBe('written');
