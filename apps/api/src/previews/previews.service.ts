@@ -19,6 +19,7 @@ import { DatasetStore, type DatasetRecord, type ViewEntry } from '@bdv-cluster/p
 import { Injectable } from '@nestjs/common';
 import { ApiError } from '../common/api-error.js';
 import { asHttp } from '../common/domain-errors.js';
+import { boundedInteger, queryError, refuseUnknownParams } from '../common/query-params.js';
 import { ProjectionCache } from './projection-cache.js';
 
 /** A PNG to send, and whether it may be cached (a sheet with cells still to read may not). */
@@ -226,31 +227,17 @@ export function previewQueryOf(
   query: Record<string, unknown>,
   allowed: readonly string[],
 ): Partial<PreviewQuery> & { time?: number } {
-  for (const key of Object.keys(query))
-    if (!allowed.includes(key))
-      throw ApiError.badRequest(`query.${key}: unknown parameter (allowed: ${allowed.join(', ')})`, [
-        { field: `query.${key}`, message: 'unknown parameter' },
-      ]);
+  refuseUnknownParams(query, allowed);
   const out: Partial<PreviewQuery> & { time?: number } = {};
   const axis = query.axis;
   if (axis !== undefined) {
     if (typeof axis !== 'string' || !(PROJECTION_AXES as readonly string[]).includes(axis))
-      throw fieldError('query.axis', `must be one of ${PROJECTION_AXES.join(', ')}`);
+      throw queryError('query.axis', `must be one of ${PROJECTION_AXES.join(', ')}`);
     out.axis = axis as ProjectionAxis;
   }
-  if (query.size !== undefined) out.size = integerOf('query.size', query.size, 16, MAX_PREVIEW_SIZE);
-  if (query.time !== undefined) out.time = integerOf('query.time', query.time, 0, 99_999);
+  if (query.size !== undefined) out.size = boundedInteger('query.size', query.size, 16, MAX_PREVIEW_SIZE);
+  if (query.time !== undefined) out.time = boundedInteger('query.time', query.time, 0, 99_999);
   return out;
 }
 
 export const PREVIEW_DEFAULTS: PreviewQuery = { axis: 'z', size: DEFAULT_PREVIEW_SIZE };
-
-function integerOf(field: string, value: unknown, min: number, max: number): number {
-  if (typeof value !== 'string' || !/^\d{1,7}$/.test(value) || Number(value) < min || Number(value) > max)
-    throw fieldError(field, `must be an integer ${min}..${max}`);
-  return Number(value);
-}
-
-function fieldError(field: string, message: string): ApiError {
-  return ApiError.badRequest(`${field}: ${message}`, [{ field, message }]);
-}

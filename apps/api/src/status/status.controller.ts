@@ -1,7 +1,7 @@
 import { Controller, Get, Query, Res } from '@nestjs/common';
 import { ApiBearerAuth, ApiOperation, ApiProduces, ApiQuery, ApiTags } from '@nestjs/swagger';
 import type { Response } from 'express';
-import { ApiError } from '../common/api-error.js';
+import { boundedInteger, refuseUnknownParams } from '../common/query-params.js';
 import { renderStatusPage } from './status-page.js';
 import { StatusService } from './status.service.js';
 
@@ -35,13 +35,11 @@ export class StatusController {
     schema: { type: 'integer', minimum: 1, maximum: 3600, default: 5 },
   })
   async page(@Query() query: Record<string, unknown>, @Res() res: Response) {
-    for (const key of Object.keys(query))
-      if (key !== 'limit' && key !== 'refresh')
-        throw ApiError.badRequest(`query.${key}: unknown parameter (allowed: limit, refresh)`, [
-          { field: `query.${key}`, message: 'unknown parameter' },
-        ]);
-    const limit = bounded('limit', query.limit, 1, MAX_DATASETS, 20);
-    const refresh = bounded('refresh', query.refresh, 1, 3600, 5);
+    refuseUnknownParams(query, ['limit', 'refresh']);
+    const limit =
+      query.limit === undefined ? 20 : boundedInteger('query.limit', query.limit, 1, MAX_DATASETS, 5);
+    const refresh =
+      query.refresh === undefined ? 5 : boundedInteger('query.refresh', query.refresh, 1, 3600, 5);
     const page = renderStatusPage(await this.status.model(limit, refresh));
     res.setHeader('Content-Type', 'text/html; charset=utf-8');
     res.setHeader('Cache-Control', 'no-store');
@@ -54,13 +52,4 @@ export class StatusController {
     res.setHeader('Referrer-Policy', 'no-referrer');
     res.end(page);
   }
-}
-
-function bounded(name: string, value: unknown, min: number, max: number, fallback: number): number {
-  if (value === undefined) return fallback;
-  if (typeof value !== 'string' || !/^\d{1,5}$/.test(value) || Number(value) < min || Number(value) > max)
-    throw ApiError.badRequest(`query.${name}: must be an integer ${min}..${max}`, [
-      { field: `query.${name}`, message: `must be an integer ${min}..${max}` },
-    ]);
-  return Number(value);
 }
