@@ -194,6 +194,13 @@ describe.each(LAYOUTS)('bdv convert --resume after kill -9 (%s layout)', (layout
       ),
     );
     expect(lines[1]).toMatch(/1 of 6 view\(s\) differ$/);
+    // the same verdict read on this thread as on one thread per core (the default)
+    const oneThread = bdv(['verify', join(copy, 'out.xml'), '--jobs', '1']);
+    expect([oneThread.status, oneThread.stdout]).toEqual([1, bad.stdout]);
+    for (const jobs of ['0', '65', 'two'])
+      expect(bdv(['verify', join(copy, 'out.xml'), '--jobs', jobs]).stderr).toContain(
+        `--jobs: expected an integer from 1 to 64; got "${jobs}"`,
+      );
     const json = bdv(['verify', join(copy, 'out.xml'), '--json']);
     expect(json.status).toBe(1);
     const report = JSON.parse(json.stdout) as {

@@ -36,7 +36,8 @@ async function main(): Promise<void> {
   const workers: Worker[] = [];
   if (config.WORKER_ROLE !== 'finalizer')
     workers.push(startWriter(config, connection, store, queues, threads, log));
-  if (config.WORKER_ROLE !== 'writer') workers.push(startFinalizer(config, connection, store, queues, log));
+  if (config.WORKER_ROLE !== 'writer')
+    workers.push(startFinalizer(config, connection, store, queues, threads, log));
   if (config.WORKER_ROLE !== 'writer') workers.push(startNotifier(config, connection, store, log));
   for (const w of workers)
     w.on('error', (error) => log.error({ queue: w.name, reason: error.message }, 'worker error'));
@@ -97,19 +98,30 @@ function startFinalizer(
   connection: Redis,
   store: DatasetStore,
   queues: ClusterQueues,
+  threads: ViewThreadPool,
   log: Logger,
 ): Worker {
   // A finalize is idempotent (it rewrites whole files under temporary names), so a finalizer that
   // dies mid-way may simply be retried a few times before the generation is given up.
   const announce = new AnnounceOutcome(store, queues);
-  const finalizer = new Worker(FINALIZE_QUEUE, finalizeProcessor({ config, store, announce, log }), {
-    connection,
-    prefix: config.QUEUE_PREFIX,
-    concurrency: 2,
-    lockDuration: config.FINALIZER_LOCK_SECONDS * 1000,
-    stalledInterval: Math.ceil((config.FINALIZER_LOCK_SECONDS * 1000) / 4),
-    maxStalledCount: 3,
-  });
+  const finalizer = new Worker(
+    FINALIZE_QUEUE,
+    finalizeProcessor({
+      config,
+      store,
+      announce,
+      checkFiles: { check: (file) => threads.check(file), concurrency: config.FINALIZER_VERIFY_THREADS },
+      log,
+    }),
+    {
+      connection,
+      prefix: config.QUEUE_PREFIX,
+      concurrency: 2,
+      lockDuration: config.FINALIZER_LOCK_SECONDS * 1000,
+      stalledInterval: Math.ceil((config.FINALIZER_LOCK_SECONDS * 1000) / 4),
+      maxStalledCount: 3,
+    },
+  );
   finalizer.on('failed', (job) => void settleIfFinalizeAbandoned(store, job, log, announce));
   finalizer.on(
     'stalled',

@@ -45,6 +45,9 @@ export {
 export { CHECKSUM_ALGORITHM, type LevelChecksum } from './model/checksums.js';
 export {
   verifyDataset,
+  checkFile,
+  type FileCheck,
+  type FileChecker,
   type VerifyReport,
   type ViewVerdict,
   type VerifyOptions,

@@ -1,14 +1,15 @@
+import type { FileCheck, ViewVerdict } from '@bdv-cluster/bdv';
 import type { FailureKind } from './task-errors.js';
 import type { TaskProgress, ViewTask, ViewTaskResult } from './view-task.js';
 
-/** What the pool posts to a thread: the task, and the flag that cancels it (see cancellation.ts). */
-export interface ThreadRequest {
-  task: ViewTask;
-  cancel?: SharedArrayBuffer;
-}
+/**
+ * What the pool posts to a thread: a view to write, with the flag that cancels it (see
+ * cancellation.ts), or a written file to read back and check against its checksums.
+ */
+export type ThreadRequest = { task: ViewTask; cancel?: SharedArrayBuffer } | { check: FileCheck };
 
-/** What a view thread posts back while it works on a task. */
+/** What a thread posts back while it works on a request. */
 export type ThreadReply =
   | { type: 'progress'; progress: TaskProgress }
-  | { type: 'done'; result: ViewTaskResult }
+  | { type: 'done'; result: ViewTaskResult | ViewVerdict[] }
   | { type: 'error'; message: string; kind: FailureKind };

@@ -1,3 +1,4 @@
+import type { FileCheck, ViewVerdict } from '@bdv-cluster/bdv';
 import { Worker } from 'node:worker_threads';
 import { cancelledError, sharedCancelFlag } from './cancellation.js';
 import { ViewTaskError } from './task-errors.js';
@@ -14,7 +15,7 @@ const THREAD_ENTRY = import.meta.url.endsWith('.ts')
   : new URL('./view-thread.js', import.meta.url);
 
 /**
- * Worker threads that run view tasks, kept between tasks. A thread that dies (or errs outside a
+ * Worker threads that run view tasks (and file checks), kept between tasks. A thread that dies (or errs outside a
  * task) is dropped and a fresh one serves the next task. Callers bound the concurrency (the CLI's
  * --jobs, the writer's WRITER_CONCURRENCY): every call runs at once on its own thread.
  */
@@ -29,13 +30,24 @@ export class ViewThreadPool {
    */
   run(task: ViewTask, onProgress?: (p: TaskProgress) => void, signal?: AbortSignal): Promise<ViewTaskResult> {
     if (signal?.aborted) return Promise.reject(cancelledError());
-    const worker = this.idle.pop() ?? this.spawn();
     const flag = signal ? sharedCancelFlag() : undefined;
     const onAbort = () => flag?.cancel();
     signal?.addEventListener('abort', onAbort, { once: true });
-    return new Promise<ViewTaskResult>((resolve, reject) => {
+    const request: ThreadRequest = { task, ...(flag ? { cancel: flag.buffer } : {}) };
+    return this.dispatch<ViewTaskResult>(request, onProgress).finally(() =>
+      signal?.removeEventListener('abort', onAbort),
+    );
+  }
+
+  /** Reads one written file back on a thread and checks it against its checksums (`checkFile`). */
+  check(check: FileCheck): Promise<ViewVerdict[]> {
+    return this.dispatch<ViewVerdict[]>({ check });
+  }
+
+  private dispatch<R>(request: ThreadRequest, onProgress?: (p: TaskProgress) => void): Promise<R> {
+    const worker = this.idle.pop() ?? this.spawn();
+    return new Promise<R>((resolve, reject) => {
       const cleanup = () => {
-        signal?.removeEventListener('abort', onAbort);
         worker.off('message', onMessage);
         worker.off('error', onError);
         worker.off('exit', onExit);
@@ -45,7 +57,7 @@ export class ViewThreadPool {
         cleanup();
         if (m.type === 'done') {
           this.idle.push(worker);
-          resolve(m.result);
+          resolve(m.result as R);
         } else {
           // h5wasm's error handler leaks a file handle per HDF5 error; a thread that saw one
           // is retired rather than reused, so errors never pile up in a long-lived writer.
@@ -66,7 +78,6 @@ export class ViewThreadPool {
       worker.on('message', onMessage);
       worker.on('error', onError);
       worker.on('exit', onExit);
-      const request: ThreadRequest = { task, ...(flag ? { cancel: flag.buffer } : {}) };
       worker.postMessage(request);
     });
   }

@@ -47,11 +47,17 @@ export const ClusterConfig = z.object({
    */
   WRITER_LOCK_SECONDS: z.coerce.number().int().min(5).max(600).default(15),
   /**
-   * A finalize job's lease. The finalizer reads every view back on its own event loop, which
-   * cannot renew the lease meanwhile: keep it above the longest verification. A dead finalizer's
-   * job is taken over after about this long plus a quarter.
+   * A finalize job's lease. The finalizer reads every view back (partitions on worker threads, a
+   * single file on its own event loop, giving timers a turn between slabs): keep it well above
+   * the longest pause. A dead finalizer's job is taken over after about this long plus a quarter.
    */
   FINALIZER_LOCK_SECONDS: z.coerce.number().int().min(10).max(3600).default(120),
+  /**
+   * Partition files the finalizer reads back at once, each on a worker thread of its own (one
+   * decompresses on one core; each thread holds its own HDF5 heap, ~100 MiB). A single-layout
+   * file is read on one thread whatever this says.
+   */
+  FINALIZER_VERIFY_THREADS: z.coerce.number().int().min(1).max(16).default(2),
   /** How long a view waits for an unreachable source store or a full output volume before failing. */
   OUTAGE_BUDGET_SECONDS: z.coerce
     .number()

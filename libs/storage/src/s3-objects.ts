@@ -1,11 +1,12 @@
 import {
   GetObjectCommand,
   HeadObjectCommand,
+  PutObjectCommand,
   paginateListObjectsV2,
   type S3Client,
 } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
-import { createReadStream } from 'node:fs';
+import { createReadStream, statSync } from 'node:fs';
 import type { Readable } from 'node:stream';
 import { StorageError } from './storage-error.js';
 
@@ -99,12 +100,39 @@ export async function uploadStream(
   return bytes;
 }
 
-export function uploadFile(
+/**
+ * Files up to this size go up in one PUT, streamed from disk: one request, and no server-side
+ * join of parts (the local S3 server rewrites the whole object to join them: the export of 1 GB
+ * of partitions took 13–17 s as parts, 7 s as single PUTs). Larger files (S3 refuses single PUTs
+ * above 5 GiB) go as parts, so a failure costs one part, not the file.
+ */
+export const SINGLE_PUT_MAX_BYTES = 1024 * 1024 * 1024;
+
+/** Copies a local file into an object (one streamed PUT, or parts above `singlePutMaxBytes`). */
+export async function uploadFile(
   client: S3Client,
   bucket: string,
   key: string,
   path: string,
   contentType?: string,
+  singlePutMaxBytes = SINGLE_PUT_MAX_BYTES,
 ): Promise<number> {
-  return uploadStream(client, bucket, key, createReadStream(path, { highWaterMark: 8 << 20 }), contentType);
+  const size = statSync(path).size;
+  const body = () => createReadStream(path, { highWaterMark: 8 << 20 });
+  if (size > singlePutMaxBytes) return uploadStream(client, bucket, key, body(), contentType);
+  try {
+    await client.send(
+      new PutObjectCommand({
+        Bucket: bucket,
+        Key: key,
+        Body: body(),
+        ContentLength: size,
+        ContentType: contentType ?? 'application/octet-stream',
+      }),
+    );
+  } catch (error) {
+    const uri = `s3://${bucket}/${key}`;
+    throw new StorageError('FAILED', `${uri}: upload failed: ${(error as Error).message}`, uri);
+  }
+  return size;
 }

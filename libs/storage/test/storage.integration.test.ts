@@ -14,6 +14,7 @@ import {
   parseSourceUri,
   S3ByteSource,
   StorageError,
+  uploadFile,
   uploadStream,
 } from '../src/index.js';
 import { readExactly } from '@bdv-cluster/stacks';
@@ -94,6 +95,27 @@ describe('S3 storage against a real S3-protocol server', () => {
     await readExactly(source, 0, back);
     expect(Buffer.compare(back, body)).toBe(0);
     await source.close();
+  });
+
+  it('copies a file in one PUT up to the limit and through the multipart uploader above it, byte for byte', async () => {
+    const body = bytes(6 * 1024 * 1024 + 5, 3);
+    const path = join(dir.path, 'upload.h5');
+    writeFileSync(path, body);
+    // one PUT (below the limit), then the multipart uploader (a limit below the size)
+    for (const [key, limit] of [
+      ['up/one.h5', 1 << 30],
+      ['up/parts.h5', 1 << 20],
+    ] as const) {
+      expect(await uploadFile(client, 'raw', key, path, 'application/x-hdf5', limit)).toBe(body.length);
+      const source = await S3ByteSource.open(client, 'raw', key);
+      const back = new Uint8Array(body.length);
+      await readExactly(source, 0, back);
+      expect(Buffer.compare(back, body), key).toBe(0);
+      await source.close();
+    }
+    await expect(uploadFile(client, 'no-such-bucket', 'x', path)).rejects.toThrow(
+      /s3:\/\/no-such-bucket\/x: upload failed/,
+    );
   });
 });
 

@@ -1,25 +1,37 @@
+import { availableParallelism } from 'node:os';
 import { resolve } from 'node:path';
 import { BdvError, verifyDataset, type VerifyReport } from '@bdv-cluster/bdv';
+import { ViewThreadPool } from '@bdv-cluster/convert';
 import { CliError } from '../cli-error.js';
+import { MAX_JOBS, parseInteger } from '../convert/option-lists.js';
 
 /** `bdv verify`: every view re-read and compared with its recorded checksums; exit 1 on any difference. */
-export async function verifyXml(xml: string, flags: { json?: boolean }): Promise<void> {
+export async function verifyXml(xml: string, flags: { json?: boolean; jobs?: string }): Promise<void> {
   if (/\.h5$/i.test(xml)) throw new CliError(`${xml}: give the dataset's .xml (the .h5 is found through it)`);
-  const report = await verify(resolve(xml));
+  const jobs =
+    flags.jobs === undefined ? availableParallelism() : parseInteger(flags.jobs, '--jobs', 1, MAX_JOBS);
+  const report = await verify(resolve(xml), jobs);
   process.stdout.write(flags.json ? `${JSON.stringify(report)}\n` : render(report));
   process.exitCode = report.ok ? 0 : 1;
 }
 
 /** The library's report; a missing checksum file gets a line saying why it matters. */
-async function verify(xml: string): Promise<VerifyReport> {
+async function verify(xml: string, jobs: number): Promise<VerifyReport> {
+  // One thread: read here (no thread to start, no second HDF5 module to load).
+  const threads = jobs > 1 ? new ViewThreadPool() : undefined;
   try {
-    return await verifyDataset(xml);
+    return await verifyDataset(
+      xml,
+      threads ? { checkFiles: { check: (file) => threads.check(file), concurrency: jobs } } : {},
+    );
   } catch (error) {
     if (error instanceof BdvError && error.field === 'checksums' && /: no such file$/.test(error.message))
       throw new CliError(
         `${error.message} (written beside the XML by bdv convert and the cluster: without it the views cannot be checked)`,
       );
     throw error;
+  } finally {
+    await threads?.close();
   }
 }
 

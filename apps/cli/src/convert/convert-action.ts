@@ -5,7 +5,7 @@ import { CliError } from '../cli-error.js';
 import { progressFor } from '../progress/progress-reporter.js';
 import { watchInterrupts } from './interruption.js';
 import { readManifestFile } from './manifest-file.js';
-import { parseInteger } from './option-lists.js';
+import { MAX_JOBS, parseInteger } from './option-lists.js';
 import { quickOptionsOf, QUICK_ONLY, type ConvertFlags } from './quick-flags.js';
 import { quickManifest } from './quick-manifest.js';
 import { runConversion, type ConversionResult } from './run-conversion.js';
@@ -41,7 +41,7 @@ export async function convert(inputs: string[], flags: ConvertFlags): Promise<vo
  * compresses on its own core) and one for a single file (one HDF5 file is written by one thread).
  */
 function jobsFor(flags: ConvertFlags, manifest: Manifest): number {
-  if (flags.jobs !== undefined) return parseInteger(flags.jobs, '--jobs', 1);
+  if (flags.jobs !== undefined) return parseInteger(flags.jobs, '--jobs', 1, MAX_JOBS);
   if (manifest.dataset.layout !== 'partitioned') return 1;
   return Math.max(1, Math.min(availableParallelism(), manifest.views.length));
 }

@@ -3,6 +3,7 @@ import {
   checksumPathFor,
   publishVerifiedDataset,
   writePartitionedMaster,
+  type VerifyOptions,
   type VerifyReport,
   type ViewChecksums,
 } from '@bdv-cluster/bdv';
@@ -15,16 +16,19 @@ import {
 } from '@bdv-cluster/pipeline';
 import { createS3Client, uploadFile, type S3Settings } from '@bdv-cluster/storage';
 import { basename, dirname, join } from 'node:path';
+import pMap from 'p-map';
 import { removeAbandonedScratch } from './abandoned-scratch.js';
 
 /**
  * The partitioned master (if any), then the XML and the checksum file — published only once every
  * written view reads back as its writer recorded it. Throws FILE_LOCKED while a writer still holds
- * the single file (a paused one may); returns the verification report either way.
+ * the single file (a paused one may); returns the verification report either way. `checkFiles`:
+ * where partitions are read back (worker threads, several at once).
  */
 export async function writeDatasetFiles(
   dataset: DatasetRecord,
   views: readonly ViewEntry[],
+  checkFiles?: VerifyOptions['checkFiles'],
 ): Promise<VerifyReport> {
   const done = views.filter((v) => v.state === 'done' && v.result);
   removeAbandonedScratch(dirname(dataset.files.h5));
@@ -43,6 +47,7 @@ export async function writeDatasetFiles(
   }));
   return publishVerifiedDataset(dataset.files.xml, spimDataFromState(dataset, views), checksums, {
     fenced: true,
+    ...(checkFiles ? { checkFiles } : {}),
   });
 }
 
@@ -58,7 +63,13 @@ export function isFileLocked(error: unknown): boolean {
   return error instanceof BdvError && error.code === 'FILE_LOCKED';
 }
 
-/** Copies the .h5 (and partitions), the XML and the checksums to `<bucket>/<name>/`. */
+/** Files uploaded at once: two streams keep the object store busy while each waits on its disk. */
+const EXPORT_CONCURRENCY = 2;
+
+/**
+ * Copies the .h5 (and partitions) and the checksums to `<bucket>/<name>/`, then the XML last: a
+ * reader that finds the XML finds everything it names.
+ */
 export async function exportDatasetFiles(
   s3: S3Settings,
   bucket: string,
@@ -71,9 +82,12 @@ export async function exportDatasetFiles(
     const partitions = views.flatMap((v) =>
       v.state === 'done' && v.result?.partition ? [join(dirname(dataset.files.h5), v.result.partition)] : [],
     );
-    for (const file of [dataset.files.h5, ...partitions])
-      await uploadFile(client, bucket, key(file), file, 'application/x-hdf5');
     const sums = checksumPathFor(dataset.files.xml);
+    await pMap(
+      [dataset.files.h5, ...partitions],
+      (file) => uploadFile(client, bucket, key(file), file, 'application/x-hdf5'),
+      { concurrency: EXPORT_CONCURRENCY },
+    );
     await uploadFile(client, bucket, key(sums), sums, 'application/json');
     await uploadFile(client, bucket, key(dataset.files.xml), dataset.files.xml, 'application/xml');
     return {

@@ -6,6 +6,7 @@ import {
   type DatasetStore,
   type FinalizeJob,
 } from '@bdv-cluster/pipeline';
+import type { VerifyOptions } from '@bdv-cluster/bdv';
 import { DelayedError, UnrecoverableError, type Job } from 'bullmq';
 import type { Logger } from 'pino';
 import {
@@ -20,6 +21,8 @@ export interface FinalizerDeps {
   store: Pick<DatasetStore, 'getDataset' | 'listViews' | 'completeFinalize' | 'failFinalize'>;
   /** Queues the dataset's notification once it is complete or failed (see announceSafely). */
   announce: Pick<AnnounceOutcome, 'execute'>;
+  /** Where written partitions are read back (worker threads); default: the finalizer's own thread. */
+  checkFiles?: VerifyOptions['checkFiles'];
   log: Logger;
 }
 
@@ -46,7 +49,7 @@ export function finalizeProcessor(deps: FinalizerDeps) {
     try {
       if (done === 0) throw new UnrecoverableError('no view was written: nothing to finalize');
       const startedAt = performance.now();
-      const report = await writeDatasetFiles(dataset, views);
+      const report = await writeDatasetFiles(dataset, views, deps.checkFiles);
       const filesSeconds = (performance.now() - startedAt) / 1000;
       if (!report.ok) {
         // Never `complete` over pixels that do not read back as written: say which views differ.

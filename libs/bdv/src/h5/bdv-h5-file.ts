@@ -188,12 +188,42 @@ export class BdvH5File {
     return shape.length === 3 ? [shape[0]!, shape[1]!, shape[2]!] : undefined;
   }
 
+  /** Planes per chunk of one level's cells (1 if it is not chunked or does not exist). */
+  cellsChunkDepth(time: number, setupId: number, level: number): number {
+    const path = cellsPath(time, setupId, level);
+    if (!this.exists(path)) return 1;
+    const dataset = this.file.get(path);
+    if (!(dataset instanceof this.api.Dataset)) return 1;
+    return dataset.metadata.chunks?.[0] ?? 1;
+  }
+
   /** Planes z0..z1 of one level's cells, as stored (int16 bits). */
   readCells(time: number, setupId: number, level: number, z0: number, z1: number): Int16Array {
     const path = cellsPath(time, setupId, level);
     return hdf5Call(
       `read ${path}`,
       () => (this.file.get(path) as H5Dataset).slice([[z0, z1]]) as Int16Array,
+      this.hooks,
+    );
+  }
+
+  /**
+   * Planes z0..z1 of one level's cells lent to `use` (valid only during the call) from a reused
+   * heap buffer: for reading whole levels back without a fresh buffer per slab.
+   */
+  withCells(
+    time: number,
+    setupId: number,
+    level: number,
+    z0: number,
+    z1: number,
+    use: (cells: Int16Array) => void,
+  ): void {
+    const path = cellsPath(time, setupId, level);
+    const [, ny, nx] = this.cellsShape(time, setupId, level) ?? [0, 0, 0];
+    hdf5Call(
+      `read ${path}`,
+      () => this.slabs.read(this.fileId, path, [z0, 0, 0], [z1 - z0, ny, nx], use),
       this.hooks,
     );
   }

@@ -183,6 +183,36 @@ export class HeapSlabWriter {
     if (this.unflushed >= this.flushAfterBytes) this.flushInBackground();
   }
 
+  /**
+   * Reads a hyperslab of 16-bit cells into a pooled heap block and lends it to `use`, valid only
+   * during that call: no fresh buffer per slab (h5wasm's `slice` allocates one in the heap and
+   * another in JavaScript each time, which a finalizer reading gigabytes turns into garbage).
+   */
+  read(
+    fileId: bigint,
+    datasetPath: string,
+    offsetZyx: readonly number[],
+    countZyx: readonly number[],
+    use: (cells: Int16Array) => void,
+  ): void {
+    const values = countZyx[0]! * countZyx[1]! * countZyx[2]!;
+    const block = this.pool.take(values * 2);
+    try {
+      const status = this.module.get_dataset_data(
+        fileId,
+        datasetPath,
+        countZyx.map(BigInt),
+        offsetZyx.map(BigInt),
+        [1n, 1n, 1n],
+        BigInt(block.pointer),
+      );
+      if (status < 0) throw new BdvError('HDF5', `HDF5 could not read ${datasetPath} at z=${offsetZyx[0]}`);
+      use(new Int16Array(this.module.HEAPU8.buffer, block.pointer, values));
+    } finally {
+      block.release();
+    }
+  }
+
   /** Gives the copy buffer back to the pool (for the next file of this thread). */
   release(): void {
     this.scratch?.release();

@@ -1,4 +1,5 @@
 import { existsSync } from 'node:fs';
+import pMap from 'p-map';
 import { dirname, join } from 'node:path';
 import { BdvError } from '../errors.js';
 import { BdvH5File } from '../h5/bdv-h5-file.js';
@@ -24,12 +25,29 @@ export interface VerifyReport {
   problems: string[];
 }
 
+/** One file's share of a verification, as plain data: it can be checked on another thread. */
+export interface FileCheck {
+  path: string;
+  /** As the XML names it (in the verdicts). */
+  name: string;
+  views: ViewChecksums[];
+}
+
+/** Checks one file's views, wherever it runs (`checkFile` here, or a worker thread). */
+export type FileChecker = (check: FileCheck) => Promise<ViewVerdict[]>;
+
 export interface VerifyOptions {
   /**
    * Take each single-layout file's write fence while reading it (and roll back a crashed append
    * first), as the finalizer does: a paused writer may still hold it. FILE_LOCKED if busy.
    */
   fenced?: boolean;
+  /**
+   * Checks unfenced files (partitions) elsewhere, `concurrency` at once: one HDF5 module
+   * decompresses on one core, so a partitioned dataset verifies on as many threads as it is
+   * given. Default: `checkFile`, here, one file after the other.
+   */
+  checkFiles?: { check: FileChecker; concurrency: number };
 }
 
 /**
@@ -54,11 +72,20 @@ export async function verifyDataset(xmlPath: string, options: VerifyOptions = {}
     }
     byFile.set(file, [...(byFile.get(file) ?? []), expected]);
   }
-  for (const [file, views] of byFile) {
-    // Only a single-layout file is ever appended to; partitions and masters appear whole.
-    const fenced = options.fenced === true && dataset.partitions.length === 0 && file === dataset.hdf5;
-    report.views.push(...(await verifyFile(join(dirname(xmlPath), file), file, views, fenced)));
-  }
+  const checks = [...byFile].map(([file, views]) => ({
+    path: join(dirname(xmlPath), file),
+    name: file,
+    views,
+  }));
+  // Only a single-layout file is ever appended to (and fenced); partitions and masters appear whole.
+  const isFenced = (c: FileCheck) =>
+    options.fenced === true && dataset.partitions.length === 0 && c.name === dataset.hdf5;
+  const verdicts: ViewVerdict[][] = [];
+  for (const c of checks.filter(isFenced)) verdicts.push(await checkFile(c, true));
+  const { check = checkFile, concurrency = 1 } = options.checkFiles ?? {};
+  const unfenced = checks.filter((c) => !isFenced(c));
+  verdicts.push(...(await pMap(unfenced, (c) => check(c), { concurrency })));
+  report.views.push(...verdicts.flat());
   report.views.sort((a, b) => a.time - b.time || a.setupId - b.setupId);
   report.ok = report.problems.length === 0 && report.views.every((v) => v.problems.length === 0);
   return report;
@@ -70,12 +97,11 @@ function fileOf(dataset: XmlDataset, time: number, setupId: number): string {
   return partition?.path ?? dataset.hdf5;
 }
 
-async function verifyFile(
-  path: string,
-  name: string,
-  views: readonly ViewChecksums[],
-  fenced: boolean,
-): Promise<ViewVerdict[]> {
+/**
+ * Reads one file's views back and compares every level with its checksums. `fenced`: under the
+ * file's write fence, after rolling back a crashed append (the single layout in the finalizer).
+ */
+export async function checkFile({ path, name, views }: FileCheck, fenced = false): Promise<ViewVerdict[]> {
   const verdicts = (problem: string) =>
     views.map((v) => ({ time: v.time, setupId: v.setupId, file: name, problems: [problem] }));
   if (!existsSync(path)) return verdicts(`${name} does not exist`);
