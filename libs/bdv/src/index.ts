@@ -21,7 +21,7 @@ export type {
   SlabBuffer,
   SlabBufferSource,
 } from './writer/stack-input.js';
-export { DEFAULT_SLAB_BYTES, writerSlabBuffers } from './writer/stack-input.js';
+export { DEFAULT_SLAB_BYTES, writerSlabBuffers, preloadHdf5 } from './writer/stack-input.js';
 export { preferredSlabDepth } from './writer/view-writer.js';
 export { resolveFormat, type BdvFormat, type BdvFormatOptions } from './writer/bdv-format.js';
 export { describeView, type ViewDescription } from './writer/view-record.js';

@@ -1,4 +1,4 @@
-import { checkFile } from '@bdv-cluster/bdv';
+import { checkFile, preloadHdf5 } from '@bdv-cluster/bdv';
 import { parentPort } from 'node:worker_threads';
 import { cancelCheckOf } from './cancellation.js';
 import { failureKindOf } from './task-errors.js';
@@ -13,6 +13,9 @@ import { runViewTask } from './view-task.js';
  * decompress, when a finalizer checks written partitions) on as many cores as there are threads.
  */
 const port = parentPort!;
+// Started before its first task (ViewThreadPool.warm): HDF5 compiles now, on this thread's core.
+// A failure here surfaces again, as a task error, at the first real load.
+preloadHdf5().catch(() => undefined);
 const reply = (message: ThreadReply) => port.postMessage(message);
 port.on('message', (request: ThreadRequest) => {
   const work =

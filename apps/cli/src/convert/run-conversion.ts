@@ -1,12 +1,6 @@
-import {
-  checksumPathFor,
-  setupCount,
-  setupIdOf,
-  xmlPathFor,
-  type BdvWriter,
-  type Layout,
-} from '@bdv-cluster/bdv';
+import { checksumPathFor, setupCount, setupIdOf, xmlPathFor, type Layout } from '@bdv-cluster/bdv';
 import { autoPyramidFields, pyramidFor, type DatasetPyramid, type Manifest } from '@bdv-cluster/contract';
+import { ViewThreadPool } from '@bdv-cluster/convert';
 import { existsSync } from 'node:fs';
 import { basename } from 'node:path';
 import { CliError } from '../cli-error.js';
@@ -64,9 +58,25 @@ export async function runConversion(
   req: ConversionRequest,
   progress: ProgressReporter,
 ): Promise<ConversionResult> {
-  const { dataset } = req.manifest;
   const jobs = req.jobs ?? 1;
   assertWritable(req, jobs);
+  // Started now, the threads load HDF5 on their own cores while the inputs' headers are read.
+  const threads = jobs > 1 ? new ViewThreadPool() : undefined;
+  threads?.warm(Math.min(jobs, req.manifest.views.length));
+  try {
+    return await convertViews(req, progress, jobs, threads);
+  } finally {
+    await threads?.close();
+  }
+}
+
+async function convertViews(
+  req: ConversionRequest,
+  progress: ProgressReporter,
+  jobs: number,
+  threads: ViewThreadPool | undefined,
+): Promise<ConversionResult> {
+  const { dataset } = req.manifest;
   const planned = await planViews(req.manifest.views, req.baseDir);
   throwIfInterrupted(req.signal);
   const started = performance.now();
@@ -93,7 +103,9 @@ export async function runConversion(
     }
     if (req.resume) progress.resumed(kept);
     progress.start(todo.length, totalBytes(todo));
-    await writeViews(writer, todo, jobs, progress, req.signal);
+    await (threads
+      ? writeOnThreads(threads, writer, todo, jobs, progress, req.signal)
+      : writeInProcess(writer, todo, progress, req.signal));
     await writer.writeXml({ microscope: dataset.microscope, timepoints: dataset.timepoints });
   } catch (error) {
     if (req.signal?.aborted) removeStagedFiles(req.output);
@@ -133,18 +145,6 @@ function choosePyramid(
     auto,
     ...(auto.length > 0 ? { fromView: { key: first.key, shapeZyx: first.shapeZyx, voxelSizeXyz } } : {}),
   };
-}
-
-function writeViews(
-  writer: BdvWriter,
-  todo: readonly PlannedView[],
-  jobs: number,
-  progress: ProgressReporter,
-  signal: AbortSignal | undefined,
-): Promise<void> {
-  return jobs > 1
-    ? writeOnThreads(writer, todo, jobs, progress, signal)
-    : writeInProcess(writer, todo, progress, signal);
 }
 
 function assertWritable(req: ConversionRequest, jobs: number): void {

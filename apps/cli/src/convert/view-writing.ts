@@ -34,8 +34,10 @@ export async function writeInProcess(
  * so this is how a local conversion uses several cores) — the same thread pool and view task
  * the cluster's writers use. Stops handing out views at the first failure; an interruption
  * (`signal`) ends the threads at once (their staged partitions are left for the caller to remove).
+ * The caller owns `pool` (started early, see runConversion) and closes it.
  */
 export async function writeOnThreads(
+  pool: ViewThreadPool,
   writer: BdvWriter,
   planned: readonly PlannedView[],
   jobs: number,
@@ -43,7 +45,6 @@ export async function writeOnThreads(
   signal?: AbortSignal,
 ): Promise<void> {
   const plans = planned.map((view) => writer.planPartition(view.shapeZyx, view.spec));
-  const pool = new ViewThreadPool();
   const stopThreads = () => void pool.close();
   signal?.addEventListener('abort', stopThreads, { once: true });
   let next = 0;
@@ -76,7 +77,6 @@ export async function writeOnThreads(
     await Promise.all(Array.from({ length: Math.min(jobs, planned.length) }, runner));
   } finally {
     signal?.removeEventListener('abort', stopThreads);
-    await pool.close();
   }
   throwIfInterrupted(signal);
   if (failure !== undefined) throw failure;

@@ -67,3 +67,11 @@ export const writerSlabBuffers: SlabBufferSource = async (bytes) => {
   const block = (await heapPool()).take(bytes);
   return { bytes, view: () => block.u8(bytes), release: () => block.release() };
 };
+
+/**
+ * Loads this thread's HDF5 now rather than at its first file: a worker thread started ahead of
+ * its first task (ViewThreadPool.warm) compiles the wasm module while the caller still plans.
+ */
+export async function preloadHdf5(): Promise<void> {
+  await heapPool();
+}
