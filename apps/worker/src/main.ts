@@ -13,6 +13,7 @@ import {
   type ClusterConfig,
 } from '@bdv-cluster/pipeline';
 import { Worker } from 'bullmq';
+import pLimit from 'p-limit';
 import { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import { settleIfFinalizeAbandoned } from './finalizer/abandoned-finalize.js';
@@ -104,13 +105,18 @@ function startFinalizer(
   // A finalize is idempotent (it rewrites whole files under temporary names), so a finalizer that
   // dies mid-way may simply be retried a few times before the generation is given up.
   const announce = new AnnounceOutcome(store, queues);
+  const verifyThreads = pLimit(config.FINALIZER_VERIFY_THREADS);
   const finalizer = new Worker(
     FINALIZE_QUEUE,
     finalizeProcessor({
       config,
       store,
       announce,
-      checkFiles: { check: (file) => threads.check(file), concurrency: config.FINALIZER_VERIFY_THREADS },
+      // One budget for the process: finalize jobs run two at a time and share these threads.
+      checkFiles: {
+        check: (file) => verifyThreads(() => threads.check(file)),
+        concurrency: config.FINALIZER_VERIFY_THREADS,
+      },
       log,
     }),
     {

@@ -100,6 +100,9 @@ export class ViewThreadPool {
     // workerData must be an object: a dependency destructures it when loaded inside a thread.
     const worker = new Worker(THREAD_ENTRY, { workerData: {} });
     this.all.add(worker);
+    // An idle thread (warmed, or between tasks) that fails is dropped, not left as an unhandled
+    // 'error' that would end the process; a task in hand also hears of it (dispatch).
+    worker.on('error', () => this.drop(worker));
     return worker;
   }
 

@@ -6,8 +6,10 @@ import {
   type S3Client,
 } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
+import pRetry from 'p-retry';
+import { createHash } from 'node:crypto';
 import { createReadStream, statSync } from 'node:fs';
-import type { Readable } from 'node:stream';
+import { Transform, type Readable } from 'node:stream';
 import { StorageError } from './storage-error.js';
 
 export interface ObjectInfo {
@@ -108,6 +110,9 @@ export async function uploadStream(
  */
 export const SINGLE_PUT_MAX_BYTES = 1024 * 1024 * 1024;
 
+/** Tries of one single PUT: the SDK cannot retry a stream body it has consumed, so we do. */
+const PUT_ATTEMPTS = 4;
+
 /** Copies a local file into an object (one streamed PUT, or parts above `singlePutMaxBytes`). */
 export async function uploadFile(
   client: S3Client,
@@ -118,21 +123,75 @@ export async function uploadFile(
   singlePutMaxBytes = SINGLE_PUT_MAX_BYTES,
 ): Promise<number> {
   const size = statSync(path).size;
-  const body = () => createReadStream(path, { highWaterMark: 8 << 20 });
-  if (size > singlePutMaxBytes) return uploadStream(client, bucket, key, body(), contentType);
+  if (size > singlePutMaxBytes) {
+    const body = createReadStream(path, { highWaterMark: 8 << 20 });
+    try {
+      return await uploadStream(client, bucket, key, body, contentType);
+    } finally {
+      body.destroy();
+    }
+  }
+  const uri = `s3://${bucket}/${key}`;
+  await pRetry(() => putFileOnce(client, { bucket, key, path, size, contentType }), {
+    retries: PUT_ATTEMPTS - 1,
+    minTimeout: 500,
+    factor: 3,
+    shouldRetry: ({ error }: { error: Error }) =>
+      !(error instanceof StorageError && error.code === 'NOT_FOUND'),
+  }).catch((error: unknown) => {
+    if (error instanceof StorageError) throw error;
+    throw new StorageError('FAILED', `${uri}: upload failed: ${(error as Error).message}`, uri);
+  });
+  return size;
+}
+
+/**
+ * One PUT of a file, read afresh, with the MD5 of the bytes sent compared to the ETag the store
+ * returns (a single PUT's ETag is its MD5 on S3, MinIO and s3rver): the streamed body is not
+ * signed, so this is what catches bytes changed on the way. An ETag that is not a plain MD5 (an
+ * encrypting store's) is not compared.
+ */
+async function putFileOnce(
+  client: S3Client,
+  file: { bucket: string; key: string; path: string; size: number; contentType?: string | undefined },
+): Promise<void> {
+  const uri = `s3://${file.bucket}/${file.key}`;
+  const source = createReadStream(file.path, { highWaterMark: 8 << 20 });
+  const md5 = createHash('md5');
+  // Hashed as the SDK reads it (a 'data' listener would start the flow before the SDK listens).
+  const body = source.pipe(
+    new Transform({
+      transform(chunk: Buffer, _encoding, done) {
+        md5.update(chunk);
+        done(null, chunk);
+      },
+    }),
+  );
+  source.on('error', (error) => body.destroy(error));
   try {
-    await client.send(
+    const put = await client.send(
       new PutObjectCommand({
-        Bucket: bucket,
-        Key: key,
-        Body: body(),
-        ContentLength: size,
-        ContentType: contentType ?? 'application/octet-stream',
+        Bucket: file.bucket,
+        Key: file.key,
+        Body: body,
+        ContentLength: file.size,
+        ContentType: file.contentType ?? 'application/octet-stream',
       }),
     );
+    const etag = (put.ETag ?? '').replace(/"/g, '').toLowerCase();
+    const sent = md5.digest('hex');
+    if (/^[0-9a-f]{32}$/.test(etag) && etag !== sent)
+      throw new StorageError(
+        'TRANSIENT',
+        `${uri}: stored bytes differ from the file (ETag ${etag}, sent ${sent})`,
+        uri,
+      );
   } catch (error) {
-    const uri = `s3://${bucket}/${key}`;
-    throw new StorageError('FAILED', `${uri}: upload failed: ${(error as Error).message}`, uri);
+    if (error instanceof StorageError) throw error;
+    if (isNotFound(error)) throw new StorageError('NOT_FOUND', `${uri}: no such bucket`, uri);
+    throw new StorageError('TRANSIENT', `${uri}: upload failed: ${(error as Error).message}`, uri);
+  } finally {
+    source.destroy();
+    body.destroy();
   }
-  return size;
 }

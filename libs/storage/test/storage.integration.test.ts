@@ -114,7 +114,7 @@ describe('S3 storage against a real S3-protocol server', () => {
       await source.close();
     }
     await expect(uploadFile(client, 'no-such-bucket', 'x', path)).rejects.toThrow(
-      /s3:\/\/no-such-bucket\/x: upload failed/,
+      /s3:\/\/no-such-bucket\/x: no such bucket/,
     );
   });
 });

@@ -9,7 +9,9 @@ import { MAX_JOBS, parseInteger } from '../convert/option-lists.js';
 export async function verifyXml(xml: string, flags: { json?: boolean; jobs?: string }): Promise<void> {
   if (/\.h5$/i.test(xml)) throw new CliError(`${xml}: give the dataset's .xml (the .h5 is found through it)`);
   const jobs =
-    flags.jobs === undefined ? availableParallelism() : parseInteger(flags.jobs, '--jobs', 1, MAX_JOBS);
+    flags.jobs === undefined
+      ? Math.min(availableParallelism(), MAX_JOBS)
+      : parseInteger(flags.jobs, '--jobs', 1, MAX_JOBS);
   const report = await verify(resolve(xml), jobs);
   process.stdout.write(flags.json ? `${JSON.stringify(report)}\n` : render(report));
   process.exitCode = report.ok ? 0 : 1;

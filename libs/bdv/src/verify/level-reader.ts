@@ -3,16 +3,20 @@ import { RunningChecksum, type LevelChecksum } from '../model/checksums.js';
 import type { Zyx } from '../model/pyramid-spec.js';
 
 const SLAB_BYTES = 16 * 1024 * 1024;
+/** Above this, a slab is cut inside chunks: memory stays bounded, decompression is repeated. */
+const MAX_SLAB_BYTES = 64 * 1024 * 1024;
 
 /**
  * Planes read at once: whole chunks deep. A slab that ends inside a chunk makes HDF5 decompress
  * that chunk again for the next slab (the chunk cache holds 1 MiB, far less than a row of chunks):
  * reading 2-plane slabs of 4-deep chunks cost the finalizer twice the decompression, and 16-deep
- * chunks eight times. Writers need the same whole-chunk slabs, so memory stays as bounded as theirs.
+ * chunks eight times. Chunks so deep that one row of them passes MAX_SLAB_BYTES (16-deep blocks
+ * on 2048x2048 planes: 128 MiB) are read in part-chunk slabs instead, at the repeated cost.
  */
-function slabDepth(shapeZyx: Zyx, chunkDepth: number): number {
-  const chunks = Math.floor(SLAB_BYTES / (shapeZyx[1] * shapeZyx[2] * 2 * chunkDepth));
-  return chunkDepth * Math.max(1, chunks);
+export function slabDepth(shapeZyx: Zyx, chunkDepth: number): number {
+  const planeBytes = shapeZyx[1] * shapeZyx[2] * 2;
+  if (chunkDepth * planeBytes > MAX_SLAB_BYTES) return Math.max(1, Math.floor(MAX_SLAB_BYTES / planeBytes));
+  return chunkDepth * Math.max(1, Math.floor(SLAB_BYTES / (planeBytes * chunkDepth)));
 }
 
 /** One stored view level's shape, and its CRC-32 once `sumSlabs` has fed it every slab in z order. */
@@ -23,8 +27,9 @@ function levelSlabs(file: BdvH5File, time: number, setupId: number, level: numbe
   const sum = new RunningChecksum();
   return {
     starts: Array.from({ length: Math.ceil(shapeZyx[0] / depth) }, (_, i) => i * depth),
+    // Read into a reused heap block (no fresh wasm and JavaScript buffer per slab).
     addSlab: (z: number) =>
-      sum.add(file.readCells(time, setupId, level, z, Math.min(shapeZyx[0], z + depth))),
+      file.withCells(time, setupId, level, z, Math.min(shapeZyx[0], z + depth), (cells) => sum.add(cells)),
     result: (): LevelChecksum => ({ level, shapeZyx, crc32: sum.hex }),
   };
 }
