@@ -15,9 +15,10 @@ const THREAD_ENTRY = import.meta.url.endsWith('.ts')
   : new URL('./view-thread.js', import.meta.url);
 
 /**
- * Worker threads that run view tasks (and file checks), kept between tasks. A thread that dies (or errs outside a
- * task) is dropped and a fresh one serves the next task. Callers bound the concurrency (the CLI's
- * --jobs, the writer's WRITER_CONCURRENCY): every call runs at once on its own thread.
+ * Worker threads that run view tasks (and file checks), kept between tasks. A thread that dies (or
+ * errs outside a task) is dropped and a fresh one serves the next task. Callers bound the
+ * concurrency (the CLI's --jobs, the writer's WRITER_CONCURRENCY, the finalizer's
+ * FINALIZER_VERIFY_THREADS): every call runs at once on its own thread.
  */
 export class ViewThreadPool {
   private readonly idle: Worker[] = [];
