@@ -14,13 +14,15 @@ describe('verification of a dataset', () => {
     const xml = join(dir.path, 'd.xml');
     const writer = await BdvWriter.create(join(dir.path, 'd.h5'), {
       setup: { tiles: 2 },
+      compression: 'gzip',
       subsamplingZyx: [
         [1, 1, 1],
         [2, 2, 2],
       ],
     });
-    // Views big enough that reading one slab takes longer than the timer's 1 ms: at every yield
-    // the timer is due (small slabs read in microseconds made the count depend on the machine).
+    // Views big enough, and compressed, that reading one slab takes longer than the timer's 1 ms:
+    // at every yield the timer is due (small slabs read in microseconds made the count depend on
+    // the machine; uncompressed 4x256x256 slabs read into a reused buffer were under 1 ms here).
     const data = new Uint16Array(8 * 512 * 512).map((_, i) => i % 999);
     for (const tile of [0, 1]) await writer.appendView({ shapeZyx: [8, 512, 512], data }, { tile });
     await writer.writeXml();
