@@ -170,14 +170,7 @@ export class HeapSlabWriter {
       );
     }
     const pointer = this.pool.holds(data) ? data.byteOffset : this.copyIn(data, bytes);
-    const status = this.module.set_dataset_data(
-      fileId,
-      datasetPath,
-      countZyx.map(BigInt),
-      offsetZyx.map(BigInt),
-      [1n, 1n, 1n],
-      BigInt(pointer),
-    );
+    const status = this.slab('set_dataset_data', fileId, datasetPath, offsetZyx, countZyx, pointer);
     if (status < 0) throw new BdvError('HDF5', `HDF5 refused to write ${datasetPath} at z=${offsetZyx[0]}`);
     this.unflushed += bytes;
     if (this.unflushed >= this.flushAfterBytes) this.flushInBackground();
@@ -198,19 +191,31 @@ export class HeapSlabWriter {
     const values = countZyx[0]! * countZyx[1]! * countZyx[2]!;
     const block = this.pool.take(values * 2);
     try {
-      const status = this.module.get_dataset_data(
-        fileId,
-        datasetPath,
-        countZyx.map(BigInt),
-        offsetZyx.map(BigInt),
-        [1n, 1n, 1n],
-        BigInt(block.pointer),
-      );
+      const status = this.slab('get_dataset_data', fileId, datasetPath, offsetZyx, countZyx, block.pointer);
       if (status < 0) throw new BdvError('HDF5', `HDF5 could not read ${datasetPath} at z=${offsetZyx[0]}`);
       use(new Int16Array(this.module.HEAPU8.buffer, block.pointer, values));
     } finally {
       block.release();
     }
+  }
+
+  /** One contiguous (stride 1) hyperslab through either low-level binding, at a heap address. */
+  private slab(
+    binding: 'set_dataset_data' | 'get_dataset_data',
+    fileId: bigint,
+    datasetPath: string,
+    offsetZyx: readonly number[],
+    countZyx: readonly number[],
+    pointer: number,
+  ): number {
+    return this.module[binding](
+      fileId,
+      datasetPath,
+      countZyx.map(BigInt),
+      offsetZyx.map(BigInt),
+      [1n, 1n, 1n],
+      BigInt(pointer),
+    );
   }
 
   /** Gives the copy buffer back to the pool (for the next file of this thread). */

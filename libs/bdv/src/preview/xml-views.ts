@@ -1,11 +1,8 @@
-import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { create } from 'xmlbuilder2';
-import { BdvError } from '../errors.js';
 import type { SetupAttributes } from '../model/setup-model.js';
 import { readSpimDataViews } from '../verify/read-spimdata.js';
 import type { PreviewSource } from './view-projection.js';
-import { xmlList, xmlText, type XmlNode } from '../xml/xml-nodes.js';
+import { parseXmlFile, xmlList as list, xmlText as text, type XmlNode as Node } from '../xml/xml-nodes.js';
 
 /** A view of a SpimData XML with what a preview needs: its file and its setup's attributes. */
 export interface XmlView extends SetupAttributes {
@@ -14,10 +11,6 @@ export interface XmlView extends SetupAttributes {
   source: PreviewSource;
 }
 
-type Node = XmlNode;
-const list = xmlList;
-const text = xmlText;
-
 /**
  * Every view that holds data (has a ViewRegistration) in a SpimData XML, with the file it is in
  * (its partition, or the single .h5) and its setup's attributes (absent ones are 0). A single
@@ -25,8 +18,10 @@ const text = xmlText;
  * may be appending to it. Partitions appear whole.
  */
 export function viewsOfXml(xmlPath: string): XmlView[] {
-  const dataset = readSpimDataViews(xmlPath);
-  const attributes = setupAttributesOfXml(xmlPath);
+  // Parsed once for both: the views and files, and the setups' attributes.
+  const root = parseXmlFile(xmlPath);
+  const dataset = readSpimDataViews(xmlPath, root);
+  const attributes = setupAttributesOf(root);
   const base = dirname(xmlPath);
   return dataset.views.map(({ time, setupId }) => {
     const partition = dataset.partitions.find(
@@ -42,17 +37,7 @@ export function viewsOfXml(xmlPath: string): XmlView[] {
   });
 }
 
-function setupAttributesOfXml(xmlPath: string): Map<number, SetupAttributes> {
-  let root: Node;
-  try {
-    root = create(readFileSync(xmlPath, 'utf8')).end({ format: 'object' }) as Node;
-  } catch (error) {
-    throw new BdvError(
-      'INVALID_ARGUMENT',
-      `${xmlPath}: not readable XML (${(error as Error).message})`,
-      'xml',
-    );
-  }
+function setupAttributesOf(root: Node): Map<number, SetupAttributes> {
   const setups = list(
     (
       ((root.SpimData as Node | undefined)?.SequenceDescription as Node | undefined)?.ViewSetups as

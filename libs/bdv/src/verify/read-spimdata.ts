@@ -1,7 +1,5 @@
-import { readFileSync } from 'node:fs';
-import { create } from 'xmlbuilder2';
 import { BdvError } from '../errors.js';
-import { xmlList, xmlText, type XmlNode } from '../xml/xml-nodes.js';
+import { parseXmlFile, xmlList as list, xmlText as text, type XmlNode as Node } from '../xml/xml-nodes.js';
 
 /** What verification needs of a SpimData XML: its files and which views have data. */
 export interface XmlDataset {
@@ -12,23 +10,13 @@ export interface XmlDataset {
   views: { time: number; setupId: number }[];
 }
 
-type Node = XmlNode;
-const list = xmlList;
-const text = xmlText;
 const ints = (value: unknown): number[] => text(value).split(/\s+/).filter(Boolean).map(Number);
 
-/** Parses a SpimData XML (any writer's: BDV, npy2bdv, ours) enough to verify its files. */
-export function readSpimDataViews(xmlPath: string): XmlDataset {
-  let root: Node;
-  try {
-    root = create(readFileSync(xmlPath, 'utf8')).end({ format: 'object' }) as Node;
-  } catch (error) {
-    const reason =
-      (error as NodeJS.ErrnoException).code === 'ENOENT'
-        ? 'no such file'
-        : `not readable XML (${(error as Error).message})`;
-    throw new BdvError('INVALID_ARGUMENT', `${xmlPath}: ${reason}`, 'xml');
-  }
+/**
+ * Parses a SpimData XML (any writer's: BDV, npy2bdv, ours) enough to verify its files. `root`: the
+ * file already parsed (parseXmlFile), for a caller that reads more of it.
+ */
+export function readSpimDataViews(xmlPath: string, root: Node = parseXmlFile(xmlPath)): XmlDataset {
   const spim = root.SpimData as Node | undefined;
   const loader = (spim?.SequenceDescription as Node | undefined)?.ImageLoader as Node | undefined;
   const hdf5 = text(loader?.hdf5);

@@ -84,6 +84,7 @@ export async function verifyDataset(xmlPath: string, options: VerifyOptions = {}
   for (const c of checks.filter(isFenced)) verdicts.push(await checkFile(c, true));
   const { check = checkFile, concurrency = 1 } = options.checkFiles ?? {};
   const unfenced = checks.filter((c) => !isFenced(c));
+  // Not `check` itself: pMap passes the index second, which checkFile would take as `fenced`.
   verdicts.push(...(await pMap(unfenced, (c) => check(c), { concurrency })));
   report.views.push(...verdicts.flat());
   report.views.sort((a, b) => a.time - b.time || a.setupId - b.setupId);

@@ -1,3 +1,7 @@
+import { readFileSync } from 'node:fs';
+import { create } from 'xmlbuilder2';
+import { BdvError } from '../errors.js';
+
 // Reading xmlbuilder2's object form of a parsed XML: an element that occurs once is an object,
 // several times an array; an element's text is a string or its '#' entry.
 
@@ -14,3 +18,16 @@ export const xmlText = (value: unknown): string =>
     : typeof value === 'object' && value !== null
       ? String((value as XmlNode)['#'] ?? '')
       : '';
+
+/** An XML file in xmlbuilder2's object form; a missing or unparsable one is a BdvError naming it. */
+export function parseXmlFile(xmlPath: string): XmlNode {
+  try {
+    return create(readFileSync(xmlPath, 'utf8')).end({ format: 'object' }) as XmlNode;
+  } catch (error) {
+    const reason =
+      (error as NodeJS.ErrnoException).code === 'ENOENT'
+        ? 'no such file'
+        : `not readable XML (${(error as Error).message})`;
+    throw new BdvError('INVALID_ARGUMENT', `${xmlPath}: ${reason}`, 'xml');
+  }
+}
