@@ -17,7 +17,8 @@ COPY apps/cli/package.json apps/cli/
 RUN npm ci --ignore-scripts --no-audit --no-fund
 COPY libs libs
 COPY apps apps
-RUN npx tsc -b
+COPY scripts/bundle-cli.mjs scripts/
+RUN npx tsc -b && node scripts/bundle-cli.mjs
 
 FROM ${NODE_IMAGE} AS runtime
 ENV NODE_ENV=production \
@@ -46,6 +47,7 @@ COPY --from=build /app/libs/pipeline/dist libs/pipeline/dist
 COPY --from=build /app/apps/api/dist apps/api/dist
 COPY --from=build /app/apps/worker/dist apps/worker/dist
 COPY --from=build /app/apps/cli/dist apps/cli/dist
+COPY --from=build /app/apps/cli/bundle apps/cli/bundle
 COPY apps/cli/bin apps/cli/bin
 COPY docker/entrypoint.mjs docker/healthcheck.mjs docker/
 RUN mkdir -p /data/output && chown node:node /data/output

@@ -39,7 +39,9 @@ export const moduleBoundaries = [
 ];
 
 export default tseslint.config(
-  { ignores: ['**/dist/**', '**/node_modules/**', 'scratch/**', '.nx/**', '**/*.d.ts'] },
+  {
+    ignores: ['**/dist/**', 'apps/cli/bundle/**', '**/node_modules/**', 'scratch/**', '.nx/**', '**/*.d.ts'],
+  },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

@@ -1,4 +1,4 @@
-import type { ViewProjection } from '@bdv-cluster/bdv';
+import type { ViewProjection } from '@bdv-cluster/bdv/preview';
 import { describe, expect, it } from 'vitest';
 import { ProjectionCache } from '../src/previews/projection-cache.js';
 

@@ -7,10 +7,14 @@ import { tempDir } from '../../../test/support/oracle.js';
 
 // `bdv --help` and a command's own --help pay only for commander and the vocabularies: HDF5, the
 // PNG encoder, S3 and the stack readers load only in the action that needs them (issue 11: fixed
-// cost of every command). Which modules load is checked, not how long they take.
+// cost of every command). Which modules load is checked, not how long they take. bin/bdv.js runs
+// the bundle (docs/adr/011-cli-bundle.md), where our libraries are inlined under hashed chunk
+// names: the external heavy packages are checked there, and our libraries' own boundaries in the
+// unbundled dist/ (the bundle keeps the same dynamic-import boundaries).
 
 const here = dirname(fileURLToPath(import.meta.url));
 const BIN = join(here, '..', 'bin', 'bdv.js');
+const DIST_MAIN = join(here, '..', 'dist', 'main.js');
 const HOOK = join(here, 'support', 'record-imports.mjs');
 const dir = tempDir('bdv-startup-');
 afterAll(() => dir.remove());
@@ -27,9 +31,9 @@ const HEAVY = [
   /\/libs\/stacks\/dist\/index\.js$/,
 ];
 
-function modulesLoadedBy(args: string[], expectStatus = 0): string[] {
-  const log = join(dir.path, `${args.join('_').replace(/\W/g, '')}.log`);
-  const r = spawnSync(process.execPath, ['--import', HOOK, BIN, ...args], {
+function modulesLoadedBy(args: string[], expectStatus = 0, entry = DIST_MAIN): string[] {
+  const log = join(dir.path, `${entry === BIN ? 'bin' : 'dist'}_${args.join('_').replace(/\W/g, '')}.log`);
+  const r = spawnSync(process.execPath, ['--import', HOOK, entry, ...args], {
     encoding: 'utf8',
     env: { ...process.env, IMPORT_LOG: log },
   });
@@ -45,6 +49,13 @@ describe('bdv start-up', () => {
       expect(loaded.filter((url) => HEAVY.some((re) => re.test(url)))).toEqual([]);
     });
   }
+
+  it('bin/bdv.js runs the fresh bundle, which loads none of the heavy libraries for --help', () => {
+    const loaded = modulesLoadedBy(['convert', '--help'], 0, BIN);
+    expect(loaded.some((url) => url.endsWith('/apps/cli/bundle/bdv.js'))).toBe(true);
+    expect(loaded.filter((url) => /\/dist\//.test(url))).toEqual([]);
+    expect(loaded.filter((url) => HEAVY.some((re) => re.test(url)))).toEqual([]);
+  });
 
   it('bdv info loads HDF5 (the recorder sees it) and not the writer, XML or PNG code', () => {
     // Not an HDF5 file: info loads h5wasm, then fails.

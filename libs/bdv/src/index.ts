@@ -63,4 +63,3 @@ export {
   type WriteXmlOptions,
   type PartitionPlan,
 } from './writer/bdv-writer.js';
-export * from './preview/index.js';

@@ -9,8 +9,8 @@ import {
   percentileOf,
   sheetLayout,
   toGray8,
-  type Zyx,
-} from '../src/index.js';
+} from '../src/preview/index.js';
+import type { Zyx } from '../src/index.js';
 import { emptyProjection, foldSlab } from '../src/preview/projection.js';
 
 // The pure parts of previews: percentiles and contrast, which pyramid level is read, maximum

@@ -4,14 +4,14 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { beadStack, grayPng } from '../../../test/support/bead-stacks.js';
 import { tempDir } from '../../../test/support/oracle.js';
+import { BdvWriter } from '../src/index.js';
 import {
-  BdvWriter,
   projectView,
   projectViewsOfFile,
   viewPreviewPng,
   viewsOfXml,
   type PreviewSource,
-} from '../src/index.js';
+} from '../src/preview/index.js';
 import { fenceFileOf } from '../src/h5/writer-fence.js';
 
 // Previews read back from real files: the level read, where the beads are, the fence and the

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { dirname, join, relative, isAbsolute } from 'node:path';
+import { BdvError } from '@bdv-cluster/bdv';
 import {
-  BdvError,
   contactSheetPng,
   DEFAULT_PREVIEW_SIZE,
   MAX_PREVIEW_SIZE,
@@ -14,7 +14,7 @@ import {
   type ProjectionAxis,
   type SheetCell,
   type ViewProjection,
-} from '@bdv-cluster/bdv';
+} from '@bdv-cluster/bdv/preview';
 import { DatasetStore, type DatasetRecord, type ViewEntry } from '@bdv-cluster/pipeline';
 import { Injectable } from '@nestjs/common';
 import { ApiError } from '../common/api-error.js';

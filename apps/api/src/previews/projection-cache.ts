@@ -1,4 +1,4 @@
-import type { ViewProjection } from '@bdv-cluster/bdv';
+import type { ViewProjection } from '@bdv-cluster/bdv/preview';
 
 /**
  * Projections already read, newest use last (a Map keeps insertion order), bounded by their

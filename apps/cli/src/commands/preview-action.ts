@@ -1,6 +1,12 @@
 import { existsSync, renameSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { contactSheetPng, projectView, viewPreviewPng, viewsOfXml, type XmlView } from '@bdv-cluster/bdv';
+import {
+  contactSheetPng,
+  projectView,
+  viewPreviewPng,
+  viewsOfXml,
+  type XmlView,
+} from '@bdv-cluster/bdv/preview';
 import { CliError } from '../cli-error.js';
 import type { PreviewFlags } from './preview-command.js';
 

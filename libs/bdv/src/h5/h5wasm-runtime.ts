@@ -1,4 +1,5 @@
-import { fileURLToPath } from 'node:url';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
 
 /** h5wasm's API (File, Group, Dataset…); loaded on first use, never at import time. */
 export type H5Api = (typeof import('h5wasm/node'))['default'];
@@ -16,10 +17,12 @@ let loaded: Promise<H5Runtime> | undefined;
 
 /**
  * Our own filter plugins (libs/bdv/plugins, built from libs/bdv/plugins-src): the optional LZF
- * filter that stores a chunk which does not compress unfiltered, as h5py does. Same relative path
- * from src/h5 and dist/h5. HDF5 tries every file of a plugin folder: it holds only the .so.
+ * filter that stores a chunk which does not compress unfiltered, as h5py does. Found through the
+ * package, not beside this module: the CLI's bundle (scripts/bundle-cli.mjs) runs this code from
+ * apps/cli/bundle. HDF5 tries every file of a plugin folder: it holds only the .so.
  */
-export const PLUGIN_DIR = fileURLToPath(new URL('../../plugins', import.meta.url));
+const pluginDir = (): string =>
+  join(dirname(createRequire(import.meta.url).resolve('@bdv-cluster/bdv/package.json')), 'plugins');
 
 /**
  * The wasm HDF5 library of this thread, with the filter plugins (LZF = 32000) on its search path.
@@ -35,7 +38,7 @@ export function loadH5(): Promise<H5Runtime> {
     const module = await api.ready;
     install_local_plugins(module);
     // Searched first, so HDF5 takes our LZF (id 32000) before h5wasm-plugins' mandatory-only one.
-    module.insert_plugin_search_path(PLUGIN_DIR, 0);
+    module.insert_plugin_search_path(pluginDir(), 0);
     // Without this, many HDF5 failures only print a diagnostic and return a null handle.
     module.activate_throwing_error_handler();
     return { api, module, ExternalLink };

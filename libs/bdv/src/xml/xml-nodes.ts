@@ -1,6 +1,15 @@
 import { readFileSync } from 'node:fs';
-import { create } from 'xmlbuilder2';
+import { createRequire } from 'node:module';
 import { BdvError } from '../errors.js';
+
+type XmlBuilder = typeof import('xmlbuilder2');
+let xmlbuilder: XmlBuilder | undefined;
+/**
+ * xmlbuilder2 (CommonJS, ~50 ms to load) on first use: only the verifier and the preview read XML,
+ * and `require` keeps parseXmlFile synchronous while writers and their threads never load it.
+ */
+const builder = (): XmlBuilder =>
+  (xmlbuilder ??= createRequire(import.meta.url)('xmlbuilder2') as XmlBuilder);
 
 // Reading xmlbuilder2's object form of a parsed XML: an element that occurs once is an object,
 // several times an array; an element's text is a string or its '#' entry.
@@ -22,7 +31,7 @@ export const xmlText = (value: unknown): string =>
 /** An XML file in xmlbuilder2's object form; a missing or unparsable one is a BdvError naming it. */
 export function parseXmlFile(xmlPath: string): XmlNode {
   try {
-    return create(readFileSync(xmlPath, 'utf8')).end({ format: 'object' }) as XmlNode;
+    return builder().create(readFileSync(xmlPath, 'utf8')).end({ format: 'object' }) as XmlNode;
   } catch (error) {
     const reason =
       (error as NodeJS.ErrnoException).code === 'ENOENT'
