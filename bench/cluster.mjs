@@ -227,7 +227,7 @@ const section = `## Cluster run of ${new Date().toISOString().slice(0, 16).repla
   them from S3 (uploaded beforehand, not timed); \`bdv convert\` reads the same .npy files from disk
   (once in one thread, once as partitions written by two worker threads with \`--jobs 2\`).
 - Cluster time = first POST of the dataset until GET says \`complete\` (views written, XML written,
-  .h5/.xml exported to the output bucket by multipart upload).
+  .h5/.xml exported to the output bucket: one streamed PUT per file up to 1 GiB, multipart above).
 
 ${table.join('\n')}
 

@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readFileSync, statSync, utimesSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -55,6 +55,19 @@ describe('bdv start-up', () => {
     expect(loaded.some((url) => url.endsWith('/apps/cli/bundle/bdv.js'))).toBe(true);
     expect(loaded.filter((url) => /\/dist\//.test(url))).toEqual([]);
     expect(loaded.filter((url) => HEAVY.some((re) => re.test(url)))).toEqual([]);
+  });
+
+  it('bin/bdv.js runs dist/ when the bundle is older than the last compile (a bare tsc -b)', () => {
+    const bundle = join(here, '..', 'bundle', 'bdv.js');
+    const { atime, mtime } = statSync(bundle);
+    utimesSync(bundle, 0, 0);
+    try {
+      const loaded = modulesLoadedBy(['--help'], 0, BIN);
+      expect(loaded.some((url) => url.endsWith('/apps/cli/dist/main.js'))).toBe(true);
+      expect(loaded.filter((url) => url.includes('/apps/cli/bundle/'))).toEqual([]);
+    } finally {
+      utimesSync(bundle, atime, mtime);
+    }
   });
 
   it('bdv info loads HDF5 (the recorder sees it) and not the writer, XML or PNG code', () => {

@@ -8,7 +8,8 @@ import type { TaskProgress, ViewTask, ViewTaskResult } from './view-task.js';
 /**
  * The compiled thread entry. Under the test runner this module runs from its TypeScript source,
  * where no .js sits beside it, so the thread is always started from the build (npm test builds
- * first).
+ * first). The CLI's bundle (scripts/bundle-cli.mjs) keeps this path true: its thread entry is
+ * `view-thread.js` in the folder of every chunk.
  */
 const THREAD_ENTRY = import.meta.url.endsWith('.ts')
   ? new URL('../dist/view-thread.js', import.meta.url)
