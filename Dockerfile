@@ -37,7 +37,8 @@ COPY --from=build /app/apps/worker/package.json apps/worker/
 COPY --from=build /app/apps/cli/package.json apps/cli/
 RUN npm ci --omit=dev --ignore-scripts --no-audit --no-fund && npm cache clean --force
 COPY --from=build /app/libs/bdv/dist libs/bdv/dist
-# our HDF5 filter plugins (optional LZF), found by libs/bdv at run time beside dist/
+# our HDF5 filter plugins (optional LZF), found at run time through libs/bdv/package.json
+# (by dist/ and by the CLI bundle alike)
 COPY --from=build /app/libs/bdv/plugins libs/bdv/plugins
 COPY --from=build /app/libs/contract/dist libs/contract/dist
 COPY --from=build /app/libs/stacks/dist libs/stacks/dist
