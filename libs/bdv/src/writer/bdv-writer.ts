@@ -10,7 +10,12 @@ import { countFieldOf, setupIdOf, type SetupAttributeName, type ViewIndex } from
 import type { ViewRecord } from '../model/view-metadata.js';
 import type { AttributeLabels, MicroscopeInfo, SpimDataDescription } from '../xml/spimdata-model.js';
 import { resolveFormat, type BdvFormat, type BdvFormatOptions } from './bdv-format.js';
-import { checksumPathFor, writeChecksumFile, type ViewChecksums } from './checksum-file.js';
+import {
+  checksumPathFor,
+  PendingChecksumFile,
+  writeChecksumFile,
+  type ViewChecksums,
+} from './checksum-file.js';
 import { DatasetFile } from './dataset-file.js';
 import { writeXmlFile } from './file-writes.js';
 import { partitionPathFor, xmlPathFor } from './output-paths.js';
@@ -64,6 +69,7 @@ export class BdvWriter {
   private readonly virtual: VirtualViews;
   private labels: AttributeLabels = {};
   private masterWritten = -1;
+  private pendingSums: PendingChecksumFile | undefined;
   private closed = false;
 
   private constructor(
@@ -115,7 +121,9 @@ export class BdvWriter {
       // checksum record, which resumableViews would take for an unknown file.
       const kept = await resumableViews(h5Path, format, layout);
       if (layout === 'single' && !existsSync(h5Path)) await DatasetFile.createEmpty(h5Path, format);
-      for (const view of kept) writer.remember(view.record, view.sums, view.partition);
+      for (const view of kept) writer.keep(view.record, view.sums, view.partition);
+      // The earlier record may list views that no longer read back: it is replaced, not extended.
+      writer.restartChecksumRecord();
       return writer;
     } catch (error) {
       await fence?.release();
@@ -254,6 +262,8 @@ export class BdvWriter {
     await this.commitVirtualViews();
     await this.writeMaster();
     writeXmlFile(this.xmlPath, this.describe(options));
+    // The complete record is renamed over the pending one: appends to the old file would be lost.
+    this.closeChecksumRecord();
     writeChecksumFile(checksumPathFor(this.xmlPath), [...this.checksums.values()], true);
     return this.xmlPath;
   }
@@ -265,6 +275,7 @@ export class BdvWriter {
       await this.commitVirtualViews();
       await this.writeMaster();
     } finally {
+      this.closeChecksumRecord();
       await this.fence?.release();
     }
   }
@@ -281,17 +292,40 @@ export class BdvWriter {
 
   /** A view is in: recorded for the XML, its checksums saved at once (what resume trusts). */
   private remember(record: ViewRecord, levels: LevelChecksum[], partition?: string): void {
+    const sums = this.keep(record, levels, partition);
+    if (!this.pendingSums) return this.restartChecksumRecord();
+    try {
+      this.pendingSums.append(sums);
+    } catch (error) {
+      // A failed append may leave part of a line: the next view rewrites the record whole.
+      this.closeChecksumRecord();
+      throw error;
+    }
+  }
+
+  private keep(record: ViewRecord, levels: LevelChecksum[], partition?: string): ViewChecksums {
     const key = keyOf(record);
     this.records.set(key, record);
     if (partition) this.partitions.push({ time: record.time, setupId: record.setupId, file: partition });
-    this.checksums.set(key, {
+    const sums = {
       time: record.time,
       setupId: record.setupId,
       file: partition ?? basename(this.h5Path),
       levels,
       record,
-    });
-    writeChecksumFile(checksumPathFor(this.xmlPath), [...this.checksums.values()], false);
+    };
+    this.checksums.set(key, sums);
+    return sums;
+  }
+
+  private restartChecksumRecord(): void {
+    this.closeChecksumRecord();
+    this.pendingSums = PendingChecksumFile.start(checksumPathFor(this.xmlPath), [...this.checksums.values()]);
+  }
+
+  private closeChecksumRecord(): void {
+    this.pendingSums?.close();
+    this.pendingSums = undefined;
   }
 
   private newRecord(shapeZyx: readonly number[], view: ViewDescription): ViewRecord {

@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { closeSync, fdatasyncSync, openSync, readFileSync, writeSync } from 'node:fs';
 import { BdvError } from '../errors.js';
 import { CHECKSUM_ALGORITHM, type LevelChecksum } from '../model/checksums.js';
 import type { ViewRecord } from '../model/view-metadata.js';
@@ -29,34 +29,85 @@ export function checksumPathFor(xmlPath: string): string {
 }
 
 /**
- * Writes the checksums record whole (temporary file, fsync, rename). While a conversion is under
- * way it is rewritten after every view without fsyncing the folder, one fsync less per view: if a
- * power failure loses the rename, the previous record is found and resume writes the newest view
- * again (it keeps only views the record lists and that read back as recorded). The next view's
- * journal, or the complete record at the end, fsyncs the folder anyway.
+ * The record as text: a header line, one view per line, a closing line. Still one JSON document,
+ * laid out so that a view can be added with one write over the closing line (PendingChecksumFile)
+ * instead of rewriting every view recorded so far after each one.
  */
+function checksumText(views: readonly ViewChecksums[], complete: boolean): string {
+  return headerLine(complete) + views.map((v, i) => viewLine(v, i === 0)).join('') + CLOSING_LINE;
+}
+
+function headerLine(complete: boolean): string {
+  const head = { format: 'bdv-cluster checksums', version: 1, algorithm: CHECKSUM_ALGORITHM, complete };
+  return `${JSON.stringify(head).slice(0, -1)},"views":[\n`;
+}
+
+function viewLine(view: ViewChecksums, first: boolean): string {
+  return `${first ? '' : ','}${JSON.stringify(view)}\n`;
+}
+
+const CLOSING_LINE = ']}\n';
+
+/** Writes the checksums record whole (temporary file, fsync, rename, fsync of the folder). */
 export function writeChecksumFile(path: string, views: readonly ViewChecksums[], complete: boolean): void {
   const sorted = [...views].sort((a, b) => a.time - b.time || a.setupId - b.setupId);
-  const file: ChecksumFile = {
-    format: 'bdv-cluster checksums',
-    version: 1,
-    algorithm: CHECKSUM_ALGORITHM,
-    complete,
-    views: sorted,
-  };
-  const text = `${JSON.stringify(file, null, 1)}\n`;
-  writeFileAtomically(path, text, { fsyncFolder: complete });
+  writeFileAtomically(path, checksumText(sorted, complete));
+}
+
+/**
+ * The record of a conversion under way (`complete: false`), open for appending: each view costs
+ * one positioned write and one fdatasync, whatever the number already recorded. A write cut short
+ * by a power failure leaves a record `readChecksumFile` still reads up to the last whole view: the
+ * view that was being recorded is written again on resume.
+ */
+export class PendingChecksumFile {
+  private constructor(
+    private readonly fd: number,
+    private closingAt: number,
+    private count: number,
+  ) {}
+
+  /** Writes the record of `views` whole, then keeps it open for `append`. */
+  static start(path: string, views: readonly ViewChecksums[]): PendingChecksumFile {
+    const text = checksumText(views, false);
+    writeFileAtomically(path, text);
+    const fd = openSync(path, 'r+');
+    return new PendingChecksumFile(fd, Buffer.byteLength(text) - CLOSING_LINE.length, views.length);
+  }
+
+  append(view: ViewChecksums): void {
+    const line = Buffer.from(viewLine(view, this.count === 0) + CLOSING_LINE);
+    let written = 0;
+    while (written < line.length)
+      written += writeSync(this.fd, line, written, line.length - written, this.closingAt + written);
+    fdatasyncSync(this.fd);
+    this.closingAt += line.length - CLOSING_LINE.length;
+    this.count += 1;
+  }
+
+  close(): void {
+    closeSync(this.fd);
+  }
 }
 
 /** Reads and checks a checksum file; a missing or malformed one is a BdvError naming it. */
 export function readChecksumFile(path: string): ChecksumFile {
-  let parsed: Partial<ChecksumFile>;
+  let text: string;
   try {
-    parsed = JSON.parse(readFileSync(path, 'utf8')) as Partial<ChecksumFile>;
+    text = readFileSync(path, 'utf8');
   } catch (error) {
     const reason =
       (error as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (error as Error).message;
     throw new BdvError('INVALID_ARGUMENT', `${path}: ${reason}`, 'checksums');
+  }
+  let parsed: Partial<ChecksumFile>;
+  try {
+    parsed = JSON.parse(text) as Partial<ChecksumFile>;
+  } catch (error) {
+    const recovered = wholeViewsOfCutRecord(text);
+    if (!recovered)
+      throw new BdvError('INVALID_ARGUMENT', `${path}: ${(error as Error).message}`, 'checksums');
+    parsed = recovered;
   }
   const wellFormed =
     parsed.format === 'bdv-cluster checksums' &&
@@ -78,4 +129,23 @@ export function readChecksumFile(path: string): ChecksumFile {
       'checksums',
     );
   return parsed as ChecksumFile;
+}
+
+/**
+ * A pending record whose last append was cut short (power failure): its header and the views on
+ * the lines before the cut. Anything else that does not parse is not ours to guess at.
+ */
+function wholeViewsOfCutRecord(text: string): Partial<ChecksumFile> | undefined {
+  const [header, ...lines] = text.split('\n');
+  if (header !== headerLine(false).slice(0, -1)) return undefined;
+  const views: ViewChecksums[] = [];
+  for (const [i, line] of lines.entries()) {
+    if (i > 0 && !line.startsWith(',')) break; // the closing line, or the cut
+    try {
+      views.push(JSON.parse(i === 0 ? line : line.slice(1)) as ViewChecksums);
+    } catch {
+      break;
+    }
+  }
+  return { ...(JSON.parse(`${header}]}`) as Partial<ChecksumFile>), views };
 }
