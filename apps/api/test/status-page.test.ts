@@ -1,8 +1,9 @@
 import type { DatasetRecord, ViewEntry } from '@bdv-cluster/pipeline';
 import { describe, expect, it } from 'vitest';
 import { escapeHtml, html } from '../src/status/html.js';
-import { formatBytes, formatDuration, progressOf } from '../src/status/progress.js';
+import { formatBytes, formatDuration, progressOf, summarizeViews } from '../src/status/progress.js';
 import { renderStatusPage, type DatasetStatusView, type StatusModel } from '../src/status/status-page.js';
+import { ViewsDigestCache } from '../src/status/views-digest-cache.js';
 
 // The status page's pure parts: escaping by construction, progress from the state, and a page
 // that shows what it must and nothing it must not.
@@ -73,7 +74,7 @@ describe('progress', () => {
       view('c', 'running', T0),
       view('d', 'queued', T0 + 5000),
     ];
-    const p = progressOf(dataset({ done: 2, running: 1, queued: 1 }), views, T0 + 40_000);
+    const p = progressOf(dataset({ done: 2, running: 1, queued: 1 }), summarizeViews(views), T0 + 40_000);
     expect(p).toEqual({
       total: 4,
       done: 2,
@@ -89,15 +90,28 @@ describe('progress', () => {
 
   it('uses declared shapes when every view has one, and stops the clock when nothing is left', () => {
     const views = [view('a', 'done', T0, 8, [1, 2, 2]), view('b', 'failed', T0, undefined, [2, 2, 2])];
-    const p = progressOf(dataset({ done: 1, failed: 1 }, T0 + 4000), views, T0 + 999_000);
+    const p = progressOf(dataset({ done: 1, failed: 1 }, T0 + 4000), summarizeViews(views), T0 + 999_000);
     expect(p.bytesTotal).toBe(8 + 16);
     expect(p.bytesTotalEstimated).toBe(false);
     expect(p.bytesPerSecond).toBe(2); // 8 bytes over the 4 s until the last change
     expect(p.etaSeconds).toBeUndefined();
   });
 
+  it('sums a million views in one pass (a spread of that many arguments would throw)', () => {
+    const many = Array.from({ length: 1_000_000 }, (_, i) =>
+      view(`v${i}`, 'done', T0 + (i % 977), 2, [1, 1, 1]),
+    );
+    many[500_000] = view('early', 'queued', T0 - 5000, undefined, [1, 1, 1]);
+    expect(summarizeViews(many)).toEqual({
+      count: 1_000_000,
+      bytesDone: 2 * 999_999,
+      bytesDeclared: 2 * 1_000_000,
+      firstSubmittedAt: T0 - 5000,
+    });
+  });
+
   it('says nothing it cannot know yet', () => {
-    const p = progressOf(dataset({ queued: 3 }), [view('a', 'queued', T0)], T0 + 1000);
+    const p = progressOf(dataset({ queued: 3 }), summarizeViews([view('a', 'queued', T0)]), T0 + 1000);
     expect([p.bytesTotal, p.bytesPerSecond, p.etaSeconds]).toEqual([undefined, undefined, undefined]);
   });
 
@@ -126,12 +140,12 @@ describe('the page', () => {
     layout: 'single',
     progress: progressOf(
       dataset({ done: 2, running: 1, queued: 1 }),
-      [
+      summarizeViews([
         view('a', 'done', T0, 100e6),
         view('b', 'done', T0, 100e6),
         view('c', 'running', T0),
         view('d', 'queued', T0),
-      ],
+      ]),
       T0 + 40_000,
     ),
     failedViews: [{ viewKey: 't0-i0-c1-s0-a0', reason: `bad header ${hostile}` }],
@@ -168,10 +182,48 @@ describe('the page', () => {
       expect(page, text).toContain(text);
   });
 
+  it('lists the first failed views and counts all of them', () => {
+    const failedViews = Array.from({ length: 20 }, (_, i) => ({
+      viewKey: `t${i}-i0-c0-s0-a0`,
+      reason: 'gone',
+    }));
+    const many = { ...d, failedViews, progress: { ...d.progress, failed: 7200 } };
+    const text = renderStatusPage({ ...model, datasets: [many] }).replace(/\s+/g, ' ');
+    expect(text).toContain('failed views (7200)');
+    expect(text).toContain('… and 7180 more (GET /v1/datasets/:id/views)');
+    expect(text.match(/<li><code>t\d+-i0-c0-s0-a0<\/code>/g)).toHaveLength(20);
+  });
+
   it('escapes every user-provided string and runs no script', () => {
     expect(page).not.toContain(hostile);
     expect(page).not.toMatch(/<img src=x|<script/i);
     // the name (heading, image alt), a failed view's reason, a dataset error
     expect(page.split('&lt;img src=x onerror=alert(1)&gt;&quot;&#39;&amp;').length - 1).toBe(4);
+  });
+});
+
+describe('view digests kept for the page', () => {
+  const digest = (bytesDone: number) => ({ summary: { count: 1, bytesDone }, failedViews: [] });
+
+  it('are given back while the dataset is unchanged, and not once any counter or time moved', () => {
+    const cache = new ViewsDigestCache(10);
+    const d = dataset({ done: 1, running: 1 });
+    cache.set(d, digest(1));
+    expect(cache.get({ ...d })).toEqual(digest(1));
+    expect(cache.get(dataset({ done: 2 }))).toBeUndefined(); // running -> done, same time
+    expect(cache.get(dataset({ done: 1, running: 1 }, T0 + 1))).toBeUndefined();
+    expect(cache.get({ ...d, views: { ...d.views, cancelled: 1 } })).toBeUndefined();
+    expect(cache.get({ ...d, status: 'finalizing' })).toBeUndefined();
+    expect(cache.get({ ...d, generation: 1 })).toBeUndefined();
+  });
+
+  it('forget the dataset shown least recently beyond their capacity', () => {
+    const cache = new ViewsDigestCache(2);
+    const [a, b, c] = ['a', 'b', 'c'].map((id) => ({ ...dataset({ done: 1 }), id }));
+    cache.set(a!, digest(1));
+    cache.set(b!, digest(2));
+    expect(cache.get(a!)).toEqual(digest(1)); // a shown again: b is now the oldest
+    cache.set(c!, digest(3));
+    expect([cache.get(a!), cache.get(b!), cache.get(c!)]).toEqual([digest(1), undefined, digest(3)]);
   });
 });

@@ -17,30 +17,56 @@ export interface DatasetProgress {
   etaSeconds?: number;
 }
 
+/** What progress needs from a dataset's views, summed in one pass (cached per dataset state). */
+export interface ViewsSummary {
+  /** Views in any state, cancelled ones included. */
+  count: number;
+  bytesDone: number;
+  /** Input bytes of all views, when every one declared its shape. */
+  bytesDeclared?: number;
+  /** When the first view was submitted (ms since the epoch). */
+  firstSubmittedAt?: number;
+}
+
+export function summarizeViews(views: readonly ViewEntry[]): ViewsSummary {
+  let bytesDone = 0;
+  let bytesDeclared: number | undefined = 0;
+  let first = Infinity;
+  // A loop, not Math.min(...spread): a dataset may hold a million views, beyond any call's arguments.
+  for (const v of views) {
+    if (v.state === 'done') bytesDone += v.result?.bytes ?? 0;
+    const declared = declaredBytes(v);
+    bytesDeclared =
+      declared === undefined || bytesDeclared === undefined ? undefined : bytesDeclared + declared;
+    const submitted = Date.parse(v.submittedAt);
+    if (submitted < first) first = submitted;
+  }
+  return {
+    count: views.length,
+    bytesDone,
+    bytesDeclared,
+    firstSubmittedAt: Number.isFinite(first) ? first : undefined,
+  };
+}
+
 /**
  * Progress from the state alone (no extra bookkeeping in the writers): the rate is the bytes
  * written over the time since the first submission — up to now while views remain, up to the
  * last change once none do — and the ETA extends it to the views left.
  */
-export function progressOf(
-  dataset: DatasetRecord,
-  views: readonly ViewEntry[],
-  now: number,
-): DatasetProgress {
+export function progressOf(dataset: DatasetRecord, views: ViewsSummary, now: number): DatasetProgress {
   const { queued, running, done, failed } = dataset.views;
   const total = queued + running + done + failed;
   const remaining = queued + running;
-  const bytesDone = views.reduce((sum, v) => sum + (v.state === 'done' ? (v.result?.bytes ?? 0) : 0), 0);
-  const declared = views.map((v) => declaredBytes(v));
-  const allDeclared = views.length === total && total > 0 && declared.every((b) => b !== undefined);
+  const { bytesDone, bytesDeclared, firstSubmittedAt } = views;
+  const allDeclared = views.count === total && total > 0 && bytesDeclared !== undefined;
   const bytesTotal = allDeclared
-    ? declared.reduce((a, b) => a! + b!, 0)
+    ? bytesDeclared
     : done > 0
       ? Math.round((bytesDone / done) * (total - failed))
       : undefined;
-  const first = Math.min(...views.map((v) => Date.parse(v.submittedAt)).filter(Number.isFinite));
   const until = remaining > 0 ? now : Date.parse(dataset.updatedAt);
-  const seconds = Number.isFinite(first) ? (until - first) / 1000 : 0;
+  const seconds = firstSubmittedAt !== undefined ? (until - firstSubmittedAt) / 1000 : 0;
   const bytesPerSecond = seconds > 0 && bytesDone > 0 ? bytesDone / seconds : undefined;
   const etaSeconds = remaining > 0 && done > 0 && seconds > 0 ? (remaining * seconds) / done : undefined;
   return {

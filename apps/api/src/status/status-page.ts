@@ -18,6 +18,7 @@ export interface DatasetStatusView {
   status: DatasetStatus;
   layout: string;
   progress: DatasetProgress;
+  /** The first failed views (at most LIST_CAP); `progress.failed` counts them all. */
   failedViews: { viewKey: string; reason: string }[];
   waitingViews: { viewKey: string; reason: string }[];
   /** Errors of the dataset itself (the finalize's). */
@@ -29,7 +30,7 @@ export interface DatasetStatusView {
 }
 
 /** At most this many reasons per list; the rest are counted. */
-const LIST_CAP = 20;
+export const LIST_CAP = 20;
 /** Reasons are user text of any length: cut for the page (the API has them whole). */
 const REASON_CAP = 300;
 
@@ -80,7 +81,7 @@ function datasetSection(d: DatasetStatusView): Html {
       <p class="meta">id <code>${d.id}</code> · layout ${d.layout} · created ${d.createdAt}</p>
       ${bar('views', settled, p.total, html`<span class="views-done">${p.done}</span> done${p.failed ? html`, <span class="views-failed">${p.failed}</span> failed` : ''} of <span class="views-total">${p.total}</span> view(s)${p.remaining ? ` · ${p.remaining} to go` : ''}`)}
       ${bar('bytes', p.bytesDone, p.bytesTotal ?? 0, html`${formatBytes(p.bytesDone)}${p.bytesTotal !== undefined ? html` of ${p.bytesTotalEstimated ? '≈ ' : ''}${formatBytes(p.bytesTotal)}` : ''}${p.bytesPerSecond !== undefined ? html` · <span class="rate">${(p.bytesPerSecond / 1e6).toFixed(1)} MB/s</span>` : ''}${p.etaSeconds !== undefined ? html` · <span class="eta">done in ~${formatDuration(p.etaSeconds)}</span>` : ''}`)}
-      ${reasons('failed views', 'failed', d.failedViews)}
+      ${reasons('failed views', 'failed', d.failedViews, Math.max(p.failed, d.failedViews.length))}
       ${reasons('waiting for an outage to end', 'waiting', d.waitingViews)}
       ${
         d.errors.length
@@ -117,16 +118,18 @@ function reasons(
   title: string,
   kind: string,
   list: readonly { viewKey: string; reason: string }[],
+  total = list.length,
 ): Html | string {
   if (list.length === 0) return '';
+  const shown = list.slice(0, LIST_CAP);
   return html`<div class="${kind}">
-    <h3>${title} (${list.length})</h3>
+    <h3>${title} (${total})</h3>
     <ul>
-      ${list
-        .slice(0, LIST_CAP)
-        .map((v) => html`<li><code>${v.viewKey}</code>: <span class="reason">${cut(v.reason)}</span></li>`)}${
-        list.length > LIST_CAP
-          ? html`<li>… and ${list.length - LIST_CAP} more (GET /v1/datasets/:id/views)</li>`
+      ${shown.map(
+        (v) => html`<li><code>${v.viewKey}</code>: <span class="reason">${cut(v.reason)}</span></li>`,
+      )}${
+        total > shown.length
+          ? html`<li>… and ${total - shown.length} more (GET /v1/datasets/:id/views)</li>`
           : ''
       }
     </ul>

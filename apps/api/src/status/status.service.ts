@@ -1,12 +1,19 @@
+import { parseViewKey } from '@bdv-cluster/contract';
 import { ClusterQueues, DatasetStore, type DatasetRecord } from '@bdv-cluster/pipeline';
 import { Injectable } from '@nestjs/common';
 import { asHttp } from '../common/domain-errors.js';
-import { progressOf } from './progress.js';
-import type { DatasetStatusView, StatusModel } from './status-page.js';
+import { progressOf, summarizeViews } from './progress.js';
+import { LIST_CAP, type DatasetStatusView, type StatusModel } from './status-page.js';
+import { ViewsDigestCache, type ViewsDigest } from './views-digest-cache.js';
+
+/** Datasets whose view digests are kept: twice the most one page shows. */
+const DIGESTS_KEPT = 200;
 
 /** What the status page shows, gathered from Redis (dataset and view state) and the queues. */
 @Injectable()
 export class StatusService {
+  private readonly digests = new ViewsDigestCache(DIGESTS_KEPT);
+
   constructor(
     private readonly store: DatasetStore,
     private readonly queues: ClusterQueues,
@@ -30,7 +37,7 @@ export class StatusService {
           active: counts.active ?? 0,
           failed: counts.failed ?? 0,
         },
-        datasets: await Promise.all(records.map((d) => this.datasetView(d, now))),
+        datasets: await this.datasetViews(records, now),
       };
     });
   }
@@ -40,20 +47,18 @@ export class StatusService {
    * whole (it may carry secrets, e.g. a notification's), never a token.
    */
   private async datasetView(d: DatasetRecord, now: number): Promise<DatasetStatusView> {
-    const views = await this.store.listViews(d.id);
-    const failedKeys = new Set(views.filter((v) => v.state === 'failed').map((v) => v.viewKey));
+    const { summary, failedViews } = await this.digestOf(d);
     return {
       id: d.id,
       name: d.name,
       status: d.status,
       layout: d.spec.layout ?? 'single',
-      progress: progressOf(d, views, now),
-      failedViews: views
-        .filter((v) => v.state === 'failed')
-        .map((v) => ({ viewKey: v.viewKey, reason: v.error ?? 'failed' })),
+      progress: progressOf(d, summary, now),
+      failedViews,
       waitingViews: Object.entries(d.waiting ?? {}).map(([viewKey, reason]) => ({ viewKey, reason })),
-      // Failed views' reasons are listed with them; the rest are the dataset's own (the finalize's).
-      errors: d.errors.filter((e) => ![...failedKeys].some((k) => e.startsWith(`${k}: `))),
+      // Views' reasons ("<viewKey>: …") are listed with the failed views; the rest are the
+      // dataset's own (the finalize's).
+      errors: d.errors.filter((e) => !parseViewKey(e.slice(0, Math.max(0, e.indexOf(': '))))),
       files: {
         h5: d.files.h5,
         xml: d.files.xml,
@@ -63,5 +68,30 @@ export class StatusService {
       hasPreview: d.views.done > 0,
       createdAt: d.createdAt,
     };
+  }
+
+  /**
+   * One dataset after the other: the views of datasets not cached are read one dataset at a time,
+   * so that a page of large datasets never asks Redis for all of their views at once.
+   */
+  private async datasetViews(records: readonly DatasetRecord[], now: number): Promise<DatasetStatusView[]> {
+    const shown: DatasetStatusView[] = [];
+    for (const d of records) shown.push(await this.datasetView(d, now));
+    return shown;
+  }
+
+  private async digestOf(d: DatasetRecord): Promise<ViewsDigest> {
+    const cached = this.digests.get(d);
+    if (cached) return cached;
+    const views = await this.store.listViews(d.id);
+    const digest: ViewsDigest = {
+      summary: summarizeViews(views),
+      failedViews: views
+        .filter((v) => v.state === 'failed')
+        .slice(0, LIST_CAP)
+        .map((v) => ({ viewKey: v.viewKey, reason: v.error ?? 'failed' })),
+    };
+    this.digests.set(d, digest);
+    return digest;
   }
 }
