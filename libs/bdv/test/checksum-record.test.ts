@@ -2,6 +2,7 @@ import { readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { tempDir } from '../../../test/support/oracle.js';
+import { BdvWriter } from '../src/index.js';
 import {
   PendingChecksumFile,
   readChecksumFile,
@@ -76,5 +77,31 @@ describe('the pending checksum record', () => {
     expect(() => readChecksumFile(path)).toThrow(new RegExp(`^${path}: `));
     writeFileSync(path, 'views: none\n');
     expect(() => readChecksumFile(path)).toThrow(new RegExp(`^${path}: `));
+  });
+});
+
+describe('a resumed conversion', () => {
+  it('leaves the record as it was until it records a view, then lists the kept views and the new one', async () => {
+    const h5 = join(dir.path, 'resumed.h5');
+    const sums = join(dir.path, 'resumed.checksums.json');
+    const options = { setup: { tiles: 3 }, layout: 'partitioned' as const };
+    const first = await BdvWriter.create(h5, options);
+    for (const tile of [0, 1])
+      await first.appendView({ shapeZyx: [2, 3, 4], data: new Uint16Array(24).fill(tile) }, { tile });
+    await first.writeXml();
+    await first.close();
+    const published = readFileSync(sums, 'utf8');
+
+    // A caller that opens for resume and then refuses (closes without writing) changes nothing.
+    await (await BdvWriter.resume(h5, options)).close();
+    expect(readFileSync(sums, 'utf8')).toBe(published);
+
+    const again = await BdvWriter.resume(h5, options);
+    await again.appendView({ shapeZyx: [2, 3, 4], data: new Uint16Array(24).fill(2) }, { tile: 2 });
+    expect(readChecksumFile(sums)).toMatchObject({ complete: false });
+    expect(readChecksumFile(sums).views.map((v) => v.setupId)).toEqual([0, 1, 2]);
+    await again.writeXml();
+    await again.close();
+    expect(readChecksumFile(sums)).toMatchObject({ complete: true });
   });
 });

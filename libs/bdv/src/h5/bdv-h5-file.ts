@@ -132,9 +132,9 @@ export class BdvH5File {
     compression: CompressionSpec,
   ): void {
     const path = cellsPath(time, setupId, level);
-    if (this.exists(path)) {
-      const existing = this.file.get(path) as H5Dataset;
-      const shape = existing.shape ?? [];
+    const existing = this.entryAt(path);
+    if (existing) {
+      const shape = (existing as H5Dataset).shape ?? [];
       if (shape.join() === shapeZyx.join()) return;
       throw new BdvError(
         'SHAPE_MISMATCH',
@@ -181,8 +181,7 @@ export class BdvH5File {
   /** Shape (z,y,x) of one level's cells, or undefined if that dataset does not exist. */
   cellsShape(time: number, setupId: number, level: number): Zyx | undefined {
     const path = cellsPath(time, setupId, level);
-    if (!this.exists(path)) return undefined;
-    const dataset = this.file.get(path);
+    const dataset = this.entryAt(path);
     if (!(dataset instanceof this.api.Dataset)) return undefined;
     const shape = dataset.shape ?? [];
     return shape.length === 3 ? [shape[0]!, shape[1]!, shape[2]!] : undefined;
@@ -191,8 +190,7 @@ export class BdvH5File {
   /** Planes per chunk of one level's cells (1 if it is not chunked or does not exist). */
   cellsChunkDepth(time: number, setupId: number, level: number): number {
     const path = cellsPath(time, setupId, level);
-    if (!this.exists(path)) return 1;
-    const dataset = this.file.get(path);
+    const dataset = this.entryAt(path);
     if (!(dataset instanceof this.api.Dataset)) return 1;
     return dataset.metadata.chunks?.[0] ?? 1;
   }
@@ -273,12 +271,18 @@ export class BdvH5File {
   }
 
   /**
-   * One lookup by path. Listing a parent's links instead (`keys()`) costs time in the number of
-   * links, per call: creating n setups was quadratic (4,000 took 13 s) and every view's write
-   * paid for listing all timepoints and setups.
+   * What is at `path`, or null: one lookup by path. Listing a parent's links instead (`keys()`)
+   * costs time in the number of links, per call: creating n setups was quadratic (4,000 took
+   * 13 s) and every view's write paid for listing all timepoints and setups. HDF5 fails the
+   * lookup of a path through a dataset or a dangling link instead of answering no: nothing usable
+   * is there either.
    */
-  private exists(path: string): boolean {
-    return this.file.get_type(path) >= 0;
+  private entryAt(path: string): ReturnType<H5Group['get']> {
+    try {
+      return this.file.get(path);
+    } catch {
+      return null;
+    }
   }
 
   private ensureGroup(path: string): H5Group {

@@ -121,9 +121,9 @@ export class BdvWriter {
       // checksum record, which resumableViews would take for an unknown file.
       const kept = await resumableViews(h5Path, format, layout);
       if (layout === 'single' && !existsSync(h5Path)) await DatasetFile.createEmpty(h5Path, format);
+      // The earlier record may list views that no longer read back: the first view recorded
+      // replaces it whole (not before: a caller may still refuse the resume and keep it as it was).
       for (const view of kept) writer.keep(view.record, view.sums, view.partition);
-      // The earlier record may list views that no longer read back: it is replaced, not extended.
-      writer.restartChecksumRecord();
       return writer;
     } catch (error) {
       await fence?.release();
