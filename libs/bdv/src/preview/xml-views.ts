@@ -1,8 +1,7 @@
 import { dirname, join } from 'node:path';
 import type { SetupAttributes } from '../model/setup-model.js';
-import { readSpimDataViews } from '../verify/read-spimdata.js';
+import { partitionsByView, readSpimDataXml } from '../verify/read-spimdata.js';
 import type { PreviewSource } from './view-projection.js';
-import { parseXmlFile, xmlList as list, xmlText as text, type XmlNode as Node } from '../xml/xml-nodes.js';
 
 /** A view of a SpimData XML with what a preview needs: its file and its setup's attributes. */
 export interface XmlView extends SetupAttributes {
@@ -18,16 +17,12 @@ export interface XmlView extends SetupAttributes {
  * may be appending to it. Partitions appear whole.
  */
 export function viewsOfXml(xmlPath: string): XmlView[] {
-  // Parsed once for both: the views and files, and the setups' attributes.
-  const root = parseXmlFile(xmlPath);
-  const dataset = readSpimDataViews(xmlPath, root);
-  const attributes = setupAttributesOf(root);
+  const dataset = readSpimDataXml(xmlPath);
+  const partitionOf = partitionsByView(dataset);
   const base = dirname(xmlPath);
   return dataset.views.map(({ time, setupId }) => {
-    const partition = dataset.partitions.find(
-      (p) => p.timepoints.includes(time) && p.setups.includes(setupId),
-    );
-    const a = attributes.get(setupId) ?? { illumination: 0, channel: 0, tile: 0, angle: 0 };
+    const partition = partitionOf.get(`${time}:${setupId}`);
+    const a = dataset.setupAttributes.get(setupId) ?? { illumination: 0, channel: 0, tile: 0, angle: 0 };
     return {
       time,
       setupId,
@@ -35,28 +30,4 @@ export function viewsOfXml(xmlPath: string): XmlView[] {
       source: { h5Path: join(base, partition?.path ?? dataset.hdf5), time, setupId, appendable: !partition },
     };
   });
-}
-
-function setupAttributesOf(root: Node): Map<number, SetupAttributes> {
-  const setups = list(
-    (
-      ((root.SpimData as Node | undefined)?.SequenceDescription as Node | undefined)?.ViewSetups as
-        Node | undefined
-    )?.ViewSetup,
-  );
-  const index = (a: Node | undefined, name: string) => Number(text(a?.[name]) || 0);
-  return new Map(
-    setups.map((s) => {
-      const a = s.attributes as Node | undefined;
-      return [
-        Number(text(s.id)),
-        {
-          illumination: index(a, 'illumination'),
-          channel: index(a, 'channel'),
-          tile: index(a, 'tile'),
-          angle: index(a, 'angle'),
-        },
-      ];
-    }),
-  );
 }

@@ -6,7 +6,7 @@ import { BdvH5File } from '../h5/bdv-h5-file.js';
 import { journalPathOf, rollBack } from '../h5/rollback-journal.js';
 import { WriterFence } from '../h5/writer-fence.js';
 import { checksumPathFor, readChecksumFile, type ViewChecksums } from '../writer/checksum-file.js';
-import { readSpimDataViews, type XmlDataset } from './read-spimdata.js';
+import { partitionsByView, readSpimDataXml } from './read-spimdata.js';
 import { checksumOfLevelYielding } from './level-reader.js';
 
 /** One view's verdict: empty `problems` means every level reads back as written. */
@@ -55,7 +55,8 @@ export interface VerifyOptions {
  * beside it (`<name>.checksums.json`): what `bdv verify` and the finalizer run.
  */
 export async function verifyDataset(xmlPath: string, options: VerifyOptions = {}): Promise<VerifyReport> {
-  const dataset = readSpimDataViews(xmlPath);
+  const dataset = readSpimDataXml(xmlPath);
+  const partitionOf = partitionsByView(dataset);
   const sums = readChecksumFile(checksumPathFor(xmlPath));
   const recorded = new Map(sums.views.map((v) => [`${v.time}:${v.setupId}`, v]));
   const report: VerifyReport = { xml: xmlPath, ok: true, views: [], problems: [] };
@@ -65,12 +66,14 @@ export async function verifyDataset(xmlPath: string, options: VerifyOptions = {}
   const byFile = new Map<string, ViewChecksums[]>();
   for (const view of dataset.views) {
     const expected = recorded.get(`${view.time}:${view.setupId}`);
-    const file = fileOf(dataset, view.time, view.setupId);
+    const file = partitionOf.get(`${view.time}:${view.setupId}`)?.path ?? dataset.hdf5;
     if (!expected) {
       report.views.push({ ...view, file, problems: ['no checksum was recorded for it'] });
       continue;
     }
-    byFile.set(file, [...(byFile.get(file) ?? []), expected]);
+    const inFile = byFile.get(file);
+    if (inFile) inFile.push(expected);
+    else byFile.set(file, [expected]);
   }
   const checks = [...byFile].map(([file, views]) => ({
     path: join(dirname(xmlPath), file),
@@ -90,12 +93,6 @@ export async function verifyDataset(xmlPath: string, options: VerifyOptions = {}
   report.views.sort((a, b) => a.time - b.time || a.setupId - b.setupId);
   report.ok = report.problems.length === 0 && report.views.every((v) => v.problems.length === 0);
   return report;
-}
-
-/** The file holding a view: its partition, or the dataset's .h5. */
-function fileOf(dataset: XmlDataset, time: number, setupId: number): string {
-  const partition = dataset.partitions.find((p) => p.timepoints.includes(time) && p.setups.includes(setupId));
-  return partition?.path ?? dataset.hdf5;
 }
 
 /**
