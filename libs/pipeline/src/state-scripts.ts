@@ -21,6 +21,22 @@ local function cancel_view(key, state)
 end
 `;
 
+/**
+ * A failed view that goes back to the queue (retry, or submitted again): its line leaves the
+ * dataset's errors, and so does a failed finalize, which is done with — a new one follows.
+ */
+const REOPEN_FAILED = `
+local function forget_failure(key, status)
+  local reason = redis.call('HGET', KEYS[7], key)
+  if reason then redis.call('LREM', KEYS[4], 0, key .. ': ' .. reason) end
+  if status == 'failed' then
+    for _, line in ipairs(redis.call('LRANGE', KEYS[4], 0, -1)) do
+      if string.sub(line, 1, 10) == 'finalize: ' then redis.call('LREM', KEYS[4], 0, line) end
+    end
+  end
+end
+`;
+
 const FINALIZE_CHECK = `
 local function maybe_finalize(now)
   if redis.call('HGET', KEYS[1], 'finalizeRequested') ~= '1' then return -1 end
@@ -40,7 +56,7 @@ end
  * ARGV: viewKey, spec json, now, reopen ('1': a batch re-run may add views to a finalized dataset).
  * Returns {'OK', previous state ('' or 'failed')} or {refusal, state}.
  */
-export const ADD_VIEW = `${CANCEL_CHECK}
+export const ADD_VIEW = `${CANCEL_CHECK}${REOPEN_FAILED}
 local status = redis.call('HGET', KEYS[1], 'status')
 if not status then return {'NO_DATASET', ''} end
 if is_cancelled(status) then return {'CANCELLED', status} end
@@ -48,7 +64,10 @@ if status == 'finalizing' then return {'FINALIZED', status} end
 if redis.call('HGET', KEYS[1], 'finalizeRequested') == '1' and ARGV[4] ~= '1' then return {'FINALIZED', status} end
 local state = redis.call('HGET', KEYS[2], ARGV[1])
 if state and state ~= 'failed' then return {'DUPLICATE', state} end
-if state == 'failed' then redis.call('HINCRBY', KEYS[3], 'failed', -1) end
+if state == 'failed' then
+  forget_failure(ARGV[1], status)
+  redis.call('HINCRBY', KEYS[3], 'failed', -1)
+end
 local previous = state or ''
 redis.call('HSET', KEYS[2], ARGV[1], 'queued')
 redis.call('HSET', KEYS[5], ARGV[1], ARGV[2])
@@ -214,7 +233,7 @@ return 1
  * leaves the dataset's list); the dataset is `writing` again and finalizes anew once the view
  * settles (if its finalize was requested). Returns {'OK', status before} or {refusal, state}.
  */
-export const RETRY_VIEW = `${CANCEL_CHECK}
+export const RETRY_VIEW = `${CANCEL_CHECK}${REOPEN_FAILED}
 local status = redis.call('HGET', KEYS[1], 'status')
 if not status then return {'NO_DATASET', ''} end
 if is_cancelled(status) then return {'CANCELLED', status} end
@@ -222,14 +241,7 @@ if status == 'finalizing' then return {'FINALIZING', status} end
 local state = redis.call('HGET', KEYS[2], ARGV[1])
 if not state then return {'NO_VIEW', ''} end
 if state ~= 'failed' then return {'NOT_FAILED', state} end
-local reason = redis.call('HGET', KEYS[7], ARGV[1])
-if reason then redis.call('LREM', KEYS[4], 0, ARGV[1] .. ': ' .. reason) end
-if status == 'failed' then
-  -- the finalize that failed is done with; a new one follows the retried view
-  for _, line in ipairs(redis.call('LRANGE', KEYS[4], 0, -1)) do
-    if string.sub(line, 1, 10) == 'finalize: ' then redis.call('LREM', KEYS[4], 0, line) end
-  end
-end
+forget_failure(ARGV[1], status)
 redis.call('HINCRBY', KEYS[3], 'failed', -1)
 redis.call('HINCRBY', KEYS[3], 'queued', 1)
 redis.call('HSET', KEYS[2], ARGV[1], 'queued')

@@ -131,6 +131,24 @@ describe('retry transition', () => {
     expect(await store.completeView(d.id, key(1), result)).toBe(2);
   });
 
+  it("drops a failed view's error, and a failed finalize, when the view is submitted again", async () => {
+    const d = await dataset('resubmit-failed');
+    for (const tile of [0, 1]) {
+      await store.addView(d, view(tile));
+      await store.startView(d.id, key(tile));
+    }
+    await store.failView(d.id, key(0), 'header unreadable');
+    await store.failView(d.id, key(1), 'source went away');
+    await store.requestFinalize(d.id, {});
+    await store.failFinalize(d.id, 1, 'no view was written');
+    expect((await store.getDataset(d.id))!.errors).toHaveLength(3);
+    // a batch re-run (reopen) submits view 0 again
+    expect(await store.addView(d, view(0), true)).toMatchObject({ ok: true, reopened: true });
+    const now = (await store.getDataset(d.id))!;
+    expect(now).toMatchObject({ status: 'writing', errors: [`${key(1)}: source went away`] });
+    expect(now.views).toMatchObject({ queued: 1, failed: 1 });
+  });
+
   it('drops the failed finalize from the errors when a failed dataset is retried', async () => {
     const d = await dataset('retry-failed');
     await store.addView(d, view(0));
