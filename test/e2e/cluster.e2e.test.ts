@@ -286,6 +286,21 @@ describe('cluster end to end', () => {
     const denied = await bdvCli(['status'], { BDV_API_TOKEN: 'wrong' });
     expect(denied.status).toBe(1);
     expect(denied.stderr).toMatch(/401 .*set BDV_API_TOKEN/);
+    expect(submitted.stderr.match(/^\[\d\/3\] submitted t0-i0-c0-s\d-a0$/gm)).toHaveLength(3);
+
+    // Views go several at a time; the first refusal stops the submission and names its source.
+    const missing = `file://${p('no-such-stack.npy')}`;
+    const views = [0, 1, 2, 3].map((tile) => ({
+      tile,
+      source: { uri: tile === 2 ? missing : file(VIEWS[0]!) },
+    }));
+    writeFileSync(
+      p('refused.json'),
+      JSON.stringify({ dataset: { name: 'e2e-refused', setup: { tiles: 4 } }, views }),
+    );
+    const refused = await bdvCli(['submit', '-m', p('refused.json'), '--no-finalize', '--progress', 'none']);
+    expect(refused.status).toBe(1);
+    expect(refused.stderr).toContain('no-such-stack.npy');
   });
 
   it('answers health and metrics', async () => {

@@ -8,11 +8,21 @@ import {
   type ViewSpec,
 } from '@bdv-cluster/contract';
 import { formatOf } from '@bdv-cluster/stacks';
+import pMap from 'p-map';
 import { CliError } from '../cli-error.js';
 import type { SubmitFlags } from '../commands/remote-commands.js';
 import { readManifestFile } from '../convert/manifest-file.js';
 import { ApiClient, apiSettings, type DatasetStatus } from './api-client.js';
 import { finish } from './remote-output.js';
+
+/**
+ * Views referenced by URI submitted at once: the API checks each source's header before it
+ * answers (object-store round trips), so one at a time a manifest of thousands of views took
+ * minutes of waiting on latency alone.
+ */
+const REFERENCED_IN_FLIGHT = 8;
+/** Local files streamed to the API at once (they share the link). */
+const UPLOADS_IN_FLIGHT = 2;
 
 /** `bdv submit`: a manifest to the cluster; local paths are uploaded, s3:// and file:// URIs referenced. */
 export async function submit(flags: SubmitFlags): Promise<void> {
@@ -23,13 +33,34 @@ export async function submit(flags: SubmitFlags): Promise<void> {
   const api = new ApiClient(apiSettings(flags));
   const base = dirname(resolve(flags.manifest));
   const dataset = await api.json<DatasetStatus>('POST', '/v1/datasets', input.dataset);
-  for (const [i, view] of parsed.data.views.entries()) {
-    if (/^(s3|file):\/\//.test(view.source.uri))
-      await api.json('POST', `/v1/datasets/${dataset.id}/views`, view);
-    else await uploadView(api, dataset.id, view, base);
+  const { views } = parsed.data;
+  let submitted = 0;
+  const submittedOne = (view: ViewSpec) => {
+    submitted += 1;
     if (flags.progress !== 'none')
-      process.stderr.write(`[${i + 1}/${parsed.data.views.length}] submitted ${viewKeyOf(view)}\n`);
-  }
+      process.stderr.write(`[${submitted}/${views.length}] submitted ${viewKeyOf(view)}\n`);
+  };
+  const referenced = views.filter((v) => /^(s3|file):\/\//.test(v.source.uri));
+  const local = views.filter((v) => !referenced.includes(v));
+  // The first refusal stops both (the error names the view); requests in flight still finish.
+  await Promise.all([
+    pMap(
+      referenced,
+      async (view) => {
+        await api.json('POST', `/v1/datasets/${dataset.id}/views`, view);
+        submittedOne(view);
+      },
+      { concurrency: REFERENCED_IN_FLIGHT },
+    ),
+    pMap(
+      local,
+      async (view) => {
+        await uploadView(api, dataset.id, view, base);
+        submittedOne(view);
+      },
+      { concurrency: UPLOADS_IN_FLIGHT },
+    ),
+  ]);
   if (flags.finalize) await api.json('POST', `/v1/datasets/${dataset.id}/finalize`, {});
   process.stdout.write(`dataset ${dataset.name}: ${dataset.id}\n`);
   await finish(api, dataset.id, flags);
