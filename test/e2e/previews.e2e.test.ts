@@ -155,4 +155,33 @@ describe('GET /v1/datasets/:id/preview.png', () => {
       }
     }
   });
+
+  it('refuses a grid too large to draw, naming it, and the status page says so instead of embedding it', async () => {
+    // 200 tiles at one timepoint: cells of 8 px. Queued views are enough (nothing is read).
+    writeBeadNpy(p('tiny.npy'), [4, 8, 8], []);
+    const created = await api.post('/v1/datasets', { name: 'previews-wide', setup: { tiles: 200 } });
+    const id = created.body.id as string;
+    for (let tile = 0; tile < 200; tile++)
+      expect(
+        (await api.post(`/v1/datasets/${id}/views`, { tile, source: { uri: `file://${p('tiny.npy')}` } }))
+          .status,
+      ).toBe(202);
+    const { res, body } = await png(`/v1/datasets/${id}/preview.png`);
+    expect(res.status).toBe(422);
+    expect(new TextDecoder().decode(body)).toMatch(
+      /1 x 200 views needs cells of \d+ px.*preview the views one by one/,
+    );
+    // once a view is written the page would embed the sheet, were it not too large
+    while (!((await api.get(`/v1/datasets/${id}`)).body.views.done > 0))
+      await new Promise((r) => setTimeout(r, 200));
+    const page = await (
+      await fetch(`${cluster.stack.apiUrl}/?limit=100`, {
+        headers: { authorization: `Bearer ${cluster.stack.token}` },
+      })
+    ).text();
+    const section = page.slice(page.indexOf(`data-id="${id}"`));
+    expect(section.slice(0, section.indexOf('</section>'))).toContain(
+      'too many views at one timepoint for a contact sheet',
+    );
+  });
 });

@@ -9,6 +9,7 @@ import {
   projectView,
   projectViewsOfFile,
   SHEET_MAX_CELL,
+  sheetLayout,
   viewPreviewPng,
   type PreviewSource,
   type ProjectionAxis,
@@ -21,6 +22,7 @@ import { ApiError } from '../common/api-error.js';
 import { asHttp } from '../common/domain-errors.js';
 import { boundedInteger, queryError, refuseUnknownParams } from '../common/query-params.js';
 import { ProjectionCache } from './projection-cache.js';
+import { firstTimepoint } from '../common/first-timepoint.js';
 
 /** A PNG to send, and whether it may be cached (a sheet with cells still to read may not). */
 export interface PngAnswer {
@@ -79,14 +81,21 @@ export class PreviewsService {
   async sheet(datasetId: string, time: number | undefined, axis: ProjectionAxis): Promise<PngAnswer> {
     const dataset = await this.dataset(datasetId);
     const views = await asHttp(() => this.store.listViews(datasetId));
-    const t = time ?? Math.min(...views.map((v) => v.spec.time));
+    const t = time ?? firstTimepoint(views);
     const shown = views.filter((v) => v.spec.time === t);
-    if (shown.length === 0)
+    if (t === undefined || shown.length === 0)
       throw ApiError.notFound(
         time === undefined
           ? `dataset ${datasetId} has no views yet`
           : `dataset ${datasetId} has no view at timepoint ${t}`,
       );
+    // A grid too large to draw is refused before any view is read for it.
+    try {
+      sheetLayout(shown.map((v) => v.spec));
+    } catch (error) {
+      if (error instanceof RangeError) throw new ApiError(422, error.message);
+      throw error;
+    }
     const query = { axis, size: SHEET_MAX_CELL };
     const projections = new Map<string, ViewProjection>();
     const toRead: ViewEntry[] = [];

@@ -26,6 +26,8 @@ export interface DatasetStatusView {
   files: DatasetFiles;
   /** The contact sheet is worth asking for: at least one view is written. */
   hasPreview: boolean;
+  /** The first timepoint has more views than a contact sheet can show. */
+  sheetTooLarge?: true;
   createdAt: string;
 }
 
@@ -103,7 +105,7 @@ function datasetSection(d: DatasetStatusView): Html {
         <dd><code>${d.files.h5}</code>${d.files.h5Uri ? html` · <code>${d.files.h5Uri}</code>` : ''}</dd>
       </dl>
     </div>
-    ${d.hasPreview ? html`<a class="preview" href="/v1/datasets/${id}/preview.png"><img src="/v1/datasets/${id}/preview.png" alt="contact sheet of ${d.name}" loading="lazy" /></a>` : html`<div class="preview none">no view written yet</div>`}
+    ${d.hasPreview ? html`<a class="preview" href="/v1/datasets/${id}/preview.png"><img src="/v1/datasets/${id}/preview.png" alt="contact sheet of ${d.name}" loading="lazy" /></a>` : d.sheetTooLarge ? html`<div class="preview none">too many views at one timepoint for a contact sheet: preview them one by one (GET /v1/datasets/:id/views/:viewKey/preview.png)</div>` : html`<div class="preview none">no view written yet</div>`}
   </section>`;
 }
 

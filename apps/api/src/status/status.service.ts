@@ -1,7 +1,9 @@
 import { parseViewKey } from '@bdv-cluster/contract';
-import { ClusterQueues, DatasetStore, type DatasetRecord } from '@bdv-cluster/pipeline';
+import { sheetLayout } from '@bdv-cluster/bdv/preview';
+import { ClusterQueues, DatasetStore, type DatasetRecord, type ViewEntry } from '@bdv-cluster/pipeline';
 import { Injectable } from '@nestjs/common';
 import { asHttp } from '../common/domain-errors.js';
+import { firstTimepoint } from '../common/first-timepoint.js';
 import { progressOf, summarizeViews } from './progress.js';
 import { LIST_CAP, type DatasetStatusView, type StatusModel } from './status-page.js';
 import { ViewsDigestCache, type ViewsDigest } from './views-digest-cache.js';
@@ -47,7 +49,7 @@ export class StatusService {
    * whole (it may carry secrets, e.g. a notification's), never a token.
    */
   private async datasetView(d: DatasetRecord, now: number): Promise<DatasetStatusView> {
-    const { summary, failedViews } = await this.digestOf(d);
+    const { summary, failedViews, sheetFits } = await this.digestOf(d);
     return {
       id: d.id,
       name: d.name,
@@ -65,7 +67,8 @@ export class StatusService {
         ...(d.files.h5Uri ? { h5Uri: d.files.h5Uri } : {}),
         ...(d.files.xmlUri ? { xmlUri: d.files.xmlUri } : {}),
       },
-      hasPreview: d.views.done > 0,
+      hasPreview: d.views.done > 0 && sheetFits,
+      ...(sheetFits ? {} : { sheetTooLarge: true as const }),
       createdAt: d.createdAt,
     };
   }
@@ -90,8 +93,21 @@ export class StatusService {
         .filter((v) => v.state === 'failed')
         .slice(0, LIST_CAP)
         .map((v) => ({ viewKey: v.viewKey, reason: v.error ?? 'failed' })),
+      sheetFits: sheetFits(views),
     };
     this.digests.set(d, digest);
     return digest;
+  }
+}
+
+/** Whether the contact sheet the page embeds (the first timepoint's) has cells large enough. */
+function sheetFits(views: readonly ViewEntry[]): boolean {
+  const t = firstTimepoint(views);
+  try {
+    sheetLayout(views.filter((v) => v.spec.time === t).map((v) => v.spec));
+    return true;
+  } catch (error) {
+    if (error instanceof RangeError) return false;
+    throw error;
   }
 }

@@ -6,6 +6,8 @@ export interface ViewsDigest {
   summary: ViewsSummary;
   /** The first failed views with their reasons (the page lists a few and counts the rest). */
   failedViews: { viewKey: string; reason: string }[];
+  /** Whether the first timepoint's contact sheet can be drawn (else the page does not embed it). */
+  sheetFits: boolean;
 }
 
 /**
