@@ -48,7 +48,7 @@ export class PreviewsController {
   @Get(':id/preview.png')
   @ApiOperation({
     summary:
-      'Contact sheet of one timepoint: every view as a maximum projection, rows by channel (and illumination, angle), columns by tile, labelled; views not written (yet) are gray. X-Bdv-Pending: views still to be read (ask again)',
+      'Contact sheet of one timepoint: every view as a maximum projection, rows by channel (and illumination, angle), columns by tile, labelled; views not written (yet) are gray. X-Bdv-Pending: views still to be read (ask again). 422 when the grid needs cells under 16 px (more than 113 tiles or rows): preview those views one by one',
   })
   @ApiProduces('image/png')
   @ApiQuery(AXIS_QUERY)
