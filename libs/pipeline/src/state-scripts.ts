@@ -22,22 +22,23 @@ end
 `;
 
 /**
- * A failed view that goes back to the queue (retry, or submitted again): its line leaves the
- * dataset's errors, and so does a failed finalize, which is done with — a new one follows.
+ * The dataset's error list holds `<viewKey>: reason` for failed views and `finalize: reason` for a
+ * failed finalize. A view that goes back to the queue (retry, or submitted again) takes its line
+ * with it; a finalize's line goes once the dataset is written again or a new finalize starts.
  */
-const REOPEN_FAILED = `
-local function forget_failure(key, status)
+const ERROR_LINES = `
+local function forget_view_error(key)
   local reason = redis.call('HGET', KEYS[7], key)
   if reason then redis.call('LREM', KEYS[4], 0, key .. ': ' .. reason) end
-  if status == 'failed' then
-    for _, line in ipairs(redis.call('LRANGE', KEYS[4], 0, -1)) do
-      if string.sub(line, 1, 10) == 'finalize: ' then redis.call('LREM', KEYS[4], 0, line) end
-    end
+end
+local function forget_finalize_errors()
+  for _, line in ipairs(redis.call('LRANGE', KEYS[4], 0, -1)) do
+    if string.sub(line, 1, 10) == 'finalize: ' then redis.call('LREM', KEYS[4], 0, line) end
   end
 end
 `;
 
-const FINALIZE_CHECK = `
+const FINALIZE_CHECK = `${ERROR_LINES}
 local function maybe_finalize(now)
   if redis.call('HGET', KEYS[1], 'finalizeRequested') ~= '1' then return -1 end
   local status = redis.call('HGET', KEYS[1], 'status')
@@ -47,6 +48,7 @@ local function maybe_finalize(now)
   if queued > 0 or running > 0 then return -1 end
   if status == 'complete' and redis.call('HGET', KEYS[1], 'dirty') ~= '1' then return -1 end
   local gen = redis.call('HINCRBY', KEYS[1], 'generation', 1)
+  forget_finalize_errors()
   redis.call('HSET', KEYS[1], 'status', 'finalizing', 'dirty', '0', 'updatedAt', now)
   return gen
 end
@@ -56,7 +58,7 @@ end
  * ARGV: viewKey, spec json, now, reopen ('1': a batch re-run may add views to a finalized dataset).
  * Returns {'OK', previous state ('' or 'failed')} or {refusal, state}.
  */
-export const ADD_VIEW = `${CANCEL_CHECK}${REOPEN_FAILED}
+export const ADD_VIEW = `${CANCEL_CHECK}${ERROR_LINES}
 local status = redis.call('HGET', KEYS[1], 'status')
 if not status then return {'NO_DATASET', ''} end
 if is_cancelled(status) then return {'CANCELLED', status} end
@@ -65,9 +67,10 @@ if redis.call('HGET', KEYS[1], 'finalizeRequested') == '1' and ARGV[4] ~= '1' th
 local state = redis.call('HGET', KEYS[2], ARGV[1])
 if state and state ~= 'failed' then return {'DUPLICATE', state} end
 if state == 'failed' then
-  forget_failure(ARGV[1], status)
+  forget_view_error(ARGV[1])
   redis.call('HINCRBY', KEYS[3], 'failed', -1)
 end
+if status == 'failed' then forget_finalize_errors() end
 local previous = state or ''
 redis.call('HSET', KEYS[2], ARGV[1], 'queued')
 redis.call('HSET', KEYS[5], ARGV[1], ARGV[2])
@@ -233,7 +236,7 @@ return 1
  * leaves the dataset's list); the dataset is `writing` again and finalizes anew once the view
  * settles (if its finalize was requested). Returns {'OK', status before} or {refusal, state}.
  */
-export const RETRY_VIEW = `${CANCEL_CHECK}${REOPEN_FAILED}
+export const RETRY_VIEW = `${CANCEL_CHECK}${ERROR_LINES}
 local status = redis.call('HGET', KEYS[1], 'status')
 if not status then return {'NO_DATASET', ''} end
 if is_cancelled(status) then return {'CANCELLED', status} end
@@ -241,7 +244,8 @@ if status == 'finalizing' then return {'FINALIZING', status} end
 local state = redis.call('HGET', KEYS[2], ARGV[1])
 if not state then return {'NO_VIEW', ''} end
 if state ~= 'failed' then return {'NOT_FAILED', state} end
-forget_failure(ARGV[1], status)
+forget_view_error(ARGV[1])
+if status == 'failed' then forget_finalize_errors() end
 redis.call('HINCRBY', KEYS[3], 'failed', -1)
 redis.call('HINCRBY', KEYS[3], 'queued', 1)
 redis.call('HSET', KEYS[2], ARGV[1], 'queued')

@@ -149,6 +149,34 @@ describe('retry transition', () => {
     expect(now.views).toMatchObject({ queued: 1, failed: 1 });
   });
 
+  it('drops a failed finalize once the dataset is written again, whichever view comes first', async () => {
+    const d = await dataset('rerun-new-first');
+    await store.addView(d, view(0));
+    await store.startView(d.id, key(0));
+    await store.requestFinalize(d.id, {});
+    await store.failView(d.id, key(0), 'bad');
+    await store.failFinalize(d.id, 1, 'no view was written');
+    // a re-run adds a new view before it re-adds the failed one
+    await store.addView(d, view(1), true);
+    await store.addView(d, view(0), true);
+    for (const tile of [0, 1]) {
+      await store.startView(d.id, key(tile));
+      await store.completeView(d.id, key(tile), result);
+    }
+    expect(await store.getDataset(d.id)).toMatchObject({ status: 'finalizing', errors: [] });
+
+    // finalize asked again of a dataset whose finalize failed: the new attempt starts clean
+    const e = await dataset('refinalize');
+    await store.addView(e, view(0));
+    await store.startView(e.id, key(0));
+    await store.completeView(e.id, key(0), result);
+    expect(await store.requestFinalize(e.id, {})).toBe(1);
+    await store.failFinalize(e.id, 1, 'disk full');
+    expect((await store.getDataset(e.id))!.errors).toEqual(['finalize: disk full']);
+    expect(await store.requestFinalize(e.id, {})).toBe(2);
+    expect(await store.getDataset(e.id)).toMatchObject({ status: 'finalizing', errors: [] });
+  });
+
   it('drops the failed finalize from the errors when a failed dataset is retried', async () => {
     const d = await dataset('retry-failed');
     await store.addView(d, view(0));
