@@ -24,6 +24,13 @@ const REFERENCED_IN_FLIGHT = 8;
 /** Local files streamed to the API at once (they share the link). */
 const UPLOADS_IN_FLIGHT = 2;
 
+/** A view the API refused, by its place in the manifest. */
+interface Refusal {
+  index: number;
+  view: ViewSpec;
+  error: Error;
+}
+
 /** `bdv submit`: a manifest to the cluster; local paths are uploaded, s3:// and file:// URIs referenced. */
 export async function submit(flags: SubmitFlags): Promise<void> {
   const input = readManifestFile(flags.manifest);
@@ -35,32 +42,46 @@ export async function submit(flags: SubmitFlags): Promise<void> {
   const dataset = await api.json<DatasetStatus>('POST', '/v1/datasets', input.dataset);
   const { views } = parsed.data;
   let submitted = 0;
-  const submittedOne = (view: ViewSpec) => {
+  const stop: { refusal?: Refusal } = {};
+  // The first refusal stops new requests; those in flight finish, so what was accepted is known.
+  const each = (submitOne: (view: ViewSpec) => Promise<unknown>) => async (index: number) => {
+    const view = views[index]!;
+    if (stop.refusal) return;
+    try {
+      await submitOne(view);
+    } catch (error) {
+      // Several may fail while in flight: the one earliest in the manifest is reported.
+      const first = stop.refusal as Refusal | undefined;
+      if (!first || index < first.index) stop.refusal = { index, view, error: error as Error };
+      return;
+    }
     submitted += 1;
     if (flags.progress !== 'none')
       process.stderr.write(`[${submitted}/${views.length}] submitted ${viewKeyOf(view)}\n`);
   };
-  const referenced = views.filter((v) => /^(s3|file):\/\//.test(v.source.uri));
-  const local = views.filter((v) => !referenced.includes(v));
-  // The first refusal stops both (the error names the view); requests in flight still finish.
+  const referenced: number[] = [];
+  const local: number[] = [];
+  for (const [i, view] of views.entries())
+    (/^(s3|file):\/\//.test(view.source.uri) ? referenced : local).push(i);
   await Promise.all([
     pMap(
       referenced,
-      async (view) => {
-        await api.json('POST', `/v1/datasets/${dataset.id}/views`, view);
-        submittedOne(view);
-      },
+      each((view) => api.json('POST', `/v1/datasets/${dataset.id}/views`, view)),
       { concurrency: REFERENCED_IN_FLIGHT },
     ),
     pMap(
       local,
-      async (view) => {
-        await uploadView(api, dataset.id, view, base);
-        submittedOne(view);
-      },
+      each((view) => uploadView(api, dataset.id, view, base)),
       { concurrency: UPLOADS_IN_FLIGHT },
     ),
   ]);
+  const { refusal } = stop;
+  if (refusal) {
+    process.stdout.write(`dataset ${dataset.name}: ${dataset.id}\n`);
+    throw new CliError(
+      `${viewKeyOf(refusal.view)}: ${refusal.error.message}; ${submitted} of ${views.length} view(s) were submitted and are queued, the dataset stays open (bdv cancel ${dataset.id} drops it)`,
+    );
+  }
   if (flags.finalize) await api.json('POST', `/v1/datasets/${dataset.id}/finalize`, {});
   process.stdout.write(`dataset ${dataset.name}: ${dataset.id}\n`);
   await finish(api, dataset.id, flags);
