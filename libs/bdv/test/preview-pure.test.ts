@@ -8,6 +8,7 @@ import {
   histogramOf,
   percentileOf,
   sheetLayout,
+  sheetProblem,
   toGray8,
 } from '../src/preview/index.js';
 import type { Zyx } from '../src/index.js';
@@ -159,6 +160,17 @@ describe('contact sheet layout', () => {
     expect(layout.places[5]).toEqual({ x: 2 + 2 * 258, y: 2 + 258 });
     expect(layout.labels).toEqual(['c0 s0', 'c0 s1', 'c0 s2', 'c1 s0', 'c1 s1', 'c1 s2']);
     expect(sheetLayout(views(1, 1)).labels).toEqual(['']);
+  });
+
+  it('tells whether a grid fits without placing it, with the reason sheetLayout gives', () => {
+    // 2048 px: 113 columns leave cells of 16 px, 114 of 15
+    expect(sheetProblem(views(113, 113))).toBeUndefined();
+    expect(sheetProblem(views(1, 114))).toBe(
+      'a contact sheet of 1 x 114 views needs cells of 15 px, less than 16: preview the views one by one',
+    );
+    expect(() => sheetLayout(views(1, 114))).toThrow(sheetProblem(views(1, 114)));
+    expect(sheetProblem(views(114, 1))).toMatch(/^a contact sheet of 114 x 1 views/);
+    expect(sheetProblem([])).toBeUndefined();
   });
 
   it('uses the indices that occur (gaps close up) and keeps within the longest side', () => {

@@ -9,7 +9,7 @@ import {
   projectView,
   projectViewsOfFile,
   SHEET_MAX_CELL,
-  sheetLayout,
+  sheetProblem,
   viewPreviewPng,
   type PreviewSource,
   type ProjectionAxis,
@@ -90,12 +90,8 @@ export class PreviewsService {
           : `dataset ${datasetId} has no view at timepoint ${t}`,
       );
     // A grid too large to draw is refused before any view is read for it.
-    try {
-      sheetLayout(shown.map((v) => v.spec));
-    } catch (error) {
-      if (error instanceof RangeError) throw new ApiError(422, error.message);
-      throw error;
-    }
+    const tooLarge = sheetProblem(shown.map((v) => v.spec));
+    if (tooLarge) throw new ApiError(422, tooLarge);
     const query = { axis, size: SHEET_MAX_CELL };
     const projections = new Map<string, ViewProjection>();
     const toRead: ViewEntry[] = [];

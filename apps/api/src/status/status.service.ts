@@ -1,5 +1,5 @@
 import { parseViewKey } from '@bdv-cluster/contract';
-import { sheetLayout } from '@bdv-cluster/bdv/preview';
+import { sheetProblem } from '@bdv-cluster/bdv/preview';
 import { ClusterQueues, DatasetStore, type DatasetRecord, type ViewEntry } from '@bdv-cluster/pipeline';
 import { Injectable } from '@nestjs/common';
 import { asHttp } from '../common/domain-errors.js';
@@ -103,11 +103,5 @@ export class StatusService {
 /** Whether the contact sheet the page embeds (the first timepoint's) has cells large enough. */
 function sheetFits(views: readonly ViewEntry[]): boolean {
   const t = firstTimepoint(views);
-  try {
-    sheetLayout(views.filter((v) => v.spec.time === t).map((v) => v.spec));
-    return true;
-  } catch (error) {
-    if (error instanceof RangeError) return false;
-    throw error;
-  }
+  return sheetProblem(views.filter((v) => v.spec.time === t).map((v) => v.spec)) === undefined;
 }

@@ -44,15 +44,13 @@ const LETTER: Record<keyof SetupAttributes, string> = {
 };
 const ROW_ORDER: (keyof SetupAttributes)[] = ['angle', 'illumination', 'channel'];
 const LABEL_ORDER: (keyof SetupAttributes)[] = ['channel', 'tile', 'illumination', 'angle'];
+const rowKey = (e: SetupAttributes) => ROW_ORDER.map((a) => e[a]);
 
-export function sheetLayout(
-  entries: readonly SetupAttributes[],
-  options: SheetLayoutOptions = {},
-): SheetLayout {
+/** Rows, columns and cell size of a sheet of `entries`; a RangeError if cells would be too small. */
+function sheetGrid(entries: readonly SetupAttributes[], options: SheetLayoutOptions) {
   const maxSide = options.maxSide ?? SHEET_MAX_SIDE;
   const maxCell = options.maxCell ?? SHEET_MAX_CELL;
   const minCell = options.minCell ?? SHEET_MIN_CELL;
-  const rowKey = (e: SetupAttributes) => ROW_ORDER.map((a) => e[a]);
   const rowKeys = distinctSorted(entries.map(rowKey));
   const tiles = distinctSorted(entries.map((e) => [e.tile]));
   const columns = Math.max(1, tiles.length);
@@ -66,6 +64,32 @@ export function sheetLayout(
     throw new RangeError(
       `a contact sheet of ${rows} x ${columns} views needs cells of ${cell} px, less than ${minCell}: preview the views one by one`,
     );
+  return { rowKeys, tiles, columns, rows, cell };
+}
+
+/**
+ * Why `entries` do not fit one sheet (cells under `minCell`), or undefined, without placing them:
+ * for a caller that only decides whether to draw (the status page, a sheet request before it
+ * reads any view).
+ */
+export function sheetProblem(
+  entries: readonly SetupAttributes[],
+  options: SheetLayoutOptions = {},
+): string | undefined {
+  try {
+    sheetGrid(entries, options);
+    return undefined;
+  } catch (error) {
+    if (error instanceof RangeError) return error.message;
+    throw error;
+  }
+}
+
+export function sheetLayout(
+  entries: readonly SetupAttributes[],
+  options: SheetLayoutOptions = {},
+): SheetLayout {
+  const { rowKeys, tiles, columns, rows, cell } = sheetGrid(entries, options);
   const varying = LABEL_ORDER.filter((a) => new Set(entries.map((e) => e[a])).size > 1);
   const index = (keys: number[][], key: number[]) => keys.findIndex((k) => k.join() === key.join());
   return {
