@@ -79,7 +79,7 @@ export async function submit(flags: SubmitFlags): Promise<void> {
   if (refusal) {
     process.stdout.write(`dataset ${dataset.name}: ${dataset.id}\n`);
     throw new CliError(
-      `${viewKeyOf(refusal.view)}: ${refusal.error.message}; ${submitted} of ${views.length} view(s) were submitted and are queued, the dataset stays open (bdv cancel ${dataset.id} drops it)`,
+      `${viewKeyOf(refusal.view)}: ${refusal.error.message}; ${submitted} of ${views.length} view(s) were submitted and will be written; the dataset stays open (bdv cancel ${dataset.id} drops it)`,
     );
   }
   if (flags.finalize) await api.json('POST', `/v1/datasets/${dataset.id}/finalize`, {});
