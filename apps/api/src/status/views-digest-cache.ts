@@ -1,4 +1,5 @@
 import type { DatasetRecord } from '@bdv-cluster/pipeline';
+import { LruMap } from '../common/lru-map.js';
 import type { ViewsSummary } from './progress.js';
 
 /** What the status page reads from a dataset's views (everything but counters, which it has). */
@@ -19,25 +20,19 @@ export interface ViewsDigest {
  * datasets are forgotten first.
  */
 export class ViewsDigestCache {
-  private readonly entries = new Map<string, { stamp: string; digest: ViewsDigest }>();
+  private readonly entries: LruMap<{ stamp: string; digest: ViewsDigest }>;
 
-  constructor(private readonly capacity: number) {}
+  constructor(capacity: number) {
+    this.entries = new LruMap(capacity);
+  }
 
   get(dataset: DatasetRecord): ViewsDigest | undefined {
     const entry = this.entries.get(dataset.id);
-    if (!entry || entry.stamp !== stampOf(dataset)) return undefined;
-    this.entries.delete(dataset.id);
-    this.entries.set(dataset.id, entry);
-    return entry.digest;
+    return entry?.stamp === stampOf(dataset) ? entry.digest : undefined;
   }
 
   set(dataset: DatasetRecord, digest: ViewsDigest): void {
-    this.entries.delete(dataset.id);
     this.entries.set(dataset.id, { stamp: stampOf(dataset), digest });
-    for (const id of this.entries.keys()) {
-      if (this.entries.size <= this.capacity) break;
-      this.entries.delete(id);
-    }
   }
 }
 
