@@ -47,6 +47,17 @@ async function dataset(name: string, extra: Record<string, unknown> = {}) {
   }))!;
 }
 
+/** A dataset whose one view failed, and then its finalize (nothing to write). */
+async function failedDataset(name: string) {
+  const d = await dataset(name);
+  await store.addView(d, view(0));
+  await store.startView(d.id, key(0));
+  await store.requestFinalize(d.id, {});
+  await store.failView(d.id, key(0), 'bad');
+  await store.failFinalize(d.id, 1, 'no view was written');
+  return d;
+}
+
 describe('cancel transitions', () => {
   it('cancels queued views at once, running ones when their writer stops; then frees the name', async () => {
     const d = await dataset('Cancel-Me');
@@ -150,12 +161,7 @@ describe('retry transition', () => {
   });
 
   it('drops a failed finalize once the dataset is written again, whichever view comes first', async () => {
-    const d = await dataset('rerun-new-first');
-    await store.addView(d, view(0));
-    await store.startView(d.id, key(0));
-    await store.requestFinalize(d.id, {});
-    await store.failView(d.id, key(0), 'bad');
-    await store.failFinalize(d.id, 1, 'no view was written');
+    const d = await failedDataset('rerun-new-first');
     // a re-run adds a new view before it re-adds the failed one
     await store.addView(d, view(1), true);
     await store.addView(d, view(0), true);
@@ -178,12 +184,7 @@ describe('retry transition', () => {
   });
 
   it('drops the failed finalize from the errors when a failed dataset is retried', async () => {
-    const d = await dataset('retry-failed');
-    await store.addView(d, view(0));
-    await store.startView(d.id, key(0));
-    await store.requestFinalize(d.id, {});
-    await store.failView(d.id, key(0), 'bad');
-    await store.failFinalize(d.id, 1, 'no view was written');
+    const d = await failedDataset('retry-failed');
     expect((await store.getDataset(d.id))!.status).toBe('failed');
     expect(await store.retryView(d.id, key(0))).toEqual({ ok: true, before: 'failed' });
     expect((await store.getDataset(d.id))!.errors).toEqual([]);
