@@ -1,4 +1,4 @@
-import { existsSync, readdirSync, statSync } from 'node:fs';
+import { closeSync, existsSync, fstatSync, openSync, readdirSync, readSync, statSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import type { FaultCluster, LogEvent } from './fault-cluster.js';
 
@@ -8,6 +8,7 @@ export interface WriterKill {
   role: string;
   /** 'time': after a random fraction of a view's bytes; 'end': at its very end (see endFraction). */
   mode: 'time' | 'end';
+  /** Of a view's bytes ('time'), or of what one append adds to the single file ('end' there). */
   fraction: number;
   /** Milliseconds from the writer's "writing view" to the kill. */
   afterMs: number;
@@ -35,7 +36,11 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
  */
 export class WriterKiller {
   readonly kills: WriterKill[] = [];
+  /** Kills aimed but not sent (the view's write ended first), for the test's output. */
+  private readonly passes: string[] = [];
   private readonly killed = new Map<string, number>();
+  /** Single layout: the file's committed lengths seen so far (each append's journal holds one). */
+  private readonly committedLengths = new Set<number>();
 
   constructor(
     private readonly cluster: FaultCluster,
@@ -53,15 +58,22 @@ export class WriterKiller {
 
   /** Kills until `target` kills landed; throws if the dataset's views are all written first. */
   async run(target: number, roles = ['writer-1', 'writer-2']): Promise<void> {
-    const first = await this.cluster.waitFor(
-      (e) => e.msg === 'view written' && e.fields.datasetId === this.datasetId,
-      { timeoutMs: 120_000 },
-    );
-    // What one view adds to its file: the first one written whole (single: the file holding it).
-    const viewBytes = statSync(
-      this.layout === 'single' ? this.h5 : partitionOf(this.h5, String(first.fields.viewKey)),
-    ).size;
-    await Promise.all(roles.map((role) => this.hunt(role, target, viewBytes)));
+    let watching = true;
+    const watcher = this.layout === 'single' ? this.watchJournals(() => watching) : undefined;
+    try {
+      const first = await this.cluster.waitFor(
+        (e) => e.msg === 'view written' && e.fields.datasetId === this.datasetId,
+        { timeoutMs: 120_000 },
+      );
+      // What one view adds to its file: the first one written whole (single: the file holding it).
+      const viewBytes = statSync(
+        this.layout === 'single' ? this.h5 : partitionOf(this.h5, String(first.fields.viewKey)),
+      ).size;
+      await Promise.all(roles.map((role) => this.hunt(role, target, viewBytes)));
+    } finally {
+      watching = false;
+      await watcher;
+    }
     if (this.landed.length < target)
       throw new Error(
         `${this.layout}: only ${this.landed.length} of ${target} kills landed before every view was written`,
@@ -86,15 +98,16 @@ export class WriterKiller {
 
   /** One line per kill, for the test's output. */
   describe(): string {
-    return this.kills
+    const sent = this.kills
       .map(
         (k) =>
           `  ${this.layout.padEnd(11)} ${k.viewKey} ${k.role} ${k.mode.padEnd(4)} +${k.afterMs} ms ` +
-          `(${(k.fraction * 100).toFixed(1)}% of a view's bytes)` +
+          `(${(k.fraction * 100).toFixed(1)}% of ${k.mode === 'end' && this.layout === 'single' ? 'an append' : "a view's bytes"})` +
           `${k.journal !== undefined ? ` journal=${k.journal}` : ''} ${k.landed ? 'landed' : 'missed'}` +
           `${k.takeoverS !== undefined ? `, work resumed ${k.takeoverS.toFixed(1)} s later` : ''}`,
       )
       .join('\n');
+    return [sent, ...this.passes].join('\n');
   }
 
   private async hunt(role: string, target: number, viewBytes: number): Promise<void> {
@@ -117,21 +130,52 @@ export class WriterKiller {
       const viewKey = String(event.fields.viewKey);
       const queuedFresh = this.viewKeys.filter((k) => !this.killed.has(k) && !begun.has(k));
       const times = this.killed.get(viewKey) ?? 0;
-      if (times >= 2 || (times === 1 && queuedFresh.length > 0)) continue;
+      if (times >= 2 || (times === 1 && queuedFresh.length > 0)) {
+        this.passes.push(
+          `  ${this.layout.padEnd(11)} ${viewKey} ${role} not aimed: killed ${times} time(s) already`,
+        );
+        continue;
+      }
       const landedAs = (m: WriterKill['mode']) => this.landed.filter((k) => k.mode === m).length;
-      const mode: WriterKill['mode'] = landedAs('end') < landedAs('time') ? 'end' : 'time';
+      const appendBytes = this.appendBytes();
+      // Single layout: an 'end' kill needs what one append adds, known once two appends were seen.
+      const mode: WriterKill['mode'] =
+        landedAs('end') < landedAs('time') && (this.layout === 'partitioned' || appendBytes > 0)
+          ? 'end'
+          : 'time';
       const fraction = mode === 'time' ? 0.05 + 0.8 * this.random() : this.endFraction();
-      // From the smallest size seen: a killed append is rolled back (truncated) by the retry.
+      const goal = fraction * (mode === 'end' && this.layout === 'single' ? appendBytes : viewBytes);
+      // From the smallest size seen: a killed append is rolled back (truncated) by the retry. In
+      // the single layout also from where the append began, if its journal says (this hunt may
+      // look only after the append grew): a journal written to since the view began is this
+      // append's — a killed one's (rolled back by the retry) is older than the retry's lease.
       let low = Infinity;
+      let grown = 0;
       for (;;) {
         const size = sizeOfTarget(this.layout, this.h5, viewKey, event.at - 1000);
-        low = Math.min(low, size);
-        if (size - low >= fraction * viewBytes || this.wroteBy(viewKey, role, cursor)) break;
+        const head = this.layout === 'single' ? readJournalHead(this.h5) : undefined;
+        const began = head && head.changedMs >= event.at - 500 ? head.originalLength : size;
+        low = Math.min(low, size, began);
+        grown = Math.max(grown, size - low);
+        if (size - low >= goal || this.wroteBy(viewKey, role, cursor)) break;
         await sleep(2);
       }
       if (this.landed.length >= target) return;
-      if (this.wroteBy(viewKey, role, cursor)) continue; // too late: the view is written
+      const late = (why: string) =>
+        this.passes.push(
+          `  ${this.layout.padEnd(11)} ${viewKey} ${role} ${mode.padEnd(4)} not sent: ${why} ` +
+            `(seen growing ${grown} of ${Math.round(goal)} bytes aimed at)`,
+        );
+      if (this.wroteBy(viewKey, role, cursor)) {
+        late('the view was written first');
+        continue;
+      }
       const journal = this.layout === 'single' ? existsSync(`${this.h5}.journal`) : undefined;
+      // The append committed (its journal is gone) before its end was seen: too late, no kill.
+      if (mode === 'end' && journal === false) {
+        late('the append committed first');
+        continue;
+      }
       const afterMs = Date.now() - event.at;
       const atEvent = cluster.events.length;
       await cluster.signal(role, 'SIGKILL');
@@ -146,13 +190,42 @@ export class WriterKiller {
   }
 
   /**
-   * Where an 'end' kill goes, as a fraction of the first view's file: a new partition reaches its
-   * full size before close() (which fills space already allocated), so past 98.5 % is the last
-   * chunks or close() itself; an append to the single file grows by a little less than the file
-   * that held one view (its headers), and still grows in close(): 97-99 %.
+   * Where an 'end' kill goes. Partitioned: a fraction of the first view's partition — a new
+   * partition reaches its full size before close() (which fills space already allocated), so past
+   * 98.5 % is the last chunks or close() itself. Single: a fraction of what one append adds (not of
+   * the file that held the first view: its headers made some 'end' kills come after the commit),
+   * which still grows in close(): 97-99 %.
    */
   private endFraction(): number {
     return this.layout === 'partitioned' ? 0.985 + 0.015 * this.random() : 0.97 + 0.02 * this.random();
+  }
+
+  /**
+   * Single layout: notes the file's committed lengths from the journals of its appends (each
+   * holds the length its append began at) while `going()`; polled from before the first view is
+   * written and apart from the hunts, so that appends no hunt looked at count too.
+   */
+  private async watchJournals(going: () => boolean): Promise<void> {
+    while (going()) {
+      const began = readJournalHead(this.h5)?.originalLength;
+      if (began !== undefined) this.committedLengths.add(began);
+      await sleep(5);
+    }
+  }
+
+  /**
+   * Single layout: what the smallest append seen added to the file — the least difference of two
+   * committed lengths (an append rolled back adds nothing; one missed between two looks adds two
+   * appends). 0 until two appends were seen.
+   */
+  private appendBytes(): number {
+    const lengths = [...this.committedLengths].sort((a, b) => a - b);
+    let least = 0;
+    for (let i = 1; i < lengths.length; i++) {
+      const added = lengths[i]! - lengths[i - 1]!;
+      if (least === 0 || added < least) least = added;
+    }
+    return least;
   }
 
   private allWritten(): boolean {
@@ -184,6 +257,28 @@ export class WriterKiller {
       .at(-1);
     const key = begun && String(begun.fields.viewKey);
     return key && !this.wroteBy(key, role, this.cluster.events.indexOf(begun)) ? key : undefined;
+  }
+}
+
+/**
+ * Single layout: the head of the .h5's rollback journal, if there is one — the file's length when
+ * the append in progress began (magic 'BDVJRNL1', then the original length as u64 LE:
+ * libs/bdv/src/h5/rollback-journal.ts) and when the journal last changed. Undefined while there is
+ * no journal or its header is not whole yet.
+ */
+export function readJournalHead(h5: string): { originalLength: number; changedMs: number } | undefined {
+  let fd: number;
+  try {
+    fd = openSync(`${h5}.journal`, 'r');
+  } catch {
+    return undefined;
+  }
+  try {
+    const head = Buffer.alloc(16);
+    if (readSync(fd, head, 0, 16, 0) < 16 || head.toString('latin1', 0, 8) !== 'BDVJRNL1') return undefined;
+    return { originalLength: Number(head.readBigUInt64LE(8)), changedMs: fstatSync(fd).ctimeMs };
+  } finally {
+    closeSync(fd);
   }
 }
 
