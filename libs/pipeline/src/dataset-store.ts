@@ -1,6 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import { setupIdOf } from '@bdv-cluster/bdv';
-import { autoPyramidFields, viewKeyOf, type DatasetSpec, type ViewSpec } from '@bdv-cluster/contract';
+import {
+  autoPyramidFields,
+  parseViewKey,
+  viewKeyOf,
+  type DatasetSpec,
+  type ViewSpec,
+} from '@bdv-cluster/contract';
 import { writeJobId } from './queues.js';
 import type { Redis } from 'ioredis';
 import type { ViewStatePort } from './ports.js';
@@ -384,6 +390,37 @@ export class DatasetStore implements ViewStatePort {
       .sort((a, b) => a.spec.time - b.spec.time || a.setupId - b.setupId);
   }
 
+  /**
+   * The dataset's views in (time, setup) order, `size` at a time: one batch is held, not every
+   * view (a listing of a million-view dataset is ~1 GB as one reply and its objects). Each batch
+   * is read at one moment; a view added or removed during the walk may be missed or skipped.
+   */
+  async *viewsInOrder(datasetId: string, size = VIEW_BATCH): AsyncGenerator<ViewEntry[]> {
+    const keys = inViewOrder(await this.redis.hkeys(this.keys.viewStates(datasetId)));
+    for (let i = 0; i < keys.length; i += size) {
+      const batch = keys.slice(i, i + size);
+      const [[, states], [, specs], [, results], [, errors]] = (await this.redis
+        .multi()
+        .hmget(this.keys.viewStates(datasetId), ...batch)
+        .hmget(this.keys.viewSpecs(datasetId), ...batch)
+        .hmget(this.keys.viewResults(datasetId), ...batch)
+        .hmget(this.keys.viewErrors(datasetId), ...batch)
+        .exec()) as unknown as [
+        [null, (string | null)[]],
+        [null, (string | null)[]],
+        [null, (string | null)[]],
+        [null, (string | null)[]],
+      ];
+      const entries: ViewEntry[] = [];
+      batch.forEach((k, j) => {
+        const [state, spec] = [states[j], specs[j]];
+        if (state && spec)
+          entries.push(toEntry(k, state, spec, results[j] ?? undefined, errors[j] ?? undefined));
+      });
+      yield entries;
+    }
+  }
+
   async saveBatch(batchId: string, batch: object): Promise<void> {
     await this.redis.set(this.keys.batch(batchId), JSON.stringify(batch));
   }
@@ -402,6 +439,29 @@ export class DatasetStore implements ViewStatePort {
 /** The key a name is claimed under: its lower-case form. */
 function nameKey(name: string): string {
   return name.toLowerCase();
+}
+
+/** Views read per round trip by viewsInOrder. */
+const VIEW_BATCH = 1000;
+
+/**
+ * View keys (`tT-iI-cC-sS-aA`) sorted as listViews sorts views, by time then setup id: the setup
+ * id is row-major over (illumination, channel, tile, angle), so comparing those numbers in that
+ * order is comparing setup ids. A key of another form (none is written) goes last.
+ */
+export function inViewOrder(keys: readonly string[]): string[] {
+  const parsed = keys.map((key) => {
+    const v = parseViewKey(key);
+    return { key, rank: v ? [v.time, v.illumination, v.channel, v.tile, v.angle] : [Infinity] };
+  });
+  parsed.sort((a, b) => {
+    for (let i = 0; i < Math.max(a.rank.length, b.rank.length); i++) {
+      const d = (a.rank[i] ?? 0) - (b.rank[i] ?? 0);
+      if (d) return d;
+    }
+    return a.key < b.key ? -1 : a.key > b.key ? 1 : 0;
+  });
+  return parsed.map((p) => p.key);
 }
 
 function toEntry(viewKey: string, state: string, spec: string, result?: string, error?: string): ViewEntry {

@@ -2,6 +2,7 @@ import { DatasetSpec } from '@bdv-cluster/contract';
 import { randomBytes } from 'node:crypto';
 import { Redis } from 'ioredis';
 import { afterAll, describe, expect, it } from 'vitest';
+import { inViewOrder } from '../src/dataset-store.js';
 import { DatasetStore, type ViewResult } from '../src/index.js';
 
 // Real Redis (REDIS_URL or the local server); every run uses its own key prefix.
@@ -88,5 +89,58 @@ describe('dataset state in Redis', () => {
     await store.completeView(d.id, key(0), result(0, 0));
     const [view] = await store.listViews(d.id);
     expect(view!.result!.record.voxelSizeXyz).toEqual([0.1 + 0.2, 1 / 3, 2]);
+  });
+
+  it('walks the views a batch at a time, in the order listViews sorts them', async () => {
+    const setup = { illuminations: 2, channels: 2, tiles: 3, angles: 2 };
+    const d = (await store.createDataset(DatasetSpec.parse({ name: 'walk', setup }), {
+      h5: '/w.h5',
+      xml: '/w.xml',
+    }))!;
+    // Timepoints 2 and 10 (as text "t10" sorts before "t2"), every attribute in use, added in a
+    // scrambled order; 29 views in batches of 7.
+    const views = [];
+    for (const time of [10, 2])
+      for (let illumination = 0; illumination < 2; illumination++)
+        for (let channel = 0; channel < 2; channel++)
+          for (let tile = 0; tile < 3; tile++)
+            for (let angle = 0; angle < 2; angle++)
+              views.push({ time, illumination, channel, tile, angle, source: { uri: 's3://raw/x.npy' } });
+    const chosen = views.filter((_, i) => (i * 7) % 48 < 29);
+    for (let i = 0; i < chosen.length; i++) {
+      const added = await store.addView(d, chosen[(i * 11) % chosen.length]!);
+      expect(added.ok).toBe(true);
+    }
+    const whole = await store.listViews(d.id);
+    expect(whole).toHaveLength(29);
+    const batches = [];
+    for await (const batch of store.viewsInOrder(d.id, 7)) batches.push(batch);
+    expect(batches.map((b) => b.length)).toEqual([7, 7, 7, 7, 1]);
+    expect(batches.flat()).toEqual(whole);
+    const order = batches.flat().map((v) => v.spec.time * 1000 + v.setupId);
+    expect(order).toEqual([...order].sort((a, b) => a - b));
+    expect(new Set(order).size).toBe(29);
+  });
+});
+
+describe('view key order', () => {
+  it('sorts by time, then illumination, channel, tile, angle as numbers; other keys last', () => {
+    expect(
+      inViewOrder([
+        't10-i0-c0-s0-a0',
+        'x',
+        't2-i1-c0-s0-a0',
+        't2-i0-c1-s0-a0',
+        't2-i0-c0-s10-a0',
+        't2-i0-c0-s9-a1',
+      ]),
+    ).toEqual([
+      't2-i0-c0-s9-a1',
+      't2-i0-c0-s10-a0',
+      't2-i0-c1-s0-a0',
+      't2-i1-c0-s0-a0',
+      't10-i0-c0-s0-a0',
+      'x',
+    ]);
   });
 });

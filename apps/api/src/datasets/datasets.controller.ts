@@ -10,6 +10,7 @@ import {
   Put,
   Query,
   Req,
+  Res,
 } from '@nestjs/common';
 import {
   ApiBearerAuth,
@@ -20,9 +21,10 @@ import {
   ApiQuery,
   ApiTags,
 } from '@nestjs/swagger';
-import type { Request } from 'express';
-import { datasetStatusJson } from '@bdv-cluster/pipeline';
+import type { Request, Response } from 'express';
+import { datasetStatusJson, type ViewEntry } from '@bdv-cluster/pipeline';
 import { DatasetsService } from './datasets.service.js';
+import { sendJsonArray } from '../common/json-array-reply.js';
 import { listWindowOf, MAX_LIST_LIMIT, MAX_LIST_OFFSET } from '../common/list-window.js';
 import { schemaOf } from '../docs/schemas.js';
 
@@ -65,18 +67,12 @@ export class DatasetsController {
   }
 
   @Get(':id/views')
-  @ApiOperation({ summary: 'Every view with its state' })
-  async views(@Param('id') id: string) {
-    return (await this.datasets.views(id)).map(({ viewKey, state, spec, setupId, jobId, error, result }) => ({
-      viewKey,
-      state,
-      setupId,
-      jobId,
-      source: spec.source.uri,
-      error,
-      bytes: result?.bytes,
-      seconds: result?.seconds,
-    }));
+  @ApiOperation({
+    summary:
+      'Every view with its state, by time then setup (sent as it is read: a connection cut short is not the whole list)',
+  })
+  async views(@Param('id') id: string, @Res() res: Response) {
+    await sendJsonArray(res, await this.datasets.viewBatches(id), presentView);
   }
 
   @Get(':id/xml')
@@ -129,3 +125,17 @@ export class DatasetsController {
 
 /** The public dataset shape of the v1 contract (the same JSON a notification carries). */
 const present = datasetStatusJson;
+
+/** One view as GET /v1/datasets/:id/views lists it. */
+function presentView({ viewKey, state, spec, setupId, jobId, error, result }: ViewEntry) {
+  return {
+    viewKey,
+    state,
+    setupId,
+    jobId,
+    source: spec.source.uri,
+    error,
+    bytes: result?.bytes,
+    seconds: result?.seconds,
+  };
+}

@@ -17,6 +17,7 @@ import {
   type ClusterConfig,
   type DatasetRecord,
   type FinalizeOptions,
+  type ViewEntry,
 } from '@bdv-cluster/pipeline';
 import { uploadStream } from '@bdv-cluster/storage';
 import { HttpStatus, Inject, Injectable } from '@nestjs/common';
@@ -72,9 +73,10 @@ export class DatasetsService {
     return d;
   }
 
-  async views(id: string) {
+  /** The dataset's views in order, a batch at a time (404 first when there is no such dataset). */
+  async viewBatches(id: string): Promise<AsyncIterable<ViewEntry[]>> {
     await this.get(id);
-    return this.store.listViews(id);
+    return this.store.viewsInOrder(id);
   }
 
   async xml(id: string): Promise<string> {
