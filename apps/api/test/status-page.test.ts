@@ -1,7 +1,13 @@
 import type { DatasetRecord, ViewEntry } from '@bdv-cluster/pipeline';
 import { describe, expect, it } from 'vitest';
 import { escapeHtml, html } from '../src/status/html.js';
-import { formatBytes, formatDuration, progressOf, summarizeViews } from '../src/status/progress.js';
+import {
+  formatBytes,
+  formatDuration,
+  mergeSummaries,
+  progressOf,
+  summarizeViews,
+} from '../src/status/progress.js';
 import { renderStatusPage, type DatasetStatusView, type StatusModel } from '../src/status/status-page.js';
 import { ViewsDigestCache } from '../src/status/views-digest-cache.js';
 
@@ -108,6 +114,32 @@ describe('progress', () => {
       bytesDeclared: 2 * 1_000_000,
       firstSubmittedAt: T0 - 5000,
     });
+  });
+
+  it('sums views batch by batch to what one pass over them all gives', () => {
+    const views = [
+      view('a', 'done', T0 + 3000, 10, [1, 1, 5]),
+      view('b', 'queued', T0 + 1000, undefined, [1, 2, 2]),
+      view('c', 'failed', T0 + 2000, undefined, [1, 1, 1]),
+      view('d', 'done', T0 + 500, 4, [1, 1, 2]),
+      view('e', 'running', T0 + 9000),
+    ];
+    const inBatches = (list: ViewEntry[], size: number) => {
+      let sum = summarizeViews([]);
+      for (let i = 0; i < list.length; i += size)
+        sum = mergeSummaries(sum, summarizeViews(list.slice(i, i + size)));
+      return sum;
+    };
+    for (const list of [views, views.slice(0, 4), []])
+      for (const size of [1, 2, 3, 5]) expect(inBatches(list, size)).toEqual(summarizeViews(list));
+    // Undeclared shapes ('e') make the declared total unknown, and the earliest submission is kept.
+    expect(inBatches(views, 2)).toMatchObject({
+      count: 5,
+      bytesDone: 14,
+      bytesDeclared: undefined,
+      firstSubmittedAt: T0 + 500,
+    });
+    expect(inBatches(views.slice(0, 4), 3).bytesDeclared).toBe(2 * (5 + 4 + 1 + 2));
   });
 
   it('says nothing it cannot know yet', () => {

@@ -49,6 +49,20 @@ export function summarizeViews(views: readonly ViewEntry[]): ViewsSummary {
   };
 }
 
+/** Two summaries of views that are not the same as one: summarizeViews of them all. */
+export function mergeSummaries(a: ViewsSummary, b: ViewsSummary): ViewsSummary {
+  const firsts = [a.firstSubmittedAt, b.firstSubmittedAt].filter((t) => t !== undefined);
+  return {
+    count: a.count + b.count,
+    bytesDone: a.bytesDone + b.bytesDone,
+    bytesDeclared:
+      a.bytesDeclared === undefined || b.bytesDeclared === undefined
+        ? undefined
+        : a.bytesDeclared + b.bytesDeclared,
+    firstSubmittedAt: firsts.length ? Math.min(...firsts) : undefined,
+  };
+}
+
 /**
  * Progress from the state alone (no extra bookkeeping in the writers): the rate is the bytes
  * written over the time since the first submission — up to now while views remain, up to the

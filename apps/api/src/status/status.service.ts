@@ -3,8 +3,7 @@ import { sheetProblem } from '@bdv-cluster/bdv/preview';
 import { ClusterQueues, DatasetStore, type DatasetRecord, type ViewEntry } from '@bdv-cluster/pipeline';
 import { Injectable } from '@nestjs/common';
 import { asHttp } from '../common/domain-errors.js';
-import { firstTimepoint } from '../common/first-timepoint.js';
-import { progressOf, summarizeViews } from './progress.js';
+import { mergeSummaries, progressOf, summarizeViews } from './progress.js';
 import { LIST_CAP, type DatasetStatusView, type StatusModel } from './status-page.js';
 import { ViewsDigestCache, type ViewsDigest } from './views-digest-cache.js';
 
@@ -83,25 +82,30 @@ export class StatusService {
     return shown;
   }
 
+  /**
+   * Read batch by batch in (time, setup) order (DatasetStore.viewsInOrder): one batch is held
+   * however many views the dataset has, and the first timepoint's views — the contact sheet's —
+   * come first.
+   */
   private async digestOf(d: DatasetRecord): Promise<ViewsDigest> {
     const cached = this.digests.get(d);
     if (cached) return cached;
-    const views = await this.store.listViews(d.id);
-    const digest: ViewsDigest = {
-      summary: summarizeViews(views),
-      failedViews: views
-        .filter((v) => v.state === 'failed')
-        .slice(0, LIST_CAP)
-        .map((v) => ({ viewKey: v.viewKey, reason: v.error ?? 'failed' })),
-      sheetFits: sheetFits(views),
-    };
+    let summary = summarizeViews([]);
+    const failedViews: ViewsDigest['failedViews'] = [];
+    let firstTime: number | undefined;
+    const sheetSpecs: ViewEntry['spec'][] = [];
+    for await (const batch of this.store.viewsInOrder(d.id)) {
+      summary = mergeSummaries(summary, summarizeViews(batch));
+      for (const v of batch) {
+        if (v.state === 'failed' && failedViews.length < LIST_CAP)
+          failedViews.push({ viewKey: v.viewKey, reason: v.error ?? 'failed' });
+        firstTime ??= v.spec.time;
+        if (v.spec.time === firstTime) sheetSpecs.push(v.spec);
+      }
+    }
+    // Whether the contact sheet the page embeds (the first timepoint's) has cells large enough.
+    const digest: ViewsDigest = { summary, failedViews, sheetFits: sheetProblem(sheetSpecs) === undefined };
     this.digests.set(d, digest);
     return digest;
   }
-}
-
-/** Whether the contact sheet the page embeds (the first timepoint's) has cells large enough. */
-function sheetFits(views: readonly ViewEntry[]): boolean {
-  const t = firstTimepoint(views);
-  return sheetProblem(views.filter((v) => v.spec.time === t).map((v) => v.spec)) === undefined;
 }
