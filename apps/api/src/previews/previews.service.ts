@@ -22,7 +22,6 @@ import { ApiError } from '../common/api-error.js';
 import { asHttp } from '../common/domain-errors.js';
 import { boundedInteger, queryError, refuseUnknownParams } from '../common/query-params.js';
 import { ProjectionCache } from './projection-cache.js';
-import { firstTimepoint } from '../common/first-timepoint.js';
 
 /** A PNG to send, and whether it may be cached (a sheet with cells still to read may not). */
 export interface PngAnswer {
@@ -77,12 +76,31 @@ export class PreviewsService {
     };
   }
 
+  /**
+   * The views of timepoint `time` (the first with any view, unless given): the views are walked in
+   * time order a batch at a time and left once past it, so a sheet holds one timepoint's views
+   * and one batch, not the whole dataset's.
+   */
+  private async timepointViews(
+    datasetId: string,
+    time: number | undefined,
+  ): Promise<{ t: number | undefined; shown: ViewEntry[] }> {
+    let t = time;
+    const shown: ViewEntry[] = [];
+    for await (const batch of this.store.viewsInOrder(datasetId)) {
+      for (const v of batch) {
+        t ??= v.spec.time;
+        if (v.spec.time === t) shown.push(v);
+      }
+      if (t !== undefined && (batch.at(-1)?.spec.time ?? -1) > t) break;
+    }
+    return { t, shown };
+  }
+
   /** The views of one timepoint (the first with any view, unless given) on a contact sheet. */
   async sheet(datasetId: string, time: number | undefined, axis: ProjectionAxis): Promise<PngAnswer> {
     const dataset = await this.dataset(datasetId);
-    const views = await asHttp(() => this.store.listViews(datasetId));
-    const t = time ?? firstTimepoint(views);
-    const shown = views.filter((v) => v.spec.time === t);
+    const { t, shown } = await asHttp(() => this.timepointViews(datasetId, time));
     if (t === undefined || shown.length === 0)
       throw ApiError.notFound(
         time === undefined
