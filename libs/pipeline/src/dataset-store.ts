@@ -390,6 +390,11 @@ export class DatasetStore implements ViewStatePort {
       .sort((a, b) => a.spec.time - b.spec.time || a.setupId - b.setupId);
   }
 
+  /** Each view's state by view key (what a batch re-run needs to know of the views there are). */
+  async viewStates(datasetId: string): Promise<Record<string, ViewState>> {
+    return (await this.redis.hgetall(this.keys.viewStates(datasetId))) as Record<string, ViewState>;
+  }
+
   /**
    * The dataset's views in (time, setup) order, `size` at a time: one batch is held, not every
    * view (a listing of a million-view dataset is ~1 GB as one reply and its objects). Each batch

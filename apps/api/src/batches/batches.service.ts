@@ -145,9 +145,10 @@ export class BatchesService {
 
   /** A re-run skips views already written or on their way; failed ones are tried again. */
   private async notYetWritten(datasetId: string, views: readonly ViewSpec[]): Promise<ViewSpec[]> {
-    const states = new Map((await this.store.listViews(datasetId)).map((v) => [v.viewKey, v.state]));
+    // The states alone: a re-run of a large acquisition need not hold every view's spec and result.
+    const states = await this.store.viewStates(datasetId);
     return views.filter((v) => {
-      const state = states.get(viewKeyOf(v));
+      const state = states[viewKeyOf(v)];
       return !state || state === 'failed';
     });
   }
