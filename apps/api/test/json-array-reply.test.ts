@@ -1,6 +1,7 @@
 import express from 'express';
 import type { AddressInfo } from 'node:net';
 import { get } from 'node:http';
+import { connect } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sendJsonArray } from '../src/common/json-array-reply.js';
 
@@ -11,6 +12,7 @@ interface Walk {
   batches: number[][];
   failAt?: number;
   slowMs?: number;
+  stalledMs?: number;
   read: number;
   returned: boolean;
 }
@@ -38,7 +40,7 @@ beforeAll(async () => {
     const listeners = () =>
       res.listenerCount('close') + res.listenerCount('drain') + res.listenerCount('error');
     const before = listeners();
-    sendJsonArray(res, batchesOf(walk), (n) => ({ n, half: n % 2 ? undefined : n / 2 })).then(
+    sendJsonArray(res, batchesOf(walk), (n) => ({ n, half: n % 2 ? undefined : n / 2 }), walk.stalledMs).then(
       () => (walk.listenersLeft = listeners() - before),
       (error: Error) => res.status(503).json({ error: error.message }),
     );
@@ -113,5 +115,45 @@ describe('a JSON array sent batch by batch', () => {
     for (let i = 0; i < 100 && !w.returned; i++) await new Promise((r) => setTimeout(r, 20));
     expect(w.returned).toBe(true);
     expect(w.read).toBeLessThan(400);
+  });
+
+  it('stops reading when the client leaves before the first byte, or queued behind another request', async () => {
+    const slow = walk('early', { batches: [[1], [2]], slowMs: 300 });
+    const req = get(`${base}/early`);
+    req.on('error', () => undefined);
+    setTimeout(() => req.destroy(), 50);
+    // Pipelined: the second request's reply waits for the first; the client leaves meanwhile.
+    const first = walk('p1', { batches: [[1], [2], [3]], slowMs: 200 });
+    const second = walk('p2', { batches: [[4], [5]] });
+    const socket = connect((server.address() as AddressInfo).port, '127.0.0.1');
+    socket.on('error', () => undefined);
+    socket.write('GET /p1 HTTP/1.1\r\nHost: x\r\n\r\nGET /p2 HTTP/1.1\r\nHost: x\r\n\r\n');
+    setTimeout(() => socket.destroy(), 100);
+    for (let i = 0; i < 100 && !(slow.returned && first.returned && second.returned); i++)
+      await new Promise((r) => setTimeout(r, 20));
+    expect([slow.returned, first.returned, second.returned]).toEqual([true, true, true]);
+    expect(slow.read).toBeLessThanOrEqual(1);
+  });
+
+  it('gives up a client that takes nothing for the stall time', async () => {
+    const big = [...Array(20_000)].map((_, i) => i);
+    const w = walk('stalled', { batches: [...Array(400)].map(() => big), stalledMs: 300 });
+    // Reads nothing: the server's writes back up until the stall time runs out. (The client
+    // would see the close only after the bytes it never reads, so the server's side is checked.)
+    const req = get(`${base}/stalled`, (res) => res.pause());
+    req.on('error', () => undefined);
+    for (let i = 0; i < 150 && !w.returned; i++) await new Promise((r) => setTimeout(r, 20));
+    req.destroy();
+    expect(w.returned).toBe(true);
+    expect(w.read).toBeLessThan(400);
+  });
+
+  it('answers HEAD with the headers alone, without walking the list', async () => {
+    const w = walk('head', { batches: [[1], [2], [3]] });
+    const r = await fetch(`${base}/head`, { method: 'HEAD' });
+    expect(r.status).toBe(200);
+    expect(r.headers.get('content-type')).toBe('application/json; charset=utf-8');
+    for (let i = 0; i < 50 && !w.returned; i++) await new Promise((r) => setTimeout(r, 20));
+    expect(w.read).toBe(1);
   });
 });

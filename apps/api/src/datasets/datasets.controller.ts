@@ -69,7 +69,7 @@ export class DatasetsController {
   @Get(':id/views')
   @ApiOperation({
     summary:
-      'Every view with its state, by time then setup (sent as it is read: a connection cut short is not the whole list)',
+      'Every view with its state, by time then setup. Sent chunked as it is read, 1,000 views at a time (not one snapshot); a connection cut before the closing ] is not the whole list',
   })
   async views(@Param('id') id: string, @Res() res: Response) {
     await sendJsonArray(res, await this.datasets.viewBatches(id), presentView);

@@ -49,7 +49,7 @@ export function summarizeViews(views: readonly ViewEntry[]): ViewsSummary {
   };
 }
 
-/** Two summaries of views that are not the same as one: summarizeViews of them all. */
+/** The summary of two disjoint sets of views, from theirs: summarizeViews of both sets at once. */
 export function mergeSummaries(a: ViewsSummary, b: ViewsSummary): ViewsSummary {
   const firsts = [a.firstSubmittedAt, b.firstSubmittedAt].filter((t) => t !== undefined);
   return {
