@@ -196,6 +196,17 @@ describe('POST /v1/datasets/:id/views/:viewKey/retry', () => {
     expect(first.status).toBe('complete');
     expect(first.views).toMatchObject({ done: 1, failed: 1 });
     expect(first.errors.join('\n')).toMatch(/t0-i0-c0-s1-a0: .*flaky\.tif/);
+    // What to fix: the failed views alone, with their reasons.
+    const failed = await api.get(`/v1/datasets/${id}/views?state=failed`);
+    expect(failed.status).toBe(200);
+    expect(failed.body).toEqual([expect.objectContaining({ viewKey: 't0-i0-c0-s1-a0', state: 'failed' })]);
+    expect((failed.body as { error: string }[])[0]!.error).toMatch(/flaky\.tif/);
+    const bad = await api.get(`/v1/datasets/${id}/views?state=broken`);
+    expect([bad.status, JSON.stringify(bad.body)]).toEqual([
+      400,
+      expect.stringMatching(/query\.state.*failed/),
+    ]);
+    expect((await api.get(`/v1/datasets/${id}/views?limit=5`)).status).toBe(400);
     const firstXml = (await api.get(`/v1/datasets/${id}/xml`)).body as string;
     expect(firstXml).toMatch(/<MissingView timepoint="0" setup="1"/);
 

@@ -399,10 +399,18 @@ export class DatasetStore implements ViewStatePort {
    * The dataset's views in (time, setup) order, `size` at a time: the caller holds one batch and
    * the sorted view keys (~50 B each), not every view (a million views read at once were ~2.4 GB
    * in the API, from 200,000 measured). Each batch is read at one moment; a view added or removed
-   * during the walk may be missed or skipped.
+   * during the walk may be missed or skipped. With `state`, only the views in that state (as the
+   * walk began; a view that moved on since is left out).
    */
-  async *viewsInOrder(datasetId: string, size = VIEW_BATCH): AsyncGenerator<ViewEntry[]> {
-    const keys = inViewOrder(await this.redis.hkeys(this.keys.viewStates(datasetId)));
+  async *viewsInOrder(
+    datasetId: string,
+    { size = VIEW_BATCH, state }: { size?: number; state?: ViewState } = {},
+  ): AsyncGenerator<ViewEntry[]> {
+    const keys = inViewOrder(
+      state
+        ? await this.viewKeysIn(datasetId, state)
+        : await this.redis.hkeys(this.keys.viewStates(datasetId)),
+    );
     for (let i = 0; i < keys.length; i += size) {
       const batch = keys.slice(i, i + size);
       const [[, states], [, specs], [, results], [, errors]] = (await this.redis
@@ -419,9 +427,9 @@ export class DatasetStore implements ViewStatePort {
       ];
       const entries: ViewEntry[] = [];
       batch.forEach((k, j) => {
-        const [state, spec] = [states[j], specs[j]];
-        if (state && spec)
-          entries.push(toEntry(k, state, spec, results[j] ?? undefined, errors[j] ?? undefined));
+        const [now, spec] = [states[j], specs[j]];
+        if (now && spec && (!state || now === state))
+          entries.push(toEntry(k, now, spec, results[j] ?? undefined, errors[j] ?? undefined));
       });
       yield entries;
     }

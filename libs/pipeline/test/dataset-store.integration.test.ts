@@ -114,12 +114,28 @@ describe('dataset state in Redis', () => {
     const whole = await store.listViews(d.id);
     expect(whole).toHaveLength(29);
     const batches = [];
-    for await (const batch of store.viewsInOrder(d.id, 7)) batches.push(batch);
+    for await (const batch of store.viewsInOrder(d.id, { size: 7 })) batches.push(batch);
     expect(batches.map((b) => b.length)).toEqual([7, 7, 7, 7, 1]);
     expect(batches.flat()).toEqual(whole);
     const order = batches.flat().map((v) => v.spec.time * 1000 + v.setupId);
     expect(order).toEqual([...order].sort((a, b) => a - b));
     expect(new Set(order).size).toBe(29);
+
+    // Only the failed ones, in the same order, and none that moved on since the walk began.
+    const failedKeys = [whole[3]!, whole[17]!, whole[28]!].map((v) => v.viewKey);
+    for (const k of failedKeys) await store.failView(d.id, k, `bad ${k}`);
+    const failed = [];
+    for await (const batch of store.viewsInOrder(d.id, { size: 2, state: 'failed' })) failed.push(...batch);
+    expect(failed.map((v) => [v.viewKey, v.state, v.error])).toEqual(
+      failedKeys.map((k) => [k, 'failed', `bad ${k}`]),
+    );
+    const walk = store.viewsInOrder(d.id, { size: 1, state: 'failed' });
+    const firstBatch = await walk.next();
+    expect(firstBatch.value).toHaveLength(1);
+    expect(await store.addView(d, whole[17]!.spec)).toMatchObject({ ok: true, reopened: true });
+    const rest = [];
+    for await (const batch of walk) rest.push(...batch);
+    expect(rest.map((v) => v.viewKey)).toEqual([failedKeys[2]]);
   });
 });
 

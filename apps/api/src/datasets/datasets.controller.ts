@@ -22,9 +22,10 @@ import {
   ApiTags,
 } from '@nestjs/swagger';
 import type { Request, Response } from 'express';
-import { datasetStatusJson, type ViewEntry } from '@bdv-cluster/pipeline';
+import { datasetStatusJson, VIEW_STATES, type ViewEntry, type ViewState } from '@bdv-cluster/pipeline';
 import { DatasetsService } from './datasets.service.js';
 import { sendJsonArray } from '../common/json-array-reply.js';
+import { queryError, refuseUnknownParams } from '../common/query-params.js';
 import { listWindowOf, MAX_LIST_LIMIT, MAX_LIST_OFFSET } from '../common/list-window.js';
 import { schemaOf } from '../docs/schemas.js';
 
@@ -71,8 +72,16 @@ export class DatasetsController {
     summary:
       'Every view with its state, by time then setup. Sent chunked as it is read, 1,000 views at a time (not one snapshot); a connection cut before the closing ] is not the whole list',
   })
-  async views(@Param('id') id: string, @Res() res: Response) {
-    await sendJsonArray(res, await this.datasets.viewBatches(id), presentView);
+  @ApiQuery({
+    name: 'state',
+    required: false,
+    description: 'only the views in this state (e.g. failed: what to fix and retry)',
+    schema: { type: 'string', enum: [...VIEW_STATES] },
+  })
+  async views(@Param('id') id: string, @Query() query: Record<string, unknown>, @Res() res: Response) {
+    refuseUnknownParams(query, ['state']);
+    const state = query.state === undefined ? undefined : viewStateOf(query.state);
+    await sendJsonArray(res, await this.datasets.viewBatches(id, state), presentView);
   }
 
   @Get(':id/xml')
@@ -138,4 +147,11 @@ function presentView({ viewKey, state, spec, setupId, jobId, error, result }: Vi
     bytes: result?.bytes,
     seconds: result?.seconds,
   };
+}
+
+/** `?state=` of the views listing: one of the view states, else a 400 naming them. */
+function viewStateOf(value: unknown): ViewState {
+  const state = VIEW_STATES.find((s) => s === value);
+  if (!state) throw queryError('query.state', `must be one of ${VIEW_STATES.join(', ')}`);
+  return state;
 }

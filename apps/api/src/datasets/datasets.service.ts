@@ -18,6 +18,7 @@ import {
   type DatasetRecord,
   type FinalizeOptions,
   type ViewEntry,
+  type ViewState,
 } from '@bdv-cluster/pipeline';
 import { uploadStream } from '@bdv-cluster/storage';
 import { HttpStatus, Inject, Injectable } from '@nestjs/common';
@@ -73,10 +74,13 @@ export class DatasetsService {
     return d;
   }
 
-  /** The dataset's views in order, a batch at a time (404 first when there is no such dataset). */
-  async viewBatches(id: string): Promise<AsyncIterable<ViewEntry[]>> {
+  /**
+   * The dataset's views in order (those in `state`, if given), a batch at a time (404 first when
+   * there is no such dataset).
+   */
+  async viewBatches(id: string, state?: ViewState): Promise<AsyncIterable<ViewEntry[]>> {
     await this.get(id);
-    return this.store.viewsInOrder(id);
+    return this.store.viewsInOrder(id, { state });
   }
 
   async xml(id: string): Promise<string> {
