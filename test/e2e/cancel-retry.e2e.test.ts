@@ -207,6 +207,12 @@ describe('POST /v1/datasets/:id/views/:viewKey/retry', () => {
       expect.stringMatching(/query\.state.*failed/),
     ]);
     expect((await api.get(`/v1/datasets/${id}/views?limit=5`)).status).toBe(400);
+    const listed = await bdv('status', id, '--failed');
+    expect(listed.status, listed.stderr).toBe(0);
+    expect(listed.stdout).toMatch(/^t0-i0-c0-s1-a0 {2}.*flaky\.tif.*\n$/);
+    const noId = await bdv('status', '--failed');
+    expect(noId.status).not.toBe(0);
+    expect(noId.stderr).toMatch(/give its id/);
     const firstXml = (await api.get(`/v1/datasets/${id}/xml`)).body as string;
     expect(firstXml).toMatch(/<MissingView timepoint="0" setup="1"/);
 

@@ -4,6 +4,7 @@ import { ApiClient, apiSettings, type DatasetStatus } from '../api/api-client.js
 import { finish, printDataset, type RemoteFlags } from '../api/remote-output.js';
 import { parseLevelsOrAuto } from '../convert/option-lists.js';
 import { progressOption } from '../progress/progress-mode.js';
+import { CliError } from '../cli-error.js';
 
 export interface SubmitFlags extends RemoteFlags {
   manifest: string;
@@ -103,9 +104,14 @@ export function statusCommand(): Command {
     new Command('status')
       .description('list datasets on the cluster, or show one')
       .argument('[datasetId]')
-      .option('--wait', 'wait until it is complete'),
-  ).action(async (id: string | undefined, flags: RemoteFlags) => {
+      .option('--wait', 'wait until it is complete')
+      .option('--failed', "list the dataset's failed views, each with its reason (all of them)"),
+  ).action(async (id: string | undefined, flags: RemoteFlags & { failed?: boolean }) => {
     const api = new ApiClient(apiSettings(flags));
+    if (flags.failed) {
+      if (!id) throw new CliError('--failed lists the failed views of one dataset: give its id');
+      return printFailedViews(api, id);
+    }
     if (!id) {
       const all = await api.json<DatasetStatus[]>('GET', '/v1/datasets');
       if (all.length === 0) process.stdout.write('no datasets\n');
@@ -119,4 +125,17 @@ export function statusCommand(): Command {
     if (flags.wait) return finish(api, id, flags);
     printDataset(await api.json<DatasetStatus>('GET', `/v1/datasets/${id}`));
   });
+}
+
+/**
+ * `bdv status <id> --failed`: every failed view and why (the dataset's own `errors` keep the
+ * first 100 lines), from the API's state filter — the views to fix and `bdv retry`.
+ */
+async function printFailedViews(api: ApiClient, id: string): Promise<void> {
+  const failed = await api.json<{ viewKey: string; error?: string }[]>(
+    'GET',
+    `/v1/datasets/${encodeURIComponent(id)}/views?state=failed`,
+  );
+  if (failed.length === 0) process.stdout.write('no failed views\n');
+  for (const v of failed) process.stdout.write(`${v.viewKey}  ${v.error ?? 'failed'}\n`);
 }
