@@ -259,10 +259,24 @@ export class DatasetStore implements ViewStatePort {
       DatasetStatus | undefined;
   }
 
-  /** The keys of the views in `state` (e.g. the running ones a cancel waits for). */
+  /**
+   * The keys of the views in `state` (e.g. the running ones a cancel waits for, the failed ones a
+   * client lists). Scanned 1,000 at a time: only the matching keys are kept, not every view's.
+   */
   async viewKeysIn(datasetId: string, state: ViewState): Promise<string[]> {
-    const states = await this.redis.hgetall(this.keys.viewStates(datasetId));
-    return Object.keys(states).filter((k) => states[k] === state);
+    const found = new Set<string>(); // HSCAN may return a field twice
+    let cursor = '0';
+    do {
+      const [next, flat] = await this.redis.hscan(
+        this.keys.viewStates(datasetId),
+        cursor,
+        'COUNT',
+        VIEW_BATCH,
+      );
+      for (let i = 0; i < flat.length; i += 2) if (flat[i + 1] === state) found.add(flat[i]!);
+      cursor = next;
+    } while (cursor !== '0');
+    return [...found];
   }
 
   /** The secret that signs a dataset's notifications, if it has one (the notifier only). */
