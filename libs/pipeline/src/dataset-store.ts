@@ -413,8 +413,9 @@ export class DatasetStore implements ViewStatePort {
    * The dataset's views in (time, setup) order, `size` at a time: the caller holds one batch and
    * the sorted view keys (~50 B each), not every view (a million views read at once were ~2.4 GB
    * in the API, from 200,000 measured). Each batch is read at one moment; a view added or removed
-   * during the walk may be missed or skipped. With `state`, only the views in that state (as the
-   * walk began; a view that moved on since is left out).
+   * during the walk may be missed or skipped. With `state`, only the views in that state: those
+   * the scan of states found in it (one changing state during the scan may or may not be), less
+   * any that left it before their batch was read.
    */
   async *viewsInOrder(
     datasetId: string,

@@ -139,6 +139,30 @@ describe('dataset state in Redis', () => {
   });
 });
 
+describe('views in one state, among thousands', () => {
+  it('finds exactly them over a scan of many rounds (Redis hands a big hash out in pieces)', async () => {
+    const tiles = 50;
+    const d = (await store.createDataset(DatasetSpec.parse({ name: 'scan', setup: { tiles } }), {
+      h5: '/s.h5',
+      xml: '/s.xml',
+    }))!;
+    const n = 3000; // a hash this big is scanned in several rounds of COUNT 1,000
+    await Promise.all(
+      Array.from({ length: 8 }, async (_, w) => {
+        for (let i = w; i < n; i += 8) {
+          const added = await store.addView(d, viewSpec(i % tiles, Math.floor(i / tiles)));
+          expect(added.ok).toBe(true);
+        }
+      }),
+    );
+    const failedKeys = [7, 777, 1500, 2222, 2999].map((i) => key(i % tiles, Math.floor(i / tiles)));
+    for (const k of failedKeys) await store.failView(d.id, k, 'bad');
+    expect((await store.viewKeysIn(d.id, 'failed')).sort()).toEqual([...failedKeys].sort());
+    expect(await store.viewKeysIn(d.id, 'queued')).toHaveLength(n - failedKeys.length);
+    expect(await store.viewKeysIn(d.id, 'running')).toEqual([]);
+  });
+});
+
 describe('view key order', () => {
   it('sorts by time, then illumination, channel, tile, angle as numbers; other keys last', () => {
     expect(

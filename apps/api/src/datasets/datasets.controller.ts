@@ -25,7 +25,7 @@ import type { Request, Response } from 'express';
 import { datasetStatusJson, VIEW_STATES, type ViewEntry, type ViewState } from '@bdv-cluster/pipeline';
 import { DatasetsService } from './datasets.service.js';
 import { sendJsonArray } from '../common/json-array-reply.js';
-import { queryError, refuseUnknownParams } from '../common/query-params.js';
+import { queryError } from '../common/query-params.js';
 import { listWindowOf, MAX_LIST_LIMIT, MAX_LIST_OFFSET } from '../common/list-window.js';
 import { schemaOf } from '../docs/schemas.js';
 
@@ -70,7 +70,7 @@ export class DatasetsController {
   @Get(':id/views')
   @ApiOperation({
     summary:
-      'Every view with its state, by time then setup. Sent chunked as it is read, 1,000 views at a time (not one snapshot); a connection cut before the closing ] is not the whole list',
+      'Every view with its state (or those in ?state), by time then setup. Sent chunked as it is read, 1,000 views at a time (not one snapshot); a connection cut before the closing ] is not the whole list',
   })
   @ApiQuery({
     name: 'state',
@@ -79,7 +79,7 @@ export class DatasetsController {
     schema: { type: 'string', enum: [...VIEW_STATES] },
   })
   async views(@Param('id') id: string, @Query() query: Record<string, unknown>, @Res() res: Response) {
-    refuseUnknownParams(query, ['state']);
+    // Other parameters are ignored, as they always were here (a client's cache-buster stays fine).
     const state = query.state === undefined ? undefined : viewStateOf(query.state);
     await sendJsonArray(res, await this.datasets.viewBatches(id, state), presentView);
   }
@@ -149,8 +149,9 @@ function presentView({ viewKey, state, spec, setupId, jobId, error, result }: Vi
   };
 }
 
-/** `?state=` of the views listing: one of the view states, else a 400 naming them. */
+/** `?state=` of the views listing: one of the view states, once, else a 400 naming them. */
 function viewStateOf(value: unknown): ViewState {
+  if (Array.isArray(value)) throw queryError('query.state', 'given more than once: one state at a time');
   const state = VIEW_STATES.find((s) => s === value);
   if (!state) throw queryError('query.state', `must be one of ${VIEW_STATES.join(', ')}`);
   return state;

@@ -110,6 +110,11 @@ export function statusCommand(): Command {
     const api = new ApiClient(apiSettings(flags));
     if (flags.failed) {
       if (!id) throw new CliError('--failed lists the failed views of one dataset: give its id');
+      if (flags.wait) {
+        // Views may still fail while it runs: the list once it settled.
+        const { waitForDataset } = await import('../api/wait-for-dataset.js');
+        await waitForDataset(api, id, flags.progress);
+      }
       return printFailedViews(api, id);
     }
     if (!id) {

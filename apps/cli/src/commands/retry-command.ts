@@ -9,7 +9,7 @@ export function retryCommand(): Command {
       'queue a failed view of a cluster dataset again; the dataset finalizes again once it settles',
     )
     .argument('<datasetId>')
-    .argument('<viewKey>', 'e.g. t0-i0-c1-s0-a0 (bdv status <datasetId> lists failed views)')
+    .argument('<viewKey>', 'e.g. t0-i0-c1-s0-a0 (bdv status <datasetId> --failed lists the failed views)')
     .option('--wait', 'wait until the dataset is complete')
     .option('--api <url>', 'API base URL (BDV_API_URL, default http://127.0.0.1:3000)')
     .option('--token <token>', 'bearer token (BDV_API_TOKEN)')
