@@ -55,7 +55,15 @@ export class ApiClient {
         `cannot reach the API at ${this.s.url} (${(error as Error).cause ?? (error as Error).message}); set BDV_API_URL`,
       );
     }
-    const text = await res.text();
+    let text: string;
+    try {
+      text = await res.text();
+    } catch (error) {
+      // A long list comes as it is read: a connection cut mid-way is not the whole answer.
+      throw new CliError(
+        `${method} ${path}: the answer was cut short (${(error as Error).cause ?? (error as Error).message}); ask again`,
+      );
+    }
     let parsed: unknown = text;
     try {
       parsed = JSON.parse(text);
