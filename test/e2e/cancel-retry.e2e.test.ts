@@ -213,6 +213,8 @@ describe('POST /v1/datasets/:id/views/:viewKey/retry', () => {
     ]);
     // Parameters it does not know are ignored, as before the filter (cache-busters).
     expect((await api.get(`/v1/datasets/${id}/views?_=123`)).body).toHaveLength(2);
+    const shown = await bdv('status', id);
+    expect(shown.stdout).toContain(`failed views, each with its reason: bdv status ${id} --failed`);
     const listed = await bdv('status', id, '--failed');
     expect(listed.status, listed.stderr).toBe(0);
     expect(listed.stdout).toMatch(/^t0-i0-c0-s1-a0 {2}.*flaky\.tif.*\n$/);
@@ -233,6 +235,7 @@ describe('POST /v1/datasets/:id/views/:viewKey/retry', () => {
 
     const second = (await api.get(`/v1/datasets/${id}`)).body;
     expect(second).toMatchObject({ status: 'complete', errors: [] });
+    expect((await bdv('status', id)).stdout).not.toContain('failed views, each');
     const none = await bdv('status', id, '--failed', '--wait', '--progress', 'none');
     expect([none.status, none.stdout]).toEqual([0, 'no failed views\n']);
     expect(second.views).toMatchObject({ done: 2, failed: 0 });

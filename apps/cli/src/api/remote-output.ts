@@ -16,6 +16,8 @@ export function printDataset(d: DatasetStatus): void {
     `  HDF5: ${d.files.h5}${d.files.h5Uri ? `  (${d.files.h5Uri})` : ''}`,
     `  XML:  ${d.files.xml}${d.files.xmlUri ? `  (${d.files.xmlUri})` : ''}`,
     ...d.errors.map((e) => `  error: ${e}`),
+    // The errors above stop at 100 lines; the failed views are listed whole elsewhere.
+    ...(d.views.failed > 0 ? [`  failed views, each with its reason: bdv status ${d.id} --failed`] : []),
   ];
   process.stdout.write(`${lines.join('\n')}\n`);
 }
