@@ -1,5 +1,6 @@
 import { Logger } from '@nestjs/common';
 import type { Response } from 'express';
+import type { Socket } from 'node:net';
 
 const log = new Logger('http');
 
@@ -28,11 +29,7 @@ export async function sendJsonArray<T>(
   // 'close' comes once its (empty) body is read.
   const socket = res.req.socket;
   let gone = socket.destroyed;
-  let wake: (() => void) | undefined;
-  const onGone = () => {
-    gone = true;
-    wake?.();
-  };
+  const onGone = () => (gone = true);
   socket.once('close', onGone);
   res.once('close', onGone);
   const iterator = batches[Symbol.asyncIterator]();
@@ -53,7 +50,7 @@ export async function sendJsonArray<T>(
         text += (first ? '' : ',') + JSON.stringify(present(item));
         first = false;
       }
-      if (!res.write(text) && !gone && !(await drained(res, stalledMs, (w) => (wake = w)))) {
+      if (!res.write(text) && !gone && !(await drained(res, socket, stalledMs))) {
         log.warn(
           `${res.req.method} ${res.req.originalUrl}: client took nothing for ${stalledMs} ms: reply cut`,
         );
@@ -77,20 +74,23 @@ export async function sendJsonArray<T>(
 }
 
 /**
- * Resolves true when the reply can take more, false when the client took nothing for
- * `stalledMs`; the connection going also resolves it (`onWake`). No listener is left behind.
+ * Resolves true when the reply can take more or its connection went (the loop then sees `gone`),
+ * false when the client took nothing for `stalledMs`. No listener is left behind.
  */
-function drained(res: Response, stalledMs: number, onWake: (wake: () => void) => void): Promise<boolean> {
+function drained(res: Response, socket: Socket, stalledMs: number): Promise<boolean> {
   return new Promise((resolve) => {
     const done = (ok: boolean) => {
       clearTimeout(timer);
-      res.off('drain', onDrain);
-      onWake(() => undefined);
+      for (const [emitter, event] of waits) emitter.off(event, onEvent);
       resolve(ok);
     };
-    const onDrain = () => done(true);
+    const onEvent = () => done(true);
+    const waits = [
+      [res, 'drain'],
+      [res, 'close'],
+      [socket, 'close'],
+    ] as const;
+    for (const [emitter, event] of waits) emitter.on(event, onEvent);
     const timer = setTimeout(() => done(false), stalledMs);
-    res.on('drain', onDrain);
-    onWake(() => done(true));
   });
 }
