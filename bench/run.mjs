@@ -5,7 +5,11 @@
 // (per-view overhead; several cores for gzip). Every run is a separate process timed by GNU time
 // (wall seconds including start-up, close and fsync; peak RSS); the tools alternate run by run,
 // and each run waits for the machine to be quiet first. Results go to BENCHMARKS.md.
-//   BENCH_SIZES_MIB=512,1024,4096  BENCH_REPEAT=3  BENCH_CASES=none-1,none-3,gzip-1,gzip-3
+//   BENCH_SIZES_MIB=512,1024,4096  BENCH_CASES=none-1,none-3,gzip-1,gzip-3
+//   BENCH_REPEAT=3 (timed runs of a gzip case)  BENCH_REPEAT_FAST=5 (of a copy or uncompressed case,
+//   whose runs last seconds and so vary most with the disk)  BENCH_WARMUP=1 (untimed runs of each
+//   tool before a copy or uncompressed case: the first run after an input is made or another case
+//   ran was the slowest of both tools, by up to 2x)
 //   BENCH_LARGE_CASES=none-1,none-3 (stacks above 1 GiB: gzip at 4 GiB is ~2 min a run and a tool;
 //   set it to BENCH_CASES' value to run them too)
 //   BENCH_MULTI=8 (views; 0 skips)  BENCH_JOBS=<cores>  BENCH_DIR=bench/out  BENCH_QUIET=1
@@ -29,6 +33,11 @@ const BLOCK = '4,256,256'; // npy2bdv's default
 const LEVELS = { 1: '1,1,1', 3: '1,1,1:2,2,2:4,4,4' };
 const sizes = (env.BENCH_SIZES_MIB ?? '512,1024,4096').split(',').map(Number);
 const repeat = Number(env.BENCH_REPEAT ?? 3);
+const repeatFast = Number(env.BENCH_REPEAT_FAST ?? 5);
+const warmups = Number(env.BENCH_WARMUP ?? 1);
+/** How a case is run: gzip runs last long enough that 3 cold runs suffice; short runs get more. */
+const runsFor = (compression) =>
+  compression === 'gzip' ? { runs: repeat, warmup: 0 } : { runs: repeatFast, warmup: warmups };
 const multiViews = Number(env.BENCH_MULTI ?? 8);
 const jobs = Number(env.BENCH_JOBS ?? CORES);
 const gateQuiet = env.BENCH_QUIET !== '0';
@@ -122,12 +131,18 @@ function splitStack(stack, views) {
 }
 
 /**
- * Runs every tool of one case `repeat` times, alternating tools run by run so that slow phases
- * of the machine hit all of them alike.
+ * Runs every tool of one case `runs` times, alternating tools run by run so that slow phases
+ * of the machine hit all of them alike, after `warmup` untimed runs of each (alternating too).
  */
-async function alternate(tools) {
+async function alternate(tools, { runs, warmup }) {
+  for (let i = 0; i < warmup; i++) {
+    for (const tool of tools) {
+      tool.before?.();
+      await timed(tool.cmd, tool.args);
+    }
+  }
   const results = tools.map(() => []);
-  for (let i = 0; i < repeat; i++) {
+  for (let i = 0; i < runs; i++) {
     for (const [t, tool] of tools.entries()) {
       tool.before?.();
       results[t].push(await timed(tool.cmd, tool.args));
@@ -170,25 +185,31 @@ for (const mib of sizes) {
   const mb = statSync(input).size / 1e6;
   const label = mib >= 1024 ? `${mib / 1024} GiB` : `${mib} MiB`;
   const copyTo = join(work, 'copy', 'copy.npy');
-  const [copy] = await alternate([
-    {
-      before: () => removeOutput(copyTo),
-      cmd: 'sh',
-      args: ['-c', `cp '${input}' '${copyTo}' && sync '${copyTo}'`],
-    },
-  ]);
+  const [copy] = await alternate(
+    [
+      {
+        before: () => removeOutput(copyTo),
+        cmd: 'sh',
+        args: ['-c', `cp '${input}' '${copyTo}' && sync '${copyTo}'`],
+      },
+    ],
+    runsFor('none'),
+  );
   rows.push({ label, mib, name: 'raw copy (cp + sync)', tool: 'cp', mb, ...copy });
   for (const c of mib > 1024 ? largeCases : cases) {
     const ours = join(work, 'ours', 'out.h5');
     const theirs = join(work, 'h5py', 'out.h5');
-    const [o, h] = await alternate([
-      { before: () => removeOutput(ours), cmd: process.execPath, args: bdvConvert([input], ours, c) },
-      {
-        before: () => removeOutput(theirs),
-        cmd: PY,
-        args: [join(here, 'h5py_writer.py'), input, theirs, c.compression, c.levels, BLOCK],
-      },
-    ]);
+    const [o, h] = await alternate(
+      [
+        { before: () => removeOutput(ours), cmd: process.execPath, args: bdvConvert([input], ours, c) },
+        {
+          before: () => removeOutput(theirs),
+          cmd: PY,
+          args: [join(here, 'h5py_writer.py'), input, theirs, c.compression, c.levels, BLOCK],
+        },
+      ],
+      runsFor(c.compression),
+    );
     // h5diff compares element by element (minutes at 4 GiB): the 512 MiB and 1 GiB runs only.
     const same = mib <= 1024 ? sameAsH5py(ours, theirs) : undefined;
     const name = `${c.compression}, ${c.levels.split(':').length} level(s)`;
@@ -248,7 +269,7 @@ if (multiViews > 0 && sizes.length > 0) {
         args: [join(here, 'h5py_writer.py'), views.join(','), theirs, compression, c.levels, BLOCK],
       },
     ];
-    const results = await alternate(tools);
+    const results = await alternate(tools, runsFor(compression));
     const same = sameAsH5py(single, theirs) && sameAsH5py(parted, theirs);
     tools.forEach((t, i) =>
       multiRows.push({ compression, tool: t.tool, mb, ...results[i], same: i === 0 ? undefined : same }),
@@ -302,7 +323,8 @@ ${machine()}
 - Input: camera-like uint16 (offset 100 + smooth signal + shot noise), planes of ${PLANE}×${PLANE}, \`.npy\`;
   block ${BLOCK} (npy2bdv's default); gzip = level 4 (npy2bdv's default); 3 levels = 1,1,1 : 2,2,2 : 4,4,4.
 - Each run is a separate process (\`/usr/bin/time\`): wall time including start-up, close and fsync;
-  median of ${repeat} run(s), the tools alternating run by run. ${quietText}
+  the tools alternating run by run; median of ${repeatFast} run(s) for a copy or an uncompressed case, each
+  tool having run ${warmups} time(s) untimed first, and of ${repeat} run(s) for a gzip case (no warm-up). ${quietText}
   "others' CPU" is the most that other processes used during a case's runs (${fmt(maxOthers)} cores at worst);
   the 1-minute load average before the runs was ${fmt(Math.min(...loads), 1)}–${fmt(Math.max(...loads), 1)}${Math.max(...loads) > 0.5 ? ' (the machine was shared with other work: the numbers carry that noise)' : ''}.
 - h5py reads the input through a memory map (its peak RSS counts the mapped input pages) and writes
