@@ -211,6 +211,24 @@ describe('POST /v1/datasets/:id/views/:viewKey/retry', () => {
       400,
       expect.stringMatching(/query\.state.*more than once/),
     ]);
+    // In pages: one view each, the next page linked (same limit, after the last key) until the last.
+    const page1 = await api.get(`/v1/datasets/${id}/views?limit=1`);
+    expect((page1.body as { viewKey: string }[]).map((v) => v.viewKey)).toEqual(['t0-i0-c0-s0-a0']);
+    const next = page1.headers.get('link') ?? '';
+    expect(next).toBe(`</v1/datasets/${id}/views?after=t0-i0-c0-s0-a0&limit=1>; rel="next"`);
+    const page2 = await api.get(next.slice(1, next.indexOf('>')));
+    expect((page2.body as { viewKey: string }[]).map((v) => v.viewKey)).toEqual(['t0-i0-c0-s1-a0']);
+    expect(page2.headers.get('link')).toBeNull();
+    const badLimit = await api.get(`/v1/datasets/${id}/views?limit=0`);
+    expect([badLimit.status, JSON.stringify(badLimit.body)]).toEqual([
+      400,
+      expect.stringMatching(/query\.limit/),
+    ]);
+    const badAfter = await api.get(`/v1/datasets/${id}/views?after=..%2Fx`);
+    expect([badAfter.status, JSON.stringify(badAfter.body)]).toEqual([
+      400,
+      expect.stringMatching(/query\.after/),
+    ]);
     // Parameters it does not know are ignored, as before the filter (cache-busters).
     expect((await api.get(`/v1/datasets/${id}/views?_=123`)).body).toHaveLength(2);
     const shown = await bdv('status', id);

@@ -14,7 +14,7 @@ export class ApiClient {
     path: string,
     body?: unknown,
     headers: Record<string, string> = {},
-  ): Promise<{ status: number; body: Body }> {
+  ): Promise<{ status: number; body: Body; headers: Headers }> {
     const res = await fetch(`${this.baseUrl}${path}`, {
       method,
       headers: {
@@ -33,7 +33,7 @@ export class ApiClient {
     } catch {
       // XML or plain text
     }
-    return { status: res.status, body: parsed };
+    return { status: res.status, body: parsed, headers: res.headers };
   }
 
   post = (path: string, body?: unknown) => this.request('POST', path, body ?? {});

@@ -13,6 +13,7 @@ interface Walk {
   failAt?: number;
   slowMs?: number;
   stalledMs?: number;
+  headers?: Record<string, string>;
   read: number;
   returned: boolean;
 }
@@ -40,7 +41,10 @@ beforeAll(async () => {
     const listeners = () =>
       res.listenerCount('close') + res.listenerCount('drain') + res.listenerCount('error');
     const before = listeners();
-    sendJsonArray(res, batchesOf(walk), (n) => ({ n, half: n % 2 ? undefined : n / 2 }), walk.stalledMs).then(
+    sendJsonArray(res, batchesOf(walk), (n) => ({ n, half: n % 2 ? undefined : n / 2 }), {
+      stalledMs: walk.stalledMs,
+      headers: walk.headers,
+    }).then(
       () => (walk.listenersLeft = listeners() - before),
       (error: Error) => res.status(503).json({ error: error.message }),
     );
@@ -79,10 +83,22 @@ describe('a JSON array sent batch by batch', () => {
     expect(await (await fetch(`${base}/none`)).text()).toBe('[]');
   });
 
+  it('carries its own headers (a next page Link) only on the reply that carries the array', async () => {
+    const link = '</next?after=3>; rel="next"';
+    walk('linked', { batches: [[1, 2, 3]], headers: { Link: link } });
+    const r = await fetch(`${base}/linked`);
+    expect([r.status, r.headers.get('link'), await r.text()]).toEqual([
+      200,
+      link,
+      JSON.stringify([1, 2, 3].map((n) => ({ n, half: n % 2 ? undefined : n / 2 }))),
+    ]);
+  });
+
   it('is an ordinary error reply when the first batch cannot be read', async () => {
-    walk('first', { batches: [[1]], failAt: 0 });
+    walk('first', { batches: [[1]], failAt: 0, headers: { Link: '</next>; rel="next"' } });
     const r = await fetch(`${base}/first`);
     expect(r.status).toBe(503);
+    expect(r.headers.get('link')).toBeNull();
     expect(await r.json()).toEqual({ error: 'redis went away' });
   });
 

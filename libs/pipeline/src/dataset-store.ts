@@ -1,17 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import { setupIdOf } from '@bdv-cluster/bdv';
-import {
-  autoPyramidFields,
-  parseViewKey,
-  viewKeyOf,
-  type DatasetSpec,
-  type ViewSpec,
-} from '@bdv-cluster/contract';
+import { autoPyramidFields, viewKeyOf, type DatasetSpec, type ViewSpec } from '@bdv-cluster/contract';
 import { writeJobId } from './queues.js';
 import type { Redis } from 'ioredis';
 import type { ViewStatePort } from './ports.js';
 import { RedisKeys } from './redis-keys.js';
 import * as scripts from './state-scripts.js';
+import { ViewKeyOrder } from './view-order.js';
 import {
   VIEW_STATES,
   type DatasetFiles,
@@ -45,6 +40,13 @@ export type RetryOutcome =
       reason: 'NO_DATASET' | 'CANCELLED' | 'FINALIZING' | 'NO_VIEW' | 'NOT_FAILED';
       state: string;
     };
+
+/** One page of a dataset's views: its views a batch at a time, and where the next page starts. */
+export interface ViewPage {
+  views: AsyncGenerator<ViewEntry[]>;
+  /** The key to ask the next page `after`; absent on the last page. */
+  next?: string;
+}
 
 type ScriptRunner = (keys: string[], args: (string | number)[]) => Promise<unknown>;
 
@@ -411,7 +413,7 @@ export class DatasetStore implements ViewStatePort {
 
   /**
    * The dataset's views in (time, setup) order, `size` at a time: the caller holds one batch and
-   * the sorted view keys (~50 B each), not every view (a million views read at once were ~2.4 GB
+   * the view order (ViewKeyOrder: 8 B a view), not every view (a million views read at once were ~2.4 GB
    * in the API, from 200,000 measured). Each batch is read at one moment; a view added or removed
    * during the walk may be missed or skipped. With `state`, only the views in that state: those
    * the scan of states found in it (one changing state during the scan may or may not be), less
@@ -421,13 +423,49 @@ export class DatasetStore implements ViewStatePort {
     datasetId: string,
     { size = VIEW_BATCH, state }: { size?: number; state?: ViewState } = {},
   ): AsyncGenerator<ViewEntry[]> {
-    const keys = inViewOrder(
+    yield* (await this.viewPage(datasetId, { size, state })).views;
+  }
+
+  /**
+   * A page of viewsInOrder: the views after the key `after` (any view key: the view need not
+   * exist), at most `limit` of them. The page is a window of view keys, fixed when it is asked
+   * for; `next` (the window's last key) is there when keys remain beyond it. A view that leaves
+   * `state` before its batch is read leaves its page one view short, but the next page still
+   * starts after the window, so paging never skips nor repeats a view that stayed put.
+   */
+  async viewPage(
+    datasetId: string,
+    {
+      size = VIEW_BATCH,
+      state,
+      after,
+      limit = Infinity,
+    }: { size?: number; state?: ViewState; after?: string; limit?: number } = {},
+  ): Promise<ViewPage> {
+    const order = ViewKeyOrder.of(
       state
         ? await this.viewKeysIn(datasetId, state)
         : await this.redis.hkeys(this.keys.viewStates(datasetId)),
     );
-    for (let i = 0; i < keys.length; i += size) {
-      const batch = keys.slice(i, i + size);
+    const start = after === undefined ? 0 : order.indexAfter(after);
+    const end = Math.min(order.length, start + limit);
+    return {
+      views: this.readViews(datasetId, order, start, end, size, state),
+      ...(end < order.length ? { next: order.slice(end - 1, end)[0] } : {}),
+    };
+  }
+
+  /** The views `start` to `end` of `order`, `size` per round trip (those still in `state`, if given). */
+  private async *readViews(
+    datasetId: string,
+    order: ViewKeyOrder,
+    start: number,
+    end: number,
+    size: number,
+    state: ViewState | undefined,
+  ): AsyncGenerator<ViewEntry[]> {
+    for (let i = start; i < end; i += size) {
+      const batch = order.slice(i, Math.min(end, i + size));
       const [[, states], [, specs], [, results], [, errors]] = (await this.redis
         .multi()
         .hmget(this.keys.viewStates(datasetId), ...batch)
@@ -472,26 +510,6 @@ function nameKey(name: string): string {
 
 /** Views read per round trip by viewsInOrder. */
 const VIEW_BATCH = 1000;
-
-/**
- * View keys (`tT-iI-cC-sS-aA`) sorted as listViews sorts views, by time then setup id: the setup
- * id is row-major over (illumination, channel, tile, angle), so comparing those numbers in that
- * order is comparing setup ids. A key of another form (none is written) goes last.
- */
-export function inViewOrder(keys: readonly string[]): string[] {
-  const parsed = keys.map((key) => {
-    const v = parseViewKey(key);
-    return { key, rank: v ? [v.time, v.illumination, v.channel, v.tile, v.angle] : [Infinity] };
-  });
-  parsed.sort((a, b) => {
-    for (let i = 0; i < Math.max(a.rank.length, b.rank.length); i++) {
-      const d = (a.rank[i] ?? 0) - (b.rank[i] ?? 0);
-      if (d) return d;
-    }
-    return a.key < b.key ? -1 : a.key > b.key ? 1 : 0;
-  });
-  return parsed.map((p) => p.key);
-}
 
 function toEntry(viewKey: string, state: string, spec: string, result?: string, error?: string): ViewEntry {
   return {

@@ -4,7 +4,13 @@ export * from './state-model.js';
 export type { ViewStatePort, JobQueuePort } from './ports.js';
 export { PipelineError, type PipelineErrorKind } from './pipeline-error.js';
 export { RedisKeys } from './redis-keys.js';
-export { DatasetStore, type AddViewOutcome, type CancelOutcome, type RetryOutcome } from './dataset-store.js';
+export {
+  DatasetStore,
+  type AddViewOutcome,
+  type CancelOutcome,
+  type RetryOutcome,
+  type ViewPage,
+} from './dataset-store.js';
 export { DatasetLock } from './dataset-lock.js';
 export { datasetFiles } from './output-paths.js';
 export { datasetFormat } from './dataset-format.js';

@@ -2,7 +2,8 @@ import { DatasetSpec } from '@bdv-cluster/contract';
 import { randomBytes } from 'node:crypto';
 import { Redis } from 'ioredis';
 import { afterAll, describe, expect, it } from 'vitest';
-import { inViewOrder } from '../src/dataset-store.js';
+import { seededRandom } from '../../../test/support/seeded-random.js';
+import { inViewOrder, ViewKeyOrder } from '../src/view-order.js';
 import { DatasetStore, type ViewResult } from '../src/index.js';
 
 // Real Redis (REDIS_URL or the local server); every run uses its own key prefix.
@@ -129,6 +130,37 @@ describe('dataset state in Redis', () => {
     expect(failed.map((v) => [v.viewKey, v.state, v.error])).toEqual(
       failedKeys.map((k) => [k, 'failed', `bad ${k}`]),
     );
+    // Pages of 5 after a cursor, followed to the end: the same views, each once, in order.
+    const paged = [];
+    let after: string | undefined;
+    let pages = 0;
+    for (;;) {
+      const page = await store.viewPage(d.id, { size: 3, limit: 5, ...(after ? { after } : {}) });
+      for await (const batch of page.views) paged.push(...batch);
+      pages++;
+      if (!page.next) break;
+      expect(page.next).toBe(paged.at(-1)!.viewKey);
+      after = page.next;
+    }
+    expect(pages).toBe(6);
+    expect(paged).toEqual(await store.listViews(d.id));
+    // A cursor whose view does not exist still places the page; past the end is an empty page.
+    const gap = await store.viewPage(d.id, { after: 't5-i0-c0-s0-a0', limit: 1 });
+    const gapViews = [];
+    for await (const batch of gap.views) gapViews.push(...batch);
+    expect(gapViews.map((v) => v.viewKey)).toEqual([whole.find((v) => v.spec.time === 10)!.viewKey]);
+    expect(gap.next).toBe(gapViews[0]!.viewKey);
+    const end = await store.viewPage(d.id, { after: 't99-i0-c0-s0-a0', limit: 10 });
+    expect(end.next).toBeUndefined();
+    for await (const batch of end.views) expect(batch).toEqual([]);
+    // In one state: pages of 2 over the 3 failed views.
+    const first = await store.viewPage(d.id, { state: 'failed', limit: 2 });
+    const second = await store.viewPage(d.id, { state: 'failed', limit: 2, after: first.next! });
+    const pagedFailed = [];
+    for (const page of [first, second]) for await (const batch of page.views) pagedFailed.push(...batch);
+    expect(pagedFailed.map((v) => v.viewKey)).toEqual(failedKeys);
+    expect(second.next).toBeUndefined();
+
     const walk = store.viewsInOrder(d.id, { size: 1, state: 'failed' });
     const firstBatch = await walk.next();
     expect(firstBatch.value).toHaveLength(1);
@@ -164,6 +196,47 @@ describe('views in one state, among thousands', () => {
 });
 
 describe('view key order', () => {
+  it('finds the keys after a cursor, present or not, by the same order', () => {
+    const sorted = inViewOrder(
+      Array.from({ length: 40 }, (_, i) => `t${i % 4}-i0-c${i % 3}-s${Math.floor(i / 12)}-a0`),
+    );
+    const cursors = [...sorted.slice(0, 3), 't1-i0-c1-s9-a0', 't0-i0-c0-s0-a0', 't9-i0-c0-s0-a0', 'x'];
+    for (const cursor of cursors) {
+      const expected = inViewOrder([...sorted, cursor]);
+      const after = expected.slice(expected.lastIndexOf(cursor) + 1);
+      const order = ViewKeyOrder.of(sorted);
+      expect(order.slice(order.indexAfter(cursor))).toEqual(after.filter((k) => k !== cursor));
+    }
+    expect(ViewKeyOrder.of([]).indexAfter('t0-i0-c0-s0-a0')).toBe(0);
+  });
+
+  it('sorts any mix of keys as a comparison of their five numbers would, large indices too', () => {
+    // A seeded shuffle of keys: small indices (one mixed-radix number each), then indices too
+    // large for one (sorted as tuples), with keys of other forms ('t01' is not how keys are written).
+    const random = seededRandom(42);
+    const rnd = (n: number) => Math.floor(random() * n);
+    const reference = (keys: string[]) => {
+      const canonical = keys.filter((k) => /^t(0|[1-9]\d*)(-[icsa](0|[1-9]\d*)){4}$/.test(k));
+      const numbers = (k: string) => k.match(/\d+/g)!.map(Number);
+      const byNumbers = (a: string, b: string) => {
+        const [x, y] = [numbers(a), numbers(b)];
+        const i = x.findIndex((v, j) => v !== y[j]);
+        return i < 0 ? 0 : x[i]! - y[i]!;
+      };
+      return [...canonical.sort(byNumbers), ...keys.filter((k) => !canonical.includes(k)).sort()];
+    };
+    for (const top of [
+      [50, 3, 4, 30, 2],
+      [100_000, 10_000, 10_000, 10_000, 10_000],
+    ]) {
+      const keys = new Set<string>(['t01-i0-c0-s0-a0', 'x', 't0-i0-c0-s0']);
+      while (keys.size < 2000)
+        keys.add(`t${rnd(top[0]!)}-i${rnd(top[1]!)}-c${rnd(top[2]!)}-s${rnd(top[3]!)}-a${rnd(top[4]!)}`);
+      const shuffled = [...keys].sort(() => rnd(3) - 1);
+      expect(inViewOrder(shuffled)).toEqual(reference(shuffled));
+    }
+  });
+
   it('sorts by time, then illumination, channel, tile, angle as numbers; other keys last', () => {
     expect(
       inViewOrder([

@@ -23,7 +23,10 @@ export async function sendJsonArray<T>(
   res: Response,
   batches: AsyncIterable<T[]>,
   present: (item: T) => unknown,
-  stalledMs = STALLED_REPLY_MS,
+  {
+    stalledMs = STALLED_REPLY_MS,
+    headers = {},
+  }: { stalledMs?: number; headers?: Record<string, string> } = {},
 ): Promise<void> {
   // The connection, not the reply: a queued pipelined reply has no socket yet, and a request's own
   // 'close' comes once its (empty) body is read.
@@ -37,7 +40,9 @@ export async function sendJsonArray<T>(
   try {
     next = await iterator.next();
     if (gone) return;
+    // Only on a reply that will carry the array: an error before the first byte sends none of them.
     res.status(200).setHeader('Content-Type', 'application/json; charset=utf-8');
+    for (const [name, value] of Object.entries(headers)) res.setHeader(name, value);
     if (res.req.method === 'HEAD') {
       res.end();
       return;

@@ -22,10 +22,10 @@ import {
   ApiTags,
 } from '@nestjs/swagger';
 import type { Request, Response } from 'express';
-import { datasetStatusJson, VIEW_STATES, type ViewEntry, type ViewState } from '@bdv-cluster/pipeline';
+import { datasetStatusJson, VIEW_STATES, type ViewEntry } from '@bdv-cluster/pipeline';
 import { DatasetsService } from './datasets.service.js';
+import { MAX_VIEWS_PAGE, nextPageLink, viewsQueryOf } from './views-query.js';
 import { sendJsonArray } from '../common/json-array-reply.js';
-import { queryError } from '../common/query-params.js';
 import { listWindowOf, MAX_LIST_LIMIT, MAX_LIST_OFFSET } from '../common/list-window.js';
 import { schemaOf } from '../docs/schemas.js';
 
@@ -70,7 +70,7 @@ export class DatasetsController {
   @Get(':id/views')
   @ApiOperation({
     summary:
-      'Every view with its state (or those in ?state), by time then setup. Sent chunked as it is read, 1,000 views at a time (not one snapshot); a connection cut before the closing ] is not the whole list',
+      'Every view with its state (or those in ?state), by time then setup; with ?limit a page of them and, when more follow, a Link header (rel="next") to the next page (?after=<last view key of this page>). Sent chunked as it is read, 1,000 views at a time (not one snapshot); a connection cut before the closing ] is not the whole list',
   })
   @ApiQuery({
     name: 'state',
@@ -78,10 +78,25 @@ export class DatasetsController {
     description: 'only the views in this state (e.g. failed: what to fix and retry)',
     schema: { type: 'string', enum: [...VIEW_STATES] },
   })
+  @ApiQuery({
+    name: 'limit',
+    required: false,
+    description: `at most this many views (1..${MAX_VIEWS_PAGE}); absent: all of them`,
+    schema: { type: 'integer', minimum: 1, maximum: MAX_VIEWS_PAGE },
+  })
+  @ApiQuery({
+    name: 'after',
+    required: false,
+    description:
+      'only views after this view key in the listing order (the last key of the previous page; the view need not exist)',
+    schema: { type: 'string', example: 't0-i0-c0-s4-a0' },
+  })
   async views(@Param('id') id: string, @Query() query: Record<string, unknown>, @Res() res: Response) {
-    // Other parameters are ignored, as they always were here (a client's cache-buster stays fine).
-    const state = query.state === undefined ? undefined : viewStateOf(query.state);
-    await sendJsonArray(res, await this.datasets.viewBatches(id, state), presentView);
+    const asked = viewsQueryOf(query);
+    const page = await this.datasets.viewPage(id, asked);
+    const headers: Record<string, string> = {};
+    if (page.next) headers.Link = nextPageLink(res.req.originalUrl, asked, page.next);
+    await sendJsonArray(res, page.views, presentView, { headers });
   }
 
   @Get(':id/xml')
@@ -147,12 +162,4 @@ function presentView({ viewKey, state, spec, setupId, jobId, error, result }: Vi
     bytes: result?.bytes,
     seconds: result?.seconds,
   };
-}
-
-/** `?state=` of the views listing: one of the view states, once, else a 400 naming them. */
-function viewStateOf(value: unknown): ViewState {
-  if (Array.isArray(value)) throw queryError('query.state', 'given more than once: one state at a time');
-  const state = VIEW_STATES.find((s) => s === value);
-  if (!state) throw queryError('query.state', `must be one of ${VIEW_STATES.join(', ')}`);
-  return state;
 }

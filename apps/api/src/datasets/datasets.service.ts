@@ -17,8 +17,7 @@ import {
   type ClusterConfig,
   type DatasetRecord,
   type FinalizeOptions,
-  type ViewEntry,
-  type ViewState,
+  type ViewPage,
 } from '@bdv-cluster/pipeline';
 import { uploadStream } from '@bdv-cluster/storage';
 import { HttpStatus, Inject, Injectable } from '@nestjs/common';
@@ -28,6 +27,7 @@ import { ApiError } from '../common/api-error.js';
 import { toHttpError } from '../common/domain-errors.js';
 import { assertSourceFits, sourceProblem } from '../common/source-checks.js';
 import { fieldDifferences } from '../common/spec-diff.js';
+import type { ViewsQuery } from './views-query.js';
 import { CONFIG, S3 } from '../common/tokens.js';
 import { parseBody } from '../common/zod-body.js';
 import { assertStackBody, discardUpload, uploadKeyOf } from './staged-upload.js';
@@ -75,12 +75,12 @@ export class DatasetsService {
   }
 
   /**
-   * The dataset's views in order (those in `state`, if given), a batch at a time (404 first when
-   * there is no such dataset).
+   * A page of the dataset's views in order (404 first when there is no such dataset): its views a
+   * batch at a time, and the cursor of the next page when more follow.
    */
-  async viewBatches(id: string, state?: ViewState): Promise<AsyncIterable<ViewEntry[]>> {
+  async viewPage(id: string, asked: ViewsQuery): Promise<ViewPage> {
     await this.get(id);
-    return this.store.viewsInOrder(id, { state });
+    return this.store.viewPage(id, asked);
   }
 
   async xml(id: string): Promise<string> {

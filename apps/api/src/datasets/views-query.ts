@@ -1,0 +1,60 @@
+import { parseViewKey, viewKeyOf } from '@bdv-cluster/contract';
+import { VIEW_STATES, type ViewState } from '@bdv-cluster/pipeline';
+import { boundedInteger, queryError } from '../common/query-params.js';
+
+/** The most views one page of GET …/views holds (about 2 MB of JSON). */
+export const MAX_VIEWS_PAGE = 10_000;
+
+/** What GET …/views was asked for: views in `state`, after the key `after`, at most `limit`. */
+export interface ViewsQuery {
+  state?: ViewState;
+  after?: string;
+  limit?: number;
+}
+
+/**
+ * `?state=&after=&limit=` of the views listing, each at most once, else a 400 naming it. Other
+ * parameters are ignored, as they always were here (a client's cache-buster stays fine).
+ */
+export function viewsQueryOf(query: Record<string, unknown>): ViewsQuery {
+  for (const name of ['state', 'after', 'limit'])
+    if (Array.isArray(query[name]))
+      throw queryError(`query.${name}`, `given more than once: one ${name} at a time`);
+  const { state, after, limit } = query;
+  return {
+    ...(state === undefined ? {} : { state: viewStateOf(state) }),
+    ...(after === undefined ? {} : { after: viewKeyCursorOf(after) }),
+    ...(limit === undefined ? {} : { limit: boundedInteger('query.limit', limit, 1, MAX_VIEWS_PAGE, 5) }),
+  };
+}
+
+function viewStateOf(value: unknown): ViewState {
+  const state = VIEW_STATES.find((s) => s === value);
+  if (!state) throw queryError('query.state', `must be one of ${VIEW_STATES.join(', ')}`);
+  return state;
+}
+
+/** A page cursor is a view key as the API writes them (the view need not exist). */
+function viewKeyCursorOf(value: unknown): string {
+  const view = typeof value === 'string' && value.length <= 64 ? parseViewKey(value) : undefined;
+  if (!view || viewKeyOf(view) !== value)
+    throw queryError(
+      'query.after',
+      'must be a view key such as t0-i0-c0-s0-a0 (the last of the previous page)',
+    );
+  return value;
+}
+
+/**
+ * The `Link` header (RFC 8288) to the page after this one: the same path and state and limit,
+ * after `next`. A path reference, so it holds behind a proxy that keeps the path.
+ */
+export function nextPageLink(originalUrl: string, q: ViewsQuery, next: string): string {
+  const path = new URL(originalUrl, 'http://api.invalid').pathname;
+  const params = new URLSearchParams({
+    ...(q.state ? { state: q.state } : {}),
+    after: next,
+    ...(q.limit ? { limit: String(q.limit) } : {}),
+  });
+  return `<${path}?${params}>; rel="next"`;
+}
