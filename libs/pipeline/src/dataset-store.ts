@@ -431,7 +431,7 @@ export class DatasetStore implements ViewStatePort {
    * exist), at most `limit` of them. The page is a window of view keys, fixed when it is asked
    * for; `next` (the window's last key) is there when keys remain beyond it. A view that leaves
    * `state` before its batch is read leaves its page one view short, but the next page still
-   * starts after the window, so paging never skips nor repeats a view that stayed put.
+   * starts after the window, so paging never skips a view that stayed put and never repeats one.
    */
   async viewPage(
     datasetId: string,

@@ -95,7 +95,7 @@ export class DatasetsController {
     const asked = viewsQueryOf(query);
     const page = await this.datasets.viewPage(id, asked);
     const headers: Record<string, string> = {};
-    if (page.next) headers.Link = nextPageLink(res.req.originalUrl, asked, page.next);
+    if (page.next) headers.Link = nextPageLink(id, asked, page.next);
     await sendJsonArray(res, page.views, presentView, { headers });
   }
 

@@ -1,4 +1,4 @@
-import { parseViewKey, viewKeyOf } from '@bdv-cluster/contract';
+import { MAX_SETUP_COUNT, MAX_TIMEPOINTS, parseViewKey, viewKeyOf } from '@bdv-cluster/contract';
 import { VIEW_STATES, type ViewState } from '@bdv-cluster/pipeline';
 import { boundedInteger, queryError } from '../common/query-params.js';
 
@@ -34,27 +34,35 @@ function viewStateOf(value: unknown): ViewState {
   return state;
 }
 
-/** A page cursor is a view key as the API writes them (the view need not exist). */
+/**
+ * A page cursor is a view key as the API writes them, with indices a view can have (the view need
+ * not exist): a key past those bounds would be no view's neighbour, only a way to an empty page.
+ */
 function viewKeyCursorOf(value: unknown): string {
   const view = typeof value === 'string' && value.length <= 64 ? parseViewKey(value) : undefined;
-  if (!view || viewKeyOf(view) !== value)
+  if (
+    !view ||
+    viewKeyOf(view) !== value ||
+    view.time >= MAX_TIMEPOINTS ||
+    [view.illumination, view.channel, view.tile, view.angle].some((i) => i >= MAX_SETUP_COUNT)
+  )
     throw queryError(
       'query.after',
-      'must be a view key such as t0-i0-c0-s0-a0 (the last of the previous page)',
+      `must be a view key such as t0-i0-c0-s0-a0 (the last of the previous page; time below ${MAX_TIMEPOINTS}, other indices below ${MAX_SETUP_COUNT})`,
     );
   return value;
 }
 
 /**
- * The `Link` header (RFC 8288) to the page after this one: the same path and state and limit,
- * after `next`. A path reference, so it holds behind a proxy that keeps the path.
+ * The `Link` header (RFC 8288) to the page after this one: the same state and limit, after
+ * `next`, on the route's own path (built from the dataset id, not from the request line, which
+ * Express takes in forms a URL parser refuses).
  */
-export function nextPageLink(originalUrl: string, q: ViewsQuery, next: string): string {
-  const path = new URL(originalUrl, 'http://api.invalid').pathname;
+export function nextPageLink(datasetId: string, q: ViewsQuery, next: string): string {
   const params = new URLSearchParams({
     ...(q.state ? { state: q.state } : {}),
     after: next,
     ...(q.limit ? { limit: String(q.limit) } : {}),
   });
-  return `<${path}?${params}>; rel="next"`;
+  return `</v1/datasets/${encodeURIComponent(datasetId)}/views?${params}>; rel="next"`;
 }
