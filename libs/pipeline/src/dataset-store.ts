@@ -440,19 +440,32 @@ export class DatasetStore implements ViewStatePort {
       state,
       after,
       limit = Infinity,
-    }: { size?: number; state?: ViewState; after?: string; limit?: number } = {},
+      order,
+    }: {
+      size?: number;
+      state?: ViewState;
+      after?: string;
+      limit?: number;
+      /** The keys' order, if the caller kept it from viewOrder (else read now). */
+      order?: ViewKeyOrder;
+    } = {},
   ): Promise<ViewPage> {
-    const order = ViewKeyOrder.of(
-      state
-        ? await this.viewKeysIn(datasetId, state)
-        : await this.redis.hkeys(this.keys.viewStates(datasetId)),
-    );
+    order ??= await this.viewOrder(datasetId, state);
     const start = after === undefined ? 0 : order.indexAfter(after);
     const end = Math.min(order.length, start + limit);
     return {
       views: this.readViews(datasetId, order, start, end, size, state),
       ...(end < order.length ? { next: order.slice(end - 1, end)[0] } : {}),
     };
+  }
+
+  /** The dataset's view keys (those in `state`, if given) in listing order: 8 B a view. */
+  async viewOrder(datasetId: string, state?: ViewState): Promise<ViewKeyOrder> {
+    return ViewKeyOrder.of(
+      state
+        ? await this.viewKeysIn(datasetId, state)
+        : await this.redis.hkeys(this.keys.viewStates(datasetId)),
+    );
   }
 
   /** The views `start` to `end` of `order`, `size` per round trip (those still in `state`, if given). */

@@ -11,6 +11,7 @@ export {
   type RetryOutcome,
   type ViewPage,
 } from './dataset-store.js';
+export { ViewKeyOrder } from './view-order.js';
 export { DatasetLock } from './dataset-lock.js';
 export { datasetFiles } from './output-paths.js';
 export { datasetFormat } from './dataset-format.js';

@@ -153,6 +153,17 @@ describe('dataset state in Redis', () => {
     const end = await store.viewPage(d.id, { after: 't99-i0-c0-s0-a0', limit: 10 });
     expect(end.next).toBeUndefined();
     for await (const batch of end.views) expect(batch).toEqual([]);
+    // A page walks the order it is given (one kept from an earlier viewOrder), not a new one.
+    const kept = await store.viewOrder(d.id);
+    expect(kept.length).toBe(29);
+    await store.addView(d, { ...whole[0]!.spec, time: 99 });
+    const fromKept = await store.viewPage(d.id, { order: kept, after: whole[27]!.viewKey });
+    const keptViews = [];
+    for await (const batch of fromKept.views) keptViews.push(...batch);
+    expect(keptViews.map((v) => v.viewKey)).toEqual([whole[28]!.viewKey]);
+    expect((await store.viewOrder(d.id)).slice(29)).toEqual([
+      `t99-${whole[0]!.viewKey.split('-').slice(1).join('-')}`,
+    ]);
     // In one state: pages of 2 over the 3 failed views.
     const first = await store.viewPage(d.id, { state: 'failed', limit: 2 });
     const second = await store.viewPage(d.id, { state: 'failed', limit: 2, after: first.next! });

@@ -28,6 +28,7 @@ import { toHttpError } from '../common/domain-errors.js';
 import { assertSourceFits, sourceProblem } from '../common/source-checks.js';
 import { fieldDifferences } from '../common/spec-diff.js';
 import type { ViewsQuery } from './views-query.js';
+import { ViewOrderCache } from './view-order-cache.js';
 import { CONFIG, S3 } from '../common/tokens.js';
 import { parseBody } from '../common/zod-body.js';
 import { assertStackBody, discardUpload, uploadKeyOf } from './staged-upload.js';
@@ -41,6 +42,8 @@ export interface ViewAccepted {
 /** The dataset/view routes of the v1 API: validation at the edge, then the pipeline's use cases. */
 @Injectable()
 export class DatasetsService {
+  private readonly orders = new ViewOrderCache();
+
   constructor(
     @Inject(CONFIG) private readonly config: ClusterConfig,
     @Inject(S3) private readonly s3: S3Client,
@@ -79,8 +82,15 @@ export class DatasetsService {
    * batch at a time, and the cursor of the next page when more follow.
    */
   async viewPage(id: string, asked: ViewsQuery): Promise<ViewPage> {
-    await this.get(id);
-    return this.store.viewPage(id, asked);
+    const dataset = await this.get(id);
+    // A whole listing reads its keys once anyway; pages keep them for the next page.
+    if (asked.after === undefined && asked.limit === undefined) return this.store.viewPage(id, asked);
+    let order = this.orders.get(dataset, asked.state);
+    if (!order) {
+      order = await this.store.viewOrder(id, asked.state);
+      this.orders.set(dataset, asked.state, order);
+    }
+    return this.store.viewPage(id, { ...asked, order });
   }
 
   async xml(id: string): Promise<string> {

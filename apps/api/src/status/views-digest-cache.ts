@@ -1,4 +1,5 @@
 import type { DatasetRecord } from '@bdv-cluster/pipeline';
+import { datasetStamp } from '../common/dataset-stamp.js';
 import { LruMap } from '../common/lru-map.js';
 import type { ViewsSummary } from './progress.js';
 
@@ -15,9 +16,8 @@ export interface ViewsDigest {
  * Digests of datasets' views, kept while the dataset's state is unchanged. Reading a dataset's
  * views costs time in their number (7,200 views: ~80 ms and 6 MB from Redis), and the page
  * refreshes every few seconds: a complete dataset is read once, a changing one once per change.
- * Every view transition moves a counter, so the counters with the update time and the finalize
- * generation say whether anything the digest depends on may have changed. Least recently shown
- * datasets are forgotten first.
+ * datasetStamp says whether anything the digest depends on may have changed. Least recently
+ * shown datasets are forgotten first.
  */
 export class ViewsDigestCache {
   private readonly entries: LruMap<{ stamp: string; digest: ViewsDigest }>;
@@ -28,15 +28,10 @@ export class ViewsDigestCache {
 
   get(dataset: DatasetRecord): ViewsDigest | undefined {
     const entry = this.entries.get(dataset.id);
-    return entry?.stamp === stampOf(dataset) ? entry.digest : undefined;
+    return entry?.stamp === datasetStamp(dataset) ? entry.digest : undefined;
   }
 
   set(dataset: DatasetRecord, digest: ViewsDigest): void {
-    this.entries.set(dataset.id, { stamp: stampOf(dataset), digest });
+    this.entries.set(dataset.id, { stamp: datasetStamp(dataset), digest });
   }
-}
-
-function stampOf(d: DatasetRecord): string {
-  const { queued, running, done, failed, cancelled } = d.views;
-  return [d.status, d.updatedAt, d.generation, queued, running, done, failed, cancelled].join('|');
 }
