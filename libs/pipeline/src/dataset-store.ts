@@ -387,23 +387,16 @@ export class DatasetStore implements ViewStatePort {
     return toEntry(viewKey, state, spec, result ?? undefined, error ?? undefined);
   }
 
+  /**
+   * Every view of the dataset, in (time, setup) order — read a batch at a time (viewsInOrder): four
+   * HGETALLs of a 200,000-view dataset peaked at 739 MiB in the reader for 261 MiB of views kept.
+   * Not one snapshot, so for datasets whose views have settled: the finalizer's (no view moves
+   * while a dataset is finalizing).
+   */
   async listViews(datasetId: string): Promise<ViewEntry[]> {
-    const [[, states], [, specs], [, results], [, errors]] = (await this.redis
-      .multi()
-      .hgetall(this.keys.viewStates(datasetId))
-      .hgetall(this.keys.viewSpecs(datasetId))
-      .hgetall(this.keys.viewResults(datasetId))
-      .hgetall(this.keys.viewErrors(datasetId))
-      .exec()) as unknown as [
-      [null, Record<string, string>],
-      [null, Record<string, string>],
-      [null, Record<string, string>],
-      [null, Record<string, string>],
-    ];
-    return Object.keys(states)
-      .filter((k) => specs[k])
-      .map((k) => toEntry(k, states[k]!, specs[k]!, results[k], errors[k]))
-      .sort((a, b) => a.spec.time - b.spec.time || a.setupId - b.setupId);
+    const views: ViewEntry[] = [];
+    for await (const batch of this.viewsInOrder(datasetId)) for (const v of batch) views.push(v);
+    return views;
   }
 
   /** Each view's state by view key (what a batch re-run needs to know of the views there are). */
