@@ -448,7 +448,7 @@ export class DatasetStore implements ViewStatePort {
     const end = Math.min(order.length, start + limit);
     return {
       views: this.readViews(datasetId, order, start, end, size, state),
-      ...(end < order.length ? { next: order.slice(end - 1, end)[0] } : {}),
+      ...(end < order.length ? { next: order.at(end - 1) } : {}),
     };
   }
 

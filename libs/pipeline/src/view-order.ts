@@ -96,7 +96,7 @@ export class ViewKeyOrder {
   /** Keys `start` (inclusive) to `end` (exclusive) of the order. */
   slice(start: number, end = this.length): string[] {
     const keys: string[] = [];
-    for (let i = Math.max(0, start); i < Math.min(end, this.length); i++) keys.push(this.keyAt(i));
+    for (let i = Math.max(0, start); i < Math.min(end, this.length); i++) keys.push(this.at(i));
     return keys;
   }
 
@@ -110,14 +110,15 @@ export class ViewKeyOrder {
     let hi = this.length;
     while (lo < hi) {
       const mid = (lo + hi) >>> 1;
-      const key = this.keyAt(mid);
+      const key = this.at(mid);
       if (compareKeys(key, cursor, tupleOf(key), tuple) <= 0) lo = mid + 1;
       else hi = mid;
     }
     return lo;
   }
 
-  private keyAt(i: number): string {
+  /** The key at `i` of the order (0 <= i < length). */
+  at(i: number): string {
     if (i >= this.ranks.length) return this.tail[i - this.ranks.length]!;
     let rest = this.ranks[i]!;
     const n = this.place.map((p) => {
