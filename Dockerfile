@@ -17,8 +17,8 @@ COPY apps/cli/package.json apps/cli/
 RUN npm ci --ignore-scripts --no-audit --no-fund
 COPY libs libs
 COPY apps apps
-COPY scripts/bundle-cli.mjs scripts/
-RUN npx tsc -b && node scripts/bundle-cli.mjs
+COPY scripts/prepare-h5wasm.mjs scripts/bundle-cli.mjs scripts/
+RUN npx tsc -b && node scripts/prepare-h5wasm.mjs && node scripts/bundle-cli.mjs
 
 FROM ${NODE_IMAGE} AS runtime
 ENV NODE_ENV=production \
