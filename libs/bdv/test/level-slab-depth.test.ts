@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { slabDepth } from '../src/verify/level-reader.js';
+import { readSlabDepth as slabDepth } from '../src/h5/read-slab-depth.js';
 
-// Verification reads whole chunks deep (each chunk decompressed once), within a memory bound.
-describe('slabDepth', () => {
+// Verification and previews read whole chunks deep (each chunk decompressed once), within a memory bound.
+describe('readSlabDepth', () => {
   const MiB = 1024 * 1024;
   const bytes = (shape: [number, number, number], depth: number) => depth * shape[1] * shape[2] * 2;
 
@@ -17,5 +17,11 @@ describe('slabDepth', () => {
     expect(slabDepth(deep, 16)).toBe(8); // 128 MiB per row of 16-deep chunks
     expect(bytes(deep, slabDepth(deep, 16))).toBeLessThanOrEqual(64 * MiB);
     expect(slabDepth([4, 8192, 8192], 1)).toBe(1); // a 128 MiB plane: one plane at a time
+  });
+
+  it('takes a smaller target, never below one row of chunks', () => {
+    expect(slabDepth([64, 1024, 1024], 4, 8 * MiB)).toBe(4); // the preview's 8 MiB: one 8 MiB row
+    expect(slabDepth([64, 2048, 2048], 4, 8 * MiB)).toBe(4); // a 32 MiB row is read whole
+    expect(slabDepth([64, 300, 350], 4, 1)).toBe(4);
   });
 });

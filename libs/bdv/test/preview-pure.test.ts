@@ -132,6 +132,37 @@ describe('maximum projection', () => {
     expect(project('y', 2)).toEqual({ width: 2, height: 2, pixels: new Uint16Array([111, 113, 211, 213]) });
   });
 
+  it('shrinks with a partial last block like the per-pixel reference, random stacks and slabs', () => {
+    let seed = 11;
+    const next = () => (seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) >>> 16;
+    for (let round = 0; round < 40; round++) {
+      const s: Zyx = [1 + (next() % 6), 1 + (next() % 9), 1 + (next() % 11)];
+      const data = new Uint16Array(s[0] * s[1] * s[2]).map(() => next());
+      const k = 1 + (next() % 4);
+      for (const axis of ['z', 'y', 'x'] as const) {
+        const image = emptyProjection(s, axis, k);
+        const slabPlanes = 1 + (next() % 3);
+        for (let z = 0; z < s[0]; z += slabPlanes)
+          foldSlab(
+            image,
+            data.subarray(z * s[1] * s[2], Math.min(s[0], z + slabPlanes) * s[1] * s[2]),
+            s,
+            z,
+            axis,
+            k,
+          );
+        const reference = emptyProjection(s, axis, k);
+        data.forEach((v, i) => {
+          const [z, y, x] = [Math.floor(i / (s[1] * s[2])), Math.floor(i / s[2]) % s[1], i % s[2]];
+          const [row, col] = axis === 'z' ? [y, x] : axis === 'y' ? [z, x] : [z, y];
+          const o = Math.floor(row / k) * reference.width + Math.floor(col / k);
+          reference.pixels[o] = Math.max(reference.pixels[o]!, v);
+        });
+        expect(image, `${axis} ${s.join('x')} k=${k}`).toEqual(reference);
+      }
+    }
+  });
+
   it('fits into a cell without losing a one-pixel bead', () => {
     const image = { width: 100, height: 50, pixels: new Uint16Array(5000) };
     image.pixels[37 * 100 + 61] = 900;

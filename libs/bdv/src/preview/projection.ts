@@ -59,10 +59,11 @@ export function foldSlab(
         continue;
       }
       const row = (axis === 'z' ? Math.floor(y / k) : Math.floor(z / k)) * w;
-      for (let x = 0; x < nx; x++) {
-        const v = slab[src + x]!;
-        const o = row + Math.floor(x / k);
-        if (v > out[o]!) out[o] = v;
+      // k source pixels per image pixel, walked as runs: no division per pixel
+      for (let xo = 0, x = 0; xo < w; xo++) {
+        let m = out[row + xo]!;
+        for (const end = Math.min(nx, x + k); x < end; x++) if (slab[src + x]! > m) m = slab[src + x]!;
+        out[row + xo] = m;
       }
     }
   }

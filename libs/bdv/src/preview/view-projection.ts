@@ -2,6 +2,7 @@ import { existsSync } from 'node:fs';
 import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
 import { BdvError } from '../errors.js';
 import { BdvH5File } from '../h5/bdv-h5-file.js';
+import { readSlabDepth } from '../h5/read-slab-depth.js';
 import { journalPathOf } from '../h5/rollback-journal.js';
 import { WriterFence } from '../h5/writer-fence.js';
 import { MAX_LEVELS } from '../model/limits.js';
@@ -30,7 +31,10 @@ export interface ProjectOptions {
   maxSize?: number;
   /** How long to wait for a writer holding an appendable file's fence (0: try once). */
   waitMs?: number;
-  /** Planes are read this many bytes at a time (memory stays bounded whatever the stack's depth). */
+  /**
+   * Planes are read about this many bytes at a time, whole chunks deep (each chunk decompressed
+   * once): memory stays bounded whatever the stack's depth.
+   */
   slabBytes?: number;
   /**
    * Longest a read keeps an appendable file's fence before letting writers in for `pauseMs`
@@ -96,23 +100,23 @@ export async function projectViewsOfFile(
       const { level, shrink } = chooseLevel(shapes, axis, maxSize);
       const shape = shapes[level]!;
       const image = emptyProjection(shape, axis, shrink);
-      const depth = Math.max(
-        1,
-        Math.floor((options.slabBytes ?? DEFAULT_SLAB_BYTES) / (shape[1] * shape[2] * 2)),
-      );
+      const chunkDepth = file.cellsChunkDepth(source.time, source.setupId, level);
+      const depth = readSlabDepth(shape, chunkDepth, options.slabBytes ?? DEFAULT_SLAB_BYTES);
       for (let z = 0; z < shape[0]; z += depth) {
         file = await session.keepOrReopen(file, (reopened) => {
           if (levelShapes(reopened, source)[level]?.join() !== shape.join())
             throw new BdvError('STATE', `${describe(source)} changed while it was read`, 'view');
         });
-        const cells = file.readCells(source.time, source.setupId, level, z, Math.min(shape[0], z + depth));
-        foldSlab(
-          image,
-          new Uint16Array(cells.buffer, cells.byteOffset, cells.length),
-          shape,
-          z,
-          axis,
-          shrink,
+        // into a reused heap block: no fresh wasm and JavaScript buffer per slab
+        file.withCells(source.time, source.setupId, level, z, Math.min(shape[0], z + depth), (cells) =>
+          foldSlab(
+            image,
+            new Uint16Array(cells.buffer, cells.byteOffset, cells.length),
+            shape,
+            z,
+            axis,
+            shrink,
+          ),
         );
         await yieldToEventLoop(); // a server reading a preview keeps answering meanwhile
       }

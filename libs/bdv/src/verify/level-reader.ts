@@ -1,29 +1,12 @@
 import { BdvH5File } from '../h5/bdv-h5-file.js';
+import { readSlabDepth } from '../h5/read-slab-depth.js';
 import { RunningChecksum, type LevelChecksum } from '../model/checksums.js';
-import type { Zyx } from '../model/pyramid-spec.js';
-
-const SLAB_BYTES = 16 * 1024 * 1024;
-/** Above this, a slab is cut inside chunks: memory stays bounded, decompression is repeated. */
-const MAX_SLAB_BYTES = 64 * 1024 * 1024;
-
-/**
- * Planes read at once: whole chunks deep. A slab that ends inside a chunk makes HDF5 decompress
- * that chunk again for the next slab (the chunk cache holds 1 MiB, far less than a row of chunks):
- * reading 2-plane slabs of 4-deep chunks cost the finalizer twice the decompression, and 16-deep
- * chunks eight times. Chunks so deep that one row of them passes MAX_SLAB_BYTES (16-deep blocks
- * on 2048x2048 planes: 128 MiB) are read in part-chunk slabs instead, at the repeated cost.
- */
-export function slabDepth(shapeZyx: Zyx, chunkDepth: number): number {
-  const planeBytes = shapeZyx[1] * shapeZyx[2] * 2;
-  if (chunkDepth * planeBytes > MAX_SLAB_BYTES) return Math.max(1, Math.floor(MAX_SLAB_BYTES / planeBytes));
-  return chunkDepth * Math.max(1, Math.floor(SLAB_BYTES / (planeBytes * chunkDepth)));
-}
 
 /** One stored view level's shape, and its CRC-32 once `sumSlabs` has fed it every slab in z order. */
 function levelSlabs(file: BdvH5File, time: number, setupId: number, level: number) {
   const shapeZyx = file.cellsShape(time, setupId, level);
   if (!shapeZyx) return undefined;
-  const depth = slabDepth(shapeZyx, file.cellsChunkDepth(time, setupId, level));
+  const depth = readSlabDepth(shapeZyx, file.cellsChunkDepth(time, setupId, level));
   const sum = new RunningChecksum();
   return {
     starts: Array.from({ length: Math.ceil(shapeZyx[0] / depth) }, (_, i) => i * depth),
