@@ -1,4 +1,6 @@
+import { spawn } from 'node:child_process';
 import { join } from 'node:path';
+import { fenceFileOf } from '@bdv-cluster/bdv';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ApiClient } from '../support/api-client.js';
 import { grayPng, writeBeadNpy, type Bead } from '../support/bead-stacks.js';
@@ -130,6 +132,35 @@ describe('GET /v1/datasets/:id/views/:viewKey/preview.png', () => {
     expect((await api.get(`/v1/datasets/00000000-0000-4000-8000-000000000000/preview.png`)).status).toBe(404);
     const open = await api.post('/v1/datasets', { name: 'previews-empty' });
     expect((await api.get(`/v1/datasets/${open.body.id}/preview.png`)).status).toBe(404);
+  });
+});
+
+describe('preview reads queued in the API', () => {
+  it('are bounded: beyond 8 waiting or running, a preview is 503 at once, and the queued ones finish', async () => {
+    // A writer holds the single file (flock on its fence): each preview read waits for it.
+    const h5 = join(cluster.stack.outputDir, 'previews-single', 'previews-single.h5');
+    const holder = spawn('flock', ['--exclusive', '--no-fork', fenceFileOf(h5), 'sleep', '60'], {
+      stdio: 'ignore',
+    });
+    try {
+      await new Promise((r) => setTimeout(r, 300));
+      const path = `/v1/datasets/${single}/views/t0-i0-c0-s1-a0/preview.png`;
+      // 9 sizes never asked before: 9 distinct reads, the API takes them in arrival order
+      const answers = [20, 21, 22, 23, 24, 25, 26, 27, 28].map((size) => png(`${path}?size=${size}`));
+      const started = Date.now();
+      const first = await Promise.race(answers.map((a) => a.then((r) => r.res.status)));
+      // the refused one comes back at once, while the others still wait (5 s) for the file
+      expect([first, Date.now() - started < 3000]).toEqual([503, true]);
+      holder.kill();
+      const all = await Promise.all(answers);
+      const statuses = all.map((a) => a.res.status);
+      expect(statuses.filter((s) => s === 503)).toHaveLength(1);
+      expect(statuses.filter((s) => s === 200)).toHaveLength(8);
+      const refused = all.find((a) => a.res.status === 503)!;
+      expect(JSON.parse(Buffer.from(refused.body).toString()).message).toMatch(/previews are busy: 8 reads/);
+    } finally {
+      holder.kill();
+    }
   });
 });
 

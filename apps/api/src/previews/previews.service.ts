@@ -22,6 +22,7 @@ import { ApiError } from '../common/api-error.js';
 import { asHttp } from '../common/domain-errors.js';
 import { boundedInteger, queryError, refuseUnknownParams } from '../common/query-params.js';
 import { ProjectionCache } from './projection-cache.js';
+import { PreviewReadQueue } from './read-queue.js';
 
 /** A PNG to send, and whether it may be cached (a sheet with cells still to read may not). */
 export interface PngAnswer {
@@ -47,13 +48,14 @@ const SHEET_READS_PER_REQUEST = 16;
  * Previews of the cluster's datasets, from the files on the output volume (libs/bdv's previews):
  * a view's preview reads the view's partition, or the dataset's single .h5 under its write fence
  * (committed state only; busy = 503, try again). Reads run one at a time (HDF5 runs on this
- * thread) and projections are cached by the checksums of what was written.
+ * thread), at most 8 queued (more: 503 at once, see read-queue.ts), and projections are cached by
+ * the checksums of what was written.
  */
 @Injectable()
 export class PreviewsService {
   private readonly cache = new ProjectionCache();
   private readonly inFlight = new Map<string, Promise<ViewProjection>>();
-  private queue: Promise<unknown> = Promise.resolve();
+  private readonly reads = new PreviewReadQueue();
 
   constructor(private readonly store: DatasetStore) {}
 
@@ -168,20 +170,16 @@ export class PreviewsService {
     query: PreviewQuery,
     waitMs: number,
   ): Promise<ViewProjection[]> {
-    const read = this.queue
-      .catch(() => undefined)
-      .then(() =>
-        projectViewsOfFile(
-          views.map((v) => sourceOf(dataset, v)),
-          { axis: query.axis, maxSize: query.size, waitMs },
-        ),
-      )
-      .then((projections) => {
-        views.forEach((v, i) => this.cache.set(cacheKey(dataset.id, v, query), projections[i]!));
-        return projections;
-      });
-    this.queue = read;
-    return read;
+    const read = this.enqueue(() =>
+      projectViewsOfFile(
+        views.map((v) => sourceOf(dataset, v)),
+        { axis: query.axis, maxSize: query.size, waitMs },
+      ),
+    );
+    return read.then((projections) => {
+      views.forEach((v, i) => this.cache.set(cacheKey(dataset.id, v, query), projections[i]!));
+      return projections;
+    });
   }
 
   /** A cached projection, or one read now — after the reads already asked for (one at a time). */
@@ -191,17 +189,26 @@ export class PreviewsService {
     if (cached) return Promise.resolve(cached);
     const running = this.inFlight.get(key);
     if (running) return running;
-    const read = this.queue
-      .catch(() => undefined)
-      .then(() => projectView(sourceOf(dataset, view), { axis: query.axis, maxSize: query.size, waitMs }))
+    const read = this.enqueue(() =>
+      projectView(sourceOf(dataset, view), { axis: query.axis, maxSize: query.size, waitMs }),
+    )
       .then((projection) => {
         this.cache.set(key, projection);
         return projection;
       })
       .finally(() => this.inFlight.delete(key));
-    this.queue = read;
     this.inFlight.set(key, read);
     return read;
+  }
+
+  /** A read after those already asked for; 503 at once when the queue is full (see PreviewReadQueue). */
+  private enqueue<T>(read: () => Promise<T>): Promise<T> {
+    const queued = this.reads.add(read);
+    if (!queued)
+      throw ApiError.unavailable(
+        `previews are busy: ${this.reads.max} reads are queued or running; try again shortly`,
+      );
+    return queued;
   }
 }
 
