@@ -67,6 +67,17 @@ export class HeapPool {
     return new HeapBlock(this, pointer, bytes);
   }
 
+  /**
+   * Hands a block back to the heap's allocator now, not kept: for buffers whose sizes come and go
+   * (a reader's slabs follow the files it is asked for). Wasm memory never shrinks, but the
+   * allocator reuses what is freed, so the heap stays at the largest slab rather than the sum of
+   * every size kept (up to POOL_KEEP_BYTES).
+   */
+  discard(block: HeapBlock): void {
+    if (this.free.includes(block)) return;
+    this.module._free(block.pointer);
+  }
+
   give(block: HeapBlock): void {
     if (this.free.includes(block)) return;
     this.free.push(block);
@@ -177,9 +188,11 @@ export class HeapSlabWriter {
   }
 
   /**
-   * Reads a hyperslab of 16-bit cells into a pooled heap block and lends it to `use`, valid only
-   * during that call: no fresh buffer per slab (h5wasm's `slice` allocates one in the heap and
-   * another in JavaScript each time, which a finalizer reading gigabytes turns into garbage).
+   * Reads a hyperslab of 16-bit cells into a heap block and lends it to `use`, valid only during
+   * that call: no JavaScript buffer per slab (h5wasm's `slice` allocates one in the heap and
+   * another in JavaScript each time, which a finalizer reading gigabytes turns into garbage). The
+   * block is freed, not pooled: the next slab of the same size gets the same memory back from the
+   * allocator, and a long-lived reader (the API's previews) does not keep a block per size it met.
    */
   read(
     fileId: bigint,
@@ -195,7 +208,7 @@ export class HeapSlabWriter {
       if (status < 0) throw new BdvError('HDF5', `HDF5 could not read ${datasetPath} at z=${offsetZyx[0]}`);
       use(new Int16Array(this.module.HEAPU8.buffer, block.pointer, values));
     } finally {
-      block.release();
+      this.pool.discard(block);
     }
   }
 
