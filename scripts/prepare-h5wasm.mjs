@@ -60,7 +60,7 @@ function prepare() {
   // The literal's closing quote: the first quote not escaped by a backslash.
   const open = at + HEAD.length - 1;
   let close = open + 1;
-  while (util[close] !== "'") close += util[close] === '\\' ? 2 : 1;
+  while (close < util.length && util[close] !== "'") close += util[close] === '\\' ? 2 : 1;
   if (!util.startsWith(TAIL, close))
     throw new Error(`${utilPath}: the embedded module is not a plain literal`);
   const wasm = toBytes(runInNewContext(util.slice(open, close + 1)));
@@ -74,20 +74,30 @@ function prepare() {
     util.slice(close + TAIL.length - 1);
 
   const staging = `${out}.${process.pid}`;
-  rmSync(staging, { recursive: true, force: true });
-  mkdirSync(staging, { recursive: true });
-  copyFileSync(join(from, 'hdf5_hl.js'), join(staging, 'hdf5_hl.js'));
-  writeFileSync(join(staging, 'hdf5_util.js'), patched);
-  writeFileSync(join(staging, 'hdf5_util.wasm'), wasm);
-  const source = {
-    h5wasm: version,
-    utilBytes: statSync(utilPath).size,
-    wasmSha256: createHash('sha256').update(wasm).digest('hex'),
-  };
-  writeFileSync(join(staging, 'source.json'), JSON.stringify(source, null, 2) + '\n');
-  rmSync(out, { recursive: true, force: true });
-  renameSync(staging, out);
-  return source;
+  const retired = `${out}.${process.pid}.old`;
+  try {
+    rmSync(staging, { recursive: true, force: true });
+    mkdirSync(staging, { recursive: true });
+    copyFileSync(join(from, 'hdf5_hl.js'), join(staging, 'hdf5_hl.js'));
+    writeFileSync(join(staging, 'hdf5_util.js'), patched);
+    writeFileSync(join(staging, 'hdf5_util.wasm'), wasm);
+    const source = {
+      h5wasm: version,
+      utilBytes: statSync(utilPath).size,
+      hlBytes: statSync(join(from, 'hdf5_hl.js')).size,
+      wasmBytes: wasm.length,
+      wasmSha256: createHash('sha256').update(wasm).digest('hex'),
+    };
+    writeFileSync(join(staging, 'source.json'), JSON.stringify(source, null, 2) + '\n');
+    // Swapped by two renames: a process loading HDF5 meanwhile finds the old copy or the new one
+    // whole (or, between the renames, none: it loads h5wasm itself), never a half-deleted folder.
+    if (existsSync(out)) renameSync(out, retired);
+    renameSync(staging, out);
+    return source;
+  } finally {
+    rmSync(staging, { recursive: true, force: true });
+    rmSync(retired, { recursive: true, force: true });
+  }
 }
 
 try {

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { preparedH5wasm } from '../src/h5/h5wasm-runtime.js';
+import { preparedH5wasm } from '../src/h5/prepared-h5wasm.js';
 
 // scripts/prepare-h5wasm.mjs (run by `npm run build`) moves h5wasm's embedded WebAssembly into a
 // file of its own (docs/adr/014). The copy must be h5wasm's own code with only that changed.
