@@ -3,8 +3,9 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 const INTRO = `# Benchmarks
 
 Made by \`npm run bench\` (writer vs h5py vs raw copy), \`npm run bench:cluster\` (the cluster end
-to end vs \`bdv convert\`) and \`npm run bench:scale\` (thousands of setups and views). Each script
-replaces its own section below; numbers are from one machine and one run — re-run them on yours.
+to end vs \`bdv convert\`), \`npm run bench:scale\` (thousands of setups and views) and
+\`npm run bench:startup\` (fixed costs of a command). Each script replaces its own section below;
+numbers are from one machine and one run — re-run them on yours.
 `;
 
 /** Replaces the section whose heading starts with `heading` (or appends it), keeping the others. */
