@@ -66,7 +66,8 @@ let partitioned: string;
 
 beforeAll(async () => {
   for (const v of VIEWS) writeBeadNpy(p(`c${v.channel}_s${v.tile}.npy`), SHAPE, beadOf(v.channel, v.tile));
-  cluster = await startTestCluster(dir.path, 1);
+  // a small preview queue, so that the test below fills it with a few requests
+  cluster = await startTestCluster(dir.path, 1, { PREVIEW_QUEUE_VIEWS: '8' });
   api = new ApiClient(cluster.stack.apiUrl, cluster.stack.token);
   single = await convert('previews-single', 'single');
   partitioned = await convert('previews-partitioned', 'partitioned');
@@ -103,6 +104,17 @@ describe('GET /v1/datasets/:id/views/:viewKey/preview.png', () => {
       }
   });
 
+  it('shares the image (one read, one cache entry) between sizes of the same level and shrink only', async () => {
+    const path = `/v1/datasets/${partitioned}/views/t0-i0-c0-s0-a0/preview.png`;
+    const a = await png(`${path}?size=200`); // level 1 (300 x 320), shrink ceil(320 / 200) = 2
+    const b = await png(`${path}?size=170`); // shrink ceil(320 / 170) = 2 as well
+    expect([a.res.status, b.res.status]).toEqual([200, 200]);
+    expect([grayPng(a.body).width, grayPng(a.body).height]).toEqual([160, 150]);
+    expect(Buffer.from(b.body).equals(Buffer.from(a.body))).toBe(true);
+    const c = await png(`${path}?size=110`); // shrink 3: another image, not the cached one
+    expect([grayPng(c.body).width, grayPng(c.body).height]).toEqual([107, 100]);
+  });
+
   it('honours size and axis, and answers 304 to a browser that has it', async () => {
     const path = `/v1/datasets/${single}/views/t0-i0-c1-s0-a0/preview.png`;
     const small = grayPng((await png(`${path}?size=100`)).body);
@@ -136,7 +148,7 @@ describe('GET /v1/datasets/:id/views/:viewKey/preview.png', () => {
 });
 
 describe('preview reads queued in the API', () => {
-  it('are bounded: beyond 8 waiting or running, a preview is 503 at once, and the queued ones finish', async () => {
+  it('are bounded: beyond PREVIEW_QUEUE_VIEWS (8 here) a preview is 503 at once, and the queued ones finish', async () => {
     // A writer holds the single file (flock on its fence): each preview read waits for it.
     const h5 = join(cluster.stack.outputDir, 'previews-single', 'previews-single.h5');
     const holder = spawn('flock', ['--exclusive', '--no-fork', fenceFileOf(h5), 'sleep', '60'], {
@@ -145,8 +157,8 @@ describe('preview reads queued in the API', () => {
     try {
       await new Promise((r) => setTimeout(r, 300));
       const path = `/v1/datasets/${single}/views/t0-i0-c0-s1-a0/preview.png`;
-      // 9 sizes never asked before: 9 distinct reads, the API takes them in arrival order
-      const answers = [20, 21, 22, 23, 24, 25, 26, 27, 28].map((size) => png(`${path}?size=${size}`));
+      // 9 sizes never asked before that shrink level 1 (300 x 320) by 12..20: 9 distinct reads
+      const answers = [27, 25, 23, 22, 20, 19, 18, 17, 16].map((size) => png(`${path}?size=${size}`));
       const started = Date.now();
       const first = await Promise.race(answers.map((a) => a.then((r) => r.res.status)));
       // the refused one comes back at once, while the others still wait (5 s) for the file
@@ -157,7 +169,7 @@ describe('preview reads queued in the API', () => {
       expect(statuses.filter((s) => s === 503)).toHaveLength(1);
       expect(statuses.filter((s) => s === 200)).toHaveLength(8);
       const refused = all.find((a) => a.res.status === 503)!;
-      expect(JSON.parse(Buffer.from(refused.body).toString()).message).toMatch(/previews are busy: 8 reads/);
+      expect(JSON.parse(Buffer.from(refused.body).toString()).message).toMatch(/previews are busy: 8 views/);
     } finally {
       holder.kill();
     }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { PreviewReadQueue } from '../src/previews/read-queue.js';
+import { PreviewReadQueue, ReadWaitExpired } from '../src/previews/read-queue.js';
 
 /** A read that ends when told to, recording when it ran. */
 function gate(log: string[], name: string, fail = false) {
@@ -17,22 +17,25 @@ function gate(log: string[], name: string, fail = false) {
   };
 }
 
+const limits = (maxViews: number, waitMs = 60_000, runMs = 60_000) => ({ maxViews, waitMs, runMs });
+const tick = () => new Promise((r) => setTimeout(r, 5));
+
 describe('PreviewReadQueue', () => {
-  it('runs reads one at a time, in order, and refuses beyond its bound until one ends', async () => {
+  it('runs reads one at a time, in order, and refuses views beyond its bound until a read ends', async () => {
     const log: string[] = [];
-    const queue = new PreviewReadQueue(2);
+    const queue = new PreviewReadQueue(limits(4));
     const a = gate(log, 'a');
     const b = gate(log, 'b');
-    const first = queue.add(a.read)!;
-    const second = queue.add(b.read)!;
-    expect(queue.add(async () => 'c')).toBeUndefined();
-    expect(queue.length).toBe(2);
-    await new Promise((r) => setImmediate(r));
+    const first = queue.add(3, a.read)!; // a sheet's read of 3 views
+    const second = queue.add(1, b.read)!;
+    expect(queue.add(1, async () => 'c')).toBeUndefined();
+    expect(queue.length).toBe(4);
+    await tick();
     expect(log).toEqual(['start a']); // b waits for a
     a.open();
     expect(await first).toBe('a');
     expect(queue.length).toBe(1);
-    const third = queue.add(async () => 'c');
+    const third = queue.add(3, async () => 'c');
     expect(third).toBeDefined();
     b.open();
     expect([await second, await third]).toEqual(['b', 'c']);
@@ -40,15 +43,46 @@ describe('PreviewReadQueue', () => {
     expect(queue.length).toBe(0);
   });
 
-  it('frees the slot of a failed read and goes on with the next', async () => {
+  it('frees the views of a failed or throwing read and goes on with the next', async () => {
     const log: string[] = [];
-    const queue = new PreviewReadQueue(1);
+    const queue = new PreviewReadQueue(limits(1));
     const bad = gate(log, 'bad', true);
-    const failing = queue.add(bad.read)!;
-    expect(queue.add(async () => 'refused')).toBeUndefined();
+    const failing = queue.add(1, bad.read)!;
+    expect(queue.add(1, async () => 'refused')).toBeUndefined();
     bad.open();
     await expect(failing).rejects.toThrow('bad failed');
     expect(queue.length).toBe(0);
-    expect(await queue.add(async () => 'next')).toBe('next');
+    const throwing = queue.add(1, () => {
+      throw new Error('at once');
+    })!;
+    await expect(throwing).rejects.toThrow('at once');
+    expect(await queue.add(1, async () => 'next')).toBe('next');
+  });
+
+  it('drops a read that waited too long, without running it, and keeps the order after it', async () => {
+    const log: string[] = [];
+    const queue = new PreviewReadQueue(limits(8, 50));
+    const slow = gate(log, 'slow');
+    const first = queue.add(1, slow.read)!;
+    const late = queue.add(1, async () => log.push('late ran'))!;
+    await expect(late).rejects.toBeInstanceOf(ReadWaitExpired);
+    expect(queue.length).toBe(1); // the dropped read's view is free again
+    const after = queue.add(1, async () => 'after')!;
+    await tick();
+    expect(log).toEqual(['start slow']); // still behind the running read
+    slow.open();
+    expect([await first, await after]).toEqual(['slow', 'after']);
+    expect(log).not.toContain('late ran');
+  });
+
+  it('lets the next read start when one runs past runMs, and still answers the slow one', async () => {
+    const log: string[] = [];
+    const queue = new PreviewReadQueue(limits(8, 60_000, 40));
+    const hung = gate(log, 'hung');
+    const first = queue.add(1, hung.read)!;
+    expect(await queue.add(1, async () => 'next')).toBe('next');
+    expect(queue.length).toBe(0); // the overrunning read no longer counts
+    hung.open();
+    expect(await first).toBe('hung');
   });
 });

@@ -83,6 +83,10 @@ export const ClusterConfig = z.object({
     )
     .default([]),
   FILE_SOURCE_ROOTS: list.default([]),
+  /** Views the API's preview reads may hold queued or in progress at once (more: 503 at once). */
+  PREVIEW_QUEUE_VIEWS: z.coerce.number().int().min(1).max(1000).default(32),
+  /** Seconds a preview read may wait for its turn before it is dropped (503, try again). */
+  PREVIEW_QUEUE_WAIT_SECONDS: z.coerce.number().int().min(1).max(600).default(30),
   PORT: z.coerce.number().int().min(1).max(65535).default(3000),
   HOST: z.string().default('0.0.0.0'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace']).default('info'),

@@ -23,7 +23,7 @@ export class PreviewsController {
 
   @Get(':id/views/:viewKey/preview.png')
   @ApiOperation({
-    summary: `Maximum projection of one written view, 8-bit gray PNG, contrast from its 0.1/99.9 % percentiles, read from the finest pyramid level that fits size px (409 view not written yet, 503 its file is being written or 8 preview reads are already queued: try again)`,
+    summary: `Maximum projection of one written view, 8-bit gray PNG, contrast from its 0.1/99.9 % percentiles, read from the finest pyramid level that fits size px (409 view not written yet, 503 its file is being written or the preview queue is full: try again)`,
   })
   @ApiProduces('image/png')
   @ApiParam({ name: 'viewKey', example: 't0-i0-c1-s0-a0' })

@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { dirname, join, relative, isAbsolute } from 'node:path';
 import { BdvError } from '@bdv-cluster/bdv';
 import {
+  chooseLevel,
   contactSheetPng,
   DEFAULT_PREVIEW_SIZE,
   MAX_PREVIEW_SIZE,
@@ -16,13 +17,14 @@ import {
   type SheetCell,
   type ViewProjection,
 } from '@bdv-cluster/bdv/preview';
-import { DatasetStore, type DatasetRecord, type ViewEntry } from '@bdv-cluster/pipeline';
-import { Injectable } from '@nestjs/common';
+import { DatasetStore, type ClusterConfig, type DatasetRecord, type ViewEntry } from '@bdv-cluster/pipeline';
+import { Inject, Injectable } from '@nestjs/common';
 import { ApiError } from '../common/api-error.js';
+import { CONFIG } from '../common/tokens.js';
 import { asHttp } from '../common/domain-errors.js';
 import { boundedInteger, queryError, refuseUnknownParams } from '../common/query-params.js';
 import { ProjectionCache } from './projection-cache.js';
-import { PreviewReadQueue } from './read-queue.js';
+import { PREVIEW_READ_LIMITS, PreviewReadQueue, ReadWaitExpired } from './read-queue.js';
 
 /** A PNG to send, and whether it may be cached (a sheet with cells still to read may not). */
 export interface PngAnswer {
@@ -48,16 +50,25 @@ const SHEET_READS_PER_REQUEST = 16;
  * Previews of the cluster's datasets, from the files on the output volume (libs/bdv's previews):
  * a view's preview reads the view's partition, or the dataset's single .h5 under its write fence
  * (committed state only; busy = 503, try again). Reads run one at a time (HDF5 runs on this
- * thread), at most 8 queued (more: 503 at once, see read-queue.ts), and projections are cached by
- * the checksums of what was written.
+ * thread), bounded in views queued and in waiting time (more: 503, see read-queue.ts), and
+ * projections are cached by the checksums of what was written.
  */
 @Injectable()
 export class PreviewsService {
   private readonly cache = new ProjectionCache();
   private readonly inFlight = new Map<string, Promise<ViewProjection>>();
-  private readonly reads = new PreviewReadQueue();
+  private readonly reads: PreviewReadQueue;
 
-  constructor(private readonly store: DatasetStore) {}
+  constructor(
+    private readonly store: DatasetStore,
+    @Inject(CONFIG) config: Pick<ClusterConfig, 'PREVIEW_QUEUE_VIEWS' | 'PREVIEW_QUEUE_WAIT_SECONDS'>,
+  ) {
+    this.reads = new PreviewReadQueue({
+      ...PREVIEW_READ_LIMITS,
+      maxViews: config.PREVIEW_QUEUE_VIEWS,
+      waitMs: config.PREVIEW_QUEUE_WAIT_SECONDS * 1000,
+    });
+  }
 
   async viewPreview(datasetId: string, viewKey: string, query: PreviewQuery): Promise<PngAnswer> {
     const dataset = await this.dataset(datasetId);
@@ -163,22 +174,25 @@ export class PreviewsService {
     return dataset;
   }
 
-  /** Reads several views of one file after the reads already asked for, and caches them. */
+  /**
+   * Reads several views of one file after the reads already asked for, and caches them. Views
+   * read meanwhile (another sheet, a single preview) are taken from the cache when its turn comes.
+   */
   private readGroup(
     dataset: DatasetRecord,
     views: readonly ViewEntry[],
     query: PreviewQuery,
     waitMs: number,
   ): Promise<ViewProjection[]> {
-    const read = this.enqueue(() =>
-      projectViewsOfFile(
-        views.map((v) => sourceOf(dataset, v)),
+    return this.enqueue(views.length, async () => {
+      const keys = views.map((v) => cacheKey(dataset.id, v, query));
+      const toRead = views.filter((_, i) => !this.cache.get(keys[i]!));
+      const read = await projectViewsOfFile(
+        toRead.map((v) => sourceOf(dataset, v)),
         { axis: query.axis, maxSize: query.size, waitMs },
-      ),
-    );
-    return read.then((projections) => {
-      views.forEach((v, i) => this.cache.set(cacheKey(dataset.id, v, query), projections[i]!));
-      return projections;
+      );
+      toRead.forEach((v, i) => this.cache.set(cacheKey(dataset.id, v, query), read[i]!));
+      return views.map((v, i) => this.cache.get(keys[i]!) ?? read[toRead.indexOf(v)]!);
     });
   }
 
@@ -189,7 +203,7 @@ export class PreviewsService {
     if (cached) return Promise.resolve(cached);
     const running = this.inFlight.get(key);
     if (running) return running;
-    const read = this.enqueue(() =>
+    const read = this.enqueue(1, () =>
       projectView(sourceOf(dataset, view), { axis: query.axis, maxSize: query.size, waitMs }),
     )
       .then((projection) => {
@@ -201,14 +215,24 @@ export class PreviewsService {
     return read;
   }
 
-  /** A read after those already asked for; 503 at once when the queue is full (see PreviewReadQueue). */
-  private enqueue<T>(read: () => Promise<T>): Promise<T> {
-    const queued = this.reads.add(read);
+  /**
+   * A read of `views` views after those already asked for (see PreviewReadQueue): 503 at once when
+   * the queue is full, and 503 when its turn did not come within the queue's wait.
+   */
+  private enqueue<T>(views: number, read: () => Promise<T>): Promise<T> {
+    const { maxViews, waitMs } = this.reads.limits;
+    const queued = this.reads.add(views, read);
     if (!queued)
       throw ApiError.unavailable(
-        `previews are busy: ${this.reads.max} reads are queued or running; try again shortly`,
+        `previews are busy: ${maxViews} views are queued or being read; try again shortly`,
       );
-    return queued;
+    return queued.catch((error: unknown) => {
+      if (error instanceof ReadWaitExpired)
+        throw ApiError.unavailable(
+          `previews are busy: this one waited ${waitMs / 1000} s for its turn; try again shortly`,
+        );
+      throw error;
+    });
   }
 }
 
@@ -232,8 +256,19 @@ function signatureOf(view: ViewEntry): string {
   return view.result?.checksums.map((c) => `${c.level}.${c.crc32}`).join('-') ?? '';
 }
 
+/**
+ * What a projection depends on: the view's written content, the axis, and the level and shrink
+ * the size picks (from the level shapes its writer recorded) — so sizes that give the same image
+ * share one read and one cache entry. Without recorded shapes, the size itself.
+ */
 function cacheKey(datasetId: string, view: ViewEntry, query: PreviewQuery): string {
-  return [datasetId, view.viewKey, signatureOf(view), query.axis, query.size].join('|');
+  const shapes = view.result?.checksums.map((c) => c.shapeZyx) ?? [];
+  let scale = `size ${query.size}`;
+  if (shapes.length > 0) {
+    const { level, shrink } = chooseLevel(shapes, query.axis, query.size);
+    scale = `level ${level} shrink ${shrink}`;
+  }
+  return [datasetId, view.viewKey, signatureOf(view), query.axis, scale].join('|');
 }
 
 function etagOf(parts: readonly unknown[]): string {

@@ -1,30 +1,84 @@
+/** How much preview reading may be asked for at once, and for how long. */
+export interface ReadQueueLimits {
+  /** Views waiting or being read, all reads together (a sheet's read counts its views). */
+  maxViews: number;
+  /** A read not started this long after it was asked for is dropped (its caller told to retry). */
+  waitMs: number;
+  /** A read running longer no longer holds the queue: the next starts (it finishes on its own). */
+  runMs: number;
+}
+
 /**
- * The previews' HDF5 reads: one at a time (HDF5 runs on the API's own thread), and at most `max`
- * waiting or running. A read of a large one-level view takes seconds of CPU, and each distinct
- * view, axis and size is a read of its own: without a bound, a client asking for many of them —
- * or a status page left open by many users — would queue hours of work that nothing cancels.
- * Beyond the bound, the caller answers 503 at once (ask again shortly).
+ * 32 views: two full sheets (16 new views each), or a sheet and 16 single previews (the API takes
+ * PREVIEW_QUEUE_VIEWS and PREVIEW_QUEUE_WAIT_SECONDS from its environment).
+ */
+export const PREVIEW_READ_LIMITS: ReadQueueLimits = { maxViews: 32, waitMs: 30_000, runMs: 300_000 };
+
+/** A read dropped because it could not start within `waitMs`. */
+export class ReadWaitExpired extends Error {}
+
+/**
+ * The previews' HDF5 reads: one at a time (HDF5 runs on the API's own thread), bounded in the
+ * views queued and in the time a read may wait. A read of a large one-level view takes seconds of
+ * CPU, and each distinct view and scale is a read of its own: without bounds, a client asking for
+ * many of them — or a status page left open by many users — would queue hours of work that
+ * nothing cancels. Beyond `maxViews` the caller answers 503 at once; a read still waiting after
+ * `waitMs` is dropped with ReadWaitExpired (its client has likely given up by then); a read that
+ * never ends (a lock call hung on a network volume) releases the queue after `runMs`.
  */
 export class PreviewReadQueue {
-  private tail: Promise<unknown> = Promise.resolve();
-  private queued = 0;
+  private tail: Promise<void> = Promise.resolve();
+  private views = 0;
 
-  constructor(readonly max = 8) {}
+  constructor(readonly limits: ReadQueueLimits = PREVIEW_READ_LIMITS) {}
 
-  /** Reads waiting or running. */
+  /** Views waiting or being read. */
   get length(): number {
-    return this.queued;
+    return this.views;
   }
 
-  /** `read` after the reads already queued; undefined (and not queued) when `max` are queued. */
-  add<T>(read: () => Promise<T>): Promise<T> | undefined {
-    if (this.queued >= this.max) return undefined;
-    this.queued++;
-    const run = this.tail
-      .catch(() => undefined)
-      .then(read)
-      .finally(() => this.queued--);
-    this.tail = run;
-    return run;
+  /**
+   * `read` (of `views` views) after the reads already queued; undefined, and nothing queued, when
+   * it would take the queue past `maxViews`.
+   */
+  add<T>(views: number, read: () => Promise<T>): Promise<T> | undefined {
+    if (this.views + views > this.limits.maxViews) return undefined;
+    this.views += views;
+    let held = true;
+    const release = () => {
+      if (held) this.views -= views;
+      held = false;
+    };
+    let answer!: { resolve: (value: T) => void; reject: (error: unknown) => void };
+    const result = new Promise<T>((resolve, reject) => (answer = { resolve, reject }));
+    let expired = false;
+    const expiry = setTimeout(() => {
+      expired = true;
+      release();
+      answer.reject(new ReadWaitExpired(`no turn within ${this.limits.waitMs / 1000} s`));
+    }, this.limits.waitMs);
+    expiry.unref();
+    // The next read's turn: when this one ends, is dropped, or has run `runMs` (never rejects).
+    this.tail = this.tail.then(async () => {
+      clearTimeout(expiry);
+      if (expired) return;
+      // Views released before the answer: a caller that goes on at once sees the queue it left.
+      const running = Promise.resolve()
+        .then(read)
+        .then(
+          (value) => (release(), answer.resolve(value)),
+          (error: unknown) => (release(), answer.reject(error)),
+        );
+      let overrun: NodeJS.Timeout | undefined;
+      await Promise.race([
+        running,
+        new Promise<void>((resolve) => {
+          overrun = setTimeout(() => (release(), resolve()), this.limits.runMs);
+          overrun.unref();
+        }),
+      ]);
+      clearTimeout(overrun);
+    });
+    return result;
   }
 }
