@@ -126,11 +126,13 @@ export class PreviewsService {
     const query = { axis, size: SHEET_MAX_CELL };
     const projections = new Map<string, ViewProjection>();
     const toRead: ViewEntry[] = [];
+    // never more than the queue holds (PREVIEW_QUEUE_VIEWS may be set below 16)
+    const sheetReads = Math.min(SHEET_READS_PER_REQUEST, this.reads.limits.maxViews);
     for (const view of shown) {
       if (view.state !== 'done' || !view.result) continue;
       const cached = this.cache.get(cacheKey(datasetId, view, query));
       if (cached) projections.set(view.viewKey, cached);
-      else if (toRead.length < SHEET_READS_PER_REQUEST) toRead.push(view);
+      else if (toRead.length < sheetReads) toRead.push(view);
     }
     // Views of one file are read in one go (one wait for a single .h5's writer, not one per view).
     const byFile = new Map<string, ViewEntry[]>();
