@@ -103,8 +103,9 @@ function prepare() {
 try {
   prepare();
 } catch (error) {
-  rmSync(out, { recursive: true, force: true });
+  // A copy already there is left: loadH5 checks it against the installed h5wasm before use (and
+  // it may be another build's, made at the same moment).
   console.error(
-    `prepare-h5wasm: no copy (${error instanceof Error ? error.message : error}); HDF5 loads from h5wasm itself, only slower to start`,
+    `prepare-h5wasm: no copy (${error instanceof Error ? error.message : error}); HDF5 loads from h5wasm itself, only slower to start (unless an earlier copy still matches)`,
   );
 }

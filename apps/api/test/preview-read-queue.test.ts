@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { PreviewReadQueue, ReadWaitExpired } from '../src/previews/read-queue.js';
+import { PreviewReadQueue, ReadOverrun, ReadWaitExpired } from '../src/previews/read-queue.js';
 
 /** A read that ends when told to, recording when it ran. */
 function gate(log: string[], name: string, fail = false) {
@@ -75,14 +75,17 @@ describe('PreviewReadQueue', () => {
     expect(log).not.toContain('late ran');
   });
 
-  it('lets the next read start when one runs past runMs, and still answers the slow one', async () => {
+  it('answers a read running past runMs with ReadOverrun and lets the next one start', async () => {
     const log: string[] = [];
     const queue = new PreviewReadQueue(limits(8, 60_000, 40));
     const hung = gate(log, 'hung');
     const first = queue.add(1, hung.read)!;
-    expect(await queue.add(1, async () => 'next')).toBe('next');
+    const next = queue.add(1, async () => 'next')!;
+    await expect(first).rejects.toBeInstanceOf(ReadOverrun);
+    expect(await next).toBe('next');
     expect(queue.length).toBe(0); // the overrunning read no longer counts
-    hung.open();
-    expect(await first).toBe('hung');
+    hung.open(); // it ends later: nothing is answered twice
+    await tick();
+    expect(log).toEqual(['start hung', 'end hung']);
   });
 });

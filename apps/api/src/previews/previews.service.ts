@@ -24,7 +24,7 @@ import { CONFIG } from '../common/tokens.js';
 import { asHttp } from '../common/domain-errors.js';
 import { boundedInteger, queryError, refuseUnknownParams } from '../common/query-params.js';
 import { ProjectionCache } from './projection-cache.js';
-import { PREVIEW_READ_LIMITS, PreviewReadQueue, ReadWaitExpired } from './read-queue.js';
+import { PREVIEW_READ_LIMITS, PreviewReadQueue, ReadOverrun, ReadWaitExpired } from './read-queue.js';
 
 /** A PNG to send, and whether it may be cached (a sheet with cells still to read may not). */
 export interface PngAnswer {
@@ -140,14 +140,17 @@ export class PreviewsService {
       const file = sourceOf(dataset, view).h5Path;
       byFile.set(file, [...(byFile.get(file) ?? []), view]);
     }
-    for (const group of byFile.values()) {
-      try {
-        const read = await this.readGroup(dataset, group, query, SHEET_WAIT_MS);
-        group.forEach((view, i) => projections.set(view.viewKey, read[i]!));
-      } catch {
-        // busy (a writer kept the file) or unreadable: gray for now, and the sheet is not final
-      }
-    }
+    // All files queued at once: the sheet waits for one turn, not one per file.
+    await Promise.all(
+      [...byFile.values()].map(async (group) => {
+        try {
+          const read = await this.readGroup(dataset, group, query, SHEET_WAIT_MS);
+          group.forEach((view, i) => projections.set(view.viewKey, read[i]!));
+        } catch {
+          // busy (queue or writer) or unreadable: gray for now, and the sheet is not final
+        }
+      }),
+    );
     const cells: SheetCell[] = shown.map((view) => ({
       ...view.spec,
       projection: projections.get(view.viewKey),
@@ -188,13 +191,14 @@ export class PreviewsService {
   ): Promise<ViewProjection[]> {
     return this.enqueue(views.length, async () => {
       const keys = views.map((v) => cacheKey(dataset.id, v, query));
-      const toRead = views.filter((_, i) => !this.cache.get(keys[i]!));
+      const known = keys.map((key) => this.cache.get(key));
+      const toRead = views.filter((_, i) => !known[i]);
       const read = await projectViewsOfFile(
         toRead.map((v) => sourceOf(dataset, v)),
         { axis: query.axis, maxSize: query.size, waitMs },
       );
       toRead.forEach((v, i) => this.cache.set(cacheKey(dataset.id, v, query), read[i]!));
-      return views.map((v, i) => this.cache.get(keys[i]!) ?? read[toRead.indexOf(v)]!);
+      return views.map((v, i) => known[i] ?? read[toRead.indexOf(v)]!);
     });
   }
 
@@ -205,8 +209,12 @@ export class PreviewsService {
     if (cached) return Promise.resolve(cached);
     const running = this.inFlight.get(key);
     if (running) return running;
-    const read = this.enqueue(1, () =>
-      projectView(sourceOf(dataset, view), { axis: query.axis, maxSize: query.size, waitMs }),
+    const read = this.enqueue(
+      1,
+      // read meanwhile by a sheet? then no second read
+      async () =>
+        this.cache.get(key) ??
+        projectView(sourceOf(dataset, view), { axis: query.axis, maxSize: query.size, waitMs }),
     )
       .then((projection) => {
         this.cache.set(key, projection);
@@ -233,6 +241,8 @@ export class PreviewsService {
         throw ApiError.unavailable(
           `previews are busy: this one waited ${waitMs / 1000} s for its turn; try again shortly`,
         );
+      if (error instanceof ReadOverrun)
+        throw ApiError.unavailable(`the preview read takes too long (${error.message}); try again later`);
       throw error;
     });
   }

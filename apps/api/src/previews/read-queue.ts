@@ -4,7 +4,10 @@ export interface ReadQueueLimits {
   maxViews: number;
   /** A read not started this long after it was asked for is dropped (its caller told to retry). */
   waitMs: number;
-  /** A read running longer no longer holds the queue: the next starts (it finishes on its own). */
+  /**
+   * A read running longer no longer holds the queue: the next starts, its caller gets ReadOverrun
+   * (the read finishes on its own; its result is dropped).
+   */
   runMs: number;
 }
 
@@ -17,6 +20,9 @@ export const PREVIEW_READ_LIMITS: ReadQueueLimits = { maxViews: 32, waitMs: 30_0
 /** A read dropped because it could not start within `waitMs`. */
 export class ReadWaitExpired extends Error {}
 
+/** A read still running after `runMs`: its caller is answered now, its result is dropped. */
+export class ReadOverrun extends Error {}
+
 /**
  * The previews' HDF5 reads: one at a time (HDF5 runs on the API's own thread), bounded in the
  * views queued and in the time a read may wait. A read of a large one-level view takes seconds of
@@ -24,7 +30,8 @@ export class ReadWaitExpired extends Error {}
  * many of them — or a status page left open by many users — would queue hours of work that
  * nothing cancels. Beyond `maxViews` the caller answers 503 at once; a read still waiting after
  * `waitMs` is dropped with ReadWaitExpired (its client has likely given up by then); a read that
- * never ends (a lock call hung on a network volume) releases the queue after `runMs`.
+ * never ends (a lock call hung on a network volume) releases the queue after `runMs`, and its
+ * caller gets ReadOverrun then (nothing waits on it forever, e.g. the previews' in-flight map).
  */
 export class PreviewReadQueue {
   private tail: Promise<void> = Promise.resolve();
@@ -73,7 +80,11 @@ export class PreviewReadQueue {
       await Promise.race([
         running,
         new Promise<void>((resolve) => {
-          overrun = setTimeout(() => (release(), resolve()), this.limits.runMs);
+          overrun = setTimeout(() => {
+            release();
+            answer.reject(new ReadOverrun(`still running after ${this.limits.runMs / 1000} s`));
+            resolve();
+          }, this.limits.runMs);
           overrun.unref();
         }),
       ]);
