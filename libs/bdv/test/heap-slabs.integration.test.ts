@@ -145,6 +145,16 @@ describe('slabs in the wasm heap', () => {
       expect(most).toBe(1);
       const back = await BdvH5File.openForReading(path);
       expect(Array.from(back.readCells(0, 0, 0, 0, 8))).toEqual(Array.from(data));
+      // a slab lent by withCells: the same cells; an error of the borrower is its own, not HDF5's
+      back.withCells(0, 0, 0, 2, 4, (cells) =>
+        expect(Array.from(cells)).toEqual(Array.from(data.subarray(512, 1024))),
+      );
+      const bug = new TypeError('the borrower failed');
+      expect(() =>
+        back.withCells(0, 0, 0, 0, 2, () => {
+          throw bug;
+        }),
+      ).toThrow(bug);
       back.close();
     } finally {
       fs.fdatasync = original;

@@ -219,11 +219,21 @@ export class BdvH5File {
   ): void {
     const path = cellsPath(time, setupId, level);
     const [, ny, nx] = this.cellsShape(time, setupId, level) ?? [0, 0, 0];
+    // An error of `use` is the caller's own, not HDF5's: it leaves as thrown, not as "could not read".
+    let failure: { error: unknown } | undefined;
+    const lend = (cells: Int16Array) => {
+      try {
+        use(cells);
+      } catch (error) {
+        failure = { error };
+      }
+    };
     hdf5Call(
       `read ${path}`,
-      () => this.slabs.read(this.fileId, path, [z0, 0, 0], [z1 - z0, ny, nx], use),
+      () => this.slabs.read(this.fileId, path, [z0, 0, 0], [z1 - z0, ny, nx], lend),
       this.hooks,
     );
+    if (failure) throw failure.error;
   }
 
   /** An HDF5 external link at `tTTTTT/sSS/L/cells` to the same path inside `partitionFile`. */
