@@ -107,7 +107,7 @@ export async function projectViewsOfFile(
           if (levelShapes(reopened, source)[level]?.join() !== shape.join())
             throw new BdvError('STATE', `${describe(source)} changed while it was read`, 'view');
         });
-        // into a reused heap block: no fresh wasm and JavaScript buffer per slab
+        // into a heap block the allocator hands back slab after slab: no JavaScript buffer per slab
         file.withCells(source.time, source.setupId, level, z, Math.min(shape[0], z + depth), (cells) =>
           foldSlab(
             image,

@@ -10,7 +10,7 @@ function levelSlabs(file: BdvH5File, time: number, setupId: number, level: numbe
   const sum = new RunningChecksum();
   return {
     starts: Array.from({ length: Math.ceil(shapeZyx[0] / depth) }, (_, i) => i * depth),
-    // Read into a reused heap block (no fresh wasm and JavaScript buffer per slab).
+    // Read into a heap block the allocator hands back slab after slab (no JavaScript buffer per slab).
     addSlab: (z: number) =>
       file.withCells(time, setupId, level, z, Math.min(shapeZyx[0], z + depth), (cells) => sum.add(cells)),
     result: (): LevelChecksum => ({ level, shapeZyx, crc32: sum.hex }),
