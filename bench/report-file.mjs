@@ -19,3 +19,6 @@ export function writeSection(file, heading, section) {
     [intro.trimEnd(), ...kept.map((p) => p.trimEnd()), section.trimEnd()].join('\n\n') + '\n',
   );
 }
+
+/** The middle value of a case's runs (the upper one of an even count). */
+export const median = (values) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];

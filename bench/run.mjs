@@ -21,7 +21,7 @@ import { cpus, release, totalmem } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { busyCpuSeconds, CORES, loadAverage, waitUntilQuiet } from './machine-load.mjs';
-import { writeSection } from './report-file.mjs';
+import { median, writeSection } from './report-file.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const root = resolve(here, '..');
@@ -75,8 +75,6 @@ async function timed(cmd, args) {
   const others = Math.max(0, (busy - user - sys) / seconds);
   return { seconds, rssMiB: kb / 1024, others, load };
 }
-
-const median = (values) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
 
 function bdvConvert(inputs, output, c, extra = []) {
   return [

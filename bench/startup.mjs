@@ -11,7 +11,7 @@ import { cpus, release, tmpdir, totalmem } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { loadAverage, waitUntilQuiet } from './machine-load.mjs';
-import { writeSection } from './report-file.mjs';
+import { median, writeSection } from './report-file.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const root = resolve(here, '..');
@@ -92,7 +92,6 @@ async function timed(c) {
   return seconds;
 }
 
-const median = (values) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
 const startedAt = new Date();
 const loads = [];
 const times = new Map(cases.map((c) => [c, []]));

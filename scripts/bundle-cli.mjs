@@ -5,9 +5,10 @@
 // writer thread; one file per entry starts faster (docs/adr/011-cli-bundle.md).
 // The bundle is an optimisation only: apps/cli/bin/bdv.js runs dist/ when it is missing or older
 // than the last compile, so a failure here warns and leaves no bundle instead of failing the build.
-import { existsSync, readdirSync, readFileSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { packageFolder } from './package-folder.mjs';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const out = join(root, 'apps/cli/bundle');
@@ -22,15 +23,6 @@ const packageName = (id) =>
     .split('/')
     .slice(0, id.startsWith('@') ? 2 : 1)
     .join('/');
-
-/** The folder of package `name` as Node finds it from `dir` (walking up node_modules), or undefined. */
-function packageFolder(name, dir) {
-  for (let d = dir; ; d = dirname(d)) {
-    const candidate = join(d, 'node_modules', name);
-    if (existsSync(join(candidate, 'package.json'))) return realpathSync(candidate);
-    if (dirname(d) === d) return undefined;
-  }
-}
 
 /** The files of the last two builds: a running `bdv` may still import a chunk of the previous one. */
 function keptFiles() {

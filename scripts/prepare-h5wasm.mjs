@@ -14,7 +14,6 @@ import {
   existsSync,
   mkdirSync,
   readFileSync,
-  realpathSync,
   renameSync,
   rmSync,
   statSync,
@@ -23,6 +22,7 @@ import {
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { runInNewContext } from 'node:vm';
+import { packageFolder } from './package-folder.mjs';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const out = join(root, 'libs/bdv/dist/h5wasm');
@@ -40,17 +40,9 @@ const toBytes = (text) => {
   return bytes;
 };
 
-/** h5wasm's folder as libs/bdv finds it (walking up node_modules). */
-function h5wasmFolder() {
-  for (let d = join(root, 'libs/bdv'); ; d = dirname(d)) {
-    const candidate = join(d, 'node_modules', 'h5wasm');
-    if (existsSync(join(candidate, 'package.json'))) return realpathSync(candidate);
-    if (dirname(d) === d) throw new Error('h5wasm is not installed');
-  }
-}
-
 function prepare() {
-  const pkg = h5wasmFolder();
+  const pkg = packageFolder('h5wasm', join(root, 'libs/bdv'));
+  if (!pkg) throw new Error('h5wasm is not installed');
   const version = JSON.parse(readFileSync(join(pkg, 'package.json'), 'utf8')).version;
   const from = join(pkg, 'dist/node');
   const utilPath = join(from, 'hdf5_util.js');

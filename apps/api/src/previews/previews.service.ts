@@ -197,7 +197,7 @@ export class PreviewsService {
         toRead.map((v) => sourceOf(dataset, v)),
         { axis: query.axis, maxSize: query.size, waitMs },
       );
-      toRead.forEach((v, i) => this.cache.set(cacheKey(dataset.id, v, query), read[i]!));
+      toRead.forEach((v, i) => this.cache.set(keys[views.indexOf(v)]!, read[i]!));
       return views.map((v, i) => known[i] ?? read[toRead.indexOf(v)]!);
     });
   }
