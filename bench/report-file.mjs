@@ -3,8 +3,9 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 const INTRO = `# Benchmarks
 
 Made by \`npm run bench\` (writer vs h5py vs raw copy), \`npm run bench:cluster\` (the cluster end
-to end vs \`bdv convert\`), \`npm run bench:scale\` (thousands of setups and views) and
-\`npm run bench:startup\` (fixed costs of a command). Each script replaces its own section below;
+to end vs \`bdv convert\`), \`npm run bench:scale\` (thousands of setups and views),
+\`npm run bench:startup\` (fixed costs of a command) and \`npm run bench:previews\` (how the API
+answers while it reads previews). Each script replaces its own section below;
 numbers are from one machine and one run — re-run them on yours.
 `;
 

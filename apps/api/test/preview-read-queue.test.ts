@@ -75,14 +75,18 @@ describe('PreviewReadQueue', () => {
     expect(log).not.toContain('late ran');
   });
 
-  it('answers a read running past runMs with ReadOverrun and lets the next one start', async () => {
+  it('answers a read running past runMs with ReadOverrun, aborts its signal and lets the next one start', async () => {
     const log: string[] = [];
     const queue = new PreviewReadQueue(limits(8, 60_000, 40));
     const hung = gate(log, 'hung');
-    const first = queue.add(1, hung.read)!;
-    const next = queue.add(1, async () => 'next')!;
+    const signals: AbortSignal[] = [];
+    const first = queue.add(1, (signal) => (signals.push(signal), hung.read()))!;
+    const next = queue.add(1, async (signal) => (signals.push(signal), 'next'))!;
     await expect(first).rejects.toBeInstanceOf(ReadOverrun);
     expect(await next).toBe('next');
+    // the overrun read is told to stop (the previews stop its thread); the next one is not
+    expect(signals.map((s) => s.aborted)).toEqual([true, false]);
+    expect(signals[0]!.reason).toBeInstanceOf(ReadOverrun);
     expect(queue.length).toBe(0); // the overrunning read no longer counts
     hung.open(); // it ends later: nothing is answered twice
     await tick();

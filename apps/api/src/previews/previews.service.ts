@@ -7,8 +7,8 @@ import {
   DEFAULT_PREVIEW_SIZE,
   MAX_PREVIEW_SIZE,
   PROJECTION_AXES,
-  projectView,
-  projectViewsOfFile,
+  ProjectionThread,
+  ProjectionThreadStopped,
   SHEET_MAX_CELL,
   sheetProblem,
   viewPreviewPng,
@@ -18,7 +18,7 @@ import {
   type ViewProjection,
 } from '@bdv-cluster/bdv/preview';
 import { DatasetStore, type ClusterConfig, type DatasetRecord, type ViewEntry } from '@bdv-cluster/pipeline';
-import { Inject, Injectable } from '@nestjs/common';
+import { Inject, Injectable, type OnModuleDestroy } from '@nestjs/common';
 import { ApiError } from '../common/api-error.js';
 import { CONFIG } from '../common/tokens.js';
 import { asHttp } from '../common/domain-errors.js';
@@ -49,15 +49,17 @@ const SHEET_READS_PER_REQUEST = 16;
 /**
  * Previews of the cluster's datasets, from the files on the output volume (libs/bdv's previews):
  * a view's preview reads the view's partition, or the dataset's single .h5 under its write fence
- * (committed state only; busy = 503, try again). Reads run one at a time (HDF5 runs on this
- * thread), bounded in views queued and in waiting time (more: 503, see read-queue.ts), and
- * projections are cached by the checksums of what was written.
+ * (committed state only; busy = 503, try again). Reads run one at a time on a thread of their own
+ * (ProjectionThread: the API keeps answering while HDF5 reads), bounded in views queued and in
+ * waiting time (more: 503, see read-queue.ts), and projections are cached by the checksums of
+ * what was written.
  */
 @Injectable()
-export class PreviewsService {
+export class PreviewsService implements OnModuleDestroy {
   private readonly cache = new ProjectionCache();
   private readonly inFlight = new Map<string, Promise<ViewProjection>>();
   private readonly reads: PreviewReadQueue;
+  private readonly thread = new ProjectionThread();
 
   constructor(
     private readonly store: DatasetStore,
@@ -68,6 +70,10 @@ export class PreviewsService {
       maxViews: config.PREVIEW_QUEUE_VIEWS,
       waitMs: config.PREVIEW_QUEUE_WAIT_SECONDS * 1000,
     });
+  }
+
+  async onModuleDestroy(): Promise<void> {
+    await this.thread.close();
   }
 
   async viewPreview(datasetId: string, viewKey: string, query: PreviewQuery): Promise<PngAnswer> {
@@ -189,14 +195,18 @@ export class PreviewsService {
     query: PreviewQuery,
     waitMs: number,
   ): Promise<ViewProjection[]> {
-    return this.enqueue(views.length, async () => {
+    return this.enqueue(views.length, async (signal) => {
       const keys = views.map((v) => cacheKey(dataset.id, v, query));
       const known = keys.map((key) => this.cache.get(key));
       const toRead = views.filter((_, i) => !known[i]);
-      const read = await projectViewsOfFile(
-        toRead.map((v) => sourceOf(dataset, v)),
-        { axis: query.axis, maxSize: query.size, waitMs },
-      );
+      const read =
+        toRead.length === 0
+          ? []
+          : await this.thread.project(
+              toRead.map((v) => sourceOf(dataset, v)),
+              { axis: query.axis, maxSize: query.size, waitMs },
+              signal,
+            );
       toRead.forEach((v, i) => this.cache.set(keys[views.indexOf(v)]!, read[i]!));
       return views.map((v, i) => known[i] ?? read[toRead.indexOf(v)]!);
     });
@@ -212,9 +222,15 @@ export class PreviewsService {
     const read = this.enqueue(
       1,
       // read meanwhile by a sheet? then no second read
-      async () =>
+      async (signal) =>
         this.cache.get(key) ??
-        projectView(sourceOf(dataset, view), { axis: query.axis, maxSize: query.size, waitMs }),
+        (
+          await this.thread.project(
+            [sourceOf(dataset, view)],
+            { axis: query.axis, maxSize: query.size, waitMs },
+            signal,
+          )
+        )[0]!,
     )
       .then((projection) => {
         this.cache.set(key, projection);
@@ -229,7 +245,7 @@ export class PreviewsService {
    * A read of `views` views after those already asked for (see PreviewReadQueue): 503 at once when
    * the queue is full, and 503 when its turn did not come within the queue's wait.
    */
-  private enqueue<T>(views: number, read: () => Promise<T>): Promise<T> {
+  private enqueue<T>(views: number, read: (signal: AbortSignal) => Promise<T>): Promise<T> {
     const { maxViews, waitMs } = this.reads.limits;
     const queued = this.reads.add(views, read);
     if (!queued)
@@ -243,6 +259,9 @@ export class PreviewsService {
         );
       if (error instanceof ReadOverrun)
         throw ApiError.unavailable(`the preview read takes too long (${error.message}); try again later`);
+      // a crashed thread: the next read starts a fresh one
+      if (error instanceof ProjectionThreadStopped)
+        throw ApiError.unavailable(`previews could not be read (${error.message}); try again shortly`);
       throw error;
     });
   }

@@ -5,8 +5,8 @@ export interface ReadQueueLimits {
   /** A read not started this long after it was asked for is dropped (its caller told to retry). */
   waitMs: number;
   /**
-   * A read running longer no longer holds the queue: the next starts, its caller gets ReadOverrun
-   * (the read finishes on its own; its result is dropped).
+   * A read running longer no longer holds the queue: the next starts, its caller gets ReadOverrun,
+   * and the read's signal is aborted (the previews stop its thread).
    */
   runMs: number;
 }
@@ -24,14 +24,15 @@ export class ReadWaitExpired extends Error {}
 export class ReadOverrun extends Error {}
 
 /**
- * The previews' HDF5 reads: one at a time (HDF5 runs on the API's own thread), bounded in the
+ * The previews' HDF5 reads: one at a time (on the previews' one thread), bounded in the
  * views queued and in the time a read may wait. A read of a large one-level view takes seconds of
  * CPU, and each distinct view and scale is a read of its own: without bounds, a client asking for
  * many of them — or a status page left open by many users — would queue hours of work that
  * nothing cancels. Beyond `maxViews` the caller answers 503 at once; a read still waiting after
  * `waitMs` is dropped with ReadWaitExpired (its client has likely given up by then); a read that
- * never ends (a lock call hung on a network volume) releases the queue after `runMs`, and its
- * caller gets ReadOverrun then (nothing waits on it forever, e.g. the previews' in-flight map).
+ * never ends (a lock call hung on a network volume) releases the queue after `runMs`: its
+ * caller gets ReadOverrun then (nothing waits on it forever, e.g. the previews' in-flight map) and
+ * its signal is aborted, so that the read itself can be stopped.
  */
 export class PreviewReadQueue {
   private tail: Promise<void> = Promise.resolve();
@@ -48,7 +49,7 @@ export class PreviewReadQueue {
    * `read` (of `views` views) after the reads already queued; undefined, and nothing queued, when
    * it would take the queue past `maxViews`.
    */
-  add<T>(views: number, read: () => Promise<T>): Promise<T> | undefined {
+  add<T>(views: number, read: (signal: AbortSignal) => Promise<T>): Promise<T> | undefined {
     if (this.views + views > this.limits.maxViews) return undefined;
     this.views += views;
     let held = true;
@@ -69,9 +70,10 @@ export class PreviewReadQueue {
     this.tail = this.tail.then(async () => {
       clearTimeout(expiry);
       if (expired) return;
+      const control = new AbortController();
       // Views released before the answer: a caller that goes on at once sees the queue it left.
       const running = Promise.resolve()
-        .then(read)
+        .then(() => read(control.signal))
         .then(
           (value) => (release(), answer.resolve(value)),
           (error: unknown) => (release(), answer.reject(error)),
@@ -82,7 +84,9 @@ export class PreviewReadQueue {
         new Promise<void>((resolve) => {
           overrun = setTimeout(() => {
             release();
-            answer.reject(new ReadOverrun(`still running after ${this.limits.runMs / 1000} s`));
+            const late = new ReadOverrun(`still running after ${this.limits.runMs / 1000} s`);
+            answer.reject(late);
+            control.abort(late);
             resolve();
           }, this.limits.runMs);
           overrun.unref();

@@ -21,3 +21,4 @@ export {
   type SheetOptions,
 } from './preview-images.js';
 export { viewsOfXml, type XmlView } from './xml-views.js';
+export { ProjectionThread, ProjectionThreadStopped } from './projection-thread.js';
