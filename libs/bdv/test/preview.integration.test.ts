@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
+import { existsSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { beadStack, grayPng } from '../../../test/support/bead-stacks.js';
@@ -12,7 +12,7 @@ import {
   viewsOfXml,
   type PreviewSource,
 } from '../src/preview/index.js';
-import { fenceFileOf } from '../src/h5/writer-fence.js';
+import { fenceFileOf, wantFileOf, WriterFence } from '../src/h5/writer-fence.js';
 
 // Previews read back from real files: the level read, where the beads are, the fence and the
 // journal of a single-layout file another process may be appending to.
@@ -131,9 +131,37 @@ describe('a single-layout file being written', () => {
     }
   });
 
-  it('lets writers in between long reads and re-opens the file after', async () => {
-    const projection = await projectView(source(), { slabBytes: 1, holdMs: 0, pauseMs: 10 });
+  it('keeps the fence through a long read while no writer asks for it', async () => {
+    expect(WriterFence.wanted(h5)).toBe(false);
+    const started = Date.now();
+    // 3 chunk-deep slabs, each past holdMs: a pause (2 s) after each if it let go regardless
+    const projection = await projectView(source(), { slabBytes: 1, holdMs: 0, pauseMs: 2000 });
+    expect(Date.now() - started).toBeLessThan(1500);
     expect(projection.level).toBe(1);
-    expect(projection.pixels).toEqual((await projectView(source())).pixels);
+  });
+
+  it('lets a writer that asked in between slabs, re-opens the file after, and forgets stale asks', async () => {
+    // a writer finds the fence taken (here by flock(1), as by a reader) and asks for it
+    const holder = spawn('flock', ['--no-fork', '--exclusive', fenceFileOf(h5), 'sleep', '30'], {
+      stdio: 'ignore',
+    });
+    await new Promise((r) => setTimeout(r, 300));
+    await expect(WriterFence.acquire(h5, 0, { writer: true })).rejects.toMatchObject({ code: 'FILE_LOCKED' });
+    holder.kill('SIGKILL');
+    expect(WriterFence.wanted(h5)).toBe(true);
+    const started = Date.now();
+    const projection = await projectView(source(), { slabBytes: 1, holdMs: 0, pauseMs: 300 });
+    expect(Date.now() - started).toBeGreaterThanOrEqual(300); // it let go at least once
+    expect(projection.level).toBe(1);
+    expect(projection.pixels).toEqual((await projectView(source(0, false))).pixels);
+    // the ask stops counting after 15 s (a writer that gave up), and is withdrawn once answered
+    const asked = wantFileOf(h5);
+    utimesSync(asked, new Date(Date.now() - 20_000), new Date(Date.now() - 20_000));
+    expect(WriterFence.wanted(h5)).toBe(false);
+    utimesSync(asked, new Date(), new Date());
+    const fence = await WriterFence.acquire(h5, 0, { writer: true });
+    expect(existsSync(asked)).toBe(false);
+    expect(WriterFence.wanted(h5)).toBe(false);
+    await fence?.release();
   });
 });

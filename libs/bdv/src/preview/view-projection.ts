@@ -37,9 +37,9 @@ export interface ProjectOptions {
    */
   slabBytes?: number;
   /**
-   * Longest a read keeps an appendable file's fence before letting writers in for `pauseMs`
-   * (a one-level pyramid of a large stack takes long to read; writers retry a busy file within
-   * 1.5 s).
+   * Longest a read keeps an appendable file's fence, once a writer has asked for it
+   * (WriterFence.wanted), before letting writers in for `pauseMs` (a one-level pyramid of a large
+   * stack takes long to read; writers retry a busy file within 1.5 s). Nobody asking, it keeps it.
    */
   holdMs?: number;
   pauseMs?: number;
@@ -179,9 +179,13 @@ class ReadSession {
     return this.file;
   }
 
-  /** The same file, or — after holding an appendable file's fence for `holdMs` — a pause and a fresh open. */
+  /**
+   * The same file, or — after holding an appendable file's fence for `holdMs` while a writer asks
+   * for it — a pause and a fresh open.
+   */
   async keepOrReopen(file: BdvH5File, check: (reopened: BdvH5File) => void): Promise<BdvH5File> {
     if (!this.fence || Date.now() - this.heldSince < (this.options.holdMs ?? 1000)) return file;
+    if (!WriterFence.wanted(this.source.h5Path)) return file;
     await this.close();
     await new Promise((r) => setTimeout(r, this.options.pauseMs ?? 2000));
     const reopened = await this.open();

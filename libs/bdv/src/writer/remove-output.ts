@@ -1,6 +1,6 @@
 import { rmSync } from 'node:fs';
 import { journalPathOf } from '../h5/rollback-journal.js';
-import { fenceFileOf, WriterFence } from '../h5/writer-fence.js';
+import { fenceFileOf, wantFileOf, WriterFence } from '../h5/writer-fence.js';
 
 /**
  * Deletes a dataset's single .h5 (and a crashed append's journal) under the file's write fence,
@@ -10,7 +10,7 @@ import { fenceFileOf, WriterFence } from '../h5/writer-fence.js';
  * last, once released: it also records which dataset owned the file.
  */
 export async function removeDatasetFile(h5Path: string, waitSeconds: number): Promise<void> {
-  const fence = await WriterFence.acquire(h5Path, waitSeconds);
+  const fence = await WriterFence.acquire(h5Path, waitSeconds, { writer: true });
   try {
     rmSync(h5Path, { force: true });
     rmSync(journalPathOf(h5Path), { force: true });
@@ -18,4 +18,5 @@ export async function removeDatasetFile(h5Path: string, waitSeconds: number): Pr
     await fence?.release();
   }
   rmSync(fenceFileOf(h5Path), { force: true });
+  rmSync(wantFileOf(h5Path), { force: true });
 }

@@ -36,7 +36,7 @@ export async function appendViewToFile(
   stack: StackInput,
   options: AppendOptions = {},
 ): Promise<LevelChecksum[]> {
-  const fence = await WriterFence.acquire(h5Path);
+  const fence = await WriterFence.acquire(h5Path, 0, { writer: true });
   try {
     return await appendUnderFence(h5Path, format, record, stack, options, fence);
   } finally {
