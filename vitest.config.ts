@@ -1,7 +1,9 @@
 import { defineConfig } from 'vitest/config';
 
 // One runner for the whole repo. Workspace packages resolve to their TypeScript sources
-// (the "@bdv-cluster/source" export condition), so tests never run against a stale build.
+// (the "@bdv-cluster/source" export condition), so tests never run against a stale build — except
+// in worker threads (view threads, the preview thread), which start from dist: `npm test` and
+// `nx test` build first.
 export default defineConfig({
   resolve: { conditions: ['@bdv-cluster/source'] },
   ssr: { resolve: { conditions: ['@bdv-cluster/source'] } },

@@ -1,4 +1,5 @@
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
+import { closeSync, openSync } from 'node:fs';
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -6,7 +7,12 @@ import { beadStack } from '../../../test/support/bead-stacks.js';
 import { tempDir } from '../../../test/support/oracle.js';
 import { BdvWriter } from '../src/index.js';
 import { WriterFence, fenceFileOf } from '../src/h5/writer-fence.js';
-import { ProjectionThread, projectViewsOfFile, type PreviewSource } from '../src/preview/index.js';
+import {
+  ProjectionThread,
+  ProjectionThreadStuck,
+  projectViewsOfFile,
+  type PreviewSource,
+} from '../src/preview/index.js';
 
 // The API's previews read on a thread of their own: the same images as read in-process, errors
 // that keep their codes, and an abort that takes a stuck read's thread (and its fence) down.
@@ -75,6 +81,11 @@ describe('ProjectionThread', () => {
         field: 'view',
       },
     );
+    // with the stack of where it was thrown, on the thread
+    const gone = await thread
+      .project([{ ...source(0), h5Path: join(dir.path, 'gone.h5') }])
+      .catch((e: Error) => e);
+    expect((gone as Error).stack).toContain('view-projection');
     await expect(thread.project([source(0)], { maxSize: 3 })).rejects.toMatchObject({
       code: 'OUT_OF_RANGE',
       field: 'size',
@@ -108,8 +119,35 @@ describe('ProjectionThread', () => {
     expect(thread.running).toBe(true);
   });
 
+  it('refuses reads while a stopped one is stuck in the kernel, and closes without waiting for it', async () => {
+    // a FIFO with no writer: opening it blocks in the kernel, as a read of a hung network volume
+    const fifo = join(dir.path, 'hung.h5');
+    execFileSync('mkfifo', [fifo]);
+    const unblock = () => closeSync(openSync(fifo, 'w')); // its open returns, its read ends
+    const stuck = new ProjectionThread({ stuckAfterMs: 300 });
+    const control = new AbortController();
+    const read = stuck.project([{ ...source(0, false), h5Path: fifo }], {}, control.signal);
+    await new Promise((r) => setTimeout(r, 500));
+    control.abort(new Error('overrun'));
+    await expect(read).rejects.toThrow('overrun');
+    expect(stuck.stoppingThreads).toBe(1); // terminate cannot end a system call
+    await new Promise((r) => setTimeout(r, 400));
+    await expect(stuck.project([source(1, false)])).rejects.toBeInstanceOf(ProjectionThreadStuck);
+    unblock();
+    for (let i = 0; i < 100 && stuck.stoppingThreads > 0; i++) await new Promise((r) => setTimeout(r, 50));
+    expect(stuck.stoppingThreads).toBe(0);
+    expect((await stuck.project([source(1, false)]))[0]!.level).toBe(0);
+    // stuck again, then closed: close() gives up waiting instead of hanging a server's shutdown
+    void stuck.project([{ ...source(0, false), h5Path: fifo }]).catch(() => undefined);
+    await new Promise((r) => setTimeout(r, 500));
+    const closing = Date.now();
+    await stuck.close();
+    expect(Date.now() - closing).toBeLessThan(4000);
+    unblock();
+  });
+
   it('stops when idle', async () => {
-    const idle = new ProjectionThread(200);
+    const idle = new ProjectionThread({ idleMs: 200 });
     await idle.project([source(0, false)]);
     expect(idle.running).toBe(true);
     await new Promise((r) => setTimeout(r, 600));

@@ -9,6 +9,7 @@ import {
   PROJECTION_AXES,
   ProjectionThread,
   ProjectionThreadStopped,
+  ProjectionThreadStuck,
   SHEET_MAX_CELL,
   sheetProblem,
   viewPreviewPng,
@@ -18,7 +19,7 @@ import {
   type ViewProjection,
 } from '@bdv-cluster/bdv/preview';
 import { DatasetStore, type ClusterConfig, type DatasetRecord, type ViewEntry } from '@bdv-cluster/pipeline';
-import { Inject, Injectable, type OnModuleDestroy } from '@nestjs/common';
+import { Inject, Injectable, Logger, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
 import { ApiError } from '../common/api-error.js';
 import { CONFIG } from '../common/tokens.js';
 import { asHttp } from '../common/domain-errors.js';
@@ -55,11 +56,15 @@ const SHEET_READS_PER_REQUEST = 16;
  * what was written.
  */
 @Injectable()
-export class PreviewsService implements OnModuleDestroy {
+export class PreviewsService implements OnModuleInit, OnModuleDestroy {
   private readonly cache = new ProjectionCache();
   private readonly inFlight = new Map<string, Promise<ViewProjection>>();
   private readonly reads: PreviewReadQueue;
-  private readonly thread = new ProjectionThread();
+  private readonly logger = new Logger('Previews');
+  // A crash is the server's problem, not the client's: logged here, answered with a fixed 503.
+  private readonly thread = new ProjectionThread({
+    onFailure: (error) => this.logger.error(`the preview thread failed: ${error.stack ?? error.message}`),
+  });
 
   constructor(
     private readonly store: DatasetStore,
@@ -70,6 +75,11 @@ export class PreviewsService implements OnModuleDestroy {
       maxViews: config.PREVIEW_QUEUE_VIEWS,
       waitMs: config.PREVIEW_QUEUE_WAIT_SECONDS * 1000,
     });
+  }
+
+  /** A build without the preview thread's entry fails at start, not at every preview. */
+  onModuleInit(): void {
+    ProjectionThread.assertInstalled();
   }
 
   async onModuleDestroy(): Promise<void> {
@@ -259,9 +269,17 @@ export class PreviewsService implements OnModuleDestroy {
         );
       if (error instanceof ReadOverrun)
         throw ApiError.unavailable(`the preview read takes too long (${error.message}); try again later`);
-      // a crashed thread: the next read starts a fresh one
+      // a crashed thread (logged): the next read starts a fresh one
       if (error instanceof ProjectionThreadStopped)
-        throw ApiError.unavailable(`previews could not be read (${error.message}); try again shortly`);
+        throw ApiError.unavailable(
+          'previews could not be read (the preview reader stopped); try again shortly',
+        );
+      if (error instanceof ProjectionThreadStuck) {
+        this.logger.error(`previews refused: ${error.message} (a hung output volume?)`);
+        throw ApiError.unavailable(
+          'previews are unavailable: an earlier read is stuck on the output volume; try again later',
+        );
+      }
       throw error;
     });
   }

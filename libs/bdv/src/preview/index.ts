@@ -21,4 +21,9 @@ export {
   type SheetOptions,
 } from './preview-images.js';
 export { viewsOfXml, type XmlView } from './xml-views.js';
-export { ProjectionThread, ProjectionThreadStopped } from './projection-thread.js';
+export {
+  ProjectionThread,
+  ProjectionThreadStopped,
+  ProjectionThreadStuck,
+  type ProjectionThreadOptions,
+} from './projection-thread.js';

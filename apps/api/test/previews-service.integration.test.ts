@@ -1,0 +1,61 @@
+import 'reflect-metadata';
+import { spawn } from 'node:child_process';
+import { join } from 'node:path';
+import { BdvWriter, fenceFileOf } from '@bdv-cluster/bdv';
+import type { DatasetStore } from '@bdv-cluster/pipeline';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { beadStack } from '../../../test/support/bead-stacks.js';
+import { tempDir } from '../../../test/support/oracle.js';
+import { PreviewsService } from '../src/previews/previews.service.js';
+import { PreviewReadQueue } from '../src/previews/read-queue.js';
+
+// The service's wiring of its queue to its thread: a read that overruns is answered 503 and its
+// thread stopped (the queue's signal reaches the thread), and the next read is served.
+
+const dir = tempDir('bdv-previews-service-');
+const h5 = join(dir.path, 'single.h5');
+const view = {
+  viewKey: 't0-i0-c0-s0-a0',
+  state: 'done',
+  setupId: 0,
+  spec: { time: 0 },
+  result: { checksums: [{ level: 0, crc32: '00000001', shapeZyx: [8, 200, 300] }] },
+};
+const store = {
+  getDataset: async () => ({ id: 'd', files: { h5 } }),
+  getView: async () => view,
+} as unknown as DatasetStore;
+const service = new PreviewsService(store, { PREVIEW_QUEUE_VIEWS: 8, PREVIEW_QUEUE_WAIT_SECONDS: 30 });
+
+beforeAll(async () => {
+  const writer = await BdvWriter.create(h5, { subsamplingZyx: [[1, 1, 1]], blockSizeZyx: [[4, 64, 64]] });
+  await writer.appendView(beadStack([8, 200, 300], [{ z: 3, y: 50, x: 60, size: 8, value: 9000 }]));
+  await writer.close();
+});
+afterAll(async () => {
+  await service.onModuleDestroy();
+  dir.remove();
+});
+
+it('answers an overrunning read 503, stops its thread, and serves the next read', async () => {
+  const internals = service as unknown as { reads: PreviewReadQueue; thread: { running: boolean } };
+  internals.reads = new PreviewReadQueue({ maxViews: 8, waitMs: 30_000, runMs: 300 });
+  // a writer holds the single file's fence: the read waits for it (5 s) past its 300 ms
+  const holder = spawn('flock', ['--no-fork', '--exclusive', fenceFileOf(h5), 'sleep', '30'], {
+    stdio: 'ignore',
+  });
+  try {
+    await new Promise((r) => setTimeout(r, 300));
+    const started = Date.now();
+    await expect(service.viewPreview('d', view.viewKey, { axis: 'z', size: 512 })).rejects.toMatchObject({
+      status: 503,
+      message: expect.stringContaining('takes too long'),
+    });
+    expect(Date.now() - started).toBeLessThan(2000);
+    expect(internals.thread.running).toBe(false); // stopped, not left waiting on the fence
+  } finally {
+    holder.kill('SIGKILL');
+  }
+  const answer = await service.viewPreview('d', view.viewKey, { axis: 'z', size: 512 });
+  expect(answer.png.length).toBeGreaterThan(100);
+});
