@@ -8,9 +8,8 @@ import { createReadStream, mkdirSync, rmSync, statSync, writeFileSync } from 'no
 import { cpus, totalmem } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { createServer } from 'node:net';
 import { Redis } from 'ioredis';
-import { startLocalStack } from '../scripts/local-stack.mjs';
+import { freePort, startLocalStack } from '../scripts/local-stack.mjs';
 import { writeSection } from './report-file.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -28,18 +27,6 @@ for (let v = 0; v < views; v++) {
   files.push(path);
 }
 const mb = files.reduce((s, f) => s + statSync(f).size, 0) / 1e6;
-
-/** A port nothing listens on (a stale stack from a crashed run must not answer for this one). */
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address();
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 /** The cluster's log lines (pino JSON) with when they arrived: where a dataset's time went. */
 const events = [];

@@ -7,10 +7,9 @@
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, rmSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
-import { createServer } from 'node:net';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { startLocalStack } from '../scripts/local-stack.mjs';
+import { freePort, startLocalStack } from '../scripts/local-stack.mjs';
 import { median, writeSection } from './report-file.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -27,17 +26,6 @@ for (let tile = 0; tile < TILES; tile++) {
   const path = join(work, 'in', `s${tile}.npy`);
   execFileSync('/usr/bin/python3', [join(here, 'make_input.py'), path, String(planes), '2048', '2048']);
   files.push(path);
-}
-
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address();
-      server.close(() => resolve(port));
-    });
-  });
 }
 
 const token = 'bench-token-0123456789';

@@ -8,12 +8,11 @@
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { Redis } from 'ioredis';
 import { launch } from 'puppeteer-core';
-import { startLocalStack } from './local-stack.mjs';
+import { freePort, startLocalStack } from './local-stack.mjs';
 
 const root = resolve(import.meta.dirname, '..');
 const out = join(root, 'docs', 'img');
@@ -191,15 +190,4 @@ async function waitFor(check, timeoutMs = 180_000) {
     if (Date.now() > deadline) throw new Error('timed out');
     await new Promise((r) => setTimeout(r, 200));
   }
-}
-
-function freePort() {
-  return new Promise((done, fail) => {
-    const server = createServer();
-    server.once('error', fail);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address();
-      server.close(() => done(port));
-    });
-  });
 }

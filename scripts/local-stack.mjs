@@ -3,11 +3,24 @@
 // already running. Used by `npm run stack` and by the e2e tests when no Docker engine answers.
 import { spawn } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
+import { createServer } from 'node:net';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import S3rver from 's3rver';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+
+/** A port nothing listens on now (a stale stack from a crashed run must not answer for a new one). */
+export function freePort() {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address();
+      server.close(() => resolve(port));
+    });
+  });
+}
 
 /**
  * @param {object} o
