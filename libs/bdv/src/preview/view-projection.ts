@@ -145,8 +145,9 @@ function describe(source: PreviewSource): string {
 }
 
 /**
- * The file handle (and, for an appendable file, its fence) of one projection: holds the fence at
- * most `holdMs` at a time, re-opening the file after each pause (a writer may have appended).
+ * The file handle (and, for an appendable file, its fence) of one projection: once a writer asks
+ * for the fence (WriterFence.wanted), holds it at most `holdMs` more before a pause, re-opening
+ * the file after the pause (the writer may have appended); nobody asking, it keeps it.
  */
 class ReadSession {
   private fence: WriterFence | undefined;
