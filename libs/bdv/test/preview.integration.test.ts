@@ -1,10 +1,10 @@
 import { spawn } from 'node:child_process';
-import { existsSync, utimesSync, writeFileSync } from 'node:fs';
+import { existsSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { beadStack, grayPng } from '../../../test/support/bead-stacks.js';
 import { tempDir } from '../../../test/support/oracle.js';
-import { BdvWriter } from '../src/index.js';
+import { BdvWriter, verifyDataset, type BdvError } from '../src/index.js';
 import {
   projectView,
   projectViewsOfFile,
@@ -140,28 +140,91 @@ describe('a single-layout file being written', () => {
     expect(projection.level).toBe(1);
   });
 
-  it('lets a writer that asked in between slabs, re-opens the file after, and forgets stale asks', async () => {
-    // a writer finds the fence taken (here by flock(1), as by a reader) and asks for it
+  const bytesOf = (a: Uint16Array) => Buffer.from(a.buffer, a.byteOffset, a.byteLength);
+  // A long read: the same view read over and over in one session (one fence), three slabs each.
+  const longRead = (views: number) =>
+    projectViewsOfFile(
+      Array.from({ length: views }, () => source()),
+      {
+        maxSize: 1024,
+        slabBytes: 1,
+        holdMs: 100,
+        pauseMs: 300,
+      },
+    ).then((projections) => ({ projections, endedAt: Date.now() }));
+
+  const takers: [string, () => Promise<unknown>][] = [
+    // what bdv convert, the cluster's append and deletion do
+    ['a writer', async () => (await WriterFence.acquire(h5))?.release()],
+    // the finalizer's single-layout verify, under the fence
+    [
+      "the finalizer's verify",
+      async () => {
+        const report = await verifyDataset(join(dir.path, 'beads.xml'), { fenced: true });
+        if (!report.ok) throw new Error(JSON.stringify(report));
+      },
+    ],
+  ];
+
+  it.each(takers)('lets %s in between slabs of a long read, which goes on after', async (_, take) => {
+    const reading = longRead(60);
+    // the read holds the fence (a try that does not wait fails, and does not ask)
+    await expect
+      .poll(() =>
+        WriterFence.acquire(h5, { waitSeconds: 0 }).then(
+          (f) => f?.release(),
+          (e: BdvError) => e.code,
+        ),
+      )
+      .toBe('FILE_LOCKED');
+    expect(existsSync(wantFileOf(h5))).toBe(false);
+    const asked = Date.now();
+    await take();
+    const inAt = Date.now();
+    const { projections, endedAt } = await reading;
+    expect(inAt - asked).toBeLessThan(1500); // holdMs 100 + one slab, not the rest of the read
+    expect(endedAt).toBeGreaterThan(inAt); // the read went on after letting it in
+    const whole = bytesOf((await projectView(source(0, false), { maxSize: 1024 })).pixels);
+    // every view read whole and right, before and after the pause (toEqual on each is too slow)
+    expect(projections.filter((p) => bytesOf(p.pixels).equals(whole))).toHaveLength(60);
+    expect(existsSync(wantFileOf(h5))).toBe(false); // withdrawn once answered
+  });
+
+  it('asks while it waits (again every 5 s), withdraws the ask when it gives up; readers never ask', async () => {
     const holder = spawn('flock', ['--no-fork', '--exclusive', fenceFileOf(h5), 'sleep', '30'], {
       stdio: 'ignore',
     });
-    await new Promise((r) => setTimeout(r, 300));
-    await expect(WriterFence.acquire(h5, 0, { writer: true })).rejects.toMatchObject({ code: 'FILE_LOCKED' });
-    holder.kill('SIGKILL');
-    expect(WriterFence.wanted(h5)).toBe(true);
-    const started = Date.now();
-    const projection = await projectView(source(), { slabBytes: 1, holdMs: 0, pauseMs: 300 });
-    expect(Date.now() - started).toBeGreaterThanOrEqual(300); // it let go at least once
-    expect(projection.level).toBe(1);
-    expect(projection.pixels).toEqual((await projectView(source(0, false))).pixels);
-    // the ask stops counting after 15 s (a writer that gave up), and is withdrawn once answered
+    try {
+      await new Promise((r) => setTimeout(r, 300));
+      const reading = expect(projectView(source(), { waitMs: 1000 })).rejects.toMatchObject({
+        code: 'FILE_LOCKED',
+      });
+      await new Promise((r) => setTimeout(r, 500));
+      expect(existsSync(wantFileOf(h5))).toBe(false); // a reader waiting does not ask
+      await reading;
+      const started = Date.now();
+      const waiting = WriterFence.acquire(h5, { waitSeconds: 6.5 });
+      const failed = expect(waiting).rejects.toMatchObject({
+        code: 'FILE_LOCKED',
+        message: expect.stringContaining('waited 6.5 s'),
+      });
+      await new Promise((r) => setTimeout(r, 6000));
+      // touched at 0 s and again at 5 s: a wait longer than an ask lasts (15 s) stays asked for
+      expect(statSync(wantFileOf(h5)).mtimeMs).toBeGreaterThan(started + 4000);
+      expect(WriterFence.wanted(h5)).toBe(true);
+      await failed;
+      expect(existsSync(wantFileOf(h5))).toBe(false);
+    } finally {
+      holder.kill('SIGKILL');
+    }
+  });
+
+  it('forgets an ask after 15 s (its writer died waiting)', () => {
     const asked = wantFileOf(h5);
+    writeFileSync(asked, '');
+    expect(WriterFence.wanted(h5)).toBe(true);
     utimesSync(asked, new Date(Date.now() - 20_000), new Date(Date.now() - 20_000));
     expect(WriterFence.wanted(h5)).toBe(false);
-    utimesSync(asked, new Date(), new Date());
-    const fence = await WriterFence.acquire(h5, 0, { writer: true });
-    expect(existsSync(asked)).toBe(false);
-    expect(WriterFence.wanted(h5)).toBe(false);
-    await fence?.release();
+    rmSync(asked);
   });
 });

@@ -112,7 +112,7 @@ describe('ProjectionThread', () => {
       fence.release();
     }
     // the stopped read's own lock request does not keep the fence once it gets it
-    const writer = await WriterFence.acquire(h5, 5);
+    const writer = await WriterFence.acquire(h5, { waitSeconds: 5 });
     await writer?.release();
     // a partition-like read (no fence) right after: a new thread serves it
     expect((await thread.project([source(1, false)]))[0]!.level).toBe(0);
@@ -171,9 +171,9 @@ describe('a fence taken on a thread', () => {
       worker.once('message', resolve);
       worker.once('error', reject);
     });
-    await expect(WriterFence.acquire(h5)).rejects.toMatchObject({ code: 'FILE_LOCKED' });
+    await expect(WriterFence.acquire(h5, { waitSeconds: 0 })).rejects.toMatchObject({ code: 'FILE_LOCKED' });
     await worker.terminate();
-    const fence = await WriterFence.acquire(h5, 2);
+    const fence = await WriterFence.acquire(h5, { waitSeconds: 2 });
     await fence?.release();
   });
 });

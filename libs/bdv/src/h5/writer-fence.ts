@@ -12,18 +12,35 @@ export function fenceFileOf(h5Path: string): string {
 }
 
 /**
- * The hidden file a writer that found the fence taken touches (its mtime: when it last asked), so
- * that a long reader lets it in; the writer deletes it once it holds the fence.
+ * The hidden file a writer waiting for the fence touches (its mtime: when it last asked), so that a
+ * long reader lets it in; the writer deletes it once it holds the fence.
  */
 export function wantFileOf(h5Path: string): string {
   return join(dirname(h5Path), `.${basename(h5Path)}.want`);
 }
 
 /**
- * How long a writer's ask counts. Busy writers ask again every 0.5–1.5 s (the cluster's retry
- * delay); one that gave up or died stops readers' pauses this long after.
+ * How long a writer's ask counts. A waiting writer asks again every ASK_AGAIN_MS; one that died
+ * while waiting stops readers' pauses this long after.
  */
 const WANT_FRESH_MS = 15_000;
+
+/** How often a waiting taker touches its ask again: well inside WANT_FRESH_MS. */
+const ASK_AGAIN_MS = 5_000;
+
+/**
+ * How long a writer waits for the fence before FILE_LOCKED. A preview reader that sees the ask lets
+ * go within its holdMs (1 s) plus one slab; a writer holding it for a whole view is usually longer,
+ * and the caller's retry (the cluster's) or the user (the CLI's) takes it from there.
+ */
+export const WRITER_WAIT_SECONDS = 5;
+
+export interface FenceOptions {
+  /** How long to wait for the holder to let go before FILE_LOCKED; 0 fails at once. */
+  waitSeconds?: number;
+  /** A preview reader: it lets go when asked and does not ask itself. */
+  reader?: boolean;
+}
 
 /**
  * The exclusive right to write one dataset file, held by an OS file lock that a pause cannot
@@ -41,21 +58,20 @@ export class WriterFence {
   ) {}
 
   /**
-   * Takes the fence of `h5Path`, or fails at once with FILE_LOCKED when another process holds it.
-   * Off Linux (no flock(1)), returns an inert fence: single-host development only.
-   * `waitSeconds` > 0 waits that long for the holder to let go (a preview reader catches the gap
-   * between two appends, which a retry loop would miss) before FILE_LOCKED. A `writer` that finds
-   * the fence taken says so beside it (wantFileOf), so that a long read pauses for it.
+   * Takes the fence of `h5Path`, waiting up to `waitSeconds` for its holder to let go, or fails
+   * with FILE_LOCKED. Off Linux (no flock(1)), returns an inert fence: single-host development only.
+   * Every taker asks for the fence while it waits (wantFileOf), so that a preview reading the file
+   * lets go between two slabs, except a `reader`: it is the one that lets go, and its asks would
+   * make other readers pause for nobody.
    */
   static async acquire(
     h5Path: string,
-    waitSeconds = 0,
-    { writer = false }: { writer?: boolean } = {},
+    { waitSeconds = WRITER_WAIT_SECONDS, reader = false }: FenceOptions = {},
   ): Promise<WriterFence | undefined> {
     if (process.platform !== 'linux') return undefined;
     const path = fenceFileOf(h5Path);
     mkdirSync(dirname(path), { recursive: true });
-    if (writer && waitSeconds > 0) askFor(h5Path);
+    const asking = reader || waitSeconds <= 0 ? undefined : new Ask(h5Path);
     // Its own process group, so a terminal's ^C / ^Z to the writer does not reach the lock holder.
     const child = spawn(
       'flock',
@@ -78,20 +94,25 @@ export class WriterFence {
     await new Promise<void>((resolve, reject) => {
       // cat echoes our probe line: it runs, so flock holds the lock.
       child.stdout.once('data', () => resolve());
-      child.once('error', (error) =>
+      child.once('error', (error) => {
+        asking?.withdraw();
         reject(
           new BdvError(
             'UNSUPPORTED',
             `cannot lock ${h5Path}: flock(1) (util-linux) is needed (${error.message})`,
             'output',
           ),
-        ),
-      );
+        );
+      });
       child.once('exit', (code) => {
-        if (writer && code === BUSY_EXIT) askFor(h5Path);
+        asking?.withdraw();
         reject(
           code === BUSY_EXIT
-            ? new BdvError('FILE_LOCKED', `${h5Path} is being written by another process`, 'output')
+            ? new BdvError(
+                'FILE_LOCKED',
+                `${h5Path} is being written by another process${waitSeconds > 0 ? ` (waited ${waitSeconds} s)` : ''}`,
+                'output',
+              )
             : new BdvError(
                 'STATE',
                 `cannot lock ${h5Path}: flock exited with ${code}: ${stderr.trim()}`,
@@ -103,7 +124,7 @@ export class WriterFence {
     });
     child.removeAllListeners('exit');
     child.unref();
-    if (writer) answered(h5Path);
+    asking?.withdraw();
     return new WriterFence(path, child);
   }
 
@@ -151,20 +172,37 @@ export function assertOwner(h5Path: string, owner: string): void {
   }
 }
 
-/** A writer's ask for the fence (see wantFileOf); best effort: without it, readers just do not pause. */
-function askFor(h5Path: string): void {
-  try {
-    writeFileSync(wantFileOf(h5Path), '');
-  } catch {
-    // a read-only or vanished folder: the write itself will say so
-  }
-}
+/**
+ * A taker's ask for the fence while it waits (see wantFileOf): touched at once (the holder may be
+ * a reader that lets go between slabs) and again every ASK_AGAIN_MS, so that a wait longer than
+ * WANT_FRESH_MS stays fresh. Withdrawn when the wait ends either way: a taker that got the fence
+ * needs nobody to pause, and one that gave up must not leave readers pausing for nobody (another
+ * taker still waiting touches it again within ASK_AGAIN_MS). Best effort: without it, readers just
+ * do not pause.
+ */
+class Ask {
+  private readonly timer: NodeJS.Timeout | undefined;
 
-/** The writer holds the fence now: its ask (or another writer's, who asks again) is withdrawn. */
-function answered(h5Path: string): void {
-  try {
-    rmSync(wantFileOf(h5Path), { force: true });
-  } catch {
-    // left behind, it stops counting after WANT_FRESH_MS
+  constructor(private readonly h5Path: string) {
+    this.touch();
+    this.timer = setInterval(() => this.touch(), ASK_AGAIN_MS);
+    this.timer.unref();
+  }
+
+  withdraw(): void {
+    clearInterval(this.timer);
+    try {
+      rmSync(wantFileOf(this.h5Path), { force: true });
+    } catch {
+      // left behind, it stops counting after WANT_FRESH_MS
+    }
+  }
+
+  private touch(): void {
+    try {
+      writeFileSync(wantFileOf(this.h5Path), '');
+    } catch {
+      // a read-only or vanished folder: the write itself will say so
+    }
   }
 }

@@ -39,7 +39,7 @@ export interface ProjectOptions {
   /**
    * Longest a read keeps an appendable file's fence, once a writer has asked for it
    * (WriterFence.wanted), before letting writers in for `pauseMs` (a one-level pyramid of a large
-   * stack takes long to read; writers retry a busy file within 1.5 s). Nobody asking, it keeps it.
+   * stack takes long to read; a writer waits 5 s for the fence). Nobody asking, it keeps it.
    */
   holdMs?: number;
   pauseMs?: number;
@@ -163,7 +163,10 @@ class ReadSession {
     const { h5Path, appendable } = this.source;
     if (!existsSync(h5Path)) throw new BdvError('STATE', `${h5Path} does not exist`, 'view');
     if (appendable) {
-      this.fence = await WriterFence.acquire(h5Path, (this.options.waitMs ?? 0) / 1000);
+      this.fence = await WriterFence.acquire(h5Path, {
+        waitSeconds: (this.options.waitMs ?? 0) / 1000,
+        reader: true,
+      });
       this.heldSince = Date.now();
       // Under the fence no writer is live: a journal means an append crashed and was not yet
       // rolled back (the next writer does that). Its bytes are not committed state: do not read.

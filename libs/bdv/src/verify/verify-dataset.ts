@@ -39,7 +39,8 @@ export type FileChecker = (check: FileCheck) => Promise<ViewVerdict[]>;
 export interface VerifyOptions {
   /**
    * Take each single-layout file's write fence while reading it (and roll back a crashed append
-   * first), as the finalizer does: a paused writer may still hold it. FILE_LOCKED if busy.
+   * first), as the finalizer does: a paused writer may still hold it. Waits for it as a writer does
+   * (WriterFence.acquire), FILE_LOCKED after.
    */
   fenced?: boolean;
   /**

@@ -84,7 +84,7 @@ export class BdvWriter {
 
   static async create(h5Path: string, options: BdvWriterOptions = {}): Promise<BdvWriter> {
     const { format, layout, overwrite } = checkOptions(h5Path, options);
-    const fence = await WriterFence.acquire(h5Path, 0, { writer: true });
+    const fence = await WriterFence.acquire(h5Path);
     try {
       if (existsSync(h5Path)) {
         if (!overwrite)
@@ -114,7 +114,7 @@ export class BdvWriter {
    */
   static async resume(h5Path: string, options: BdvWriterOptions = {}): Promise<BdvWriter> {
     const { format, layout } = checkOptions(h5Path, options);
-    const fence = await WriterFence.acquire(h5Path, 0, { writer: true });
+    const fence = await WriterFence.acquire(h5Path);
     try {
       const writer = new BdvWriter(h5Path, format, layout, true, fence);
       // Which views to keep is decided before an absent file is created: a new empty file has no

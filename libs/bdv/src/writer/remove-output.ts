@@ -10,7 +10,7 @@ import { fenceFileOf, wantFileOf, WriterFence } from '../h5/writer-fence.js';
  * last, once released: it also records which dataset owned the file.
  */
 export async function removeDatasetFile(h5Path: string, waitSeconds: number): Promise<void> {
-  const fence = await WriterFence.acquire(h5Path, waitSeconds, { writer: true });
+  const fence = await WriterFence.acquire(h5Path, { waitSeconds });
   try {
     rmSync(h5Path, { force: true });
     rmSync(journalPathOf(h5Path), { force: true });

@@ -26,7 +26,7 @@ export interface AppendOptions {
 
 /**
  * Appends one view to a dataset's single .h5 (created with every setup header when absent). Takes
- * the file's fence (FILE_LOCKED at once if another process writes it), rolls back a crashed
+ * the file's fence (waiting 5 s, then FILE_LOCKED if another process writes it), rolls back a crashed
  * append first, and commits only a complete view: on any failure the file is left as it was.
  */
 export async function appendViewToFile(
@@ -36,7 +36,7 @@ export async function appendViewToFile(
   stack: StackInput,
   options: AppendOptions = {},
 ): Promise<LevelChecksum[]> {
-  const fence = await WriterFence.acquire(h5Path, 0, { writer: true });
+  const fence = await WriterFence.acquire(h5Path);
   try {
     return await appendUnderFence(h5Path, format, record, stack, options, fence);
   } finally {
