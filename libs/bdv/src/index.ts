@@ -53,6 +53,7 @@ export {
   type VerifyOptions,
 } from './verify/verify-dataset.js';
 export { fenceFileOf } from './h5/writer-fence.js';
+export { threadEntryUrl } from './thread-entry.js';
 export { removeDatasetFile } from './writer/remove-output.js';
 export { publishVerifiedDataset } from './writer/publish.js';
 export { xmlPathFor, partitionPathFor } from './writer/output-paths.js';

@@ -1,19 +1,12 @@
-import type { FileCheck, ViewVerdict } from '@bdv-cluster/bdv';
+import { threadEntryUrl, type FileCheck, type ViewVerdict } from '@bdv-cluster/bdv';
 import { Worker } from 'node:worker_threads';
 import { cancelledError, sharedCancelFlag } from './cancellation.js';
 import { ViewTaskError } from './task-errors.js';
 import type { ThreadReply, ThreadRequest } from './thread-messages.js';
 import type { TaskProgress, ViewTask, ViewTaskResult } from './view-task.js';
 
-/**
- * The compiled thread entry. Under the test runner this module runs from its TypeScript source,
- * where no .js sits beside it, so the thread is always started from the build (npm test builds
- * first). The CLI's bundle (scripts/bundle-cli.mjs) keeps this path true: its thread entry is
- * `view-thread.js` in the folder of every chunk.
- */
-const THREAD_ENTRY = import.meta.url.endsWith('.ts')
-  ? new URL('../dist/view-thread.js', import.meta.url)
-  : new URL('./view-thread.js', import.meta.url);
+/** The CLI's bundle (scripts/bundle-cli.mjs) emits `view-thread.js` in the folder of every chunk. */
+const THREAD_ENTRY = threadEntryUrl(import.meta.url, 'view-thread.js');
 
 /**
  * Worker threads that run view tasks (and file checks), kept between tasks. A thread that dies (or

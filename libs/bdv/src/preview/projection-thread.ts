@@ -2,15 +2,10 @@ import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { BdvError, type BdvErrorCode } from '../errors.js';
+import { threadEntryUrl } from '../thread-entry.js';
 import type { PreviewSource, ProjectOptions, ViewProjection } from './view-projection.js';
 
-/**
- * The compiled thread entry. Under the test runner this module runs from its TypeScript source,
- * where no .js sits beside it: the thread is started from the build then (npm test builds first).
- */
-const THREAD_ENTRY = import.meta.url.endsWith('.ts')
-  ? new URL('../../dist/preview/projection-thread-entry.js', import.meta.url)
-  : new URL('./projection-thread-entry.js', import.meta.url);
+const THREAD_ENTRY = threadEntryUrl(import.meta.url, 'projection-thread-entry.js');
 
 /** An idle thread is stopped after this long, and its wasm heap (~100 MiB after large reads) with it. */
 const IDLE_MS = 60_000;
