@@ -1,10 +1,17 @@
 import { spawn } from 'node:child_process';
-import { existsSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, readFileSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { beadStack, grayPng } from '../../../test/support/bead-stacks.js';
 import { tempDir } from '../../../test/support/oracle.js';
-import { BdvWriter, verifyDataset, type BdvError } from '../src/index.js';
+import {
+  appendViewToFile,
+  BdvWriter,
+  describeView,
+  resolveFormat,
+  verifyDataset,
+  type BdvError,
+} from '../src/index.js';
 import {
   projectView,
   projectViewsOfFile,
@@ -30,17 +37,18 @@ const beads = [
 ];
 const stack = beadStack([12, 600, 700], beads);
 
+const beadsOptions = {
+  setup: { channels: 2 },
+  subsamplingZyx: [
+    [1, 1, 1],
+    [1, 2, 2],
+    [2, 4, 4],
+  ],
+  blockSizeZyx: [[4, 64, 64]],
+  compression: 'gzip' as const,
+};
 beforeAll(async () => {
-  const writer = await BdvWriter.create(h5, {
-    setup: { channels: 2 },
-    subsamplingZyx: [
-      [1, 1, 1],
-      [1, 2, 2],
-      [2, 4, 4],
-    ],
-    blockSizeZyx: [[4, 64, 64]],
-    compression: 'gzip',
-  });
+  const writer = await BdvWriter.create(h5, beadsOptions);
   await writer.appendView(stack, { channel: 0 });
   await writer.appendView(beadStack([12, 600, 700], []), { channel: 1 });
   await writer.writeXml();
@@ -154,8 +162,15 @@ describe('a single-layout file being written', () => {
     ).then((projections) => ({ projections, endedAt: Date.now() }));
 
   const takers: [string, () => Promise<unknown>][] = [
-    // what bdv convert, the cluster's append and deletion do
-    ['a writer', async () => (await WriterFence.acquire(h5))?.release()],
+    // the cluster's writer: appends a view (timepoint 1) to the file being read
+    [
+      "the cluster's append",
+      () => {
+        const format = resolveFormat(beadsOptions);
+        const record = describeView(format.setup, { time: 1 }, [12, 600, 700]);
+        return appendViewToFile(h5, format, record, beadStack([12, 600, 700], []));
+      },
+    ],
     // the finalizer's single-layout verify, under the fence
     [
       "the finalizer's verify",
@@ -190,7 +205,74 @@ describe('a single-layout file being written', () => {
     expect(existsSync(wantFileOf(h5))).toBe(false); // withdrawn once answered
   });
 
-  it('asks while it waits (again every 5 s), withdraws the ask when it gives up; readers never ask', async () => {
+  it('lets bdv convert --overwrite in, and then refuses to go on reading another file', async () => {
+    const copy = join(dir.path, 'replaced.h5');
+    copyFileSync(h5, copy);
+    const reading = projectViewsOfFile(
+      Array.from({ length: 60 }, () => ({ ...source(), h5Path: copy })),
+      { maxSize: 1024, slabBytes: 1, holdMs: 100, pauseMs: 300, waitMs: 10_000 },
+    );
+    const failed = expect(reading).rejects.toMatchObject({
+      code: 'STATE',
+      message: expect.stringContaining('was replaced or removed while it was read'),
+    });
+    await expect
+      .poll(() =>
+        WriterFence.acquire(copy, { waitSeconds: 0 }).then(
+          (f) => f?.release(),
+          (e: BdvError) => e.code,
+        ),
+      )
+      .toBe('FILE_LOCKED');
+    const asked = Date.now();
+    const writer = await BdvWriter.create(copy, { ...beadsOptions, overwrite: true });
+    expect(Date.now() - asked).toBeLessThan(1500);
+    await writer.appendView(beadStack([12, 600, 700], beads.slice(0, 1)), { channel: 0 });
+    await writer.close();
+    await failed;
+  });
+
+  it('refuses to let bdv convert replace or resume a file the cluster writes', async () => {
+    const owned = join(dir.path, 'owned.h5');
+    copyFileSync(h5, owned);
+    writeFileSync(fenceFileOf(owned), 'dataset-42\n'); // as the cluster's first append records it
+    for (const open of [
+      () => BdvWriter.create(owned, { ...beadsOptions, overwrite: true }),
+      () => BdvWriter.resume(owned, beadsOptions),
+    ])
+      await expect(open()).rejects.toMatchObject({
+        code: 'FILE_EXISTS',
+        message: expect.stringContaining("belongs to the cluster's dataset dataset-42"),
+      });
+    expect(readFileSync(owned).equals(readFileSync(h5))).toBe(true);
+  });
+
+  it('stops waiting when cancelled', async () => {
+    const holder = spawn('flock', ['--no-fork', '--exclusive', fenceFileOf(h5), 'sleep', '30'], {
+      stdio: 'ignore',
+    });
+    try {
+      await new Promise((r) => setTimeout(r, 300));
+      const control = new AbortController();
+      setTimeout(() => control.abort(), 500);
+      const started = Date.now();
+      await expect(
+        WriterFence.acquire(h5, { waitSeconds: 20, cancel: control.signal }),
+      ).rejects.toMatchObject({
+        code: 'FILE_LOCKED',
+        message: expect.stringContaining('cancelled'),
+      });
+      expect(Date.now() - started).toBeLessThan(1500);
+      expect(existsSync(wantFileOf(h5))).toBe(false);
+    } finally {
+      holder.kill('SIGKILL');
+    }
+    // its flock did not stay behind waiting: the fence is free at once
+    const fence = await WriterFence.acquire(h5, { waitSeconds: 1 });
+    await fence?.release();
+  });
+
+  it('asks while it waits (again every second), withdraws the ask when it gives up; readers never ask', async () => {
     const holder = spawn('flock', ['--no-fork', '--exclusive', fenceFileOf(h5), 'sleep', '30'], {
       stdio: 'ignore',
     });
@@ -203,14 +285,15 @@ describe('a single-layout file being written', () => {
       expect(existsSync(wantFileOf(h5))).toBe(false); // a reader waiting does not ask
       await reading;
       const started = Date.now();
-      const waiting = WriterFence.acquire(h5, { waitSeconds: 6.5 });
+      const waiting = WriterFence.acquire(h5, { waitSeconds: 2.5 });
       const failed = expect(waiting).rejects.toMatchObject({
         code: 'FILE_LOCKED',
-        message: expect.stringContaining('waited 6.5 s'),
+        message: expect.stringContaining('waited 2.5 s'),
       });
-      await new Promise((r) => setTimeout(r, 6000));
-      // touched at 0 s and again at 5 s: a wait longer than an ask lasts (15 s) stays asked for
-      expect(statSync(wantFileOf(h5)).mtimeMs).toBeGreaterThan(started + 4000);
+      await new Promise((r) => setTimeout(r, 2200));
+      // touched at 0 s and again every second: a wait longer than an ask lasts (15 s) stays asked
+      // for, and another taker's withdrawal is undone within a second
+      expect(statSync(wantFileOf(h5)).mtimeMs).toBeGreaterThan(started + 1500);
       expect(WriterFence.wanted(h5)).toBe(true);
       await failed;
       expect(existsSync(wantFileOf(h5))).toBe(false);

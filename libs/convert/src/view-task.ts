@@ -91,6 +91,10 @@ export async function runViewTask(
     const checksums = await appendViewToFile(task.h5Path, task.format, record, stack, {
       onProgress: progress,
       owner: task.owner,
+      cancel,
+    }).catch((error: unknown) => {
+      throwIfCancelled(cancel); // stopped while waiting for the file: cancelled, not busy
+      throw error;
     });
     return { record, checksums, bytes: reader.dataBytes, seconds: seconds() };
   } finally {

@@ -1,8 +1,8 @@
-import { resolveFormat, type BdvFormat } from '@bdv-cluster/bdv';
+import { fenceFileOf, resolveFormat, type BdvFormat } from '@bdv-cluster/bdv';
 import { writeNpy } from '@bdv-cluster/stacks';
-import { execFileSync } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { execFileSync, spawn } from 'node:child_process';
+import { existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { tempDir } from '../../../test/support/oracle.js';
 import { runViewTask, type ViewTask } from '../src/index.js';
@@ -84,6 +84,27 @@ describe('cancelling a view task between slabs', () => {
     const r = runAborted(task(a, join(folder, 'ds.h5'), 0, 'partitioned'));
     expect(r.kind, r.message).toBe('cancelled');
     expect(readdirSync(folder)).toEqual([]);
+  });
+
+  it('stops waiting for a file another process holds, as cancelled', async () => {
+    const h5 = join(dir.path, 'held', 'ds.h5');
+    mkdirSync(dirname(h5));
+    const holder = spawn('flock', ['--no-fork', '--exclusive', fenceFileOf(h5), 'sleep', '30'], {
+      stdio: 'ignore',
+    });
+    try {
+      await new Promise((r) => setTimeout(r, 300));
+      const control = new AbortController();
+      setTimeout(() => control.abort(), 300);
+      const started = Date.now();
+      await expect(
+        runViewTask(task(join(dir.path, 'a.npy'), h5, 0, 'single'), undefined, control.signal),
+      ).rejects.toMatchObject({ kind: 'cancelled' });
+      expect(Date.now() - started).toBeLessThan(2000); // not the whole 5 s wait
+      expect(existsSync(h5)).toBe(false);
+    } finally {
+      holder.kill('SIGKILL');
+    }
   });
 
   it('does not start a task that is cancelled already', async () => {

@@ -25,8 +25,14 @@ export function wantFileOf(h5Path: string): string {
  */
 const WANT_FRESH_MS = 15_000;
 
-/** How often a waiting taker touches its ask again: well inside WANT_FRESH_MS. */
-const ASK_AGAIN_MS = 5_000;
+/**
+ * How often a waiting taker touches its ask again: well inside WANT_FRESH_MS, and well inside a
+ * wait, since another taker whose wait ended removes the one ask file they share.
+ */
+const ASK_AGAIN_MS = 1_000;
+
+/** How often a wait looks at its `cancel` flag. */
+const CANCEL_POLL_MS = 200;
 
 /**
  * How long a writer waits for the fence before FILE_LOCKED. A preview reader that sees the ask lets
@@ -40,6 +46,8 @@ export interface FenceOptions {
   waitSeconds?: number;
   /** A preview reader: it lets go when asked and does not ask itself. */
   reader?: boolean;
+  /** Checked while waiting (an AbortSignal will do): once aborted, the wait ends FILE_LOCKED. */
+  cancel?: { readonly aborted: boolean };
 }
 
 /**
@@ -66,12 +74,11 @@ export class WriterFence {
    */
   static async acquire(
     h5Path: string,
-    { waitSeconds = WRITER_WAIT_SECONDS, reader = false }: FenceOptions = {},
+    { waitSeconds = WRITER_WAIT_SECONDS, reader = false, cancel }: FenceOptions = {},
   ): Promise<WriterFence | undefined> {
     if (process.platform !== 'linux') return undefined;
     const path = fenceFileOf(h5Path);
     mkdirSync(dirname(path), { recursive: true });
-    const asking = reader || waitSeconds <= 0 ? undefined : new Ask(h5Path);
     // Its own process group, so a terminal's ^C / ^Z to the writer does not reach the lock holder.
     const child = spawn(
       'flock',
@@ -88,43 +95,62 @@ export class WriterFence {
         detached: true,
       },
     );
-    child.stdin.on('error', () => undefined); // EPIPE when flock exits at once (busy)
+    const asking = reader || waitSeconds <= 0 ? undefined : new Ask(h5Path);
     let stderr = '';
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    await new Promise<void>((resolve, reject) => {
-      // cat echoes our probe line: it runs, so flock holds the lock.
-      child.stdout.once('data', () => resolve());
-      child.once('error', (error) => {
-        asking?.withdraw();
-        reject(
-          new BdvError(
-            'UNSUPPORTED',
-            `cannot lock ${h5Path}: flock(1) (util-linux) is needed (${error.message})`,
-            'output',
+    let watch: NodeJS.Timeout | undefined;
+    try {
+      await new Promise<void>((resolve, reject) => {
+        child.on('error', (error: NodeJS.ErrnoException) =>
+          reject(
+            error.code === 'ENOENT'
+              ? new BdvError(
+                  'UNSUPPORTED',
+                  `cannot lock ${h5Path}: flock(1) (util-linux) is needed (${error.message})`,
+                  'output',
+                )
+              : new BdvError('STATE', `cannot lock ${h5Path}: ${error.message}`, 'output'),
           ),
         );
-      });
-      child.once('exit', (code) => {
-        asking?.withdraw();
-        reject(
-          code === BUSY_EXIT
-            ? new BdvError(
-                'FILE_LOCKED',
-                `${h5Path} is being written by another process${waitSeconds > 0 ? ` (waited ${waitSeconds} s)` : ''}`,
-                'output',
-              )
-            : new BdvError(
-                'STATE',
-                `cannot lock ${h5Path}: flock exited with ${code}: ${stderr.trim()}`,
-                'output',
-              ),
+        child.once('exit', (code) =>
+          reject(
+            code === BUSY_EXIT
+              ? new BdvError(
+                  'FILE_LOCKED',
+                  `${h5Path} is being written by another process${waitSeconds > 0 ? ` (waited ${waitSeconds} s)` : ''}`,
+                  'output',
+                )
+              : new BdvError(
+                  'STATE',
+                  `cannot lock ${h5Path}: flock exited with ${code}: ${stderr.trim()}`,
+                  'output',
+                ),
+          ),
         );
+        // No pipes when the spawn itself failed (e.g. out of descriptors): its 'error' follows.
+        if (!child.stdin || !child.stdout || !child.stderr) return;
+        child.stdin.on('error', () => undefined); // EPIPE when flock exits at once (busy)
+        child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+        // cat echoes our probe line: it runs, so flock holds the lock.
+        child.stdout.once('data', () => resolve());
+        if (cancel && waitSeconds > 0)
+          watch = setInterval(() => {
+            if (!cancel.aborted) return;
+            reject(new BdvError('FILE_LOCKED', `stopped waiting for ${h5Path}: cancelled`, 'output'));
+          }, CANCEL_POLL_MS);
+        child.stdin.write('x\n');
       });
-      child.stdin.write('x\n');
-    });
+    } catch (error) {
+      // Not holding it, whatever happened: flock ends, and cat (had flock just forked it) with
+      // its input.
+      child.stdin?.end();
+      child.kill();
+      throw error;
+    } finally {
+      clearInterval(watch);
+      asking?.withdraw();
+    }
     child.removeAllListeners('exit');
     child.unref();
-    asking?.withdraw();
     return new WriterFence(path, child);
   }
 
@@ -157,6 +183,23 @@ export class WriterFence {
 /** Records which dataset owns a file (inside its lock file), so nobody else ever appends to it. */
 export function claimFile(h5Path: string, owner: string): void {
   writeFileSync(fenceFileOf(h5Path), `${owner}\n`);
+}
+
+/**
+ * Refuses to replace or resume a file that a cluster dataset writes (its lock file names it): the
+ * cluster would go on appending its views to whatever took its place. A file of the CLI's records
+ * no owner.
+ */
+export function assertUnclaimed(h5Path: string): void {
+  const lock = fenceFileOf(h5Path);
+  const recorded = existsSync(lock) ? readFileSync(lock, 'utf8').trim() : '';
+  if (recorded) {
+    throw new BdvError(
+      'FILE_EXISTS',
+      `${basename(h5Path)} belongs to the cluster's dataset ${recorded}: delete that dataset through the API instead of replacing its file`,
+      'output',
+    );
+  }
 }
 
 /** Refuses to append to a file that another dataset created. */

@@ -1,4 +1,4 @@
-import { existsSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
 import { BdvError } from '../errors.js';
 import { BdvH5File } from '../h5/bdv-h5-file.js';
@@ -153,6 +153,7 @@ class ReadSession {
   private fence: WriterFence | undefined;
   private file: BdvH5File | undefined;
   private heldSince = 0;
+  private identity: string | undefined;
 
   constructor(
     private readonly source: PreviewSource,
@@ -179,8 +180,30 @@ class ReadSession {
         );
       }
     }
+    this.assertSameFile();
     this.file = await BdvH5File.openForReading(h5Path);
     return this.file;
+  }
+
+  /**
+   * A writer let in during a pause may have replaced the file (`bdv convert --overwrite`, a
+   * deletion and a new dataset): the slabs after the pause would come from another stack. An
+   * append keeps the file (its inode and birth time); a replacement does not.
+   */
+  private assertSameFile(): void {
+    const { h5Path } = this.source;
+    let identity: string;
+    try {
+      // The inode alone is not enough: a file created right after a removal often gets the
+      // removed one's number back. Its birth time (where the volume keeps one) tells them apart.
+      const { dev, ino, birthtimeNs } = statSync(h5Path, { bigint: true });
+      identity = `${dev}:${ino}:${birthtimeNs}`;
+    } catch {
+      identity = 'gone';
+    }
+    this.identity ??= identity;
+    if (identity === this.identity) return;
+    throw new BdvError('STATE', `${h5Path} was replaced or removed while it was read; try again`, 'view');
   }
 
   /**

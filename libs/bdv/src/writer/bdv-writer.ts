@@ -2,7 +2,7 @@ import { existsSync, rmSync } from 'node:fs';
 import { basename } from 'node:path';
 import { BdvError, invalid } from '../errors.js';
 import { journalPathOf } from '../h5/rollback-journal.js';
-import { WriterFence } from '../h5/writer-fence.js';
+import { assertUnclaimed, WriterFence } from '../h5/writer-fence.js';
 import type { LevelChecksum } from '../model/checksums.js';
 import { LAYOUTS, type Layout } from '../model/layout.js';
 import { assertStackShape } from '../model/pyramid-spec.js';
@@ -86,6 +86,7 @@ export class BdvWriter {
     const { format, layout, overwrite } = checkOptions(h5Path, options);
     const fence = await WriterFence.acquire(h5Path);
     try {
+      assertUnclaimed(h5Path);
       if (existsSync(h5Path)) {
         if (!overwrite)
           throw new BdvError(
@@ -116,6 +117,7 @@ export class BdvWriter {
     const { format, layout } = checkOptions(h5Path, options);
     const fence = await WriterFence.acquire(h5Path);
     try {
+      assertUnclaimed(h5Path);
       const writer = new BdvWriter(h5Path, format, layout, true, fence);
       // Which views to keep is decided before an absent file is created: a new empty file has no
       // checksum record, which resumableViews would take for an unknown file.

@@ -22,6 +22,8 @@ export interface AppendOptions {
   onProgress?: (p: ViewProgress) => void;
   /** Who may append: recorded when the file is created, checked on every later append. */
   owner?: string;
+  /** Checked while waiting for the file's fence (the write itself checks its slabs). */
+  cancel?: { readonly aborted: boolean };
 }
 
 /**
@@ -36,7 +38,7 @@ export async function appendViewToFile(
   stack: StackInput,
   options: AppendOptions = {},
 ): Promise<LevelChecksum[]> {
-  const fence = await WriterFence.acquire(h5Path);
+  const fence = await WriterFence.acquire(h5Path, { cancel: options.cancel });
   try {
     return await appendUnderFence(h5Path, format, record, stack, options, fence);
   } finally {
