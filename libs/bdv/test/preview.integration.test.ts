@@ -1,8 +1,8 @@
-import { spawn } from 'node:child_process';
 import { copyFileSync, existsSync, readFileSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { beadStack, grayPng } from '../../../test/support/bead-stacks.js';
+import { holdLock } from '../../../test/support/lock-holder.js';
 import { tempDir } from '../../../test/support/oracle.js';
 import {
   appendViewToFile,
@@ -114,16 +114,13 @@ describe('a view preview', () => {
 
 describe('a single-layout file being written', () => {
   it('is not read while another process holds its fence, and is read once it lets go', async () => {
-    // flock(1) holding the fence for 1.5 s, as a writer appending a view would.
-    const holder = spawn('flock', ['--exclusive', fenceFileOf(h5), 'sleep', '1.5'], { stdio: 'ignore' });
-    const exited = new Promise((r) => holder.once('exit', r));
-    await new Promise((r) => setTimeout(r, 300));
+    const holder = await holdLock(fenceFileOf(h5), 1.5);
     await expect(projectView(source())).rejects.toMatchObject({ code: 'FILE_LOCKED' });
     const started = Date.now();
     const projection = await projectView(source(), { waitMs: 10_000 });
     expect(Date.now() - started).toBeGreaterThan(700); // it waited for the holder
     expect(projection.level).toBe(1);
-    await exited;
+    await holder.exited;
   });
 
   it('is not read while a crashed append left its journal, unless it is a whole file', async () => {
@@ -148,6 +145,16 @@ describe('a single-layout file being written', () => {
     expect(projection.level).toBe(1);
   });
 
+  /** Until the read started holds the fence (a try that does not wait fails, and does not ask). */
+  const untilReadHolds = (path: string) =>
+    expect
+      .poll(() =>
+        WriterFence.acquire(path, { waitSeconds: 0 }).then(
+          (f) => f?.release(),
+          (e: BdvError) => e.code,
+        ),
+      )
+      .toBe('FILE_LOCKED');
   const bytesOf = (a: Uint16Array) => Buffer.from(a.buffer, a.byteOffset, a.byteLength);
   // A long read: the same view read over and over in one session (one fence), three slabs each.
   const longRead = (views: number) =>
@@ -183,15 +190,7 @@ describe('a single-layout file being written', () => {
 
   it.each(takers)('lets %s in between slabs of a long read, which goes on after', async (_, take) => {
     const reading = longRead(60);
-    // the read holds the fence (a try that does not wait fails, and does not ask)
-    await expect
-      .poll(() =>
-        WriterFence.acquire(h5, { waitSeconds: 0 }).then(
-          (f) => f?.release(),
-          (e: BdvError) => e.code,
-        ),
-      )
-      .toBe('FILE_LOCKED');
+    await untilReadHolds(h5);
     expect(existsSync(wantFileOf(h5))).toBe(false);
     const asked = Date.now();
     await take();
@@ -216,14 +215,7 @@ describe('a single-layout file being written', () => {
       code: 'STATE',
       message: expect.stringContaining('was replaced or removed while it was read'),
     });
-    await expect
-      .poll(() =>
-        WriterFence.acquire(copy, { waitSeconds: 0 }).then(
-          (f) => f?.release(),
-          (e: BdvError) => e.code,
-        ),
-      )
-      .toBe('FILE_LOCKED');
+    await untilReadHolds(copy);
     const asked = Date.now();
     const writer = await BdvWriter.create(copy, { ...beadsOptions, overwrite: true });
     expect(Date.now() - asked).toBeLessThan(1500);
@@ -248,11 +240,8 @@ describe('a single-layout file being written', () => {
   });
 
   it('stops waiting when cancelled', async () => {
-    const holder = spawn('flock', ['--no-fork', '--exclusive', fenceFileOf(h5), 'sleep', '30'], {
-      stdio: 'ignore',
-    });
+    const holder = await holdLock(fenceFileOf(h5));
     try {
-      await new Promise((r) => setTimeout(r, 300));
       const control = new AbortController();
       setTimeout(() => control.abort(), 500);
       const started = Date.now();
@@ -265,7 +254,7 @@ describe('a single-layout file being written', () => {
       expect(Date.now() - started).toBeLessThan(1500);
       expect(existsSync(wantFileOf(h5))).toBe(false);
     } finally {
-      holder.kill('SIGKILL');
+      holder.release();
     }
     // its flock did not stay behind waiting: the fence is free at once
     const fence = await WriterFence.acquire(h5, { waitSeconds: 1 });
@@ -273,11 +262,8 @@ describe('a single-layout file being written', () => {
   });
 
   it('asks while it waits (again every second), withdraws the ask when it gives up; readers never ask', async () => {
-    const holder = spawn('flock', ['--no-fork', '--exclusive', fenceFileOf(h5), 'sleep', '30'], {
-      stdio: 'ignore',
-    });
+    const holder = await holdLock(fenceFileOf(h5));
     try {
-      await new Promise((r) => setTimeout(r, 300));
       const reading = expect(projectView(source(), { waitMs: 1000 })).rejects.toMatchObject({
         code: 'FILE_LOCKED',
       });
@@ -298,7 +284,7 @@ describe('a single-layout file being written', () => {
       await failed;
       expect(existsSync(wantFileOf(h5))).toBe(false);
     } finally {
-      holder.kill('SIGKILL');
+      holder.release();
     }
   });
 

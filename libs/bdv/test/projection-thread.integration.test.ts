@@ -1,9 +1,10 @@
-import { execFileSync, spawn } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { closeSync, openSync } from 'node:fs';
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { beadStack } from '../../../test/support/bead-stacks.js';
+import { holdLock } from '../../../test/support/lock-holder.js';
 import { tempDir } from '../../../test/support/oracle.js';
 import { BdvWriter } from '../src/index.js';
 import { WriterFence, fenceFileOf } from '../src/h5/writer-fence.js';
@@ -52,13 +53,7 @@ const source = (setupId: number, appendable = true): PreviewSource => ({
 });
 
 /** A process holding the file's fence (as a writer appending a view would) until killed. */
-async function holdFence() {
-  const holder = spawn('flock', ['--no-fork', '--exclusive', fenceFileOf(h5), 'sleep', '60'], {
-    stdio: 'ignore',
-  });
-  await new Promise((r) => setTimeout(r, 300));
-  return { release: () => holder.kill('SIGKILL') };
-}
+const holdFence = () => holdLock(fenceFileOf(h5), 60);
 
 describe('ProjectionThread', () => {
   it('reads the same images as an in-process read, handed over as Uint16Array', async () => {

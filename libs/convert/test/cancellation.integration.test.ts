@@ -1,9 +1,10 @@
 import { fenceFileOf, resolveFormat, type BdvFormat } from '@bdv-cluster/bdv';
 import { writeNpy } from '@bdv-cluster/stacks';
-import { execFileSync, spawn } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { holdLock } from '../../../test/support/lock-holder.js';
 import { tempDir } from '../../../test/support/oracle.js';
 import { runViewTask, type ViewTask } from '../src/index.js';
 
@@ -89,11 +90,8 @@ describe('cancelling a view task between slabs', () => {
   it('stops waiting for a file another process holds, as cancelled', async () => {
     const h5 = join(dir.path, 'held', 'ds.h5');
     mkdirSync(dirname(h5));
-    const holder = spawn('flock', ['--no-fork', '--exclusive', fenceFileOf(h5), 'sleep', '30'], {
-      stdio: 'ignore',
-    });
+    const holder = await holdLock(fenceFileOf(h5));
     try {
-      await new Promise((r) => setTimeout(r, 300));
       const control = new AbortController();
       setTimeout(() => control.abort(), 300);
       const started = Date.now();
@@ -103,7 +101,7 @@ describe('cancelling a view task between slabs', () => {
       expect(Date.now() - started).toBeLessThan(2000); // not the whole 5 s wait
       expect(existsSync(h5)).toBe(false);
     } finally {
-      holder.kill('SIGKILL');
+      holder.release();
     }
   });
 
