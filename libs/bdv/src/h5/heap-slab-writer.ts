@@ -1,4 +1,4 @@
-import { fdatasync, open, close } from 'node:fs';
+import { close, fdatasync, openSync } from 'node:fs';
 import { BdvError } from '../errors.js';
 import type { ScratchMemory } from '../pyramid/scratch-memory.js';
 import { loadH5, type H5Module } from './h5wasm-runtime.js';
@@ -249,22 +249,26 @@ export class HeapSlabWriter {
 
   /**
    * One fdatasync at a time, on a descriptor of its own, errors ignored: it only starts the disk
-   * early. Durability still comes from the fsync at close, which reports any error.
+   * early. Durability still comes from the fsync at close, which reports any error. The descriptor
+   * is opened here, not through the thread pool: an open's callback waits for this thread's event
+   * loop, which a view's writing does not give back until the view is done — the flush then began
+   * after the commit's own fsync and flushed nothing (seen with strace: 0.2 ms each).
    */
   private flushInBackground(): void {
     if (!this.path || this.flushing) return;
     this.flushing = true;
     this.unflushed = 0;
-    open(this.path, 'r', (openError, fd) => {
-      if (openError) {
+    let fd: number;
+    try {
+      fd = openSync(this.path, 'r');
+    } catch {
+      this.flushing = false;
+      return;
+    }
+    fdatasync(fd, () =>
+      close(fd, () => {
         this.flushing = false;
-        return;
-      }
-      fdatasync(fd, () =>
-        close(fd, () => {
-          this.flushing = false;
-        }),
-      );
-    });
+      }),
+    );
   }
 }
