@@ -135,9 +135,11 @@ export async function heapPool(): Promise<HeapPool> {
 
 /**
  * Dirty output bytes after which a background fdatasync starts: the disk writes the file while
- * HDF5 goes on (libuv's thread pool), so the fsync that commits the file at close has only the
- * tail left to wait for. Without it the kernel starts writing only when close asks (dirty pages
- * expire after 30 s), and the whole file's disk time is added to the conversion.
+ * HDF5 goes on (libuv's thread pool), so the fsync that commits the file at close has less left to
+ * wait for. One runs at a time, and the next may start only once this thread's event loop has
+ * seen the last one end (between slabs, when a read is awaited): on a long view the commit may
+ * still wait for more than the last 32 MiB. Without it the kernel starts writing only when close
+ * asks (dirty pages expire after 30 s), and the whole file's disk time is added to the conversion.
  */
 const FLUSH_AFTER_BYTES = 32 * 1024 * 1024;
 

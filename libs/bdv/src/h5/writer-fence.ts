@@ -188,15 +188,18 @@ export function claimFile(h5Path: string, owner: string): void {
 /**
  * Refuses to replace or resume a file that a cluster dataset writes (its lock file names it): the
  * cluster would go on appending its views to whatever took its place. A file of the CLI's records
- * no owner.
+ * no owner; a lock file left without its .h5 protects nothing and is not in the way.
  */
 export function assertUnclaimed(h5Path: string): void {
   const lock = fenceFileOf(h5Path);
-  const recorded = existsSync(lock) ? readFileSync(lock, 'utf8').trim() : '';
+  if (!existsSync(h5Path) || !existsSync(lock)) return;
+  const recorded = readFileSync(lock, 'utf8').trim();
   if (recorded) {
     throw new BdvError(
       'FILE_EXISTS',
-      `${basename(h5Path)} belongs to the cluster's dataset ${recorded}: delete that dataset through the API instead of replacing its file`,
+      `${basename(h5Path)} is written by the cluster's dataset ${recorded} (so says ${lock}). ` +
+        `If that dataset still exists, delete it through the API (bdv cancel ${recorded} --purge); ` +
+        `if this file is a copy, or that dataset is gone, remove ${lock} and run again`,
       'output',
     );
   }

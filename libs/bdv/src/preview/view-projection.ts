@@ -1,4 +1,4 @@
-import { existsSync, statSync } from 'node:fs';
+import { closeSync, existsSync, fstatSync, openSync, statSync } from 'node:fs';
 import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
 import { BdvError } from '../errors.js';
 import { BdvH5File } from '../h5/bdv-h5-file.js';
@@ -153,7 +153,8 @@ class ReadSession {
   private fence: WriterFence | undefined;
   private file: BdvH5File | undefined;
   private heldSince = 0;
-  private identity: string | undefined;
+  /** A descriptor of the file as first opened, kept across pauses (see keepSameFile). */
+  private pinned: number | undefined;
 
   constructor(
     private readonly source: PreviewSource,
@@ -162,7 +163,8 @@ class ReadSession {
 
   async open(): Promise<BdvH5File> {
     const { h5Path, appendable } = this.source;
-    if (!existsSync(h5Path)) throw new BdvError('STATE', `${h5Path} does not exist`, 'view');
+    if (this.pinned === undefined && !existsSync(h5Path))
+      throw new BdvError('STATE', `${h5Path} does not exist`, 'view');
     if (appendable) {
       this.fence = await WriterFence.acquire(h5Path, {
         waitSeconds: (this.options.waitMs ?? 0) / 1000,
@@ -172,7 +174,7 @@ class ReadSession {
       // Under the fence no writer is live: a journal means an append crashed and was not yet
       // rolled back (the next writer does that). Its bytes are not committed state: do not read.
       if (existsSync(journalPathOf(h5Path))) {
-        await this.close();
+        await this.letGo();
         throw new BdvError(
           'FILE_LOCKED',
           `${h5Path} has an unfinished append (the next writer rolls it back)`,
@@ -180,7 +182,7 @@ class ReadSession {
         );
       }
     }
-    this.assertSameFile();
+    this.keepSameFile();
     this.file = await BdvH5File.openForReading(h5Path);
     return this.file;
   }
@@ -188,22 +190,26 @@ class ReadSession {
   /**
    * A writer let in during a pause may have replaced the file (`bdv convert --overwrite`, a
    * deletion and a new dataset): the slabs after the pause would come from another stack. An
-   * append keeps the file (its inode and birth time); a replacement does not.
+   * append keeps the file's inode; a replacement does not — and while this session holds a
+   * descriptor of the first file, its inode number cannot be handed to the new one (a closed,
+   * removed file's number often is; birth times are not kept by every volume, and where statx is
+   * refused Node reports the change time instead, which every append moves). FILE_LOCKED: a
+   * file being rewritten, try again.
    */
-  private assertSameFile(): void {
+  private keepSameFile(): void {
     const { h5Path } = this.source;
-    let identity: string;
-    try {
-      // The inode alone is not enough: a file created right after a removal often gets the
-      // removed one's number back. Its birth time (where the volume keeps one) tells them apart.
-      const { dev, ino, birthtimeNs } = statSync(h5Path, { bigint: true });
-      identity = `${dev}:${ino}:${birthtimeNs}`;
-    } catch {
-      identity = 'gone';
+    if (this.pinned === undefined) {
+      this.pinned = openSync(h5Path, 'r');
+      return;
     }
-    this.identity ??= identity;
-    if (identity === this.identity) return;
-    throw new BdvError('STATE', `${h5Path} was replaced or removed while it was read; try again`, 'view');
+    const first = fstatSync(this.pinned);
+    const now = existsSync(h5Path) ? statSync(h5Path) : undefined;
+    if (now && now.dev === first.dev && now.ino === first.ino) return;
+    throw new BdvError(
+      'FILE_LOCKED',
+      `${h5Path} was replaced or removed while it was read; try again`,
+      'view',
+    );
   }
 
   /**
@@ -213,14 +219,25 @@ class ReadSession {
   async keepOrReopen(file: BdvH5File, check: (reopened: BdvH5File) => void): Promise<BdvH5File> {
     if (!this.fence || Date.now() - this.heldSince < (this.options.holdMs ?? 1000)) return file;
     if (!WriterFence.wanted(this.source.h5Path)) return file;
-    await this.close();
+    await this.letGo();
     await new Promise((r) => setTimeout(r, this.options.pauseMs ?? 2000));
     const reopened = await this.open();
     check(reopened);
     return reopened;
   }
 
+  /** Ends the session: the file, its fence and the descriptor kept across pauses. */
   async close(): Promise<void> {
+    try {
+      await this.letGo();
+    } finally {
+      if (this.pinned !== undefined) closeSync(this.pinned);
+      this.pinned = undefined;
+    }
+  }
+
+  /** Closes the file and lets go of its fence (for a pause, or at the end). */
+  private async letGo(): Promise<void> {
     const file = this.file;
     this.file = undefined;
     try {
