@@ -8,6 +8,7 @@ import {
   appendViewToFile,
   BdvWriter,
   describeView,
+  removeDatasetFile,
   resolveFormat,
   verifyDataset,
   type BdvError,
@@ -222,6 +223,23 @@ describe('a single-layout file being written', () => {
     await writer.appendView(beadStack([12, 600, 700], beads.slice(0, 1)), { channel: 0 });
     await writer.close();
     await failed;
+  });
+
+  it('stops when a deletion gets in, and does not bring the lock file back', async () => {
+    const copy = join(dir.path, 'deleted.h5');
+    copyFileSync(h5, copy);
+    const reading = projectViewsOfFile(
+      Array.from({ length: 60 }, () => ({ ...source(), h5Path: copy })),
+      { maxSize: 1024, slabBytes: 1, holdMs: 100, pauseMs: 300, waitMs: 10_000 },
+    );
+    const failed = expect(reading).rejects.toMatchObject({
+      code: 'FILE_LOCKED',
+      message: expect.stringContaining('was replaced or removed while it was read'),
+    });
+    await untilReadHolds(copy);
+    await removeDatasetFile(copy, 10);
+    await failed;
+    expect(existsSync(fenceFileOf(copy))).toBe(false);
   });
 
   it('refuses to let bdv convert replace or resume a file the cluster writes', async () => {

@@ -140,6 +140,15 @@ function levelShapes(file: BdvH5File, source: PreviewSource): Zyx[] {
   return shapes;
 }
 
+/** FILE_LOCKED (the API's 503): the file is being rewritten, a later try reads the new one. */
+function replaced(h5Path: string): BdvError {
+  return new BdvError(
+    'FILE_LOCKED',
+    `${h5Path} was replaced or removed while it was read; try again`,
+    'view',
+  );
+}
+
 function describe(source: PreviewSource): string {
   return `view t${source.time} s${source.setupId} of ${source.h5Path}`;
 }
@@ -163,8 +172,10 @@ class ReadSession {
 
   async open(): Promise<BdvH5File> {
     const { h5Path, appendable } = this.source;
-    if (this.pinned === undefined && !existsSync(h5Path))
-      throw new BdvError('STATE', `${h5Path} does not exist`, 'view');
+    if (!existsSync(h5Path))
+      throw this.pinned === undefined
+        ? new BdvError('STATE', `${h5Path} does not exist`, 'view')
+        : replaced(h5Path);
     if (appendable) {
       this.fence = await WriterFence.acquire(h5Path, {
         waitSeconds: (this.options.waitMs ?? 0) / 1000,
@@ -205,11 +216,7 @@ class ReadSession {
     const first = fstatSync(this.pinned);
     const now = existsSync(h5Path) ? statSync(h5Path) : undefined;
     if (now && now.dev === first.dev && now.ino === first.ino) return;
-    throw new BdvError(
-      'FILE_LOCKED',
-      `${h5Path} was replaced or removed while it was read; try again`,
-      'view',
-    );
+    throw replaced(h5Path);
   }
 
   /**
