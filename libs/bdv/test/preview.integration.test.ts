@@ -242,6 +242,18 @@ describe('a single-layout file being written', () => {
     expect(existsSync(fenceFileOf(copy))).toBe(false);
   });
 
+  it('says STATE when the file went while the read waited for its fence', async () => {
+    const copy = join(dir.path, 'gone.h5');
+    copyFileSync(h5, copy);
+    const holder = await holdLock(fenceFileOf(copy));
+    const reading = projectView({ ...source(), h5Path: copy }, { waitMs: 10_000 });
+    const failed = expect(reading).rejects.toMatchObject({ code: 'STATE', field: 'view' });
+    await new Promise((r) => setTimeout(r, 300));
+    rmSync(copy);
+    holder.release();
+    await failed;
+  });
+
   it('refuses to let bdv convert replace or resume a file the cluster writes', async () => {
     const owned = join(dir.path, 'owned.h5');
     copyFileSync(h5, owned);

@@ -210,7 +210,12 @@ class ReadSession {
   private keepSameFile(): void {
     const { h5Path } = this.source;
     if (this.pinned === undefined) {
-      this.pinned = openSync(h5Path, 'r');
+      try {
+        this.pinned = openSync(h5Path, 'r');
+      } catch (error) {
+        // removed while this read waited for its fence, or unreadable: as HDF5 would have said
+        throw new BdvError('STATE', `${h5Path} cannot be opened: ${(error as Error).message}`, 'view');
+      }
       return;
     }
     const first = fstatSync(this.pinned);
