@@ -157,17 +157,21 @@ describe('a single-layout file being written', () => {
       )
       .toBe('FILE_LOCKED');
   const bytesOf = (a: Uint16Array) => Buffer.from(a.buffer, a.byteOffset, a.byteLength);
-  // A long read: the same view read over and over in one session (one fence), three slabs each.
-  const longRead = (views: number) =>
+  // A long read: the same view read 60 times in one session (one fence), three slabs each.
+  const longRead = (path = h5) =>
     projectViewsOfFile(
-      Array.from({ length: views }, () => source()),
-      {
-        maxSize: 1024,
-        slabBytes: 1,
-        holdMs: 100,
-        pauseMs: 300,
-      },
-    ).then((projections) => ({ projections, endedAt: Date.now() }));
+      Array.from({ length: 60 }, () => ({ ...source(), h5Path: path })),
+      { maxSize: 1024, slabBytes: 1, holdMs: 100, pauseMs: 300, waitMs: 10_000 },
+    );
+  /** A long read of a copy of the file, that must stop once the copy is replaced or removed. */
+  const longReadStopped = (copy: string) => {
+    copyFileSync(h5, copy);
+    const failed = expect(longRead(copy)).rejects.toMatchObject({
+      code: 'FILE_LOCKED', // the API's 503: try again
+      message: expect.stringContaining('was replaced or removed while it was read'),
+    });
+    return { failed };
+  };
 
   const takers: [string, () => Promise<unknown>][] = [
     // the cluster's writer: appends a view (timepoint 1) to the file being read
@@ -190,7 +194,7 @@ describe('a single-layout file being written', () => {
   ];
 
   it.each(takers)('lets %s in between slabs of a long read, which goes on after', async (_, take) => {
-    const reading = longRead(60);
+    const reading = longRead().then((projections) => ({ projections, endedAt: Date.now() }));
     await untilReadHolds(h5);
     expect(existsSync(wantFileOf(h5))).toBe(false);
     const asked = Date.now();
@@ -207,15 +211,7 @@ describe('a single-layout file being written', () => {
 
   it('lets bdv convert --overwrite in, and then refuses to go on reading another file', async () => {
     const copy = join(dir.path, 'replaced.h5');
-    copyFileSync(h5, copy);
-    const reading = projectViewsOfFile(
-      Array.from({ length: 60 }, () => ({ ...source(), h5Path: copy })),
-      { maxSize: 1024, slabBytes: 1, holdMs: 100, pauseMs: 300, waitMs: 10_000 },
-    );
-    const failed = expect(reading).rejects.toMatchObject({
-      code: 'FILE_LOCKED', // the API's 503: try again
-      message: expect.stringContaining('was replaced or removed while it was read'),
-    });
+    const { failed } = longReadStopped(copy);
     await untilReadHolds(copy);
     const asked = Date.now();
     const writer = await BdvWriter.create(copy, { ...beadsOptions, overwrite: true });
@@ -227,15 +223,7 @@ describe('a single-layout file being written', () => {
 
   it('stops when a deletion gets in, and does not bring the lock file back', async () => {
     const copy = join(dir.path, 'deleted.h5');
-    copyFileSync(h5, copy);
-    const reading = projectViewsOfFile(
-      Array.from({ length: 60 }, () => ({ ...source(), h5Path: copy })),
-      { maxSize: 1024, slabBytes: 1, holdMs: 100, pauseMs: 300, waitMs: 10_000 },
-    );
-    const failed = expect(reading).rejects.toMatchObject({
-      code: 'FILE_LOCKED',
-      message: expect.stringContaining('was replaced or removed while it was read'),
-    });
+    const { failed } = longReadStopped(copy);
     await untilReadHolds(copy);
     await removeDatasetFile(copy, 10);
     await failed;

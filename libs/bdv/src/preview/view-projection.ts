@@ -192,20 +192,20 @@ class ReadSession {
           'view',
         );
       }
+      this.keepSameFile();
     }
-    this.keepSameFile();
     this.file = await BdvH5File.openForReading(h5Path);
     return this.file;
   }
 
   /**
-   * A writer let in during a pause may have replaced the file (`bdv convert --overwrite`, a
-   * deletion and a new dataset): the slabs after the pause would come from another stack. An
-   * append keeps the file's inode; a replacement does not — and while this session holds a
-   * descriptor of the first file, its inode number cannot be handed to the new one (a closed,
-   * removed file's number often is; birth times are not kept by every volume, and where statx is
-   * refused Node reports the change time instead, which every append moves). FILE_LOCKED: a
-   * file being rewritten, try again.
+   * An appendable file only (a partition is never re-opened). A writer let in during a pause may
+   * have replaced the file (`bdv convert --overwrite`, a deletion and a new dataset): the slabs
+   * after the pause would come from another stack. An append keeps the file's inode; a
+   * replacement does not — and while this session holds a descriptor of the first file, its inode
+   * number cannot be handed to the new one (a closed, removed file's number often is; birth times
+   * are not kept by every volume, and where statx is refused Node reports the change time
+   * instead, which every append moves). FILE_LOCKED: a file being rewritten, try again.
    */
   private keepSameFile(): void {
     const { h5Path } = this.source;
@@ -219,7 +219,7 @@ class ReadSession {
       return;
     }
     const first = fstatSync(this.pinned);
-    const now = existsSync(h5Path) ? statSync(h5Path) : undefined;
+    const now = statSync(h5Path, { throwIfNoEntry: false });
     if (now && now.dev === first.dev && now.ino === first.ino) return;
     throw replaced(h5Path);
   }
