@@ -1,10 +1,25 @@
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
-import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import {
+  copyFileSync,
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { describeBdv, PYTHON, tempDir } from '../../../test/support/oracle.js';
-import { BdvError, BdvWriter, resolveFormat, verifyDataset, type BdvFormat } from '../src/index.js';
-import { WriterFence } from '../src/h5/writer-fence.js';
+import {
+  BdvError,
+  BdvWriter,
+  removeDatasetFile,
+  resolveFormat,
+  verifyDataset,
+  type BdvFormat,
+} from '../src/index.js';
+import { fenceFileOf, WriterFence } from '../src/h5/writer-fence.js';
 
 // Crash safety by construction, shown with real processes killed at the worst moments and real
 // files read back by h5py. The library runs from its build here (the child processes need it).
@@ -173,6 +188,59 @@ describe('the write fence', () => {
     expect(fence?.held).toBe(true);
     expect(Date.now() - started).toBeLessThan(2000);
     await fence!.release();
+  });
+
+  it('is never held twice: a taker whose lock file was replaced while it waited takes the new one', async () => {
+    const h5 = p('replaced-lock.h5');
+    const first = await WriterFence.acquire(h5, { waitSeconds: 0 });
+    const waiting = WriterFence.acquire(h5, { waitSeconds: 2 }); // flock has the old lock file open
+    await new Promise((r) => setTimeout(r, 300));
+    rmSync(fenceFileOf(h5));
+    const newcomer = await WriterFence.acquire(h5, { waitSeconds: 0 }); // creates a new lock file
+    await first!.release();
+    // The old lock file is free now, but it fences nothing: the waiter must wait for the newcomer.
+    await expect(waiting).rejects.toMatchObject({ code: 'FILE_LOCKED' });
+    await newcomer!.release();
+    const after = await WriterFence.acquire(h5, { waitSeconds: 0 });
+    expect(after?.held).toBe(true);
+    await after!.release();
+  });
+
+  it('ends a wait STATE when the lock file was removed under it, and does not bring it back', async () => {
+    const h5 = p('removed-lock.h5');
+    const first = await WriterFence.acquire(h5, { waitSeconds: 0 });
+    const waiting = WriterFence.acquire(h5, { waitSeconds: 5 });
+    await new Promise((r) => setTimeout(r, 300));
+    rmSync(fenceFileOf(h5)); // as a deletion does, holding the fence
+    await first!.release();
+    await expect(waiting).rejects.toMatchObject({
+      code: 'STATE',
+      message: expect.stringContaining('removed'),
+    });
+    expect(existsSync(fenceFileOf(h5))).toBe(false);
+  });
+
+  it('is held by a deletion while it removes the dataset’s folder: a taker waiting meanwhile finds it gone', async () => {
+    const folder = p('deleted-dataset');
+    const h5 = join(folder, 'deleted-dataset.h5');
+    mkdirSync(folder);
+    writeFileSync(h5, 'not really HDF5');
+    writeFileSync(join(folder, 'deleted-dataset.xml'), '<SpimData/>');
+    const writer = await WriterFence.acquire(h5, { waitSeconds: 0 });
+    const removing = removeDatasetFile(h5, 5, folder);
+    await new Promise((r) => setTimeout(r, 300));
+    const waiting = WriterFence.acquire(h5, { waitSeconds: 5, reader: true });
+    await new Promise((r) => setTimeout(r, 300));
+    await writer!.release();
+    // Either the deletion comes first (the waiter then finds the lock file removed) or the
+    // waiter does (it is let go at once, and the deletion follows).
+    const waited = await waiting.then(
+      async (fence) => (await fence!.release(), 'held'),
+      (error: BdvError) => error.code,
+    );
+    await removing;
+    expect(['held', 'STATE']).toContain(waited);
+    expect(existsSync(folder)).toBe(false);
   });
 });
 

@@ -1,10 +1,7 @@
-import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { BdvError } from '../errors.js';
-
-/** flock(1)'s exit code when the lock is taken (chosen: its default 1 is also a failing command's). */
-const BUSY_EXIT = 75;
+import { endHolder, lockedFileIsAt, lockFile, type LockHolder } from './flock-holder.js';
 
 /** The hidden lock file beside a dataset file; it also records which dataset owns the file. */
 export function fenceFileOf(h5Path: string): string {
@@ -31,8 +28,8 @@ const WANT_FRESH_MS = 15_000;
  */
 const ASK_AGAIN_MS = 1_000;
 
-/** How often a wait looks at its `cancel` flag. */
-const CANCEL_POLL_MS = 200;
+/** How many times a taker follows a lock file replaced under it before it gives up. */
+const MAX_STALE_ATTEMPTS = 5;
 
 /**
  * How long a writer waits for the fence before FILE_LOCKED. A preview reader that sees the ask lets
@@ -62,7 +59,7 @@ export class WriterFence {
 
   private constructor(
     readonly path: string,
-    private readonly child: ReturnType<typeof spawn>,
+    private readonly child: LockHolder,
   ) {}
 
   /**
@@ -70,7 +67,8 @@ export class WriterFence {
    * with FILE_LOCKED. Off Linux (no flock(1)), returns an inert fence: single-host development only.
    * Every taker asks for the fence while it waits (wantFileOf), so that a preview reading the file
    * lets go between two slabs, except a `reader`: it is the one that lets go, and its asks would
-   * make other readers pause for nobody.
+   * make other readers pause for nobody. A taker whose lock file was removed while it waited ends
+   * STATE (the dataset's files were deleted), or takes the new lock file if one took its place.
    */
   static async acquire(
     h5Path: string,
@@ -79,79 +77,32 @@ export class WriterFence {
     if (process.platform !== 'linux') return undefined;
     const path = fenceFileOf(h5Path);
     mkdirSync(dirname(path), { recursive: true });
-    // Its own process group, so a terminal's ^C / ^Z to the writer does not reach the lock holder.
-    const child = spawn(
-      'flock',
-      [
-        '--exclusive',
-        ...(waitSeconds > 0 ? ['--timeout', waitSeconds.toFixed(3)] : ['--nonblock']),
-        '--conflict-exit-code',
-        String(BUSY_EXIT),
-        path,
-        'cat',
-      ],
-      {
-        stdio: ['pipe', 'pipe', 'pipe'],
-        detached: true,
-      },
-    );
     const asking = reader || waitSeconds <= 0 ? undefined : new Ask(h5Path);
-    let stderr = '';
-    let watch: NodeJS.Timeout | undefined;
+    const deadline = Date.now() + waitSeconds * 1000;
     try {
-      await new Promise<void>((resolve, reject) => {
-        child.on('error', (error: NodeJS.ErrnoException) =>
-          reject(
-            error.code === 'ENOENT'
-              ? new BdvError(
-                  'UNSUPPORTED',
-                  `cannot lock ${h5Path}: flock(1) (util-linux) is needed (${error.message})`,
-                  'output',
-                )
-              : new BdvError('STATE', `cannot lock ${h5Path}: ${error.message}`, 'output'),
-          ),
-        );
-        child.once('exit', (code) =>
-          reject(
-            code === BUSY_EXIT
-              ? new BdvError(
-                  'FILE_LOCKED',
-                  `${h5Path} is being written by another process${waitSeconds > 0 ? ` (waited ${waitSeconds} s)` : ''}`,
-                  'output',
-                )
-              : new BdvError(
-                  'STATE',
-                  `cannot lock ${h5Path}: flock exited with ${code}: ${stderr.trim()}`,
-                  'output',
-                ),
-          ),
-        );
-        // No pipes when the spawn itself failed (e.g. out of descriptors): its 'error' follows.
-        if (!child.stdin || !child.stdout || !child.stderr) return;
-        child.stdin.on('error', () => undefined); // EPIPE when flock exits at once (busy)
-        child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-        // cat echoes our probe line: it runs, so flock holds the lock.
-        child.stdout.once('data', () => resolve());
-        if (cancel && waitSeconds > 0)
-          watch = setInterval(() => {
-            if (!cancel.aborted) return;
-            reject(new BdvError('FILE_LOCKED', `stopped waiting for ${h5Path}: cancelled`, 'output'));
-          }, CANCEL_POLL_MS);
-        child.stdin.write('x\n');
-      });
-    } catch (error) {
-      // Not holding it, whatever happened: flock ends, and cat (had flock just forked it) with
-      // its input.
-      child.stdin?.end();
-      child.kill();
-      throw error;
+      for (let attempt = 1; ; attempt++) {
+        const left = waitSeconds > 0 ? Math.max(0.001, (deadline - Date.now()) / 1000) : 0;
+        const child = await lockFile(h5Path, path, left, waitSeconds, cancel);
+        const locked = lockedFileIsAt(child, path);
+        if (locked === 'yes') return new WriterFence(path, child);
+        // The lock file we waited on was removed (a deletion holds the fence while it removes
+        // it): a lock on a file no longer at the path fences nothing, since the next taker
+        // creates a new one. Let go; take the new file if there is one, else the file is gone.
+        await endHolder(child);
+        if (locked === 'removed') {
+          throw new BdvError('STATE', `${h5Path} was removed while waiting for it`, 'output');
+        }
+        if (attempt >= MAX_STALE_ATTEMPTS) {
+          throw new BdvError(
+            'STATE',
+            `cannot lock ${h5Path}: its lock file ${path} was replaced ${attempt} times while waiting`,
+            'output',
+          );
+        }
+      }
     } finally {
-      clearInterval(watch);
       asking?.withdraw();
     }
-    child.removeAllListeners('exit');
-    child.unref();
-    return new WriterFence(path, child);
   }
 
   /** Whether a writer asked for `h5Path`'s fence lately (a reader holding it should let go). */
@@ -171,12 +122,7 @@ export class WriterFence {
   async release(): Promise<void> {
     if (this.released) return;
     this.released = true;
-    if (this.child.exitCode !== null || this.child.signalCode !== null) return;
-    this.child.ref(); // held unref'd (a process that exits holding it just drops it); wait for the exit
-    await new Promise<void>((resolve) => {
-      this.child.once('exit', () => resolve());
-      this.child.stdin!.end();
-    });
+    await endHolder(this.child);
   }
 }
 
