@@ -5,11 +5,13 @@ import {
   mkdirSync,
   readdirSync,
   readFileSync,
+  renameSync,
   rmSync,
   writeFileSync,
 } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { untilLockIs } from '../../../test/support/lock-holder.js';
 import { describeBdv, PYTHON, tempDir } from '../../../test/support/oracle.js';
 import {
   BdvError,
@@ -193,24 +195,25 @@ describe('the write fence', () => {
   it('is never held twice: a taker whose lock file was replaced while it waited takes the new one', async () => {
     const h5 = p('replaced-lock.h5');
     const first = await WriterFence.acquire(h5, { waitSeconds: 0 });
-    const waiting = WriterFence.acquire(h5, { waitSeconds: 2 }); // flock has the old lock file open
-    await new Promise((r) => setTimeout(r, 300));
+    const waiting = WriterFence.acquire(h5, { waitSeconds: 3 });
+    await untilLockIs(fenceFileOf(h5), 'waited on'); // flock has the old lock file open
     rmSync(fenceFileOf(h5));
     const newcomer = await WriterFence.acquire(h5, { waitSeconds: 0 }); // creates a new lock file
     await first!.release();
-    // The old lock file is free now, but it fences nothing: the waiter must wait for the newcomer.
-    await expect(waiting).rejects.toMatchObject({ code: 'FILE_LOCKED' });
+    // The old lock file is free now, but it fences nothing: the waiter waits for the newcomer.
+    await untilLockIs(fenceFileOf(h5), 'waited on');
     await newcomer!.release();
-    const after = await WriterFence.acquire(h5, { waitSeconds: 0 });
-    expect(after?.held).toBe(true);
-    await after!.release();
+    const fence = await waiting;
+    expect(fence?.held).toBe(true);
+    await expect(WriterFence.acquire(h5, { waitSeconds: 0 })).rejects.toMatchObject({ code: 'FILE_LOCKED' });
+    await fence!.release();
   });
 
   it('ends a wait STATE when the lock file was removed under it, and does not bring it back', async () => {
     const h5 = p('removed-lock.h5');
     const first = await WriterFence.acquire(h5, { waitSeconds: 0 });
     const waiting = WriterFence.acquire(h5, { waitSeconds: 5 });
-    await new Promise((r) => setTimeout(r, 300));
+    await untilLockIs(fenceFileOf(h5), 'waited on');
     rmSync(fenceFileOf(h5)); // as a deletion does, holding the fence
     await first!.release();
     await expect(waiting).rejects.toMatchObject({
@@ -220,26 +223,62 @@ describe('the write fence', () => {
     expect(existsSync(fenceFileOf(h5))).toBe(false);
   });
 
-  it('is held by a deletion while it removes the dataset’s folder: a taker waiting meanwhile finds it gone', async () => {
-    const folder = p('deleted-dataset');
-    const h5 = join(folder, 'deleted-dataset.h5');
+  it('lets go of a lock whose path it cannot check any more, and says so', async () => {
+    const folder = p('moved-dataset');
+    mkdirSync(folder);
+    const h5 = join(folder, 'moved.h5');
+    const first = await WriterFence.acquire(h5, { waitSeconds: 0 });
+    const waiting = WriterFence.acquire(h5, { waitSeconds: 5 });
+    await untilLockIs(fenceFileOf(h5), 'waited on');
+    renameSync(folder, p('moved-away'));
+    writeFileSync(folder, 'a file where the folder was'); // the check's stat: ENOTDIR
+    await first!.release();
+    await expect(waiting).rejects.toMatchObject({
+      code: 'STATE',
+      message: expect.stringContaining('ENOTDIR'),
+    });
+    const again = await WriterFence.acquire(join(p('moved-away'), 'moved.h5'), { waitSeconds: 0 });
+    await again!.release(); // nobody was left holding it
+  });
+
+  it('guards a dataset folder until a deletion has removed all of it: its lock file goes last', async () => {
+    const folder = p('big-dataset');
+    const h5 = join(folder, 'big-dataset.h5');
     mkdirSync(folder);
     writeFileSync(h5, 'not really HDF5');
-    writeFileSync(join(folder, 'deleted-dataset.xml'), '<SpimData/>');
-    const writer = await WriterFence.acquire(h5, { waitSeconds: 0 });
-    const removing = removeDatasetFile(h5, 5, folder);
-    await new Promise((r) => setTimeout(r, 300));
-    const waiting = WriterFence.acquire(h5, { waitSeconds: 5, reader: true });
-    await new Promise((r) => setTimeout(r, 300));
-    await writer!.release();
-    // Either the deletion comes first (the waiter then finds the lock file removed) or the
-    // waiter does (it is let go at once, and the deletion follows).
-    const waited = await waiting.then(
-      async (fence) => (await fence!.release(), 'held'),
-      (error: BdvError) => error.code,
+    for (let i = 0; i < 3_000; i++) writeFileSync(join(folder, `part-${i}.h5`), '');
+    const deletion = spawn(process.execPath, [
+      '--input-type=module',
+      '-e',
+      `import { removeDatasetFile } from '${join(import.meta.dirname, '..', 'dist', 'index.js')}';
+       await removeDatasetFile(${JSON.stringify(h5)}, 5, ${JSON.stringify(folder)});`,
+    ]);
+    const deleted = new Promise((resolve) => deletion.once('exit', resolve));
+    await untilLockIs(fenceFileOf(h5), 'held');
+    // Another process that waits for the fence (as flock(1) alone: no identity check) and lists
+    // what it finds once it gets in: nothing, if the lock file went last.
+    const seen = execFileSync(
+      'flock',
+      ['--timeout', '30', fenceFileOf(h5), 'sh', '-c', `ls "${folder}" 2>/dev/null | wc -l`],
+      {
+        encoding: 'utf8',
+      },
     );
-    await removing;
-    expect(['held', 'STATE']).toContain(waited);
+    expect(await deleted).toBe(0);
+    expect(Number(seen.trim())).toBe(0);
+  });
+
+  it('lets two deletions of one dataset both succeed, whichever comes first', async () => {
+    const folder = p('deleted-twice');
+    const h5 = join(folder, 'deleted-twice.h5');
+    mkdirSync(folder);
+    writeFileSync(h5, 'not really HDF5');
+    writeFileSync(join(folder, 'deleted-twice.xml'), '<SpimData/>');
+    const writer = await WriterFence.acquire(h5, { waitSeconds: 0 });
+    const deletions = [removeDatasetFile(h5, 5, folder), removeDatasetFile(h5, 5, folder)];
+    await untilLockIs(fenceFileOf(h5), 'waited on');
+    await writer!.release();
+    await Promise.all(deletions);
     expect(existsSync(folder)).toBe(false);
   });
 });

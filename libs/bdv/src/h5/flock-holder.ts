@@ -110,7 +110,7 @@ export function lockedFileIsAt(holder: LockHolder, lockPath: string): 'yes' | 'r
   }
   const open = fds.some((fd) => {
     const file = statSync(`/proc/${holder.pid}/fd/${fd}`, { throwIfNoEntry: false });
-    return file?.dev === atPath.dev && file.ino === atPath.ino;
+    return file?.isFile() && file.dev === atPath.dev && file.ino === atPath.ino;
   });
   return open ? 'yes' : 'replaced';
 }

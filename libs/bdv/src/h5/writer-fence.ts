@@ -81,17 +81,23 @@ export class WriterFence {
     const deadline = Date.now() + waitSeconds * 1000;
     try {
       for (let attempt = 1; ; attempt++) {
+        if (cancel?.aborted)
+          throw new BdvError('FILE_LOCKED', `stopped waiting for ${h5Path}: cancelled`, 'output');
         const left = waitSeconds > 0 ? Math.max(0.001, (deadline - Date.now()) / 1000) : 0;
         const child = await lockFile(h5Path, path, left, waitSeconds, cancel);
-        const locked = lockedFileIsAt(child, path);
-        if (locked === 'yes') return new WriterFence(path, child);
-        // The lock file we waited on was removed (a deletion holds the fence while it removes
-        // it): a lock on a file no longer at the path fences nothing, since the next taker
-        // creates a new one. Let go; take the new file if there is one, else the file is gone.
-        await endHolder(child);
-        if (locked === 'removed') {
-          throw new BdvError('STATE', `${h5Path} was removed while waiting for it`, 'output');
+        let locked: ReturnType<typeof lockedFileIsAt>;
+        try {
+          locked = lockedFileIsAt(child, path);
+        } catch (error) {
+          await endHolder(child);
+          throw new BdvError('STATE', `cannot lock ${h5Path}: ${(error as Error).message}`, 'output');
         }
+        if (locked === 'yes') return new WriterFence(path, child);
+        // The lock file we waited on was removed (a deletion removes it last, holding the fence):
+        // a lock on a file no longer at the path fences nothing, since the next taker creates a
+        // new one. Let go; take the new file if there is one, else the file is gone.
+        await endHolder(child);
+        if (locked === 'removed') throw new LockFileRemoved(h5Path);
         if (attempt >= MAX_STALE_ATTEMPTS) {
           throw new BdvError(
             'STATE',
@@ -123,6 +129,13 @@ export class WriterFence {
     if (this.released) return;
     this.released = true;
     await endHolder(this.child);
+  }
+}
+
+/** A taker's lock file was removed while it waited: the dataset's files were deleted meanwhile. */
+export class LockFileRemoved extends BdvError {
+  constructor(h5Path: string) {
+    super('STATE', `${h5Path} was removed while waiting for it`, 'output');
   }
 }
 
@@ -191,6 +204,9 @@ class Ask {
   }
 
   private touch(): void {
+    // No lock file, no holder to ask (and a deletion that just removed it would find its folder
+    // holding an ask again).
+    if (!existsSync(fenceFileOf(this.h5Path))) return;
     try {
       writeFileSync(wantFileOf(this.h5Path), '');
     } catch {
