@@ -10,7 +10,7 @@ export async function holdLock(lockPath: string, seconds = 30) {
     stdio: 'ignore',
   });
   const exited = new Promise<void>((resolve) => holder.once('exit', () => resolve()));
-  await new Promise((r) => setTimeout(r, 300)); // flock holds it by then
+  await untilLockIs(lockPath, 'held');
   return { exited, release: () => holder.kill('SIGKILL') };
 }
 

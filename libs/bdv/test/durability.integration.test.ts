@@ -260,9 +260,7 @@ describe('the write fence', () => {
     const seen = execFileSync(
       'flock',
       ['--timeout', '30', fenceFileOf(h5), 'sh', '-c', `ls "${folder}" 2>/dev/null | wc -l`],
-      {
-        encoding: 'utf8',
-      },
+      { encoding: 'utf8' },
     );
     expect(await deleted).toBe(0);
     expect(Number(seen.trim())).toBe(0);
