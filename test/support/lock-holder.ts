@@ -30,3 +30,28 @@ export async function untilLockIs(lockPath: string, state: 'held' | 'waited on',
   }
   throw new Error(`${lockPath} not ${state} within ${timeoutMs} ms`);
 }
+
+/**
+ * Runs `run` while another process holds `lockPath`, aborting its signal after `abortAfterMs`: what
+ * it threw (undefined if it did not) and how long it took.
+ */
+export async function abortedWhileLocked(
+  lockPath: string,
+  abortAfterMs: number,
+  run: (signal: AbortSignal) => Promise<unknown>,
+) {
+  const holder = await holdLock(lockPath);
+  try {
+    const control = new AbortController();
+    const timer = setTimeout(() => control.abort(), abortAfterMs);
+    const started = Date.now();
+    const error = await run(control.signal).then(
+      () => undefined,
+      (thrown: unknown) => thrown,
+    );
+    clearTimeout(timer);
+    return { error, ms: Date.now() - started };
+  } finally {
+    holder.release();
+  }
+}

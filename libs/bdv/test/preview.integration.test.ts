@@ -2,7 +2,7 @@ import { copyFileSync, existsSync, readFileSync, rmSync, statSync, utimesSync, w
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { beadStack, grayPng } from '../../../test/support/bead-stacks.js';
-import { holdLock } from '../../../test/support/lock-holder.js';
+import { abortedWhileLocked, holdLock } from '../../../test/support/lock-holder.js';
 import { tempDir } from '../../../test/support/oracle.js';
 import {
   appendViewToFile,
@@ -261,22 +261,12 @@ describe('a single-layout file being written', () => {
   });
 
   it('stops waiting when cancelled', async () => {
-    const holder = await holdLock(fenceFileOf(h5));
-    try {
-      const control = new AbortController();
-      setTimeout(() => control.abort(), 500);
-      const started = Date.now();
-      await expect(
-        WriterFence.acquire(h5, { waitSeconds: 20, cancel: control.signal }),
-      ).rejects.toMatchObject({
-        code: 'FILE_LOCKED',
-        message: expect.stringContaining('cancelled'),
-      });
-      expect(Date.now() - started).toBeLessThan(1500);
-      expect(existsSync(wantFileOf(h5))).toBe(false);
-    } finally {
-      holder.release();
-    }
+    const { error, ms } = await abortedWhileLocked(fenceFileOf(h5), 500, (signal) =>
+      WriterFence.acquire(h5, { waitSeconds: 20, cancel: signal }),
+    );
+    expect(error).toMatchObject({ code: 'FILE_LOCKED', message: expect.stringContaining('cancelled') });
+    expect(ms).toBeLessThan(1500);
+    expect(existsSync(wantFileOf(h5))).toBe(false);
     // its flock did not stay behind waiting: the fence is free at once
     const fence = await WriterFence.acquire(h5, { waitSeconds: 1 });
     await fence?.release();

@@ -4,7 +4,7 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { holdLock } from '../../../test/support/lock-holder.js';
+import { abortedWhileLocked } from '../../../test/support/lock-holder.js';
 import { tempDir } from '../../../test/support/oracle.js';
 import { runViewTask, type ViewTask } from '../src/index.js';
 
@@ -91,19 +91,12 @@ describe('cancelling a view task between slabs', () => {
     const h5 = join(dir.path, 'held', 'ds.h5');
     mkdirSync(dirname(h5));
     const source = await stack('held.npy');
-    const holder = await holdLock(fenceFileOf(h5));
-    try {
-      const control = new AbortController();
-      setTimeout(() => control.abort(), 300);
-      const started = Date.now();
-      await expect(
-        runViewTask(task(source, h5, 0, 'single'), undefined, control.signal),
-      ).rejects.toMatchObject({ kind: 'cancelled' });
-      expect(Date.now() - started).toBeLessThan(2000); // not the whole 5 s wait
-      expect(existsSync(h5)).toBe(false);
-    } finally {
-      holder.release();
-    }
+    const { error, ms } = await abortedWhileLocked(fenceFileOf(h5), 300, (signal) =>
+      runViewTask(task(source, h5, 0, 'single'), undefined, signal),
+    );
+    expect(error).toMatchObject({ kind: 'cancelled' });
+    expect(ms).toBeLessThan(2000); // not the whole 5 s wait
+    expect(existsSync(h5)).toBe(false);
   });
 
   it('does not start a task that is cancelled already', async () => {
