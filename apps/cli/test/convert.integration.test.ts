@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { existsSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
@@ -350,5 +350,32 @@ describe('bdv demo and info', () => {
     expect(info.stdout).toContain('t1 s3: 48x256x256 | 24x128x128 | 12x64x64');
     expect(bdv(['demo', '--dir', p('demo')]).stderr).toMatch(/already exists \(pass --overwrite/);
     expect(bdv(['--help']).stdout).toMatch(/convert[\s\S]*demo[\s\S]*info/);
+    const before = statSync(p('demo/demo.h5')).ino;
+    const again = bdv(['demo', '--dir', p('demo'), '--overwrite', '--progress', 'none']);
+    expect(again.stderr).toBe('');
+    expect(statSync(p('demo/demo.h5')).ino).not.toBe(before);
+  });
+
+  it('replaces only a folder an earlier demo made, and leaves any other untouched', () => {
+    const folder = p('not-a-demo');
+    mkdirSync(join(folder, 'raw'), { recursive: true });
+    writeFileSync(join(folder, 'raw', 't0_c0_s0.npy'), 'acquired');
+    writeFileSync(join(folder, 'notes.txt'), 'keep');
+    const foreign = bdv(['demo', '--dir', folder, '--overwrite']);
+    expect(foreign.status).not.toBe(0);
+    expect(foreign.stderr).toMatch(/holds 1 file\(s\) a demo does not make \(notes\.txt\): not replaced/);
+    writeFileSync(join(folder, 'manifest.json'), JSON.stringify({ dataset: { name: 'acquisition' } }));
+    writeFileSync(join(folder, 'notes.txt'), 'keep');
+    expect(bdv(['demo', '--dir', folder, '--overwrite']).stderr).toMatch(/notes\.txt/);
+    rmSync(join(folder, 'notes.txt'));
+    expect(bdv(['demo', '--dir', folder, '--overwrite']).stderr).toMatch(
+      /has no demo manifest\.json: not replaced/,
+    );
+    expect(readFileSync(join(folder, 'raw', 't0_c0_s0.npy'), 'utf8')).toBe('acquired');
+    writeFileSync(p('a-file'), 'keep');
+    expect(bdv(['demo', '--dir', p('a-file'), '--overwrite']).stderr).toMatch(
+      /is not a folder: not replaced/,
+    );
+    expect(readFileSync(p('a-file'), 'utf8')).toBe('keep');
   });
 });

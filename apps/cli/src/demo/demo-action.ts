@@ -1,5 +1,6 @@
-import { existsSync, rmSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import { removeDatasetFile } from '@bdv-cluster/bdv';
 import { Manifest } from '@bdv-cluster/contract';
 import { CliError } from '../cli-error.js';
 import type { DemoFlags } from '../commands/demo-command.js';
@@ -7,19 +8,29 @@ import { runConversion } from '../convert/run-conversion.js';
 import { progressFor } from '../progress/progress-reporter.js';
 import { makeSyntheticAcquisition } from './synthetic-acquisition.js';
 
+const DEMO_FILE = 'demo.h5';
+const DEMO_REMOVAL_WAIT_SECONDS = 30;
+/** What a demo leaves in its folder: its inputs, manifest, outputs and their fence and temporaries. */
+const DEMO_ENTRY =
+  /^(raw|manifest\.json|demo\.(h5|xml|checksums\.json)|demo\.h5\.journal|\.demo\.h5\.(lock|want)|\.?demo\..*\.tmp)$/;
+const DEMO_INPUT = /^t\d+_c\d+_s\d+\.npy$/;
+
 /** `bdv demo`: a synthetic acquisition converted in this process, and where everything went. */
 export async function demo(flags: DemoFlags): Promise<void> {
   const dir = resolve(flags.dir);
   if (existsSync(dir)) {
     if (!flags.overwrite) throw new CliError(`${dir} already exists (pass --overwrite to replace the demo)`);
-    rmSync(dir, { recursive: true, force: true });
+    assertEarlierDemo(dir);
+    // Under the demo file's write fence: a demo still converting into this folder (another
+    // terminal) is waited for, not pulled from under its writer.
+    await removeDatasetFile(join(dir, DEMO_FILE), DEMO_REMOVAL_WAIT_SECONDS, dir);
   }
   process.stdout.write(`making a synthetic acquisition in ${dir}/raw ...\n`);
   const acquisition = await makeSyntheticAcquisition(dir);
   const result = await runConversion(
     {
       manifest: Manifest.parse(acquisition.manifest),
-      output: join(dir, 'demo.h5'),
+      output: join(dir, DEMO_FILE),
       overwrite: false,
       baseDir: dir,
     },
@@ -37,4 +48,43 @@ export async function demo(flags: DemoFlags): Promise<void> {
       '',
     ].join('\n'),
   );
+}
+
+/**
+ * `--overwrite` deletes a folder: only one that an earlier demo made (an empty one too). A folder
+ * with anything else in it — a mistyped `--dir` pointing at real data — is refused untouched.
+ */
+function assertEarlierDemo(dir: string): void {
+  if (!statSync(dir).isDirectory()) throw new CliError(`${dir} is not a folder: not replaced`);
+  const entries = readdirSync(dir);
+  if (entries.length === 0) return;
+  const foreign = entries.filter((name) => !DEMO_ENTRY.test(name));
+  const raw = join(dir, 'raw');
+  if (entries.includes('raw')) {
+    if (!statSync(raw).isDirectory()) foreign.push('raw');
+    else
+      foreign.push(
+        ...readdirSync(raw)
+          .filter((name) => !DEMO_INPUT.test(name))
+          .map((n) => `raw/${n}`),
+      );
+  }
+  if (foreign.length > 0)
+    throw new CliError(
+      `${dir} holds ${foreign.length} file(s) a demo does not make (${foreign.slice(0, 3).join(', ')}): not replaced; pick another --dir or remove it yourself`,
+    );
+  if (!isDemoManifest(join(dir, 'manifest.json')))
+    throw new CliError(
+      `${dir} has no demo manifest.json: not replaced; pick another --dir or remove it yourself`,
+    );
+}
+
+function isDemoManifest(path: string): boolean {
+  try {
+    return (
+      (JSON.parse(readFileSync(path, 'utf8')) as { dataset?: { name?: unknown } }).dataset?.name === 'demo'
+    );
+  } catch {
+    return false;
+  }
 }
