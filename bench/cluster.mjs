@@ -33,23 +33,30 @@ const events = [];
 const token = 'bench-token-0123456789'; // API_TOKENS: >= 16 characters
 // A fresh Redis key prefix per run: earlier runs' datasets (same names) must not collide.
 const prefix = `bench-${Date.now().toString(36)}`;
-const stack = await startLocalStack({
-  workDir: join(work, 'stack'),
-  s3Port: await freePort(),
-  apiPort: await freePort(),
-  prefix,
-  writers: 2,
-  token,
-  fileRoots: [work],
-  env: { LOG_LEVEL: 'info' },
-  onLog: (role, line) => {
-    try {
-      events.push({ role, at: performance.now(), ...JSON.parse(line) });
-    } catch {
-      // not a JSON log line
-    }
-  },
-});
+/**
+ * The cluster with its finalizer exporting to the output bucket (OUTPUT_BUCKET set), or as
+ * deployed by default (unset: the .h5/.xml stay on the output volume). Both serve the same S3
+ * folder, so the inputs are uploaded once.
+ */
+const startCluster = async (exporting) =>
+  startLocalStack({
+    workDir: join(work, 'stack'),
+    s3Port: await freePort(),
+    apiPort: await freePort(),
+    prefix: `${prefix}-${exporting ? 'export' : 'volume'}`,
+    writers: 2,
+    token,
+    fileRoots: [work],
+    env: { LOG_LEVEL: 'info', ...(exporting ? {} : { OUTPUT_BUCKET: undefined }) },
+    onLog: (role, line) => {
+      try {
+        events.push({ role, at: performance.now(), ...JSON.parse(line) });
+      } catch {
+        // not a JSON log line
+      }
+    },
+  });
+let stack = await startCluster(true);
 const s3 = new S3Client({
   endpoint: stack.s3Endpoint,
   region: 'us-east-1',
@@ -114,12 +121,11 @@ const call = async (method, path, body) => {
 };
 
 const rows = [];
-let s3Seconds;
-try {
-  s3Seconds = await s3ReadSeconds();
+/** Every compression and layout through the running cluster, first POST until `complete`. */
+async function clusterRuns(exporting) {
   for (const compression of ['none', 'gzip']) {
     for (const layout of ['single', 'partitioned']) {
-      const name = `bench-${compression}-${layout}`;
+      const name = `bench-${compression}-${layout}-${exporting ? 's3' : 'volume'}`;
       const started = performance.now();
       const ds = await call('POST', '/v1/datasets', { name, setup: { tiles: views }, compression, layout });
       for (let v = 0; v < views; v++)
@@ -136,50 +142,71 @@ try {
       const seconds = (performance.now() - started) / 1000;
       if (d.status !== 'complete') throw new Error(`${name}: ${JSON.stringify(d.errors)}`);
       const phases = phasesOf(ds.id, started, performance.now());
-      rows.push({ what: `cluster: API + S3 + 2 writers, ${layout}`, compression, seconds, phases });
-      console.error(`${name}: ${seconds.toFixed(2)} s`);
+      const what = `cluster: API + S3 + 2 writers, ${layout}, ${exporting ? 'exported to S3' : 'kept on the volume'}`;
+      rows.push({ what, compression, seconds, phases });
+      console.error(`${what} ${compression}: ${seconds.toFixed(2)} s`);
     }
-    const manifestFor = (layout) => {
-      const path = join(work, `m-${compression}-${layout}.json`);
-      const views_ = files.map((f, v) => ({ tile: v, source: { uri: f } }));
-      writeFileSync(
-        path,
-        JSON.stringify({
-          dataset: { name: 'local', setup: { tiles: views }, compression, layout },
-          views: views_,
-        }),
-      );
-      return path;
-    };
-    const local = (what, name, manifest, extra) => {
-      const t = performance.now();
-      const r = spawnSync(process.execPath, [
-        join(root, 'apps/cli/bin/bdv.js'),
-        'convert',
-        '-m',
-        manifest,
-        '-o',
-        join(work, `${name}-${compression}.h5`),
-        '--progress',
-        'none',
-        ...extra,
-      ]);
-      if (r.status !== 0) throw new Error(r.stderr.toString());
-      rows.push({ what, compression, seconds: (performance.now() - t) / 1000 });
-      console.error(`${what} ${compression}: ${rows.at(-1).seconds.toFixed(2)} s`);
-    };
-    local('bdv convert (one process, local files)', 'local', manifestFor('single'), []);
-    local('bdv convert --layout partitioned --jobs 2', 'local-jobs', manifestFor('partitioned'), [
-      '--jobs',
-      '2',
-    ]);
   }
+}
+
+function localRuns(compression) {
+  const manifestFor = (layout) => {
+    const path = join(work, `m-${compression}-${layout}.json`);
+    const views_ = files.map((f, v) => ({ tile: v, source: { uri: f } }));
+    writeFileSync(
+      path,
+      JSON.stringify({
+        dataset: { name: 'local', setup: { tiles: views }, compression, layout },
+        views: views_,
+      }),
+    );
+    return path;
+  };
+  const local = (what, name, manifest, extra) => {
+    const t = performance.now();
+    const r = spawnSync(process.execPath, [
+      join(root, 'apps/cli/bin/bdv.js'),
+      'convert',
+      '-m',
+      manifest,
+      '-o',
+      join(work, `${name}-${compression}.h5`),
+      '--progress',
+      'none',
+      ...extra,
+    ]);
+    if (r.status !== 0) throw new Error(r.stderr.toString());
+    rows.push({ what, compression, seconds: (performance.now() - t) / 1000 });
+    console.error(`${what} ${compression}: ${rows.at(-1).seconds.toFixed(2)} s`);
+  };
+  local('bdv convert (one process, local files)', 'local', manifestFor('single'), []);
+  local('bdv convert --layout partitioned --jobs 2', 'local-jobs', manifestFor('partitioned'), [
+    '--jobs',
+    '2',
+  ]);
+}
+
+let s3Seconds;
+try {
+  s3Seconds = await s3ReadSeconds();
+  await clusterRuns(true);
 } finally {
   s3.destroy();
   await stack.stop();
 }
+// The default deployment next (no OUTPUT_BUCKET), on the same S3 folder; then `bdv convert`
+// with nothing of the cluster running.
+stack = await startCluster(false);
+try {
+  await clusterRuns(false);
+} finally {
+  await stack.stop();
+}
+for (const compression of ['none', 'gzip']) localRuns(compression);
+rows.sort((x, y) => (x.compression === y.compression ? 0 : x.compression === 'none' ? -1 : 1));
+
 const redis = new Redis(stack.env.REDIS_URL);
-const keys = await redis.keys(`${prefix}:*`);
+const keys = await redis.keys(`${prefix}-*`);
 if (keys.length) await redis.del(...keys);
 redis.disconnect();
 
@@ -213,8 +240,11 @@ const section = `## Cluster run of ${new Date().toISOString().slice(0, 16).repla
 - ${views} views of ${planes}×1024×1024 uint16 (${mb.toFixed(0)} MB in all), 1 level, block 4,256,256; the cluster reads
   them from S3 (uploaded beforehand, not timed); \`bdv convert\` reads the same .npy files from disk
   (once in one thread, once as partitions written by two worker threads with \`--jobs 2\`).
-- Cluster time = first POST of the dataset until GET says \`complete\` (views written, XML written,
-  .h5/.xml exported to the output bucket: one streamed PUT per file up to 1 GiB, multipart above).
+- Cluster time = first POST of the dataset until GET says \`complete\`: views written, read back
+  against their checksums, master and XML written; then, "exported to S3" (\`OUTPUT_BUCKET\` set),
+  .h5/.xml uploaded to the output bucket (one streamed PUT per file up to 1 GiB, multipart above),
+  or, "kept on the volume" (\`OUTPUT_BUCKET\` unset: the default), nothing more. Each kind runs on
+  a cluster of its own (the same S3 folder); \`bdv convert\` runs after both, with the cluster stopped.
 
 ${table.join('\n')}
 
