@@ -1,4 +1,11 @@
-import { checksumPathFor, setupCount, setupIdOf, xmlPathFor, type Layout } from '@bdv-cluster/bdv';
+import {
+  checksumPathFor,
+  preloadHdf5,
+  setupCount,
+  setupIdOf,
+  xmlPathFor,
+  type Layout,
+} from '@bdv-cluster/bdv';
 import { autoPyramidFields, pyramidFor, type DatasetPyramid, type Manifest } from '@bdv-cluster/contract';
 import { ViewThreadPool } from '@bdv-cluster/convert';
 import { existsSync } from 'node:fs';
@@ -63,6 +70,9 @@ export async function runConversion(
   // Started now, the threads load HDF5 on their own cores while the inputs' headers are read.
   const threads = jobs > 1 ? new ViewThreadPool() : undefined;
   threads?.warm(Math.min(jobs, req.manifest.views.length));
+  // In this thread, HDF5 loads while the headers are read and the output's fence is taken
+  // (a flock child to start) instead of after them.
+  if (!threads) preloadHdf5().catch(() => undefined);
   try {
     return await convertViews(req, progress, jobs, threads);
   } finally {
