@@ -1,6 +1,9 @@
 import { DatasetSpec } from '@bdv-cluster/contract';
-import { DatasetStore } from '@bdv-cluster/pipeline';
+import { DatasetStore, RegisterDataset } from '@bdv-cluster/pipeline';
 import { randomBytes } from 'node:crypto';
+import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import { afterAll, describe, expect, it } from 'vitest';
 
@@ -8,7 +11,9 @@ import { afterAll, describe, expect, it } from 'vitest';
 const redis = new Redis(process.env.REDIS_URL ?? 'redis://127.0.0.1:6379');
 const prefix = `test-${randomBytes(4).toString('hex')}`;
 const store = new DatasetStore(redis, prefix);
+const outputDir = mkdtempSync(join(tmpdir(), 'bdv-names-'));
 afterAll(async () => {
+  rmSync(outputDir, { recursive: true, force: true });
   const keys = await redis.keys(`${prefix}:*`);
   if (keys.length) await redis.del(...keys);
   redis.disconnect();
@@ -32,5 +37,42 @@ describe('dataset names', () => {
     await redis.hset(store.keys.names(), 'Legacy-Run', 'legacy-id');
     expect(await store.idByName('Legacy-Run')).toBe('legacy-id');
     expect(await store.createDataset(spec('Legacy-Run'), files)).toBeUndefined();
+  });
+});
+
+describe('registering a name whose output folder exists', () => {
+  const register = new RegisterDataset(store, outputDir);
+  const folder = (name: string, files: Record<string, string>) => {
+    mkdirSync(join(outputDir, name, 'sub'), { recursive: true });
+    for (const [file, text] of Object.entries(files)) writeFileSync(join(outputDir, name, file), text);
+  };
+
+  // The dataset's writers, finalizer and DELETE take OUTPUT_DIR/<name>/ for its own.
+  it('is refused while the folder holds anything, which stays as it was', async () => {
+    folder('scans', { 'final.h5': 'data', 'notes.txt': 'lab notes' });
+    await expect(register.execute(spec('scans'))).rejects.toMatchObject({
+      kind: 'CONFLICT',
+      field: 'name',
+      message: expect.stringMatching(
+        /scans is taken: its output folder .*scans already holds 3 file\(s\) \(final\.h5, notes\.txt, sub\)/,
+      ),
+    });
+    expect(await store.idByName('scans')).toBeUndefined();
+    expect(readdirSync(join(outputDir, 'scans')).sort()).toEqual(['final.h5', 'notes.txt', 'sub']);
+
+    folder('parts', { 'parts-t00000-s00.h5': 'an earlier partition' });
+    rmSync(join(outputDir, 'parts', 'sub'), { recursive: true });
+    await expect(register.execute(spec('parts'))).rejects.toThrow(
+      /holds 1 file\(s\) \(parts-t00000-s00\.h5\)/,
+    );
+  });
+
+  it('is accepted when the folder is empty or holds only its write fence files', async () => {
+    mkdirSync(join(outputDir, 'empty'));
+    expect((await register.execute(spec('empty'))).name).toBe('empty');
+    folder('fenced', { '.fenced.h5.lock': '', '.fenced.h5.want': '' });
+    rmSync(join(outputDir, 'fenced', 'sub'), { recursive: true });
+    expect((await register.execute(spec('fenced'))).name).toBe('fenced');
+    expect((await register.execute(spec('fresh'))).name).toBe('fresh');
   });
 });

@@ -52,7 +52,7 @@ export {
   type ViewVerdict,
   type VerifyOptions,
 } from './verify/verify-dataset.js';
-export { fenceFileOf } from './h5/writer-fence.js';
+export { fenceFileOf, wantFileOf } from './h5/writer-fence.js';
 export { threadEntryUrl } from './thread-entry.js';
 export { removeDatasetFile } from './writer/remove-output.js';
 export { publishVerifiedDataset } from './writer/publish.js';

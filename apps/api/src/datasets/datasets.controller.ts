@@ -36,7 +36,9 @@ export class DatasetsController {
   constructor(private readonly datasets: DatasetsService) {}
 
   @Post()
-  @ApiOperation({ summary: 'Register a dataset (201; 409 if the name is taken)' })
+  @ApiOperation({
+    summary: 'Register a dataset (201; 409 if the name is taken or its output folder holds files)',
+  })
   @ApiBody({ schema: schemaOf('DatasetSpec') })
   async create(@Body() body: unknown) {
     return present(await this.datasets.create(body));

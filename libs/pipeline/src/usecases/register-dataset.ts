@@ -1,5 +1,7 @@
+import { fenceFileOf, wantFileOf } from '@bdv-cluster/bdv';
 import type { DatasetSpec } from '@bdv-cluster/contract';
-import { existsSync } from 'node:fs';
+import { existsSync, readdirSync } from 'node:fs';
+import { basename, dirname } from 'node:path';
 import { datasetFiles } from '../output-paths.js';
 import { notifyTargetProblem } from '../notify/notify-targets.js';
 import { PipelineError } from '../pipeline-error.js';
@@ -8,9 +10,11 @@ import type { DatasetRecord } from '../state-model.js';
 
 /**
  * Registers a dataset under a unique name. Names are output file names: a name taken in Redis,
- * or an .h5 already on the output volume that Redis does not know (state lost, restored, or
- * written by hand), is refused — an existing file is never appended to or overwritten. A `notify`
- * URL must name a host of the cluster's allow-list (NOTIFY_ALLOWED_HOSTS; empty: none).
+ * or a folder OUTPUT_DIR/<name>/ already holding files that Redis does not know of (state lost,
+ * restored, a partitioned dataset's views before its master, or files put there by hand), is
+ * refused — the dataset's writers, finalizer and deletion treat that folder as its own, so an
+ * existing file is never appended to, overwritten or deleted. A `notify` URL must name a host of
+ * the cluster's allow-list (NOTIFY_ALLOWED_HOSTS; empty: none).
  */
 export class RegisterDataset {
   constructor(
@@ -23,8 +27,14 @@ export class RegisterDataset {
     const notifyProblem = spec.notify && notifyTargetProblem(spec.notify.url, this.notifyAllowList);
     if (notifyProblem) throw new PipelineError('INVALID', `notify.url: ${notifyProblem}`, 'notify.url');
     const files = datasetFiles(this.outputDir, spec.name);
-    if (!(await this.store.idByName(spec.name)) && existsSync(files.h5)) {
-      throw new PipelineError('CONFLICT', `name: ${spec.name} is taken (its .h5 already exists)`, 'name');
+    if (!(await this.store.idByName(spec.name))) {
+      const found = occupant(files.h5);
+      if (found)
+        throw new PipelineError(
+          'CONFLICT',
+          `name: ${spec.name} is taken: its output folder ${dirname(files.h5)} already holds ${found} (choose another name, or move those files away)`,
+          'name',
+        );
     }
     const record = await this.store.createDataset(spec, files, batchId);
     if (!record)
@@ -41,4 +51,25 @@ export class RegisterDataset {
     const id = await this.store.idByName(name);
     return id ? this.store.getDataset(id) : undefined;
   }
+}
+
+/**
+ * What makes the output folder of `h5` someone's already: the .h5 itself, or any entry of the
+ * folder but the write fence's own lock and ask files (which a deletion raced by a preview may
+ * leave behind, guarding nothing). undefined if the folder is free.
+ */
+function occupant(h5: string): string | undefined {
+  if (existsSync(h5)) return basename(h5);
+  let entries: string[];
+  try {
+    entries = readdirSync(dirname(h5));
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw error;
+  }
+  const fence = new Set([basename(fenceFileOf(h5)), basename(wantFileOf(h5))]);
+  const others = entries.filter((name) => !fence.has(name));
+  if (others.length === 0) return undefined;
+  const shown = others.slice(0, 3).join(', ');
+  return `${others.length} file(s) (${shown}${others.length > 3 ? ', …' : ''})`;
 }
