@@ -285,6 +285,82 @@ describe('bdv convert --resume refuses what it cannot continue, changing nothing
   });
 });
 
+describe('bdv convert never replaces what it did not write', () => {
+  /** Every file of a folder and its bytes: what must come out of a refused run unchanged. */
+  const snapshot = (folder: string) =>
+    Object.fromEntries(readdirSync(folder).map((name) => [name, readFileSync(join(folder, name))]));
+  const quick = (out: string, ...extra: string[]) =>
+    bdv(['convert', p('small.npy'), '-o', out, '--progress', 'none', ...extra]);
+
+  it('an XML on its own, with or without --resume', () => {
+    mkdirSync(p('registered'));
+    writeFileSync(p('registered', 'out.xml'), '<SpimData>registered by hand</SpimData>');
+    const before = snapshot(p('registered'));
+    const plain = quick(p('registered', 'out.h5'));
+    expect(plain.status).toBe(1);
+    expect(plain.stderr).toMatch(/out\.xml already exists \(pass --overwrite to replace it\)/);
+    const resumed = quick(p('registered', 'out.h5'), '--resume');
+    expect(resumed.status).toBe(1);
+    expect(resumed.stderr).toMatch(/out\.xml is there, but no out\.checksums\.json says an earlier run/);
+    expect(snapshot(p('registered'))).toEqual(before);
+  });
+
+  it('--resume --layout partitioned over a single-layout file, a foreign file, or partitions nobody recorded', () => {
+    mkdirSync(p('foreign'));
+    expect(quick(p('foreign', 'out.h5')).status).toBe(0);
+    rmSync(p('foreign', 'out.checksums.json')); // a finished dataset copied without its record
+    rmSync(p('foreign', 'out.xml'));
+    const partitioned = ['--layout', 'partitioned', '--resume'];
+    let before = snapshot(p('foreign'));
+    const overSingle = quick(p('foreign', 'out.h5'), ...partitioned);
+    expect(overSingle.status).toBe(1);
+    expect(overSingle.stderr).toMatch(/out\.h5 holds views of its own \(a single-layout file\)/);
+    writeFileSync(p('foreign', 'out.h5'), 'not an HDF5 file');
+    before = snapshot(p('foreign'));
+    expect(quick(p('foreign', 'out.h5'), ...partitioned).stderr).toMatch(
+      /out\.h5 is not a master this command wrote/,
+    );
+    expect(snapshot(p('foreign'))).toEqual(before);
+
+    mkdirSync(p('unrecorded'));
+    expect(quick(p('unrecorded', 'out.h5'), '--layout', 'partitioned').status).toBe(0);
+    rmSync(p('unrecorded', 'out.checksums.json'));
+    rmSync(p('unrecorded', 'out.xml'));
+    rmSync(p('unrecorded', 'out.h5'));
+    before = snapshot(p('unrecorded'));
+    const lostRecord = quick(p('unrecorded', 'out.h5'), ...partitioned);
+    expect(lostRecord.stderr).toMatch(/out-t00000-s00\.h5 is there and no out\.checksums\.json records/);
+    expect(snapshot(p('unrecorded'))).toEqual(before);
+    // Without flags the same run is refused too, and leaves no master of its own behind.
+    const plain = quick(p('unrecorded', 'out.h5'), '--layout', 'partitioned');
+    expect(plain.stderr).toMatch(/partition .*out-t00000-s00\.h5 already exists/);
+    expect(snapshot(p('unrecorded'))).toEqual(before);
+  });
+
+  it('a resumed partitioned run rewrites its own unrecorded partition, not a foreign one', () => {
+    mkdirSync(p('own'));
+    expect(quick(p('own', 'out.h5'), '--layout', 'partitioned').status).toBe(0);
+    writeFileSync(p('own', 'out-t00000-s07.h5'), "somebody else's file");
+    const before = snapshot(p('own'));
+    const r = quick(p('own', 'out.h5'), '--layout', 'partitioned', '--resume');
+    expect(r.stderr).toMatch(
+      /out-t00000-s07\.h5 is not a partition of this conversion \(no record lists it\)/,
+    );
+    expect(snapshot(p('own'))).toEqual(before);
+    rmSync(p('own', 'out-t00000-s07.h5'));
+    // The record is told nothing of the committed partition (stopped right after its rename):
+    // the partition is this run's format and view, so --resume writes it again.
+    writeFileSync(
+      p('own', 'out.checksums.json'),
+      JSON.stringify({ ...recorded('own'), complete: false, views: [] }),
+    );
+    const again = quick(p('own', 'out.h5'), '--layout', 'partitioned', '--resume');
+    expect(again.status, again.stderr).toBe(0);
+    expect(again.stdout).toMatch(/^wrote 1 view\(s\)/);
+    expect(bdv(['verify', p('own', 'out.xml')]).status).toBe(0);
+  });
+});
+
 describe('bdv verify without a usable checksum file', () => {
   it('exits 1 with one line naming the missing or malformed file', () => {
     const folder = p('no-sums');

@@ -1,4 +1,4 @@
-import { writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import {
@@ -197,6 +197,19 @@ describe('BdvWriter', () => {
     );
     const again = await BdvWriter.create(h5, { overwrite: true });
     await again.close();
+    // An XML alone is an output too; replacing the .h5 takes the old XML away at once, so a run
+    // stopped before its own XML never leaves the old one describing a new file cut short.
+    const xmlOnly = join(dir.path, 'registered.xml');
+    writeFileSync(xmlOnly, '<SpimData/>');
+    await expect(BdvWriter.create(join(dir.path, 'registered.h5'))).rejects.toMatchObject({
+      code: 'FILE_EXISTS',
+      message: expect.stringMatching(/registered\.xml already exists/),
+    });
+    expect(readFileSync(xmlOnly, 'utf8')).toBe('<SpimData/>');
+    writeFileSync(join(dir.path, 'exists.xml'), '<SpimData/>');
+    const replacing = await BdvWriter.create(h5, { overwrite: true });
+    expect(existsSync(join(dir.path, 'exists.xml'))).toBe(false);
+    await replacing.close();
   });
 
   it('writes planes and substacks of a virtual view like the streaming path', async () => {

@@ -35,17 +35,21 @@ export async function openOutput(req: OutputRequest, planned: readonly PlannedVi
   const format = resolveFormat(options, options.slabBytes);
   const layout = options.layout ?? 'single';
   const sumsPath = checksumPathFor(xmlPathFor(output));
-  const recorded = existsSync(sumsPath) ? readChecksumFile(sumsPath).views : [];
+  const hasRecord = existsSync(sumsPath);
+  const recorded = hasRecord ? readChecksumFile(sumsPath).views : [];
   const refuse = (problem: string) =>
     new CliError(
       `cannot resume into ${output}: ${problem}; run with the earlier options, or with --overwrite to start again`,
     );
   const problem =
+    xmlProblem(output, hasRecord) ??
     layoutProblem(output, layout, recorded) ??
     viewProblem(format, planned, recorded) ??
     pyramidProblem(format, recorded) ??
     (layout === 'partitioned'
-      ? await partitionedProblem(output, format, recorded)
+      ? ((await partitionedProblem(output, format, recorded)) ??
+        (await masterProblem(output, hasRecord)) ??
+        (await unrecordedPartitionProblem(output, format, recorded, hasRecord)))
       : await singleFileProblem(output, format));
   if (problem) throw refuse(problem);
   if (layout === 'single' && existsSync(output) && !existsSync(sumsPath))
@@ -93,6 +97,62 @@ async function partitionedProblem(
   for (const view of recorded) {
     const partition = await summaryOf(join(dirname(output), view.file));
     if (partition) return storedFormatProblem(partition, format, false);
+  }
+  return undefined;
+}
+
+/** An XML beside the output that no checksum record vouches for is not this command's: kept. */
+function xmlProblem(output: string, hasRecord: boolean): string | undefined {
+  const xml = xmlPathFor(output);
+  if (hasRecord || !existsSync(xml)) return undefined;
+  return `${basename(xml)} is there, but no ${basename(checksumPathFor(xml))} says an earlier run of this command wrote it`;
+}
+
+/**
+ * The master this command writes holds setup headers and external links to its partitions, and
+ * links views only once their record exists: anything else at the output's name is not ours.
+ */
+async function masterProblem(output: string, hasRecord: boolean): Promise<string | undefined> {
+  if (!existsSync(output)) return undefined;
+  const master = await summaryOf(output);
+  const name = basename(output);
+  if (!master || master.setups.length === 0)
+    return `${name} is not a master this command wrote (no BDV file)`;
+  if (master.views.some((v) => v.levels.some((l) => l.externalFile === undefined)))
+    return `${name} holds views of its own (a single-layout file), not links to partitions`;
+  if (!hasRecord && master.views.length > 0)
+    return `${name} links ${master.views.length} view(s) and no ${basename(checksumPathFor(xmlPathFor(output)))} records which are whole`;
+  return undefined;
+}
+
+/**
+ * Partition files beside the output that its record does not list. Without a record, any is
+ * somebody else's (or the record was lost): refused. With one, a partition of this run's format
+ * holding exactly the view its name says is this conversion's own (committed just before a stop,
+ * not yet recorded) and is written again; anything else is refused.
+ */
+async function unrecordedPartitionProblem(
+  output: string,
+  format: BdvFormat,
+  recorded: readonly ViewChecksums[],
+  hasRecord: boolean,
+): Promise<string | undefined> {
+  const stem = escapeRegExp(basename(output).replace(/\.h5$/i, ''));
+  const partitionName = new RegExp(`^${stem}-t(\\d+)-s(\\d+)\\.h5$`);
+  const listed = new Set(recorded.map((v) => v.file));
+  for (const name of readdirSync(dirname(output)).sort()) {
+    const match = partitionName.exec(name);
+    if (!match || listed.has(name)) continue;
+    if (!hasRecord)
+      return `${name} is there and no ${basename(checksumPathFor(xmlPathFor(output)))} records which views are whole`;
+    const partition = await summaryOf(join(dirname(output), name));
+    const view = partition?.views.length === 1 ? partition.views[0]! : undefined;
+    const own =
+      view !== undefined &&
+      view.time === Number(match[1]) &&
+      view.setupId === Number(match[2]) &&
+      storedFormatProblem(partition!, format, false) === undefined;
+    if (!own) return `${name} is not a partition of this conversion (no record lists it)`;
   }
   return undefined;
 }

@@ -165,6 +165,9 @@ function assertWritable(req: ConversionRequest, jobs: number): void {
     throw new CliError(
       `${req.output} already exists (pass --overwrite to replace it, or --resume to continue an interrupted conversion)`,
     );
+  // An XML alone (registered by hand, its .h5 elsewhere) is an output too: never replaced unasked.
+  const xml = xmlPathFor(req.output);
+  if (existsSync(xml)) throw new CliError(`${xml} already exists (pass --overwrite to replace it)`);
   // A partitioned run stopped early has partitions and their record, but no master yet.
   const record = checksumPathFor(xmlPathFor(req.output));
   if (existsSync(record))

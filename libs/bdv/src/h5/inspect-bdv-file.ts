@@ -10,7 +10,7 @@ export interface LevelSummary {
   shapeZyx: number[];
   chunksZyx: number[] | null;
   filters: string[];
-  /** Set when the cells are an external link (partitioned layout). */
+  /** Set when the cells are an external link (partitioned layout's master), whether or not its file is there. */
   externalFile?: string;
 }
 
@@ -73,12 +73,16 @@ function levelSummary(group: H5Group, level: number, ExternalLink: H5ExternalLin
   if (entry instanceof ExternalLink) {
     return { level, shapeZyx: [], chunksZyx: null, filters: [], externalFile: entry.filename };
   }
+  // HDF5 follows an external link whose file is there: `get` then answers with the partition's
+  // dataset, and only the link itself says where the cells live.
+  const link = group.get_external_link(`${group.path}/cells`) as { filename?: string };
   const cells = entry as H5Dataset;
   return {
     level,
     shapeZyx: cells.shape ?? [],
     chunksZyx: cells.metadata.chunks,
     filters: cells.filters.map((f) => FILTER_NAMES[f.id] ?? `filter ${f.id}`),
+    ...(link.filename ? { externalFile: link.filename } : {}),
   };
 }
 

@@ -87,14 +87,16 @@ export class BdvWriter {
     const fence = await WriterFence.acquire(h5Path);
     try {
       assertUnclaimed(h5Path);
-      if (existsSync(h5Path)) {
+      for (const existing of [h5Path, xmlPathFor(h5Path)]) {
+        if (!existsSync(existing)) continue;
         if (!overwrite)
           throw new BdvError(
             'FILE_EXISTS',
-            `${h5Path} already exists (pass overwrite to replace it)`,
+            `${existing} already exists (pass overwrite to replace it)`,
             'output',
           );
-        rmSync(h5Path);
+        // The old XML goes with the old file: left, it would describe a new file cut short.
+        rmSync(existing);
       }
       // A crashed append's journal belongs to the file just replaced: rolled back into the new
       // one by its first append, it would overwrite the new file's bytes with the old file's.
@@ -275,7 +277,9 @@ export class BdvWriter {
     this.closed = true;
     try {
       await this.commitVirtualViews();
-      await this.writeMaster();
+      // A run that adopted no partition (refused, or stopped before its first view) leaves no
+      // master of its own: an empty one would only stand in the way of the next run.
+      if (this.partitions.length > 0 || existsSync(this.h5Path)) await this.writeMaster();
     } finally {
       this.closeChecksumRecord();
       await this.fence?.release();
