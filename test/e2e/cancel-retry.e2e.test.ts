@@ -1,3 +1,4 @@
+import { GetObjectCommand } from '@aws-sdk/client-s3';
 import { execFile, execFileSync } from 'node:child_process';
 import { promisify } from 'node:util';
 import { existsSync, readdirSync } from 'node:fs';
@@ -178,7 +179,30 @@ describe('DELETE /v1/datasets/:id', () => {
       /e2e-purge \(.*\): cancelled; its files are removed and the name e2e-purge is free again/,
     );
     expect(existsSync(folder)).toBe(false);
-    expect((await api.post('/v1/datasets', { name: 'e2e-purge' })).status).toBe(201);
+    const reused = await api.post('/v1/datasets', { name: 'e2e-purge', setup: { tiles: 2 } });
+    expect(reused.status).toBe(201);
+
+    // The purge kept the exported copy (OUTPUT_BUCKET); the new dataset of that name never
+    // exports over it: its finalize fails, naming the bucket prefix and whose export is there.
+    const s3 = cluster.s3();
+    const exportedXml = async () =>
+      (
+        await (
+          await s3.send(new GetObjectCommand({ Bucket: 'output', Key: 'e2e-purge/e2e-purge.xml' }))
+        ).Body!
+      ).transformToString();
+    const kept = await exportedXml();
+    await api.post(`/v1/datasets/${reused.body.id}/views`, {
+      tile: 1,
+      source: { uri: `file://${p('small2.npy')}` },
+    });
+    await api.post(`/v1/datasets/${reused.body.id}/finalize`, {});
+    const refusedExport = await api.waitForDataset(reused.body.id as string, ['complete', 'failed']);
+    expect(refusedExport.status).toBe('failed');
+    expect(JSON.stringify(refusedExport.errors)).toContain(
+      `export: s3://output/e2e-purge/ holds the export of another dataset (${id}): not overwritten`,
+    );
+    expect(await exportedXml()).toBe(kept);
   });
 });
 

@@ -1,4 +1,4 @@
-import { CreateBucketCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { CreateBucketCommand, GetObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
@@ -8,7 +8,9 @@ import { freePort } from '../../../test/support/free-port.js';
 import { tempDir } from '../../../test/support/oracle.js';
 import {
   allowedLocalPath,
+  claimExportPrefix,
   createS3Client,
+  EXPORT_CLAIM,
   headObject,
   listObjects,
   parseSourceUri,
@@ -116,6 +118,41 @@ describe('S3 storage against a real S3-protocol server', () => {
     await expect(uploadFile(client, 'no-such-bucket', 'x', path)).rejects.toThrow(
       /s3:\/\/no-such-bucket\/x: no such bucket/,
     );
+  });
+});
+
+describe('export claims', () => {
+  const claimOf = async (prefix: string) =>
+    (
+      await (
+        await client.send(new GetObjectCommand({ Bucket: 'raw', Key: `${prefix}${EXPORT_CLAIM}` }))
+      ).Body!
+    ).transformToString();
+
+  it('claims an empty prefix, lets its owner export again, and refuses another owner', async () => {
+    await claimExportPrefix(client, 'raw', 'run2/', 'dataset-a');
+    expect(await claimOf('run2/')).toBe('dataset-a');
+    await claimExportPrefix(client, 'raw', 'run2/', 'dataset-a');
+    await expect(claimExportPrefix(client, 'raw', 'run2/', 'dataset-b')).rejects.toMatchObject({
+      code: 'CONFLICT',
+      message: expect.stringMatching(
+        /s3:\/\/raw\/run2\/ holds the export of another dataset \(dataset-a\): not overwritten/,
+      ),
+    });
+    expect(await claimOf('run2/')).toBe('dataset-a');
+  });
+
+  it('refuses a prefix holding objects nobody claimed, unless its owner exported there before', async () => {
+    await client.send(new PutObjectCommand({ Bucket: 'raw', Key: 'kept/kept.h5', Body: bytes(10, 3) }));
+    await expect(claimExportPrefix(client, 'raw', 'kept/', 'dataset-c')).rejects.toMatchObject({
+      code: 'CONFLICT',
+      message: expect.stringMatching(/already holds kept\.h5, which no dataset of this cluster exported/),
+    });
+    await expect(claimOf('kept/')).rejects.toThrow();
+    await claimExportPrefix(client, 'raw', 'kept/', 'dataset-c', true);
+    expect(await claimOf('kept/')).toBe('dataset-c');
+    // A prefix is a folder: "kept-more/" is not "kept/".
+    await claimExportPrefix(client, 'raw', 'kept-more/', 'dataset-d');
   });
 });
 

@@ -18,6 +18,7 @@ const STORAGE_STATUS: Record<StorageErrorCode, HttpStatus> = {
   NOT_FOUND: HttpStatus.BAD_REQUEST,
   TRANSIENT: HttpStatus.SERVICE_UNAVAILABLE,
   FAILED: HttpStatus.SERVICE_UNAVAILABLE,
+  CONFLICT: HttpStatus.CONFLICT,
 };
 
 /**

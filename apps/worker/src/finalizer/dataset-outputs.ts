@@ -14,7 +14,7 @@ import {
   type DatasetRecord,
   type ViewEntry,
 } from '@bdv-cluster/pipeline';
-import { createS3Client, uploadFile, type S3Settings } from '@bdv-cluster/storage';
+import { claimExportPrefix, createS3Client, uploadFile, type S3Settings } from '@bdv-cluster/storage';
 import { basename, dirname, join } from 'node:path';
 import pMap from 'p-map';
 import { removeAbandonedScratch } from './abandoned-scratch.js';
@@ -68,7 +68,8 @@ const EXPORT_CONCURRENCY = 2;
 
 /**
  * Copies the .h5 (and partitions) and the checksums to `<bucket>/<name>/`, then the XML last: a
- * reader that finds the XML finds everything it names.
+ * reader that finds the XML finds everything it names. The prefix is claimed for the dataset first
+ * (`<name>/.bdv-export`, libs/storage's export-claim.ts).
  */
 export async function exportDatasetFiles(
   s3: S3Settings,
@@ -79,6 +80,10 @@ export async function exportDatasetFiles(
   const client = createS3Client(s3);
   const key = (file: string) => `${dataset.name}/${basename(file)}`;
   try {
+    // Never over somebody else's objects: a purged dataset's kept copy under the same name, or
+    // files put there by hand. A dataset that exported here before claims existed may go on.
+    const exportedBefore = dataset.files.xmlUri === `s3://${bucket}/${key(dataset.files.xml)}`;
+    await claimExportPrefix(client, bucket, `${dataset.name}/`, dataset.id, exportedBefore);
     const partitions = views.flatMap((v) =>
       v.state === 'done' && v.result?.partition ? [join(dirname(dataset.files.h5), v.result.partition)] : [],
     );

@@ -7,6 +7,7 @@ import {
   type FinalizeJob,
 } from '@bdv-cluster/pipeline';
 import type { VerifyOptions } from '@bdv-cluster/bdv';
+import { StorageError } from '@bdv-cluster/storage';
 import { DelayedError, UnrecoverableError, type Job } from 'bullmq';
 import type { Logger } from 'pino';
 import {
@@ -59,8 +60,17 @@ export function finalizeProcessor(deps: FinalizerDeps) {
       }
       const files: DatasetFiles = { h5: dataset.files.h5, xml: dataset.files.xml };
       const bucket = deps.config.OUTPUT_BUCKET;
-      if (bucket)
-        Object.assign(files, await exportDatasetFiles(s3SettingsOf(deps.config), bucket, dataset, views));
+      if (bucket) {
+        const exported = await exportDatasetFiles(s3SettingsOf(deps.config), bucket, dataset, views).catch(
+          (error: unknown) => {
+            // Another's objects under the export's name stay there whatever the number of tries.
+            if (error instanceof StorageError && error.code === 'CONFLICT')
+              throw new UnrecoverableError(`export: ${error.message}`);
+            throw error;
+          },
+        );
+        Object.assign(files, exported);
+      }
       const completed = await deps.store.completeFinalize(datasetId, generation, files);
       // Where a finalize's time went: verification + master + XML, then the export (operators, bench).
       const seconds = { files: filesSeconds, export: (performance.now() - startedAt) / 1000 - filesSeconds };
