@@ -20,6 +20,19 @@ export function bdv(args: string[], cwd?: string): CliRun {
   return { status: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
+/** Runs the built `bdv` without blocking this process (a test acts while it runs). */
+export function bdvAsync(args: string[]): Promise<CliRun> {
+  const child = spawn(process.execPath, [BIN, ...args], {
+    env: { ...process.env, BDV_DEBUG: '' },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+  child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+  return new Promise((resolve) => child.on('close', (status) => resolve({ status, stdout, stderr })));
+}
+
 export interface StoppedRun extends CliRun {
   signal: NodeJS.Signals | null;
   /** Whether `line` appeared (and the signal was sent) before the run ended by itself. */

@@ -1,9 +1,10 @@
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { grayPng, writeBeadNpy } from '../../../test/support/bead-stacks.js';
+import { holdLock, untilLockIs } from '../../../test/support/lock-holder.js';
 import { tempDir } from '../../../test/support/oracle.js';
-import { bdv } from './cli-run.js';
+import { bdv, bdvAsync } from './cli-run.js';
 
 // `bdv preview` as a user runs it: on files `bdv convert` wrote (both layouts), PNGs decoded here.
 
@@ -92,5 +93,25 @@ describe('bdv preview', () => {
     }
     expect(readFileSync(p('keep.png'), 'utf8')).toBe('mine');
     expect(existsSync(p('x.png'))).toBe(false);
+  });
+
+  it('never writes over a file it did not make: its own temporary, or a PNG that appears while it waits', async () => {
+    writeFileSync(p('mine.png.part'), "not the preview's");
+    expect(bdv(['preview', p('single.xml'), '-o', p('mine.png')]).status).toBe(0);
+    expect(readFileSync(p('mine.png.part'), 'utf8')).toBe("not the preview's");
+    expect(readdirSync(dir.path).filter((n) => n.endsWith('.part'))).toEqual(['mine.png.part']);
+
+    // A writer holds the file: the preview waits, and meanwhile somebody puts a PNG at its -o.
+    const fence = await holdLock(p('.single.h5.lock'));
+    const run = bdvAsync(['preview', p('single.xml'), '-o', p('late.png')]);
+    await untilLockIs(p('.single.h5.lock'), 'waited on');
+    writeFileSync(p('late.png'), 'made meanwhile');
+    fence.release();
+    const r = await run;
+    expect(r.status).toBe(1);
+    expect(r.stderr).toMatch(/late\.png appeared meanwhile: kept \(pass --overwrite to replace it\)/);
+    expect(readFileSync(p('late.png'), 'utf8')).toBe('made meanwhile');
+    expect(bdv(['preview', p('single.xml'), '-o', p('late.png'), '--overwrite']).status).toBe(0);
+    expect(grayPng(readFileSync(p('late.png'))).width).toBeGreaterThan(0);
   });
 });

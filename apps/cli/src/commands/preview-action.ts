@@ -1,5 +1,6 @@
-import { existsSync, renameSync, writeFileSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { existsSync, linkSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { basename, dirname, join, resolve } from 'node:path';
 import {
   contactSheetPng,
   projectView,
@@ -40,7 +41,7 @@ async function viewPreview(views: XmlView[], flags: PreviewFlags, output: string
     waitMs: WAIT_FOR_WRITER_MS,
   });
   const png = viewPreviewPng(projection);
-  writeWhole(output, png.png);
+  writeWhole(output, png.png, flags.overwrite ?? false);
   const shape = projection.levelShapeZyx.join('x');
   return `${flags.output}: ${png.width}x${png.height}, max along ${flags.axis} of timepoint ${view.time} setup ${view.setupId} (level ${projection.level}, ${shape} z,y,x), black..white = ${png.window.low}..${png.window.high}`;
 }
@@ -66,13 +67,32 @@ async function sheetPreview(views: XmlView[], flags: PreviewFlags, output: strin
     if (error instanceof RangeError) throw new CliError(error.message);
     throw error;
   }
-  writeWhole(output, sheet.png);
+  writeWhole(output, sheet.png, flags.overwrite ?? false);
   return `${flags.output}: ${sheet.width}x${sheet.height} contact sheet of ${chosen.length} view(s) of timepoint ${time} (${sheet.layout.rows} row(s) x ${sheet.layout.columns} tile column(s))`;
 }
 
-/** The PNG appears whole or not at all. */
-function writeWhole(path: string, bytes: Uint8Array): void {
-  const temporary = `${path}.part`;
-  writeFileSync(temporary, bytes);
-  renameSync(temporary, path);
+/**
+ * The PNG appears whole or not at all, under a temporary name of its own (created new: nobody's
+ * file is written over). Without `overwrite` it is linked into place, which fails if a file
+ * appeared at `path` during the projection (up to a minute waiting for a writer) — kept, not
+ * replaced; with it, renamed over.
+ */
+function writeWhole(path: string, bytes: Uint8Array, overwrite: boolean): void {
+  const temporary = join(dirname(path), `.${basename(path)}.${randomBytes(4).toString('hex')}.part`);
+  writeFileSync(temporary, bytes, { flag: 'wx' });
+  try {
+    if (overwrite) return renameSync(temporary, path);
+    try {
+      linkSync(temporary, path);
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code;
+      const appeared = code === 'EEXIST' || existsSync(path);
+      if (appeared) throw new CliError(`${path} appeared meanwhile: kept (pass --overwrite to replace it)`);
+      // A volume without hard links (some network shares): checked just above, then renamed.
+      if (code === 'EPERM' || code === 'ENOTSUP' || code === 'EOPNOTSUPP') return renameSync(temporary, path);
+      throw error;
+    }
+  } finally {
+    rmSync(temporary, { force: true });
+  }
 }
