@@ -2,6 +2,7 @@ import {
   BdvWriter,
   checksumPathFor,
   inspectBdvFile,
+  isStagedFileOf,
   readChecksumFile,
   resolveFormat,
   xmlPathFor,
@@ -185,13 +186,8 @@ async function summaryOf(path: string): Promise<BdvFileSummary | undefined> {
  */
 export function removeStagedFiles(output: string): void {
   const folder = dirname(output);
-  const stem = escapeRegExp(basename(output).replace(/\.h5$/i, ''));
-  const staged = [
-    new RegExp(`^\\.${stem}(?:\\.h5|-t\\d+-s\\d+\\.h5)\\.[0-9a-z-]+\\.tmp$`, 'i'),
-    new RegExp(`^${stem}\\.(?:xml|checksums\\.json)\\.\\d+\\.tmp$`, 'i'),
-  ];
   for (const name of readdirSync(folder))
-    if (staged.some((pattern) => pattern.test(name))) rmSync(join(folder, name), { force: true });
+    if (isStagedFileOf(output, name)) rmSync(join(folder, name), { force: true });
 }
 
 function escapeRegExp(text: string): string {

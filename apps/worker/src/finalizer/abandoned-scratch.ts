@@ -1,5 +1,6 @@
+import { isStagedFileOf } from '@bdv-cluster/bdv';
 import { readdirSync, rmSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 
 /**
  * Files are built under hidden temporary names in their dataset's folder and renamed into place
@@ -7,10 +8,12 @@ import { join } from 'node:path';
  * `.<file>.h5.<pid>-<time>.tmp`). A writer killed while building one leaves it behind — up to a
  * whole partition per kill, held until someone deletes it. At finalize every view has settled, so
  * any such file in the folder is abandoned: a writer still building one lost its job long ago
- * and discards its output anyway. Returns the names removed.
+ * and discards its output anyway. Only this dataset's temporary names go (`isStagedFileOf`), not
+ * any hidden `.tmp` (an editor's, a copy tool's). Returns the names removed.
  */
-export function removeAbandonedScratch(folder: string): string[] {
-  const abandoned = readdirSync(folder).filter((name) => name.startsWith('.') && name.endsWith('.tmp'));
+export function removeAbandonedScratch(h5Path: string): string[] {
+  const folder = dirname(h5Path);
+  const abandoned = readdirSync(folder).filter((name) => isStagedFileOf(h5Path, name));
   for (const name of abandoned) rmSync(join(folder, name), { force: true });
   return abandoned;
 }

@@ -31,7 +31,7 @@ export async function writeDatasetFiles(
   checkFiles?: VerifyOptions['checkFiles'],
 ): Promise<VerifyReport> {
   const done = views.filter((v) => v.state === 'done' && v.result);
-  removeAbandonedScratch(dirname(dataset.files.h5));
+  removeAbandonedScratch(dataset.files.h5);
   if (dataset.spec.layout === 'partitioned') {
     const partitions = done.flatMap((v) =>
       v.result!.partition ? [{ time: v.spec.time, setupId: v.setupId, file: v.result!.partition }] : [],

@@ -11,3 +11,22 @@ export function partitionPathFor(masterPath: string, time: number, setupId: numb
   const stem = basename(masterPath).replace(/\.h5$/i, '');
   return join(dirname(masterPath), `${stem}-${timeGroupName(time)}-${setupGroupName(setupId)}.h5`);
 }
+
+/**
+ * Whether `name`, in the folder of `h5Path`, is a temporary file a writer of that output builds
+ * and renames when whole (view-files.ts, dataset-file.ts, file-writes.ts): `.<stem>.h5.<tag>.tmp`,
+ * `.<stem>-tN-sN.h5.<tag>.tmp`, `<stem>.xml.<pid>.tmp`, `<stem>.checksums.json.<pid>.tmp`. Only
+ * these may be cleaned up as abandoned; any other file in the folder is somebody's (also those of
+ * an output whose name differs only in case).
+ */
+export function isStagedFileOf(h5Path: string, name: string): boolean {
+  const stem = escapeRegExp(basename(h5Path).replace(/\.h5$/i, ''));
+  return (
+    new RegExp(`^\\.${stem}(?:\\.[hH]5|-t\\d+-s\\d+\\.h5)\\.[0-9a-z-]+\\.tmp$`).test(name) ||
+    new RegExp(`^${stem}\\.(?:xml|checksums\\.json)\\.\\d+\\.tmp$`).test(name)
+  );
+}
+
+function escapeRegExp(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+}
