@@ -337,6 +337,38 @@ describe('bdv convert never replaces what it did not write', () => {
     expect(snapshot(p('unrecorded'))).toEqual(before);
   });
 
+  it("--overwrite takes the replaced output's partitions with it, and nobody else's", () => {
+    mkdirSync(p('replaced', 'in'), { recursive: true });
+    for (const tile of [0, 1]) copyFileSync(p('small.npy'), p('replaced', 'in', `v${tile}.npy`));
+    const out = p('replaced', 'out.h5');
+    const first = bdv([
+      'convert',
+      p('replaced', 'in'),
+      '-p',
+      'v{tile}.npy',
+      '-o',
+      out,
+      '--layout',
+      'partitioned',
+    ]);
+    expect(first.status, first.stderr).toBe(0);
+    writeFileSync(p('replaced', 'out-t00000-s07.h5'), "somebody else's file");
+    // Another format, one view: the old output's second partition must not outlive it (an
+    // interrupted replacement left it, and --resume refused it as nobody's).
+    const again = bdv(
+      ['convert', p('replaced', 'in', 'v0.npy'), '-o', out, '--layout', 'partitioned'].concat([
+        '--compression',
+        'gzip',
+        '--overwrite',
+        '--progress',
+        'none',
+      ]),
+    );
+    expect(again.status, again.stderr).toBe(0);
+    expect(existsSync(p('replaced', 'out-t00000-s01.h5'))).toBe(false);
+    expect(readFileSync(p('replaced', 'out-t00000-s07.h5'), 'utf8')).toBe("somebody else's file");
+  });
+
   it('a resumed partitioned run rewrites its own unrecorded partition, not a foreign one', () => {
     mkdirSync(p('own'));
     expect(quick(p('own', 'out.h5'), '--layout', 'partitioned').status).toBe(0);

@@ -3,6 +3,7 @@ import {
   checksumPathFor,
   inspectBdvFile,
   isStagedFileOf,
+  partitionNamed,
   readChecksumFile,
   resolveFormat,
   xmlPathFor,
@@ -138,20 +139,18 @@ async function unrecordedPartitionProblem(
   recorded: readonly ViewChecksums[],
   hasRecord: boolean,
 ): Promise<string | undefined> {
-  const stem = escapeRegExp(basename(output).replace(/\.h5$/i, ''));
-  const partitionName = new RegExp(`^${stem}-t(\\d+)-s(\\d+)\\.h5$`);
   const listed = new Set(recorded.map((v) => v.file));
   for (const name of readdirSync(dirname(output)).sort()) {
-    const match = partitionName.exec(name);
-    if (!match || listed.has(name)) continue;
+    const named = partitionNamed(output, name);
+    if (!named || listed.has(name)) continue;
     if (!hasRecord)
       return `${name} is there and no ${basename(checksumPathFor(xmlPathFor(output)))} records which views are whole`;
     const partition = await summaryOf(join(dirname(output), name));
     const view = partition?.views.length === 1 ? partition.views[0]! : undefined;
     const own =
       view !== undefined &&
-      view.time === Number(match[1]) &&
-      view.setupId === Number(match[2]) &&
+      view.time === named.time &&
+      view.setupId === named.setupId &&
       storedFormatProblem(partition!, format, false) === undefined;
     if (!own) return `${name} is not a partition of this conversion (no record lists it)`;
   }
@@ -188,8 +187,4 @@ export function removeStagedFiles(output: string): void {
   const folder = dirname(output);
   for (const name of readdirSync(folder))
     if (isStagedFileOf(output, name)) rmSync(join(folder, name), { force: true });
-}
-
-function escapeRegExp(text: string): string {
-  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 }

@@ -19,6 +19,7 @@ import {
 import { DatasetFile } from './dataset-file.js';
 import { writeXmlFile } from './file-writes.js';
 import { partitionPathFor, xmlPathFor } from './output-paths.js';
+import { partitionsOfOutput } from './replaced-output.js';
 import { resumableViews } from './resume.js';
 import type { StackInput, ViewProgress } from './stack-input.js';
 import {
@@ -87,6 +88,8 @@ export class BdvWriter {
     const fence = await WriterFence.acquire(h5Path);
     try {
       assertUnclaimed(h5Path);
+      // The old output's partitions go with it (read before its master and record go).
+      const oldPartitions = overwrite ? await partitionsOfOutput(h5Path) : [];
       for (const existing of [h5Path, xmlPathFor(h5Path)]) {
         if (!existsSync(existing)) continue;
         if (!overwrite)
@@ -102,6 +105,7 @@ export class BdvWriter {
       // one by its first append, it would overwrite the new file's bytes with the old file's.
       rmSync(journalPathOf(h5Path), { force: true });
       rmSync(checksumPathFor(xmlPathFor(h5Path)), { force: true });
+      for (const partition of oldPartitions) rmSync(partition, { force: true });
       if (layout === 'single') await DatasetFile.createEmpty(h5Path, format);
       return new BdvWriter(h5Path, format, layout, overwrite, fence);
     } catch (error) {

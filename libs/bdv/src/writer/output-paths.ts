@@ -12,6 +12,13 @@ export function partitionPathFor(masterPath: string, time: number, setupId: numb
   return join(dirname(masterPath), `${stem}-${timeGroupName(time)}-${setupGroupName(setupId)}.h5`);
 }
 
+/** The view a partition file of the output `h5Path` holds, from its name; undefined if `name` is none. */
+export function partitionNamed(h5Path: string, name: string): { time: number; setupId: number } | undefined {
+  const stem = escapeRegExp(basename(h5Path).replace(/\.h5$/i, ''));
+  const match = new RegExp(`^${stem}-t(\\d+)-s(\\d+)\\.h5$`).exec(name);
+  return match ? { time: Number(match[1]), setupId: Number(match[2]) } : undefined;
+}
+
 /**
  * Whether `name`, in the folder of `h5Path`, is a temporary file a writer of that output builds
  * and renames when whole (view-files.ts, dataset-file.ts, file-writes.ts): `.<stem>.h5.<tag>.tmp`,
