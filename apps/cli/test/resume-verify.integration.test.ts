@@ -305,6 +305,28 @@ describe('bdv convert never replaces what it did not write', () => {
     expect(snapshot(p('registered'))).toEqual(before);
   });
 
+  it('--resume keeps an XML changed since the run that wrote it (BigStitcher saved registrations)', () => {
+    mkdirSync(p('stitched'));
+    const out = p('stitched', 'out.h5');
+    expect(quick(out).status).toBe(0);
+    expect(recorded('stitched')).toMatchObject({
+      complete: true,
+      xmlSha256: expect.stringMatching(/^[0-9a-f]{64}$/),
+    });
+    const written = readFileSync(p('stitched', 'out.xml'), 'utf8');
+    const stitched = written.replace('</SpimData>', '<!-- registrations --></SpimData>');
+    writeFileSync(p('stitched', 'out.xml'), stitched);
+    const before = snapshot(p('stitched'));
+    const r = quick(out, '--resume');
+    expect(r.status).toBe(1);
+    expect(r.stderr).toMatch(/out\.xml was changed after this command wrote it .*move it away to keep it/);
+    expect(snapshot(p('stitched'))).toEqual(before);
+    writeFileSync(p('stitched', 'out.xml'), written);
+    const resumed = quick(out, '--resume');
+    expect(resumed.status, resumed.stderr).toBe(0);
+    expect(resumed.stdout).toMatch(/^kept 1 view\(s\)/);
+  });
+
   it('--resume --layout partitioned over a single-layout file, a foreign file, or partitions nobody recorded', () => {
     mkdirSync(p('foreign'));
     expect(quick(p('foreign', 'out.h5')).status).toBe(0);

@@ -38,6 +38,7 @@ export { writeXmlFile } from './writer/file-writes.js';
 export {
   checksumPathFor,
   readChecksumFile,
+  sha256Of,
   writeChecksumFile,
   type ChecksumFile,
   type ViewChecksums,

@@ -6,6 +6,7 @@ import {
   partitionNamed,
   readChecksumFile,
   resolveFormat,
+  sha256Of,
   xmlPathFor,
   type BdvFileSummary,
   type BdvFormat,
@@ -38,13 +39,14 @@ export async function openOutput(req: OutputRequest, planned: readonly PlannedVi
   const layout = options.layout ?? 'single';
   const sumsPath = checksumPathFor(xmlPathFor(output));
   const hasRecord = existsSync(sumsPath);
-  const recorded = hasRecord ? readChecksumFile(sumsPath).views : [];
+  const record = hasRecord ? readChecksumFile(sumsPath) : undefined;
+  const recorded = record?.views ?? [];
   const refuse = (problem: string) =>
     new CliError(
       `cannot resume into ${output}: ${problem}; run with the earlier options, or with --overwrite to start again`,
     );
   const problem =
-    xmlProblem(output, hasRecord) ??
+    xmlProblem(output, hasRecord, record?.xmlSha256) ??
     layoutProblem(output, layout, recorded) ??
     viewProblem(format, planned, recorded) ??
     pyramidProblem(format, recorded) ??
@@ -103,11 +105,20 @@ async function partitionedProblem(
   return undefined;
 }
 
-/** An XML beside the output that no checksum record vouches for is not this command's: kept. */
-function xmlProblem(output: string, hasRecord: boolean): string | undefined {
+/**
+ * An XML beside the output that no checksum record vouches for is not this command's, and one
+ * changed since the run that recorded it (saved by BigStitcher with registrations, edited by hand)
+ * is no longer only this command's: either is kept, never rewritten.
+ */
+function xmlProblem(output: string, hasRecord: boolean, xmlSha256: string | undefined): string | undefined {
   const xml = xmlPathFor(output);
-  if (hasRecord || !existsSync(xml)) return undefined;
-  return `${basename(xml)} is there, but no ${basename(checksumPathFor(xml))} says an earlier run of this command wrote it`;
+  if (!existsSync(xml)) return undefined;
+  const name = basename(xml);
+  if (!hasRecord)
+    return `${name} is there, but no ${basename(checksumPathFor(xml))} says an earlier run of this command wrote it`;
+  if (xmlSha256 !== undefined && sha256Of(xml) !== xmlSha256)
+    return `${name} was changed after this command wrote it (saved by BigStitcher or by hand?): move it away to keep it`;
+  return undefined;
 }
 
 /**

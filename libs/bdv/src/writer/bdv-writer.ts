@@ -13,6 +13,7 @@ import { resolveFormat, type BdvFormat, type BdvFormatOptions } from './bdv-form
 import {
   checksumPathFor,
   PendingChecksumFile,
+  sha256Of,
   writeChecksumFile,
   type ViewChecksums,
 } from './checksum-file.js';
@@ -272,7 +273,12 @@ export class BdvWriter {
     writeXmlFile(this.xmlPath, this.describe(options));
     // The complete record is renamed over the pending one: appends to the old file would be lost.
     this.closeChecksumRecord();
-    writeChecksumFile(checksumPathFor(this.xmlPath), [...this.checksums.values()], true);
+    writeChecksumFile(
+      checksumPathFor(this.xmlPath),
+      [...this.checksums.values()],
+      true,
+      sha256Of(this.xmlPath),
+    );
     return this.xmlPath;
   }
 

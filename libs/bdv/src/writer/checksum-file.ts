@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { closeSync, fdatasyncSync, openSync, readFileSync, writeSync } from 'node:fs';
 import { BdvError } from '../errors.js';
 import { CHECKSUM_ALGORITHM, type LevelChecksum } from '../model/checksums.js';
@@ -21,6 +22,11 @@ export interface ChecksumFile {
   version: 1;
   algorithm: typeof CHECKSUM_ALGORITHM;
   complete: boolean;
+  /**
+   * SHA-256 of the XML written with a complete record (`bdv convert`): lets a later run tell the
+   * XML it wrote from one saved over it since (BigStitcher's registrations), which it must keep.
+   */
+  xmlSha256?: string;
   views: ViewChecksums[];
 }
 
@@ -33,12 +39,18 @@ export function checksumPathFor(xmlPath: string): string {
  * laid out so that a view can be added with one write over the closing line (PendingChecksumFile)
  * instead of rewriting every view recorded so far after each one.
  */
-function checksumText(views: readonly ViewChecksums[], complete: boolean): string {
-  return headerLine(complete) + views.map((v, i) => viewLine(v, i === 0)).join('') + CLOSING_LINE;
+function checksumText(views: readonly ViewChecksums[], complete: boolean, xmlSha256?: string): string {
+  return headerLine(complete, xmlSha256) + views.map((v, i) => viewLine(v, i === 0)).join('') + CLOSING_LINE;
 }
 
-function headerLine(complete: boolean): string {
-  const head = { format: 'bdv-cluster checksums', version: 1, algorithm: CHECKSUM_ALGORITHM, complete };
+function headerLine(complete: boolean, xmlSha256?: string): string {
+  const head = {
+    format: 'bdv-cluster checksums',
+    version: 1,
+    algorithm: CHECKSUM_ALGORITHM,
+    complete,
+    ...(xmlSha256 ? { xmlSha256 } : {}),
+  };
   return `${JSON.stringify(head).slice(0, -1)},"views":[\n`;
 }
 
@@ -49,9 +61,14 @@ function viewLine(view: ViewChecksums, first: boolean): string {
 const CLOSING_LINE = ']}\n';
 
 /** Writes the checksums record whole (temporary file, fsync, rename, fsync of the folder). */
-export function writeChecksumFile(path: string, views: readonly ViewChecksums[], complete: boolean): void {
+export function writeChecksumFile(
+  path: string,
+  views: readonly ViewChecksums[],
+  complete: boolean,
+  xmlSha256?: string,
+): void {
   const sorted = [...views].sort((a, b) => a.time - b.time || a.setupId - b.setupId);
-  writeFileAtomically(path, checksumText(sorted, complete));
+  writeFileAtomically(path, checksumText(sorted, complete, xmlSha256));
 }
 
 /**
@@ -148,4 +165,9 @@ function wholeViewsOfCutRecord(text: string): Partial<ChecksumFile> | undefined 
     }
   }
   return { ...(JSON.parse(`${header}]}`) as Partial<ChecksumFile>), views };
+}
+
+/** SHA-256 (hex) of a file's bytes, as `xmlSha256` records an XML. */
+export function sha256Of(path: string): string {
+  return createHash('sha256').update(readFileSync(path)).digest('hex');
 }
