@@ -65,12 +65,22 @@ describe('registering a name whose output folder exists', () => {
     await expect(register.execute(spec('parts'))).rejects.toThrow(
       /holds 1 file\(s\) \(parts-t00000-s00\.h5\)/,
     );
+    writeFileSync(join(outputDir, 'plain'), 'a file where the folder would be');
+    await expect(register.execute(spec('plain'))).rejects.toMatchObject({
+      kind: 'CONFLICT',
+      message: expect.stringMatching(/already holds a file of that name, not a folder/),
+    });
   });
 
   it('is accepted when the folder is empty or holds only its write fence files', async () => {
     mkdirSync(join(outputDir, 'empty'));
     expect((await register.execute(spec('empty'))).name).toBe('empty');
-    folder('fenced', { '.fenced.h5.lock': '', '.fenced.h5.want': '' });
+    folder('fenced', {
+      '.fenced.h5.lock': '',
+      '.fenced.h5.want': '',
+      '.DS_Store': '',
+      '.nfs0000beef0001': '',
+    });
     rmSync(join(outputDir, 'fenced', 'sub'), { recursive: true });
     expect((await register.execute(spec('fenced'))).name).toBe('fenced');
     expect((await register.execute(spec('fresh'))).name).toBe('fresh');

@@ -25,6 +25,8 @@ describe('abandoned scratch files at finalize', () => {
       '.run.h5.4242-m3x9.tmp',
       'run.xml.4242.tmp',
       'run.checksums.json.4242.tmp',
+      '.run.pending.xml.4242.tmp', // a finalizer killed while publishing
+      '.run.pending.checksums.json.4242.tmp',
     ];
     for (const name of [...keep, ...abandoned]) writeFileSync(join(dir, name), 'x');
     expect(removeAbandonedScratch(join(dir, 'run.h5')).sort()).toEqual([...abandoned].sort());

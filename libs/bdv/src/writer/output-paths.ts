@@ -22,7 +22,8 @@ export function partitionNamed(h5Path: string, name: string): { time: number; se
 /**
  * Whether `name`, in the folder of `h5Path`, is a temporary file a writer of that output builds
  * and renames when whole (view-files.ts, dataset-file.ts, file-writes.ts): `.<stem>.h5.<tag>.tmp`,
- * `.<stem>-tN-sN.h5.<tag>.tmp`, `<stem>.xml.<pid>.tmp`, `<stem>.checksums.json.<pid>.tmp`. Only
+ * `.<stem>-tN-sN.h5.<tag>.tmp`, `<stem>.xml.<pid>.tmp`, `<stem>.checksums.json.<pid>.tmp`, and the
+ * finalizer's `.<stem>.pending.xml|checksums.json.<pid>.tmp` (publish.ts). Only
  * these may be cleaned up as abandoned; any other file in the folder is somebody's (also those of
  * an output whose name differs only in case).
  */
@@ -30,7 +31,7 @@ export function isStagedFileOf(h5Path: string, name: string): boolean {
   const stem = escapeRegExp(basename(h5Path).replace(/\.h5$/i, ''));
   return (
     new RegExp(`^\\.${stem}(?:\\.[hH]5|-t\\d+-s\\d+\\.h5)\\.[0-9a-z-]+\\.tmp$`).test(name) ||
-    new RegExp(`^${stem}\\.(?:xml|checksums\\.json)\\.\\d+\\.tmp$`).test(name)
+    new RegExp(`^(?:${stem}|\\.${stem}\\.pending)\\.(?:xml|checksums\\.json)\\.\\d+\\.tmp$`).test(name)
   );
 }
 

@@ -54,9 +54,15 @@ export class RegisterDataset {
 }
 
 /**
+ * Left in a folder by file-sharing clients, not by anyone's work: NFS's renamed-while-open files
+ * (`.nfsXXXX`, gone when the last holder closes), macOS's `.DS_Store` and `._*` resource forks.
+ */
+const LITTER = /^(?:\.nfs[0-9a-fA-F]+|\.DS_Store|\._.*)$/;
+
+/**
  * What makes the output folder of `h5` someone's already: the .h5 itself, or any entry of the
  * folder but the write fence's own lock and ask files (which a deletion raced by a preview may
- * leave behind, guarding nothing). undefined if the folder is free.
+ * leave behind, guarding nothing) and file-sharing litter. undefined if the folder is free.
  */
 function occupant(h5: string): string | undefined {
   if (existsSync(h5)) return basename(h5);
@@ -64,11 +70,16 @@ function occupant(h5: string): string | undefined {
   try {
     entries = readdirSync(dirname(h5));
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw error;
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') return undefined;
+    if (code === 'ENOTDIR') return 'a file of that name, not a folder';
+    throw new PipelineError(
+      'UNAVAILABLE',
+      `output folder ${dirname(h5)}: ${code ?? (error as Error).message}`,
+    );
   }
   const fence = new Set([basename(fenceFileOf(h5)), basename(wantFileOf(h5))]);
-  const others = entries.filter((name) => !fence.has(name));
+  const others = entries.filter((name) => !fence.has(name) && !LITTER.test(name));
   if (others.length === 0) return undefined;
   const shown = others.slice(0, 3).join(', ');
   return `${others.length} file(s) (${shown}${others.length > 3 ? ', …' : ''})`;
