@@ -1,5 +1,14 @@
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  lstatSync,
+  mkdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -92,7 +101,8 @@ describe('bdv convert --manifest', () => {
     expect(r.stdout).toContain(`XML:  ${p('out.xml')}`);
     expect(r.stdout).toContain('1 missing view(s)');
     // 7 gzip views in one file: the summary points at the layout that uses every core.
-    const tip = /tip: gzip views in one file compress on one core; --layout partitioned/;
+    const tip =
+      /tip: gzip views in one file compress on one core; "layout": "partitioned" in the manifest's dataset/;
     if (availableParallelism() > 1) expect(r.stdout).toMatch(tip);
 
     const views = present.map((v) => ({
@@ -356,9 +366,12 @@ describe('bdv demo and info', () => {
     expect(bdv(['demo', '--dir', p('demo')]).stderr).toMatch(/already exists \(pass --overwrite/);
     expect(bdv(['--help']).stdout).toMatch(/convert[\s\S]*demo[\s\S]*info/);
     const before = statSync(p('demo/demo.h5')).ino;
-    const again = bdv(['demo', '--dir', p('demo'), '--overwrite', '--progress', 'none']);
+    // Through a link to it, as a person keeping demos elsewhere would: replaced where it is.
+    symlinkSync(p('demo'), p('demo-link'));
+    const again = bdv(['demo', '--dir', p('demo-link'), '--overwrite', '--progress', 'none']);
     expect(again.stderr).toBe('');
     expect(statSync(p('demo/demo.h5')).ino).not.toBe(before);
+    expect(lstatSync(p('demo-link')).isSymbolicLink()).toBe(true);
   });
 
   it('replaces only a folder an earlier demo made, and leaves any other untouched', () => {

@@ -85,6 +85,10 @@ describe('bdv preview', () => {
         /size must be an integer 16\.\.2048/,
       ],
       [['preview', p('missing.xml'), '-o', p('x.png')], /missing\.xml: no such file/],
+      [
+        ['preview', p('single.xml'), '-o', p('single.h5'), '--overwrite'],
+        /the preview is a PNG; name it \*\.png/,
+      ],
     ];
     for (const [args, message] of cases) {
       const r = bdv(args);

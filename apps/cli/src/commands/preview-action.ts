@@ -18,6 +18,8 @@ const WAIT_FOR_WRITER_MS = 60_000;
 export async function preview(xml: string, flags: PreviewFlags): Promise<void> {
   if (/\.h5$/i.test(xml)) throw new CliError(`${xml}: give the dataset's .xml (the .h5 is found through it)`);
   const output = resolve(flags.output);
+  // Only a PNG is ever written, so only a .png is ever replaced (never a dataset's .h5 or .xml).
+  if (!/\.png$/i.test(output)) throw new CliError(`-o ${flags.output}: the preview is a PNG; name it *.png`);
   if (existsSync(output) && !flags.overwrite)
     throw new CliError(`${flags.output} exists (pass --overwrite to replace it)`);
   const views = viewsOfXml(resolve(xml));
@@ -89,7 +91,8 @@ function writeWhole(path: string, bytes: Uint8Array, overwrite: boolean): void {
       const appeared = code === 'EEXIST' || existsSync(path);
       if (appeared) throw new CliError(`${path} appeared meanwhile: kept (pass --overwrite to replace it)`);
       // A volume without hard links (some network shares): checked just above, then renamed.
-      if (code === 'EPERM' || code === 'ENOTSUP' || code === 'EOPNOTSUPP') return renameSync(temporary, path);
+      if (code === 'EPERM' || code === 'ENOTSUP' || code === 'EOPNOTSUPP' || code === 'ENOSYS')
+        return renameSync(temporary, path);
       throw error;
     }
   } finally {

@@ -32,7 +32,14 @@ export async function convert(inputs: string[], flags: ConvertFlags): Promise<vo
     );
     printResult(result, flags.json ?? false);
     if (!flags.json)
-      process.stdout.write(layoutTip(result, parsed.data.dataset.compression, availableParallelism()));
+      process.stdout.write(
+        layoutTip(
+          result,
+          parsed.data.dataset.compression,
+          availableParallelism(),
+          flags.manifest !== undefined,
+        ),
+      );
   } finally {
     interrupts.dispose();
   }
@@ -96,10 +103,17 @@ function pyramidLine(p: ConversionResult['pyramid']): string {
  * One file is written by one thread, so compressed views in it use one core: a user converting
  * several hears once, after the summary, of the layout that uses every core (README, Performance).
  */
-export function layoutTip(r: ConversionResult, compression: string, cores: number): string {
+export function layoutTip(
+  r: ConversionResult,
+  compression: string,
+  cores: number,
+  fromManifest = false,
+): string {
   if (r.layout !== 'single' || r.written < 2 || compression === 'none' || cores < 2) return '';
+  // A manifest's layout is its own ("--layout" is refused with --manifest).
+  const how = fromManifest ? '"layout": "partitioned" in the manifest\'s dataset' : '--layout partitioned';
   return (
-    `tip: ${compression} views in one file compress on one core; --layout partitioned writes a file per ` +
+    `tip: ${compression} views in one file compress on one core; ${how} writes a file per ` +
     `view on all ${cores} cores (8 gzip views on 2 cores: 1.7-1.9x faster, README "Performance")\n`
   );
 }

@@ -1,4 +1,4 @@
-import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, realpathSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { removeDatasetFile } from '@bdv-cluster/bdv';
 import { Manifest } from '@bdv-cluster/contract';
@@ -17,8 +17,11 @@ const DEMO_INPUT = /^t\d+_c\d+_s\d+\.npy$/;
 
 /** `bdv demo`: a synthetic acquisition converted in this process, and where everything went. */
 export async function demo(flags: DemoFlags): Promise<void> {
-  const dir = resolve(flags.dir);
+  let dir = resolve(flags.dir);
   if (existsSync(dir)) {
+    // A --dir that is a link to an earlier demo: the demo is replaced where it really is (the
+    // link stays), never the link's own name emptied and then refused as a folder.
+    dir = realpathSync(dir);
     if (!flags.overwrite) throw new CliError(`${dir} already exists (pass --overwrite to replace the demo)`);
     assertEarlierDemo(dir);
     // Under the demo file's write fence: a demo still converting into this folder (another
