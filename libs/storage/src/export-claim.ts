@@ -1,77 +1,104 @@
-import { GetObjectCommand, ListObjectsV2Command, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import {
+  GetObjectCommand,
+  HeadObjectCommand,
+  ListObjectsV2Command,
+  PutObjectCommand,
+  type S3Client,
+} from '@aws-sdk/client-s3';
 import { StorageError } from './storage-error.js';
 
 /** The object under an export prefix that names whose export it is (its body: the owner's id). */
 export const EXPORT_CLAIM = '.bdv-export';
 
+/** What the finalizer's credentials must allow on OUTPUT_BUCKET, named when the store refuses. */
+export const EXPORT_PERMISSIONS = 's3:GetObject, s3:ListBucket and s3:PutObject';
+
+export interface ExportClaim {
+  /** Who exports (a dataset id). */
+  owner: string;
+  /** The object an export uploads last: another owner's claim without it never completed. */
+  completeKey: string;
+  /** The owner exported to this prefix before claims existed (its record says so). */
+  adoptUnclaimed?: boolean;
+}
+
 /**
- * Makes `prefix` of `bucket` the export of `owner` (a dataset id) before anything is uploaded
- * there, so that an export never overwrites objects somebody else put under the same name: a
- * purged dataset's kept copy, another cluster's, a person's. A prefix claimed by `owner` is
- * exported to again (a dataset finalized anew); an empty one is claimed; one claimed by another
- * owner, or holding objects nobody claimed, is a CONFLICT — unless `adoptUnclaimed` says the owner
- * exported there before claims existed (its record names that export), which is then claimed.
+ * Makes `prefix` of `bucket` the export of `claim.owner` before anything is uploaded there, so
+ * that an export never overwrites objects somebody else put under the same name: a purged
+ * dataset's kept copy, another cluster's, a person's. A prefix claimed by the owner is exported to
+ * again (a dataset finalized anew); an empty one is claimed; so is one whose claim is another's
+ * export that never completed (no `completeKey`: it failed, or its dataset was cancelled
+ * mid-export). One holding another's complete export, or objects nobody claimed, is a CONFLICT —
+ * unless `adoptUnclaimed`. A store that refuses the reads is DENIED, naming the permissions.
  */
 export async function claimExportPrefix(
   client: S3Client,
   bucket: string,
   prefix: string,
-  owner: string,
-  adoptUnclaimed = false,
+  claim: ExportClaim,
 ): Promise<void> {
   const uri = `s3://${bucket}/${prefix}`;
   const claimKey = `${prefix}${EXPORT_CLAIM}`;
   const holder = await readClaim(client, bucket, claimKey);
-  if (holder === owner) return;
-  if (holder !== undefined)
-    throw new StorageError(
-      'CONFLICT',
-      `${uri} holds the export of another dataset (${holder.slice(0, 64)}): not overwritten; remove it from the bucket or use another dataset name`,
-      uri,
-    );
-  const present = await firstKey(client, bucket, prefix, uri);
-  if (present !== undefined && !adoptUnclaimed)
-    throw new StorageError(
-      'CONFLICT',
-      `${uri} already holds ${present.slice(prefix.length)}, which no dataset of this cluster exported: not overwritten; remove it from the bucket or use another dataset name`,
-      uri,
-    );
-  try {
-    await client.send(
-      new PutObjectCommand({ Bucket: bucket, Key: claimKey, Body: owner, ContentType: 'text/plain' }),
-    );
-  } catch (error) {
-    throw new StorageError(
-      'TRANSIENT',
-      `${uri}: could not claim the export: ${(error as Error).message}`,
-      uri,
-    );
+  if (holder === claim.owner) return;
+  if (holder !== undefined) {
+    if (await exists(client, bucket, claim.completeKey))
+      throw new StorageError(
+        'CONFLICT',
+        `${uri} holds the export of another dataset (${holder.slice(0, 64)}): not overwritten; remove it from the bucket or use another dataset name`,
+        uri,
+      );
+  } else {
+    const present = await firstKey(client, bucket, prefix);
+    if (present !== undefined && !claim.adoptUnclaimed)
+      throw new StorageError(
+        'CONFLICT',
+        `${uri} already holds ${present.slice(prefix.length)}, which no dataset of this cluster exported: not overwritten; remove it from the bucket or use another dataset name`,
+        uri,
+      );
   }
+  await s3Call(`s3://${bucket}/${claimKey}`, 'claim the export', () =>
+    client.send(
+      new PutObjectCommand({ Bucket: bucket, Key: claimKey, Body: claim.owner, ContentType: 'text/plain' }),
+    ),
+  );
 }
 
 async function readClaim(client: S3Client, bucket: string, key: string): Promise<string | undefined> {
-  try {
-    const r = await client.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
-    return ((await r.Body?.transformToString()) ?? '').trim();
-  } catch (error) {
-    const e = error as { name?: string; $metadata?: { httpStatusCode?: number } };
-    if (e.name === 'NoSuchKey' || e.name === 'NotFound' || e.$metadata?.httpStatusCode === 404)
-      return undefined;
-    const uri = `s3://${bucket}/${key}`;
-    throw new StorageError('TRANSIENT', `${uri}: ${(error as Error).message}`, uri);
-  }
+  const r = await s3Call(`s3://${bucket}/${key}`, 'read the export claim', () =>
+    client.send(new GetObjectCommand({ Bucket: bucket, Key: key })),
+  );
+  return r && ((await r.Body?.transformToString()) ?? '').trim();
 }
 
-async function firstKey(
-  client: S3Client,
-  bucket: string,
-  prefix: string,
-  uri: string,
-): Promise<string | undefined> {
+async function exists(client: S3Client, bucket: string, key: string): Promise<boolean> {
+  const r = await s3Call(`s3://${bucket}/${key}`, 'look for the export', () =>
+    client.send(new HeadObjectCommand({ Bucket: bucket, Key: key })),
+  );
+  return r !== undefined;
+}
+
+async function firstKey(client: S3Client, bucket: string, prefix: string): Promise<string | undefined> {
+  const page = await s3Call(`s3://${bucket}/${prefix}`, 'list the export', () =>
+    client.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix, MaxKeys: 1 })),
+  );
+  return page?.Contents?.[0]?.Key;
+}
+
+/** One request: undefined for a missing object, DENIED for a refusal, TRANSIENT otherwise. */
+async function s3Call<T>(uri: string, what: string, call: () => Promise<T>): Promise<T | undefined> {
   try {
-    const page = await client.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix, MaxKeys: 1 }));
-    return page.Contents?.[0]?.Key;
+    return await call();
   } catch (error) {
-    throw new StorageError('TRANSIENT', `${uri}: ${(error as Error).message}`, uri);
+    const e = error as { name?: string; $metadata?: { httpStatusCode?: number } };
+    const status = e.$metadata?.httpStatusCode;
+    if (e.name === 'NoSuchKey' || e.name === 'NotFound' || status === 404) return undefined;
+    if (e.name === 'AccessDenied' || status === 403)
+      throw new StorageError(
+        'DENIED',
+        `${uri}: access denied, could not ${what} (the finalizer's credentials need ${EXPORT_PERMISSIONS} on the output bucket)`,
+        uri,
+      );
+    throw new StorageError('TRANSIENT', `${uri}: could not ${what}: ${(error as Error).message}`, uri);
   }
 }

@@ -1,5 +1,7 @@
 import { CreateBucketCommand, GetObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import S3rver from 's3rver';
@@ -128,31 +130,79 @@ describe('export claims', () => {
         await client.send(new GetObjectCommand({ Bucket: 'raw', Key: `${prefix}${EXPORT_CLAIM}` }))
       ).Body!
     ).transformToString();
+  const claim = (owner: string, name: string, adoptUnclaimed = false) => ({
+    owner,
+    completeKey: `${name}/${name}.xml`,
+    adoptUnclaimed,
+  });
 
-  it('claims an empty prefix, lets its owner export again, and refuses another owner', async () => {
-    await claimExportPrefix(client, 'raw', 'run2/', 'dataset-a');
+  it('claims an empty prefix, lets its owner export again, and refuses another over a complete export', async () => {
+    await claimExportPrefix(client, 'raw', 'run2/', claim('dataset-a', 'run2'));
     expect(await claimOf('run2/')).toBe('dataset-a');
-    await claimExportPrefix(client, 'raw', 'run2/', 'dataset-a');
-    await expect(claimExportPrefix(client, 'raw', 'run2/', 'dataset-b')).rejects.toMatchObject({
-      code: 'CONFLICT',
-      message: expect.stringMatching(
-        /s3:\/\/raw\/run2\/ holds the export of another dataset \(dataset-a\): not overwritten/,
-      ),
-    });
+    await client.send(new PutObjectCommand({ Bucket: 'raw', Key: 'run2/run2.xml', Body: '<SpimData/>' }));
+    await claimExportPrefix(client, 'raw', 'run2/', claim('dataset-a', 'run2'));
+    await expect(claimExportPrefix(client, 'raw', 'run2/', claim('dataset-b', 'run2'))).rejects.toMatchObject(
+      {
+        code: 'CONFLICT',
+        message: expect.stringMatching(
+          /s3:\/\/raw\/run2\/ holds the export of another dataset \(dataset-a\): not overwritten/,
+        ),
+      },
+    );
     expect(await claimOf('run2/')).toBe('dataset-a');
+  });
+
+  it("takes over another's claim whose export never completed (no XML: failed, or cancelled mid-way)", async () => {
+    await claimExportPrefix(client, 'raw', 'half/', claim('dataset-e', 'half'));
+    await client.send(new PutObjectCommand({ Bucket: 'raw', Key: 'half/half.h5', Body: bytes(10, 4) }));
+    await claimExportPrefix(client, 'raw', 'half/', claim('dataset-f', 'half'));
+    expect(await claimOf('half/')).toBe('dataset-f');
   });
 
   it('refuses a prefix holding objects nobody claimed, unless its owner exported there before', async () => {
     await client.send(new PutObjectCommand({ Bucket: 'raw', Key: 'kept/kept.h5', Body: bytes(10, 3) }));
-    await expect(claimExportPrefix(client, 'raw', 'kept/', 'dataset-c')).rejects.toMatchObject({
-      code: 'CONFLICT',
-      message: expect.stringMatching(/already holds kept\.h5, which no dataset of this cluster exported/),
-    });
+    await expect(claimExportPrefix(client, 'raw', 'kept/', claim('dataset-c', 'kept'))).rejects.toMatchObject(
+      {
+        code: 'CONFLICT',
+        message: expect.stringMatching(/already holds kept\.h5, which no dataset of this cluster exported/),
+      },
+    );
     await expect(claimOf('kept/')).rejects.toThrow();
-    await claimExportPrefix(client, 'raw', 'kept/', 'dataset-c', true);
+    await claimExportPrefix(client, 'raw', 'kept/', claim('dataset-c', 'kept', true));
     expect(await claimOf('kept/')).toBe('dataset-c');
     // A prefix is a folder: "kept-more/" is not "kept/".
-    await claimExportPrefix(client, 'raw', 'kept-more/', 'dataset-d');
+    await claimExportPrefix(client, 'raw', 'kept-more/', claim('dataset-d', 'kept-more'));
+  });
+
+  it('names the permissions when the store refuses (not retried as an outage)', async () => {
+    // A store that answers every request as S3 does credentials without the permissions.
+    const refusing = createServer((_req, res) => {
+      res.writeHead(403, { 'content-type': 'application/xml' });
+      res.end(
+        '<?xml version="1.0" encoding="UTF-8"?><Error><Code>AccessDenied</Code><Message>Access Denied</Message></Error>',
+      );
+    });
+    await new Promise<void>((resolve) => refusing.listen(0, '127.0.0.1', resolve));
+    const denied = createS3Client({
+      endpoint: `http://127.0.0.1:${(refusing.address() as AddressInfo).port}`,
+      region: 'us-east-1',
+      accessKeyId: 'write-only',
+      secretAccessKey: 'write-only',
+      forcePathStyle: true,
+    });
+    try {
+      await expect(
+        claimExportPrefix(denied, 'out', 'locked/', claim('dataset-g', 'locked')),
+      ).rejects.toMatchObject({
+        code: 'DENIED',
+        message: expect.stringMatching(
+          /s3:\/\/out\/locked\/\.bdv-export: access denied, could not read the export claim .*s3:GetObject, s3:ListBucket and s3:PutObject/,
+        ),
+      });
+    } finally {
+      denied.destroy();
+      refusing.close();
+    }
   });
 });
 

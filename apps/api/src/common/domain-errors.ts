@@ -19,6 +19,7 @@ const STORAGE_STATUS: Record<StorageErrorCode, HttpStatus> = {
   TRANSIENT: HttpStatus.SERVICE_UNAVAILABLE,
   FAILED: HttpStatus.SERVICE_UNAVAILABLE,
   CONFLICT: HttpStatus.CONFLICT,
+  DENIED: HttpStatus.SERVICE_UNAVAILABLE,
 };
 
 /**

@@ -83,7 +83,11 @@ export async function exportDatasetFiles(
     // Never over somebody else's objects: a purged dataset's kept copy under the same name, or
     // files put there by hand. A dataset that exported here before claims existed may go on.
     const exportedBefore = dataset.files.xmlUri === `s3://${bucket}/${key(dataset.files.xml)}`;
-    await claimExportPrefix(client, bucket, `${dataset.name}/`, dataset.id, exportedBefore);
+    await claimExportPrefix(client, bucket, `${dataset.name}/`, {
+      owner: dataset.id,
+      completeKey: key(dataset.files.xml),
+      adoptUnclaimed: exportedBefore,
+    });
     const partitions = views.flatMap((v) =>
       v.state === 'done' && v.result?.partition ? [join(dirname(dataset.files.h5), v.result.partition)] : [],
     );

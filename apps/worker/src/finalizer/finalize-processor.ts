@@ -63,8 +63,9 @@ export function finalizeProcessor(deps: FinalizerDeps) {
       if (bucket) {
         const exported = await exportDatasetFiles(s3SettingsOf(deps.config), bucket, dataset, views).catch(
           (error: unknown) => {
-            // Another's objects under the export's name stay there whatever the number of tries.
-            if (error instanceof StorageError && error.code === 'CONFLICT')
+            // Another's objects under the export's name, or credentials that may not read them,
+            // stay so whatever the number of tries.
+            if (error instanceof StorageError && (error.code === 'CONFLICT' || error.code === 'DENIED'))
               throw new UnrecoverableError(`export: ${error.message}`);
             throw error;
           },
