@@ -1,4 +1,4 @@
-import { GetObjectCommand } from '@aws-sdk/client-s3';
+import { DeleteObjectCommand, GetObjectCommand, ListObjectsV2Command } from '@aws-sdk/client-s3';
 import { execFile, execFileSync } from 'node:child_process';
 import { promisify } from 'node:util';
 import { existsSync, readdirSync } from 'node:fs';
@@ -175,15 +175,12 @@ describe('DELETE /v1/datasets/:id', () => {
 
     const cli = await bdv('cancel', id, '--purge');
     expect(cli.status, cli.stderr).toBe(0);
+    // The purge keeps the copy exported to OUTPUT_BUCKET, and with it the name: a new dataset of
+    // that name would export over it, so it is refused before any view is converted.
     expect(cli.stdout).toMatch(
-      /e2e-purge \(.*\): cancelled; its files are removed and the name e2e-purge is free again/,
+      /e2e-purge \(.*\): cancelled; its files are removed \(the copy exported to s3:\/\/output\/e2e-purge\/ is kept: remove it there to use the name e2e-purge again\)/,
     );
     expect(existsSync(folder)).toBe(false);
-    const reused = await api.post('/v1/datasets', { name: 'e2e-purge', setup: { tiles: 2 } });
-    expect(reused.status).toBe(201);
-
-    // The purge kept the exported copy (OUTPUT_BUCKET); the new dataset of that name never
-    // exports over it: its finalize fails, naming the bucket prefix and whose export is there.
     const s3 = cluster.s3();
     const exportedXml = async () =>
       (
@@ -192,17 +189,17 @@ describe('DELETE /v1/datasets/:id', () => {
         ).Body!
       ).transformToString();
     const kept = await exportedXml();
-    await api.post(`/v1/datasets/${reused.body.id}/views`, {
-      tile: 1,
-      source: { uri: `file://${p('small2.npy')}` },
-    });
-    await api.post(`/v1/datasets/${reused.body.id}/finalize`, {});
-    const refusedExport = await api.waitForDataset(reused.body.id as string, ['complete', 'failed']);
-    expect(refusedExport.status).toBe('failed');
-    expect(JSON.stringify(refusedExport.errors)).toContain(
-      `export: s3://output/e2e-purge/ holds the export of another dataset (${id}): not overwritten`,
+    const taken = await api.post('/v1/datasets', { name: 'e2e-purge', setup: { tiles: 2 } });
+    expect(taken.status).toBe(409);
+    expect(taken.body.message).toContain(
+      `s3://output/e2e-purge/ holds the export of another dataset (${id}): not overwritten`,
     );
     expect(await exportedXml()).toBe(kept);
+    // Removed from the bucket (an operator's decision), the name is free again.
+    const listed = await s3.send(new ListObjectsV2Command({ Bucket: 'output', Prefix: 'e2e-purge/' }));
+    for (const object of listed.Contents ?? [])
+      await s3.send(new DeleteObjectCommand({ Bucket: 'output', Key: object.Key! }));
+    expect((await api.post('/v1/datasets', { name: 'e2e-purge', setup: { tiles: 2 } })).status).toBe(201);
   });
 });
 

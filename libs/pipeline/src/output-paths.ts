@@ -1,4 +1,4 @@
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { xmlPathFor } from '@bdv-cluster/bdv';
 import type { DatasetFiles } from './state-model.js';
 
@@ -6,4 +6,9 @@ import type { DatasetFiles } from './state-model.js';
 export function datasetFiles(outputDir: string, name: string): DatasetFiles {
   const h5 = join(outputDir, name, `${name}.h5`);
   return { h5, xml: xmlPathFor(h5) };
+}
+
+/** Where a dataset's file goes in OUTPUT_BUCKET: `<name>/<file name>` (the export's prefix is `<name>/`). */
+export function exportKeyOf(name: string, file: string): string {
+  return `${name}/${basename(file)}`;
 }

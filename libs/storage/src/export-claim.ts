@@ -37,31 +37,48 @@ export async function claimExportPrefix(
   prefix: string,
   claim: ExportClaim,
 ): Promise<void> {
-  const uri = `s3://${bucket}/${prefix}`;
   const claimKey = `${prefix}${EXPORT_CLAIM}`;
   const holder = await readClaim(client, bucket, claimKey);
   if (holder === claim.owner) return;
-  if (holder !== undefined) {
-    if (await exists(client, bucket, claim.completeKey))
-      throw new StorageError(
-        'CONFLICT',
-        `${uri} holds the export of another dataset (${holder.slice(0, 64)}): not overwritten; remove it from the bucket or use another dataset name`,
-        uri,
-      );
-  } else {
-    const present = await firstKey(client, bucket, prefix);
-    if (present !== undefined && !claim.adoptUnclaimed)
-      throw new StorageError(
-        'CONFLICT',
-        `${uri} already holds ${present.slice(prefix.length)}, which no dataset of this cluster exported: not overwritten; remove it from the bucket or use another dataset name`,
-        uri,
-      );
-  }
+  const problem = await takenBy(client, bucket, prefix, holder, claim);
+  if (problem) throw new StorageError('CONFLICT', problem, `s3://${bucket}/${prefix}`);
   await s3Call(`s3://${bucket}/${claimKey}`, 'claim the export', () =>
     client.send(
       new PutObjectCommand({ Bucket: bucket, Key: claimKey, Body: claim.owner, ContentType: 'text/plain' }),
     ),
   );
+}
+
+/**
+ * Why a new owner could not export to `prefix` now (the check a registration makes, so that a name
+ * whose export is somebody else's is refused before any view is converted), or undefined.
+ */
+export async function exportPrefixProblem(
+  client: S3Client,
+  bucket: string,
+  prefix: string,
+  completeKey: string,
+): Promise<string | undefined> {
+  const holder = await readClaim(client, bucket, `${prefix}${EXPORT_CLAIM}`);
+  return takenBy(client, bucket, prefix, holder, { owner: '', completeKey });
+}
+
+/** Whose `prefix` is, for an owner who does not hold its claim: a message, or undefined if free. */
+async function takenBy(
+  client: S3Client,
+  bucket: string,
+  prefix: string,
+  holder: string | undefined,
+  claim: ExportClaim,
+): Promise<string | undefined> {
+  const uri = `s3://${bucket}/${prefix}`;
+  if (holder !== undefined) {
+    if (!(await exists(client, bucket, claim.completeKey))) return undefined;
+    return `${uri} holds the export of another dataset (${holder.slice(0, 64)}): not overwritten; remove it from the bucket or use another dataset name`;
+  }
+  const present = await firstKey(client, bucket, prefix);
+  if (present === undefined || claim.adoptUnclaimed) return undefined;
+  return `${uri} already holds ${present.slice(prefix.length)}, which no dataset of this cluster exported: not overwritten; remove it from the bucket or use another dataset name`;
 }
 
 async function readClaim(client: S3Client, bucket: string, key: string): Promise<string | undefined> {

@@ -20,4 +20,10 @@ export {
 } from './s3-objects.js';
 export { S3ByteSource } from './s3-byte-source.js';
 export { openSource, sourceSize } from './open-source.js';
-export { claimExportPrefix, EXPORT_CLAIM, EXPORT_PERMISSIONS, type ExportClaim } from './export-claim.js';
+export {
+  claimExportPrefix,
+  exportPrefixProblem,
+  EXPORT_CLAIM,
+  EXPORT_PERMISSIONS,
+  type ExportClaim,
+} from './export-claim.js';

@@ -29,7 +29,7 @@ export class LifecycleController {
 
   @Delete(':id')
   @ApiOperation({
-    summary: `Cancel a dataset: queued views are dropped, running ones stop at their next slab and are undone, its files are removed and its name is free again (200, status "cancelled"). A complete dataset only with ?purge=true (409 otherwise). Views still running after ${CANCEL_WAIT_MS / 1000} s: 202 "cancelling" — DELETE again to finish.`,
+    summary: `Cancel a dataset: queued views are dropped, running ones stop at their next slab and are undone, its files are removed and its name is free again unless a copy it exported to OUTPUT_BUCKET is kept there (200, status "cancelled"). A complete dataset only with ?purge=true (409 otherwise). Views still running after ${CANCEL_WAIT_MS / 1000} s: 202 "cancelling" — DELETE again to finish.`,
   })
   @ApiQuery({ name: 'purge', required: false, schema: { type: 'string', enum: ['true', 'false'] } })
   async remove(

@@ -14,8 +14,12 @@ export async function cancelDataset(id: string, flags: { api?: string; token?: s
   for (let round = 1; ; round++) {
     const d = await api.json<Cancelled>('DELETE', path);
     if (d.status === 'cancelled') {
+      // An exported copy stays in the bucket, and keeps the name until it is removed there.
+      const exported = d.files.xmlUri ? d.files.xmlUri.replace(/[^/]*$/, '') : undefined;
       process.stdout.write(
-        `${d.name} (${d.id}): cancelled; its files are removed and the name ${d.name} is free again\n`,
+        exported
+          ? `${d.name} (${d.id}): cancelled; its files are removed (the copy exported to ${exported} is kept: remove it there to use the name ${d.name} again)\n`
+          : `${d.name} (${d.id}): cancelled; its files are removed and the name ${d.name} is free again\n`,
       );
       return;
     }

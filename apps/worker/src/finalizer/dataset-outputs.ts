@@ -9,6 +9,7 @@ import {
 } from '@bdv-cluster/bdv';
 import {
   datasetFormat,
+  exportKeyOf,
   spimDataFromState,
   type DatasetFiles,
   type DatasetRecord,
@@ -78,7 +79,7 @@ export async function exportDatasetFiles(
   views: readonly ViewEntry[],
 ): Promise<Partial<DatasetFiles>> {
   const client = createS3Client(s3);
-  const key = (file: string) => `${dataset.name}/${basename(file)}`;
+  const key = (file: string) => exportKeyOf(dataset.name, file);
   try {
     // Never over somebody else's objects: a purged dataset's kept copy under the same name, or
     // files put there by hand. A dataset that exported here before claims existed may go on.

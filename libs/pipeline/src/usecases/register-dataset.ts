@@ -21,6 +21,8 @@ export class RegisterDataset {
     private readonly store: Pick<ViewStatePort, 'createDataset' | 'idByName' | 'getDataset'>,
     private readonly outputDir: string,
     private readonly notifyAllowList: readonly string[] = [],
+    /** Why a new dataset of this name could not export (OUTPUT_BUCKET set): asked before anything is converted. */
+    private readonly exportProblem?: (name: string) => Promise<string | undefined>,
   ) {}
 
   async execute(spec: DatasetSpec, batchId?: string): Promise<DatasetRecord> {
@@ -35,6 +37,10 @@ export class RegisterDataset {
           `name: ${spec.name} is taken: its output folder ${dirname(files.h5)} already holds ${found} (choose another name, or move those files away)`,
           'name',
         );
+      // Its export would fail at the end, after every view was converted: refused now.
+      const exportTaken = await this.exportProblem?.(spec.name);
+      if (exportTaken)
+        throw new PipelineError('CONFLICT', `name: ${spec.name} is taken: ${exportTaken}`, 'name');
     }
     const record = await this.store.createDataset(spec, files, batchId);
     if (!record)
