@@ -391,6 +391,18 @@ describe('bdv convert never replaces what it did not write', () => {
     expect(readFileSync(p('replaced', 'out-t00000-s07.h5'), 'utf8')).toBe("somebody else's file");
   });
 
+  it('a resumed partitioned run writes again a recorded partition that no longer reads', () => {
+    mkdirSync(p('cut'));
+    const out = p('cut', 'out.h5');
+    expect(quick(out, '--layout', 'partitioned').status).toBe(0);
+    const partition = p('cut', 'out-t00000-s00.h5');
+    writeFileSync(partition, readFileSync(partition).subarray(0, 1000)); // cut short (a full disk, a bad copy)
+    const r = quick(out, '--layout', 'partitioned', '--resume');
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/^wrote 1 view\(s\)/);
+    expect(bdv(['verify', p('cut', 'out.xml')]).status).toBe(0);
+  });
+
   it('a resumed partitioned run rewrites its own unrecorded partition, not a foreign one', () => {
     mkdirSync(p('own'));
     expect(quick(p('own', 'out.h5'), '--layout', 'partitioned').status).toBe(0);
