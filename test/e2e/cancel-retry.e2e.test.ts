@@ -1,7 +1,7 @@
 import { DeleteObjectCommand, GetObjectCommand, ListObjectsV2Command } from '@aws-sdk/client-s3';
 import { execFile, execFileSync } from 'node:child_process';
 import { promisify } from 'node:util';
-import { existsSync, readdirSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ApiClient } from '../support/api-client.js';
@@ -262,6 +262,11 @@ describe('POST /v1/datasets/:id/views/:viewKey/retry', () => {
     expect(noId.stderr).toMatch(/give its id/);
     const firstXml = (await api.get(`/v1/datasets/${id}/xml`)).body as string;
     expect(firstXml).toMatch(/<MissingView timepoint="0" setup="1"/);
+    // Somebody saves registrations into the published XML on the volume (BigStitcher): the next
+    // finalize publishes its own XML and sets the edited one aside instead of overwriting it.
+    const folder = `${cluster.stack.outputDir}/e2e-retry`;
+    const edited = firstXml.replace('</SpimData>', '<!-- registrations -->\n</SpimData>');
+    writeFileSync(`${folder}/e2e-retry.xml`, edited);
 
     expect((await api.post(`/v1/datasets/${id}/views/t0-i0-c0-s0-a0/retry`)).status).toBe(409); // done
     expect((await api.post(`/v1/datasets/${id}/views/t0-i0-c0-s3-a0/retry`)).status).toBe(404); // never submitted
@@ -282,5 +287,9 @@ describe('POST /v1/datasets/:id/views/:viewKey/retry', () => {
     expect(xml).not.toContain('<MissingView ');
     expect(xml).toMatch(/<ViewRegistration timepoint="0" setup="1">/);
     expect(await cluster.redis.hget(`${cluster.prefix}:ds:${id}`, 'generation')).toBe('2');
+    const keptAside = readdirSync(folder).filter((n) => /^e2e-retry\.edited-.*\.xml$/.test(n));
+    expect(keptAside).toHaveLength(1);
+    expect(readFileSync(`${folder}/${keptAside[0]}`, 'utf8')).toBe(edited);
+    expect(xml).not.toContain('registrations');
   });
 });
