@@ -51,8 +51,7 @@ export async function openOutput(req: OutputRequest, planned: readonly PlannedVi
     viewProblem(format, planned, recorded) ??
     pyramidProblem(format, recorded) ??
     (layout === 'partitioned'
-      ? ((await partitionedProblem(output, format, recorded)) ??
-        (await masterProblem(output, hasRecord)) ??
+      ? ((await partitionedProblem(output, format, recorded, hasRecord)) ??
         (await unrecordedPartitionProblem(output, format, recorded, hasRecord)))
       : await singleFileProblem(output, format));
   if (problem) throw refuse(problem);
@@ -89,19 +88,37 @@ async function startOver(output: string, options: BdvWriterOptions, sumsPath: st
   return BdvWriter.create(output, { ...options, overwrite: true });
 }
 
-/** A partitioned output's master and one recorded partition, compared with this run's format. */
+/**
+ * A partitioned output's master and one recorded partition, compared with this run's format; then
+ * the master's own shape: this command's holds setup headers and external links to its
+ * partitions, and links views only once their record exists — anything else at the output's name
+ * is not ours. The master is inspected once for both.
+ */
 async function partitionedProblem(
   output: string,
   format: BdvFormat,
   recorded: readonly ViewChecksums[],
+  hasRecord: boolean,
 ): Promise<string | undefined> {
-  const master = existsSync(output) ? await summaryOf(output) : undefined;
+  const present = existsSync(output);
+  const master = present ? await summaryOf(output) : undefined;
   const problem = master && storedFormatProblem(master, format, true);
   if (problem) return problem;
   for (const view of recorded) {
     const partition = await summaryOf(join(dirname(output), view.file));
-    if (partition) return storedFormatProblem(partition, format, false);
+    if (!partition) continue;
+    const partitionProblem = storedFormatProblem(partition, format, false);
+    if (partitionProblem) return partitionProblem;
+    break;
   }
+  if (!present) return undefined;
+  const name = basename(output);
+  if (!master || master.setups.length === 0)
+    return `${name} is not a master this command wrote (no BDV file)`;
+  if (master.views.some((v) => v.levels.some((l) => l.externalFile === undefined)))
+    return `${name} holds views of its own (a single-layout file), not links to partitions`;
+  if (!hasRecord && master.views.length > 0)
+    return `${name} links ${master.views.length} view(s) and no ${basename(checksumPathFor(xmlPathFor(output)))} records which are whole`;
   return undefined;
 }
 
@@ -118,23 +135,6 @@ function xmlProblem(output: string, hasRecord: boolean, xmlSha256: string | unde
     return `${name} is there, but no ${basename(checksumPathFor(xml))} says an earlier run of this command wrote it`;
   if (xmlSha256 !== undefined && sha256Of(xml) !== xmlSha256)
     return `${name} was changed after this command wrote it (saved by BigStitcher or by hand?): move it away to keep it`;
-  return undefined;
-}
-
-/**
- * The master this command writes holds setup headers and external links to its partitions, and
- * links views only once their record exists: anything else at the output's name is not ours.
- */
-async function masterProblem(output: string, hasRecord: boolean): Promise<string | undefined> {
-  if (!existsSync(output)) return undefined;
-  const master = await summaryOf(output);
-  const name = basename(output);
-  if (!master || master.setups.length === 0)
-    return `${name} is not a master this command wrote (no BDV file)`;
-  if (master.views.some((v) => v.levels.some((l) => l.externalFile === undefined)))
-    return `${name} holds views of its own (a single-layout file), not links to partitions`;
-  if (!hasRecord && master.views.length > 0)
-    return `${name} links ${master.views.length} view(s) and no ${basename(checksumPathFor(xmlPathFor(output)))} records which are whole`;
   return undefined;
 }
 
