@@ -1,4 +1,4 @@
-import { spawn, spawnSync } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -20,8 +20,14 @@ export function bdv(args: string[], cwd?: string): CliRun {
   return { status: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
-/** Runs the built `bdv` without blocking this process (a test acts while it runs). */
-export function bdvAsync(args: string[]): Promise<CliRun> {
+/**
+ * Runs the built `bdv` without blocking this process (a test acts while it runs). `watch` sees
+ * its stderr so far after each chunk, and the process, to act on what it says.
+ */
+export function bdvAsync(
+  args: string[],
+  watch?: (stderr: string, child: ChildProcess) => void,
+): Promise<CliRun & { signal: NodeJS.Signals | null }> {
   const child = spawn(process.execPath, [BIN, ...args], {
     env: { ...process.env, BDV_DEBUG: '' },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -29,8 +35,13 @@ export function bdvAsync(args: string[]): Promise<CliRun> {
   let stdout = '';
   let stderr = '';
   child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-  child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-  return new Promise((resolve) => child.on('close', (status) => resolve({ status, stdout, stderr })));
+  child.stderr.on('data', (d: Buffer) => {
+    stderr += d.toString();
+    watch?.(stderr, child);
+  });
+  return new Promise((resolve) =>
+    child.on('close', (status, signal) => resolve({ status, signal, stdout, stderr })),
+  );
 }
 
 export interface StoppedRun extends CliRun {
@@ -43,23 +54,17 @@ export interface StoppedRun extends CliRun {
  * Runs the built `bdv` and sends it `signal` as soon as its stderr contains `line` (e.g. the
  * `--progress lines` line of its second committed view), as a person's Ctrl-C or a crash would.
  */
-export function bdvStoppedAt(args: string[], line: string, signal: NodeJS.Signals): Promise<StoppedRun> {
-  const child = spawn(process.execPath, [BIN, ...args], {
-    env: { ...process.env, BDV_DEBUG: '' },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let stdout = '';
-  let stderr = '';
+export async function bdvStoppedAt(
+  args: string[],
+  line: string,
+  signal: NodeJS.Signals,
+): Promise<StoppedRun> {
   let stopped = false;
-  child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-  child.stderr.on('data', (d: Buffer) => {
-    stderr += d.toString();
+  const run = await bdvAsync(args, (stderr, child) => {
     if (!stopped && stderr.includes(line)) {
       stopped = true;
       child.kill(signal);
     }
   });
-  return new Promise((resolve) =>
-    child.on('close', (status, killedBy) => resolve({ status, signal: killedBy, stdout, stderr, stopped })),
-  );
+  return { ...run, stopped };
 }
