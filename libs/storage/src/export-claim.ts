@@ -5,6 +5,7 @@ import {
   PutObjectCommand,
   type S3Client,
 } from '@aws-sdk/client-s3';
+import { isNotFound } from './s3-objects.js';
 import { StorageError } from './storage-error.js';
 
 /** The object under an export prefix that names whose export it is (its body: the owner's id). */
@@ -82,15 +83,23 @@ async function takenBy(
 }
 
 async function readClaim(client: S3Client, bucket: string, key: string): Promise<string | undefined> {
-  const r = await s3Call(`s3://${bucket}/${key}`, 'read the export claim', () =>
-    client.send(new GetObjectCommand({ Bucket: bucket, Key: key })),
+  // Only a missing key is "no claim": a missing bucket is an error, not a free prefix.
+  const r = await s3Call(
+    `s3://${bucket}/${key}`,
+    'read the export claim',
+    () => client.send(new GetObjectCommand({ Bucket: bucket, Key: key })),
+    (error) => (error as { name?: string }).name === 'NoSuchKey',
   );
   return r && ((await r.Body?.transformToString()) ?? '').trim();
 }
 
 async function exists(client: S3Client, bucket: string, key: string): Promise<boolean> {
-  const r = await s3Call(`s3://${bucket}/${key}`, 'look for the export', () =>
-    client.send(new HeadObjectCommand({ Bucket: bucket, Key: key })),
+  // Asked only after the claim was read from the same bucket: a 404 here is the key's.
+  const r = await s3Call(
+    `s3://${bucket}/${key}`,
+    'look for the export',
+    () => client.send(new HeadObjectCommand({ Bucket: bucket, Key: key })),
+    isNotFound,
   );
   return r !== undefined;
 }
@@ -102,15 +111,22 @@ async function firstKey(client: S3Client, bucket: string, prefix: string): Promi
   return page?.Contents?.[0]?.Key;
 }
 
-/** One request: undefined for a missing object, DENIED for a refusal, TRANSIENT otherwise. */
-async function s3Call<T>(uri: string, what: string, call: () => Promise<T>): Promise<T | undefined> {
+/**
+ * One request: undefined where `absent(error)` says what was asked for is not there (reads only;
+ * a write or a listing that meets a 404 fails), DENIED for a refusal, TRANSIENT otherwise.
+ */
+async function s3Call<T>(
+  uri: string,
+  what: string,
+  call: () => Promise<T>,
+  absent: (error: unknown) => boolean = () => false,
+): Promise<T | undefined> {
   try {
     return await call();
   } catch (error) {
+    if (absent(error)) return undefined;
     const e = error as { name?: string; $metadata?: { httpStatusCode?: number } };
-    const status = e.$metadata?.httpStatusCode;
-    if (e.name === 'NoSuchKey' || e.name === 'NotFound' || status === 404) return undefined;
-    if (e.name === 'AccessDenied' || status === 403)
+    if (e.name === 'AccessDenied' || e.$metadata?.httpStatusCode === 403)
       throw new StorageError(
         'DENIED',
         `${uri}: access denied, could not ${what} (the finalizer's credentials need ${EXPORT_PERMISSIONS} on the output bucket)`,

@@ -17,7 +17,8 @@ export interface ObjectInfo {
   size: number;
 }
 
-function isNotFound(error: unknown): boolean {
+/** A 404 of any kind: no such key, object or bucket. */
+export function isNotFound(error: unknown): boolean {
   const e = error as { name?: string; $metadata?: { httpStatusCode?: number } };
   return (
     e.name === 'NotFound' ||

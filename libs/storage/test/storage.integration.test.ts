@@ -174,6 +174,17 @@ describe('export claims', () => {
     await claimExportPrefix(client, 'raw', 'kept-more/', claim('dataset-d', 'kept-more'));
   });
 
+  it('takes a missing bucket for an error, not for a free prefix', async () => {
+    await expect(
+      claimExportPrefix(client, 'no-such-bucket', 'x/', claim('dataset-h', 'x')),
+    ).rejects.toMatchObject({
+      code: 'TRANSIENT',
+      message: expect.stringMatching(
+        /s3:\/\/no-such-bucket\/x\/\.bdv-export: could not read the export claim/,
+      ),
+    });
+  });
+
   it('names the permissions when the store refuses (not retried as an outage)', async () => {
     // A store that answers every request as S3 does credentials without the permissions.
     const refusing = createServer((_req, res) => {
