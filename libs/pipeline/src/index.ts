@@ -13,7 +13,7 @@ export {
 } from './dataset-store.js';
 export { ViewKeyOrder } from './view-order.js';
 export { DatasetLock } from './dataset-lock.js';
-export { datasetFiles, exportKeyOf } from './output-paths.js';
+export { datasetFiles, exportKeyOf, exportPrefixOf } from './output-paths.js';
 export { datasetFormat } from './dataset-format.js';
 export { spimDataFromState } from './spimdata-from-state.js';
 export { ClusterQueues } from './queue-client.js';

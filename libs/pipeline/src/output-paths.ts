@@ -8,7 +8,12 @@ export function datasetFiles(outputDir: string, name: string): DatasetFiles {
   return { h5, xml: xmlPathFor(h5) };
 }
 
-/** Where a dataset's file goes in OUTPUT_BUCKET: `<name>/<file name>` (the export's prefix is `<name>/`). */
+/** Where a dataset's files go in OUTPUT_BUCKET: under `<name>/`. */
+export function exportPrefixOf(name: string): string {
+  return `${name}/`;
+}
+
+/** Where a dataset's file goes in OUTPUT_BUCKET: `<name>/<file name>`. */
 export function exportKeyOf(name: string, file: string): string {
-  return `${name}/${basename(file)}`;
+  return `${exportPrefixOf(name)}${basename(file)}`;
 }

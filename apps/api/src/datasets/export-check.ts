@@ -1,5 +1,5 @@
 import type { S3Client } from '@aws-sdk/client-s3';
-import { datasetFiles, exportKeyOf } from '@bdv-cluster/pipeline';
+import { datasetFiles, exportKeyOf, exportPrefixOf } from '@bdv-cluster/pipeline';
 import { exportPrefixProblem, StorageError } from '@bdv-cluster/storage';
 
 /**
@@ -10,9 +10,10 @@ import { exportPrefixProblem, StorageError } from '@bdv-cluster/storage';
  */
 export function exportCheck(s3: S3Client, bucket: string): (name: string) => Promise<string | undefined> {
   return async (name) => {
+    // Only the XML's file name is used: the export's keys do not depend on OUTPUT_DIR.
     const xml = datasetFiles('/', name).xml;
     try {
-      return await exportPrefixProblem(s3, bucket, `${name}/`, exportKeyOf(name, xml));
+      return await exportPrefixProblem(s3, bucket, exportPrefixOf(name), exportKeyOf(name, xml));
     } catch (error) {
       if (error instanceof StorageError) return undefined;
       throw error;

@@ -10,6 +10,7 @@ import {
 import {
   datasetFormat,
   exportKeyOf,
+  exportPrefixOf,
   spimDataFromState,
   type DatasetFiles,
   type DatasetRecord,
@@ -84,7 +85,7 @@ export async function exportDatasetFiles(
     // Never over somebody else's objects: a purged dataset's kept copy under the same name, or
     // files put there by hand. A dataset that exported here before claims existed may go on.
     const exportedBefore = dataset.files.xmlUri === `s3://${bucket}/${key(dataset.files.xml)}`;
-    await claimExportPrefix(client, bucket, `${dataset.name}/`, {
+    await claimExportPrefix(client, bucket, exportPrefixOf(dataset.name), {
       owner: dataset.id,
       completeKey: key(dataset.files.xml),
       adoptUnclaimed: exportedBefore,
