@@ -20,7 +20,7 @@ import {
   tempDir,
   type XmlNode,
 } from '../../../test/support/oracle.js';
-import { bdv, bdvStoppedAt } from './cli-run.js';
+import { bdv, bdvSpawn, bdvStoppedAt } from './cli-run.js';
 
 // `bdv convert` stopped for real (SIGKILL, Ctrl-C's SIGINT) after its second committed view and
 // continued with --resume must give what a clean run gives; `bdv verify` must accept that and
@@ -424,6 +424,24 @@ describe('bdv convert never replaces what it did not write', () => {
     expect(again.status, again.stderr).toBe(0);
     expect(again.stdout).toMatch(/^wrote 1 view\(s\)/);
     expect(bdv(['verify', p('own', 'out.xml')]).status).toBe(0);
+  });
+
+  it('a run killed before its first view landed has a record already, and --resume finishes it', async () => {
+    // The record exists before any partition does: a kill between a partition's rename and its
+    // record line then leaves the case above (resumable), never partitions and no record.
+    const run = bdvSpawn(convertArgs('partitioned', 'early'));
+    const record = p('early', 'out.checksums.json');
+    let atStart: { complete: boolean; views: unknown[] } | undefined;
+    while (!atStart && run.child.exitCode === null) {
+      if (existsSync(record)) atStart = recorded('early');
+      else await new Promise((r) => setTimeout(r, 5));
+    }
+    run.child.kill('SIGKILL');
+    await run.done;
+    expect(atStart).toEqual({ ...atStart, complete: false, views: [] });
+    const resumed = bdv(convertArgs('partitioned', 'early', ['--resume']));
+    expect(resumed.status, resumed.stderr).toBe(0);
+    expectPixelsOfInputs(p('early', 'out.h5'));
   });
 });
 

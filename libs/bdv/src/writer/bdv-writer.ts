@@ -108,7 +108,12 @@ export class BdvWriter {
       rmSync(checksumPathFor(xmlPathFor(h5Path)), { force: true });
       for (const partition of oldPartitions) rmSync(partition, { force: true });
       if (layout === 'single') await DatasetFile.createEmpty(h5Path, format);
-      return new BdvWriter(h5Path, format, layout, overwrite, fence);
+      const writer = new BdvWriter(h5Path, format, layout, overwrite, fence);
+      // The record (no view yet) exists before the first view lands: a run stopped between a
+      // partition's rename and its record line is then resumable (the partition is its own),
+      // where without a record an unlisted partition is nobody's and refused.
+      writer.restartChecksumRecord();
+      return writer;
     } catch (error) {
       await fence?.release();
       throw error;
@@ -291,7 +296,11 @@ export class BdvWriter {
       // master of its own: an empty one would only stand in the way of the next run.
       if (this.partitions.length > 0 || existsSync(this.h5Path)) await this.writeMaster();
     } finally {
+      const recordedNothing = this.pendingSums !== undefined && this.checksums.size === 0;
       this.closeChecksumRecord();
+      // A run that ends before any view (refused, or stopped in good order) leaves no record
+      // of its own: the output folder is as it found it.
+      if (recordedNothing) rmSync(checksumPathFor(this.xmlPath), { force: true });
       await this.fence?.release();
     }
   }
