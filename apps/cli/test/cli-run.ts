@@ -20,28 +20,41 @@ export function bdv(args: string[], cwd?: string): CliRun {
   return { status: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
-/**
- * Runs the built `bdv` without blocking this process (a test acts while it runs). `watch` sees
- * its stderr so far after each chunk, and the process, to act on what it says.
- */
-export function bdvAsync(
-  args: string[],
-  watch?: (stderr: string, child: ChildProcess) => void,
-): Promise<CliRun & { signal: NodeJS.Signals | null }> {
+export interface RunningBdv {
+  child: ChildProcess;
+  /** Its stderr so far. */
+  stderr: () => string;
+  done: Promise<CliRun & { signal: NodeJS.Signals | null }>;
+}
+
+/** Starts the built `bdv` without blocking this process (a test acts while it runs). */
+export function bdvSpawn(args: string[]): RunningBdv {
   const child = spawn(process.execPath, [BIN, ...args], {
     env: { ...process.env, BDV_DEBUG: '' },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let stdout = '';
   let stderr = '';
-  child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-  child.stderr.on('data', (d: Buffer) => {
-    stderr += d.toString();
-    watch?.(stderr, child);
-  });
-  return new Promise((resolve) =>
+  child.stdout!.on('data', (d: Buffer) => (stdout += d.toString()));
+  child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
+  const done = new Promise<CliRun & { signal: NodeJS.Signals | null }>((resolve) =>
     child.on('close', (status, signal) => resolve({ status, signal, stdout, stderr })),
   );
+  return { child, stderr: () => stderr, done };
+}
+
+/**
+ * Runs the built `bdv` to its end; `watch` sees its stderr so far after each chunk, and the
+ * process, to act on what it says.
+ */
+export function bdvAsync(
+  args: string[],
+  watch?: (stderr: string, child: ChildProcess) => void,
+): Promise<CliRun & { signal: NodeJS.Signals | null }> {
+  const run = bdvSpawn(args);
+  // Registered after bdvSpawn's own listener: it sees the chunk already appended.
+  if (watch) run.child.stderr!.on('data', () => watch(run.stderr(), run.child));
+  return run.done;
 }
 
 export interface StoppedRun extends CliRun {

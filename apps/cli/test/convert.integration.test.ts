@@ -3,6 +3,7 @@ import {
   existsSync,
   lstatSync,
   mkdirSync,
+  readdirSync,
   readFileSync,
   rmSync,
   statSync,
@@ -21,7 +22,7 @@ import {
   numbers,
   tempDir,
 } from '../../../test/support/oracle.js';
-import { bdv } from './cli-run.js';
+import { bdv, bdvSpawn } from './cli-run.js';
 
 const dir = tempDir('bdv-cli-');
 const p = (name: string) => join(dir.path, name);
@@ -395,5 +396,25 @@ describe('bdv demo and info', () => {
       /is not a folder: not replaced/,
     );
     expect(readFileSync(p('a-file'), 'utf8')).toBe('keep');
+  });
+
+  it('a demo killed while it renders its inputs is replaced by the next --overwrite', async () => {
+    const folder = p('cut-demo');
+    const run = bdvSpawn(['demo', '--dir', folder, '--progress', 'none']);
+    // The manifest marks the folder as a demo's: it must be there before the inputs are.
+    let inputsAtManifest = -1;
+    while (inputsAtManifest < 0 && run.child.exitCode === null) {
+      const raw = join(folder, 'raw');
+      if (existsSync(join(folder, 'manifest.json')))
+        inputsAtManifest = existsSync(raw) ? readdirSync(raw).filter((f) => f.endsWith('.npy')).length : 0;
+      else await new Promise((r) => setTimeout(r, 5));
+    }
+    run.child.kill('SIGKILL');
+    await run.done;
+    expect(inputsAtManifest).toBeGreaterThanOrEqual(0);
+    expect(inputsAtManifest).toBeLessThan(8);
+    const again = bdv(['demo', '--dir', folder, '--overwrite', '--progress', 'none']);
+    expect(again.status, again.stderr).toBe(0);
+    expect(bdv(['verify', join(folder, 'demo.xml')]).status).toBe(0);
   });
 });

@@ -54,28 +54,36 @@ export async function makeSyntheticAcquisition(
   const shape = o.shapeZyx ?? [48, 256, 256];
   const overlap = o.overlapX ?? 32;
   const beads = scatterBeads(shape, tiles * shape[2] - (tiles - 1) * overlap, o.seed ?? 2026);
+  const viewX0 = (tile: number) => tile * (shape[2] - overlap);
   const rawDir = join(dir, 'raw');
-  mkdirSync(rawDir, { recursive: true });
-  const views: ViewSpecInput[] = [];
-  for (let time = 0; time < timepoints; time++) {
-    for (let channel = 0; channel < channels; channel++) {
-      for (let tile = 0; tile < tiles; tile++) {
-        const x0 = tile * (shape[2] - overlap);
-        const stack = renderView(shape, beads, {
-          x0,
-          drift: time * 1.5,
-          channel: channel % 2,
-          noise: mulberry32(1000 * time + 10 * channel + tile),
-        });
-        const file = `t${time}_c${channel}_s${tile}.npy`;
-        await writeNpy(join(rawDir, file), shape, [stack]);
-        views.push({ time, channel, tile, source: { uri: `raw/${file}` }, ...demoViewMetadata(x0) });
-      }
-    }
-  }
+  const indices: { time: number; channel: number; tile: number; file: string }[] = [];
+  for (let time = 0; time < timepoints; time++)
+    for (let channel = 0; channel < channels; channel++)
+      for (let tile = 0; tile < tiles; tile++)
+        indices.push({ time, channel, tile, file: `t${time}_c${channel}_s${tile}.npy` });
+  const views: ViewSpecInput[] = indices.map(({ time, channel, tile, file }) => ({
+    time,
+    channel,
+    tile,
+    source: { uri: `raw/${file}` },
+    ...demoViewMetadata(viewX0(tile)),
+  }));
+  // The manifest comes first: it is what marks the folder as a demo's (`bdv demo --overwrite`
+  // replaces only such a folder), so a demo stopped while rendering can still be replaced.
   const manifest: ManifestInput = { dataset: demoDataset(channels, tiles), views };
   const manifestPath = join(dir, 'manifest.json');
+  mkdirSync(dir, { recursive: true });
   writeFileSync(manifestPath, `${JSON.stringify(manifest, null, 2)}\n`);
+  mkdirSync(rawDir, { recursive: true });
+  for (const { time, channel, tile, file } of indices) {
+    const stack = renderView(shape, beads, {
+      x0: viewX0(tile),
+      drift: time * 1.5,
+      channel: channel % 2,
+      noise: mulberry32(1000 * time + 10 * channel + tile),
+    });
+    await writeNpy(join(rawDir, file), shape, [stack]);
+  }
   return { rawDir, manifestPath, manifest };
 }
 
