@@ -364,14 +364,26 @@ describe('bdv demo and info', () => {
     expect(info.status).toBe(0);
     expect(info.stdout).toContain('views: 8 over 2 timepoint(s)');
     expect(info.stdout).toContain('t1 s3: 48x256x256 | 24x128x128 | 12x64x64');
+    // The wrong file gets one line naming it, not HDF5's error stack.
+    const notHdf5 = bdv(['info', p('demo/manifest.json')]);
+    expect([notHdf5.status, notHdf5.stderr]).toEqual([
+      1,
+      `bdv: error: ${p('demo/manifest.json')} is not an HDF5 file\n`,
+    ]);
+    expect(bdv(['info', p('demo/demo.xml')]).stderr).toMatch(/demo\.xml: give the \.h5 \(bdv info reads/);
     expect(bdv(['demo', '--dir', p('demo')]).stderr).toMatch(/already exists \(pass --overwrite/);
     expect(bdv(['--help']).stdout).toMatch(/convert[\s\S]*demo[\s\S]*info/);
-    const before = statSync(p('demo/demo.h5')).ino;
+    // Its inode may be reused by the new file: the pair with the write time tells them apart.
+    const stamp = () => {
+      const st = statSync(p('demo/demo.h5'));
+      return [st.ino, st.mtimeMs];
+    };
+    const before = stamp();
     // Through a link to it, as a person keeping demos elsewhere would: replaced where it is.
     symlinkSync(p('demo'), p('demo-link'));
     const again = bdv(['demo', '--dir', p('demo-link'), '--overwrite', '--progress', 'none']);
     expect(again.stderr).toBe('');
-    expect(statSync(p('demo/demo.h5')).ino).not.toBe(before);
+    expect(stamp()).not.toEqual(before);
     expect(lstatSync(p('demo-link')).isSymbolicLink()).toBe(true);
   });
 
@@ -396,6 +408,10 @@ describe('bdv demo and info', () => {
       /is not a folder: not replaced/,
     );
     expect(readFileSync(p('a-file'), 'utf8')).toBe('keep');
+    // An empty folder made for it needs no --overwrite.
+    mkdirSync(p('empty-for-demo'));
+    const intoEmpty = bdv(['demo', '--dir', p('empty-for-demo'), '--progress', 'none']);
+    expect(intoEmpty.status, intoEmpty.stderr).toBe(0);
   });
 
   it('a demo killed while it renders its inputs is replaced by the next --overwrite', async () => {

@@ -143,6 +143,10 @@ describe('storedFormatProblem', () => {
       'it has 2 setup(s), this run has 3',
     );
     expect(storedFormatProblem(summary({ setups: [summary().setups[0]!] }), format, false)).toBeUndefined();
+    // An HDF5 file of somebody else's (h5py's, no BDV setup) is said to be that, not "0 setups".
+    expect(storedFormatProblem(summary({ setups: [], views: [] }), format, true)).toMatch(
+      /holds no BDV setup \(no sNN\/resolutions\): not an output of this command$/,
+    );
     expect(
       storedFormatProblem(
         summary(),

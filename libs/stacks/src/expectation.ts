@@ -33,7 +33,7 @@ export function checkExpectation(
   if (sampleType === 'uint8' && !expect.allowUint8) {
     throw new StackError(
       'UNSUPPORTED_DTYPE',
-      `${name}: samples are uint8; BDV stores uint16 — allow widening explicitly (allowUint8 / --allow-uint8)`,
+      `${name}: samples are uint8; BDV stores uint16 — declare the dtype to widen it (--dtype uint8 in bdv convert, "dtype": "uint8" in a manifest's source)`,
       name,
     );
   }

@@ -60,7 +60,7 @@ function sampleTypeOf(name: string, descr: string): { sampleType: SampleType; by
     default:
       throw new StackError(
         'UNSUPPORTED_DTYPE',
-        `${name}: dtype '${descr}' is not uint16 ('<u2' or '>u2')`,
+        `${name}: dtype '${descr}' is not uint16 ('<u2' or '>u2'), which BDV stores: save the stack as uint16 first (numpy: a.astype('<u2'), scaled to 0..65535 as your data needs)`,
         name,
       );
   }

@@ -96,7 +96,7 @@ describe('stack readers', () => {
   });
 
   it('widens uint8 only when asked', async () => {
-    await expect(openStackFile(p('u8.npy'))).rejects.toThrow(/uint8.*allowUint8/);
+    await expect(openStackFile(p('u8.npy'))).rejects.toThrow(/uint8.*--dtype uint8/);
     const reader = await openStackFile(p('u8.npy'), { allowUint8: true });
     expect(await readAll(reader, 2)).toEqual(numpyValues(p('u8.npy'), 'a = np.load(sys.argv[1])'));
   });

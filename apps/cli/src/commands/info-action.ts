@@ -5,6 +5,8 @@ import { CliError } from '../cli-error.js';
 /** `bdv info`: what a BDV .h5 holds, as text or JSON. */
 export async function info(file: string, flags: { json?: boolean }): Promise<void> {
   if (!existsSync(file)) throw new CliError(`${file}: no such file`);
+  if (/\.xml$/i.test(file))
+    throw new CliError(`${file}: give the .h5 (bdv info reads the HDF5 file; bdv verify takes the .xml)`);
   const summary = await inspectBdvFile(file);
   if (summary.setups.length === 0) throw new CliError(`${file}: no sNN/resolutions groups, not a BDV file`);
   const xml = xmlPathFor(file);

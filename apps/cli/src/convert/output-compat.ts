@@ -84,6 +84,8 @@ export function storedFormatProblem(
   holdsAllSetups: boolean,
 ): string | undefined {
   const setups = setupCount(format.setup);
+  if (summary.setups.length === 0)
+    return `${basename(summary.path)} holds no BDV setup (no sNN/resolutions): not an output of this command`;
   if (holdsAllSetups && summary.setups.length !== setups)
     return `it has ${summary.setups.length} setup(s), this run has ${setups}`;
   const header = summary.setups[0];

@@ -22,11 +22,15 @@ export async function demo(flags: DemoFlags): Promise<void> {
     // A --dir that is a link to an earlier demo: the demo is replaced where it really is (the
     // link stays), never the link's own name emptied and then refused as a folder.
     dir = realpathSync(dir);
-    if (!flags.overwrite) throw new CliError(`${dir} already exists (pass --overwrite to replace the demo)`);
-    assertEarlierDemo(dir);
-    // Under the demo file's write fence: a demo still converting into this folder (another
-    // terminal) is waited for, not pulled from under its writer.
-    await removeDatasetFile(join(dir, DEMO_FILE), DEMO_REMOVAL_WAIT_SECONDS, dir);
+    // An empty folder (made for the demo) is used as it is: there is nothing to replace.
+    if (!isEmptyFolder(dir)) {
+      if (!flags.overwrite)
+        throw new CliError(`${dir} already exists (pass --overwrite to replace the demo)`);
+      assertEarlierDemo(dir);
+      // Under the demo file's write fence: a demo still converting into this folder (another
+      // terminal) is waited for, not pulled from under its writer.
+      await removeDatasetFile(join(dir, DEMO_FILE), DEMO_REMOVAL_WAIT_SECONDS, dir);
+    }
   }
   process.stdout.write(`making a synthetic acquisition in ${dir}/raw ...\n`);
   const acquisition = await makeSyntheticAcquisition(dir);
@@ -80,6 +84,10 @@ function assertEarlierDemo(dir: string): void {
     throw new CliError(
       `${dir} has no demo manifest.json: not replaced; pick another --dir or remove it yourself`,
     );
+}
+
+function isEmptyFolder(dir: string): boolean {
+  return statSync(dir).isDirectory() && readdirSync(dir).length === 0;
 }
 
 function isDemoManifest(path: string): boolean {

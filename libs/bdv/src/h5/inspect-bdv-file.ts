@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
 import { BdvError } from '../errors.js';
-import { loadH5, type H5Api, type H5ExternalLink } from './h5wasm-runtime.js';
+import { loadH5, summarizeHdf5Error, type H5Api, type H5ExternalLink } from './h5wasm-runtime.js';
 
 type H5Group = InstanceType<H5Api['Group']>;
 type H5Dataset = InstanceType<H5Api['Dataset']>;
@@ -32,7 +32,20 @@ const FILTER_NAMES: Record<number, string> = {
 export async function inspectBdvFile(path: string): Promise<BdvFileSummary> {
   const { api, ExternalLink } = await loadH5();
   if (!existsSync(path)) throw new BdvError('INVALID_ARGUMENT', `${path} does not exist`, 'file');
-  const file = new api.File(path, 'r');
+  let file: InstanceType<H5Api['File']>;
+  try {
+    file = new api.File(path, 'r');
+  } catch (error) {
+    // HDF5's own report is a 25-line error stack: one line, naming the file, is what a person needs.
+    const summary = summarizeHdf5Error(error);
+    throw new BdvError(
+      'INVALID_ARGUMENT',
+      /not an hdf5 file|signature not found/i.test(String(error))
+        ? `${path} is not an HDF5 file`
+        : `${path}: HDF5 could not open it: ${summary}`,
+      'file',
+    );
+  }
   try {
     const keys = file.keys();
     const setups = keys
