@@ -319,7 +319,9 @@ describe('bdv convert never replaces what it did not write', () => {
     const before = snapshot(p('stitched'));
     const r = quick(out, '--resume');
     expect(r.status).toBe(1);
-    expect(r.stderr).toMatch(/out\.xml was changed after this command wrote it .*move it away to keep it/);
+    expect(r.stderr).toMatch(
+      /out\.xml was changed after this command wrote it .*; it is kept: move it away or pick another output \(--overwrite would replace it\)/,
+    );
     expect(snapshot(p('stitched'))).toEqual(before);
     writeFileSync(p('stitched', 'out.xml'), written);
     const resumed = quick(out, '--resume');
@@ -352,6 +354,7 @@ describe('bdv convert never replaces what it did not write', () => {
     before = snapshot(p('unrecorded'));
     const lostRecord = quick(p('unrecorded', 'out.h5'), ...partitioned);
     expect(lostRecord.stderr).toMatch(/out-t00000-s00\.h5 is there and no out\.checksums\.json records/);
+    expect(lostRecord.stderr).not.toMatch(/--overwrite to start again/);
     expect(snapshot(p('unrecorded'))).toEqual(before);
     // Without flags the same run is refused too, and leaves no master of its own behind.
     const plain = quick(p('unrecorded', 'out.h5'), '--layout', 'partitioned');
@@ -424,6 +427,18 @@ describe('bdv convert never replaces what it did not write', () => {
     expect(again.status, again.stderr).toBe(0);
     expect(again.stdout).toMatch(/^wrote 1 view\(s\)/);
     expect(bdv(['verify', p('own', 'out.xml')]).status).toBe(0);
+  });
+
+  it('a new partitioned run beside a file named like one of its partitions is refused before it writes', () => {
+    // Written around it, that file would later pass for a partition this run committed and did
+    // not record yet, and --resume would overwrite it.
+    mkdirSync(p('guarded'));
+    writeFileSync(p('guarded', 'out-t00000-s05.h5'), "somebody else's file");
+    const before = snapshot(p('guarded'));
+    const r = bdv(convertArgs('partitioned', 'guarded'));
+    expect(r.status).toBe(1);
+    expect(r.stderr).toMatch(/partition .*out-t00000-s05\.h5 already exists/);
+    expect(snapshot(p('guarded'))).toEqual(before);
   });
 
   it('a run killed before its first view landed has a record already, and --resume finishes it', async () => {

@@ -19,6 +19,10 @@ import { CliError } from '../cli-error.js';
 import { layoutProblem, pyramidProblem, storedFormatProblem, viewProblem } from './output-compat.js';
 import type { PlannedView } from './planned-view.js';
 
+/** Refusals over a file that is not this command's: --overwrite is no advice there (it replaces it). */
+const NOT_OURS =
+  /not an output of this command|not a master this command wrote|holds views of its own|is there, but no|is there and no|not a partition of this conversion|was changed after this command wrote it/;
+
 export interface OutputRequest {
   output: string;
   options: BdvWriterOptions;
@@ -43,7 +47,11 @@ export async function openOutput(req: OutputRequest, planned: readonly PlannedVi
   const recorded = record?.views ?? [];
   const refuse = (problem: string) =>
     new CliError(
-      `cannot resume into ${output}: ${problem}; run with the earlier options, or with --overwrite to start again`,
+      `cannot resume into ${output}: ${problem}; ${
+        NOT_OURS.test(problem)
+          ? 'it is kept: move it away or pick another output (--overwrite would replace it)'
+          : 'run with the earlier options, or with --overwrite to start again'
+      }`,
     );
   const problem =
     xmlProblem(output, hasRecord, record?.xmlSha256) ??
@@ -134,7 +142,7 @@ function xmlProblem(output: string, hasRecord: boolean, xmlSha256: string | unde
   if (!hasRecord)
     return `${name} is there, but no ${basename(checksumPathFor(xml))} says an earlier run of this command wrote it`;
   if (xmlSha256 !== undefined && sha256Of(xml) !== xmlSha256)
-    return `${name} was changed after this command wrote it (saved by BigStitcher or by hand?): move it away to keep it`;
+    return `${name} was changed after this command wrote it (saved by BigStitcher or by hand?)`;
   return undefined;
 }
 

@@ -1,5 +1,5 @@
-import { existsSync, rmSync } from 'node:fs';
-import { basename } from 'node:path';
+import { existsSync, readdirSync, rmSync } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
 import { BdvError, invalid } from '../errors.js';
 import { journalPathOf } from '../h5/rollback-journal.js';
 import { assertUnclaimed, WriterFence } from '../h5/writer-fence.js';
@@ -19,7 +19,7 @@ import {
 } from './checksum-file.js';
 import { DatasetFile } from './dataset-file.js';
 import { writeXmlFile } from './file-writes.js';
-import { partitionPathFor, xmlPathFor } from './output-paths.js';
+import { partitionNamed, partitionPathFor, xmlPathFor } from './output-paths.js';
 import { partitionsOfOutput } from './replaced-output.js';
 import { resumableViews } from './resume.js';
 import type { StackInput, ViewProgress } from './stack-input.js';
@@ -86,11 +86,15 @@ export class BdvWriter {
 
   static async create(h5Path: string, options: BdvWriterOptions = {}): Promise<BdvWriter> {
     const { format, layout, overwrite } = checkOptions(h5Path, options);
+    const newPartitioned = layout === 'partitioned' && !overwrite;
+    // Once before the fence (a refusal leaves no lock file behind), again under it (the answer).
+    if (newPartitioned) assertNoPartitionFiles(h5Path);
     const fence = await WriterFence.acquire(h5Path);
     try {
       assertUnclaimed(h5Path);
       // The old output's partitions go with it (read before its master and record go).
       const oldPartitions = overwrite ? await partitionsOfOutput(h5Path) : [];
+      if (newPartitioned) assertNoPartitionFiles(h5Path);
       for (const existing of [h5Path, xmlPathFor(h5Path)]) {
         if (!existsSync(existing)) continue;
         if (!overwrite)
@@ -386,4 +390,23 @@ function checkOptions(h5Path: string, options: BdvWriterOptions) {
 
 function keyOf(r: { time: number; setupId: number }): string {
   return `${r.time}:${r.setupId}`;
+}
+
+/**
+ * A new partitioned output starts with no file named like one of its partitions beside it: one
+ * found later would be taken for this run's own by `--resume` (a partition its run committed but
+ * did not record yet) and overwritten. Refused before anything is written.
+ */
+function assertNoPartitionFiles(h5Path: string): void {
+  const folder = dirname(h5Path);
+  if (!existsSync(folder)) return;
+  const found = readdirSync(folder)
+    .filter((name) => partitionNamed(h5Path, name))
+    .sort();
+  if (found.length > 0)
+    throw new BdvError(
+      'FILE_EXISTS',
+      `partition ${join(folder, found[0]!)} already exists${found.length > 1 ? ` (and ${found.length - 1} more)` : ''} (pass overwrite to replace it)`,
+      'output',
+    );
 }
