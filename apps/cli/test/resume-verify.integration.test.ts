@@ -1,4 +1,4 @@
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import {
   copyFileSync,
   existsSync,
@@ -457,6 +457,52 @@ describe('bdv convert never replaces what it did not write', () => {
     const resumed = bdv(convertArgs('partitioned', 'early', ['--resume']));
     expect(resumed.status, resumed.stderr).toBe(0);
     expectPixelsOfInputs(p('early', 'out.h5'));
+  });
+});
+
+describe('bdv convert --resume that waited for the output', () => {
+  it('checks it again once it holds the fence, and refuses what changed meanwhile', async () => {
+    const raced = p('raced');
+    mkdirSync(raced);
+    // What the first look sees: a run stopped before its first view (a record of none).
+    writeFileSync(
+      join(raced, 'out.checksums.json'),
+      JSON.stringify({ ...recorded('partitioned-clean'), complete: false, views: [] }),
+    );
+    // Another process holds the output's fence, as a live conversion would ...
+    // (it lets go when its input closes)
+    const holder = spawn('flock', [join(raced, '.out.h5.lock'), '-c', 'echo locked; read x'], {
+      stdio: ['pipe', 'pipe', 'ignore'],
+    });
+    await new Promise((resolve) => holder.stdout.once('data', resolve));
+    writeFileSync(p('raced.json'), JSON.stringify(manifest('partitioned', { compression: 'none' })));
+    const late = bdvSpawn([
+      'convert',
+      '-m',
+      p('raced.json'),
+      '-o',
+      join(raced, 'out.h5'),
+      '--resume',
+      '--progress',
+      'none',
+    ]);
+    // ... and the late --resume passed its first look and waits for the fence (it asks for it).
+    while (!existsSync(join(raced, '.out.h5.want')) && late.child.exitCode === null)
+      await new Promise((r) => setTimeout(r, 5));
+    // Meanwhile the holder finished its conversion, gzip: the late run's options no longer fit.
+    for (const name of readdirSync(p('partitioned-clean')).filter((f) => f.startsWith('out')))
+      copyFileSync(p('partitioned-clean', name), join(raced, name));
+    const before = Object.fromEntries(
+      readdirSync(raced)
+        .filter((f) => f.startsWith('out'))
+        .map((f) => [f, readFileSync(join(raced, f))]),
+    );
+    holder.stdin.end();
+    const r = await late.done;
+    expect(r.status, r.stderr).toBe(1);
+    expect(r.stderr).toMatch(/its compression is gzip, this run asks for none/);
+    for (const [name, bytes] of Object.entries(before))
+      expect(readFileSync(join(raced, name)).equals(bytes), name).toBe(true);
   });
 });
 

@@ -42,9 +42,6 @@ export async function openOutput(req: OutputRequest, planned: readonly PlannedVi
   const format = resolveFormat(options, options.slabBytes);
   const layout = options.layout ?? 'single';
   const sumsPath = checksumPathFor(xmlPathFor(output));
-  const hasRecord = existsSync(sumsPath);
-  const record = hasRecord ? readChecksumFile(sumsPath) : undefined;
-  const recorded = record?.views ?? [];
   const refuse = (problem: string) =>
     new CliError(
       `cannot resume into ${output}: ${problem}; ${
@@ -53,19 +50,31 @@ export async function openOutput(req: OutputRequest, planned: readonly PlannedVi
           : 'run with the earlier options, or with --overwrite to start again'
       }`,
     );
-  const problem =
-    xmlProblem(output, hasRecord, record?.xmlSha256) ??
-    layoutProblem(output, layout, recorded) ??
-    viewProblem(format, planned, recorded) ??
-    pyramidProblem(format, recorded) ??
-    (layout === 'partitioned'
-      ? ((await partitionedProblem(output, format, recorded, hasRecord)) ??
-        (await unrecordedPartitionProblem(output, format, recorded, hasRecord)))
-      : await singleFileProblem(output, format));
+  const problemNow = async (): Promise<string | undefined> => {
+    const hasRecord = existsSync(sumsPath);
+    const record = hasRecord ? readChecksumFile(sumsPath) : undefined;
+    const recorded = record?.views ?? [];
+    return (
+      xmlProblem(output, hasRecord, record?.xmlSha256) ??
+      layoutProblem(output, layout, recorded) ??
+      viewProblem(format, planned, recorded) ??
+      pyramidProblem(format, recorded) ??
+      (layout === 'partitioned'
+        ? ((await partitionedProblem(output, format, recorded, hasRecord)) ??
+          (await unrecordedPartitionProblem(output, format, recorded, hasRecord)))
+        : await singleFileProblem(output, format))
+    );
+  };
+  const problem = await problemNow();
   if (problem) throw refuse(problem);
   if (layout === 'single' && existsSync(output) && !existsSync(sumsPath))
     return startOver(output, options, sumsPath);
-  const writer = await BdvWriter.resume(output, options);
+  // Asked again once the fence is held: a run that held it meanwhile (another --resume, a live
+  // conversion) may have changed what the first answer was about.
+  const writer = await BdvWriter.resume(output, options, async () => {
+    const changed = await problemNow();
+    if (changed) throw refuse(changed);
+  });
   try {
     // Checked again now that the writer holds the file's fence and undid a crashed append.
     const stored = layout === 'single' ? await summaryOf(output) : undefined;

@@ -127,13 +127,21 @@ export class BdvWriter {
   /**
    * Continues an interrupted conversion into `h5Path`: the views its checksum file lists that
    * still read back as written are kept (a crashed append is rolled back first); the caller
-   * appends the rest. The options must be those of the first run.
+   * appends the rest. The options must be those of the first run. `underFence` runs once the
+   * fence is held, before anything is read or changed: a caller's checks made before waiting for
+   * the fence may be stale by then (a run that held it changed the output); it throws to refuse.
    */
-  static async resume(h5Path: string, options: BdvWriterOptions = {}): Promise<BdvWriter> {
+  static async resume(
+    h5Path: string,
+    options: BdvWriterOptions = {},
+    underFence?: () => Promise<void>,
+  ): Promise<BdvWriter> {
     const { format, layout } = checkOptions(h5Path, options);
     const fence = await WriterFence.acquire(h5Path);
     try {
       assertUnclaimed(h5Path);
+      // The caller's own checks, with the fence held and nothing yet read, rolled back or written.
+      await underFence?.();
       const writer = new BdvWriter(h5Path, format, layout, true, fence);
       // Which views to keep is decided before an absent file is created: a new empty file has no
       // checksum record, which resumableViews would take for an unknown file.
