@@ -1,5 +1,5 @@
 import { existsSync, readdirSync, readFileSync, realpathSync, statSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { basename, isAbsolute, join, relative, resolve } from 'node:path';
 import { removeDatasetFile } from '@bdv-cluster/bdv';
 import { Manifest } from '@bdv-cluster/contract';
 import { CliError } from '../cli-error.js';
@@ -50,11 +50,24 @@ export async function demo(flags: DemoFlags): Promise<void> {
       `  XML:      ${result.xml}`,
       `  manifest: ${acquisition.manifestPath}`,
       'open the XML in Fiji: Plugins > BigDataViewer > Open XML/HDF5 (or BigStitcher)',
-      `inspect with: npx bdv info ${result.h5}`,
-      `check every view against its checksums with: npx bdv verify ${result.xml}`,
+      `inspect with: ${bdvCommand()} info ${result.h5}`,
+      `check every view against its checksums with: ${bdvCommand()} verify ${result.xml}`,
       '',
     ].join('\n'),
   );
+}
+
+/**
+ * How to run bdv again from here: `bdv` when it was started by that name (installed on PATH),
+ * `npx bdv` under npm (`npm run demo`, in the repository), else node and this script's path
+ * (`npx bdv` finds nothing outside the repository).
+ */
+function bdvCommand(): string {
+  const script = process.argv[1] ?? '';
+  if (basename(script) === 'bdv') return 'bdv';
+  if (process.env.npm_lifecycle_event) return 'npx bdv';
+  const near = relative(process.cwd(), script);
+  return `node ${near.startsWith('..') || isAbsolute(near) ? script : near}`;
 }
 
 /**
