@@ -57,7 +57,13 @@ export { fenceFileOf, wantFileOf } from './h5/writer-fence.js';
 export { threadEntryUrl } from './thread-entry.js';
 export { removeDatasetFile } from './writer/remove-output.js';
 export { publishVerifiedDataset } from './writer/publish.js';
-export { xmlPathFor, partitionPathFor, partitionNamed, isStagedFileOf } from './writer/output-paths.js';
+export {
+  xmlPathFor,
+  partitionPathFor,
+  partitionNamed,
+  partitionFilesBeside,
+  isStagedFileOf,
+} from './writer/output-paths.js';
 export {
   BdvWriter,
   type BdvWriterOptions,

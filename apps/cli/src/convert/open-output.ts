@@ -3,7 +3,7 @@ import {
   checksumPathFor,
   inspectBdvFile,
   isStagedFileOf,
-  partitionNamed,
+  partitionFilesBeside,
   readChecksumFile,
   resolveFormat,
   sha256Of,
@@ -168,9 +168,9 @@ async function unrecordedPartitionProblem(
   hasRecord: boolean,
 ): Promise<string | undefined> {
   const listed = new Set(recorded.map((v) => v.file));
-  for (const name of readdirSync(dirname(output)).sort()) {
-    const named = partitionNamed(output, name);
-    if (!named || listed.has(name)) continue;
+  for (const named of partitionFilesBeside(output)) {
+    const { name } = named;
+    if (listed.has(name)) continue;
     if (!hasRecord)
       return `${name} is there and no ${basename(checksumPathFor(xmlPathFor(output)))} records which views are whole`;
     const partition = await summaryOf(join(dirname(output), name));

@@ -37,12 +37,11 @@ export async function inspectBdvFile(path: string): Promise<BdvFileSummary> {
     file = new api.File(path, 'r');
   } catch (error) {
     // HDF5's own report is a 25-line error stack: one line, naming the file, is what a person needs.
-    const summary = summarizeHdf5Error(error);
     throw new BdvError(
       'INVALID_ARGUMENT',
       /not an hdf5 file|signature not found/i.test(String(error))
         ? `${path} is not an HDF5 file`
-        : `${path}: HDF5 could not open it: ${summary}`,
+        : `${path}: HDF5 could not open it: ${summarizeHdf5Error(error)}`,
       'file',
     );
   }

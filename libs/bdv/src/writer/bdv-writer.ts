@@ -1,4 +1,4 @@
-import { existsSync, readdirSync, rmSync } from 'node:fs';
+import { existsSync, rmSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { BdvError, invalid } from '../errors.js';
 import { journalPathOf } from '../h5/rollback-journal.js';
@@ -19,7 +19,7 @@ import {
 } from './checksum-file.js';
 import { DatasetFile } from './dataset-file.js';
 import { writeXmlFile } from './file-writes.js';
-import { partitionNamed, partitionPathFor, xmlPathFor } from './output-paths.js';
+import { partitionFilesBeside, partitionPathFor, xmlPathFor } from './output-paths.js';
 import { partitionsOfOutput } from './replaced-output.js';
 import { resumableViews } from './resume.js';
 import type { StackInput, ViewProgress } from './stack-input.js';
@@ -406,15 +406,11 @@ function keyOf(r: { time: number; setupId: number }): string {
  * did not record yet) and overwritten. Refused before anything is written.
  */
 function assertNoPartitionFiles(h5Path: string): void {
-  const folder = dirname(h5Path);
-  if (!existsSync(folder)) return;
-  const found = readdirSync(folder)
-    .filter((name) => partitionNamed(h5Path, name))
-    .sort();
+  const found = partitionFilesBeside(h5Path);
   if (found.length > 0)
     throw new BdvError(
       'FILE_EXISTS',
-      `partition ${join(folder, found[0]!)} already exists${found.length > 1 ? ` (and ${found.length - 1} more)` : ''} (pass overwrite to replace it)`,
+      `partition ${join(dirname(h5Path), found[0]!.name)} already exists${found.length > 1 ? ` (and ${found.length - 1} more)` : ''} (pass overwrite to replace it)`,
       'output',
     );
 }

@@ -1,3 +1,4 @@
+import { existsSync, readdirSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { setupGroupName, timeGroupName } from '../h5/hdf5-paths.js';
 
@@ -17,6 +18,18 @@ export function partitionNamed(h5Path: string, name: string): { time: number; se
   const stem = escapeRegExp(basename(h5Path).replace(/\.h5$/i, ''));
   const match = new RegExp(`^${stem}-t(\\d+)-s(\\d+)\\.h5$`).exec(name);
   return match ? { time: Number(match[1]), setupId: Number(match[2]) } : undefined;
+}
+
+/** The files beside `h5Path` named like its partitions, by name, with the view each name says. */
+export function partitionFilesBeside(h5Path: string): { name: string; time: number; setupId: number }[] {
+  const folder = dirname(h5Path);
+  if (!existsSync(folder)) return [];
+  return readdirSync(folder)
+    .sort()
+    .flatMap((name) => {
+      const view = partitionNamed(h5Path, name);
+      return view ? [{ name, ...view }] : [];
+    });
 }
 
 /**
