@@ -28,9 +28,9 @@ export interface RunningBdv {
 }
 
 /** Starts the built `bdv` without blocking this process (a test acts while it runs). */
-export function bdvSpawn(args: string[]): RunningBdv {
+export function bdvSpawn(args: string[], env: NodeJS.ProcessEnv = {}): RunningBdv {
   const child = spawn(process.execPath, [BIN, ...args], {
-    env: { ...process.env, BDV_DEBUG: '' },
+    env: { ...process.env, BDV_DEBUG: '', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let stdout = '';
@@ -50,8 +50,9 @@ export function bdvSpawn(args: string[]): RunningBdv {
 export function bdvAsync(
   args: string[],
   watch?: (stderr: string, child: ChildProcess) => void,
+  env?: NodeJS.ProcessEnv,
 ): Promise<CliRun & { signal: NodeJS.Signals | null }> {
-  const run = bdvSpawn(args);
+  const run = bdvSpawn(args, env);
   // Registered after bdvSpawn's own listener: it sees the chunk already appended.
   if (watch) run.child.stderr!.on('data', () => watch(run.stderr(), run.child));
   return run.done;
@@ -65,19 +66,24 @@ export interface StoppedRun extends CliRun {
 
 /**
  * Runs the built `bdv` and sends it `signal` as soon as its stderr contains `line` (e.g. the
- * `--progress lines` line of its second committed view), as a person's Ctrl-C or a crash would.
+ * `--progress lines` line of its second written view), as a person's Ctrl-C or a crash would.
  */
 export async function bdvStoppedAt(
   args: string[],
   line: string,
   signal: NodeJS.Signals,
+  env?: NodeJS.ProcessEnv,
 ): Promise<StoppedRun> {
   let stopped = false;
-  const run = await bdvAsync(args, (stderr, child) => {
-    if (!stopped && stderr.includes(line)) {
-      stopped = true;
-      child.kill(signal);
-    }
-  });
+  const run = await bdvAsync(
+    args,
+    (stderr, child) => {
+      if (!stopped && stderr.includes(line)) {
+        stopped = true;
+        child.kill(signal);
+      }
+    },
+    env,
+  );
   return { ...run, stopped };
 }

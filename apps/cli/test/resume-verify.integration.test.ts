@@ -131,12 +131,21 @@ function changeOnePixel(h5: string): void {
   execFileSync(PYTHON, ['-c', script, h5]);
 }
 
+// Every view its own commit (BDV_COMMIT_GROUP_MIB=0; partitions always are): a kill after the
+// second view keeps at least two.
+const EVERY_VIEW = { BDV_COMMIT_GROUP_MIB: '0' };
+
 describe.each(LAYOUTS)('bdv convert --resume after kill -9 (%s layout)', (layout) => {
   it('keeps the views committed before the kill, writes the rest, and equals a clean run', async () => {
     const clean = bdv(convertArgs(layout, `${layout}-clean`));
     expect(clean.status, clean.stderr).toBe(0);
 
-    const killed = await bdvStoppedAt(convertArgs(layout, `${layout}-killed`), '[2/6]', 'SIGKILL');
+    const killed = await bdvStoppedAt(
+      convertArgs(layout, `${layout}-killed`),
+      '[2/6]',
+      'SIGKILL',
+      EVERY_VIEW,
+    );
     expect(killed.stopped, killed.stderr).toBe(true);
     expect(killed.signal).toBe('SIGKILL');
     const before = recorded(`${layout}-killed`);
@@ -209,6 +218,28 @@ describe.each(LAYOUTS)('bdv convert --resume after kill -9 (%s layout)', (layout
     };
     expect(report.ok).toBe(false);
     expect(report.views.filter((v) => v.problems.length > 0).map((v) => v.setupId)).toEqual([1]);
+  });
+});
+
+describe('bdv convert --resume after kill -9 inside a commit group (single layout, the default)', () => {
+  it('loses only the uncommitted views: the file rolls back to its last commit and --resume equals a clean run', async () => {
+    const run = 'single-group-killed';
+    const killed = await bdvStoppedAt(convertArgs('single', run), '[2/6]', 'SIGKILL');
+    expect(killed.stopped, killed.stderr).toBe(true);
+    // Two views were written into a group of tiny views that had not committed yet.
+    const before = recorded(run);
+    expect(before.views.length).toBeLessThan(2);
+    expect(existsSync(p(run, 'out.h5.journal'))).toBe(true);
+
+    const resumed = bdv(convertArgs('single', run, ['--resume', '--json']));
+    expect(resumed.status, resumed.stderr).toBe(0);
+    const kept = before.views.length;
+    expect(JSON.parse(resumed.stdout)).toMatchObject({ views: 6, kept, written: 6 - kept });
+    expect(existsSync(p(run, 'out.h5.journal'))).toBe(false);
+    expectPixelsOfInputs(p(run, 'out.h5'));
+    expect(describeBdv(p(run, 'out.h5')).h5).toEqual(describeBdv(p('single-clean', 'out.h5')).h5);
+    expect(readFileSync(p(run, 'out.xml'), 'utf8')).toBe(readFileSync(p('single-clean', 'out.xml'), 'utf8'));
+    expect(bdv(['verify', p(run, 'out.xml')]).status).toBe(0);
   });
 });
 

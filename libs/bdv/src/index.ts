@@ -25,6 +25,7 @@ export { DEFAULT_SLAB_BYTES, writerSlabBuffers, preloadHdf5 } from './writer/sta
 export { preferredSlabDepth } from './writer/view-writer.js';
 export { resolveFormat, type BdvFormat, type BdvFormatOptions } from './writer/bdv-format.js';
 export { describeView, type ViewDescription } from './writer/view-record.js';
+export { DEFAULT_COMMIT_GROUP, type CommitGroupLimits } from './writer/commit-group.js';
 export {
   appendViewToFile,
   stagePartition,

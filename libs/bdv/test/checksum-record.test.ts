@@ -28,7 +28,7 @@ describe('the pending checksum record', () => {
     const path = join(dir.path, 'grow.checksums.json');
     const record = PendingChecksumFile.start(path, [view(3)]);
     for (const s of [1, 0, 2]) {
-      record.append(view(s));
+      record.append([view(s)]);
       const parsed = JSON.parse(readFileSync(path, 'utf8'));
       expect(parsed.complete).toBe(false);
       expect(parsed.views.at(-1)).toEqual(view(s));
@@ -41,17 +41,27 @@ describe('the pending checksum record', () => {
     const path = join(dir.path, 'empty.checksums.json');
     const record = PendingChecksumFile.start(path, []);
     expect(readChecksumFile(path).views).toEqual([]);
-    record.append(view(5));
+    record.append([view(5)]);
     record.close();
     expect(readChecksumFile(path).views).toEqual([view(5)]);
+  });
+
+  it('takes a commit group’s views in one append, the first of them without a separator', () => {
+    const path = join(dir.path, 'group.checksums.json');
+    const record = PendingChecksumFile.start(path, []);
+    record.append([view(4), view(2), view(7)]);
+    record.append([]);
+    record.append([view(1), view(0)]);
+    record.close();
+    expect(readChecksumFile(path).views.map((v) => v.setupId)).toEqual([4, 2, 7, 1, 0]);
   });
 
   it('reads back the whole views before an append that a power failure cut at any byte', () => {
     const path = join(dir.path, 'cut.checksums.json');
     const record = PendingChecksumFile.start(path, [view(0)]);
-    record.append(view(1));
+    record.append([view(1)]);
     const before = statSync(path).size - ']}\n'.length;
-    record.append(view(2));
+    record.append([view(2)]);
     record.close();
     const whole = readFileSync(path, 'utf8');
     const lineEnd = whole.indexOf('\n', before);

@@ -12,6 +12,7 @@ import { existsSync } from 'node:fs';
 import { basename } from 'node:path';
 import { CliError } from '../cli-error.js';
 import type { ProgressReporter } from '../progress/progress-reporter.js';
+import { commitGroupFromEnv } from './commit-group-env.js';
 import { throwIfInterrupted } from './interruption.js';
 import { openOutput, removeStagedFiles } from './open-output.js';
 import { planViews, type PlannedView } from './planned-view.js';
@@ -100,6 +101,7 @@ async function convertViews(
         blockSizeZyx: pyramid.blockSizeZyx,
         overwrite: req.overwrite,
         slabBytes: req.slabBytes,
+        commitGroup: commitGroupFromEnv(),
       },
       resume: req.resume ?? false,
     },

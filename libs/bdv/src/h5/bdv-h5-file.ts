@@ -265,6 +265,33 @@ export class BdvH5File {
   }
 
   /**
+   * Flushes everything HDF5 holds to the file (no fsync) and marks that state as the point an
+   * `abortToSavepoint` returns to. An append only.
+   */
+  savepoint(): void {
+    hdf5Call(`flush ${this.path}`, () => this.file.flush(), this.hooks);
+    this.hooks.markSavepoint(this.path);
+  }
+
+  /**
+   * Closes an append whose last part must not count: the file goes back to its last savepoint and
+   * that is committed. Returns false if it went back to what it was when opened instead (no
+   * savepoint, or undoing to it failed: the journal restored the last commit). Never throws for
+   * the close itself.
+   */
+  abortToSavepoint(): boolean {
+    if (this.closed) return false;
+    const toSavepoint = this.hooks.undoToSavepointAtClose(this.path);
+    try {
+      this.close();
+    } catch {
+      // Even a close HDF5 could not finish reaches the journal's close (closeLeftovers).
+    }
+    // A journal left means the undo (or the close) failed half-way: back to the last commit.
+    return !rollBack(this.path) && toSavepoint;
+  }
+
+  /**
    * Closes an append that must not count: the file goes back to what it was when opened (its
    * journal is applied instead of deleted). Never throws for the close itself.
    */

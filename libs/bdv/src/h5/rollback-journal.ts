@@ -136,7 +136,26 @@ interface OpenJournal {
   originalLength: number;
   pages: Set<number>;
   rollBackOnClose: boolean;
+  savepoint?: Savepoint;
+  undoToSavepointOnClose: boolean;
 }
+
+/**
+ * The file as it was at a savepoint (HDF5 flushed, nothing fsynced): its length and the bytes of
+ * every page overwritten since, kept in memory. Undoing to it is for a live process (a view
+ * failed or was interrupted after earlier views of the same commit group): the page cache still
+ * holds everything written, so no durability is needed. A crash rolls back from the journal on
+ * disk instead, to the last commit: every page inside the committed length that the undo could
+ * rewrite was saved there before its first overwrite.
+ */
+interface Savepoint {
+  length: number;
+  undo: Map<number, Buffer> | undefined;
+  undoBytes: number;
+}
+
+/** Past this, a savepoint is given up (undoing falls back to the last commit): memory stays bounded. */
+const SAVEPOINT_UNDO_LIMIT = 64 * 1024 * 1024;
 
 /** Why the last write to a file failed (ENOSPC, EROFS…): HDF5 only says "write request failed". */
 export interface IoFailure {
@@ -176,10 +195,43 @@ export class JournalHooks {
 
   /** At close, roll the file back instead of committing (a view that failed half-way). */
   rollBackAtClose(path: string): void {
-    for (const fd of this.streams.get(resolve(path)) ?? []) {
-      const journal = this.open.get(fd);
-      if (journal) journal.rollBackOnClose = true;
+    for (const [, journal] of this.journalsOf(path)) journal.rollBackOnClose = true;
+  }
+
+  /**
+   * Marks the state of `path` (journaled, HDF5 just flushed it) as a savepoint: a later
+   * `undoToSavepointAtClose` brings the file back to it instead of to the last commit. Each
+   * savepoint replaces the one before.
+   */
+  markSavepoint(path: string): void {
+    for (const [fd, journal] of this.journalsOf(path)) {
+      const length = fstatSync(this.fs.getStream(fd)!.nfd).size;
+      journal.savepoint = { length, undo: new Map(), undoBytes: 0 };
     }
+  }
+
+  /**
+   * At close, undo what was written since the savepoint, then commit (fsync, journal deleted):
+   * what came before the savepoint stays. Without a usable savepoint (none marked, or given up)
+   * the file is rolled back to the last commit instead (returns false); if undoing fails, the
+   * close throws and the journal is left for the caller to roll back.
+   */
+  undoToSavepointAtClose(path: string): boolean {
+    const journals = this.journalsOf(path);
+    const usable = journals.length > 0 && journals.every(([, j]) => j.savepoint?.undo !== undefined);
+    for (const [, journal] of journals) {
+      if (usable) journal.undoToSavepointOnClose = true;
+      else journal.rollBackOnClose = true;
+    }
+    return usable;
+  }
+
+  /** The journaled descriptors of `path`, with their journals. */
+  private journalsOf(path: string): [number, OpenJournal][] {
+    return [...(this.streams.get(resolve(path)) ?? [])].flatMap((fd) => {
+      const journal = this.open.get(fd);
+      return journal ? [[fd, journal] as [number, OpenJournal]] : [];
+    });
   }
 
   /**
@@ -227,7 +279,10 @@ export class JournalHooks {
       if (journal) {
         let at = position ?? stream.position;
         if (stream.flags & O_APPEND) at = fstatSync(stream.nfd).size;
-        this.asFsError(stream.path, () => this.save(journal, stream.nfd, at, at + length));
+        this.asFsError(stream.path, () => {
+          this.keepForUndo(journal, stream.nfd, at, at + length);
+          this.save(journal, stream.nfd, at, at + length);
+        });
       }
       try {
         return original.write.call(fs, stream, buffer, offset, length, position);
@@ -238,10 +293,12 @@ export class JournalHooks {
     };
     fs.ftruncate = (fd, length) => {
       const journal = this.open.get(fd);
-      if (journal && length < journal.originalLength)
-        this.asFsError(journal.path, () =>
-          this.save(journal, fs.getStream(fd)!.nfd, length, journal.originalLength),
-        );
+      if (journal)
+        this.asFsError(journal.path, () => {
+          const nfd = fs.getStream(fd)!.nfd;
+          if (journal.savepoint) this.keepForUndo(journal, nfd, length, journal.savepoint.length);
+          if (length < journal.originalLength) this.save(journal, nfd, length, journal.originalLength);
+        });
       original.ftruncate.call(fs, fd, length);
     };
     fs.close = (stream) => {
@@ -251,6 +308,7 @@ export class JournalHooks {
       this.open.delete(stream.fd);
       this.asFsError(journal.path, () => {
         try {
+          if (journal.undoToSavepointOnClose) undoToSavepoint(stream.nfd, journal.savepoint!);
           if (!journal.rollBackOnClose) fsyncSync(stream.nfd); // every HDF5 write durable, then commit
         } finally {
           original.close.call(fs, stream);
@@ -301,7 +359,27 @@ export class JournalHooks {
       originalLength,
       pages: new Set(),
       rollBackOnClose: false,
+      undoToSavepointOnClose: false,
     });
+  }
+
+  /** Keeps in memory the savepoint's bytes of the pages in [start, end) ∩ [0, its length) not kept yet. */
+  private keepForUndo(journal: OpenJournal, nfd: number, start: number, end: number): void {
+    const point = journal.savepoint;
+    if (!point?.undo) return;
+    const stop = Math.min(end, point.length);
+    for (let page = Math.floor(start / PAGE); page * PAGE < stop; page++) {
+      if (point.undo.has(page)) continue;
+      const from = page * PAGE;
+      const bytes = Buffer.alloc(Math.min(PAGE, point.length - from));
+      readSync(nfd, bytes, 0, bytes.length, from);
+      point.undo.set(page, bytes);
+      point.undoBytes += bytes.length;
+      if (point.undoBytes > SAVEPOINT_UNDO_LIMIT) {
+        point.undo = undefined;
+        return;
+      }
+    }
   }
 
   /** Saves the old bytes of [start, end) ∩ [0, original length), whole pages not saved before. */
@@ -354,6 +432,12 @@ export class JournalHooks {
     this.streams.get(path)?.delete(stream.fd);
     if (this.streams.get(path)?.size === 0) this.streams.delete(path);
   }
+}
+
+/** Puts back the savepoint's bytes and length (the process is alive: its page cache holds the rest). */
+function undoToSavepoint(fd: number, point: Savepoint): void {
+  for (const [page, bytes] of point.undo!) writeFully(fd, bytes, page * PAGE);
+  ftruncateSync(fd, point.length);
 }
 
 /** Emscripten's ErrnoError carries WASI errno numbers. */

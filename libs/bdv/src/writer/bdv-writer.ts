@@ -17,6 +17,13 @@ import {
   writeChecksumFile,
   type ViewChecksums,
 } from './checksum-file.js';
+import {
+  CommitGroup,
+  committedBefore,
+  DEFAULT_COMMIT_GROUP,
+  type CommitGroupLimits,
+  type CommittedView,
+} from './commit-group.js';
 import { DatasetFile } from './dataset-file.js';
 import { writeXmlFile } from './file-writes.js';
 import { partitionFilesBeside, partitionPathFor, xmlPathFor } from './output-paths.js';
@@ -24,7 +31,6 @@ import { partitionsOfOutput } from './replaced-output.js';
 import { resumableViews } from './resume.js';
 import type { StackInput, ViewProgress } from './stack-input.js';
 import {
-  appendUnderFence,
   writePartition,
   writePartitionedMaster,
   type PartitionLink,
@@ -38,6 +44,12 @@ export interface BdvWriterOptions extends BdvFormatOptions {
   layout?: Layout;
   /** Target bytes per HDF5 write; bounds memory (about slab x levels x 3). */
   slabBytes?: number;
+  /**
+   * Single layout: how many views one commit may hold (commit-group.ts). A crash undoes at most
+   * the uncommitted group; a failed or interrupted view only itself. `{ bytes: 0, seconds: 0 }`
+   * commits every view on its own.
+   */
+  commitGroup?: CommitGroupLimits;
 }
 
 export interface AppendViewOptions extends ViewDescription {
@@ -60,9 +72,10 @@ export interface PartitionPlan {
 /**
  * Writes a BDV HDF5 file the way npy2bdv's BdvWriter does (same layout, ids, pyramid and XML),
  * streaming each view in z-slabs: create -> appendView ... -> writeXml -> close. Built on the
- * same file functions the cluster uses (view-files.ts): each view is its own crash-safe commit,
- * recorded with its checksums in `<name>.checksums.json` as it lands, so an interrupted
- * conversion can `resume`. The writer holds the file's write fence from create to close.
+ * same file functions the cluster uses (view-files.ts): views land in crash-safe commits (one per
+ * partition; in the single layout one per group of views, see commit-group.ts), recorded with
+ * their checksums in `<name>.checksums.json` as each commit lands, so an interrupted conversion
+ * can `resume`. The writer holds the file's write fence from create to close.
  */
 export class BdvWriter {
   private readonly records = new Map<string, ViewRecord>();
@@ -72,6 +85,7 @@ export class BdvWriter {
   private labels: AttributeLabels = {};
   private masterWritten = -1;
   private pendingSums: PendingChecksumFile | undefined;
+  private readonly group: CommitGroup;
   private closed = false;
 
   private constructor(
@@ -80,12 +94,14 @@ export class BdvWriter {
     readonly layout: Layout,
     private readonly overwrite: boolean,
     private readonly fence: WriterFence | undefined,
+    commitGroup: CommitGroupLimits,
   ) {
     this.virtual = new VirtualViews(h5Path, format);
+    this.group = new CommitGroup(h5Path, format, fence, commitGroup);
   }
 
   static async create(h5Path: string, options: BdvWriterOptions = {}): Promise<BdvWriter> {
-    const { format, layout, overwrite } = checkOptions(h5Path, options);
+    const { format, layout, overwrite, commitGroup } = checkOptions(h5Path, options);
     const newPartitioned = layout === 'partitioned' && !overwrite;
     // Once before the fence (a refusal leaves no lock file behind), again under it (the answer).
     if (newPartitioned) assertNoPartitionFiles(h5Path);
@@ -112,7 +128,7 @@ export class BdvWriter {
       rmSync(checksumPathFor(xmlPathFor(h5Path)), { force: true });
       for (const partition of oldPartitions) rmSync(partition, { force: true });
       if (layout === 'single') await DatasetFile.createEmpty(h5Path, format);
-      const writer = new BdvWriter(h5Path, format, layout, overwrite, fence);
+      const writer = new BdvWriter(h5Path, format, layout, overwrite, fence, commitGroup);
       // The record (no view yet) exists before the first view lands: a run stopped between a
       // partition's rename and its record line is then resumable (the partition is its own),
       // where without a record an unlisted partition is nobody's and refused.
@@ -136,13 +152,13 @@ export class BdvWriter {
     options: BdvWriterOptions = {},
     underFence?: () => Promise<void>,
   ): Promise<BdvWriter> {
-    const { format, layout } = checkOptions(h5Path, options);
+    const { format, layout, commitGroup } = checkOptions(h5Path, options);
     const fence = await WriterFence.acquire(h5Path);
     try {
       assertUnclaimed(h5Path);
       // The caller's own checks, with the fence held and nothing yet read, rolled back or written.
       await underFence?.();
-      const writer = new BdvWriter(h5Path, format, layout, true, fence);
+      const writer = new BdvWriter(h5Path, format, layout, true, fence, commitGroup);
       // Which views to keep is decided before an absent file is created: a new empty file has no
       // checksum record, which resumableViews would take for an unknown file.
       const kept = await resumableViews(h5Path, format, layout);
@@ -169,14 +185,15 @@ export class BdvWriter {
     return xmlPathFor(this.h5Path);
   }
 
+  /** Every view written, committed or not yet (see `commit`). */
   get views(): readonly ViewRecord[] {
-    return [...this.records.values()];
+    return [...this.records.values(), ...this.group.uncommitted.map((v) => v.record)];
   }
 
   /** True if this (resumed) writer already holds the view `view` names. */
   has(view: Partial<ViewIndex>): boolean {
     const i = viewIndexOf(view);
-    return this.records.has(`${i.time}:${setupIdOf(this.setup, i)}`);
+    return this.holds(`${i.time}:${setupIdOf(this.setup, i)}`);
   }
 
   /** Appends one view, computing every pyramid level while the stack streams through. */
@@ -188,16 +205,24 @@ export class BdvWriter {
     }
     const record = this.newRecord(stack.shapeZyx, options);
     await this.commitVirtualViews();
-    const sums = await appendUnderFence(
-      this.h5Path,
-      this.format,
-      record,
-      stack,
-      { onProgress: options.onProgress },
-      this.fence,
-    );
-    this.remember(record, sums);
+    let committed: CommittedView[];
+    try {
+      committed = await this.group.append(record, stack, options.onProgress);
+    } catch (error) {
+      this.remember(committedBefore(error));
+      throw error;
+    }
+    this.remember(committed);
     return record;
+  }
+
+  /**
+   * Commits the views written so far (single layout; partitions commit one by one anyway): after
+   * this, a crash keeps them. writeXml and close commit too.
+   */
+  async commit(): Promise<void> {
+    await this.commitVirtualViews();
+    this.remember(this.group.commit());
   }
 
   /**
@@ -223,7 +248,7 @@ export class BdvWriter {
   /** Records a written partition: the master links it, the XML and the checksums list it. */
   adoptPartition(plan: PartitionPlan, sums: LevelChecksum[]): ViewRecord {
     this.assertNew(plan.record);
-    this.remember(plan.record, sums, basename(plan.path));
+    this.remember([{ record: plan.record, sums }], basename(plan.path));
     return plan.record;
   }
 
@@ -236,6 +261,8 @@ export class BdvWriter {
     if (this.layout !== 'single')
       throw new BdvError('UNSUPPORTED', 'virtual views need the single layout', 'layout');
     const record = this.newRecord(assertStackShape('shapeZyx', shapeZyx), options);
+    // The virtual views open an append of their own: the group's is committed first.
+    this.remember(this.group.commit());
     await this.virtual.begin(record);
     this.records.set(keyOf(record), record);
     return record;
@@ -285,7 +312,7 @@ export class BdvWriter {
 
   /** Writes the master (partitioned), the XML and the checksums beside the .h5, atomically. */
   async writeXml(options: WriteXmlOptions = {}): Promise<string> {
-    await this.commitVirtualViews();
+    await this.commit();
     await this.writeMaster();
     writeXmlFile(this.xmlPath, this.describe(options));
     // The complete record is renamed over the pending one: appends to the old file would be lost.
@@ -303,11 +330,12 @@ export class BdvWriter {
     if (this.closed) return;
     this.closed = true;
     try {
-      await this.commitVirtualViews();
+      await this.commit();
       // A run that adopted no partition (refused, or stopped before its first view) leaves no
       // master of its own: an empty one would only stand in the way of the next run.
       if (this.partitions.length > 0 || existsSync(this.h5Path)) await this.writeMaster();
     } finally {
+      this.group.abort();
       const recordedNothing = this.pendingSums !== undefined && this.checksums.size === 0;
       this.closeChecksumRecord();
       // A run that ends before any view (refused, or stopped in good order) leaves no record
@@ -318,7 +346,7 @@ export class BdvWriter {
   }
 
   private async commitVirtualViews(): Promise<void> {
-    for (const { record, sums } of await this.virtual.commit()) this.remember(record, sums);
+    this.remember(await this.virtual.commit());
   }
 
   private async writeMaster(): Promise<void> {
@@ -327,9 +355,10 @@ export class BdvWriter {
     this.masterWritten = this.partitions.length;
   }
 
-  /** A view is in: recorded for the XML, its checksums saved at once (what resume trusts). */
-  private remember(record: ViewRecord, levels: LevelChecksum[], partition?: string): void {
-    const sums = this.keep(record, levels, partition);
+  /** Committed views are in: recorded for the XML, their checksums saved at once (what resume trusts). */
+  private remember(committed: readonly CommittedView[], partition?: string): void {
+    if (committed.length === 0) return;
+    const sums = committed.map(({ record, sums }) => this.keep(record, sums, partition));
     if (!this.pendingSums) return this.restartChecksumRecord();
     try {
       this.pendingSums.append(sums);
@@ -372,8 +401,12 @@ export class BdvWriter {
     return record;
   }
 
+  private holds(key: string): boolean {
+    return this.records.has(key) || this.group.uncommitted.some((v) => keyOf(v.record) === key);
+  }
+
   private assertNew(record: ViewRecord): void {
-    if (this.records.has(keyOf(record))) {
+    if (this.holds(keyOf(record))) {
       throw new BdvError(
         'DUPLICATE_VIEW',
         `view time ${record.time}, setup ${record.setupId} was already written`,
@@ -393,7 +426,10 @@ function checkOptions(h5Path: string, options: BdvWriterOptions) {
   const format = resolveFormat(options, options.slabBytes);
   const layout = options.layout ?? 'single';
   if (!LAYOUTS.includes(layout)) throw invalid('layout', `must be ${LAYOUTS.join(' or ')}, got ${layout}`);
-  return { format, layout, overwrite: options.overwrite ?? false };
+  const commitGroup = options.commitGroup ?? DEFAULT_COMMIT_GROUP;
+  for (const [name, value] of Object.entries(commitGroup))
+    if (!(Number.isFinite(value) && value >= 0)) throw invalid(`commitGroup.${name}`, `must be a number >= 0, got ${value}`);
+  return { format, layout, overwrite: options.overwrite ?? false, commitGroup };
 }
 
 function keyOf(r: { time: number; setupId: number }): string {

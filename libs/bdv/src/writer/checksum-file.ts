@@ -72,7 +72,7 @@ export function writeChecksumFile(
 }
 
 /**
- * The record of a conversion under way (`complete: false`), open for appending: each view costs
+ * The record of a conversion under way (`complete: false`), open for appending: each commit costs
  * one positioned write and one fdatasync, whatever the number already recorded. A write cut short
  * by a power failure leaves a record `readChecksumFile` still reads up to the last whole view: the
  * view that was being recorded is written again on resume.
@@ -92,14 +92,17 @@ export class PendingChecksumFile {
     return new PendingChecksumFile(fd, Buffer.byteLength(text) - CLOSING_LINE.length, views.length);
   }
 
-  append(view: ViewChecksums): void {
-    const line = Buffer.from(viewLine(view, this.count === 0) + CLOSING_LINE);
+  /** Records views (a commit group's, in one write and one fdatasync). */
+  append(views: readonly ViewChecksums[]): void {
+    if (views.length === 0) return;
+    const lines = views.map((view, i) => viewLine(view, this.count + i === 0)).join('');
+    const bytes = Buffer.from(lines + CLOSING_LINE);
     let written = 0;
-    while (written < line.length)
-      written += writeSync(this.fd, line, written, line.length - written, this.closingAt + written);
+    while (written < bytes.length)
+      written += writeSync(this.fd, bytes, written, bytes.length - written, this.closingAt + written);
     fdatasyncSync(this.fd);
-    this.closingAt += line.length - CLOSING_LINE.length;
-    this.count += 1;
+    this.closingAt += bytes.length - CLOSING_LINE.length;
+    this.count += views.length;
   }
 
   close(): void {

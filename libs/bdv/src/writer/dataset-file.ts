@@ -103,6 +103,19 @@ export class DatasetFile {
   abort(): void {
     this.h5.abort();
   }
+
+  /** Marks what the append wrote so far as the point `abortToSavepoint` keeps (flushed, not fsynced). */
+  savepoint(): void {
+    this.h5.savepoint();
+  }
+
+  /**
+   * Undoes an append back to its last savepoint and commits that; false if it went back to what
+   * the file was when opened instead (no savepoint, or undoing failed).
+   */
+  abortToSavepoint(): boolean {
+    return this.h5.abortToSavepoint();
+  }
 }
 
 /**

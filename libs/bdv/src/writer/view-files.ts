@@ -40,39 +40,40 @@ export async function appendViewToFile(
 ): Promise<LevelChecksum[]> {
   const fence = await WriterFence.acquire(h5Path, { cancel: options.cancel });
   try {
-    return await appendUnderFence(h5Path, format, record, stack, options, fence);
+    const file = await openAppend(h5Path, format, options.owner);
+    try {
+      const checksums = await file.writeView(record, stack, options.onProgress);
+      assertFenceHeld(h5Path, fence);
+      file.close();
+      return checksums;
+    } catch (error) {
+      file.abort();
+      throw error;
+    }
   } finally {
     await fence?.release();
   }
 }
 
-/** The append itself, for a caller that already holds the file's fence (BdvWriter). */
-export async function appendUnderFence(
-  h5Path: string,
-  format: BdvFormat,
-  record: ViewRecord,
-  stack: StackInput,
-  options: AppendOptions,
-  fence: WriterFence | undefined,
-): Promise<LevelChecksum[]> {
+/**
+ * Opens a dataset's single .h5 to append under its rollback journal (created with every setup
+ * header when absent), after rolling back a crashed append. The caller holds the file's fence.
+ */
+export async function openAppend(h5Path: string, format: BdvFormat, owner?: string): Promise<DatasetFile> {
   rollBack(h5Path);
   if (!existsSync(h5Path)) {
-    if (options.owner) claimFile(h5Path, options.owner);
+    if (owner) claimFile(h5Path, owner);
     await DatasetFile.createEmpty(h5Path, format);
-  } else if (options.owner) {
-    assertOwner(h5Path, options.owner);
+  } else if (owner) {
+    assertOwner(h5Path, owner);
   }
-  const file = await DatasetFile.openForAppend(h5Path, format);
-  try {
-    const checksums = await file.writeView(record, stack, options.onProgress);
-    if (fence && !fence.held)
-      throw new BdvError('STATE', `lost the write fence of ${basename(h5Path)}`, 'output');
-    file.close();
-    return checksums;
-  } catch (error) {
-    file.abort();
-    throw error;
-  }
+  return DatasetFile.openForAppend(h5Path, format);
+}
+
+/** Nothing is committed by a writer that lost its fence: somebody else may write the file now. */
+export function assertFenceHeld(h5Path: string, fence: WriterFence | undefined): void {
+  if (fence && !fence.held)
+    throw new BdvError('STATE', `lost the write fence of ${basename(h5Path)}`, 'output');
 }
 
 /**
