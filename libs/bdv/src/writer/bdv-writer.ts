@@ -30,11 +30,7 @@ import { partitionFilesBeside, partitionPathFor, xmlPathFor } from './output-pat
 import { partitionsOfOutput } from './replaced-output.js';
 import { resumableViews } from './resume.js';
 import type { StackInput, ViewProgress } from './stack-input.js';
-import {
-  writePartition,
-  writePartitionedMaster,
-  type PartitionLink,
-} from './view-files.js';
+import { writePartition, writePartitionedMaster, type PartitionLink } from './view-files.js';
 import { describeView, viewIndexOf, type ViewDescription } from './view-record.js';
 import { VirtualViews } from './virtual-views.js';
 
@@ -428,7 +424,8 @@ function checkOptions(h5Path: string, options: BdvWriterOptions) {
   if (!LAYOUTS.includes(layout)) throw invalid('layout', `must be ${LAYOUTS.join(' or ')}, got ${layout}`);
   const commitGroup = options.commitGroup ?? DEFAULT_COMMIT_GROUP;
   for (const [name, value] of Object.entries(commitGroup))
-    if (!(Number.isFinite(value) && value >= 0)) throw invalid(`commitGroup.${name}`, `must be a number >= 0, got ${value}`);
+    if (!(Number.isFinite(value) && value >= 0))
+      throw invalid(`commitGroup.${name}`, `must be a number >= 0, got ${value}`);
   return { format, layout, overwrite: options.overwrite ?? false, commitGroup };
 }
 
