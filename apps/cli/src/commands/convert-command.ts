@@ -34,9 +34,11 @@ export function convertCommand(): Command {
 
 const RESUME_HELP = `
 Interruptions:
-  Every view is committed whole and recorded (with a CRC-32 of each level) in <name>.checksums.json
-  beside the output as soon as it is written. Ctrl-C undoes the view being written and stops (exit
-  130); a crash or kill -9 may leave that view half-written, which the next run undoes.
+  Views are committed whole and recorded (with a CRC-32 of each level) in <name>.checksums.json
+  beside the output: a partition as soon as it is written, views in one .h5 in groups of up to
+  256 MiB or 2 s of writing (BDV_COMMIT_GROUP_MIB=<MiB> sets the size, 0 commits every view on its
+  own). Ctrl-C undoes the view being written, commits the views before it and stops (exit 130); a
+  crash or kill -9 leaves what was not committed yet half-written, which the next run undoes.
   --resume then continues into the same output: the views the earlier run recorded that still read
   back as written are kept, the others are written again, then the XML and checksums. Give the same
   command (manifest or inputs and options). Refused, with nothing changed, when the earlier output

@@ -21,6 +21,8 @@ import { crc32 } from 'node:zlib';
  * to `<file>.journal`, fsynced before the overwrite proceeds. A clean close fsyncs the .h5 and
  * deletes the journal (the commit); a journal found on the next open means the append never
  * committed, and `rollBack` restores the old bytes and length — the file is exactly what it was.
+ * Savepoints inside one append (`markSavepoint`, after HDF5 flushed) let a live process undo only
+ * its last part from memory (`undoToSavepointAtClose`); a crash still rolls back to the commit.
  *
  * Layout: header = magic(8) original length(u64) page size(u32) reserved(u32) crc32(u32)
  * padding(4); then records = offset(u64) length(u32) crc32(u32) old bytes. A torn last record is

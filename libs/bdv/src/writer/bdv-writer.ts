@@ -205,7 +205,11 @@ export class BdvWriter {
     try {
       committed = await this.group.append(record, stack, options.onProgress);
     } catch (error) {
-      this.remember(committedBefore(error));
+      try {
+        this.remember(committedBefore(error));
+      } catch {
+        // The record is written whole at the next commit; the view's own failure is the news.
+      }
       throw error;
     }
     this.remember(committed);

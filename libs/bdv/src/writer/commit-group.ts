@@ -11,11 +11,14 @@ import { assertFenceHeld, openAppend } from './view-files.js';
 export interface CommitGroupLimits {
   /** Bytes of input (level 0) a group may hold uncommitted; 0 commits every view on its own. */
   bytes: number;
-  /** Seconds since the group's first view was written. */
+  /** Seconds since the group was opened (its first view began). */
   seconds: number;
 }
 
-/** 256 MiB or 2 s: a commit's fixed cost (~7 fsyncs) is small beside either (ADR 008). */
+/**
+ * 256 MiB or 2 s: a commit's fixed cost (~7 fsyncs, 10-20 ms) is small beside either (ADR 008),
+ * and a crash undoes at most that much work plus the view under way.
+ */
 export const DEFAULT_COMMIT_GROUP: CommitGroupLimits = { bytes: 256 * 1024 * 1024, seconds: 2 };
 
 export interface CommittedView {
@@ -34,7 +37,7 @@ export class CommitGroup {
   private file: DatasetFile | undefined;
   private pending: CommittedView[] = [];
   private pendingBytes = 0;
-  private firstWrittenAt = 0;
+  private openedAt = 0;
 
   constructor(
     private readonly h5Path: string,
@@ -58,7 +61,10 @@ export class CommitGroup {
     stack: StackInput,
     onProgress?: (p: ViewProgress) => void,
   ): Promise<CommittedView[]> {
-    this.file ??= await openAppend(this.h5Path, this.format);
+    if (!this.file) {
+      this.file = await openAppend(this.h5Path, this.format);
+      this.openedAt = performance.now();
+    }
     let sums: LevelChecksum[];
     try {
       sums = await this.file.writeView(record, stack, onProgress);
@@ -66,12 +72,11 @@ export class CommitGroup {
     } catch (error) {
       throw this.failed(error);
     }
-    if (this.pending.length === 0) this.firstWrittenAt = performance.now();
     this.pending.push({ record, sums });
     this.pendingBytes += 2 * record.shapeZyx.reduce((a, b) => a * b, 1);
     const due =
       this.pendingBytes >= this.limits.bytes ||
-      performance.now() - this.firstWrittenAt >= this.limits.seconds * 1000;
+      performance.now() - this.openedAt >= this.limits.seconds * 1000;
     if (due) return this.commit();
     try {
       this.file.savepoint();
