@@ -11,6 +11,7 @@ import {
   storedFormatProblem,
   viewProblem,
 } from '../src/convert/output-compat.js';
+import { isForeignFile } from '../src/convert/foreign-file.js';
 import type { PlannedView } from '../src/convert/planned-view.js';
 
 // What `bdv convert --resume` compares between the earlier run's output and this run (pure parts).
@@ -144,9 +145,13 @@ describe('storedFormatProblem', () => {
     );
     expect(storedFormatProblem(summary({ setups: [summary().setups[0]!] }), format, false)).toBeUndefined();
     // An HDF5 file of somebody else's (h5py's, no BDV setup) is said to be that, not "0 setups".
-    expect(storedFormatProblem(summary({ setups: [], views: [] }), format, true)).toMatch(
-      /holds no BDV setup \(no sNN\/resolutions\): not an output of this command$/,
-    );
+    const foreign = storedFormatProblem(summary({ setups: [], views: [] }), format, true)!;
+    expect(foreign).toMatch(/holds no BDV setup \(no sNN\/resolutions\): not an output of this command$/);
+    // ...and marked as somebody else's file: its refusal advises keeping it, not --overwrite.
+    expect(isForeignFile(foreign)).toBe(true);
+    expect(
+      isForeignFile(storedFormatProblem(summary(), resolveFormat({ ...options, compression: 'lzf' }), true)!),
+    ).toBe(false);
     expect(
       storedFormatProblem(
         summary(),

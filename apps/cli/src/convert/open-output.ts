@@ -17,11 +17,8 @@ import { existsSync, readdirSync, rmSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { CliError } from '../cli-error.js';
 import { layoutProblem, pyramidProblem, storedFormatProblem, viewProblem } from './output-compat.js';
+import { foreignFile, isForeignFile } from './foreign-file.js';
 import type { PlannedView } from './planned-view.js';
-
-/** Refusals over a file that is not this command's: --overwrite is no advice there (it replaces it). */
-const NOT_OURS =
-  /not an output of this command|not a master this command wrote|holds views of its own|is there, but no|is there and no|not a partition of this conversion|was changed after this command wrote it/;
 
 export interface OutputRequest {
   output: string;
@@ -45,7 +42,7 @@ export async function openOutput(req: OutputRequest, planned: readonly PlannedVi
   const refuse = (problem: string) =>
     new CliError(
       `cannot resume into ${output}: ${problem}; ${
-        NOT_OURS.test(problem)
+        isForeignFile(problem)
           ? 'it is kept: move it away or pick another output (--overwrite would replace it)'
           : 'run with the earlier options, or with --overwrite to start again'
       }`,
@@ -131,9 +128,9 @@ async function partitionedProblem(
   if (!present) return undefined;
   const name = basename(output);
   if (!master || master.setups.length === 0)
-    return `${name} is not a master this command wrote (no BDV file)`;
+    return foreignFile(`${name} is not a master this command wrote (no BDV file)`);
   if (master.views.some((v) => v.levels.some((l) => l.externalFile === undefined)))
-    return `${name} holds views of its own (a single-layout file), not links to partitions`;
+    return foreignFile(`${name} holds views of its own (a single-layout file), not links to partitions`);
   if (!hasRecord && master.views.length > 0)
     return `${name} links ${master.views.length} view(s) and no ${basename(checksumPathFor(xmlPathFor(output)))} records which are whole`;
   return undefined;
@@ -149,9 +146,11 @@ function xmlProblem(output: string, hasRecord: boolean, xmlSha256: string | unde
   if (!existsSync(xml)) return undefined;
   const name = basename(xml);
   if (!hasRecord)
-    return `${name} is there, but no ${basename(checksumPathFor(xml))} says an earlier run of this command wrote it`;
+    return foreignFile(
+      `${name} is there, but no ${basename(checksumPathFor(xml))} says an earlier run of this command wrote it`,
+    );
   if (xmlSha256 !== undefined && sha256Of(xml) !== xmlSha256)
-    return `${name} was changed after this command wrote it (saved by BigStitcher or by hand?)`;
+    return foreignFile(`${name} was changed after this command wrote it (saved by BigStitcher or by hand?)`);
   return undefined;
 }
 
@@ -172,7 +171,9 @@ async function unrecordedPartitionProblem(
     const { name } = named;
     if (listed.has(name)) continue;
     if (!hasRecord)
-      return `${name} is there and no ${basename(checksumPathFor(xmlPathFor(output)))} records which views are whole`;
+      return foreignFile(
+        `${name} is there and no ${basename(checksumPathFor(xmlPathFor(output)))} records which views are whole`,
+      );
     const partition = await summaryOf(join(dirname(output), name));
     const view = partition?.views.length === 1 ? partition.views[0]! : undefined;
     const own =
@@ -180,7 +181,7 @@ async function unrecordedPartitionProblem(
       view.time === named.time &&
       view.setupId === named.setupId &&
       storedFormatProblem(partition!, format, false) === undefined;
-    if (!own) return `${name} is not a partition of this conversion (no record lists it)`;
+    if (!own) return foreignFile(`${name} is not a partition of this conversion (no record lists it)`);
   }
   return undefined;
 }

@@ -10,6 +10,7 @@ import {
   type ViewChecksums,
 } from '@bdv-cluster/bdv';
 import { basename } from 'node:path';
+import { foreignFile } from './foreign-file.js';
 import type { PlannedView } from './planned-view.js';
 
 // Whether an earlier run's output can be continued by this run (`bdv convert --resume`): each
@@ -85,7 +86,9 @@ export function storedFormatProblem(
 ): string | undefined {
   const setups = setupCount(format.setup);
   if (summary.setups.length === 0)
-    return `${basename(summary.path)} holds no BDV setup (no sNN/resolutions): not an output of this command`;
+    return foreignFile(
+      `${basename(summary.path)} holds no BDV setup (no sNN/resolutions): not an output of this command`,
+    );
   if (holdsAllSetups && summary.setups.length !== setups)
     return `it has ${summary.setups.length} setup(s), this run has ${setups}`;
   const header = summary.setups[0];
