@@ -115,6 +115,23 @@ describe('a commit group of views in one file', () => {
     expect(cellsOf(h5)).toHaveLength(9 * 2);
   });
 
+  it('refuses a second appendView while one is being written; the first lands', async () => {
+    const h5 = copyOfBase('overlap');
+    const writer = await BdvWriter.resume(h5, grouped);
+    try {
+      const first = writer.appendView(planes([6, 20, 18], 31), { time: 5 });
+      await expect(writer.appendView(planes([6, 20, 18], 32), { time: 6 })).rejects.toThrow(
+        /a view is being written: await each appendView/,
+      );
+      await first;
+      await writer.writeXml();
+    } finally {
+      await writer.close();
+    }
+    expect((await verifyDataset(p('overlap', 'out.xml'))).ok).toBe(true);
+    expect(cellsOf(h5)).toHaveLength(6 * 2);
+  });
+
   it('rolls back to the last commit on a crash at any write; a second run finishes it as a clean run does', async () => {
     const clean = runChild(copyOfBase('clean'), 'count');
     expect(clean.status, clean.stderr).toBe(0);

@@ -1,3 +1,4 @@
+import { BdvError } from '../errors.js';
 import { rollBack } from '../h5/rollback-journal.js';
 import type { WriterFence } from '../h5/writer-fence.js';
 import type { LevelChecksum } from '../model/checksums.js';
@@ -38,6 +39,7 @@ export class CommitGroup {
   private pending: CommittedView[] = [];
   private pendingBytes = 0;
   private openedAt = 0;
+  private appending = false;
 
   constructor(
     private readonly h5Path: string,
@@ -57,6 +59,22 @@ export class CommitGroup {
    * error carries them (`committedBefore`), or says they were undone too.
    */
   async append(
+    record: ViewRecord,
+    stack: StackInput,
+    onProgress?: (p: ViewProgress) => void,
+  ): Promise<CommittedView[]> {
+    // A second append while one runs would open the file again and roll back the live journal.
+    if (this.appending)
+      throw new BdvError('STATE', 'a view is being written: await each appendView before the next', 'view');
+    this.appending = true;
+    try {
+      return await this.appendOne(record, stack, onProgress);
+    } finally {
+      this.appending = false;
+    }
+  }
+
+  private async appendOne(
     record: ViewRecord,
     stack: StackInput,
     onProgress?: (p: ViewProgress) => void,
