@@ -1,8 +1,11 @@
 import { spawnSync } from 'node:child_process';
-import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
+import fs, { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
+import { syncBuiltinESMExports } from 'node:module';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { describeBdv, tempDir } from '../../../test/support/oracle.js';
+import { BdvH5File } from '../src/h5/bdv-h5-file.js';
 import { BdvWriter, readChecksumFile, verifyDataset, type BdvWriterOptions } from '../src/index.js';
 
 // Views of a single-layout output committed in groups (commit-group.ts), shown with real files
@@ -130,6 +133,126 @@ describe('a commit group of views in one file', () => {
     }
     expect((await verifyDataset(p('overlap', 'out.xml'))).ok).toBe(true);
     expect(cellsOf(h5)).toHaveLength(6 * 2);
+  });
+
+  it('a commit whose close fails (volume full) undoes its own group only: the views committed before stay', async () => {
+    const h5 = copyOfBase('full-at-commit');
+    const bytes = 2 * 6 * 20 * 18;
+    const writer = await BdvWriter.resume(h5, {
+      ...grouped,
+      commitGroup: { bytes: 2 * bytes, seconds: 1e6 },
+    });
+    const writeSync = fs.writeSync;
+    const close = BdvH5File.prototype.close;
+    let closing = false;
+    let writes = 0;
+    try {
+      await writer.appendView(planes([6, 20, 18], 41), { time: 5 });
+      await writer.appendView(planes([6, 20, 18], 42), { time: 6 }); // due: committed
+      await writer.appendView(planes([6, 20, 18], 43), { time: 7 });
+      // HDF5's final flush of the next commit fails after two writes, as on a volume that filled
+      // up: the file layer under HDF5 (Node's fs, not the journal's own writes) says ENOSPC.
+      BdvH5File.prototype.close = function (this: BdvH5File) {
+        closing = true;
+        try {
+          close.call(this);
+        } finally {
+          closing = false;
+        }
+      };
+      fs.writeSync = function (this: unknown, ...args: Parameters<typeof writeSync>) {
+        if (closing && writes++ >= 2)
+          throw Object.assign(new Error('ENOSPC: no space left on device, write'), { code: 'ENOSPC' });
+        return writeSync.apply(this, args);
+      } as typeof writeSync;
+      await expect(writer.appendView(planes([6, 20, 18], 44), { time: 8 })).rejects.toThrow(
+        /output volume full.*\(the 2 view\(s\) of this commit were undone\)/,
+      );
+    } finally {
+      fs.writeSync = writeSync;
+      BdvH5File.prototype.close = close;
+      await writer.close();
+    }
+    expect(writes).toBeGreaterThan(2);
+    expect(existsSync(`${h5}.journal`)).toBe(false);
+    expect(readChecksumFile(p('full-at-commit', 'out.checksums.json')).views.map((v) => v.time)).toEqual([
+      0, 1, 2, 3, 4, 5, 6,
+    ]);
+    // what the record lists reads back as written: a resume keeps all of it
+    const again = await BdvWriter.resume(h5, grouped);
+    try {
+      expect(again.views.map((v) => v.time)).toEqual([0, 1, 2, 3, 4, 5, 6]);
+    } finally {
+      await again.close();
+    }
+  });
+
+  it('keeps a failed view’s own error when undoing it fails too, and lists only what is in the file', async () => {
+    const h5 = copyOfBase('full-at-undo');
+    const writer = await BdvWriter.resume(h5, grouped);
+    const writeSync = fs.writeSync;
+    const abortToSavepoint = BdvH5File.prototype.abortToSavepoint;
+    let undoing = false;
+    try {
+      await writer.appendView(planes([6, 20, 18], 51), { time: 5 });
+      await writer.appendView(planes([6, 20, 18], 52), { time: 6 });
+      fs.writeSync = function (this: unknown, ...args: Parameters<typeof writeSync>) {
+        if (undoing)
+          throw Object.assign(new Error('ENOSPC: no space left on device, write'), { code: 'ENOSPC' });
+        return writeSync.apply(this, args);
+      } as typeof writeSync;
+      syncBuiltinESMExports();
+      BdvH5File.prototype.abortToSavepoint = function (this: BdvH5File) {
+        undoing = true;
+        try {
+          return abortToSavepoint.call(this);
+        } finally {
+          undoing = false;
+        }
+      };
+      const short = {
+        shapeZyx: [8, 20, 18] as [number, number, number],
+        slabs: [new Uint16Array(4 * 20 * 18)],
+      };
+      await expect(writer.appendView(short, { time: 7 })).rejects.toThrow(
+        /ended after 4 of 8.*\(the 2 view\(s\) written before it since the last commit were undone too\)/,
+      );
+      fs.writeSync = writeSync;
+      syncBuiltinESMExports();
+      BdvH5File.prototype.abortToSavepoint = abortToSavepoint;
+      expect(writer.views.map((v) => v.time)).toEqual([0, 1, 2, 3, 4]);
+      await writer.appendView(planes([6, 20, 18], 51), { time: 5 }); // written again
+      await writer.writeXml();
+    } finally {
+      fs.writeSync = writeSync;
+      syncBuiltinESMExports();
+      BdvH5File.prototype.abortToSavepoint = abortToSavepoint;
+      await writer.close();
+    }
+    const report = await verifyDataset(p('full-at-undo', 'out.xml'));
+    expect(report.ok, JSON.stringify(report.views.filter((v) => v.problems.length))).toBe(true);
+    expect(report.views.map((v) => v.time)).toEqual([0, 1, 2, 3, 4, 5]);
+  });
+
+  it('commits a group past its age before the next view, and waits for a running append to commit', async () => {
+    const h5 = copyOfBase('aged');
+    const writer = await BdvWriter.resume(h5, { ...grouped, commitGroup: { bytes: 1e12, seconds: 0.5 } });
+    const recordedTimes = () => readChecksumFile(p('aged', 'out.checksums.json')).views.map((v) => v.time);
+    try {
+      await writer.appendView(planes([6, 20, 18], 61), { time: 5 });
+      await sleep(700);
+      await writer.appendView(planes([6, 20, 18], 62), { time: 6 });
+      // view 5 was committed when view 6 began (the group was 0.7 s old); view 6 opened a new group
+      expect(recordedTimes()).toEqual([0, 1, 2, 3, 4, 5]);
+      const running = writer.appendView(planes([6, 20, 18], 63), { time: 7 });
+      await writer.commit(); // waits for view 7: never half a view committed
+      await running;
+      expect(recordedTimes()).toEqual([0, 1, 2, 3, 4, 5, 6, 7]);
+      await writer.writeXml();
+    } finally {
+      await writer.close();
+    }
+    expect((await verifyDataset(p('aged', 'out.xml'))).ok).toBe(true);
   });
 
   it('rolls back to the last commit on a crash at any write; a second run finishes it as a clean run does', async () => {

@@ -288,7 +288,11 @@ export class BdvH5File {
       // Even a close HDF5 could not finish reaches the journal's close (closeLeftovers).
     }
     // A journal left means the undo (or the close) failed half-way: back to the last commit.
-    return !rollBack(this.path) && toSavepoint;
+    try {
+      return !rollBack(this.path) && toSavepoint;
+    } catch {
+      return false; // the journal stays: the next open (under the fence) rolls it back
+    }
   }
 
   /**

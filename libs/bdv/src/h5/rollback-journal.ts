@@ -85,6 +85,8 @@ export function rollBack(h5Path: string): boolean {
     const originalLength = Number(journal.readBigUInt64LE(8));
     const fd = openSync(h5Path, 'r+');
     try {
+      // The appended tail goes first: on a full volume that frees the room the old pages need.
+      ftruncateSync(fd, originalLength);
       for (let at = HEADER_BYTES; at + RECORD_HEAD <= journal.length;) {
         const offset = Number(journal.readBigUInt64LE(at));
         const length = journal.readUInt32LE(at + 8);
@@ -97,7 +99,6 @@ export function rollBack(h5Path: string): boolean {
         writeFully(fd, bytes, offset);
         at += RECORD_HEAD + length;
       }
-      ftruncateSync(fd, originalLength);
       fsyncSync(fd);
     } finally {
       closeSync(fd);
@@ -140,6 +141,8 @@ interface OpenJournal {
   rollBackOnClose: boolean;
   savepoint?: Savepoint;
   undoToSavepointOnClose: boolean;
+  /** A write or truncation of the file failed: what HDF5 wrote may be half a flush. */
+  writeFailed: boolean;
 }
 
 /**
@@ -281,33 +284,46 @@ export class JournalHooks {
       if (journal) {
         let at = position ?? stream.position;
         if (stream.flags & O_APPEND) at = fstatSync(stream.nfd).size;
-        this.asFsError(stream.path, () => {
-          this.keepForUndo(journal, stream.nfd, at, at + length);
-          this.save(journal, stream.nfd, at, at + length);
-        });
+        try {
+          this.asFsError(stream.path, () => {
+            this.keepForUndo(journal, stream.nfd, at, at + length);
+            this.save(journal, stream.nfd, at, at + length);
+          });
+        } catch (error) {
+          journal.writeFailed = true;
+          throw error;
+        }
       }
       try {
         return original.write.call(fs, stream, buffer, offset, length, position);
       } catch (error) {
         this.lastFailure = { path: stream.path, code: errnoName(error) };
+        if (journal) journal.writeFailed = true;
         throw error;
       }
     };
     fs.ftruncate = (fd, length) => {
       const journal = this.open.get(fd);
-      if (journal)
-        this.asFsError(journal.path, () => {
-          const nfd = fs.getStream(fd)!.nfd;
-          if (journal.savepoint) this.keepForUndo(journal, nfd, length, journal.savepoint.length);
-          if (length < journal.originalLength) this.save(journal, nfd, length, journal.originalLength);
-        });
-      original.ftruncate.call(fs, fd, length);
+      try {
+        if (journal)
+          this.asFsError(journal.path, () => {
+            const nfd = fs.getStream(fd)!.nfd;
+            if (journal.savepoint) this.keepForUndo(journal, nfd, length, journal.savepoint.length);
+            if (length < journal.originalLength) this.save(journal, nfd, length, journal.originalLength);
+          });
+        original.ftruncate.call(fs, fd, length);
+      } catch (error) {
+        if (journal) journal.writeFailed = true;
+        throw error;
+      }
     };
     fs.close = (stream) => {
       const journal = this.open.get(stream.fd);
       this.untrack(stream);
       if (!journal) return original.close.call(fs, stream);
       this.open.delete(stream.fd);
+      // HDF5 closes its file even when its last flush failed: that half flush is no commit.
+      if (journal.writeFailed && !journal.undoToSavepointOnClose) journal.rollBackOnClose = true;
       this.asFsError(journal.path, () => {
         try {
           if (journal.undoToSavepointOnClose) undoToSavepoint(stream.nfd, journal.savepoint!);
@@ -362,6 +378,7 @@ export class JournalHooks {
       pages: new Set(),
       rollBackOnClose: false,
       undoToSavepointOnClose: false,
+      writeFailed: false,
     });
   }
 
@@ -438,8 +455,8 @@ export class JournalHooks {
 
 /** Puts back the savepoint's bytes and length (the process is alive: its page cache holds the rest). */
 function undoToSavepoint(fd: number, point: Savepoint): void {
+  ftruncateSync(fd, point.length); // first: on a full volume that frees room for the pages
   for (const [page, bytes] of point.undo!) writeFully(fd, bytes, page * PAGE);
-  ftruncateSync(fd, point.length);
 }
 
 /** Emscripten's ErrnoError carries WASI errno numbers. */

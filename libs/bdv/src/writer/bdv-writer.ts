@@ -19,7 +19,6 @@ import {
 } from './checksum-file.js';
 import {
   CommitGroup,
-  committedBefore,
   DEFAULT_COMMIT_GROUP,
   type CommitGroupLimits,
   type CommittedView,
@@ -200,20 +199,22 @@ export class BdvWriter {
       return this.adoptPartition(plan, sums);
     }
     const record = this.newRecord(stack.shapeZyx, options);
-    await this.commitVirtualViews();
-    let committed: CommittedView[];
-    try {
-      committed = await this.group.append(record, stack, options.onProgress);
-    } catch (error) {
+    return this.group.exclusive(async () => {
+      await this.commitVirtualViews();
+      let committed: CommittedView[];
       try {
-        this.remember(committedBefore(error));
-      } catch {
-        // The record is written whole at the next commit; the view's own failure is the news.
+        committed = await this.group.append(record, stack, options.onProgress);
+      } catch (error) {
+        try {
+          this.remember(this.group.takeCommittedOnFailure());
+        } catch {
+          // The record is written whole at the next commit; the view's own failure is the news.
+        }
+        throw error;
       }
-      throw error;
-    }
-    this.remember(committed);
-    return record;
+      this.remember(committed);
+      return record;
+    });
   }
 
   /**
@@ -221,6 +222,8 @@ export class BdvWriter {
    * this, a crash keeps them. writeXml and close commit too.
    */
   async commit(): Promise<void> {
+    // An appendView still running (not awaited) lands first: never half a view committed.
+    await this.group.settled();
     await this.commitVirtualViews();
     this.remember(this.group.commit());
   }
@@ -261,7 +264,9 @@ export class BdvWriter {
     if (this.layout !== 'single')
       throw new BdvError('UNSUPPORTED', 'virtual views need the single layout', 'layout');
     const record = this.newRecord(assertStackShape('shapeZyx', shapeZyx), options);
-    // The virtual views open an append of their own: the group's is committed first.
+    // The virtual views open an append of their own (shared by all of them): the group's is
+    // committed first, once any appendView still running has landed.
+    await this.group.settled();
     this.remember(this.group.commit());
     await this.virtual.begin(record);
     this.records.set(keyOf(record), record);

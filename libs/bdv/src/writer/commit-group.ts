@@ -39,7 +39,8 @@ export class CommitGroup {
   private pending: CommittedView[] = [];
   private pendingBytes = 0;
   private openedAt = 0;
-  private appending = false;
+  private running: Promise<unknown> | undefined;
+  private committedOnFailure: CommittedView[] = [];
 
   constructor(
     private readonly h5Path: string,
@@ -54,33 +55,53 @@ export class CommitGroup {
   }
 
   /**
-   * Appends one view; returns the views committed by this call (this one among them when its
-   * group was due). On failure the view is undone and the views before it are committed; the
-   * error carries them (`committedBefore`), or says they were undone too.
+   * Runs `work` (one view's append and what its caller does first) alone: a second one while it
+   * runs is refused — it would open the file again and roll back the live journal — and
+   * `settled` waits for it.
+   */
+  exclusive<T>(work: () => Promise<T>): Promise<T> {
+    if (this.running)
+      return Promise.reject(
+        new BdvError('STATE', 'a view is being written: await each appendView before the next', 'view'),
+      );
+    const run = work();
+    this.running = run;
+    return run.finally(() => {
+      this.running = undefined;
+    });
+  }
+
+  /** Resolves once no append runs (whatever its outcome): commit, close and the rest wait for it. */
+  async settled(): Promise<void> {
+    await this.running?.catch(() => undefined);
+  }
+
+  /** The views a failed append committed before undoing its own view (once). */
+  takeCommittedOnFailure(): CommittedView[] {
+    const views = this.committedOnFailure;
+    this.committedOnFailure = [];
+    return views;
+  }
+
+  /**
+   * Appends one view (inside `exclusive`); returns the views committed by this call (this one
+   * among them when its group was due). On failure the view is undone and the views before it are
+   * committed (take them with `takeCommittedOnFailure`), or the error says they were undone too.
    */
   async append(
     record: ViewRecord,
     stack: StackInput,
     onProgress?: (p: ViewProgress) => void,
   ): Promise<CommittedView[]> {
-    // A second append while one runs would open the file again and roll back the live journal.
-    if (this.appending)
-      throw new BdvError('STATE', 'a view is being written: await each appendView before the next', 'view');
-    this.appending = true;
-    try {
-      return await this.appendOne(record, stack, onProgress);
-    } finally {
-      this.appending = false;
-    }
-  }
-
-  private async appendOne(
-    record: ViewRecord,
-    stack: StackInput,
-    onProgress?: (p: ViewProgress) => void,
-  ): Promise<CommittedView[]> {
+    // A group past its age commits before the next view: a long view does not hold it open.
+    const committed = this.file && this.aged() ? this.commit() : [];
     if (!this.file) {
-      this.file = await openAppend(this.h5Path, this.format);
+      try {
+        this.file = await openAppend(this.h5Path, this.format);
+      } catch (error) {
+        this.committedOnFailure = committed;
+        throw error;
+      }
       this.openedAt = performance.now();
     }
     let sums: LevelChecksum[];
@@ -88,22 +109,19 @@ export class CommitGroup {
       sums = await this.file.writeView(record, stack, onProgress);
       assertFenceHeld(this.h5Path, this.fence);
     } catch (error) {
-      throw this.failed(error);
+      throw this.failed(error, committed);
     }
     this.pending.push({ record, sums });
     this.pendingBytes += 2 * record.shapeZyx.reduce((a, b) => a * b, 1);
-    const due =
-      this.pendingBytes >= this.limits.bytes ||
-      performance.now() - this.openedAt >= this.limits.seconds * 1000;
-    if (due) return this.commit();
+    if (this.pendingBytes >= this.limits.bytes || this.aged()) return [...committed, ...this.commit()];
     try {
       this.file.savepoint();
     } catch (error) {
       // The flush failed: what it wrote is undone back to the view before this one.
       this.pending.pop();
-      throw this.failed(error);
+      throw this.failed(error, committed);
     }
-    return [];
+    return committed;
   }
 
   /** Commits the open group (fsyncs, journal deleted); returns its views. */
@@ -111,35 +129,56 @@ export class CommitGroup {
     const file = this.file;
     if (!file) return [];
     this.file = undefined;
+    const group = this.takePending();
     try {
       assertFenceHeld(this.h5Path, this.fence);
       file.close();
     } catch (error) {
       file.abort();
-      // A close that failed half-way leaves its journal: roll back now, not at the next open.
-      if (this.fence?.held ?? true) rollBack(this.h5Path);
-      throw withLostViews(error, this.takePending());
+      try {
+        // A close that failed half-way may leave its journal: roll back now, not at the next open.
+        if (this.fence?.held ?? true) rollBack(this.h5Path);
+      } catch {
+        // the journal stays; the next open (under the fence) rolls it back
+      }
+      throw withLostViews(error, group, 'of this commit were undone');
     }
-    return this.takePending();
+    return group;
   }
 
   /** Undoes the open group, committed views stay: for a writer closed after a failure. */
   abort(): void {
-    this.file?.abort();
+    const file = this.file;
     this.file = undefined;
     this.takePending();
+    file?.abort();
   }
 
-  private failed(error: unknown): unknown {
+  /**
+   * The view under way failed: undone back to the savepoint before it, and the views before it
+   * committed — or, without the fence or when undoing fails, back to the last commit. Never
+   * replaces the view's own error.
+   */
+  private failed(error: unknown, committedBefore: CommittedView[]): unknown {
     const file = this.file!;
     this.file = undefined;
-    // Without the fence nothing may be committed: somebody else may be writing the file.
-    const fenceHeld = this.fence?.held ?? true;
-    const kept = fenceHeld ? file.abortToSavepoint() : (file.abort(), false);
     const group = this.takePending();
-    if (!kept) return withLostViews(error, group);
-    if (typeof error === 'object' && error !== null) Object.assign(error, { committedBefore: group });
-    return error;
+    let kept = false;
+    try {
+      // Without the fence nothing may be committed: somebody else may be writing the file.
+      if (this.fence?.held ?? true) kept = file.abortToSavepoint();
+      else file.abort();
+    } catch {
+      // kept stays false: the group is undone (now, or by the journal at the next open)
+    }
+    this.committedOnFailure = kept ? [...committedBefore, ...group] : committedBefore;
+    return kept
+      ? error
+      : withLostViews(error, group, 'written before it since the last commit were undone too');
+  }
+
+  private aged(): boolean {
+    return performance.now() - this.openedAt >= this.limits.seconds * 1000;
   }
 
   private takePending(): CommittedView[] {
@@ -150,14 +189,8 @@ export class CommitGroup {
   }
 }
 
-/** A failure that also undid views written before it (they were not committed yet): it says so. */
-function withLostViews(error: unknown, lost: readonly CommittedView[]): unknown {
-  if (lost.length > 0 && error instanceof Error)
-    error.message += ` (the ${lost.length} view(s) written before it since the last commit were undone too)`;
+/** A failure that also undid views not committed yet: it says so (they must be written again). */
+function withLostViews(error: unknown, lost: readonly CommittedView[], what: string): unknown {
+  if (lost.length > 0 && error instanceof Error) error.message += ` (the ${lost.length} view(s) ${what})`;
   return error;
-}
-
-/** The views committed before a failed append (see CommitGroup.append). */
-export function committedBefore(error: unknown): CommittedView[] {
-  return (error as { committedBefore?: CommittedView[] } | undefined)?.committedBefore ?? [];
 }
