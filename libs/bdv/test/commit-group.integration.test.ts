@@ -47,6 +47,25 @@ beforeAll(async () => {
   await writer.close();
 });
 
+/**
+ * A copy of the base, continued by a writer (grouped by default) that `write` uses on the copy's
+ * .h5 (`out`); the writer is closed whatever happens. Returns that .h5.
+ */
+async function writeIntoCopy(
+  name: string,
+  write: (writer: BdvWriter, out: string) => Promise<void>,
+  options: BdvWriterOptions = grouped,
+): Promise<string> {
+  const h5 = copyOfBase(name);
+  const writer = await BdvWriter.resume(h5, options);
+  try {
+    await write(writer, h5);
+  } finally {
+    await writer.close();
+  }
+  return h5;
+}
+
 function copyOfBase(name: string): string {
   mkdirSync(p(name));
   for (const f of BASE_FILES) copyFileSync(p('base', f), p(name, f));
@@ -70,30 +89,24 @@ function runChild(h5: string, kill?: number | 'count') {
 
 describe('a commit group of views in one file', () => {
   it('commits at writeXml/close, not per view: the record lists a view once its group committed', async () => {
-    const h5 = copyOfBase('grouping');
-    const writer = await BdvWriter.resume(h5, grouped);
-    try {
+    const h5 = await writeIntoCopy('grouping', async (writer, out) => {
       await writer.appendView(planes([6, 20, 18], 11), { time: 5 });
       await writer.appendView(planes([6, 20, 18], 12), { time: 6 });
       // written, held by the open group: the record still lists the base's views only
       expect(writer.views).toHaveLength(7);
       expect(readChecksumFile(p('grouping', 'out.checksums.json')).views).toHaveLength(5);
-      expect(existsSync(`${h5}.journal`)).toBe(true);
+      expect(existsSync(`${out}.journal`)).toBe(true);
       await writer.commit();
       expect(readChecksumFile(p('grouping', 'out.checksums.json')).views).toHaveLength(7);
-      expect(existsSync(`${h5}.journal`)).toBe(false);
+      expect(existsSync(`${out}.journal`)).toBe(false);
       await writer.writeXml();
-    } finally {
-      await writer.close();
-    }
+    });
     expect((await verifyDataset(p('grouping', 'out.xml'))).ok).toBe(true);
     expect(cellsOf(h5)).toHaveLength(7 * 2);
   });
 
   it('undoes a failed view alone: the views before it in the group are committed, the writer goes on', async () => {
-    const h5 = copyOfBase('failing');
-    const writer = await BdvWriter.resume(h5, grouped);
-    try {
+    const h5 = await writeIntoCopy('failing', async (writer, out) => {
       await writer.appendView(planes([6, 20, 18], 21), { time: 5 });
       await writer.appendView(planes([6, 20, 18], 22), { time: 6 });
       const short = {
@@ -105,74 +118,68 @@ describe('a commit group of views in one file', () => {
       expect(readChecksumFile(p('failing', 'out.checksums.json')).views.map((v) => v.time)).toEqual([
         0, 1, 2, 3, 4, 5, 6,
       ]);
-      expect(existsSync(`${h5}.journal`)).toBe(false);
-      expect(cellsOf(h5).filter((k) => k.startsWith('t00007'))).toEqual([]);
+      expect(existsSync(`${out}.journal`)).toBe(false);
+      expect(cellsOf(out).filter((k) => k.startsWith('t00007'))).toEqual([]);
       // the same view, written again in full, and one more
       await writer.appendView(planes([8, 20, 18], 23), { time: 7 });
       await writer.appendView(planes([6, 20, 18], 24), { time: 8 });
       await writer.writeXml();
-    } finally {
-      await writer.close();
-    }
+    });
     expect((await verifyDataset(p('failing', 'out.xml'))).ok).toBe(true);
     expect(cellsOf(h5)).toHaveLength(9 * 2);
   });
 
   it('refuses a second appendView while one is being written; the first lands', async () => {
-    const h5 = copyOfBase('overlap');
-    const writer = await BdvWriter.resume(h5, grouped);
-    try {
+    const h5 = await writeIntoCopy('overlap', async (writer) => {
       const first = writer.appendView(planes([6, 20, 18], 31), { time: 5 });
       await expect(writer.appendView(planes([6, 20, 18], 32), { time: 6 })).rejects.toThrow(
         /a view is being written: await each appendView/,
       );
       await first;
       await writer.writeXml();
-    } finally {
-      await writer.close();
-    }
+    });
     expect((await verifyDataset(p('overlap', 'out.xml'))).ok).toBe(true);
     expect(cellsOf(h5)).toHaveLength(6 * 2);
   });
 
   it('a commit whose close fails (volume full) undoes its own group only: the views committed before stay', async () => {
-    const h5 = copyOfBase('full-at-commit');
     const bytes = 2 * 6 * 20 * 18;
-    const writer = await BdvWriter.resume(h5, {
-      ...grouped,
-      commitGroup: { bytes: 2 * bytes, seconds: 1e6 },
-    });
     const writeSync = fs.writeSync;
     const close = BdvH5File.prototype.close;
     let closing = false;
     let writes = 0;
-    try {
-      await writer.appendView(planes([6, 20, 18], 41), { time: 5 });
-      await writer.appendView(planes([6, 20, 18], 42), { time: 6 }); // due: committed
-      await writer.appendView(planes([6, 20, 18], 43), { time: 7 });
-      // HDF5's final flush of the next commit fails after two writes, as on a volume that filled
-      // up: the file layer under HDF5 (Node's fs, not the journal's own writes) says ENOSPC.
-      BdvH5File.prototype.close = function (this: BdvH5File) {
-        closing = true;
+    const h5 = await writeIntoCopy(
+      'full-at-commit',
+      async (writer) => {
         try {
-          close.call(this);
+          await writer.appendView(planes([6, 20, 18], 41), { time: 5 });
+          await writer.appendView(planes([6, 20, 18], 42), { time: 6 }); // due: committed
+          await writer.appendView(planes([6, 20, 18], 43), { time: 7 });
+          // HDF5's final flush of the next commit fails after two writes, as on a volume that filled
+          // up: the file layer under HDF5 (Node's fs, not the journal's own writes) says ENOSPC.
+          BdvH5File.prototype.close = function (this: BdvH5File) {
+            closing = true;
+            try {
+              close.call(this);
+            } finally {
+              closing = false;
+            }
+          };
+          fs.writeSync = function (this: unknown, ...args: Parameters<typeof writeSync>) {
+            if (closing && writes++ >= 2)
+              throw Object.assign(new Error('ENOSPC: no space left on device, write'), { code: 'ENOSPC' });
+            return writeSync.apply(this, args);
+          } as typeof writeSync;
+          await expect(writer.appendView(planes([6, 20, 18], 44), { time: 8 })).rejects.toThrow(
+            /output volume full.*\(the 2 view\(s\) of this commit were undone\)/,
+          );
         } finally {
-          closing = false;
+          fs.writeSync = writeSync;
+          BdvH5File.prototype.close = close;
         }
-      };
-      fs.writeSync = function (this: unknown, ...args: Parameters<typeof writeSync>) {
-        if (closing && writes++ >= 2)
-          throw Object.assign(new Error('ENOSPC: no space left on device, write'), { code: 'ENOSPC' });
-        return writeSync.apply(this, args);
-      } as typeof writeSync;
-      await expect(writer.appendView(planes([6, 20, 18], 44), { time: 8 })).rejects.toThrow(
-        /output volume full.*\(the 2 view\(s\) of this commit were undone\)/,
-      );
-    } finally {
-      fs.writeSync = writeSync;
-      BdvH5File.prototype.close = close;
-      await writer.close();
-    }
+      },
+      { ...grouped, commitGroup: { bytes: 2 * bytes, seconds: 1e6 } },
+    );
     expect(writes).toBeGreaterThan(2);
     expect(existsSync(`${h5}.journal`)).toBe(false);
     expect(readChecksumFile(p('full-at-commit', 'out.checksums.json')).views.map((v) => v.time)).toEqual([
@@ -188,70 +195,70 @@ describe('a commit group of views in one file', () => {
   });
 
   it('keeps a failed view’s own error when undoing it fails too, and lists only what is in the file', async () => {
-    const h5 = copyOfBase('full-at-undo');
-    const writer = await BdvWriter.resume(h5, grouped);
     const writeSync = fs.writeSync;
     const abortToSavepoint = BdvH5File.prototype.abortToSavepoint;
     let undoing = false;
-    try {
-      await writer.appendView(planes([6, 20, 18], 51), { time: 5 });
-      await writer.appendView(planes([6, 20, 18], 52), { time: 6 });
-      fs.writeSync = function (this: unknown, ...args: Parameters<typeof writeSync>) {
-        if (undoing)
-          throw Object.assign(new Error('ENOSPC: no space left on device, write'), { code: 'ENOSPC' });
-        return writeSync.apply(this, args);
-      } as typeof writeSync;
-      syncBuiltinESMExports();
-      BdvH5File.prototype.abortToSavepoint = function (this: BdvH5File) {
-        undoing = true;
-        try {
-          return abortToSavepoint.call(this);
-        } finally {
-          undoing = false;
-        }
-      };
-      const short = {
-        shapeZyx: [8, 20, 18] as [number, number, number],
-        slabs: [new Uint16Array(4 * 20 * 18)],
-      };
-      await expect(writer.appendView(short, { time: 7 })).rejects.toThrow(
-        /ended after 4 of 8.*\(the 2 view\(s\) written before it since the last commit were undone too\)/,
-      );
+    const restore = () => {
       fs.writeSync = writeSync;
       syncBuiltinESMExports();
       BdvH5File.prototype.abortToSavepoint = abortToSavepoint;
-      expect(writer.views.map((v) => v.time)).toEqual([0, 1, 2, 3, 4]);
-      await writer.appendView(planes([6, 20, 18], 51), { time: 5 }); // written again
-      await writer.writeXml();
-    } finally {
-      fs.writeSync = writeSync;
-      syncBuiltinESMExports();
-      BdvH5File.prototype.abortToSavepoint = abortToSavepoint;
-      await writer.close();
-    }
+    };
+    await writeIntoCopy('full-at-undo', async (writer) => {
+      try {
+        await writer.appendView(planes([6, 20, 18], 51), { time: 5 });
+        await writer.appendView(planes([6, 20, 18], 52), { time: 6 });
+        fs.writeSync = function (this: unknown, ...args: Parameters<typeof writeSync>) {
+          if (undoing)
+            throw Object.assign(new Error('ENOSPC: no space left on device, write'), { code: 'ENOSPC' });
+          return writeSync.apply(this, args);
+        } as typeof writeSync;
+        syncBuiltinESMExports();
+        BdvH5File.prototype.abortToSavepoint = function (this: BdvH5File) {
+          undoing = true;
+          try {
+            return abortToSavepoint.call(this);
+          } finally {
+            undoing = false;
+          }
+        };
+        const short = {
+          shapeZyx: [8, 20, 18] as [number, number, number],
+          slabs: [new Uint16Array(4 * 20 * 18)],
+        };
+        await expect(writer.appendView(short, { time: 7 })).rejects.toThrow(
+          /ended after 4 of 8.*\(the 2 view\(s\) written before it since the last commit were undone too\)/,
+        );
+        restore();
+        expect(writer.views.map((v) => v.time)).toEqual([0, 1, 2, 3, 4]);
+        await writer.appendView(planes([6, 20, 18], 51), { time: 5 }); // written again
+        await writer.writeXml();
+      } finally {
+        restore();
+      }
+    });
     const report = await verifyDataset(p('full-at-undo', 'out.xml'));
     expect(report.ok, JSON.stringify(report.views.filter((v) => v.problems.length))).toBe(true);
     expect(report.views.map((v) => v.time)).toEqual([0, 1, 2, 3, 4, 5]);
   });
 
   it('commits a group past its age before the next view, and waits for a running append to commit', async () => {
-    const h5 = copyOfBase('aged');
-    const writer = await BdvWriter.resume(h5, { ...grouped, commitGroup: { bytes: 1e12, seconds: 0.5 } });
     const recordedTimes = () => readChecksumFile(p('aged', 'out.checksums.json')).views.map((v) => v.time);
-    try {
-      await writer.appendView(planes([6, 20, 18], 61), { time: 5 });
-      await sleep(700);
-      await writer.appendView(planes([6, 20, 18], 62), { time: 6 });
-      // view 5 was committed when view 6 began (the group was 0.7 s old); view 6 opened a new group
-      expect(recordedTimes()).toEqual([0, 1, 2, 3, 4, 5]);
-      const running = writer.appendView(planes([6, 20, 18], 63), { time: 7 });
-      await writer.commit(); // waits for view 7: never half a view committed
-      await running;
-      expect(recordedTimes()).toEqual([0, 1, 2, 3, 4, 5, 6, 7]);
-      await writer.writeXml();
-    } finally {
-      await writer.close();
-    }
+    await writeIntoCopy(
+      'aged',
+      async (writer) => {
+        await writer.appendView(planes([6, 20, 18], 61), { time: 5 });
+        await sleep(700);
+        await writer.appendView(planes([6, 20, 18], 62), { time: 6 });
+        // view 5 was committed when view 6 began (the group was 0.7 s old); view 6 opened a new group
+        expect(recordedTimes()).toEqual([0, 1, 2, 3, 4, 5]);
+        const running = writer.appendView(planes([6, 20, 18], 63), { time: 7 });
+        await writer.commit(); // waits for view 7: never half a view committed
+        await running;
+        expect(recordedTimes()).toEqual([0, 1, 2, 3, 4, 5, 6, 7]);
+        await writer.writeXml();
+      },
+      { ...grouped, commitGroup: { bytes: 1e12, seconds: 0.5 } },
+    );
     expect((await verifyDataset(p('aged', 'out.xml'))).ok).toBe(true);
   });
 

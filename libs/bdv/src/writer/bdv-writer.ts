@@ -222,10 +222,10 @@ export class BdvWriter {
    * this, a crash keeps them. writeXml and close commit too.
    */
   async commit(): Promise<void> {
-    // An appendView still running (not awaited) lands first: never half a view committed.
+    // An appendView still running lands first: it commits the virtual views itself before it writes.
     await this.group.settled();
     await this.commitVirtualViews();
-    this.remember(this.group.commit());
+    await this.commitGroup();
   }
 
   /**
@@ -265,9 +265,8 @@ export class BdvWriter {
       throw new BdvError('UNSUPPORTED', 'virtual views need the single layout', 'layout');
     const record = this.newRecord(assertStackShape('shapeZyx', shapeZyx), options);
     // The virtual views open an append of their own (shared by all of them): the group's is
-    // committed first, once any appendView still running has landed.
-    await this.group.settled();
-    this.remember(this.group.commit());
+    // committed first.
+    await this.commitGroup();
     await this.virtual.begin(record);
     this.records.set(keyOf(record), record);
     return record;
@@ -348,6 +347,12 @@ export class BdvWriter {
       if (recordedNothing) rmSync(checksumPathFor(this.xmlPath), { force: true });
       await this.fence?.release();
     }
+  }
+
+  /** Commits the appended views' group, once an appendView still running (not awaited) landed. */
+  private async commitGroup(): Promise<void> {
+    await this.group.settled();
+    this.remember(this.group.commit());
   }
 
   private async commitVirtualViews(): Promise<void> {
