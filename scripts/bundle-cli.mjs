@@ -43,6 +43,8 @@ async function bundle() {
       // ViewThreadPool starts `./view-thread.js` beside its own module: entries and chunks share
       // one folder, so that path resolves to this entry from whichever chunk holds the pool.
       'view-thread': join(root, 'libs/convert/dist/view-thread.js'),
+      // The same for the HDF5 writer's flush thread (libs/bdv/src/h5/flush-thread.ts).
+      'flush-thread-entry': join(root, 'libs/bdv/dist/h5/flush-thread-entry.js'),
     },
     platform: 'node',
     external: (id, importer) => {

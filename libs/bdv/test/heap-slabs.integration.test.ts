@@ -3,9 +3,8 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { comparePixels, tempDir } from '../../../test/support/oracle.js';
 import { BdvWriter, verifyDataset, writerSlabBuffers, type SlabStack, type Zyx } from '../src/index.js';
-import fs from 'node:fs';
-import { syncBuiltinESMExports } from 'node:module';
 import { BdvH5File } from '../src/h5/bdv-h5-file.js';
+import { flushThread } from '../src/h5/flush-thread.js';
 import { cellsPath } from '../src/h5/hdf5-paths.js';
 import { heapPool, HeapSlabWriter } from '../src/h5/heap-slab-writer.js';
 
@@ -16,6 +15,13 @@ import { heapPool, HeapSlabWriter } from '../src/h5/heap-slab-writer.js';
 
 const dir = tempDir('bdv-heap-');
 afterAll(() => dir.remove());
+
+async function until(done: () => boolean, ms: number): Promise<void> {
+  for (const end = Date.now() + ms; !done();) {
+    if (Date.now() > end) throw new Error('timed out');
+    await new Promise((resolve) => setTimeout(resolve, 5));
+  }
+}
 
 function randomStack(shape: Zyx, seed: number): Uint16Array {
   const a = new Uint16Array(shape[0] * shape[1] * shape[2]);
@@ -109,56 +115,48 @@ describe('slabs in the wasm heap', () => {
     }
   });
 
-  it('flushes a growing file to disk in the background, one fdatasync at a time', async () => {
+  it('flushes a growing file to disk on the flush thread as it grows, one fdatasync at a time', async () => {
     const path = join(dir.path, 'flush.h5');
     const file = await BdvH5File.create(path);
     file.createCells(0, 0, 0, [8, 16, 16], [2, 16, 16], { name: 'none' });
     const { module } = await heapPool();
     const writer = new HeapSlabWriter(module, path, 1024); // a flush after every 1 KiB
-    const original = fs.fdatasync;
-    let calls = 0;
-    let inFlight = 0;
-    let most = 0;
-    fs.fdatasync = ((fd: number, done: (error: NodeJS.ErrnoException | null) => void) => {
-      calls++;
-      most = Math.max(most, ++inFlight);
-      original(fd, (error) => {
-        inFlight--;
-        done(error);
-      });
-    }) as typeof fs.fdatasync;
-    syncBuiltinESMExports();
-    try {
-      const data = Uint16Array.from({ length: 8 * 16 * 16 }, (_, i) => i);
-      for (let z = 0; z < 8; z += 2)
-        writer.write(
-          file.fileId,
-          cellsPath(0, 0, 0),
-          [z, 0, 0],
-          [2, 16, 16],
-          data.subarray(z * 256, (z + 2) * 256),
-        );
-      await new Promise((resolve) => setTimeout(resolve, 200));
-      writer.release();
-      file.close();
-      expect(calls).toBeGreaterThan(0);
-      expect(most).toBe(1);
-      const back = await BdvH5File.openForReading(path);
-      expect(Array.from(back.readCells(0, 0, 0, 0, 8))).toEqual(Array.from(data));
-      // a slab lent by withCells: the same cells; an error of the borrower is its own, not HDF5's
-      back.withCells(0, 0, 0, 2, 4, (cells) =>
-        expect(Array.from(cells)).toEqual(Array.from(data.subarray(512, 1024))),
+    const flushes = flushThread();
+    const before = flushes.done;
+    const data = Uint16Array.from({ length: 8 * 16 * 16 }, (_, i) => i);
+    for (let z = 0; z < 8; z += 2) {
+      writer.write(
+        file.fileId,
+        cellsPath(0, 0, 0),
+        [z, 0, 0],
+        [2, 16, 16],
+        data.subarray(z * 256, (z + 2) * 256),
       );
-      const bug = new TypeError('the borrower failed');
-      expect(() =>
-        back.withCells(0, 0, 0, 0, 2, () => {
-          throw bug;
-        }),
-      ).toThrow(bug);
-      back.close();
-    } finally {
-      fs.fdatasync = original;
-      syncBuiltinESMExports();
+      // each write past the threshold found the thread idle and handed it one flush
+      await until(() => flushes.done > before + z / 2, 10_000);
     }
+    expect(flushes.done - before).toBe(4);
+    // one at a time: a request while one runs is dropped (the writer asks again at its next slab)
+    expect(flushes.request(path)).toBe(true);
+    expect(flushes.request(path)).toBe(false);
+    await until(() => flushes.done === before + 5, 10_000);
+    // a path that is gone only ends that flush (errors are the commit's fsync's to report)
+    expect(flushes.request(join(dir.path, 'gone.h5'))).toBe(true);
+    await until(() => flushes.done === before + 6, 10_000);
+    writer.release();
+    file.close();
+    const back = await BdvH5File.openForReading(path);
+    expect(Array.from(back.readCells(0, 0, 0, 0, 8))).toEqual(Array.from(data));
+    // a slab lent by withCells: the same cells; an error of the borrower is its own, not HDF5's
+    back.withCells(0, 0, 0, 2, 4, (cells) =>
+      expect(Array.from(cells)).toEqual(Array.from(data.subarray(512, 1024))),
+    );
+    const bug = new TypeError('the borrower failed');
+    expect(() =>
+      back.withCells(0, 0, 0, 0, 2, () => {
+        throw bug;
+      }),
+    ).toThrow(bug);
+    back.close();
   });
 });

@@ -1,6 +1,6 @@
-import { close, fdatasync, openSync } from 'node:fs';
 import { BdvError } from '../errors.js';
 import type { ScratchMemory } from '../pyramid/scratch-memory.js';
+import { flushThread } from './flush-thread.js';
 import { loadH5, type H5Module } from './h5wasm-runtime.js';
 
 /**
@@ -134,12 +134,10 @@ export async function heapPool(): Promise<HeapPool> {
 }
 
 /**
- * Dirty output bytes after which a background fdatasync starts: the disk writes the file while
- * HDF5 goes on (libuv's thread pool), so the fsync that commits the file at close has less left to
- * wait for. One runs at a time, and the next may start only once this thread's event loop has
- * seen the last one end (between slabs, when a read is awaited): on a long view the commit may
- * still wait for more than the last 32 MiB. Without it the kernel starts writing only when close
- * asks (dirty pages expire after 30 s), and the whole file's disk time is added to the conversion.
+ * Dirty output bytes after which the flush thread is asked to fdatasync the file: the disk writes
+ * it while HDF5 goes on, so the fsync that commits the file at close has at most about this much
+ * left to wait for. Without it the kernel starts writing only when close asks (dirty pages expire
+ * after 30 s), and the whole file's disk time is added to the conversion.
  */
 const FLUSH_AFTER_BYTES = 32 * 1024 * 1024;
 
@@ -155,7 +153,6 @@ export class HeapSlabWriter {
   private scratch: HeapBlock | undefined;
   private readonly pool: HeapPool;
   private unflushed = 0;
-  private flushing = false;
 
   /** `path`: the file written, flushed to disk in the background as it grows (see FLUSH_AFTER_BYTES). */
   constructor(
@@ -249,28 +246,8 @@ export class HeapSlabWriter {
     return this.scratch.pointer;
   }
 
-  /**
-   * One fdatasync at a time, on a descriptor of its own, errors ignored: it only starts the disk
-   * early. Durability still comes from the fsync at close, which reports any error. The descriptor
-   * is opened here, not through the thread pool: an open's callback waits for this thread's event
-   * loop, which a view's writing does not give back until the view is done — the flush then began
-   * after the commit's own fsync and flushed nothing (seen with strace: 0.2 ms each).
-   */
+  /** One fdatasync at a time, on the flush thread; a request while it is busy waits for the next slab. */
   private flushInBackground(): void {
-    if (!this.path || this.flushing) return;
-    this.flushing = true;
-    this.unflushed = 0;
-    let fd: number;
-    try {
-      fd = openSync(this.path, 'r');
-    } catch {
-      this.flushing = false;
-      return;
-    }
-    fdatasync(fd, () =>
-      close(fd, () => {
-        this.flushing = false;
-      }),
-    );
+    if (this.path && flushThread().request(this.path)) this.unflushed = 0;
   }
 }

@@ -1,0 +1,64 @@
+import { Worker } from 'node:worker_threads';
+import { threadEntryUrl } from '../thread-entry.js';
+
+const THREAD_ENTRY = threadEntryUrl(import.meta.url, 'flush-thread-entry.js');
+
+/** Slots of the state shared with the thread (Int32Array indices). */
+export const FLUSH_BUSY = 0;
+export const FLUSHES_DONE = 1;
+
+/**
+ * Starts the disk on files being written, from a thread of its own: one `fdatasync` at a time on
+ * a path it is handed. Why a thread: an fdatasync on libuv's pool reports its end through this
+ * thread's event loop, which a view's writing rarely gives back (slabs read ahead resolve without
+ * a turn), so the next flush began ~200 ms late and the commit's fsync still waited for ~100–350 ms
+ * of 512 MiB (strace). Here the thread marks itself idle in shared memory and the writer, between
+ * two HDF5 calls, sees it at once. Errors are ignored: this only starts writeback early; the fsync
+ * at commit reports errors and gives durability.
+ */
+export class FlushThread {
+  private worker: Worker | undefined;
+  private failed = false;
+  private readonly state = new Int32Array(new SharedArrayBuffer(8));
+
+  /** Asks for an fdatasync of `path`; dropped (false) while one is still running. */
+  request(path: string): boolean {
+    if (this.failed || Atomics.compareExchange(this.state, FLUSH_BUSY, 0, 1) !== 0) return false;
+    this.start().postMessage(path);
+    return true;
+  }
+
+  /** Starts the thread now (it takes ~0.1 s of the other core): a file about to be written wants it from its first slab. */
+  warm(): void {
+    if (!this.failed) this.start();
+  }
+
+  /** Flushes finished since the thread started (tests look at it). */
+  get done(): number {
+    return Atomics.load(this.state, FLUSHES_DONE);
+  }
+
+  private start(): Worker {
+    if (this.worker) return this.worker;
+    const worker = new Worker(THREAD_ENTRY, { workerData: { state: this.state.buffer } });
+    // Never keeps the process alive: an unfinished flush has nothing to lose.
+    worker.unref();
+    // A thread that cannot start or dies: flushing stops, writing goes on (the commit still fsyncs).
+    const stop = () => {
+      this.failed = true;
+      this.worker = undefined;
+    };
+    worker.on('error', stop);
+    worker.on('exit', stop);
+    this.worker = worker;
+    return worker;
+  }
+}
+
+let shared: FlushThread | undefined;
+
+/** This thread's flush thread, started at its first request. */
+export function flushThread(): FlushThread {
+  shared ??= new FlushThread();
+  return shared;
+}
