@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { makeStacks, PYTHON, tempDir } from '../../../test/support/oracle.js';
 import { execFileSync } from 'node:child_process';
+import type { SlabBufferSource } from '@bdv-cluster/bdv';
 import { openStackFile, StackError, type StackReader } from '../src/index.js';
 
 const dir = tempDir('bdv-stacks-');
@@ -19,6 +20,11 @@ function numpyValues(path: string, loader: string): Uint16Array {
     out,
   ]);
   return new Uint16Array(new Uint8Array(readFileSync(out)).buffer);
+}
+
+async function until(done: () => boolean): Promise<void> {
+  for (const end = Date.now() + 10_000; !done(); await new Promise((resolve) => setTimeout(resolve, 2)))
+    if (Date.now() > end) throw new Error('timed out');
 }
 
 async function readAll(reader: StackReader, depth: number): Promise<Uint16Array> {
@@ -93,6 +99,41 @@ describe('stack readers', () => {
       expect(all, `${name} depth ${depth}`).toEqual(want);
       if (grows) expect(moved, 'the slabs are views of the heap, which grew').toBe(true);
     }
+  });
+
+  it('starts the first in-place read when the slabs are asked for, and close() gives back buffers never read', async () => {
+    const { writerSlabBuffers } = await import('@bdv-cluster/bdv');
+    let taken = 0;
+    let released = 0;
+    const counted: SlabBufferSource = async (bytes) => {
+      const buffer = await writerSlabBuffers(bytes);
+      taken++;
+      return { ...buffer, release: () => (released++, buffer.release()) };
+    };
+    const want = numpyValues(p('big.npy'), 'a = np.load(sys.argv[1])');
+    // Nobody iterates (a view refused before its first slab): the buffers come back at close.
+    const refused = await openStackFile(p('big.npy'));
+    refused.slabs(2, counted);
+    await until(() => taken === 2);
+    await refused.close();
+    expect(released).toBe(2);
+    // The writer's setup grows the heap while slab 0 is read ahead: the slabs are still right.
+    const reader = await openStackFile(p('big.npy'));
+    const slabs = reader.slabs(2, counted);
+    await until(() => taken === 4);
+    const probe = await writerSlabBuffers(8);
+    const big = await writerSlabBuffers(probe.view().buffer.byteLength);
+    probe.release();
+    big.release();
+    const all = new Uint16Array(want.length);
+    let offset = 0;
+    for await (const slab of slabs) {
+      all.set(slab, offset);
+      offset += slab.length;
+    }
+    await reader.close();
+    expect(all).toEqual(want);
+    expect(released).toBe(4);
   });
 
   it('widens uint8 only when asked', async () => {
