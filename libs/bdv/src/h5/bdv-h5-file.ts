@@ -5,7 +5,6 @@ import type { CompressionSpec } from '../model/compression.js';
 import type { LevelSpec, Zyx } from '../model/pyramid-spec.js';
 import { reversed } from '../model/pyramid-spec.js';
 import { cellsPath, setupGroupName, viewGroupPath } from './hdf5-paths.js';
-import { flushThread } from './flush-thread.js';
 import { HeapSlabWriter } from './heap-slab-writer.js';
 import { loadH5, summarizeHdf5Error, type H5Api, type H5Runtime } from './h5wasm-runtime.js';
 import { JournalHooks, rollBack } from './rollback-journal.js';
@@ -43,7 +42,6 @@ export class BdvH5File {
 
   /** Creates a new file; an existing one is an error unless `overwrite` is set. */
   static async create(path: string, options: CreateFileOptions = {}): Promise<BdvH5File> {
-    flushThread().warm();
     const runtime = await loadH5();
     if (existsSync(path)) {
       if (!options.overwrite) {
@@ -64,7 +62,6 @@ export class BdvH5File {
    * rolled back any hot journal first.
    */
   static async openForAppend(path: string): Promise<BdvH5File> {
-    flushThread().warm();
     const runtime = await loadH5();
     if (!existsSync(path)) throw new BdvError('STATE', `${path} does not exist`, 'output');
     const hooks = JournalHooks.on(runtime.module.FS);
@@ -134,6 +131,7 @@ export class BdvH5File {
     chunkZyx: Zyx,
     compression: CompressionSpec,
   ): void {
+    this.slabs.expect(shapeZyx[0] * shapeZyx[1] * shapeZyx[2] * 2);
     const path = cellsPath(time, setupId, level);
     const existing = this.entryAt(path);
     if (existing) {

@@ -28,7 +28,7 @@ export class FlushThread {
     return true;
   }
 
-  /** Starts the thread now (it takes ~0.1 s of the other core): a file about to be written wants it from its first slab. */
+  /** Starts the thread now (it takes ~0.1 s of the other core): see HeapSlabWriter.expect. */
   warm(): void {
     if (!this.failed) this.start();
   }
@@ -57,7 +57,7 @@ export class FlushThread {
 
 let shared: FlushThread | undefined;
 
-/** This thread's flush thread, started at its first request. */
+/** This thread's flush thread (its worker starts when warmed or at its first request). */
 export function flushThread(): FlushThread {
   shared ??= new FlushThread();
   return shared;
