@@ -7,7 +7,7 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { createReadStream, mkdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { Redis } from 'ioredis';
 import { freePort, startLocalStack } from '../scripts/local-stack.mjs';
 import { writeSection } from './report-file.mjs';
@@ -121,31 +121,41 @@ const call = async (method, path, body) => {
 };
 
 const rows = [];
-/** Every compression and layout through the running cluster, first POST until `complete`. */
-async function clusterRuns(exporting) {
-  for (const compression of ['none', 'gzip']) {
-    for (const layout of ['single', 'partitioned']) {
-      const name = `bench-${compression}-${layout}-${exporting ? 's3' : 'volume'}`;
-      const started = performance.now();
-      const ds = await call('POST', '/v1/datasets', { name, setup: { tiles: views }, compression, layout });
-      for (let v = 0; v < views; v++)
-        await call('POST', `/v1/datasets/${ds.id}/views`, {
-          tile: v,
-          source: { uri: `s3://raw/bench/s${v}.npy` },
-        });
-      await call('POST', `/v1/datasets/${ds.id}/finalize`, {});
-      let d;
-      do {
-        await new Promise((r) => setTimeout(r, 200));
-        d = await call('GET', `/v1/datasets/${ds.id}`);
-      } while (d.status !== 'complete' && d.status !== 'failed');
-      const seconds = (performance.now() - started) / 1000;
-      if (d.status !== 'complete') throw new Error(`${name}: ${JSON.stringify(d.errors)}`);
-      const phases = phasesOf(ds.id, started, performance.now());
-      const what = `cluster: API + S3 + 2 writers, ${layout}, ${exporting ? 'exported to S3' : 'kept on the volume'}`;
-      rows.push({ what, compression, seconds, phases });
-      console.error(`${what} ${compression}: ${seconds.toFixed(2)} s`);
-    }
+/**
+ * Every compression and layout through the running cluster, first POST until `complete`; with
+ * `fromFiles`, the partitioned runs again reading the same .npy files through file:// sources
+ * (FILE_SOURCE_ROOTS): the cluster's own cost without the local S3 server's.
+ */
+async function clusterRuns(exporting, fromFiles = false) {
+  const runs = [
+    ...['none', 'gzip'].flatMap((compression) =>
+      ['single', 'partitioned'].map((layout) => ({ compression, layout, files: false })),
+    ),
+    ...(fromFiles
+      ? ['none', 'gzip'].map((compression) => ({ compression, layout: 'partitioned', files: true }))
+      : []),
+  ];
+  for (const { compression, layout, files: local } of runs) {
+    const name = `bench-${compression}-${layout}-${exporting ? 's3' : 'volume'}${local ? '-files' : ''}`;
+    const started = performance.now();
+    const ds = await call('POST', '/v1/datasets', { name, setup: { tiles: views }, compression, layout });
+    for (let v = 0; v < views; v++)
+      await call('POST', `/v1/datasets/${ds.id}/views`, {
+        tile: v,
+        source: { uri: local ? pathToFileURL(files[v]).href : `s3://raw/bench/s${v}.npy` },
+      });
+    await call('POST', `/v1/datasets/${ds.id}/finalize`, {});
+    let d;
+    do {
+      await new Promise((r) => setTimeout(r, 200));
+      d = await call('GET', `/v1/datasets/${ds.id}`);
+    } while (d.status !== 'complete' && d.status !== 'failed');
+    const seconds = (performance.now() - started) / 1000;
+    if (d.status !== 'complete') throw new Error(`${name}: ${JSON.stringify(d.errors)}`);
+    const phases = phasesOf(ds.id, started, performance.now());
+    const what = `cluster: API + ${local ? 'local files' : 'S3'} + 2 writers, ${layout}, ${exporting ? 'exported to S3' : 'kept on the volume'}`;
+    rows.push({ what, compression, seconds, phases });
+    console.error(`${what} ${compression}: ${seconds.toFixed(2)} s`);
   }
 }
 
@@ -184,7 +194,22 @@ function localRuns(compression) {
     '--jobs',
     '2',
   ]);
+  // The finalizer's read-back alone: the --jobs 2 output verified on 2 threads, as
+  // FINALIZER_VERIFY_THREADS=2 does with a partitioned dataset.
+  const t = performance.now();
+  const r = spawnSync(process.execPath, [
+    join(root, 'apps/cli/bin/bdv.js'),
+    'verify',
+    join(work, `local-jobs-${compression}.xml`),
+    '--jobs',
+    '2',
+  ]);
+  if (r.status !== 0) throw new Error(r.stdout.toString() + r.stderr.toString());
+  verifySeconds[compression] = (performance.now() - t) / 1000;
+  console.error(`bdv verify --jobs 2 ${compression}: ${verifySeconds[compression].toFixed(2)} s`);
 }
+/** `bdv verify --jobs 2` of the partitioned local output, by compression. */
+const verifySeconds = {};
 
 let s3Seconds;
 try {
@@ -198,7 +223,7 @@ try {
 // with nothing of the cluster running.
 stack = await startCluster(false);
 try {
-  await clusterRuns(false);
+  await clusterRuns(false, true);
 } finally {
   await stack.stop();
 }
@@ -230,7 +255,7 @@ const phaseTable = [
     .filter((r) => r.phases)
     .map(
       ({ what, compression, phases: p }) =>
-        `| ${what.replace('cluster: API + S3 + 2 writers, ', '')} | ${compression} | ${f(p.beforeFirstWrite)} | ${f(p.writing)} | ${f(p.writerBusy)} | ${f(p.finalize)} | ${f(p.files)} | ${f(p.export)} |`,
+        `| ${what.replace('cluster: API + ', '').replace(' + 2 writers', '')} | ${compression} | ${f(p.beforeFirstWrite)} | ${f(p.writing)} | ${f(p.writerBusy)} | ${f(p.finalize)} | ${f(p.files)} | ${f(p.export)} |`,
     ),
 ];
 const section = `## Cluster run of ${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC
@@ -254,6 +279,10 @@ uploads .h5 and .xml to the output bucket). The local S3 server alone, reading e
 at a time as the two writers do, took ${s3Seconds.toFixed(2)} s (${(mb / s3Seconds).toFixed(0)} MB/s), and storing the
 same inputs (one PUT per object, one after the other) took ${s3PutSeconds.toFixed(2)} s (${(mb / s3PutSeconds).toFixed(0)} MB/s):
 that much of the writing and of the export is s3rver's (a JavaScript server on the same 2 cores), not ours.
+The "local files" runs read the same .npy files through file:// sources instead: the cluster without
+s3rver. Reading the \`--jobs 2\` output back against its checksums (\`bdv verify --jobs 2\`, the
+finalizer's verification of a partitioned dataset alone, process start included) took
+${f(verifySeconds.none)} s uncompressed and ${f(verifySeconds.gzip)} s gzip.
 
 ${phaseTable.join('\n')}
 `;
