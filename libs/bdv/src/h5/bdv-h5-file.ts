@@ -196,6 +196,26 @@ export class BdvH5File {
     return dataset.metadata.chunks?.[0] ?? 1;
   }
 
+  /**
+   * Where one level's cells are stored, for reading them without HDF5: the address of the
+   * dataset's object header (HDF5's object token, from an object reference), its shape and its
+   * filters' ids. Undefined if the dataset does not exist or is a link.
+   */
+  cellsStorage(
+    time: number,
+    setupId: number,
+    level: number,
+  ): { objectAddress: number; shapeZyx: Zyx; filters: number[] } | undefined {
+    // A link (external, soft) is not a Dataset here: h5wasm's get() answers the link itself.
+    const dataset = this.entryAt(cellsPath(time, setupId, level));
+    const shapeZyx = this.cellsShape(time, setupId, level);
+    if (!(dataset instanceof this.api.Dataset) || !shapeZyx) return undefined;
+    const token = Buffer.from(dataset.create_reference().ref_data);
+    if (token.length !== 8) return undefined;
+    const objectAddress = Number(token.readBigUInt64LE(0));
+    return { objectAddress, shapeZyx, filters: dataset.filters.map((f) => f.id) };
+  }
+
   /** Planes z0..z1 of one level's cells, as stored (int16 bits). */
   readCells(time: number, setupId: number, level: number, z0: number, z1: number): Int16Array {
     const path = cellsPath(time, setupId, level);

@@ -1,0 +1,120 @@
+import { execFileSync } from 'node:child_process';
+import { closeSync, openSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { PYTHON, tempDir } from '../../../test/support/oracle.js';
+import { BdvWriter, verifyDataset, type CompressionName } from '../src/index.js';
+import { BdvH5File } from '../src/h5/bdv-h5-file.js';
+import { readChunkIndex } from '../src/verify/chunk-index.js';
+import { checksumOfLevel, checksumOfLevelFromFile } from '../src/verify/level-reader.js';
+
+const dir = tempDir('bdv-native-verify-');
+afterAll(() => dir.remove());
+
+// Edges on every axis (9 planes, 300 rows, 517 columns against 4x64x64 blocks) and more chunks
+// per level than one B-tree node holds (3 x 5 x 9 = 135 at level 0), so the index has inner nodes.
+const SHAPE: [number, number, number] = [9, 300, 517];
+const BLOCK: [number, number, number] = [4, 64, 64];
+
+async function writeDataset(name: string, compression: CompressionName): Promise<string> {
+  const writer = await BdvWriter.create(join(dir.path, `${name}.h5`), {
+    setup: { tiles: 2 },
+    compression,
+    blockSizeZyx: [BLOCK],
+    subsamplingZyx: [
+      [1, 1, 1],
+      [2, 2, 2],
+    ],
+  });
+  for (const tile of [0, 1]) {
+    const data = new Uint16Array(SHAPE[0] * SHAPE[1] * SHAPE[2]).map((_, i) => (i * (tile + 7)) % 4093);
+    await writer.appendView({ shapeZyx: SHAPE, data }, { tile });
+  }
+  await writer.writeXml();
+  await writer.close();
+  return join(dir.path, `${name}.h5`);
+}
+
+/** h5py's list of one dataset's chunks: offset, filter mask, byte offset, size. */
+function h5pyChunks(h5: string, path: string): number[][] {
+  const script = [
+    'import h5py, json, sys',
+    'd = h5py.File(sys.argv[1], "r")[sys.argv[2]]',
+    'out = []',
+    'for i in range(d.id.get_num_chunks()):',
+    '    c = d.id.get_chunk_info(i)',
+    '    out.append([*c.chunk_offset, c.filter_mask, c.byte_offset, c.size])',
+    'print(json.dumps(sorted(out)))',
+  ].join('\n');
+  return JSON.parse(execFileSync(PYTHON, ['-c', script, h5, path]).toString()) as number[][];
+}
+
+describe('verification from the file bytes (our chunk index reader + Node zlib)', () => {
+  for (const compression of ['none', 'gzip'] as const) {
+    it(`reads the chunks h5py lists and sums every level as HDF5 reads it (${compression})`, async () => {
+      const h5 = await writeDataset(`d-${compression}`, compression);
+      const file = await BdvH5File.openForReading(h5);
+      const fd = openSync(h5, 'r');
+      try {
+        for (const setupId of [0, 1])
+          for (const level of [0, 1]) {
+            const storage = file.cellsStorage(0, setupId, level)!;
+            expect(storage.filters).toEqual(compression === 'gzip' ? [1] : []);
+            const index = readChunkIndex(fd, storage.objectAddress, storage.shapeZyx)!;
+            expect(index.chunkZyx).toEqual(BLOCK);
+            const ours = index.chunks
+              .map((c) => [...c.offsetZyx, c.filterMask, c.address, c.bytes])
+              .sort((a, b) => a.join().localeCompare(b.join()));
+            const path = `t00000/s${String(setupId).padStart(2, '0')}/${level}/cells`;
+            const theirs = h5pyChunks(h5, path).sort((a, b) => a.join().localeCompare(b.join()));
+            expect(ours).toEqual(theirs);
+            expect(ours.length).toBe(level === 0 ? 135 : 2 * 3 * 5);
+
+            const native = await checksumOfLevelFromFile(file, fd, 0, setupId, level);
+            expect(native).toEqual(checksumOfLevel(file, 0, setupId, level));
+          }
+      } finally {
+        closeSync(fd);
+        file.close();
+      }
+      expect((await verifyDataset(h5.replace(/\.h5$/, '.xml'))).ok).toBe(true);
+    });
+  }
+
+  it('names the level whose chunk no longer inflates, and passes the other view', async () => {
+    const h5 = await writeDataset('broken', 'gzip');
+    const file = await BdvH5File.openForReading(h5);
+    const fd = openSync(h5, 'r');
+    let chunk;
+    try {
+      const storage = file.cellsStorage(0, 1, 0)!;
+      chunk = readChunkIndex(fd, storage.objectAddress, storage.shapeZyx)!.chunks[40]!;
+    } finally {
+      closeSync(fd);
+      file.close();
+    }
+    const bytes = readFileSync(h5);
+    bytes.fill(0x55, chunk.address + 2, chunk.address + 40); // past zlib's header: the stream breaks
+    writeFileSync(h5, bytes);
+
+    const report = await verifyDataset(h5.replace(/\.h5$/, '.xml'));
+    expect(report.ok).toBe(false);
+    const [first, second] = report.views;
+    expect(first!.problems).toEqual([]);
+    expect(second!.problems).toHaveLength(1);
+    expect(second!.problems[0]).toMatch(
+      new RegExp(`^level 0: cannot be read: chunk \\(${chunk.offsetZyx.join(',')}\\) does not inflate`),
+    );
+  });
+
+  it('reads LZF cells through HDF5, as before', async () => {
+    const h5 = await writeDataset('lzf', 'lzf');
+    const file = await BdvH5File.openForReading(h5);
+    try {
+      expect(file.cellsStorage(0, 0, 0)!.filters).toEqual([32000]);
+    } finally {
+      file.close();
+    }
+    expect((await verifyDataset(h5.replace(/\.h5$/, '.xml'))).ok).toBe(true);
+  });
+});
