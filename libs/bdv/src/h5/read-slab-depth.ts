@@ -3,7 +3,7 @@ import type { Zyx } from '../model/pyramid-spec.js';
 /** What a reader of a whole level aims for per slab, unless it asks for another size. */
 export const READ_SLAB_BYTES = 16 * 1024 * 1024;
 /** Above this, a slab is cut inside chunks: memory stays bounded, decompression is repeated. */
-const MAX_READ_SLAB_BYTES = 64 * 1024 * 1024;
+export const MAX_READ_SLAB_BYTES = 64 * 1024 * 1024;
 
 /**
  * Planes to read at once from a level of `shapeZyx` stored in `chunkDepth`-deep chunks: whole
