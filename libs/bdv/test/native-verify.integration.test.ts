@@ -1,9 +1,11 @@
 import { execFileSync } from 'node:child_process';
 import { closeSync, openSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { Worker } from 'node:worker_threads';
 import { afterAll, describe, expect, it } from 'vitest';
 import { PYTHON, tempDir } from '../../../test/support/oracle.js';
-import { BdvWriter, verifyDataset, type CompressionName } from '../src/index.js';
+import { BdvWriter, verifyDataset, type CompressionName, type VerifyReport } from '../src/index.js';
 import { BdvH5File } from '../src/h5/bdv-h5-file.js';
 import { readChunkIndex } from '../src/verify/chunk-index.js';
 import { checksumOfLevel, checksumOfLevelFromFile } from '../src/verify/level-reader.js';
@@ -34,6 +36,19 @@ async function writeDataset(name: string, compression: CompressionName): Promise
   await writer.writeXml();
   await writer.close();
   return join(dir.path, `${name}.h5`);
+}
+
+/** verifyDataset run on a worker thread (the built library, as the CLI's and finalizer's threads run it). */
+function verifyOnAThread(xml: string): Promise<VerifyReport> {
+  const library = pathToFileURL(join(import.meta.dirname, '..', 'dist', 'index.js')).href;
+  const code = `import { parentPort, workerData } from 'node:worker_threads';
+    const { verifyDataset } = await import(${JSON.stringify(library)});
+    parentPort.postMessage(await verifyDataset(workerData));`;
+  const worker = new Worker(new URL(`data:text/javascript,${encodeURIComponent(code)}`), { workerData: xml });
+  return new Promise((resolve, reject) => {
+    worker.once('message', (report: VerifyReport) => void worker.terminate().then(() => resolve(report)));
+    worker.once('error', reject);
+  });
 }
 
 /** h5py's list of one dataset's chunks: offset, filter mask, byte offset, size. */
@@ -102,14 +117,24 @@ describe('verification from the file bytes (our chunk index reader + Node zlib)'
     bytes.fill(0x55, chunk.address + 2, chunk.address + 40); // past zlib's header: the stream breaks
     writeFileSync(h5, bytes);
 
-    const report = await verifyDataset(h5.replace(/\.h5$/, '.xml'));
-    expect(report.ok).toBe(false);
-    const [first, second] = report.views;
-    expect(first!.problems).toEqual([]);
-    expect(second!.problems).toHaveLength(1);
-    expect(second!.problems[0]).toMatch(
-      new RegExp(`^level 0: cannot be read: chunk \\(${chunk.offsetZyx.join(',')}\\) does not inflate`),
-    );
+    // Here (the main thread: inflate on the libuv pool) and on a worker thread (inflate there).
+    const xml = h5.replace(/\.h5$/, '.xml');
+    for (const report of [await verifyDataset(xml), await verifyOnAThread(xml)]) {
+      expect(report.ok).toBe(false);
+      const [first, second] = report.views;
+      expect(first!.problems).toEqual([]);
+      expect(second!.problems).toHaveLength(1);
+      expect(second!.problems[0]).toMatch(
+        new RegExp(`^level 0: cannot be read: chunk \\(${chunk.offsetZyx.join(',')}\\) does not inflate`),
+      );
+    }
+  });
+
+  it('verifies gzip cells on a worker thread as on the main thread', async () => {
+    const xml = (await writeDataset('threaded', 'gzip')).replace(/\.h5$/, '.xml');
+    const report = await verifyOnAThread(xml);
+    expect(report.ok).toBe(true);
+    expect(report.views).toHaveLength(2);
   });
 
   it('reads LZF cells through HDF5, as before', async () => {

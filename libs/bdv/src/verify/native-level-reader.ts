@@ -1,15 +1,24 @@
 import { readSync } from 'node:fs';
 import pMap from 'p-map';
-import { inflate } from 'node:zlib';
+import { isMainThread } from 'node:worker_threads';
+import { inflate, inflateSync } from 'node:zlib';
 import { RunningChecksum, type LevelChecksum } from '../model/checksums.js';
 import type { Zyx } from '../model/pyramid-spec.js';
 import type { ChunkIndex, StoredChunk } from './chunk-index.js';
 
-/** zlib's inflate on the libuv pool, its output in one buffer of `size` (no joining of 16 KiB pieces). */
-const inflateChunk = (input: Buffer, size: number) =>
-  new Promise<Buffer>((resolve, reject) =>
-    inflate(input, { chunkSize: size }, (error, output) => (error ? reject(error) : resolve(output))),
-  );
+/**
+ * zlib's inflate, its output in one buffer of `size` (no joining of 16 KiB pieces). On the main
+ * thread (one file: `bdv verify` of a single-layout file, the finalizer's fenced read) on the
+ * libuv pool, so one file inflates on several cores; on a worker thread on that thread: its
+ * caller runs one per core (FINALIZER_VERIFY_THREADS, `--jobs`), and the process's one pool (4
+ * threads) would cap them all at 4 cores.
+ */
+const inflateChunk = (input: Buffer, size: number): Promise<Buffer> | Buffer =>
+  isMainThread
+    ? new Promise<Buffer>((resolve, reject) =>
+        inflate(input, { chunkSize: size }, (error, output) => (error ? reject(error) : resolve(output))),
+      )
+    : inflateSync(input, { chunkSize: size });
 
 /** Chunks of one slab inflating at once: keeps the libuv pool busy, and memory bounded. */
 const INFLATES_AT_ONCE = 8;
@@ -94,11 +103,12 @@ async function chunkCells(raw: { bytes: Buffer }, chunk: StoredChunk, stored: St
   const [cz, cy, cx] = stored.index.chunkZyx;
   const whole = cz * cy * cx * 2;
   const deflated = stored.filters[0] === DEFLATE_FILTER && (chunk.filterMask & 1) === 0;
-  const cells = deflated
-    ? await inflateChunk(raw.bytes, whole).catch((error: Error) => {
-        throw new Error(`chunk (${chunk.offsetZyx.join(',')}) does not inflate: ${error.message}`);
-      })
-    : raw.bytes;
+  let cells = raw.bytes;
+  try {
+    if (deflated) cells = await inflateChunk(raw.bytes, whole);
+  } catch (error) {
+    throw new Error(`chunk (${chunk.offsetZyx.join(',')}) does not inflate: ${(error as Error).message}`);
+  }
   if (cells.length !== whole)
     throw new Error(`chunk (${chunk.offsetZyx.join(',')}) holds ${cells.length} bytes, expected ${whole}`);
   return cells;
