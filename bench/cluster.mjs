@@ -91,6 +91,9 @@ async function s3ReadSeconds() {
   return (performance.now() - started) / 1000;
 }
 
+const loggedComplete = (datasetId) =>
+  events.some((e) => e.datasetId === datasetId && e.msg === 'dataset complete');
+
 /** A dataset's phases from its log lines: submit, queue, writing, finalize (files, export). */
 function phasesOf(datasetId, started, ended) {
   const mine = events.filter((e) => e.datasetId === datasetId);
@@ -151,8 +154,12 @@ async function clusterRuns(exporting, fromFiles = false) {
       d = await call('GET', `/v1/datasets/${ds.id}`);
     } while (d.status !== 'complete' && d.status !== 'failed');
     const seconds = (performance.now() - started) / 1000;
+    const ended = performance.now();
     if (d.status !== 'complete') throw new Error(`${name}: ${JSON.stringify(d.errors)}`);
-    const phases = phasesOf(ds.id, started, performance.now());
+    // The finalizer logs after its state is `complete`: its line may reach us after the API's answer.
+    for (let waited = 0; waited < 3000 && !loggedComplete(ds.id); waited += 50)
+      await new Promise((r) => setTimeout(r, 50));
+    const phases = phasesOf(ds.id, started, ended);
     const what = `cluster: API + ${local ? 'local files' : 'S3'} + 2 writers, ${layout}, ${exporting ? 'exported to S3' : 'kept on the volume'}`;
     rows.push({ what, compression, seconds, phases });
     console.error(`${what} ${compression}: ${seconds.toFixed(2)} s`);

@@ -130,6 +130,34 @@ describe('verification from the file bytes (our chunk index reader + Node zlib)'
     }
   });
 
+  it('refuses a chunk whose index entry claims more bytes than a chunk can hold, without reading them', async () => {
+    const h5 = await writeDataset('hostile', 'gzip');
+    const file = await BdvH5File.openForReading(h5);
+    const fd = openSync(h5, 'r');
+    let chunk;
+    try {
+      const storage = file.cellsStorage(0, 0, 1)!;
+      chunk = readChunkIndex(fd, storage.objectAddress, storage.shapeZyx)!.chunks[3]!;
+    } finally {
+      closeSync(fd);
+      file.close();
+    }
+    // The B-tree key before the chunk's address: size (u32), filter mask (u32), 4 offsets (u64).
+    const bytes = readFileSync(h5);
+    const address = Buffer.alloc(8);
+    address.writeBigUInt64LE(BigInt(chunk.address));
+    const child = bytes.indexOf(address);
+    expect(bytes.readUInt32LE(child - 40)).toBe(chunk.bytes);
+    bytes.writeUInt32LE(0xfffffff0, child - 40);
+    writeFileSync(h5, bytes);
+
+    const report = await verifyDataset(h5.replace(/\.h5$/, '.xml'));
+    expect(report.views[0]!.problems).toEqual([
+      `level 1: cannot be read: chunk (${chunk.offsetZyx.join(',')}) claims ${0xfffffff0} bytes for ${4 * 64 * 64 * 2} of cells`,
+    ]);
+    expect(report.views[1]!.problems).toEqual([]);
+  });
+
   it('verifies gzip cells on a worker thread as on the main thread', async () => {
     const xml = (await writeDataset('threaded', 'gzip')).replace(/\.h5$/, '.xml');
     const report = await verifyOnAThread(xml);

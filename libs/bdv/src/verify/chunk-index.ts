@@ -31,6 +31,8 @@ const MESSAGE_CONTINUATION = 0x10;
 const LAYOUT_CHUNKED = 2;
 /** Deeper than any tree of 2^32 chunks: a deeper one loops. */
 const MAX_TREE_LEVEL = 32;
+/** Far more than any object header block HDF5 writes for a dataset (a few hundred bytes). */
+const MAX_HEADER_BLOCK_BYTES = 1 << 20;
 
 class Bytes {
   constructor(
@@ -87,8 +89,10 @@ export function readChunkIndex(
   const [cz, cy, cx, elementBytes] = layout.chunk as [number, number, number, number];
   const chunks: StoredChunk[] = [];
   const most = [0, 1, 2].reduce((n, i) => n * Math.ceil(shapeZyx[i]! / layout.chunk[i]!), 1);
-  if (layout.indexAddress >= 0)
-    collectChunks(bytes, layout.indexAddress, 4, chunks, most, MAX_TREE_LEVEL + 1);
+  // Every node but the root leads to at least one chunk in a B-tree HDF5 wrote: more nodes than
+  // chunks is a tree built to make us read without end.
+  const walk = { chunks, most, nodesLeft: 2 * most + 1 };
+  if (layout.indexAddress >= 0) collectChunks(bytes, layout.indexAddress, 4, walk, MAX_TREE_LEVEL + 1);
   return { chunkZyx: [cz, cy, cx], elementBytes, chunks };
 }
 
@@ -106,6 +110,7 @@ function headerMessages(bytes: Bytes, address: number): HeaderMessages | undefin
   const head = 6 + (flags & 0x20 ? 16 : 0) + (flags & 0x10 ? 4 : 0);
   const sizeField = bytes.at(address + head, sizeBytes, 'the object header');
   const chunk0 = Number(sizeField.readUIntLE(0, sizeBytes));
+  if (chunk0 > MAX_HEADER_BLOCK_BYTES) return undefined;
   const found: HeaderMessages = {};
   const blocks = [{ at: address + head + sizeBytes, length: chunk0 }];
   for (let seen = 0; blocks.length > 0; seen++) {
@@ -117,6 +122,8 @@ function headerMessages(bytes: Bytes, address: number): HeaderMessages | undefin
       const signature = bytes.at(at, 4, 'an object header continuation').toString('latin1');
       if (signature !== 'OCHK')
         throw new Error(`object header continuation at byte ${at}: no OCHK signature`);
+      if (length < 8 || length > MAX_HEADER_BLOCK_BYTES)
+        throw new Error(`object header continuation at byte ${at}: ${length} bytes`);
       blocks.push({ at: at + 4, length: length - 8 });
     });
   }
@@ -167,15 +174,16 @@ function collectChunks(
   bytes: Bytes,
   address: number,
   dimensionality: number,
-  out: StoredChunk[],
-  most: number,
+  walk: { chunks: StoredChunk[]; most: number; nodesLeft: number },
   levelsLeft: number,
 ): void {
+  if (--walk.nodesLeft < 0) throw new Error(`chunk B-tree: more nodes than the dataset has chunks`);
   const head = bytes.at(address, 24, 'a chunk B-tree node');
   if (head.toString('latin1', 0, 4) !== 'TREE' || head[4] !== 1)
     throw new Error(`chunk B-tree node at byte ${address}: no TREE signature of a chunk index`);
   const level = head[5]!;
   const entries = head.readUInt16LE(6);
+  // Levels strictly decrease from the root down: no node can lead back to itself.
   if (level >= levelsLeft) throw new Error(`chunk B-tree at byte ${address}: deeper than it can be`);
   const keyBytes = 8 + 8 * dimensionality;
   const body = bytes.at(address + 24, entries * (keyBytes + 8) + keyBytes, 'a chunk B-tree node');
@@ -183,12 +191,12 @@ function collectChunks(
     const key = i * (keyBytes + 8);
     const child = u64(body, key + keyBytes);
     if (level > 0) {
-      collectChunks(bytes, child, dimensionality, out, most, level);
+      collectChunks(bytes, child, dimensionality, walk, level);
       continue;
     }
-    if (out.length >= most)
+    if (walk.chunks.length >= walk.most)
       throw new Error(`chunk B-tree at byte ${address}: more chunks than the dataset holds`);
-    out.push({
+    walk.chunks.push({
       bytes: body.readUInt32LE(key),
       filterMask: body.readUInt32LE(key + 4),
       offsetZyx: [u64(body, key + 8), u64(body, key + 16), u64(body, key + 24)],

@@ -16,9 +16,12 @@ import type { ChunkIndex, StoredChunk } from './chunk-index.js';
 const inflateChunk = (input: Buffer, size: number): Promise<Buffer> | Buffer =>
   isMainThread
     ? new Promise<Buffer>((resolve, reject) =>
-        inflate(input, { chunkSize: size }, (error, output) => (error ? reject(error) : resolve(output))),
+        inflate(input, inflateOptions(size), (error, output) => (error ? reject(error) : resolve(output))),
       )
-    : inflateSync(input, { chunkSize: size });
+    : inflateSync(input, inflateOptions(size));
+
+/** A chunk that inflates past its size fails there, whatever it would grow to (a zip bomb). */
+const inflateOptions = (size: number) => ({ chunkSize: size, maxOutputLength: size });
 
 /** Chunks of one slab inflating at once: keeps the libuv pool busy, and memory bounded. */
 const INFLATES_AT_ONCE = 8;
@@ -70,7 +73,7 @@ export async function checksumOfStoredLevel(fd: number, stored: StoredLevel): Pr
     await pMap(
       chunks,
       async (chunk) => {
-        const raw = readChunk(fd, chunk, spare.pop());
+        const raw = readChunk(fd, chunk, cz * cy * cx * 2, spare.pop());
         try {
           placeChunk(await chunkCells(raw, chunk, stored), chunk, target, stored);
         } finally {
@@ -85,7 +88,18 @@ export async function checksumOfStoredLevel(fd: number, stored: StoredLevel): Pr
 }
 
 /** A chunk's bytes as stored, read into `reuse` when it is large enough. */
-function readChunk(fd: number, chunk: StoredChunk, reuse?: Buffer): { buffer: Buffer; bytes: Buffer } {
+function readChunk(
+  fd: number,
+  chunk: StoredChunk,
+  wholeBytes: number,
+  reuse?: Buffer,
+): { buffer: Buffer; bytes: Buffer } {
+  // zlib grows incompressible data by well under 1 %: more is no chunk of ours (nor a reason to
+  // allocate the 4 GiB its 32-bit size field allows).
+  if (chunk.bytes > wholeBytes + (wholeBytes >> 3) + 1024)
+    throw new Error(
+      `chunk (${chunk.offsetZyx.join(',')}) claims ${chunk.bytes} bytes for ${wholeBytes} of cells`,
+    );
   const buffer = reuse && reuse.length >= chunk.bytes ? reuse : Buffer.allocUnsafeSlow(chunk.bytes);
   const bytes = buffer.subarray(0, chunk.bytes);
   let done = 0;
