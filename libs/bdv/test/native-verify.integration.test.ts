@@ -7,7 +7,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { PYTHON, tempDir } from '../../../test/support/oracle.js';
 import { BdvWriter, verifyDataset, type CompressionName, type VerifyReport } from '../src/index.js';
 import { BdvH5File } from '../src/h5/bdv-h5-file.js';
-import { readChunkIndex } from '../src/verify/chunk-index.js';
+import { readChunkIndex, type StoredChunk } from '../src/verify/chunk-index.js';
 import { checksumOfLevel, checksumOfLevelFromFile } from '../src/verify/level-reader.js';
 import { checksumOfStoredLevel } from '../src/verify/native-level-reader.js';
 
@@ -49,6 +49,19 @@ function verifyOnAThread(xml: string): Promise<VerifyReport> {
     worker.once('message', (report: VerifyReport) => void worker.terminate().then(() => resolve(report)));
     worker.once('error', reject);
   });
+}
+
+/** The `n`th chunk our index reader finds for one level of setup `setupId` at time 0. */
+async function storedChunk(h5: string, setupId: number, level: number, n: number): Promise<StoredChunk> {
+  const file = await BdvH5File.openForReading(h5);
+  const fd = openSync(h5, 'r');
+  try {
+    const storage = file.cellsStorage(0, setupId, level)!;
+    return readChunkIndex(fd, storage.objectAddress, storage.shapeZyx)!.chunks[n]!;
+  } finally {
+    closeSync(fd);
+    file.close();
+  }
 }
 
 /** h5py's list of one dataset's chunks: offset, filter mask, byte offset, size. */
@@ -103,16 +116,7 @@ describe('verification from the file bytes (our chunk index reader + Node zlib)'
 
   it('names the level whose chunk no longer inflates, and passes the other view', async () => {
     const h5 = await writeDataset('broken', 'gzip');
-    const file = await BdvH5File.openForReading(h5);
-    const fd = openSync(h5, 'r');
-    let chunk;
-    try {
-      const storage = file.cellsStorage(0, 1, 0)!;
-      chunk = readChunkIndex(fd, storage.objectAddress, storage.shapeZyx)!.chunks[40]!;
-    } finally {
-      closeSync(fd);
-      file.close();
-    }
+    const chunk = await storedChunk(h5, 1, 0, 40);
     const bytes = readFileSync(h5);
     bytes.fill(0x55, chunk.address + 2, chunk.address + 40); // past zlib's header: the stream breaks
     writeFileSync(h5, bytes);
@@ -132,16 +136,7 @@ describe('verification from the file bytes (our chunk index reader + Node zlib)'
 
   it('refuses a chunk whose index entry claims more bytes than a chunk can hold, without reading them', async () => {
     const h5 = await writeDataset('hostile', 'gzip');
-    const file = await BdvH5File.openForReading(h5);
-    const fd = openSync(h5, 'r');
-    let chunk;
-    try {
-      const storage = file.cellsStorage(0, 0, 1)!;
-      chunk = readChunkIndex(fd, storage.objectAddress, storage.shapeZyx)!.chunks[3]!;
-    } finally {
-      closeSync(fd);
-      file.close();
-    }
+    const chunk = await storedChunk(h5, 0, 1, 3);
     // The B-tree key before the chunk's address: size (u32), filter mask (u32), 4 offsets (u64).
     const bytes = readFileSync(h5);
     const address = Buffer.alloc(8);
