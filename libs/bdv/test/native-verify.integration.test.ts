@@ -6,6 +6,7 @@ import { Worker } from 'node:worker_threads';
 import { afterAll, describe, expect, it } from 'vitest';
 import { PYTHON, tempDir } from '../../../test/support/oracle.js';
 import { BdvWriter, verifyDataset, type CompressionName, type VerifyReport } from '../src/index.js';
+import type { Zyx } from '../src/model/pyramid-spec.js';
 import { BdvH5File } from '../src/h5/bdv-h5-file.js';
 import { readChunkIndex, type StoredChunk } from '../src/verify/chunk-index.js';
 import { checksumOfLevel, checksumOfLevelFromFile } from '../src/verify/level-reader.js';
@@ -51,13 +52,19 @@ function verifyOnAThread(xml: string): Promise<VerifyReport> {
   });
 }
 
+/** Our reader's index of a level, with no bound on its rows. */
+function indexOf(fd: number, storage: NonNullable<ReturnType<BdvH5File['cellsStorage']>>) {
+  const { objectAddress, shapeZyx, chunkZyx } = storage;
+  return readChunkIndex(fd, objectAddress, { shapeZyx, chunkZyx, maxRowBytes: 1 << 30 })!;
+}
+
 /** The `n`th chunk our index reader finds for one level of setup `setupId` at time 0. */
 async function storedChunk(h5: string, setupId: number, level: number, n: number): Promise<StoredChunk> {
   const file = await BdvH5File.openForReading(h5);
   const fd = openSync(h5, 'r');
   try {
     const storage = file.cellsStorage(0, setupId, level)!;
-    return readChunkIndex(fd, storage.objectAddress, storage.shapeZyx)!.chunks[n]!;
+    return indexOf(fd, storage).chunks[n]!;
   } finally {
     closeSync(fd);
     file.close();
@@ -89,7 +96,7 @@ describe('verification from the file bytes (our chunk index reader + Node zlib)'
           for (const level of [0, 1]) {
             const storage = file.cellsStorage(0, setupId, level)!;
             expect(storage.filters).toEqual(compression === 'gzip' ? [1] : []);
-            const index = readChunkIndex(fd, storage.objectAddress, storage.shapeZyx)!;
+            const index = indexOf(fd, storage);
             expect(index.chunkZyx).toEqual(BLOCK);
             const ours = index.chunks
               .map((c) => [...c.offsetZyx, c.filterMask, c.address, c.bytes])
@@ -134,23 +141,72 @@ describe('verification from the file bytes (our chunk index reader + Node zlib)'
     }
   });
 
-  it('refuses a chunk whose index entry claims more bytes than a chunk can hold, without reading them', async () => {
-    const h5 = await writeDataset('hostile', 'gzip');
-    const chunk = await storedChunk(h5, 0, 1, 3);
-    // The B-tree key before the chunk's address: size (u32), filter mask (u32), 4 offsets (u64).
-    const bytes = readFileSync(h5);
-    const address = Buffer.alloc(8);
-    address.writeBigUInt64LE(BigInt(chunk.address));
-    const child = bytes.indexOf(address);
-    expect(bytes.readUInt32LE(child - 40)).toBe(chunk.bytes);
-    bytes.writeUInt32LE(0xfffffff0, child - 40);
-    writeFileSync(h5, bytes);
+  // A leaf entry of the B-tree: the chunk's key (size u32, filter mask u32, 4 offsets u64), then
+  // its address; found by that address, just after the key.
+  const entryBytes = 48;
+  const hostileIndexes: [string, (bytes: Buffer, entry: number) => void, RegExp][] = [
+    [
+      'a chunk claiming 4 GiB',
+      (bytes, entry) => bytes.writeUInt32LE(0xfffffff0, entry),
+      /: its 4294967280 bytes at byte \d+ lie outside the file/,
+    ],
+    [
+      'a chunk claiming 3 chunks of bytes',
+      (bytes, entry) => bytes.writeUInt32LE(3 * 4 * 64 * 64 * 2, entry),
+      /claims 98304 bytes for 32768 of cells/,
+    ],
+    [
+      'a chunk at an address past 2^53',
+      (bytes, entry) => bytes.writeBigUInt64LE(2n ** 60n, entry + 40),
+      /lie outside the file/,
+    ],
+    [
+      // HDF5 finds chunks by key: this one cannot be found, and the next would be summed twice.
+      'the next chunk listed twice in place of this one',
+      (bytes, entry) => bytes.copy(bytes, entry, entry + entryBytes, entry + 2 * entryBytes),
+      /listed twice or out of order/,
+    ],
+  ];
+  for (const [what, edit, message] of hostileIndexes)
+    it(`fails the level, and only it, of an index with ${what}`, async () => {
+      const h5 = await writeDataset(`hostile-${hostileIndexes.findIndex((h) => h[0] === what)}`, 'gzip');
+      const chunk = await storedChunk(h5, 0, 1, 3);
+      const bytes = readFileSync(h5);
+      const address = Buffer.alloc(8);
+      address.writeBigUInt64LE(BigInt(chunk.address));
+      const entry = bytes.indexOf(address) - 40;
+      expect(bytes.readUInt32LE(entry)).toBe(chunk.bytes);
+      edit(bytes, entry);
+      writeFileSync(h5, bytes);
 
-    const report = await verifyDataset(h5.replace(/\.h5$/, '.xml'));
-    expect(report.views[0]!.problems).toEqual([
-      `level 1: cannot be read: chunk (${chunk.offsetZyx.join(',')}) claims ${0xfffffff0} bytes for ${4 * 64 * 64 * 2} of cells`,
-    ]);
-    expect(report.views[1]!.problems).toEqual([]);
+      const report = await verifyDataset(h5.replace(/\.h5$/, '.xml'));
+      expect(report.views[0]!.problems).toHaveLength(1);
+      expect(report.views[0]!.problems[0]).toMatch(/^level 1: cannot be read: /);
+      expect(report.views[0]!.problems[0]).toMatch(message);
+      expect(report.views[1]!.problems).toEqual([]);
+    });
+
+  it("verifies gzip cells in chunks smaller than zlib's smallest output piece (1,4,4: 32 bytes)", async () => {
+    const writer = await BdvWriter.create(join(dir.path, 'tiny-blocks.h5'), {
+      compression: 'gzip',
+      blockSizeZyx: [[1, 4, 4]],
+    });
+    const data = new Uint16Array(3 * 10 * 9).map((_, i) => i * 37);
+    await writer.appendView({ shapeZyx: [3, 10, 9], data }, {});
+    await writer.writeXml();
+    await writer.close();
+    const h5 = join(dir.path, 'tiny-blocks.h5');
+    const file = await BdvH5File.openForReading(h5);
+    const fd = openSync(h5, 'r');
+    try {
+      const index = indexOf(fd, file.cellsStorage(0, 0, 0)!);
+      const stored = { level: 0, shapeZyx: [3, 10, 9] as Zyx, index, filters: [1] };
+      expect(await checksumOfStoredLevel(fd, stored)).toEqual(checksumOfLevel(file, 0, 0, 0));
+    } finally {
+      closeSync(fd);
+      file.close();
+    }
+    expect((await verifyDataset(join(dir.path, 'tiny-blocks.xml'))).ok).toBe(true);
   });
 
   it('verifies gzip cells on a worker thread as on the main thread', async () => {

@@ -14,6 +14,8 @@ type H5Group = InstanceType<H5Api['Group']>;
 type H5Dataset = InstanceType<H5Api['Dataset']>;
 
 const LZF_FILTER_ID = 32000;
+/** HDF5's H5T_class_t of integer types (h5wasm's metadata `type`). */
+const H5T_INTEGER = 0;
 
 export interface CreateFileOptions {
   overwrite?: boolean;
@@ -198,22 +200,25 @@ export class BdvH5File {
 
   /**
    * Where one level's cells are stored, for reading them without HDF5: the address of the
-   * dataset's object header (HDF5's object token, from an object reference), its shape and its
-   * filters' ids. Undefined if the dataset does not exist or is a link.
+   * dataset's object header (HDF5's object token, from an object reference), its shape, chunk
+   * shape and filters' ids. Undefined if the dataset does not exist, is a link, or its cells are
+   * not little-endian 16-bit integers (what a reader of the raw bytes would sum as HDF5 reads them).
    */
   cellsStorage(
     time: number,
     setupId: number,
     level: number,
-  ): { objectAddress: number; shapeZyx: Zyx; filters: number[] } | undefined {
+  ): { objectAddress: number; shapeZyx: Zyx; chunkZyx: number[]; filters: number[] } | undefined {
     // A link (external, soft) is not a Dataset here: h5wasm's get() answers the link itself.
     const dataset = this.entryAt(cellsPath(time, setupId, level));
     const shapeZyx = this.cellsShape(time, setupId, level);
     if (!(dataset instanceof this.api.Dataset) || !shapeZyx) return undefined;
+    const { type, size, littleEndian, chunks } = dataset.metadata;
+    if (type !== H5T_INTEGER || size !== 2 || !littleEndian || !chunks) return undefined;
     const token = Buffer.from(dataset.create_reference().ref_data);
     if (token.length !== 8) return undefined;
     const objectAddress = Number(token.readBigUInt64LE(0));
-    return { objectAddress, shapeZyx, filters: dataset.filters.map((f) => f.id) };
+    return { objectAddress, shapeZyx, chunkZyx: chunks, filters: dataset.filters.map((f) => f.id) };
   }
 
   /** Planes z0..z1 of one level's cells, as stored (int16 bits). */

@@ -109,8 +109,11 @@ export async function checkFile({ path, name, views }: FileCheck, fenced = false
     if (fence) rollBack(path);
     else if (existsSync(journalPathOf(path)))
       return verdicts(`${name} has an unfinished append (a .journal beside it)`);
-    const file = await BdvH5File.openForReading(path);
     const fd = openSync(path, 'r');
+    const file = await BdvH5File.openForReading(path).catch((error: unknown) => {
+      closeSync(fd);
+      throw error;
+    });
     try {
       const checked: ViewVerdict[] = [];
       for (const v of views)
