@@ -211,10 +211,11 @@ export class BdvH5File {
   ): { objectAddress: number; shapeZyx: Zyx; chunkZyx: number[]; filters: number[] } | undefined {
     // A link (external, soft) is not a Dataset here: h5wasm's get() answers the link itself.
     const dataset = this.entryAt(cellsPath(time, setupId, level));
-    const shapeZyx = this.cellsShape(time, setupId, level);
-    if (!(dataset instanceof this.api.Dataset) || !shapeZyx) return undefined;
-    const { type, size, littleEndian, chunks } = dataset.metadata;
-    if (type !== H5T_INTEGER || size !== 2 || !littleEndian || !chunks) return undefined;
+    if (!(dataset instanceof this.api.Dataset)) return undefined;
+    const { type, size, littleEndian, chunks, shape } = dataset.metadata;
+    if (type !== H5T_INTEGER || size !== 2 || !littleEndian || !chunks || shape?.length !== 3)
+      return undefined;
+    const shapeZyx: Zyx = [shape[0]!, shape[1]!, shape[2]!];
     const token = Buffer.from(dataset.create_reference().ref_data);
     if (token.length !== 8) return undefined;
     const objectAddress = Number(token.readBigUInt64LE(0));

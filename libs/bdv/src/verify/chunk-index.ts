@@ -66,13 +66,17 @@ class Bytes {
         `${what} at byte ${address} (+${length}) lies outside the file (${this.fileBytes} bytes)`,
       );
     const buffer = Buffer.alloc(length);
-    let done = 0;
-    while (done < length) {
-      const n = readSync(this.fd, buffer, done, length - done, address + done);
-      if (n === 0) throw new Error(`${what} at byte ${address}: the file ended`);
-      done += n;
-    }
+    readFully(this.fd, buffer, address, what);
     return buffer;
+  }
+}
+
+/** Fills `target` from the file at `position`; throws, naming `what`, if the file ends first. */
+export function readFully(fd: number, target: Buffer, position: number, what: string): void {
+  for (let done = 0; done < target.length;) {
+    const n = readSync(fd, target, done, target.length - done, position + done);
+    if (n === 0) throw new Error(`${what} at byte ${position}: the file ended`);
+    done += n;
   }
 }
 

@@ -1,10 +1,9 @@
-import { readSync } from 'node:fs';
 import pMap from 'p-map';
 import { isMainThread } from 'node:worker_threads';
 import { inflate, inflateSync } from 'node:zlib';
 import { RunningChecksum, type LevelChecksum } from '../model/checksums.js';
 import type { Zyx } from '../model/pyramid-spec.js';
-import type { ChunkIndex, StoredChunk } from './chunk-index.js';
+import { readFully, type ChunkIndex, type StoredChunk } from './chunk-index.js';
 
 /**
  * zlib's inflate, its output in one buffer of `size` (no joining of 16 KiB pieces). On the main
@@ -103,13 +102,7 @@ function readChunk(
     );
   const buffer = reuse && reuse.length >= chunk.bytes ? reuse : Buffer.allocUnsafeSlow(chunk.bytes);
   const bytes = buffer.subarray(0, chunk.bytes);
-  let done = 0;
-  while (done < bytes.length) {
-    const n = readSync(fd, bytes, done, bytes.length - done, chunk.address + done);
-    if (n === 0)
-      throw new Error(`chunk (${chunk.offsetZyx.join(',')}) at byte ${chunk.address}: the file ended`);
-    done += n;
-  }
+  readFully(fd, bytes, chunk.address, `chunk (${chunk.offsetZyx.join(',')})`);
   return { buffer, bytes };
 }
 
