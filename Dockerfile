@@ -17,7 +17,7 @@ COPY apps/cli/package.json apps/cli/
 RUN npm ci --ignore-scripts --no-audit --no-fund
 COPY libs libs
 COPY apps apps
-COPY scripts/package-folder.mjs scripts/prepare-h5wasm.mjs scripts/bundle-cli.mjs scripts/
+COPY scripts/package-folder.mjs scripts/prepare-h5wasm.mjs scripts/route-deflate-to-node.mjs scripts/h5wasm-embedded-module.mjs scripts/bundle-cli.mjs scripts/
 RUN npx tsc -b && node scripts/prepare-h5wasm.mjs && node scripts/bundle-cli.mjs
 
 FROM ${NODE_IMAGE} AS runtime

@@ -2,10 +2,12 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
+import { embeddedModule } from '../../../scripts/h5wasm-embedded-module.mjs';
 import { preparedH5wasm } from '../src/h5/prepared-h5wasm.js';
 
 // scripts/prepare-h5wasm.mjs (run by `npm run build`) moves h5wasm's embedded WebAssembly into a
-// file of its own (docs/adr/014). The copy must be h5wasm's own code with only that changed.
+// file of its own (docs/adr/014), and routes HDF5's gzip writes to Node's zlib (docs/adr/018). The
+// copy must be h5wasm's own code with only those changed.
 const prepared = preparedH5wasm();
 const h5wasm = fileURLToPath(new URL('../../../node_modules/h5wasm', import.meta.url));
 
@@ -19,7 +21,13 @@ describe('the prepared h5wasm', () => {
 
   it("is h5wasm's code with the module's string literal replaced by a read of a valid .wasm", () => {
     const original = readFileSync(join(h5wasm, 'dist/node/hdf5_util.js'), 'utf8');
-    const copy = readFileSync(new URL('hdf5_util.js', prepared), 'utf8').replace(/^import [^\n]*\n/, '');
+    const withImport = readFileSync(new URL('hdf5_util.js', prepared), 'utf8').replace(
+      /^(import [^\n]*\n)+/,
+      '',
+    );
+    const hostImport = 'bdv_deflate:(...a)=>__bdvHostDeflate(wasmMemory,wasmExports,...a),';
+    expect(withImport.split(hostImport)).toHaveLength(2);
+    const copy = withImport.replace(hostImport, '');
     let start = 0;
     while (original[start] === copy[start]) start++;
     let end = 0;
@@ -36,5 +44,21 @@ describe('the prepared h5wasm', () => {
         readFileSync(join(h5wasm, 'dist/node/hdf5_hl.js')),
       ),
     ).toBe(true);
+  });
+
+  it("differs from h5wasm's module by one import: the deflate filter's host half", () => {
+    expect(JSON.parse(readFileSync(new URL('source.json', prepared), 'utf8')).deflate).toBe('node-zlib');
+    const util = join(h5wasm, 'dist/node/hdf5_util.js');
+    const original = new WebAssembly.Module(embeddedModule(readFileSync(util, 'utf8'), util).wasm);
+    const copy = new WebAssembly.Module(readFileSync(new URL('hdf5_util.wasm', prepared)));
+    const names = (list: { module: string; name: string; kind: string }[]) =>
+      list.map((i) => `${i.module}.${i.name}:${i.kind}`);
+    expect(names(WebAssembly.Module.imports(copy))).toEqual([
+      ...names(WebAssembly.Module.imports(original)),
+      'env.bdv_deflate:function',
+    ]);
+    const exports = (m: WebAssembly.Module) =>
+      WebAssembly.Module.exports(m).map((e) => `${e.name}:${e.kind}`);
+    expect(exports(copy)).toEqual(exports(original));
   });
 });
