@@ -111,7 +111,7 @@ export async function routeDeflateToHost(wasm) {
 
 /**
  * Emscripten's glue with the import filled in: it hands the filter this instance's memory and
- * exports (malloc, free). `hostDeflateUrl` is the module exporting hostDeflate, relative to the glue.
+ * exports (H5allocate_memory, H5free_memory). `hostDeflateUrl` is the module exporting hostDeflate, relative to the glue.
  */
 export function glueWithHostDeflate(glue, hostDeflateUrl) {
   const imports = 'var wasmImports={';

@@ -1,12 +1,13 @@
 import { deflateSync } from 'node:zlib';
 
-/** What the filter needs of the wasm instance it serves: its memory and its allocator. */
+/** What the filter needs of the wasm instance it serves: its memory and HDF5's allocator. */
 export interface WasmHeap {
   buffer: ArrayBuffer;
 }
+/** HDF5's public calls for a filter's buffers (the module's exports), which HDF5 frees or made. */
 export interface WasmAllocator {
-  malloc(size: number): number;
-  free(pointer: number): void;
+  H5allocate_memory(size: number, clear: number): number;
+  H5free_memory(pointer: number): number;
 }
 
 /** HDF5's H5Z_FLAG_REVERSE: the filter is asked to undo itself (a read). */
@@ -23,8 +24,9 @@ const FAILED = 0;
  * wasm as before.
  *
  * The chunk is compressed into a fresh Node buffer and copied back over the input when it fits
- * (nearly always: camera data compresses), else into a new heap block from HDF5's allocator
- * (malloc/free: what HDF5's H5MM uses), which replaces `*buf` as the C filter does. Returns the
+ * (nearly always: camera data compresses), else into a new block from H5allocate_memory, which
+ * replaces `*buf` (the old one given to H5free_memory) as the C filter does: HDF5 frees what a
+ * filter hands back, so it must come from HDF5's allocator, whatever that is in this build. Returns the
  * compressed size, or 0 for any failure — never throws: an exception would unwind through
  * HDF5's C frames and leave its state half-changed; 0 makes H5Dwrite fail cleanly instead.
  */
@@ -51,11 +53,11 @@ export function hostDeflate(
       new Uint8Array(heap.buffer).set(compressed, input);
       return compressed.length;
     }
-    const output = allocator.malloc(compressed.length);
+    const output = allocator.H5allocate_memory(compressed.length, 0);
     if (!output) return FAILED;
-    // malloc may have grown the memory: every view is taken again after it.
+    // The allocation may have grown the memory: every view is taken again after it.
     new Uint8Array(heap.buffer).set(compressed, output);
-    allocator.free(input);
+    allocator.H5free_memory(input);
     words().setUint32(bufPointerPointer >>> 0, output, true);
     words().setUint32(bufSizePointer >>> 0, compressed.length, true);
     return compressed.length;
