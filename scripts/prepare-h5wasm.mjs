@@ -6,7 +6,7 @@
 // character and collects the garbage — ~100 ms of a 2-core machine's start-up, more than the
 // compile of the module itself (measured: import + ready 240 -> 140 ms; docs/adr/014).
 // On the way, the module's gzip writes are routed to Node's zlib (route-deflate-to-node.mjs,
-// docs/adr/018): ~1.5x faster per core than the zlib compiled into it.
+// docs/adr/018): ~1.4x faster per core than the zlib compiled into it (measured on 512 MiB).
 // The copy is an optimisation only: libs/bdv's h5wasm-runtime.ts loads it when it was made from
 // the h5wasm that is installed (same version, same file size) and `h5wasm/node` otherwise, so a
 // failure here warns and leaves no copy instead of failing the build.
@@ -89,7 +89,7 @@ async function withHostDeflate(wasm, glue) {
     };
   } catch (error) {
     console.error(
-      `prepare-h5wasm: gzip stays in h5wasm's own zlib, ~1.5x slower (${error instanceof Error ? error.message : error})`,
+      `prepare-h5wasm: gzip stays in h5wasm's own zlib, ~1.4x slower (${error instanceof Error ? error.message : error})`,
     );
     return { wasm, glue, deflate: 'wasm' };
   }

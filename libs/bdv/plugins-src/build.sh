@@ -5,10 +5,10 @@
 # so ../plugins must hold this .so only.
 set -eu
 cd "$(dirname "$0")"
-# Debian's binaryen (wasm-opt) for emcc, not the npm package's (a devDependency, used by
-# scripts/route-deflate-to-node.mjs) that npm and npx put first on PATH: another wasm-opt writes
-# other bytes, and the committed plugin is checked against a fresh build.
-PATH="/usr/bin:$PATH"
+# The wasm-opt installed beside emcc (Debian's binaryen), not the npm package's (a devDependency,
+# used by scripts/route-deflate-to-node.mjs) that npm and npx put first on PATH: another wasm-opt
+# writes other bytes, and the committed plugin is checked against a fresh build.
+PATH="$(dirname "$(command -v emcc)"):$PATH"
 out="${1:-../plugins/libH5Zlzf_optional.so}"
 emcc -O3 -sSIDE_MODULE=2 -sWASM_BIGINT \
   -sEXPORTED_FUNCTIONS=_H5PLget_plugin_type,_H5PLget_plugin_info \

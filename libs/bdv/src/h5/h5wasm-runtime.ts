@@ -1,5 +1,6 @@
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
+import { lastHostDeflateFailure } from './host-deflate.js';
 import { readyH5wasm } from './prepared-h5wasm.js';
 
 /** h5wasm's API (File, Group, Dataset…); loaded on first use, never at import time. */
@@ -47,8 +48,17 @@ export function loadH5(): Promise<H5Runtime> {
   return loaded;
 }
 
-/** The first useful line of an HDF5 diagnostic stack, for error messages a person can read. */
+/**
+ * The first useful line of an HDF5 diagnostic stack, for error messages a person can read; with
+ * the cause when our gzip filter failed (HDF5 itself only says the filter returned failure).
+ */
 export function summarizeHdf5Error(error: unknown): string {
+  const deflate = lastHostDeflateFailure();
+  const summary = firstHdf5Line(error);
+  return deflate ? `${summary} (gzip: ${deflate})` : summary;
+}
+
+function firstHdf5Line(error: unknown): string {
   const text = error instanceof Error ? error.message : String(error);
   const firstCall = /#000: .* in (\w+\(\)): (.*)/.exec(text);
   const minors = [...text.matchAll(/minor: (.*)/g)].map((m) => m[1]!.trim());

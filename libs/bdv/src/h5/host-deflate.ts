@@ -26,9 +26,12 @@ const FAILED = 0;
  * The chunk is compressed into a fresh Node buffer and copied back over the input when it fits
  * (nearly always: camera data compresses), else into a new block from H5allocate_memory, which
  * replaces `*buf` (the old one given to H5free_memory) as the C filter does: HDF5 frees what a
- * filter hands back, so it must come from HDF5's allocator, whatever that is in this build. Returns the
- * compressed size, or 0 for any failure — never throws: an exception would unwind through
- * HDF5's C frames and leave its state half-changed; 0 makes H5Dwrite fail cleanly instead.
+ * filter hands back, so it must come from HDF5's allocator, whatever that is in this build.
+ * Returns the compressed size, or 0 for a failure: h5wasm makes the filter mandatory, so HDF5
+ * then fails the write (at H5Dwrite, or at the flush of its chunk cache) instead of storing the
+ * chunk raw. The cause is kept for the error message (lastHostDeflateFailure). Nothing is thrown
+ * through HDF5's C frames — but a dead wasm runtime (RuntimeError: an abort inside HDF5's
+ * allocator) is rethrown: nothing can go on in it.
  */
 export function hostDeflate(
   heap: WasmHeap,
@@ -41,11 +44,12 @@ export function hostDeflate(
   bufPointerPointer: number,
 ): number {
   try {
-    if (flags & H5Z_FLAG_REVERSE || cdNelmts !== 1) return FAILED;
+    if (flags & H5Z_FLAG_REVERSE) return fail('asked to inflate (reads stay in wasm)');
+    if (cdNelmts !== 1) return fail(`${cdNelmts} filter parameters, not 1 (the level)`);
     // wasm passes C's unsigned ints and pointers as signed i32: read them back unsigned.
     const words = () => new DataView(heap.buffer);
     const level = words().getUint32(cdValues >>> 0, true);
-    if (level > 9) return FAILED;
+    if (level > 9) return fail(`gzip level ${level} is not 0..9`);
     const input = words().getUint32(bufPointerPointer >>> 0, true);
     const capacity = words().getUint32(bufSizePointer >>> 0, true);
     const compressed = deflateSync(new Uint8Array(heap.buffer, input, nbytes >>> 0), { level });
@@ -53,15 +57,37 @@ export function hostDeflate(
       new Uint8Array(heap.buffer).set(compressed, input);
       return compressed.length;
     }
-    const output = allocator.H5allocate_memory(compressed.length, 0);
-    if (!output) return FAILED;
+    const output = allocator.H5allocate_memory(compressed.length, 0) >>> 0;
+    if (!output) return fail(`HDF5 could not allocate ${compressed.length} bytes`);
     // The allocation may have grown the memory: every view is taken again after it.
     new Uint8Array(heap.buffer).set(compressed, output);
     allocator.H5free_memory(input);
     words().setUint32(bufPointerPointer >>> 0, output, true);
     words().setUint32(bufSizePointer >>> 0, compressed.length, true);
     return compressed.length;
-  } catch {
-    return FAILED;
+  } catch (error) {
+    if (error instanceof WasmRuntimeError) throw error;
+    return fail(error instanceof Error ? error.message : String(error));
   }
+}
+
+/** What Emscripten's abort() throws (typed here: this project's lib settings leave it out). */
+const WasmRuntimeError = (globalThis as unknown as { WebAssembly: { RuntimeError: ErrorConstructor } })
+  .WebAssembly.RuntimeError;
+
+/** Shared by every copy of this module in a thread (the glue's, a bundle's, the sources'). */
+const LAST_FAILURE = Symbol.for('bdv-cluster.hostDeflate.lastFailure');
+type FailureSlot = { [LAST_FAILURE]?: string };
+
+function fail(reason: string): number {
+  (globalThis as FailureSlot)[LAST_FAILURE] = reason;
+  return FAILED;
+}
+
+/** Why the last gzip chunk of this thread failed to compress, once (then forgotten). */
+export function lastHostDeflateFailure(): string | undefined {
+  const slot = globalThis as FailureSlot;
+  const reason = slot[LAST_FAILURE];
+  delete slot[LAST_FAILURE];
+  return reason;
 }

@@ -64,8 +64,12 @@ export async function readyH5wasm(): Promise<{ exports: H5wasmNode; module: H5wa
     try {
       const exports = (await import(prepared)) as H5wasmNode;
       return { exports, module: await exports.default.ready };
-    } catch {
-      // fall through to the package's own module
+    } catch (error) {
+      // The package's own module works, only slower (start-up, and gzip in wasm zlib): say so.
+      process.emitWarning(
+        `HDF5 loads from h5wasm itself: its prepared copy failed to load (${error instanceof Error ? error.message : error})`,
+        { code: 'BDV_H5WASM_COPY' },
+      );
     }
   }
   const exports = await import('h5wasm/node');
