@@ -9,7 +9,10 @@
 // unexpected (no such record, two of them, another signature) throws: the caller then keeps the
 // module as it was.
 
-/** Features h5wasm 0.10's module uses; binaryen writes nothing newer (Node 20 rejects e.g. compact imports). */
+/**
+ * A conservative feature set for binaryen to write with (with all features on it used encodings,
+ * such as compact imports, that Node 20 rejects); its validation below checks the module needs no more.
+ */
 const featuresOf = (binaryen) =>
   binaryen.Features.MutableGlobals |
   binaryen.Features.NontrappingFPToInt |
@@ -40,11 +43,10 @@ function staticMemory(binaryen, m) {
 function deflateFilterFunction(binaryen, m) {
   const image = staticMemory(binaryen, m);
   const words = new DataView(image.buffer);
+  // Where "deflate" ends a string: the linker merges it into the tail of a longer one.
+  const bytes = Buffer.from(image.buffer);
   const names = [];
-  for (let at = Buffer.from(image.buffer).indexOf('deflate\0'); at >= 0;) {
-    names.push(at);
-    at = Buffer.from(image.buffer).indexOf('deflate\0', at + 1);
-  }
+  for (let at = bytes.indexOf('deflate\0'); at >= 0; at = bytes.indexOf('deflate\0', at + 1)) names.push(at);
   const records = [];
   for (let p = 0; p + 32 <= image.length; p += 4) {
     const isDeflateClass =
