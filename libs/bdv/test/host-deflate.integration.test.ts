@@ -18,25 +18,27 @@ afterAll(() => dir.remove());
 // Edges on every axis against 4x64x64 blocks: partial chunks are compressed padded, as HDF5 does.
 const SHAPE: [number, number, number] = [6, 150, 203];
 
+/** A deterministic stream of 16-bit values (the high half of a 32-bit LCG). */
+function random16(seed: number): () => number {
+  let state = seed;
+  return () => (state = (Math.imul(state, 1103515245) + 12345) >>> 0) >>> 16;
+}
+
 /** Camera-like pixels (offset, smooth signal, noise): what the filter meets in a facility. */
 function cameraLike(seed: number): Uint16Array {
-  let state = seed;
-  const noise = () => ((state = (Math.imul(state, 1103515245) + 12345) >>> 0) >>> 16) % 23;
+  const noise = random16(seed);
   const [nz, ny, nx] = SHAPE;
   const data = new Uint16Array(nz * ny * nx);
   for (let z = 0, i = 0; z < nz; z++)
     for (let y = 0; y < ny; y++)
       for (let x = 0; x < nx; x++, i++)
-        data[i] = 100 + Math.round(400 * Math.sin(x / 17) * Math.cos(y / 23)) + 400 + noise();
+        data[i] = 100 + Math.round(400 * Math.sin(x / 17) * Math.cos(y / 23)) + 400 + (noise() % 23);
   return data;
 }
 
 /** Random 16-bit pixels: deflate makes them larger, so the filter needs a bigger heap block. */
 function incompressible(seed: number): Uint16Array {
-  let state = seed;
-  return new Uint16Array(SHAPE[0] * SHAPE[1] * SHAPE[2]).map(
-    () => (state = (Math.imul(state, 1103515245) + 12345) >>> 0) >>> 16,
-  );
+  return new Uint16Array(SHAPE[0] * SHAPE[1] * SHAPE[2]).map(random16(seed));
 }
 
 async function writeGzip(name: string, level: number, views: Uint16Array[]): Promise<string> {

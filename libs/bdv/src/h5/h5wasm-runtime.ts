@@ -1,6 +1,6 @@
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
-import { lastHostDeflateFailure } from './host-deflate.js';
+import { withHostDeflateFailure } from './host-deflate.js';
 import { readyH5wasm } from './prepared-h5wasm.js';
 
 /** h5wasm's API (File, Group, Dataset…); loaded on first use, never at import time. */
@@ -53,9 +53,7 @@ export function loadH5(): Promise<H5Runtime> {
  * the cause when our gzip filter failed (HDF5 itself only says the filter returned failure).
  */
 export function summarizeHdf5Error(error: unknown): string {
-  const deflate = lastHostDeflateFailure();
-  const summary = firstHdf5Line(error);
-  return deflate ? `${summary} (gzip: ${deflate})` : summary;
+  return withHostDeflateFailure(firstHdf5Line(error));
 }
 
 function firstHdf5Line(error: unknown): string {

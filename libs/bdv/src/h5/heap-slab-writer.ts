@@ -1,7 +1,7 @@
 import { BdvError } from '../errors.js';
 import type { ScratchMemory } from '../pyramid/scratch-memory.js';
 import { flushThread } from './flush-thread.js';
-import { lastHostDeflateFailure } from './host-deflate.js';
+import { withHostDeflateFailure } from './host-deflate.js';
 import { loadH5, type H5Module } from './h5wasm-runtime.js';
 
 /**
@@ -182,13 +182,11 @@ export class HeapSlabWriter {
     }
     const pointer = this.pool.holds(data) ? data.byteOffset : this.copyIn(data, bytes);
     const status = this.slab('set_dataset_data', fileId, datasetPath, offsetZyx, countZyx, pointer);
-    if (status < 0) {
-      const deflate = lastHostDeflateFailure();
+    if (status < 0)
       throw new BdvError(
         'HDF5',
-        `HDF5 refused to write ${datasetPath} at z=${offsetZyx[0]}${deflate ? ` (gzip: ${deflate})` : ''}`,
+        withHostDeflateFailure(`HDF5 refused to write ${datasetPath} at z=${offsetZyx[0]}`),
       );
-    }
     this.unflushed += bytes;
     if (this.unflushed >= this.flushAfterBytes) this.flushInBackground();
   }

@@ -94,3 +94,9 @@ export function lastHostDeflateFailure(): string | undefined {
   delete slot[LAST_FAILURE];
   return reason;
 }
+
+/** `message` with why the last gzip chunk failed, if one did since it was last asked (HDF5 only says a filter failed). */
+export function withHostDeflateFailure(message: string): string {
+  const reason = lastHostDeflateFailure();
+  return reason ? `${message} (gzip: ${reason})` : message;
+}
