@@ -45,6 +45,8 @@ async function bundle() {
       'view-thread': join(root, 'libs/convert/dist/view-thread.js'),
       // The same for the HDF5 writer's flush thread (libs/bdv/src/h5/flush-thread.ts).
       'flush-thread-entry': join(root, 'libs/bdv/dist/h5/flush-thread-entry.js'),
+      // And for its checksum thread (libs/bdv/src/h5/checksum-thread.ts).
+      'checksum-thread-entry': join(root, 'libs/bdv/dist/h5/checksum-thread-entry.js'),
     },
     platform: 'node',
     external: (id, importer) => {

@@ -6,7 +6,9 @@
 // character and collects the garbage — ~100 ms of a 2-core machine's start-up, more than the
 // compile of the module itself (measured: import + ready 240 -> 140 ms; docs/adr/014).
 // On the way, the module's gzip writes are routed to Node's zlib (route-deflate-to-node.mjs,
-// docs/adr/018): ~1.4x faster per core than the zlib compiled into it (measured on 512 MiB).
+// docs/adr/018): ~1.4x faster per core than the zlib compiled into it (measured on 512 MiB);
+// and its memory is made shared, with copies of the filter plugins that import it (share-wasm-
+// memory.mjs, docs/adr/019): a helper thread then checksums slabs in the heap as HDF5 writes them.
 // The copy is an optimisation only: libs/bdv's h5wasm-runtime.ts loads it when it was made from
 // the h5wasm that is installed (same version, same file size) and `h5wasm/node` otherwise, so a
 // failure here warns and leaves no copy instead of failing the build.
@@ -15,6 +17,7 @@ import {
   copyFileSync,
   existsSync,
   mkdirSync,
+  readdirSync,
   readFileSync,
   renameSync,
   rmSync,
@@ -26,6 +29,7 @@ import { fileURLToPath } from 'node:url';
 import { embeddedModule } from './h5wasm-embedded-module.mjs';
 import { packageFolder } from './package-folder.mjs';
 import { glueWithHostDeflate, routeDeflateToHost } from './route-deflate-to-node.mjs';
+import { definedMemoryMaxPages, shareDefinedMemory, shareImportedMemory } from './share-wasm-memory.mjs';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const out = join(root, 'libs/bdv/dist/h5wasm');
@@ -44,7 +48,9 @@ async function prepare() {
     util.slice(0, callStart) +
     load +
     util.slice(callEnd);
-  const { wasm: module, glue: patched, deflate } = await withHostDeflate(wasm, fromFile);
+  const routed = await withHostDeflate(wasm, fromFile);
+  const { glue: patched, deflate } = routed;
+  const { wasm: module, plugins, memory } = withSharedMemory(routed.wasm);
 
   const staging = `${out}.${process.pid}`;
   const retired = `${out}.${process.pid}.old`;
@@ -54,6 +60,10 @@ async function prepare() {
     copyFileSync(join(from, 'hdf5_hl.js'), join(staging, 'hdf5_hl.js'));
     writeFileSync(join(staging, 'hdf5_util.js'), patched);
     writeFileSync(join(staging, 'hdf5_util.wasm'), module);
+    for (const { folder, name, bytes } of plugins) {
+      mkdirSync(join(staging, folder), { recursive: true });
+      writeFileSync(join(staging, folder, name), bytes);
+    }
     const source = {
       h5wasm: version,
       utilBytes: statSync(utilPath).size,
@@ -61,6 +71,8 @@ async function prepare() {
       wasmBytes: module.length,
       wasmSha256: createHash('sha256').update(module).digest('hex'),
       deflate,
+      memory,
+      pluginFolders: [...new Set(plugins.map((p) => p.folder))],
     };
     writeFileSync(join(staging, 'source.json'), JSON.stringify(source, null, 2) + '\n');
     // Swapped by two renames: a process loading HDF5 meanwhile finds the old copy or the new one
@@ -92,6 +104,48 @@ async function withHostDeflate(wasm, glue) {
       `prepare-h5wasm: gzip stays in h5wasm's own zlib, ~1.4x slower (${error instanceof Error ? error.message : error})`,
     );
     return { wasm, glue, deflate: 'wasm' };
+  }
+}
+
+/**
+ * Plugin folders of the shared-memory copy, in HDF5's search order: ours first (our LZF, id 32000,
+ * must win over h5wasm-plugins' mandatory-only one), then h5wasm-plugins'.
+ */
+function pluginSources() {
+  const plugins = packageFolder('h5wasm-plugins', join(root, 'libs/bdv'));
+  if (!plugins) throw new Error('h5wasm-plugins is not installed');
+  return [
+    { folder: 'plugins-bdv', from: join(root, 'libs/bdv/plugins') },
+    { folder: 'plugins-h5wasm', from: join(plugins, 'plugins') },
+  ];
+}
+
+/**
+ * The module with its memory shared and every filter plugin rewritten to import it shared, or the
+ * module as it was and no plugins when that cannot be done here: the checksum of level 0 then
+ * runs on the writing thread, slower only.
+ */
+function withSharedMemory(wasm) {
+  try {
+    const maxPages = definedMemoryMaxPages(wasm);
+    const plugins = [];
+    for (const { folder, from } of pluginSources()) {
+      for (const name of readdirSync(from)
+        .filter((n) => n.endsWith('.so'))
+        .sort()) {
+        plugins.push({ folder, name, bytes: shareImportedMemory(readFileSync(join(from, name)), maxPages) });
+      }
+    }
+    const shared = shareDefinedMemory(wasm);
+    for (const bytes of [shared, ...plugins.map((p) => p.bytes)]) {
+      if (!WebAssembly.validate(bytes)) throw new Error('a rewritten module does not validate');
+    }
+    return { wasm: shared, plugins, memory: 'shared' };
+  } catch (error) {
+    console.error(
+      `prepare-h5wasm: HDF5's memory stays private, level 0 is checksummed on the writing thread (${error instanceof Error ? error.message : error})`,
+    );
+    return { wasm, plugins: [], memory: 'private' };
   }
 }
 

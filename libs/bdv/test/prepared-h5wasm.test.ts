@@ -1,13 +1,20 @@
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { embeddedModule } from '../../../scripts/h5wasm-embedded-module.mjs';
-import { preparedH5wasm } from '../src/h5/prepared-h5wasm.js';
+import {
+  definedMemoryMaxPages,
+  shareDefinedMemory,
+  shareImportedMemory,
+} from '../../../scripts/share-wasm-memory.mjs';
+import { loadH5 } from '../src/h5/h5wasm-runtime.js';
+import { heapIsShared, preparedH5wasm } from '../src/h5/prepared-h5wasm.js';
 
 // scripts/prepare-h5wasm.mjs (run by `npm run build`) moves h5wasm's embedded WebAssembly into a
-// file of its own (docs/adr/014), and routes HDF5's gzip writes to Node's zlib (docs/adr/018). The
-// copy must be h5wasm's own code with only those changed.
+// file of its own (docs/adr/014), routes HDF5's gzip writes to Node's zlib (docs/adr/018) and makes
+// its memory shared, with the filter plugins rewritten to match (docs/adr/019). The copy must be
+// h5wasm's own code with only those changed.
 const prepared = preparedH5wasm();
 const h5wasm = fileURLToPath(new URL('../../../node_modules/h5wasm', import.meta.url));
 
@@ -61,4 +68,58 @@ describe('the prepared h5wasm', () => {
       WebAssembly.Module.exports(m).map((e) => `${e.name}:${e.kind}`);
     expect(exports(copy)).toEqual(exports(original));
   });
+
+  it("has a shared heap, and every filter plugin it loads is the package's with its memory import shared", async () => {
+    const made = JSON.parse(readFileSync(new URL('source.json', prepared), 'utf8'));
+    expect(made.memory).toBe('shared');
+    expect(made.pluginFolders).toEqual(['plugins-bdv', 'plugins-h5wasm']);
+    const { module } = await loadH5();
+    expect(heapIsShared(module)).toBe(true);
+    const wasm = readFileSync(new URL('hdf5_util.wasm', prepared));
+    // the memory flag is the only byte the sharing changed
+    expect(shareDefinedMemory(wasm.map((b, i) => (i === flagAt(wasm) ? 0x01 : b))).equals(wasm)).toBe(true);
+    const maxPages = definedMemoryMaxPages(wasm)!;
+    const originals = {
+      'plugins-bdv': fileURLToPath(new URL('../plugins', import.meta.url)),
+      'plugins-h5wasm': fileURLToPath(
+        new URL('../../../node_modules/h5wasm-plugins/plugins', import.meta.url),
+      ),
+    };
+    for (const [folder, from] of Object.entries(originals)) {
+      const names = readdirSync(from).filter((n) => n.endsWith('.so'));
+      expect(names.length).toBeGreaterThan(0);
+      expect(readdirSync(new URL(`${folder}/`, prepared)).sort()).toEqual(names.sort());
+      for (const name of names) {
+        const copy = readFileSync(new URL(`${folder}/${name}`, prepared));
+        expect(copy.equals(shareImportedMemory(readFileSync(join(from, name)), maxPages)), name).toBe(true);
+      }
+    }
+    // HDF5 searches the copies, ours first (our LZF, id 32000, before h5wasm-plugins' own)
+    const paths = module.get_plugin_search_paths();
+    expect(paths.slice(0, 2)).toEqual(
+      made.pluginFolders.map((f: string) => fileURLToPath(new URL(`${f}/`, prepared))),
+    );
+  });
 });
+
+/** Where the prepared module's memory limits flag sits (the byte shareDefinedMemory changes). */
+function flagAt(wasm: Buffer): number {
+  let at = 8;
+  const leb = () => {
+    let value = 0;
+    for (let shift = 0; ; shift += 7) {
+      const byte = wasm[at++]!;
+      value += (byte & 0x7f) * 2 ** shift;
+      if (!(byte & 0x80)) return value;
+    }
+  };
+  for (;;) {
+    const id = wasm[at++];
+    const size = leb();
+    if (id === 5) {
+      leb(); // count
+      return at;
+    }
+    at += size;
+  }
+}

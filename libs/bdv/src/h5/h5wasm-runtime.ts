@@ -1,7 +1,7 @@
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { withHostDeflateFailure } from './host-deflate.js';
-import { readyH5wasm } from './prepared-h5wasm.js';
+import { heapIsShared, readyH5wasm } from './prepared-h5wasm.js';
 
 /** h5wasm's API (File, Group, Dataset…); loaded on first use, never at import time. */
 export type H5Api = (typeof import('h5wasm/node'))['default'];
@@ -33,14 +33,16 @@ const pluginDir = (): string =>
  */
 export function loadH5(): Promise<H5Runtime> {
   loaded ??= (async () => {
-    const [{ exports, module }, { install_local_plugins }] = await Promise.all([
-      readyH5wasm(),
-      import('h5wasm-plugins'),
-    ]);
+    const { exports, module, sharedPluginFolders } = await readyH5wasm();
     const { default: api, ExternalLink } = exports;
-    install_local_plugins(module);
-    // Searched first, so HDF5 takes our LZF (id 32000) before h5wasm-plugins' mandatory-only one.
-    module.insert_plugin_search_path(pluginDir(), 0);
+    if (heapIsShared(module)) {
+      // A plugin must import the memory as shared as it is: the build's rewritten copies.
+      for (const folder of [...sharedPluginFolders].reverse()) module.insert_plugin_search_path(folder, 0);
+    } else {
+      (await import('h5wasm-plugins')).install_local_plugins(module);
+      // Searched first, so HDF5 takes our LZF (id 32000) before h5wasm-plugins' mandatory-only one.
+      module.insert_plugin_search_path(pluginDir(), 0);
+    }
     // Without this, many HDF5 failures only print a diagnostic and return a null handle.
     module.activate_throwing_error_handler();
     return { api, module, ExternalLink };

@@ -1,7 +1,7 @@
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
-import { pathToFileURL } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 
 type H5wasmNode = typeof import('h5wasm/node');
 type H5wasmModule = Awaited<H5wasmNode['default']['ready']>;
@@ -12,6 +12,10 @@ interface PreparedSource {
   utilBytes?: number;
   hlBytes?: number;
   wasmBytes?: number;
+  /** 'shared' when the module's memory was made shared (docs/adr/019). */
+  memory?: string;
+  /** Filter plugins rewritten to import the shared memory: folders beside the copy, in search order. */
+  pluginFolders?: string[];
 }
 
 /**
@@ -58,12 +62,12 @@ function h5wasmFolder(): string {
  * when the copy fails to load after all (replaced by a build at that moment, damaged on disk) —
  * from the package itself, which is always there. One of the two per thread, never both ready.
  */
-export async function readyH5wasm(): Promise<{ exports: H5wasmNode; module: H5wasmModule }> {
+export async function readyH5wasm(): Promise<ReadyH5wasm> {
   const prepared = preparedH5wasm();
   if (prepared) {
     try {
       const exports = (await import(prepared)) as H5wasmNode;
-      return { exports, module: await exports.default.ready };
+      return { exports, module: await exports.default.ready, sharedPluginFolders: pluginFolders(prepared) };
     } catch (error) {
       // The package's own module works, only slower (start-up, and gzip in wasm zlib): say so.
       process.emitWarning(
@@ -73,5 +77,27 @@ export async function readyH5wasm(): Promise<{ exports: H5wasmNode; module: H5wa
     }
   }
   const exports = await import('h5wasm/node');
-  return { exports, module: await exports.default.ready };
+  return { exports, module: await exports.default.ready, sharedPluginFolders: [] };
+}
+
+export interface ReadyH5wasm {
+  exports: H5wasmNode;
+  module: H5wasmModule;
+  /**
+   * The copy's filter plugins, rewritten to import a shared memory (absolute folders, searched in
+   * this order); the only ones a module with a shared heap can load (see heapIsShared).
+   */
+  sharedPluginFolders: string[];
+}
+
+/** The plugin folders recorded beside the prepared copy at `hlUrl`, if its memory is shared. */
+function pluginFolders(hlUrl: string): string[] {
+  const made = JSON.parse(readFileSync(new URL('source.json', hlUrl), 'utf8')) as PreparedSource;
+  if (made.memory !== 'shared') return [];
+  return (made.pluginFolders ?? []).map((folder) => fileURLToPath(new URL(`${folder}/`, hlUrl)));
+}
+
+/** True when the module's heap is a SharedArrayBuffer: other threads can read it (docs/adr/019). */
+export function heapIsShared(module: { HEAPU8: Uint8Array }): boolean {
+  return module.HEAPU8.buffer instanceof SharedArrayBuffer;
 }

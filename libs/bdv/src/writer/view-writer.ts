@@ -1,8 +1,10 @@
 import { BdvError } from '../errors.js';
 import type { BdvH5File } from '../h5/bdv-h5-file.js';
+import { checksumThread, HeapChecksum } from '../h5/checksum-thread.js';
 import { heapPool } from '../h5/heap-slab-writer.js';
+import { heapIsShared } from '../h5/prepared-h5wasm.js';
 import type { CompressionSpec } from '../model/compression.js';
-import { RunningChecksum, type LevelChecksum } from '../model/checksums.js';
+import type { LevelChecksum } from '../model/checksums.js';
 import { assertViewBuffer, type LevelSpec, type Zyx } from '../model/pyramid-spec.js';
 import { LevelStream } from '../pyramid/level-stream.js';
 import type { ScratchMemory } from '../pyramid/scratch-memory.js';
@@ -42,7 +44,8 @@ export async function writeViewLevels(
   assertViewBuffer(shape, target.levels);
   const heap = await heapPool();
   const planeSize = shape[1] * shape[2];
-  const sums = target.levels.map(() => new RunningChecksum());
+  const thread = offThreadChecksums(heapIsShared(heap.module), shape[0] * planeSize * 2);
+  const sums = target.levels.map(() => new HeapChecksum(thread));
   const { streams, fromInput } = levelStreams(target, shape, sums, heap.scratch);
   try {
     const slabs = isInMemory(stack) ? memorySlabs(stack, preferredSlabDepth(shape, target)) : stack.slabs;
@@ -75,6 +78,20 @@ export async function writeViewLevels(
 }
 
 /**
+ * Stacks at least this big have their slabs checksummed on the checksum thread: below, its
+ * start-up (tens of ms of the other core) costs more than the CRC it would take over (~4 GB/s).
+ */
+const OFF_THREAD_CHECKSUM_BYTES = 64 * 1024 * 1024;
+
+/** The checksum thread, started now, when the heap is shared and the stack big enough; else none. */
+function offThreadChecksums(sharedHeap: boolean, stackBytes: number) {
+  if (!sharedHeap || stackBytes < OFF_THREAD_CHECKSUM_BYTES) return undefined;
+  const thread = checksumThread();
+  thread.warm();
+  return thread;
+}
+
+/**
  * One LevelStream per level, each writing whole-chunk slabs of its level's cells (checksummed).
  * A level whose factors are multiples of a finer subsampled level's is fed that level's block
  * sums (a 4,4,4 level from the 2,2,2 one reads 1/8 of the voxels); the others read the input.
@@ -82,7 +99,7 @@ export async function writeViewLevels(
 function levelStreams(
   target: ViewTarget,
   shape: Zyx,
-  sums: RunningChecksum[],
+  sums: HeapChecksum[],
   memory: ScratchMemory,
 ): { streams: LevelStream[]; fromInput: LevelStream[] } {
   const { file, time, setupId, levels, compression } = target;
@@ -94,9 +111,11 @@ function levelStreams(
     const outDepth = slabDepthFor(planeBytes, level.blockZyx[0], target.slabBytes);
     const sink = (z0: number, slab: Uint16Array, depth: number) => {
       const [, ny, nx] = stream.outShape;
-      // Summed before the write: a heap view is stale after any HDF5 call.
+      // Summed from before the write (a heap view is stale after any HDF5 call), on the checksum
+      // thread while HDF5 writes the same bytes; settled before the slab's memory is reused.
       sums[index]!.add(slab);
       file.writeCells(time, setupId, index, [z0, 0, 0], [depth, ny, nx], slab);
+      sums[index]!.settle();
     };
     let parent = -1;
     for (let j = index - 1; j >= 0 && parent < 0; j--)

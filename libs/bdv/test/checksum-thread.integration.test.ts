@@ -1,0 +1,114 @@
+import { randomFillSync } from 'node:crypto';
+import { join } from 'node:path';
+import { crc32 } from 'node:zlib';
+import { afterAll, describe, expect, it } from 'vitest';
+import { tempDir } from '../../../test/support/oracle.js';
+import {
+  BdvWriter,
+  checksumPathFor,
+  readChecksumFile,
+  verifyDataset,
+  writerSlabBuffers,
+  type SlabStack,
+  type Zyx,
+} from '../src/index.js';
+import { checksumThread, HeapChecksum } from '../src/h5/checksum-thread.js';
+import { heapPool } from '../src/h5/heap-slab-writer.js';
+import { heapIsShared } from '../src/h5/prepared-h5wasm.js';
+
+// The build makes HDF5's heap shared (docs/adr/019) so that the level-0 CRC-32 of a big view is
+// computed on a thread of its own while HDF5 writes the same slab. The record must still be the
+// CRC-32 of the input, in z order, whichever thread folded which slab.
+
+const dir = tempDir('bdv-checksum-thread-');
+afterAll(() => dir.remove());
+
+async function until(done: () => boolean, ms: number): Promise<void> {
+  for (const end = Date.now() + ms; !done();) {
+    if (Date.now() > end) throw new Error('timed out');
+    await new Promise((resolve) => setTimeout(resolve, 5));
+  }
+}
+
+/** The stack delivered in slabs read "in place" into the writer's heap, as asSlabStack does. */
+function heapSlabs(stack: Uint16Array, shape: Zyx, depth: number): SlabStack {
+  const plane = shape[1] * shape[2];
+  async function* slabs(): AsyncIterable<Uint16Array> {
+    const buffer = await writerSlabBuffers(depth * plane * 2);
+    try {
+      for (let z = 0; z < shape[0]; z += depth) {
+        const part = stack.subarray(z * plane, Math.min(shape[0], z + depth) * plane);
+        const view = new Uint16Array(buffer.view().buffer, buffer.view().byteOffset, part.length);
+        view.set(part);
+        yield view;
+      }
+    } finally {
+      buffer.release();
+    }
+  }
+  return { shapeZyx: shape, slabs: slabs() };
+}
+
+describe('the checksum thread', () => {
+  it('takes the level-0 CRC of a 64 MiB view, and the record is the CRC-32 of the input', async () => {
+    const { module } = await heapPool();
+    expect(heapIsShared(module), 'the build shares the heap (npm run build)').toBe(true);
+    const thread = checksumThread();
+    expect(thread.posted).toBe(0);
+    const shape: Zyx = [64, 512, 1024];
+    const stack = new Uint16Array(shape[0] * shape[1] * shape[2]);
+    randomFillSync(stack);
+    const h5 = join(dir.path, 'big.h5');
+    const writer = await BdvWriter.create(h5, {
+      subsamplingZyx: [
+        [1, 1, 1],
+        [2, 2, 2],
+      ],
+      blockSizeZyx: [
+        [4, 256, 256],
+        [4, 128, 128],
+      ],
+    });
+    await writer.appendView(heapSlabs(stack, shape, 8));
+    await writer.writeXml();
+    await writer.close();
+
+    expect(thread.posted, 'slabs checksummed on the thread').toBeGreaterThan(0);
+    const record = readChecksumFile(checksumPathFor(writer.xmlPath));
+    const level0 = record.views[0]!.levels.find((l) => l.level === 0)!;
+    expect(level0.crc32).toBe(crc32(new Uint8Array(stack.buffer)).toString(16).padStart(8, '0'));
+    // Both levels (the second checksummed here or there) read back as recorded.
+    const report = await verifyDataset(writer.xmlPath);
+    expect(report.ok, JSON.stringify(report)).toBe(true);
+  });
+
+  it('folds heap slabs there and other memory here into one running CRC-32, in order', async () => {
+    const heap = await heapPool();
+    const thread = checksumThread();
+    thread.warm();
+    await until(() => thread.ready, 10_000);
+    const mib = 1 << 20;
+    const block = heap.take(3 * mib);
+    try {
+      randomFillSync(block.u8());
+      const whole = crc32(block.u8());
+      const pieces = () => [
+        block.u16(mib / 2),
+        Uint16Array.from(new Uint16Array(heap.module.HEAPU8.buffer, block.pointer + mib, mib / 2)),
+        new Uint16Array(heap.module.HEAPU8.buffer, block.pointer + 2 * mib, mib / 2),
+      ];
+      const before = thread.posted;
+      const there = new HeapChecksum(thread);
+      for (const piece of pieces()) there.add(piece);
+      expect(thread.posted - before, 'the two heap slabs went to the thread').toBe(2);
+      expect(there.hex).toBe(whole.toString(16).padStart(8, '0'));
+
+      const here = new HeapChecksum(undefined);
+      for (const piece of pieces()) here.add(piece);
+      expect(thread.posted - before).toBe(2);
+      expect(here.hex).toBe(there.hex);
+    } finally {
+      block.release();
+    }
+  });
+});

@@ -1,0 +1,146 @@
+// Makes a WebAssembly module's linear memory shared (docs/adr/019): h5wasm's main module, whose
+// memory it defines, and the filter plugins (side modules) that import that memory — an import
+// must declare the same sharedness as the memory it is given, or instantiation fails. Shared,
+// the heap is a SharedArrayBuffer that a helper thread can read (the level-0 checksum thread,
+// libs/bdv/src/h5/checksum-thread.ts) while HDF5 writes the same slab from the owning thread.
+// Only the limits byte (and, for an import without a maximum, the maximum) changes: no code does.
+
+const MEMORY_SECTION = 5;
+const IMPORT_SECTION = 2;
+const KIND_MEMORY = 2;
+const HAS_MAX = 0x01;
+const SHARED = 0x02;
+
+function readLeb(bytes, at) {
+  let value = 0;
+  let shift = 0;
+  let byte;
+  do {
+    byte = bytes[at++];
+    if (byte === undefined) throw new Error('truncated LEB128');
+    value += (byte & 0x7f) * 2 ** shift;
+    shift += 7;
+  } while (byte & 0x80);
+  return { value, at };
+}
+
+function leb(value) {
+  const out = [];
+  do {
+    let byte = value % 128;
+    value = Math.floor(value / 128);
+    if (value > 0) byte |= 0x80;
+    out.push(byte);
+  } while (value > 0);
+  return out;
+}
+
+/** Each section's id and byte range (payload only). */
+function sections(bytes) {
+  if (bytes.readUInt32LE(0) !== 0x6d736100) throw new Error('not a WebAssembly module');
+  const list = [];
+  let at = 8;
+  while (at < bytes.length) {
+    const id = bytes[at];
+    const size = readLeb(bytes, at + 1);
+    list.push({ id, start: at, payload: size.at, end: size.at + size.value });
+    at = size.at + size.value;
+  }
+  return list;
+}
+
+/** `bytes` with one section's payload replaced (its size re-encoded). */
+function withSection(bytes, section, payload) {
+  return Buffer.concat([
+    bytes.subarray(0, section.start),
+    Buffer.from([section.id, ...leb(payload.length)]),
+    payload,
+    bytes.subarray(section.end),
+  ]);
+}
+
+/** Limits at `at`: flags, minimum, optional maximum, and where they end. */
+function readLimits(bytes, at) {
+  const flags = bytes[at];
+  const min = readLeb(bytes, at + 1);
+  const max = flags & HAS_MAX ? readLeb(bytes, min.at) : undefined;
+  return { flags, min: min.value, max: max?.value, end: max ? max.at : min.at };
+}
+
+function sharedLimits(limits, maxPages) {
+  const max = limits.max ?? maxPages;
+  if (max === undefined) throw new Error('a shared memory needs a maximum size');
+  return Buffer.from([HAS_MAX | SHARED, ...leb(limits.min), ...leb(max)]);
+}
+
+/**
+ * The module with the one memory it defines made shared (it must declare a maximum: a shared
+ * memory is reserved whole up front). Throws if it defines none, several, or one already shared.
+ */
+export function shareDefinedMemory(wasm) {
+  const bytes = Buffer.from(wasm);
+  const section = sections(bytes).find((s) => s.id === MEMORY_SECTION);
+  if (!section) throw new Error('the module defines no memory');
+  const count = readLeb(bytes, section.payload);
+  if (count.value !== 1) throw new Error(`the module defines ${count.value} memories`);
+  const limits = readLimits(bytes, count.at);
+  if (limits.flags & SHARED) throw new Error('its memory is already shared');
+  if (limits.flags & ~HAS_MAX) throw new Error(`memory limits flags ${limits.flags} not understood`);
+  const payload = Buffer.concat([
+    Buffer.from(leb(1)),
+    sharedLimits(limits),
+    bytes.subarray(limits.end, section.end),
+  ]);
+  return withSection(bytes, section, payload);
+}
+
+/**
+ * A side module with its imported memory declared shared, at most `maxPages` (64 KiB pages; the
+ * memory it is given may be smaller, not larger). Throws unless it imports exactly one memory.
+ */
+export function shareImportedMemory(wasm, maxPages) {
+  const bytes = Buffer.from(wasm);
+  const section = sections(bytes).find((s) => s.id === IMPORT_SECTION);
+  if (!section) throw new Error('the module imports nothing');
+  const count = readLeb(bytes, section.payload);
+  let at = count.at;
+  const parts = [Buffer.from(leb(count.value))];
+  let copiedTo = at;
+  let memories = 0;
+  for (let i = 0; i < count.value; i++) {
+    for (let name = 0; name < 2; name++) {
+      const length = readLeb(bytes, at);
+      at = length.at + length.value;
+    }
+    const kind = bytes[at++];
+    if (kind === 0)
+      at = readLeb(bytes, at).at; // function: type index
+    else if (kind === 1)
+      at = readLimits(bytes, at + 1).end; // table: element type, limits
+    else if (kind === 3)
+      at += 2; // global: value type, mutability
+    else if (kind === 4)
+      at = readLeb(bytes, at + 1).at; // tag: attribute, type index
+    else if (kind === KIND_MEMORY) {
+      const limits = readLimits(bytes, at);
+      if (limits.flags & SHARED) throw new Error('its memory import is already shared');
+      if (limits.flags & ~HAS_MAX) throw new Error(`memory limits flags ${limits.flags} not understood`);
+      parts.push(bytes.subarray(copiedTo, at), sharedLimits(limits, maxPages));
+      copiedTo = limits.end;
+      at = limits.end;
+      memories++;
+    } else throw new Error(`import kind ${kind} not understood`);
+  }
+  if (memories !== 1) throw new Error(`the module imports ${memories} memories`);
+  parts.push(bytes.subarray(copiedTo, section.end));
+  return withSection(bytes, section, Buffer.concat(parts));
+}
+
+/** The maximum (in 64 KiB pages) of the memory a module defines. */
+export function definedMemoryMaxPages(wasm) {
+  const bytes = Buffer.from(wasm);
+  const section = sections(bytes).find((s) => s.id === MEMORY_SECTION);
+  if (!section) throw new Error('the module defines no memory');
+  const count = readLeb(bytes, section.payload);
+  return readLimits(bytes, count.at).max;
+}
