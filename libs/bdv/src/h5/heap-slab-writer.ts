@@ -12,7 +12,8 @@ import { loadH5, type H5Module } from './h5wasm-runtime.js';
  * small views several times slower than one big one.
  *
  * A view of a block (HEAPU8 and friends) must be re-made after every call into HDF5: a malloc that
- * grows the heap replaces the ArrayBuffer under all old views. The block's address stays valid
+ * grows the heap replaces its buffer: old views of a private heap are detached, those of a shared
+ * one (docs/adr/019) keep the old length. The block's address stays valid
  * (V8 grows wasm memory in place), so the bytes never move and a read in flight still lands.
  */
 export class HeapBlock {
@@ -173,7 +174,8 @@ export class HeapSlabWriter {
     data: Uint16Array,
   ): void {
     const bytes = countZyx[0]! * countZyx[1]! * countZyx[2]! * 2;
-    // A view of a heap buffer that was replaced (grown) has length 0: refused here, never written.
+    // A view of a private heap's buffer that was replaced (grown) has length 0: refused here,
+    // never written. A shared heap's old view keeps its bytes (docs/adr/019): copied in below.
     if (data.byteLength !== bytes) {
       throw new BdvError(
         'SHAPE_MISMATCH',
