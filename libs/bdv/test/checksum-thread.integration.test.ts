@@ -3,18 +3,11 @@ import { join } from 'node:path';
 import { crc32 } from 'node:zlib';
 import { afterAll, describe, expect, it } from 'vitest';
 import { tempDir } from '../../../test/support/oracle.js';
-import {
-  BdvWriter,
-  checksumPathFor,
-  readChecksumFile,
-  verifyDataset,
-  writerSlabBuffers,
-  type SlabStack,
-  type Zyx,
-} from '../src/index.js';
+import { BdvWriter, checksumPathFor, readChecksumFile, verifyDataset, type Zyx } from '../src/index.js';
 import { checksumThread, HeapChecksum } from '../src/h5/checksum-thread.js';
 import { heapPool } from '../src/h5/heap-slab-writer.js';
 import { heapIsShared } from '../src/h5/prepared-h5wasm.js';
+import { heapSlabs, until } from './heap-slab-stack.js';
 
 // The build makes HDF5's heap shared (docs/adr/019) so that the level-0 CRC-32 of a big view is
 // computed on a thread of its own while HDF5 writes the same slab. The record must still be the
@@ -22,32 +15,6 @@ import { heapIsShared } from '../src/h5/prepared-h5wasm.js';
 
 const dir = tempDir('bdv-checksum-thread-');
 afterAll(() => dir.remove());
-
-async function until(done: () => boolean, ms: number): Promise<void> {
-  for (const end = Date.now() + ms; !done();) {
-    if (Date.now() > end) throw new Error('timed out');
-    await new Promise((resolve) => setTimeout(resolve, 5));
-  }
-}
-
-/** The stack delivered in slabs read "in place" into the writer's heap, as asSlabStack does. */
-function heapSlabs(stack: Uint16Array, shape: Zyx, depth: number): SlabStack {
-  const plane = shape[1] * shape[2];
-  async function* slabs(): AsyncIterable<Uint16Array> {
-    const buffer = await writerSlabBuffers(depth * plane * 2);
-    try {
-      for (let z = 0; z < shape[0]; z += depth) {
-        const part = stack.subarray(z * plane, Math.min(shape[0], z + depth) * plane);
-        const view = new Uint16Array(buffer.view().buffer, buffer.view().byteOffset, part.length);
-        view.set(part);
-        yield view;
-      }
-    } finally {
-      buffer.release();
-    }
-  }
-  return { shapeZyx: shape, slabs: slabs() };
-}
 
 describe('the checksum thread', () => {
   it('takes the level-0 CRC of a 64 MiB view, and the record is the CRC-32 of the input', async () => {

@@ -2,11 +2,12 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { comparePixels, tempDir } from '../../../test/support/oracle.js';
-import { BdvWriter, verifyDataset, writerSlabBuffers, type SlabStack, type Zyx } from '../src/index.js';
+import { BdvWriter, verifyDataset, type Zyx } from '../src/index.js';
 import { BdvH5File } from '../src/h5/bdv-h5-file.js';
 import { flushThread } from '../src/h5/flush-thread.js';
 import { cellsPath } from '../src/h5/hdf5-paths.js';
 import { heapPool, HeapSlabWriter } from '../src/h5/heap-slab-writer.js';
+import { heapSlabs, until } from './heap-slab-stack.js';
 
 // Slabs that live in the wasm heap reach HDF5 by address. The heap may grow during any HDF5
 // call, which replaces the ArrayBuffer under every view of it: the writer must re-make its
@@ -15,13 +16,6 @@ import { heapPool, HeapSlabWriter } from '../src/h5/heap-slab-writer.js';
 
 const dir = tempDir('bdv-heap-');
 afterAll(() => dir.remove());
-
-async function until(done: () => boolean, ms: number): Promise<void> {
-  for (const end = Date.now() + ms; !done();) {
-    if (Date.now() > end) throw new Error('timed out');
-    await new Promise((resolve) => setTimeout(resolve, 5));
-  }
-}
 
 function randomStack(shape: Zyx, seed: number): Uint16Array {
   const a = new Uint16Array(shape[0] * shape[1] * shape[2]);
@@ -33,25 +27,6 @@ function randomStack(shape: Zyx, seed: number): Uint16Array {
   return a;
 }
 
-/** A stack read "in place" into the writer's heap, the way asSlabStack's readers deliver it. */
-function heapSlabs(stack: Uint16Array, shape: Zyx, depth: number): SlabStack {
-  const plane = shape[1] * shape[2];
-  async function* slabs(): AsyncIterable<Uint16Array> {
-    const buffer = await writerSlabBuffers(depth * plane * 2);
-    try {
-      for (let z = 0; z < shape[0]; z += depth) {
-        const part = stack.subarray(z * plane, Math.min(shape[0], z + depth) * plane);
-        const view = new Uint16Array(buffer.view().buffer, buffer.view().byteOffset, part.length);
-        view.set(part);
-        yield view;
-      }
-    } finally {
-      buffer.release();
-    }
-  }
-  return { shapeZyx: shape, slabs: slabs() };
-}
-
 describe('slabs in the wasm heap', () => {
   it('are written by address and stay right when HDF5 grows the heap mid-view', async () => {
     const { module } = await heapPool();
@@ -60,7 +35,7 @@ describe('slabs in the wasm heap', () => {
     let grown = 0;
     let heapSeen: ArrayBufferLike = module.HEAPU8.buffer;
     // Grow the heap inside the first writes of every level: a malloc larger than the whole heap
-    // cannot be served from free space. Every older view of the heap is detached by it.
+    // cannot be served from free space. It replaces the buffer under every older view (ADR 019).
     module.set_dataset_data = (...args: Parameters<typeof original>) => {
       const status = original(...args);
       if (writes++ % 3 === 0) {
