@@ -18,9 +18,10 @@ RUN npm ci --ignore-scripts --no-audit --no-fund
 COPY libs libs
 COPY apps apps
 COPY scripts/package-folder.mjs scripts/prepare-h5wasm.mjs scripts/route-deflate-to-node.mjs scripts/h5wasm-embedded-module.mjs scripts/share-wasm-memory.mjs scripts/bundle-cli.mjs scripts/
-# The image ships HDF5 loaded from a file with gzip by Node's zlib (ADRs 014, 018), or fails here.
+# The image ships HDF5 loaded from a file with gzip by Node's zlib and a shared heap (ADRs 014,
+# 018, 019), or fails here.
 RUN npx tsc -b && node scripts/prepare-h5wasm.mjs && node scripts/bundle-cli.mjs \
- && node -e "const s = require('./libs/bdv/dist/h5wasm/source.json'); if (s.deflate !== 'node-zlib') throw new Error('prepare-h5wasm did not route gzip to Node zlib')"
+ && node -e "const s = require('./libs/bdv/dist/h5wasm/source.json'); if (s.deflate !== 'node-zlib') throw new Error('prepare-h5wasm did not route gzip to Node zlib'); if (s.memory !== 'shared') throw new Error('prepare-h5wasm did not share the heap')"
 
 FROM ${NODE_IMAGE} AS runtime
 ENV NODE_ENV=production \

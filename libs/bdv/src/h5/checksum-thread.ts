@@ -42,17 +42,32 @@ export class ChecksumThread {
   /** Starts the thread now (its start-up takes the other core a few tens of ms). */
   warm(): void {
     if (this.failed || this.worker) return;
-    const worker = new Worker(THREAD_ENTRY, { workerData: { ready: this.readyFlag.buffer } });
+    let worker: Worker;
+    try {
+      worker = new Worker(THREAD_ENTRY, { workerData: { ready: this.readyFlag.buffer } });
+    } catch (error) {
+      // No thread (out of descriptors, a broken install): checksums stay on the writing thread.
+      this.lost(error);
+      return;
+    }
     // Never keeps the process alive: it only ever has work while a writer waits for it.
     worker.unref();
-    const stop = () => {
-      this.failed = true;
-      this.worker = undefined;
-      Atomics.store(this.readyFlag, 0, 0);
-    };
-    worker.on('error', stop);
-    worker.on('exit', stop);
+    worker.on('error', (error) => this.lost(error));
+    worker.on('exit', (code) => this.lost(`it exited (${code})`));
     this.worker = worker;
+  }
+
+  /** From now on every checksum of this thread is computed where it is asked for; said once. */
+  private lost(why: unknown): void {
+    if (!this.failed) {
+      process.emitWarning(
+        `level checksums run on the writing thread: the checksum thread is gone (${why instanceof Error ? why.message : String(why)})`,
+        { code: 'BDV_CHECKSUM_THREAD' },
+      );
+    }
+    this.failed = true;
+    this.worker = undefined;
+    Atomics.store(this.readyFlag, 0, 0);
   }
 
   /** True once the thread runs and can take requests. */
@@ -108,11 +123,12 @@ export class HeapChecksum {
 
   /** Waits until the thread has folded in every slab sent to it; throws if it cannot have. */
   settle(): void {
-    const deadline = Date.now() + SETTLE_TIMEOUT_MS;
+    // A monotonic clock: a wall-clock step must not fail a healthy wait.
+    const deadline = performance.now() + SETTLE_TIMEOUT_MS;
     for (;;) {
       const done = Atomics.load(this.state, CHECKSUM_DONE);
       if (done === Atomics.load(this.state, CHECKSUM_REQUESTED)) break;
-      const left = deadline - Date.now();
+      const left = deadline - performance.now();
       if (left <= 0) {
         throw new BdvError('HDF5', `the checksum thread did not answer within ${SETTLE_TIMEOUT_MS / 1000} s`);
       }

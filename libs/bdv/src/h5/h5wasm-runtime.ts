@@ -29,6 +29,18 @@ let loaded: Promise<H5Runtime> | undefined;
  * a module is instantiated: set before each thread's first.
  */
 const WASM_TIERING_BUDGET = 180_000_000;
+let budgetSet = false;
+
+/** Once per process, and only on a V8 that has the flag (an unknown one prints to stderr). */
+function raiseWasmTieringBudget(): void {
+  if (budgetSet) return;
+  budgetSet = true;
+  const major = Number(process.versions.v8.split('.')[0]);
+  // The flag of V8 11-13 (Node 20-24); another V8 keeps its default rather than risk a stray one.
+  if (major >= 11 && major <= 13) {
+    setFlagsFromString(`--wasm-tiering-budget=${WASM_TIERING_BUDGET}`);
+  }
+}
 
 /**
  * Our own filter plugins (libs/bdv/plugins, built from libs/bdv/plugins-src): the optional LZF
@@ -46,13 +58,14 @@ const pluginDir = (): string =>
  */
 export function loadH5(): Promise<H5Runtime> {
   loaded ??= (async () => {
-    setFlagsFromString(`--wasm-tiering-budget=${WASM_TIERING_BUDGET}`);
+    raiseWasmTieringBudget();
     const { exports, module, sharedPluginFolders } = await readyH5wasm();
     const { default: api, ExternalLink } = exports;
-    if (heapIsShared(module)) {
+    if (heapIsShared(module) && sharedPluginFolders.length > 0) {
       // A plugin must import the memory as shared as it is: the build's rewritten copies.
       for (const folder of [...sharedPluginFolders].reverse()) module.insert_plugin_search_path(folder, 0);
     } else {
+      // A private heap (or, should h5wasm ever ship a shared one, a heap the build left as it was).
       (await import('h5wasm-plugins')).install_local_plugins(module);
       // Searched first, so HDF5 takes our LZF (id 32000) before h5wasm-plugins' mandatory-only one.
       module.insert_plugin_search_path(pluginDir(), 0);

@@ -66,8 +66,10 @@ export async function readyH5wasm(): Promise<ReadyH5wasm> {
   const prepared = preparedH5wasm();
   if (prepared) {
     try {
+      // Read before the import: a failure after it would make this thread load HDF5 twice.
+      const sharedPluginFolders = pluginFolders(prepared);
       const exports = (await import(prepared)) as H5wasmNode;
-      return { exports, module: await exports.default.ready, sharedPluginFolders: pluginFolders(prepared) };
+      return { exports, module: await exports.default.ready, sharedPluginFolders };
     } catch (error) {
       // The package's own module works, only slower (start-up, and gzip in wasm zlib): say so.
       process.emitWarning(

@@ -114,8 +114,11 @@ function levelStreams(
       // Summed from before the write (a heap view is stale after any HDF5 call), on the checksum
       // thread while HDF5 writes the same bytes; settled before the slab's memory is reused.
       sums[index]!.add(slab);
-      file.writeCells(time, setupId, index, [z0, 0, 0], [depth, ny, nx], slab);
-      sums[index]!.settle();
+      try {
+        file.writeCells(time, setupId, index, [z0, 0, 0], [depth, ny, nx], slab);
+      } finally {
+        sums[index]!.settle();
+      }
     };
     let parent = -1;
     for (let j = index - 1; j >= 0 && parent < 0; j--)
