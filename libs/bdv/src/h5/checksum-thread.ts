@@ -139,6 +139,15 @@ export class HeapChecksum {
     }
   }
 
+  /** settle() for a view that already failed: waits the same, reports nothing. */
+  settleQuietly(): void {
+    try {
+      this.settle();
+    } catch {
+      // the caller's own error is the one that counts
+    }
+  }
+
   get hex(): string {
     this.settle();
     return this.value.toString(16).padStart(8, '0');

@@ -116,9 +116,13 @@ function levelStreams(
       sums[index]!.add(slab);
       try {
         file.writeCells(time, setupId, index, [z0, 0, 0], [depth, ny, nx], slab);
-      } finally {
-        sums[index]!.settle();
+      } catch (error) {
+        // Settled even so (the slab's memory goes back to the pool next); the write's error is
+        // the one to report.
+        sums[index]!.settleQuietly();
+        throw error;
       }
+      sums[index]!.settle();
     };
     let parent = -1;
     for (let j = index - 1; j >= 0 && parent < 0; j--)
