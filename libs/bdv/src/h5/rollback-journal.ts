@@ -4,7 +4,6 @@ import {
   fsyncSync,
   openSync,
   readFileSync,
-  readSync,
   realpathSync,
   ftruncateSync,
   unlinkSync,
@@ -12,6 +11,7 @@ import {
 } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { crc32 } from 'node:zlib';
+import { readFully } from './read-fully.js';
 
 /**
  * A rollback journal under h5wasm's file layer (SQLite's approach; HDF5 has none). Appending a
@@ -391,7 +391,7 @@ export class JournalHooks {
       if (point.undo.has(page)) continue;
       const from = page * PAGE;
       const bytes = Buffer.alloc(Math.min(PAGE, point.length - from));
-      readSync(nfd, bytes, 0, bytes.length, from);
+      readFully(nfd, bytes, from, `${journal.path}: page kept for undo`);
       point.undo.set(page, bytes);
       point.undoBytes += bytes.length;
       if (point.undoBytes > SAVEPOINT_UNDO_LIMIT) {
@@ -411,7 +411,7 @@ export class JournalHooks {
       const from = runStart * PAGE;
       const to = Math.min(pageEnd * PAGE, journal.originalLength);
       const record = Buffer.alloc(RECORD_HEAD + (to - from));
-      readSync(nfd, record, RECORD_HEAD, to - from, from);
+      readFully(nfd, record.subarray(RECORD_HEAD), from, `${journal.path}: old bytes for the journal`);
       record.writeBigUInt64LE(BigInt(from), 0);
       record.writeUInt32LE(to - from, 8);
       record.writeUInt32LE(crc32(record.subarray(RECORD_HEAD), crc32(record.subarray(0, 12))), 12);

@@ -1,4 +1,5 @@
-import { fstatSync, readSync } from 'node:fs';
+import { fstatSync } from 'node:fs';
+import { readFully } from '../h5/read-fully.js';
 import { MAX_CHUNK_VOXELS } from '../model/limits.js';
 
 /**
@@ -68,15 +69,6 @@ class Bytes {
     const buffer = Buffer.alloc(length);
     readFully(this.fd, buffer, address, what);
     return buffer;
-  }
-}
-
-/** Fills `target` from the file at `position`; throws, naming `what`, if the file ends first. */
-export function readFully(fd: number, target: Buffer, position: number, what: string): void {
-  for (let done = 0; done < target.length;) {
-    const n = readSync(fd, target, done, target.length - done, position + done);
-    if (n === 0) throw new Error(`${what} at byte ${position}: the file ended`);
-    done += n;
   }
 }
 

@@ -3,7 +3,8 @@ import { isMainThread } from 'node:worker_threads';
 import { inflate, inflateSync } from 'node:zlib';
 import { RunningChecksum, type LevelChecksum } from '../model/checksums.js';
 import type { Zyx } from '../model/pyramid-spec.js';
-import { readFully, type ChunkIndex, type StoredChunk } from './chunk-index.js';
+import { readFully } from '../h5/read-fully.js';
+import type { ChunkIndex, StoredChunk } from './chunk-index.js';
 
 /**
  * zlib's inflate, its output in one buffer of `size` (no joining of 16 KiB pieces). On the main
