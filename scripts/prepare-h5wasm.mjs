@@ -29,7 +29,7 @@ import { fileURLToPath } from 'node:url';
 import { embeddedModule } from './h5wasm-embedded-module.mjs';
 import { packageFolder } from './package-folder.mjs';
 import { glueWithHostDeflate, routeDeflateToHost } from './route-deflate-to-node.mjs';
-import { definedMemoryMaxPages, shareDefinedMemory, shareImportedMemory } from './share-wasm-memory.mjs';
+import { definedMemoryLimits, shareDefinedMemory, shareImportedMemory } from './share-wasm-memory.mjs';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const out = join(root, 'libs/bdv/dist/h5wasm');
@@ -127,7 +127,7 @@ function pluginSources() {
  */
 function withSharedMemory(wasm) {
   try {
-    const maxPages = definedMemoryMaxPages(wasm);
+    const maxPages = definedMemoryLimits(wasm).max;
     const plugins = [];
     for (const { folder, from } of pluginSources()) {
       for (const name of readdirSync(from)

@@ -3,5 +3,10 @@
 export function shareDefinedMemory(wasm: Uint8Array): Buffer;
 /** A side module with its imported memory declared shared, at most `maxPages` 64 KiB pages. */
 export function shareImportedMemory(wasm: Uint8Array, maxPages: number): Buffer;
-/** The maximum (in 64 KiB pages) of the memory a module defines, if it declares one. */
-export function definedMemoryMaxPages(wasm: Uint8Array): number | undefined;
+/** The limits of the one memory a module defines: where its flags byte sits, flags, min and max pages. */
+export function definedMemoryLimits(wasm: Uint8Array): {
+  at: number;
+  flags: number;
+  min: number;
+  max: number | undefined;
+};

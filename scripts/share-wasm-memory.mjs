@@ -64,7 +64,16 @@ function readLimits(bytes, at) {
   const flags = bytes[at];
   const min = readLeb(bytes, at + 1);
   const max = flags & HAS_MAX ? readLeb(bytes, min.at) : undefined;
-  return { flags, min: min.value, max: max?.value, end: max ? max.at : min.at };
+  return { at, flags, min: min.value, max: max?.value, end: max ? max.at : min.at };
+}
+
+/** The memory section and the limits of the one memory it defines. */
+function definedMemory(bytes) {
+  const section = sections(bytes).find((s) => s.id === MEMORY_SECTION);
+  if (!section) throw new Error('the module defines no memory');
+  const count = readLeb(bytes, section.payload);
+  if (count.value !== 1) throw new Error(`the module defines ${count.value} memories`);
+  return { section, limits: readLimits(bytes, count.at) };
 }
 
 function sharedLimits(limits, maxPages) {
@@ -79,11 +88,7 @@ function sharedLimits(limits, maxPages) {
  */
 export function shareDefinedMemory(wasm) {
   const bytes = Buffer.from(wasm);
-  const section = sections(bytes).find((s) => s.id === MEMORY_SECTION);
-  if (!section) throw new Error('the module defines no memory');
-  const count = readLeb(bytes, section.payload);
-  if (count.value !== 1) throw new Error(`the module defines ${count.value} memories`);
-  const limits = readLimits(bytes, count.at);
+  const { section, limits } = definedMemory(bytes);
   if (limits.flags & SHARED) throw new Error('its memory is already shared');
   if (limits.flags & ~HAS_MAX) throw new Error(`memory limits flags ${limits.flags} not understood`);
   const payload = Buffer.concat([
@@ -136,11 +141,11 @@ export function shareImportedMemory(wasm, maxPages) {
   return withSection(bytes, section, Buffer.concat(parts));
 }
 
-/** The maximum (in 64 KiB pages) of the memory a module defines. */
-export function definedMemoryMaxPages(wasm) {
-  const bytes = Buffer.from(wasm);
-  const section = sections(bytes).find((s) => s.id === MEMORY_SECTION);
-  if (!section) throw new Error('the module defines no memory');
-  const count = readLeb(bytes, section.payload);
-  return readLimits(bytes, count.at).max;
+/**
+ * The limits of the one memory a module defines: where they sit (`at`, the flags byte), `flags`,
+ * `min` and `max` in 64 KiB pages (`max` undefined when it declares none).
+ */
+export function definedMemoryLimits(wasm) {
+  const { at, flags, min, max } = definedMemory(Buffer.from(wasm)).limits;
+  return { at, flags, min, max };
 }

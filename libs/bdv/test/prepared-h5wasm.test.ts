@@ -4,7 +4,7 @@ import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { embeddedModule } from '../../../scripts/h5wasm-embedded-module.mjs';
 import {
-  definedMemoryMaxPages,
+  definedMemoryLimits,
   shareDefinedMemory,
   shareImportedMemory,
 } from '../../../scripts/share-wasm-memory.mjs';
@@ -77,8 +77,10 @@ describe('the prepared h5wasm', () => {
     expect(heapIsShared(module)).toBe(true);
     const wasm = readFileSync(new URL('hdf5_util.wasm', prepared));
     // the memory flag is the only byte the sharing changed
-    expect(shareDefinedMemory(wasm.map((b, i) => (i === flagAt(wasm) ? 0x01 : b))).equals(wasm)).toBe(true);
-    const maxPages = definedMemoryMaxPages(wasm)!;
+    const limits = definedMemoryLimits(wasm);
+    expect(limits.flags).toBe(0x03);
+    expect(shareDefinedMemory(wasm.map((b, i) => (i === limits.at ? 0x01 : b))).equals(wasm)).toBe(true);
+    const maxPages = limits.max!;
     const originals = {
       'plugins-bdv': fileURLToPath(new URL('../plugins', import.meta.url)),
       'plugins-h5wasm': fileURLToPath(
@@ -101,25 +103,3 @@ describe('the prepared h5wasm', () => {
     );
   });
 });
-
-/** Where the prepared module's memory limits flag sits (the byte shareDefinedMemory changes). */
-function flagAt(wasm: Buffer): number {
-  let at = 8;
-  const leb = () => {
-    let value = 0;
-    for (let shift = 0; ; shift += 7) {
-      const byte = wasm[at++]!;
-      value += (byte & 0x7f) * 2 ** shift;
-      if (!(byte & 0x80)) return value;
-    }
-  };
-  for (;;) {
-    const id = wasm[at++];
-    const size = leb();
-    if (id === 5) {
-      leb(); // count
-      return at;
-    }
-    at += size;
-  }
-}

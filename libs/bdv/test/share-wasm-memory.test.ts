@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import {
-  definedMemoryMaxPages,
+  definedMemoryLimits,
   shareDefinedMemory,
   shareImportedMemory,
 } from '../../../scripts/share-wasm-memory.mjs';
@@ -38,7 +38,7 @@ describe('share-wasm-memory', () => {
   it('makes a defined memory shared, same sizes, the rest of the module unchanged', () => {
     const before = definingModule([0x01, 2, (300 & 0x7f) | 0x80, 300 >> 7]);
     const after = shareDefinedMemory(before);
-    expect(definedMemoryMaxPages(after)).toBe(300);
+    expect(definedMemoryLimits(after)).toMatchObject({ flags: 0x03, min: 2, max: 300 });
     const memory = new WebAssembly.Instance(new WebAssembly.Module(before)).exports.m as WebAssembly.Memory;
     const shared = new WebAssembly.Instance(new WebAssembly.Module(after)).exports.m as WebAssembly.Memory;
     expect(memory.buffer).toBeInstanceOf(ArrayBuffer);

@@ -1,6 +1,7 @@
 import { crc32 } from 'node:zlib';
 import { Worker } from 'node:worker_threads';
 import { BdvError } from '../errors.js';
+import { crc32Hex } from '../model/checksums.js';
 import { threadEntryUrl } from '../thread-entry.js';
 
 const THREAD_ENTRY = threadEntryUrl(import.meta.url, 'checksum-thread-entry.js');
@@ -106,7 +107,6 @@ export class HeapChecksum {
   constructor(private readonly thread: ChecksumThread | undefined) {}
 
   add(data: Uint16Array | Int16Array): void {
-    const bytes = new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
     if (this.thread?.ready && data.buffer instanceof SharedArrayBuffer) {
       Atomics.add(this.state, CHECKSUM_REQUESTED, 1);
       this.thread.post({
@@ -118,6 +118,7 @@ export class HeapChecksum {
       return;
     }
     this.settle();
+    const bytes = new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
     Atomics.store(this.state, CHECKSUM_VALUE, crc32(bytes, this.value) | 0);
   }
 
@@ -150,7 +151,7 @@ export class HeapChecksum {
 
   get hex(): string {
     this.settle();
-    return this.value.toString(16).padStart(8, '0');
+    return crc32Hex(this.value);
   }
 
   private get value(): number {

@@ -16,6 +16,11 @@ export interface LevelChecksum {
 
 export const CHECKSUM_ALGORITHM = 'crc32';
 
+/** A CRC-32 as the record writes it: 8 lower-case hex digits. */
+export function crc32Hex(value: number): string {
+  return (value >>> 0).toString(16).padStart(8, '0');
+}
+
 /** A running CRC-32 over a level's slabs, fed in z order. */
 export class RunningChecksum {
   private value = 0;
@@ -25,6 +30,6 @@ export class RunningChecksum {
   }
 
   get hex(): string {
-    return this.value.toString(16).padStart(8, '0');
+    return crc32Hex(this.value);
   }
 }
