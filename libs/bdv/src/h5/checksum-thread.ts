@@ -1,8 +1,9 @@
 import { crc32 } from 'node:zlib';
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
 import { BdvError } from '../errors.js';
 import { crc32Hex } from '../model/checksums.js';
 import { threadEntryUrl } from '../thread-entry.js';
+import { startHelperThread } from './helper-thread.js';
 
 const THREAD_ENTRY = threadEntryUrl(import.meta.url, 'checksum-thread-entry.js');
 
@@ -43,19 +44,8 @@ export class ChecksumThread {
   /** Starts the thread now (its start-up takes the other core a few tens of ms). */
   warm(): void {
     if (this.failed || this.worker) return;
-    let worker: Worker;
-    try {
-      worker = new Worker(THREAD_ENTRY, { workerData: { ready: this.readyFlag.buffer } });
-    } catch (error) {
-      // No thread (out of descriptors, a broken install): checksums stay on the writing thread.
-      this.lost(error);
-      return;
-    }
-    // Never keeps the process alive: it only ever has work while a writer waits for it.
-    worker.unref();
-    worker.on('error', (error) => this.lost(error));
-    worker.on('exit', (code) => this.lost(`it exited (${code})`));
-    this.worker = worker;
+    // A thread that cannot start or dies: checksums stay on the writing thread.
+    this.worker = startHelperThread(THREAD_ENTRY, { ready: this.readyFlag.buffer }, (why) => this.lost(why));
   }
 
   /** From now on every checksum of this thread is computed where it is asked for; said once. */

@@ -1,5 +1,6 @@
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
 import { threadEntryUrl } from '../thread-entry.js';
+import { startHelperThread } from './helper-thread.js';
 
 const THREAD_ENTRY = threadEntryUrl(import.meta.url, 'flush-thread-entry.js');
 
@@ -24,13 +25,15 @@ export class FlushThread {
   /** Asks for an fdatasync of `path`; dropped (false) while one is still running. */
   request(path: string): boolean {
     if (this.failed || Atomics.compareExchange(this.state, FLUSH_BUSY, 0, 1) !== 0) return false;
-    this.start().postMessage(path);
+    const worker = this.start();
+    if (!worker) return false;
+    worker.postMessage(path);
     return true;
   }
 
   /** Starts the thread now (it takes ~0.1 s of the other core): see HeapSlabWriter.expect. */
   warm(): void {
-    if (!this.failed) this.start();
+    this.start();
   }
 
   /** Flushes finished since the thread started (tests look at it). */
@@ -38,20 +41,14 @@ export class FlushThread {
     return Atomics.load(this.state, FLUSHES_DONE);
   }
 
-  private start(): Worker {
-    if (this.worker) return this.worker;
-    const worker = new Worker(THREAD_ENTRY, { workerData: { state: this.state.buffer } });
-    // Never keeps the process alive: an unfinished flush has nothing to lose.
-    worker.unref();
+  private start(): Worker | undefined {
+    if (this.worker || this.failed) return this.worker;
     // A thread that cannot start or dies: flushing stops, writing goes on (the commit still fsyncs).
-    const stop = () => {
+    this.worker = startHelperThread(THREAD_ENTRY, { state: this.state.buffer }, () => {
       this.failed = true;
       this.worker = undefined;
-    };
-    worker.on('error', stop);
-    worker.on('exit', stop);
-    this.worker = worker;
-    return worker;
+    });
+    return this.worker;
   }
 }
 
