@@ -19,13 +19,21 @@ interface PreparedSource {
 }
 
 /**
+ * `BDV_H5WASM=package` loads HDF5 from h5wasm itself, as when the prepared copy is unusable: a
+ * private heap, wasm zlib for gzip, the package's plugins. For telling a fault of the copy from
+ * one of HDF5, and for testing that fallback.
+ */
+const USE_PACKAGE = 'package';
+
+/**
  * h5wasm's Node build with its WebAssembly in a file of its own (scripts/prepare-h5wasm.mjs, run
  * by the build): the same code, ~100 ms faster to load, because h5wasm embeds the module as a
  * 4 MB string that every process and thread would otherwise parse and decode (docs/adr/014).
  * Its URL only if it was made from the h5wasm installed beside us (version and file sizes) and
- * its .wasm is whole; undefined otherwise.
+ * its .wasm is whole, and BDV_H5WASM does not ask for the package's; undefined otherwise.
  */
 export function preparedH5wasm(): string | undefined {
+  if (process.env.BDV_H5WASM === USE_PACKAGE) return undefined;
   try {
     const dir = join(
       dirname(createRequire(import.meta.url).resolve('@bdv-cluster/bdv/package.json')),
