@@ -3,11 +3,11 @@ import { join } from 'node:path';
 import { crc32 } from 'node:zlib';
 import { afterAll, describe, expect, it } from 'vitest';
 import { tempDir } from '../../../test/support/oracle.js';
-import { BdvWriter, checksumPathFor, readChecksumFile, verifyDataset, type Zyx } from '../src/index.js';
+import { checksumPathFor, readChecksumFile, verifyDataset, type Zyx } from '../src/index.js';
 import { checksumThread, HeapChecksum } from '../src/h5/checksum-thread.js';
 import { heapPool } from '../src/h5/heap-slab-writer.js';
 import { heapIsShared } from '../src/h5/prepared-h5wasm.js';
-import { heapSlabs, until } from './heap-slab-stack.js';
+import { until, writeTwoLevelView } from './heap-slab-stack.js';
 
 // The build makes HDF5's heap shared (docs/adr/019) so that the level-0 CRC-32 of a big view is
 // computed on a thread of its own while HDF5 writes the same slab. The record must still be the
@@ -26,26 +26,14 @@ describe('the checksum thread', () => {
     const stack = new Uint16Array(shape[0] * shape[1] * shape[2]);
     randomFillSync(stack);
     const h5 = join(dir.path, 'big.h5');
-    const writer = await BdvWriter.create(h5, {
-      subsamplingZyx: [
-        [1, 1, 1],
-        [2, 2, 2],
-      ],
-      blockSizeZyx: [
-        [4, 256, 256],
-        [4, 128, 128],
-      ],
-    });
-    await writer.appendView(heapSlabs(stack, shape, 8));
-    await writer.writeXml();
-    await writer.close();
+    const xml = await writeTwoLevelView(h5, stack, shape);
 
     expect(thread.posted, 'slabs checksummed on the thread').toBeGreaterThan(0);
-    const record = readChecksumFile(checksumPathFor(writer.xmlPath));
+    const record = readChecksumFile(checksumPathFor(xml));
     const level0 = record.views[0]!.levels.find((l) => l.level === 0)!;
     expect(level0.crc32).toBe(crc32(new Uint8Array(stack.buffer)).toString(16).padStart(8, '0'));
     // Both levels (the second checksummed here or there) read back as recorded.
-    const report = await verifyDataset(writer.xmlPath);
+    const report = await verifyDataset(xml);
     expect(report.ok, JSON.stringify(report)).toBe(true);
   });
 

@@ -1,4 +1,10 @@
-import { writerSlabBuffers, type SlabStack, type Zyx } from '../src/index.js';
+import {
+  BdvWriter,
+  writerSlabBuffers,
+  type BdvWriterOptions,
+  type SlabStack,
+  type Zyx,
+} from '../src/index.js';
 
 /** A stack delivered in slabs read "in place" into the writer's heap, the way asSlabStack's readers do. */
 export function heapSlabs(stack: Uint16Array, shape: Zyx, depth: number): SlabStack {
@@ -25,4 +31,31 @@ export async function until(done: () => boolean, ms: number): Promise<void> {
     if (Date.now() > end) throw new Error('timed out');
     await new Promise((resolve) => setTimeout(resolve, 5));
   }
+}
+
+/**
+ * Writes `stack` into a new `h5` as one view of two levels (1,1,1 and 2,2,2, blocks 4,256,256 and
+ * 4,128,128) from heap slabs 8 planes deep, with its XML; returns the XML's path.
+ */
+export async function writeTwoLevelView(
+  h5: string,
+  stack: Uint16Array,
+  shape: Zyx,
+  compression?: BdvWriterOptions['compression'],
+): Promise<string> {
+  const writer = await BdvWriter.create(h5, {
+    compression,
+    subsamplingZyx: [
+      [1, 1, 1],
+      [2, 2, 2],
+    ],
+    blockSizeZyx: [
+      [4, 256, 256],
+      [4, 128, 128],
+    ],
+  });
+  await writer.appendView(heapSlabs(stack, shape, 8));
+  await writer.writeXml();
+  await writer.close();
+  return writer.xmlPath;
 }

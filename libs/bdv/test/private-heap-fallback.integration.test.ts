@@ -3,11 +3,11 @@ import { join } from 'node:path';
 import { crc32 } from 'node:zlib';
 import { afterAll, describe, expect, it } from 'vitest';
 import { comparePixels, describeBdv, tempDir } from '../../../test/support/oracle.js';
-import { BdvWriter, checksumPathFor, readChecksumFile, verifyDataset, type Zyx } from '../src/index.js';
+import { checksumPathFor, readChecksumFile, verifyDataset, type Zyx } from '../src/index.js';
 import { checksumThread } from '../src/h5/checksum-thread.js';
 import { heapPool } from '../src/h5/heap-slab-writer.js';
 import { heapIsShared, preparedH5wasm } from '../src/h5/prepared-h5wasm.js';
-import { heapSlabs } from './heap-slab-stack.js';
+import { writeTwoLevelView } from './heap-slab-stack.js';
 
 // What a thread gets when the build's prepared copy of h5wasm cannot be used (docs/adr/014, 019):
 // h5wasm's own module, whose heap is private, and the filter plugins as shipped. Everything the
@@ -44,26 +44,13 @@ describe('HDF5 from the h5wasm package (BDV_H5WASM=package)', () => {
     const shape: Zyx = [64, 512, 1024];
     const stack = cameraStack(shape);
     const h5 = join(dir.path, 'private.h5');
-    const writer = await BdvWriter.create(h5, {
-      compression: 'lzf',
-      subsamplingZyx: [
-        [1, 1, 1],
-        [2, 2, 2],
-      ],
-      blockSizeZyx: [
-        [4, 256, 256],
-        [4, 128, 128],
-      ],
-    });
-    await writer.appendView(heapSlabs(stack, shape, 8));
-    await writer.writeXml();
-    await writer.close();
+    const xml = await writeTwoLevelView(h5, stack, shape, 'lzf');
 
     expect(checksumThread().posted, 'a private heap is not read by the checksum thread').toBe(0);
-    const record = readChecksumFile(checksumPathFor(writer.xmlPath));
+    const record = readChecksumFile(checksumPathFor(xml));
     const level0 = record.views[0]!.levels.find((l) => l.level === 0)!;
     expect(level0.crc32).toBe(crc32(new Uint8Array(stack.buffer)).toString(16).padStart(8, '0'));
-    expect((await verifyDataset(writer.xmlPath)).ok).toBe(true);
+    expect((await verifyDataset(xml)).ok).toBe(true);
 
     const raw = join(dir.path, 'private.raw');
     writeFileSync(raw, new Uint8Array(stack.buffer));
