@@ -4,6 +4,10 @@ ARG NODE_IMAGE=node:20-bookworm-slim
 
 FROM ${NODE_IMAGE} AS build
 WORKDIR /app
+# A C compiler and libdeflate's headers for libs/bdv's gzip binding (docs/adr/020).
+RUN apt-get update \
+ && apt-get install -y --no-install-recommends gcc libc6-dev libdeflate-dev \
+ && rm -rf /var/lib/apt/lists/*
 COPY package.json package-lock.json tsconfig.json tsconfig.base.json ./
 COPY libs/bdv/package.json libs/bdv/
 COPY libs/contract/package.json libs/contract/
@@ -17,13 +21,18 @@ COPY apps/cli/package.json apps/cli/
 RUN npm ci --ignore-scripts --no-audit --no-fund
 COPY libs libs
 COPY apps apps
-COPY scripts/package-folder.mjs scripts/prepare-h5wasm.mjs scripts/route-deflate-to-node.mjs scripts/h5wasm-embedded-module.mjs scripts/share-wasm-memory.mjs scripts/bundle-cli.mjs scripts/
-# The image ships HDF5 loaded from a file with gzip by Node's zlib and a shared heap (ADRs 014,
-# 018, 019), or fails here.
-RUN npx tsc -b && node scripts/prepare-h5wasm.mjs && node scripts/bundle-cli.mjs \
+COPY scripts/package-folder.mjs scripts/prepare-h5wasm.mjs scripts/route-deflate-to-node.mjs scripts/h5wasm-embedded-module.mjs scripts/share-wasm-memory.mjs scripts/build-native.mjs scripts/bundle-cli.mjs scripts/
+# The image ships HDF5 loaded from a file with gzip on the host and a shared heap (ADRs 014, 018,
+# 019), and gzip by libdeflate (ADR 020), or fails here.
+RUN npx tsc -b && node scripts/prepare-h5wasm.mjs && BDV_NATIVE=required node scripts/build-native.mjs \
+ && node scripts/bundle-cli.mjs \
  && node -e "const s = require('./libs/bdv/dist/h5wasm/source.json'); if (s.deflate !== 'node-zlib') throw new Error('prepare-h5wasm did not route gzip to Node zlib'); if (s.memory !== 'shared') throw new Error('prepare-h5wasm did not share the heap')"
 
 FROM ${NODE_IMAGE} AS runtime
+# libdeflate itself, which libs/bdv/dist/native/bdv_deflate.node links against.
+RUN apt-get update \
+ && apt-get install -y --no-install-recommends libdeflate0 \
+ && rm -rf /var/lib/apt/lists/*
 ENV NODE_ENV=production \
     OUTPUT_DIR=/data/output \
     BDV_HEARTBEAT_FILE=/tmp/bdv-worker-heartbeat

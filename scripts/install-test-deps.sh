@@ -6,6 +6,8 @@
 #   - Debian chromium, the headless browser the status page's e2e test drives (puppeteer-core)
 #     and `npm run docs:images` screenshots the page with;
 #   - emscripten (emcc), to check that libs/bdv/plugins is the build of libs/bdv/plugins-src;
+#   - a C compiler and libdeflate-dev, for libs/bdv's gzip binding (scripts/build-native.mjs,
+#     docs/adr/020): the build makes it, and the tests check gzip through it and through zlib;
 #   - a Redis server on REDIS_URL's host/port (default 127.0.0.1:6379) for the e2e tests;
 #   - a Compose implementation (Debian docker-compose, unless the docker compose plugin exists) and
 #     kubectl (Debian kubernetes-client) to validate docker-compose.yml and render k8s/ — neither
@@ -21,6 +23,8 @@ command -v h5dump >/dev/null 2>&1 || need+=(hdf5-tools)
 command -v chromium >/dev/null 2>&1 || need+=(chromium)
 # emcc rebuilds libs/bdv's LZF plugin so a test can compare it with the committed .so (~30 s).
 command -v emcc >/dev/null 2>&1 || need+=(emscripten)
+command -v cc >/dev/null 2>&1 || need+=(gcc libc6-dev)
+[ -f /usr/include/libdeflate.h ] || need+=(libdeflate-dev)
 docker compose version >/dev/null 2>&1 || command -v docker-compose >/dev/null 2>&1 || need+=(docker-compose)
 command -v kubectl >/dev/null 2>&1 || need+=(kubernetes-client)
 redis_up() { (exec 3<>/dev/tcp/127.0.0.1/6379 && printf 'PING\r\n' >&3 && read -r -t 2 line <&3 && [[ "$line" == *PONG* ]]) 2>/dev/null; }

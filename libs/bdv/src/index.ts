@@ -55,6 +55,7 @@ export {
   type VerifyOptions,
 } from './verify/verify-dataset.js';
 export { fenceFileOf, wantFileOf } from './h5/writer-fence.js';
+export { deflateEngine } from './h5/native-deflate.js';
 export { threadEntryUrl } from './thread-entry.js';
 export { removeDatasetFile } from './writer/remove-output.js';
 export { publishVerifiedDataset } from './writer/publish.js';

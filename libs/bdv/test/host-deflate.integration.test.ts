@@ -2,16 +2,18 @@ import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { deflateSync } from 'node:zlib';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, describe, expect, it, vi } from 'vitest';
 import { PYTHON, tempDir } from '../../../test/support/oracle.js';
 import { BdvWriter, verifyDataset } from '../src/index.js';
 import { BdvH5File } from '../src/h5/bdv-h5-file.js';
+import { nativeDeflate } from '../src/h5/native-deflate.js';
 import { preparedH5wasm } from '../src/h5/prepared-h5wasm.js';
 import { RunningChecksum } from '../src/model/checksums.js';
 import { checksumOfLevel } from '../src/verify/level-reader.js';
 
-// The prepared h5wasm (scripts/prepare-h5wasm.mjs, docs/adr/018) compresses gzip chunks with
-// Node's zlib through src/h5/host-deflate.ts. Read back here by h5py (Debian's HDF5 and zlib).
+// The prepared h5wasm (scripts/prepare-h5wasm.mjs, docs/adr/018) compresses gzip chunks on the
+// host through src/h5/host-deflate.ts: by libdeflate (docs/adr/020), or Node's zlib without its
+// binding (BDV_DEFLATE=zlib here). Read back here by h5py (Debian's HDF5 and zlib).
 const dir = tempDir('bdv-host-deflate-');
 afterAll(() => dir.remove());
 
@@ -86,17 +88,37 @@ function h5pyChunks(h5: string, path: string, expected: Uint16Array) {
   };
 }
 
-describe("gzip chunks written by Node's zlib", () => {
-  it('come from the prepared h5wasm, whose build routed deflate to Node', () => {
+/** What each engine makes of a chunk: the bytes the file must hold. */
+const ENGINES = {
+  libdeflate: (raw: Buffer, level: number) => {
+    const binding = nativeDeflate()!;
+    const out = Buffer.alloc(binding.compressBound(level, raw.length));
+    return out.subarray(0, binding.compress(level, raw, out));
+  },
+  zlib: (raw: Buffer, level: number) => deflateSync(raw, { level }),
+};
+
+afterEach(() => void vi.unstubAllEnvs());
+
+describe.each(Object.keys(ENGINES) as (keyof typeof ENGINES)[])('gzip chunks written by %s', (engine) => {
+  const deflated = ENGINES[engine];
+  const useEngine = () => vi.stubEnv('BDV_DEFLATE', engine === 'zlib' ? 'zlib' : '');
+
+  it('come from the prepared h5wasm, whose build routed deflate to the host, and the engine asked for', () => {
     const prepared = preparedH5wasm();
     expect(prepared, 'run `npm run build`').toBeDefined();
     expect(JSON.parse(readFileSync(new URL('source.json', prepared), 'utf8')).deflate).toBe('node-zlib');
+    useEngine();
+    expect(nativeDeflate() !== undefined, 'libdeflate binding: run `npm run build` with libdeflate-dev').toBe(
+      engine === 'libdeflate',
+    );
   });
 
   for (const level of [1, 4, 9]) {
-    it(`stores, at level ${level}, the bytes Node's deflate makes of each chunk, and h5py reads the pixels back`, async () => {
+    it(`stores, at level ${level}, the bytes ${engine} makes of each chunk, and h5py reads the pixels back`, async () => {
+      useEngine();
       const views = [cameraLike(level), incompressible(level + 100)];
-      const h5 = await writeGzip(`level-${level}`, level, views);
+      const h5 = await writeGzip(`${engine}-level-${level}`, level, views);
       for (const [tile, pixels] of views.entries()) {
         const read = h5pyChunks(h5, `t00000/s0${tile}/0/cells`, pixels);
         expect(read.filters).toBe('gzip');
@@ -105,14 +127,14 @@ describe("gzip chunks written by Node's zlib", () => {
         expect(read.chunks).toHaveLength(2 * 3 * 4);
         for (const chunk of read.chunks) {
           const stored = Buffer.from(chunk.stored, 'base64');
-          expect(stored.equals(deflateSync(Buffer.from(chunk.raw, 'base64'), { level }))).toBe(true);
+          expect(stored.equals(deflated(Buffer.from(chunk.raw, 'base64'), level))).toBe(true);
         }
         // Random pixels grow under deflate: whole chunks need a heap block larger than HDF5's.
         const grew = read.chunks.filter((c) => Buffer.from(c.stored, 'base64').length > 4 * 64 * 64 * 2);
         expect(grew.length).toBe(tile === 1 ? 6 : 0);
       }
       // Our own reading: through HDF5 (inflate in wasm, untouched), and verification (our
-      // chunk reader + Node's inflate) against the checksums recorded while writing.
+      // chunk reader + Node's inflate on this thread) against the checksums recorded while writing.
       const file = await BdvH5File.openForReading(h5);
       try {
         for (const [tile, pixels] of views.entries()) {

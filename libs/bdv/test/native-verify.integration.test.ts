@@ -3,6 +3,7 @@ import { closeSync, openSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
+import { deflateSync } from 'node:zlib';
 import { afterAll, describe, expect, it } from 'vitest';
 import { PYTHON, tempDir } from '../../../test/support/oracle.js';
 import { BdvWriter, verifyDataset, type CompressionName, type VerifyReport } from '../src/index.js';
@@ -39,13 +40,19 @@ async function writeDataset(name: string, compression: CompressionName): Promise
   return join(dir.path, `${name}.h5`);
 }
 
-/** verifyDataset run on a worker thread (the built library, as the CLI's and finalizer's threads run it). */
-function verifyOnAThread(xml: string): Promise<VerifyReport> {
+/**
+ * verifyDataset run on a worker thread (the built library, as the CLI's and finalizer's threads
+ * run it), where chunks inflate by libdeflate, or by Node's zlib with `engine` 'zlib'.
+ */
+function verifyOnAThread(xml: string, engine: 'libdeflate' | 'zlib' = 'libdeflate'): Promise<VerifyReport> {
   const library = pathToFileURL(join(import.meta.dirname, '..', 'dist', 'index.js')).href;
   const code = `import { parentPort, workerData } from 'node:worker_threads';
     const { verifyDataset } = await import(${JSON.stringify(library)});
     parentPort.postMessage(await verifyDataset(workerData));`;
-  const worker = new Worker(new URL(`data:text/javascript,${encodeURIComponent(code)}`), { workerData: xml });
+  const worker = new Worker(new URL(`data:text/javascript,${encodeURIComponent(code)}`), {
+    workerData: xml,
+    env: { ...process.env, BDV_DEFLATE: engine === 'zlib' ? 'zlib' : '' },
+  });
   return new Promise((resolve, reject) => {
     worker.once('message', (report: VerifyReport) => void worker.terminate().then(() => resolve(report)));
     worker.once('error', reject);
@@ -128,9 +135,15 @@ describe('verification from the file bytes (our chunk index reader + Node zlib)'
     bytes.fill(0x55, chunk.address + 2, chunk.address + 40); // past zlib's header: the stream breaks
     writeFileSync(h5, bytes);
 
-    // Here (the main thread: inflate on the libuv pool) and on a worker thread (inflate there).
+    // Here (the main thread: zlib on the libuv pool) and on a worker thread (inflate there, by
+    // libdeflate or by zlib).
     const xml = h5.replace(/\.h5$/, '.xml');
-    for (const report of [await verifyDataset(xml), await verifyOnAThread(xml)]) {
+    const reports = [
+      await verifyDataset(xml),
+      await verifyOnAThread(xml),
+      await verifyOnAThread(xml, 'zlib'),
+    ];
+    for (const report of reports) {
       expect(report.ok).toBe(false);
       const [first, second] = report.views;
       expect(first!.problems).toEqual([]);
@@ -209,11 +222,48 @@ describe('verification from the file bytes (our chunk index reader + Node zlib)'
     expect((await verifyDataset(join(dir.path, 'tiny-blocks.xml'))).ok).toBe(true);
   });
 
-  it('verifies gzip cells on a worker thread as on the main thread', async () => {
+  it('verifies gzip cells on a worker thread as on the main thread (libdeflate and zlib)', async () => {
     const xml = (await writeDataset('threaded', 'gzip')).replace(/\.h5$/, '.xml');
-    const report = await verifyOnAThread(xml);
-    expect(report.ok).toBe(true);
-    expect(report.views).toHaveLength(2);
+    for (const engine of ['libdeflate', 'zlib'] as const) {
+      const report = await verifyOnAThread(xml, engine);
+      expect(report.ok, engine).toBe(true);
+      expect(report.views, engine).toHaveLength(2);
+    }
+  });
+
+  it('fails the level whose chunk inflates past a chunk (a zip bomb), by every inflater', async () => {
+    const h5 = await writeDataset('bomb', 'gzip');
+    const chunk = await storedChunk(h5, 0, 0, 5);
+    const bytes = readFileSync(h5);
+    const address = Buffer.alloc(8);
+    address.writeBigUInt64LE(BigInt(chunk.address));
+    const entry = bytes.indexOf(address) - 40;
+    expect(bytes.readUInt32LE(entry)).toBe(chunk.bytes);
+    // Twice a chunk of zeros deflates to far less than the chunk's stored bytes: it fits in place.
+    const bomb = deflateSync(Buffer.alloc(2 * 4 * 64 * 64 * 2));
+    expect(bomb.length).toBeLessThan(chunk.bytes);
+    bomb.copy(bytes, chunk.address);
+    bytes.writeUInt32LE(bomb.length, entry);
+    writeFileSync(h5, bytes);
+
+    const xml = h5.replace(/\.h5$/, '.xml');
+    const reports = [
+      await verifyDataset(xml),
+      await verifyOnAThread(xml),
+      await verifyOnAThread(xml, 'zlib'),
+    ];
+    for (const report of reports) {
+      expect(report.views[0]!.problems).toHaveLength(1);
+      expect(report.views[0]!.problems[0]).toMatch(
+        new RegExp(`^level 0: cannot be read: chunk \\(${chunk.offsetZyx.join(',')}\\) does not inflate`),
+      );
+      expect(report.views[1]!.problems).toEqual([]);
+    }
+    // Each inflater stopped at the chunk's end in its own words: the thread's libdeflate, zlib elsewhere.
+    const tails = reports.map((r) => r.views[0]!.problems[0]!.replace(/^.*does not inflate: /, ''));
+    expect(tails[0]).toMatch(/larger than 32768 bytes/);
+    expect(tails[1]).toBe('the stream inflates to more bytes than expected');
+    expect(tails[2]).toMatch(/larger than 32768 bytes/);
   });
 
   it('reads LZF cells through HDF5, as before', async () => {

@@ -129,7 +129,8 @@ function printResult(r: ConversionResult, json: boolean): void {
     [
       `${kept}wrote ${r.written} view(s), ${mb.toFixed(1)} MB in ${r.seconds.toFixed(2)} s (${(mb / Math.max(r.seconds, 1e-3)).toFixed(0)} MB/s)` +
         (r.missingViews > 0 ? `, ${r.missingViews} missing view(s) listed in the XML` : ''),
-      `  layout ${r.layout}${r.layout === 'partitioned' ? ' (one file per view + master)' : ' (one file)'}, ${r.threads} writer thread(s)`,
+      `  layout ${r.layout}${r.layout === 'partitioned' ? ' (one file per view + master)' : ' (one file)'}, ${r.threads} writer thread(s)` +
+        (r.gzip ? `, gzip by ${r.gzip}` : ''),
       pyramidLine(r.pyramid),
       `  HDF5: ${r.h5}`,
       `  XML:  ${r.xml}`,

@@ -1,5 +1,6 @@
 import {
   checksumPathFor,
+  deflateEngine,
   preloadHdf5,
   setupCount,
   setupIdOf,
@@ -50,6 +51,8 @@ export interface ConversionResult {
   layout: Layout;
   /** Worker threads that wrote views (1: in this thread). */
   threads: number;
+  /** gzip output: what deflated its chunks ("libdeflate 1.14", or "Node zlib" without the binding). */
+  gzip?: string;
   /** The levels and chunk shapes written, and what of them was "auto" (proposed from `fromView`). */
   pyramid: DatasetPyramid & {
     auto: string[];
@@ -137,6 +140,8 @@ async function convertViews(
     seconds: (performance.now() - started) / 1000,
     layout: dataset.layout,
     threads: jobs > 1 ? Math.min(jobs, todo.length) : 1,
+    // Threads load the binding as this one does: the same answer (docs/adr/020).
+    ...(dataset.compression === 'gzip' ? { gzip: deflateEngine() } : {}),
     pyramid,
   };
 }

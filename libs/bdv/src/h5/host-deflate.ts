@@ -1,4 +1,5 @@
 import { deflateSync } from 'node:zlib';
+import { nativeDeflate, type NativeDeflate } from './native-deflate.js';
 
 /** What the filter needs of the wasm instance it serves: its memory and HDF5's allocator. */
 export interface WasmHeap {
@@ -16,14 +17,15 @@ export const H5Z_FLAG_REVERSE = 0x0100;
 const FAILED = 0;
 
 /**
- * HDF5's deflate filter for writes, run by Node's zlib on the calling thread instead of the zlib
- * compiled into h5wasm's WebAssembly (docs/adr/018). scripts/prepare-h5wasm.mjs rewrites the
+ * HDF5's deflate filter for writes, run on the calling thread by libdeflate (docs/adr/020) or,
+ * without its binding, Node's zlib, instead of the zlib compiled into h5wasm's WebAssembly
+ * (docs/adr/018). scripts/prepare-h5wasm.mjs rewrites the
  * module so that HDF5's own deflate filter calls this for every chunk it compresses, with the
  * filter's C arguments: `(flags, cd_nelmts, cd_values, nbytes, *buf_size, **buf)`, pointers into
  * `heap`. Reads (`flags & H5Z_FLAG_REVERSE`) never come here: the rewritten module inflates in
  * wasm as before.
  *
- * The chunk is compressed into a fresh Node buffer and copied back over the input when it fits
+ * The chunk is compressed into a buffer of its own and copied back over the input when it fits
  * (nearly always: camera data compresses), else into a new block from H5allocate_memory, which
  * replaces `*buf` (the old one given to H5free_memory) as the C filter does: HDF5 frees what a
  * filter hands back, so it must come from HDF5's allocator, whatever that is in this build.
@@ -52,10 +54,7 @@ export function hostDeflate(
     if (level > 9) return fail(`gzip level ${level} is not 0..9`);
     const input = words().getUint32(bufPointerPointer >>> 0, true);
     const capacity = words().getUint32(bufSizePointer >>> 0, true);
-    // One output piece as large as the chunk (and a little): zlib's default 16 KiB pieces are
-    // joined by a copy, ~1.5 % of a gzip conversion (512 MiB: 9.29 s against 9.42 s, 3 runs each).
-    const chunkSize = Math.max(16 * 1024, (nbytes >>> 0) + 1024);
-    const compressed = deflateSync(new Uint8Array(heap.buffer, input, nbytes >>> 0), { level, chunkSize });
+    const compressed = deflated(new Uint8Array(heap.buffer, input, nbytes >>> 0), level);
     if (compressed.length <= capacity) {
       new Uint8Array(heap.buffer).set(compressed, input);
       return compressed.length;
@@ -72,6 +71,27 @@ export function hostDeflate(
     if (error instanceof WasmRuntimeError) throw error;
     return fail(error instanceof Error ? error.message : String(error));
   }
+}
+
+/** `cells` deflated in zlib's format, by libdeflate when its binding is there. */
+function deflated(cells: Uint8Array, level: number): Uint8Array {
+  const binding = nativeDeflate();
+  if (binding) return deflatedBy(binding, cells, level);
+  // One output piece as large as the chunk (and a little): zlib's default 16 KiB pieces are
+  // joined by a copy, ~1.5 % of a gzip conversion (512 MiB: 9.29 s against 9.42 s, 3 runs each).
+  return deflateSync(cells, { level, chunkSize: Math.max(16 * 1024, cells.length + 1024) });
+}
+
+/** Output space reused chunk after chunk (a fresh buffer per chunk would be fresh pages each time). */
+let scratch = new Uint8Array(0);
+
+function deflatedBy(binding: NativeDeflate, cells: Uint8Array, level: number): Uint8Array {
+  const bound = binding.compressBound(level, cells.length);
+  if (scratch.length < bound) scratch = new Uint8Array(bound);
+  const written = binding.compress(level, cells, scratch);
+  // The bound is libdeflate's own promise: 0 here is a fault of the binding, not of the data.
+  if (written === 0) throw new Error(`libdeflate wrote nothing for ${cells.length} bytes`);
+  return scratch.subarray(0, written);
 }
 
 /** What Emscripten's abort() throws (typed here: this project's lib settings leave it out). */

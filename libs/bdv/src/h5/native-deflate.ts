@@ -1,0 +1,66 @@
+import { existsSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+
+/** libdeflate's zlib-format calls (libs/bdv/native/bdv_deflate.c, built by scripts/build-native.mjs). */
+export interface NativeDeflate {
+  readonly version: string;
+  /** Deflates `input` (level 0..12) into `output`: the bytes written, 0 when they do not fit. */
+  compress(level: number, input: Uint8Array, output: Uint8Array): number;
+  /** The most `compress` can write for `bytes` of input. */
+  compressBound(level: number, bytes: number): number;
+  /** Inflates a zlib stream into the whole of `output`; throws if it is damaged or not exactly that long. */
+  decompress(input: Uint8Array, output: Uint8Array): void;
+}
+
+/**
+ * `BDV_DEFLATE=zlib` compresses and inflates with Node's zlib although the libdeflate binding is
+ * there: for telling a fault of the binding from one elsewhere, and for testing that path.
+ */
+const USE_ZLIB = 'zlib';
+
+let loaded: { binding: NativeDeflate | undefined } | undefined;
+
+/**
+ * This thread's libdeflate binding (docs/adr/020), or undefined: not built (no compiler or no
+ * libdeflate headers at build time), libdeflate missing at run time, or BDV_DEFLATE=zlib. Gzip
+ * then goes through Node's zlib: the same zlib streams, ~1.3-1.8x slower per core.
+ */
+export function nativeDeflate(): NativeDeflate | undefined {
+  // Asked on every call (a lookup per chunk of 10-500 KiB), so a test can switch engines.
+  if (process.env.BDV_DEFLATE === USE_ZLIB) return undefined;
+  loaded ??= { binding: load() };
+  return loaded.binding;
+}
+
+/** Which deflate writes and reads gzip chunks in this thread, as the CLI and the logs say it. */
+export function deflateEngine(): string {
+  const binding = nativeDeflate();
+  return binding ? `libdeflate ${binding.version}` : 'Node zlib';
+}
+
+function load(): NativeDeflate | undefined {
+  const require = createRequire(import.meta.url);
+  let path: string;
+  try {
+    path = join(
+      dirname(require.resolve('@bdv-cluster/bdv/package.json')),
+      'dist',
+      'native',
+      'bdv_deflate.node',
+    );
+  } catch {
+    return undefined;
+  }
+  if (!existsSync(path)) return undefined;
+  try {
+    return require(path) as NativeDeflate;
+  } catch (error) {
+    // Built, but it cannot load here (libdeflate uninstalled since, another Node): say so once.
+    process.emitWarning(
+      `gzip uses Node's zlib: the libdeflate binding failed to load (${error instanceof Error ? error.message : error})`,
+      { code: 'BDV_NATIVE_DEFLATE' },
+    );
+    return undefined;
+  }
+}
