@@ -19,9 +19,8 @@ const FAILED = 0;
 /**
  * HDF5's deflate filter for writes, run on the calling thread by libdeflate (docs/adr/020) or,
  * without its binding, Node's zlib, instead of the zlib compiled into h5wasm's WebAssembly
- * (docs/adr/018). scripts/prepare-h5wasm.mjs rewrites the
- * module so that HDF5's own deflate filter calls this for every chunk it compresses, with the
- * filter's C arguments: `(flags, cd_nelmts, cd_values, nbytes, *buf_size, **buf)`, pointers into
+ * (docs/adr/018). scripts/prepare-h5wasm.mjs rewrites the module so that HDF5's own deflate
+ * filter calls this for every chunk it compresses, with the filter's C arguments: `(flags, cd_nelmts, cd_values, nbytes, *buf_size, **buf)`, pointers into
  * `heap`. Reads (`flags & H5Z_FLAG_REVERSE`) never come here: the rewritten module inflates in
  * wasm as before.
  *
