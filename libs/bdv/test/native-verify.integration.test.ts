@@ -59,6 +59,24 @@ function verifyOnAThread(xml: string, engine: 'libdeflate' | 'zlib' = 'libdeflat
   });
 }
 
+/**
+ * The reports of every inflater verification uses: here (the main thread: zlib on the libuv pool)
+ * and on a worker thread (inflate there, by libdeflate, then by zlib).
+ */
+async function verifiedByEveryInflater(h5: string): Promise<VerifyReport[]> {
+  const xml = h5.replace(/\.h5$/, '.xml');
+  return [await verifyDataset(xml), await verifyOnAThread(xml), await verifyOnAThread(xml, 'zlib')];
+}
+
+/** Where, in the file's bytes, the B-tree entry of `chunk` starts (found by its address, after its key). */
+function bTreeEntryOf(bytes: Buffer, chunk: StoredChunk): number {
+  const address = Buffer.alloc(8);
+  address.writeBigUInt64LE(BigInt(chunk.address));
+  const entry = bytes.indexOf(address) - 40;
+  expect(bytes.readUInt32LE(entry)).toBe(chunk.bytes);
+  return entry;
+}
+
 /** Our reader's index of a level, with no bound on its rows. */
 function indexOf(fd: number, storage: NonNullable<ReturnType<BdvH5File['cellsStorage']>>) {
   const { objectAddress, shapeZyx, chunkZyx } = storage;
@@ -135,15 +153,7 @@ describe('verification from the file bytes (our chunk index reader + Node zlib)'
     bytes.fill(0x55, chunk.address + 2, chunk.address + 40); // past zlib's header: the stream breaks
     writeFileSync(h5, bytes);
 
-    // Here (the main thread: zlib on the libuv pool) and on a worker thread (inflate there, by
-    // libdeflate or by zlib).
-    const xml = h5.replace(/\.h5$/, '.xml');
-    const reports = [
-      await verifyDataset(xml),
-      await verifyOnAThread(xml),
-      await verifyOnAThread(xml, 'zlib'),
-    ];
-    for (const report of reports) {
+    for (const report of await verifiedByEveryInflater(h5)) {
       expect(report.ok).toBe(false);
       const [first, second] = report.views;
       expect(first!.problems).toEqual([]);
@@ -185,10 +195,7 @@ describe('verification from the file bytes (our chunk index reader + Node zlib)'
       const h5 = await writeDataset(`hostile-${hostileIndexes.findIndex((h) => h[0] === what)}`, 'gzip');
       const chunk = await storedChunk(h5, 0, 1, 3);
       const bytes = readFileSync(h5);
-      const address = Buffer.alloc(8);
-      address.writeBigUInt64LE(BigInt(chunk.address));
-      const entry = bytes.indexOf(address) - 40;
-      expect(bytes.readUInt32LE(entry)).toBe(chunk.bytes);
+      const entry = bTreeEntryOf(bytes, chunk);
       edit(bytes, entry);
       writeFileSync(h5, bytes);
 
@@ -235,10 +242,7 @@ describe('verification from the file bytes (our chunk index reader + Node zlib)'
     const h5 = await writeDataset('bomb', 'gzip');
     const chunk = await storedChunk(h5, 0, 0, 5);
     const bytes = readFileSync(h5);
-    const address = Buffer.alloc(8);
-    address.writeBigUInt64LE(BigInt(chunk.address));
-    const entry = bytes.indexOf(address) - 40;
-    expect(bytes.readUInt32LE(entry)).toBe(chunk.bytes);
+    const entry = bTreeEntryOf(bytes, chunk);
     // Twice a chunk of zeros deflates to far less than the chunk's stored bytes: it fits in place.
     const bomb = deflateSync(Buffer.alloc(2 * 4 * 64 * 64 * 2));
     expect(bomb.length).toBeLessThan(chunk.bytes);
@@ -246,12 +250,7 @@ describe('verification from the file bytes (our chunk index reader + Node zlib)'
     bytes.writeUInt32LE(bomb.length, entry);
     writeFileSync(h5, bytes);
 
-    const xml = h5.replace(/\.h5$/, '.xml');
-    const reports = [
-      await verifyDataset(xml),
-      await verifyOnAThread(xml),
-      await verifyOnAThread(xml, 'zlib'),
-    ];
+    const reports = await verifiedByEveryInflater(h5);
     for (const report of reports) {
       expect(report.views[0]!.problems).toHaveLength(1);
       expect(report.views[0]!.problems[0]).toMatch(
