@@ -1,4 +1,5 @@
-// Node-API binding to libdeflate's zlib-format calls, for HDF5's gzip chunks (docs/adr/020).
+// Node-API binding to libdeflate's zlib-format calls, for HDF5's gzip chunks, and its CRC-32 for
+// level checksums (docs/adr/020).
 // Whole buffers in, whole buffers out: a chunk is never streamed. Built by
 // scripts/build-native.mjs; libs/bdv/src/h5/native-deflate.ts loads it and falls back to Node's
 // zlib when it is absent. One libdeflate (de)compressor per level and per thread (per Node-API
@@ -7,6 +8,7 @@
 #include <libdeflate.h>
 #include <node_api.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <stdlib.h>
 
 #define MAX_LEVEL 12
@@ -131,6 +133,22 @@ static napi_value decompress(napi_env env, napi_callback_info info) {
   }
 }
 
+// crc32(value, input: Uint8Array): the CRC-32 (zlib's, gzip's) of input continuing from value.
+// libdeflate's uses the CPU's carry-less multiply where it has one: ~2.7x zlib's on x86-64.
+static napi_value crc32(napi_env env, napi_callback_info info) {
+  size_t argc = 2;
+  napi_value argv[2];
+  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
+  uint32_t value;
+  unsigned char *in;
+  size_t in_length;
+  if (argc < 2 || napi_get_value_uint32(env, argv[0], &value) != napi_ok || !bytes_of(env, argv[1], &in, &in_length))
+    return fail(env, napi_throw_type_error, "crc32: takes (value, input: Uint8Array)");
+  // An empty array may have no data pointer, for which libdeflate answers 0, not `value`.
+  if (in_length == 0) return number(env, (double)value);
+  return number(env, (double)libdeflate_crc32(value, in, in_length));
+}
+
 NAPI_MODULE_INIT() {
   Coders *coders = calloc(1, sizeof(Coders));
   if (!coders || napi_set_instance_data(env, coders, free_coders, NULL) != napi_ok) {
@@ -142,6 +160,7 @@ NAPI_MODULE_INIT() {
       {"compress", NULL, compress, NULL, NULL, NULL, napi_enumerable, NULL},
       {"compressBound", NULL, compress_bound, NULL, NULL, NULL, napi_enumerable, NULL},
       {"decompress", NULL, decompress, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"crc32", NULL, crc32, NULL, NULL, NULL, napi_enumerable, NULL},
   };
   napi_define_properties(env, exports, sizeof(properties) / sizeof(properties[0]), properties);
   napi_value version;

@@ -2,9 +2,9 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
-import { deflateSync, inflateSync } from 'node:zlib';
+import { crc32 as zlibCrc32, deflateSync, inflateSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
-import { deflateEngine, nativeDeflate } from '../src/h5/native-deflate.js';
+import { crc32, deflateEngine, nativeDeflate } from '../src/h5/native-deflate.js';
 
 // The libdeflate binding (libs/bdv/native/bdv_deflate.c, docs/adr/020), as built by
 // `npm run build`: zlib streams any zlib reads, and every misuse a thrown error, never a crash.
@@ -53,6 +53,24 @@ describe('libdeflate binding', () => {
     const output = new Uint8Array(plain.length);
     binding!.decompress(deflateSync(plain, { level: 6 }), output);
     expect(Buffer.from(output).equals(Buffer.from(plain))).toBe(true);
+  });
+
+  it("computes zlib's CRC-32, continued across pieces, from a SharedArrayBuffer too", () => {
+    const bytes = cameraBytes(300_001, 7).subarray(1); // an odd length at an odd offset
+    const shared = new Uint8Array(new SharedArrayBuffer(bytes.length + 3)).subarray(3);
+    shared.set(bytes);
+    const whole = zlibCrc32(bytes);
+    expect(binding!.crc32(0, bytes)).toBe(whole);
+    expect(binding!.crc32(0, shared)).toBe(whole);
+    // Pieces of every size around the SIMD widths, folded in order as the writer folds its slabs.
+    let running = 0;
+    for (let at = 0, step = 1; at < bytes.length; at += step, step = (step * 3 + 5) % 997)
+      running = binding!.crc32(running, bytes.subarray(at, at + step));
+    expect(running).toBe(whole);
+    expect(binding!.crc32(0xdeadbeef, new Uint8Array(0))).toBe(0xdeadbeef);
+    // crc32() is what level checksums call: the binding, or zlib with BDV_DEFLATE=zlib.
+    expect(crc32(bytes, 12345)).toBe(zlibCrc32(bytes, 12345));
+    expect(() => (binding!.crc32 as (...a: unknown[]) => number)(0, 'x')).toThrow(/takes \(value, input/);
   });
 
   it('writes nothing (0) where the output is too small', () => {

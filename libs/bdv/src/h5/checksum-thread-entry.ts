@@ -1,4 +1,4 @@
-import { crc32 } from 'node:zlib';
+import { crc32 } from './native-deflate.js';
 import { parentPort, workerData } from 'node:worker_threads';
 import { CHECKSUM_DONE, CHECKSUM_FAILED, CHECKSUM_VALUE, type ChecksumRequest } from './checksum-thread.js';
 

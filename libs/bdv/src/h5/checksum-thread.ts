@@ -1,4 +1,4 @@
-import { crc32 } from 'node:zlib';
+import { crc32 } from './native-deflate.js';
 import type { Worker } from 'node:worker_threads';
 import { BdvError } from '../errors.js';
 import { crc32Hex } from '../model/checksums.js';

@@ -1,4 +1,4 @@
-import { crc32 } from 'node:zlib';
+import { crc32 } from '../h5/native-deflate.js';
 import type { Zyx } from './pyramid-spec.js';
 
 /**
