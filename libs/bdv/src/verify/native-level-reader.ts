@@ -3,28 +3,34 @@ import { isMainThread } from 'node:worker_threads';
 import { inflate, inflateSync } from 'node:zlib';
 import { RunningChecksum, type LevelChecksum } from '../model/checksums.js';
 import type { Zyx } from '../model/pyramid-spec.js';
-import { nativeDeflate } from '../h5/native-deflate.js';
+import { nativeDeflate, type NativeDeflate } from '../h5/native-deflate.js';
 import { readFully } from '../h5/read-fully.js';
 import type { ChunkIndex, StoredChunk } from './chunk-index.js';
 
+/** libdeflate and the buffer it inflates one chunk into (a whole chunk's size). */
+interface InflateInto {
+  binding: NativeDeflate;
+  output: Buffer;
+}
+
 /**
- * A chunk's zlib stream inflated into `output` (the chunk's size). On the main thread (one file:
- * `bdv verify` of a single-layout file, the finalizer's fenced read) by Node's zlib on the libuv
- * pool, so one file inflates on several cores; on a worker thread on that thread, by libdeflate
- * (~1.6x faster per core than zlib, docs/adr/020) or without its binding by zlib: its caller runs
- * one per core (FINALIZER_VERIFY_THREADS, `--jobs`), and the process's one pool (4 threads) would
- * cap them all at 4 cores.
+ * A chunk's zlib stream inflated to `size` bytes: by libdeflate into `into` when given (a worker
+ * thread with the binding: ~1.6x faster per core than zlib, docs/adr/020); else by Node's zlib,
+ * on the main thread (one file: `bdv verify` of a single-layout file, the finalizer's fenced read)
+ * on the libuv pool, so one file inflates on several cores, on a worker thread on that thread: its
+ * caller runs one per core (FINALIZER_VERIFY_THREADS, `--jobs`), and the process's one pool (4
+ * threads) would cap them all at 4 cores.
  */
-function inflateChunk(input: Buffer, output: Buffer): Promise<Buffer> | Buffer {
-  const size = output.length;
+function inflateChunk(input: Buffer, size: number, into?: InflateInto): Promise<Buffer> | Buffer {
+  if (into) {
+    into.binding.decompress(input, into.output);
+    return into.output;
+  }
   if (isMainThread)
     return new Promise<Buffer>((resolve, reject) =>
       inflate(input, inflateOptions(size), (error, inflated) => (error ? reject(error) : resolve(inflated))),
     );
-  const binding = nativeDeflate();
-  if (!binding) return inflateSync(input, inflateOptions(size));
-  binding.decompress(input, output);
-  return output;
+  return inflateSync(input, inflateOptions(size));
 }
 
 /**
@@ -68,10 +74,12 @@ export async function checksumOfStoredLevel(fd: number, stored: StoredLevel): Pr
   const sum = new RunningChecksum();
   const slab = new Uint8Array(Math.min(cz, nz) * ny * nx * 2);
   const perSlab = Math.ceil(ny / cy) * Math.ceil(nx / cx);
-  // Read and inflate buffers go round (a fresh 512 KiB buffer per chunk is fresh memory: page
-  // faults, and a zero fill for Buffer.alloc), at most one of each per chunk in flight.
+  // Read buffers, and libdeflate's output buffers, go round (a fresh 512 KiB buffer per chunk is
+  // fresh memory: page faults, and a zero fill for Buffer.alloc), at most one of each per chunk in
+  // flight. zlib makes its own output. Which inflates is settled once per level (see inflateChunk).
   const spare: Buffer[] = [];
-  const spareCells: Buffer[] = [];
+  const spareOutputs: Buffer[] = [];
+  const binding = isMainThread || stored.filters[0] !== DEFLATE_FILTER ? undefined : nativeDeflate();
   const wholeBytes = cz * cy * cx * 2;
   for (let z0 = 0; z0 < nz; z0 += cz) {
     const dz = Math.min(cz, nz - z0);
@@ -84,12 +92,12 @@ export async function checksumOfStoredLevel(fd: number, stored: StoredLevel): Pr
       chunks,
       async (chunk) => {
         const raw = readChunk(fd, chunk, wholeBytes, spare.pop());
-        const cells = spareCells.pop() ?? Buffer.allocUnsafeSlow(wholeBytes);
+        const into = binding && { binding, output: spareOutputs.pop() ?? Buffer.allocUnsafeSlow(wholeBytes) };
         try {
-          placeChunk(await chunkCells(raw, chunk, stored, cells), chunk, target, stored);
+          placeChunk(await chunkCells(raw, chunk, stored, into), chunk, target, stored);
         } finally {
           spare.push(raw.buffer);
-          spareCells.push(cells);
+          if (into) spareOutputs.push(into.output);
         }
       },
       { concurrency: INFLATES_AT_ONCE },
@@ -118,21 +126,19 @@ function readChunk(
   return { buffer, bytes };
 }
 
-/**
- * One chunk's cells (a whole chunk, edges padded): its bytes, or inflated (maybe into `output`,
- * a whole chunk's size) if it was deflated.
- */
+/** One chunk's cells (a whole chunk, edges padded): its bytes, inflated if it was deflated (see inflateChunk). */
 async function chunkCells(
   raw: { bytes: Buffer },
   chunk: StoredChunk,
   stored: StoredLevel,
-  output: Buffer,
+  into?: InflateInto,
 ): Promise<Buffer> {
-  const whole = output.length;
+  const [cz, cy, cx] = stored.index.chunkZyx;
+  const whole = cz * cy * cx * 2;
   const deflated = stored.filters[0] === DEFLATE_FILTER && (chunk.filterMask & 1) === 0;
   let cells = raw.bytes;
   try {
-    if (deflated) cells = await inflateChunk(raw.bytes, output);
+    if (deflated) cells = await inflateChunk(raw.bytes, whole, into);
   } catch (error) {
     throw new Error(`chunk (${chunk.offsetZyx.join(',')}) does not inflate: ${(error as Error).message}`);
   }
