@@ -1,12 +1,16 @@
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { deflateSync } from 'node:zlib';
 import { afterAll, afterEach, describe, expect, it, vi } from 'vitest';
 import { PYTHON, tempDir } from '../../../test/support/oracle.js';
 import { BdvWriter, verifyDataset } from '../src/index.js';
 import { BdvH5File } from '../src/h5/bdv-h5-file.js';
-import { nativeDeflate } from '../src/h5/native-deflate.js';
+import {
+  DEFLATE_ENGINE_NAMES,
+  DEFLATE_ENGINES,
+  expectDeflateEngineInUse,
+  useDeflateEngine,
+} from './deflate-engines.js';
 import { preparedH5wasm } from '../src/h5/prepared-h5wasm.js';
 import { RunningChecksum } from '../src/model/checksums.js';
 import { checksumOfLevel } from '../src/verify/level-reader.js';
@@ -88,30 +92,18 @@ function h5pyChunks(h5: string, path: string, expected: Uint16Array) {
   };
 }
 
-/** What each engine makes of a chunk: the bytes the file must hold. */
-const ENGINES = {
-  libdeflate: (raw: Buffer, level: number) => {
-    const binding = nativeDeflate()!;
-    const out = Buffer.alloc(binding.compressBound(level, raw.length));
-    return out.subarray(0, binding.compress(level, raw, out));
-  },
-  zlib: (raw: Buffer, level: number) => deflateSync(raw, { level }),
-};
-
 afterEach(() => void vi.unstubAllEnvs());
 
-describe.each(Object.keys(ENGINES) as (keyof typeof ENGINES)[])('gzip chunks written by %s', (engine) => {
-  const deflated = ENGINES[engine];
-  const useEngine = () => vi.stubEnv('BDV_DEFLATE', engine === 'zlib' ? 'zlib' : '');
+describe.each(DEFLATE_ENGINE_NAMES)('gzip chunks written by %s', (engine) => {
+  const deflated = DEFLATE_ENGINES[engine];
+  const useEngine = () => useDeflateEngine(engine);
 
   it('come from the prepared h5wasm, whose build routed deflate to the host, and the engine asked for', () => {
     const prepared = preparedH5wasm();
     expect(prepared, 'run `npm run build`').toBeDefined();
     expect(JSON.parse(readFileSync(new URL('source.json', prepared), 'utf8')).deflate).toBe('node-zlib');
     useEngine();
-    expect(nativeDeflate() !== undefined, 'libdeflate binding: run `npm run build` with libdeflate-dev').toBe(
-      engine === 'libdeflate',
-    );
+    expectDeflateEngineInUse(engine);
   });
 
   for (const level of [1, 4, 9]) {

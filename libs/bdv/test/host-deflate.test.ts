@@ -1,8 +1,13 @@
 import { randomBytes } from 'node:crypto';
-import { deflateSync, inflateSync } from 'node:zlib';
+import { inflateSync } from 'node:zlib';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { H5Z_FLAG_REVERSE, hostDeflate, lastHostDeflateFailure } from '../src/h5/host-deflate.js';
-import { nativeDeflate } from '../src/h5/native-deflate.js';
+import {
+  DEFLATE_ENGINE_NAMES,
+  DEFLATE_ENGINES,
+  expectDeflateEngineInUse,
+  useDeflateEngine,
+} from './deflate-engines.js';
 
 // hostDeflate against a real WebAssembly.Memory laid out as HDF5 calls its filter: cd_values,
 // *buf_size and *buf as words, the chunk in a block. The allocator stands in for HDF5's
@@ -46,93 +51,76 @@ function heapWith(chunk: Uint8Array, level = 4) {
 
 const compressible = () => new Uint8Array(4096).map((_, i) => (i % 64) + 100);
 
-/** What each engine makes of `data` (libdeflate's bytes differ from zlib's; both are zlib streams). */
-const ENGINES = {
-  libdeflate: (data: Uint8Array, level: number) => {
-    const binding = nativeDeflate()!;
-    const out = new Uint8Array(binding.compressBound(level, data.length));
-    return out.subarray(0, binding.compress(level, data, out));
-  },
-  zlib: (data: Uint8Array, level: number) => deflateSync(data, { level }),
-};
-
 afterEach(() => void vi.unstubAllEnvs());
 
-describe.each(Object.keys(ENGINES) as (keyof typeof ENGINES)[])(
-  'hostDeflate by %s (HDF5 deflate filter, write half)',
-  (engine) => {
-    const deflated = ENGINES[engine];
-    const useEngine = () => vi.stubEnv('BDV_DEFLATE', engine === 'zlib' ? 'zlib' : '');
+describe.each(DEFLATE_ENGINE_NAMES)('hostDeflate by %s (HDF5 deflate filter, write half)', (engine) => {
+  const deflated = DEFLATE_ENGINES[engine];
+  const useEngine = () => useDeflateEngine(engine);
 
-    it('is the engine this test asks for', () => {
-      useEngine();
-      // CI builds the binding (install-test-deps.sh installs libdeflate-dev): its absence is a failure.
-      expect(
-        nativeDeflate() !== undefined,
-        'libdeflate binding: run `npm run build` with libdeflate-dev',
-      ).toBe(engine === 'libdeflate');
-    });
+  it('is the engine this test asks for', () => {
+    useEngine();
+    expectDeflateEngineInUse(engine);
+  });
 
-    it("compresses in place when the result fits HDF5's buffer, and returns its size", () => {
+  it("compresses in place when the result fits HDF5's buffer, and returns its size", () => {
+    useEngine();
+    const data = compressible();
+    const h = heapWith(data, 6);
+    const size = h.call();
+    expect(size).toBe(deflated(data, 6).length);
+    expect(size).toBeLessThan(data.length);
+    const { at, bytes } = h.block();
+    expect(at).toBe(CHUNK); // same buffer, *buf_size left as the capacity
+    expect(inflateSync(bytes(size)).equals(Buffer.from(data))).toBe(true);
+    expect(h.freed).toEqual([]);
+  });
+
+  for (const grow of [false, true]) {
+    it(`hands a larger result over in a new HDF5 block and frees the old one${grow ? ' (the memory grows meanwhile)' : ''}`, () => {
       useEngine();
-      const data = compressible();
-      const h = heapWith(data, 6);
+      const data = new Uint8Array(randomBytes(4096));
+      const h = heapWith(data);
+      h.allocator.grow = grow;
       const size = h.call();
-      expect(size).toBe(deflated(data, 6).length);
-      expect(size).toBeLessThan(data.length);
-      const { at, bytes } = h.block();
-      expect(at).toBe(CHUNK); // same buffer, *buf_size left as the capacity
+      expect(size).toBeGreaterThan(data.length); // random bytes grow under deflate
+      const { at, size: recorded, bytes } = h.block();
+      expect(at).not.toBe(CHUNK);
+      expect(recorded).toBe(size);
+      expect(h.freed).toEqual([CHUNK]);
+      expect(Buffer.from(bytes(size)).equals(Buffer.from(deflated(data, 4)))).toBe(true);
       expect(inflateSync(bytes(size)).equals(Buffer.from(data))).toBe(true);
-      expect(h.freed).toEqual([]);
     });
+  }
 
-    for (const grow of [false, true]) {
-      it(`hands a larger result over in a new HDF5 block and frees the old one${grow ? ' (the memory grows meanwhile)' : ''}`, () => {
-        useEngine();
-        const data = new Uint8Array(randomBytes(4096));
-        const h = heapWith(data);
-        h.allocator.grow = grow;
-        const size = h.call();
-        expect(size).toBeGreaterThan(data.length); // random bytes grow under deflate
-        const { at, size: recorded, bytes } = h.block();
-        expect(at).not.toBe(CHUNK);
-        expect(recorded).toBe(size);
-        expect(h.freed).toEqual([CHUNK]);
-        expect(Buffer.from(bytes(size)).equals(Buffer.from(deflated(data, 4)))).toBe(true);
-        expect(inflateSync(bytes(size)).equals(Buffer.from(data))).toBe(true);
-      });
+  it('fails (0) with its reason, once, and leaves the chunk alone', () => {
+    useEngine();
+    const cases: [string, () => number, RegExp][] = [
+      ['read', () => heapWith(compressible()).call(H5Z_FLAG_REVERSE), /inflate/],
+      ['parameters', () => heapWith(compressible()).call(0, 2), /2 filter parameters/],
+      ['level', () => heapWith(compressible(), 10).call(), /gzip level 10/],
+      [
+        'allocation',
+        () => {
+          const h = heapWith(new Uint8Array(randomBytes(4096)));
+          h.allocator.H5allocate_memory = () => 0;
+          return h.call();
+        },
+        /could not allocate/,
+      ],
+    ];
+    for (const [what, run, reason] of cases) {
+      expect(run(), what).toBe(0);
+      expect(lastHostDeflateFailure(), what).toMatch(reason);
+      expect(lastHostDeflateFailure(), what).toBeUndefined();
     }
+  });
 
-    it('fails (0) with its reason, once, and leaves the chunk alone', () => {
-      useEngine();
-      const cases: [string, () => number, RegExp][] = [
-        ['read', () => heapWith(compressible()).call(H5Z_FLAG_REVERSE), /inflate/],
-        ['parameters', () => heapWith(compressible()).call(0, 2), /2 filter parameters/],
-        ['level', () => heapWith(compressible(), 10).call(), /gzip level 10/],
-        [
-          'allocation',
-          () => {
-            const h = heapWith(new Uint8Array(randomBytes(4096)));
-            h.allocator.H5allocate_memory = () => 0;
-            return h.call();
-          },
-          /could not allocate/,
-        ],
-      ];
-      for (const [what, run, reason] of cases) {
-        expect(run(), what).toBe(0);
-        expect(lastHostDeflateFailure(), what).toMatch(reason);
-        expect(lastHostDeflateFailure(), what).toBeUndefined();
-      }
-    });
-
-    it('rethrows a dead wasm runtime instead of returning into it', () => {
-      useEngine();
-      const h = heapWith(new Uint8Array(randomBytes(4096)));
-      h.allocator.H5allocate_memory = () => {
-        throw new WebAssembly.RuntimeError('Aborted(OOM)');
-      };
-      expect(() => h.call()).toThrow(WebAssembly.RuntimeError);
-    });
-  },
-);
+  it('rethrows a dead wasm runtime instead of returning into it', () => {
+    useEngine();
+    const h = heapWith(new Uint8Array(randomBytes(4096)));
+    h.allocator.H5allocate_memory = () => {
+      throw new WebAssembly.RuntimeError('Aborted(OOM)');
+    };
+    expect(() => h.call()).toThrow(WebAssembly.RuntimeError);
+  });
+});
