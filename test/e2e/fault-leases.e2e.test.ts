@@ -17,9 +17,11 @@ const dir = tempDir('bdv-fault-leases-');
 const p = (name: string) => join(dir.path, name);
 
 const viewsOf = (prefix: string, n: number) => tileViews(dir.path, prefix, n);
-// Views that take a second or more to write (16 MiB each, gzip): long enough to pause or kill a
-// process in the middle of one, and for the finalizer to spend time reading them back.
-const SLOW = { compression: 'gzip', blockSizeZyx: [[8, 64, 64]] };
+// Views that take a second or more to write (32 MiB each, gzip level 9): long enough to pause or
+// kill a process in the middle of one, and for the finalizer to spend time reading them back.
+// libdeflate (docs/adr/020) wrote 16 MiB at level 4 in ~0.2 s: a SIGKILL sent on the writer's
+// "writing view" line then sometimes came after the view was done.
+const SLOW = { compression: 'gzip', compressionLevel: 9, blockSizeZyx: [[8, 64, 64]] };
 const slowViews = viewsOf('slow', 2);
 const smallViews = viewsOf('small', 3);
 // The poison view is a slow one, so its writer is surely killed while writing it.
@@ -27,7 +29,7 @@ const poisonViews = [smallViews[0]!, slowViews[1]!, smallViews[2]!];
 
 beforeAll(() => {
   makeStacks(dir.path, [
-    ...slowViews.map((v) => ({ path: v.npy, shape: [32, 512, 512], seed: 80 + v.tile })),
+    ...slowViews.map((v) => ({ path: v.npy, shape: [64, 512, 512], seed: 80 + v.tile })),
     ...smallViews.map((v) => ({ path: v.npy, shape: [16, 128, 128], seed: 90 + v.tile })),
   ]);
 });
