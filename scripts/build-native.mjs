@@ -1,20 +1,38 @@
 #!/usr/bin/env node
-// Builds libs/bdv/dist/native/bdv_deflate.node (part of `npm run build`, after `tsc -b`): the
-// Node-API binding of libdeflate that compresses and inflates gzip chunks ~1.3-1.8x faster per core
-// than Node's zlib (docs/adr/020). It needs a C compiler, Node's headers and libdeflate's
-// (Debian: libdeflate-dev; scripts/install-test-deps.sh and the Dockerfile install it). It is an
-// optimisation only: without it libs/bdv uses Node's zlib, so a missing piece warns here and
-// leaves no binding instead of failing the build. BDV_NATIVE=required (the Dockerfile, CI) makes
-// it fail instead.
+// Builds libs/bdv's Node-API bindings into libs/bdv/dist/native (part of `npm run build`, after
+// `tsc -b`):
+//   - bdv_deflate.node: libdeflate, which compresses and inflates gzip chunks ~1.3-1.8x faster per
+//     core than Node's zlib, and computes CRC-32 (docs/adr/020); needs libdeflate's headers
+//     (Debian: libdeflate-dev);
+//   - bdv_memory.node: asks Linux for huge pages under each HDF5 heap (docs/adr/021).
+// Both need a C compiler and Node's headers (scripts/install-test-deps.sh and the Dockerfile
+// install them). Each is an optimisation only: without it libs/bdv does the same work the slower
+// way, so a missing piece warns here and leaves that binding out instead of failing the build.
+// BDV_NATIVE=required (the Dockerfile) makes it fail instead.
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
-const source = join(root, 'libs/bdv/native/bdv_deflate.c');
 const outDir = join(root, 'libs/bdv/dist/native');
-const output = join(outDir, 'bdv_deflate.node');
+
+const BINDINGS = [
+  {
+    name: 'bdv_deflate',
+    libraries: ['-ldeflate'],
+    describe: (binding) => `libdeflate ${binding.version}`,
+    without: "gzip uses Node's zlib",
+    hint: 'apt-get install libdeflate-dev',
+  },
+  {
+    name: 'bdv_memory',
+    libraries: [],
+    describe: () => 'huge-page advice',
+    without: 'HDF5 heaps get no huge-page advice',
+    hint: 'apt-get install gcc libc6-dev',
+  },
+];
 
 /** Where node_api.h is: beside this Node (its prefix), or where npm is told to find Node's headers. */
 function nodeIncludeDir() {
@@ -26,13 +44,14 @@ function nodeIncludeDir() {
   throw new Error(`Node's headers (include/node/node_api.h) are not under ${prefixes.join(' or ')}`);
 }
 
-function build() {
-  const compiler = process.env.CC || 'cc';
+/** Compiles one binding and loads it once: a binding that cannot load here is no binding. */
+function build({ name, libraries }) {
+  const output = join(outDir, `${name}.node`);
   const staging = `${output}.${process.pid}`;
   mkdirSync(outDir, { recursive: true });
   try {
     execFileSync(
-      compiler,
+      process.env.CC || 'cc',
       [
         '-O2',
         '-std=c11',
@@ -41,21 +60,21 @@ function build() {
         '-Wall',
         '-Werror',
         `-I${nodeIncludeDir()}`,
-        source,
+        join(root, 'libs/bdv/native', `${name}.c`),
         '-o',
         staging,
-        '-ldeflate',
+        ...libraries,
       ],
       { stdio: ['ignore', 'ignore', 'pipe'] },
     );
     renameSync(staging, output);
+    return { output, binding: loadBinding(output) };
+  } catch (error) {
+    rmSync(output, { force: true });
+    throw error;
   } finally {
     rmSync(staging, { force: true });
   }
-  // Loaded once here: a binding that cannot load (a libdeflate missing at run time) is no binding.
-  const binding = loadBinding(output);
-  writeFileSync(join(outDir, 'source.json'), `${JSON.stringify({ libdeflate: binding.version }, null, 2)}\n`);
-  return binding.version;
 }
 
 function loadBinding(path) {
@@ -64,17 +83,24 @@ function loadBinding(path) {
   return module.exports;
 }
 
-try {
-  const version = build();
-  console.log(`build-native: ${output} (libdeflate ${version})`);
-} catch (error) {
-  rmSync(output, { force: true });
-  rmSync(join(outDir, 'source.json'), { force: true });
-  const why = (error.stderr?.toString().trim() || error.message).split('\n').slice(0, 3).join(' | ');
-  const message = `build-native: no libdeflate binding, gzip uses Node's zlib (${why})`;
-  if (process.env.BDV_NATIVE === 'required') {
-    console.error(message);
-    process.exit(1);
+const built = {};
+let failed = false;
+for (const spec of BINDINGS) {
+  try {
+    const { output, binding } = build(spec);
+    built[spec.name] = spec.describe(binding);
+    console.log(`build-native: ${output} (${spec.describe(binding)})`);
+  } catch (error) {
+    const why = (error.stderr?.toString().trim() || error.message).split('\n').slice(0, 3).join(' | ');
+    const message = `build-native: no ${spec.name} binding, ${spec.without} (${why})`;
+    if (process.env.BDV_NATIVE === 'required') {
+      console.error(message);
+      failed = true;
+    } else {
+      console.warn(`${message}; on Debian: ${spec.hint}`);
+    }
   }
-  console.warn(`${message}; on Debian: apt-get install libdeflate-dev`);
 }
+// What was built, for a person reading the folder (libs/bdv loads each binding that is there).
+writeFileSync(join(outDir, 'source.json'), `${JSON.stringify(built, null, 2)}\n`);
+if (failed) process.exit(1);

@@ -72,6 +72,7 @@ async function prepare() {
       wasmSha256: createHash('sha256').update(module).digest('hex'),
       deflate,
       memory,
+      maxMemoryBytes: maxMemoryBytes(module),
       pluginFolders: [...new Set(plugins.map((p) => p.folder))],
     };
     writeFileSync(join(staging, 'source.json'), JSON.stringify(source, null, 2) + '\n');
@@ -83,6 +84,19 @@ async function prepare() {
   } finally {
     rmSync(staging, { recursive: true, force: true });
     rmSync(retired, { recursive: true, force: true });
+  }
+}
+
+/**
+ * The most the module's memory can grow to, in bytes (libs/bdv advises huge pages over all of it:
+ * docs/adr/021), or undefined when it declares no maximum or cannot be read here.
+ */
+function maxMemoryBytes(wasm) {
+  try {
+    const { max } = definedMemoryLimits(wasm);
+    return max === undefined ? undefined : max * 65536;
+  } catch {
+    return undefined;
   }
 }
 

@@ -22,7 +22,7 @@ export type {
   SlabBufferSource,
 } from './writer/stack-input.js';
 export { DEFAULT_SLAB_BYTES, writerSlabBuffers, preloadHdf5 } from './writer/stack-input.js';
-export { preferredSlabDepth } from './writer/view-writer.js';
+export { preferredSlabDepth, warmWritingThreads } from './writer/view-writer.js';
 export { resolveFormat, type BdvFormat, type BdvFormatOptions } from './writer/bdv-format.js';
 export { describeView, type ViewDescription } from './writer/view-record.js';
 export { DEFAULT_COMMIT_GROUP, type CommitGroupLimits } from './writer/commit-group.js';

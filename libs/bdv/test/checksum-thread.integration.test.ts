@@ -3,7 +3,13 @@ import { join } from 'node:path';
 import { crc32 } from 'node:zlib';
 import { afterAll, describe, expect, it } from 'vitest';
 import { tempDir } from '../../../test/support/oracle.js';
-import { checksumPathFor, readChecksumFile, verifyDataset, type Zyx } from '../src/index.js';
+import {
+  checksumPathFor,
+  readChecksumFile,
+  verifyDataset,
+  warmWritingThreads,
+  type Zyx,
+} from '../src/index.js';
 import { checksumThread, HeapChecksum } from '../src/h5/checksum-thread.js';
 import { heapPool } from '../src/h5/heap-slab-writer.js';
 import { heapIsShared } from '../src/h5/prepared-h5wasm.js';
@@ -23,6 +29,10 @@ describe('the checksum thread', () => {
     const thread = checksumThread();
     expect(thread.posted).toBe(0);
     const shape: Zyx = [64, 512, 1024];
+    // Started ahead, as the CLI does once it has read the input's header: a view written before
+    // the thread is up checksums its first slabs here, and 64 MiB may be all written by then.
+    warmWritingThreads(shape[0] * shape[1] * shape[2] * 2);
+    await until(() => thread.ready, 10_000);
     const stack = new Uint16Array(shape[0] * shape[1] * shape[2]);
     randomFillSync(stack);
     const h5 = join(dir.path, 'big.h5');

@@ -29,8 +29,8 @@ describe('libdeflate binding', () => {
     ).toBeDefined();
     const recorded = JSON.parse(
       readFileSync(join(import.meta.dirname, '..', 'dist', 'native', 'source.json'), 'utf8'),
-    ) as { libdeflate: string };
-    expect(binding!.version).toBe(recorded.libdeflate);
+    ) as { bdv_deflate: string };
+    expect(`libdeflate ${binding!.version}`).toBe(recorded.bdv_deflate);
     expect(deflateEngine()).toBe(`libdeflate ${binding!.version}`);
   });
 

@@ -4,6 +4,7 @@ import {
   preloadHdf5,
   setupCount,
   setupIdOf,
+  warmWritingThreads,
   xmlPathFor,
   type Layout,
 } from '@bdv-cluster/bdv';
@@ -93,6 +94,8 @@ async function convertViews(
   const { dataset } = req.manifest;
   const planned = await planViews(req.manifest.views, req.baseDir);
   throwIfInterrupted(req.signal);
+  // This thread writes: its helpers start while HDF5 loads, not at the first view's first slab.
+  if (!threads) warmWritingThreads(planned.reduce((most, view) => Math.max(most, view.bytes), 0));
   const started = performance.now();
   const pyramid = choosePyramid(dataset, planned);
   const writer = await openOutput(

@@ -1,6 +1,7 @@
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { setFlagsFromString } from 'node:v8';
+import { adviseHugePages } from './huge-pages.js';
 import { withHostDeflateFailure } from './host-deflate.js';
 import { heapIsShared, readyH5wasm } from './prepared-h5wasm.js';
 
@@ -59,8 +60,10 @@ const pluginDir = (): string =>
 export function loadH5(): Promise<H5Runtime> {
   loaded ??= (async () => {
     raiseWasmTieringBudget();
-    const { exports, module, sharedPluginFolders } = await readyH5wasm();
+    const { exports, module, sharedPluginFolders, maxHeapBytes } = await readyH5wasm();
     const { default: api, ExternalLink } = exports;
+    // Before HDF5 touches more of its heap than its start-up did: pages faulted in later come huge.
+    adviseHugePages(module.HEAPU8, maxHeapBytes ?? module.HEAPU8.length);
     if (heapIsShared(module) && sharedPluginFolders.length > 0) {
       // A plugin must import the memory as shared as it is: the build's rewritten copies.
       for (const folder of [...sharedPluginFolders].reverse()) module.insert_plugin_search_path(folder, 0);

@@ -141,7 +141,7 @@ export async function heapPool(): Promise<HeapPool> {
  * left to wait for. Without it the kernel starts writing only when close asks (dirty pages expire
  * after 30 s), and the whole file's disk time is added to the conversion.
  */
-const FLUSH_AFTER_BYTES = 32 * 1024 * 1024;
+export const FLUSH_AFTER_BYTES = 32 * 1024 * 1024;
 
 /**
  * Writes hyperslabs of 16-bit cells through the low-level `set_dataset_data` binding. A slab that

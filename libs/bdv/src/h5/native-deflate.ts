@@ -1,7 +1,5 @@
-import { existsSync } from 'node:fs';
 import { crc32 as zlibCrc32 } from 'node:zlib';
-import { createRequire } from 'node:module';
-import { dirname, join } from 'node:path';
+import { loadNativeBinding } from './native-binding.js';
 
 /** libdeflate's zlib-format calls (libs/bdv/native/bdv_deflate.c, built by scripts/build-native.mjs). */
 export interface NativeDeflate {
@@ -52,27 +50,5 @@ export function deflateEngine(): string {
 }
 
 function load(): NativeDeflate | undefined {
-  const require = createRequire(import.meta.url);
-  let path: string;
-  try {
-    path = join(
-      dirname(require.resolve('@bdv-cluster/bdv/package.json')),
-      'dist',
-      'native',
-      'bdv_deflate.node',
-    );
-  } catch {
-    return undefined;
-  }
-  if (!existsSync(path)) return undefined;
-  try {
-    return require(path) as NativeDeflate;
-  } catch (error) {
-    // Built, but it cannot load here (libdeflate uninstalled since, another Node): say so once.
-    process.emitWarning(
-      `gzip uses Node's zlib: the libdeflate binding failed to load (${error instanceof Error ? error.message : error})`,
-      { code: 'BDV_NATIVE_DEFLATE' },
-    );
-    return undefined;
-  }
+  return loadNativeBinding<NativeDeflate>('bdv_deflate', 'BDV_NATIVE_DEFLATE', "gzip uses Node's zlib");
 }

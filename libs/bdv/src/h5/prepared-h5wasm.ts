@@ -14,6 +14,8 @@ interface PreparedSource {
   wasmBytes?: number;
   /** 'shared' when the module's memory was made shared (docs/adr/019). */
   memory?: string;
+  /** The most the module's memory can grow to (its declared maximum). */
+  maxMemoryBytes?: number;
   /** Filter plugins rewritten to import the shared memory: folders beside the copy, in search order. */
   pluginFolders?: string[];
 }
@@ -75,9 +77,15 @@ export async function readyH5wasm(): Promise<ReadyH5wasm> {
   if (prepared) {
     try {
       // Read before the import: a failure after it would make this thread load HDF5 twice.
-      const sharedPluginFolders = pluginFolders(prepared);
+      const made = recorded(prepared);
+      const sharedPluginFolders = pluginFolders(prepared, made);
       const exports = (await import(prepared)) as H5wasmNode;
-      return { exports, module: await exports.default.ready, sharedPluginFolders };
+      return {
+        exports,
+        module: await exports.default.ready,
+        sharedPluginFolders,
+        maxHeapBytes: made.maxMemoryBytes,
+      };
     } catch (error) {
       // The package's own module works, only slower (start-up, and gzip in wasm zlib): say so.
       process.emitWarning(
@@ -98,11 +106,17 @@ export interface ReadyH5wasm {
    * this order); the only ones a module with a shared heap can load (see heapIsShared).
    */
   sharedPluginFolders: string[];
+  /** The most the heap can grow to, where known (the prepared copy records it). */
+  maxHeapBytes?: number;
+}
+
+/** What the build recorded beside the prepared copy at `hlUrl`. */
+function recorded(hlUrl: string): PreparedSource {
+  return JSON.parse(readFileSync(new URL('source.json', hlUrl), 'utf8')) as PreparedSource;
 }
 
 /** The plugin folders recorded beside the prepared copy at `hlUrl`, if its memory is shared. */
-function pluginFolders(hlUrl: string): string[] {
-  const made = JSON.parse(readFileSync(new URL('source.json', hlUrl), 'utf8')) as PreparedSource;
+function pluginFolders(hlUrl: string, made: PreparedSource): string[] {
   if (made.memory !== 'shared') return [];
   return (made.pluginFolders ?? []).map((folder) => fileURLToPath(new URL(`${folder}/`, hlUrl)));
 }

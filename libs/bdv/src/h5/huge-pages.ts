@@ -1,0 +1,36 @@
+import { loadNativeBinding } from './native-binding.js';
+
+/** libs/bdv/native/bdv_memory.c. */
+interface NativeMemory {
+  /** madvise(MADV_HUGEPAGE) over `span` bytes from `heap`'s first byte: the bytes advised, or 0. */
+  adviseHugePages(heap: Uint8Array, span: number): number;
+}
+
+/**
+ * `BDV_HUGE_PAGES=off` gives no advice: HDF5's heaps get the kernel's default pages. For a host
+ * whose memory is too fragmented for huge pages to come cheap (the kernel then compacts memory
+ * on a fault, as `/sys/kernel/mm/transparent_hugepage/defrag` says), and for measuring.
+ */
+const OFF = 'off';
+
+let binding: { memory: NativeMemory | undefined } | undefined;
+
+/**
+ * Asks Linux to back this thread's HDF5 heap with transparent huge pages (docs/adr/021): the
+ * heap's pages are touched first by reads of slabs and by HDF5, and on the benchmark VMs a fault
+ * per 4 KiB page made a fresh 32 MiB slab buffer cost ~100 ms of a conversion; huge pages make
+ * it a few ms. `maxBytes` is the heap's maximum size (the wasm memory is reserved whole at that
+ * size and grows in place), so the advice also covers the pages it grows into. The bytes advised,
+ * 0 without the binding, with BDV_HUGE_PAGES=off, or where the kernel has no THP.
+ */
+export function adviseHugePages(heap: Uint8Array, maxBytes: number): number {
+  if (process.env.BDV_HUGE_PAGES === OFF) return 0;
+  binding ??= {
+    memory: loadNativeBinding<NativeMemory>(
+      'bdv_memory',
+      'BDV_NATIVE_MEMORY',
+      'HDF5 heaps get no huge-page advice',
+    ),
+  };
+  return binding.memory?.adviseHugePages(heap, Math.max(maxBytes, heap.length)) ?? 0;
+}
