@@ -4,6 +4,7 @@ import { inflate, inflateSync } from 'node:zlib';
 import { RunningChecksum, type LevelChecksum } from '../model/checksums.js';
 import type { Zyx } from '../model/pyramid-spec.js';
 import { nativeDeflate, type NativeDeflate } from '../h5/native-deflate.js';
+import { adviseHugePages } from '../h5/huge-pages.js';
 import { readFully } from '../h5/read-fully.js';
 import type { ChunkIndex, StoredChunk } from './chunk-index.js';
 
@@ -72,7 +73,7 @@ export async function checksumOfStoredLevel(fd: number, stored: StoredLevel): Pr
     else byZ.set(chunk.offsetZyx[0], [chunk]);
   }
   const sum = new RunningChecksum();
-  const slab = new Uint8Array(Math.min(cz, nz) * ny * nx * 2);
+  const slab = takeSlab(Math.min(cz, nz) * ny * nx * 2);
   const perSlab = Math.ceil(ny / cy) * Math.ceil(nx / cx);
   // Read buffers, and libdeflate's output buffers, go round (a fresh 512 KiB buffer per chunk is
   // fresh memory: page faults, and a zero fill for Buffer.alloc), at most one of each per chunk in
@@ -104,7 +105,33 @@ export async function checksumOfStoredLevel(fd: number, stored: StoredLevel): Pr
     );
     sum.add(new Int16Array(target.buffer, target.byteOffset, target.byteLength / 2));
   }
+  keepSlab(slab);
   return { level: stored.level, shapeZyx, crc32: sum.hex };
+}
+
+/**
+ * Slab buffers kept for the next level this thread reads, up to SPARE_SLAB_BYTES: a level's slab
+ * (one chunk deep, a whole plane wide: 32 MiB for 4 x 2048 x 2048) is fresh memory otherwise,
+ * whose first touch cost ~0.1 s of page faults on the benchmark VM — per level, so 8 views gave
+ * each of two verifying threads ~0.4 s of it. Not kept after a level that failed: rare.
+ */
+const spareSlabs: Uint8Array[] = [];
+const SPARE_SLAB_BYTES = 64 * 1024 * 1024;
+
+function takeSlab(bytes: number): Uint8Array {
+  const i = spareSlabs.findIndex((b) => b.length >= bytes && b.length <= 2 * bytes + 4096);
+  if (i < 0) {
+    const fresh = new Uint8Array(bytes);
+    adviseHugePages(fresh, bytes);
+    return fresh;
+  }
+  return spareSlabs.splice(i, 1)[0]!.subarray(0, bytes);
+}
+
+function keepSlab(slab: Uint8Array): void {
+  spareSlabs.push(new Uint8Array(slab.buffer));
+  let kept = spareSlabs.reduce((sum, b) => sum + b.length, 0);
+  while (kept > SPARE_SLAB_BYTES) kept -= spareSlabs.shift()!.length;
 }
 
 /** A chunk's bytes as stored, read into `reuse` when it is large enough. */
