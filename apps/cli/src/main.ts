@@ -46,4 +46,18 @@ function fail(error: unknown): never {
   process.exit(1);
 }
 
+/**
+ * A reader that stops early (`bdv verify … | head`) closes our output: what it did not read is
+ * dropped, and the command goes on to its own end and exit code — a conversion is not given up,
+ * nor a verification's verdict changed, because nobody reads its report. Without this Node threw
+ * EPIPE as an unhandled error with its stack after the work was done.
+ */
+function ignoreClosedReader(stream: NodeJS.WriteStream): void {
+  stream.on('error', (error: NodeJS.ErrnoException) => {
+    if (error.code !== 'EPIPE') throw error;
+  });
+}
+ignoreClosedReader(process.stdout);
+ignoreClosedReader(process.stderr);
+
 program.parseAsync(process.argv).catch(fail);
