@@ -7,6 +7,7 @@
 #define NAPI_VERSION 8
 #include <libdeflate.h>
 #include <node_api.h>
+#include "napi_helpers.h"
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -34,25 +35,6 @@ static Coders *coders_of(napi_env env) {
   return data;
 }
 
-/** Throws a TypeError/RangeError/Error and returns NULL (what a failed call hands back to JS). */
-static napi_value fail(napi_env env, napi_status (*throw_fn)(napi_env, const char *, const char *),
-                       const char *message) {
-  throw_fn(env, NULL, message);
-  return NULL;
-}
-
-/** The bytes of a Uint8Array argument (over an ArrayBuffer or a SharedArrayBuffer). */
-static int bytes_of(napi_env env, napi_value value, unsigned char **data, size_t *length) {
-  bool is_typed = false;
-  if (napi_is_typedarray(env, value, &is_typed) != napi_ok || !is_typed) return 0;
-  napi_typedarray_type type;
-  void *pointer = NULL;
-  if (napi_get_typedarray_info(env, value, &type, length, &pointer, NULL, NULL) != napi_ok) return 0;
-  if (type != napi_uint8_array) return 0;
-  *data = pointer;
-  return 1;
-}
-
 static int level_of(napi_env env, napi_value value, int *level) {
   int32_t n = -1;
   if (napi_get_value_int32(env, value, &n) != napi_ok || n < 0 || n > MAX_LEVEL) return 0;
@@ -65,12 +47,6 @@ static struct libdeflate_compressor *compressor_for(napi_env env, int level) {
   if (!coders) return NULL;
   if (!coders->compressors[level]) coders->compressors[level] = libdeflate_alloc_compressor(level);
   return coders->compressors[level];
-}
-
-static napi_value number(napi_env env, double value) {
-  napi_value result;
-  napi_create_double(env, value, &result);
-  return result;
 }
 
 // compress(level, input: Uint8Array, output: Uint8Array): bytes written, 0 when they do not fit.

@@ -10,6 +10,7 @@
 #define _DEFAULT_SOURCE
 #include <errno.h>
 #include <node_api.h>
+#include "napi_helpers.h"
 #include <stdint.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -17,18 +18,6 @@
 
 // A wasm32 memory spans at most 4 GiB: a larger span cannot be a heap's reservation.
 #define MAX_SPAN (4.0 * 1024 * 1024 * 1024)
-
-static napi_value fail(napi_env env, napi_status (*throw_fn)(napi_env, const char *, const char *),
-                       const char *message) {
-  throw_fn(env, NULL, message);
-  return NULL;
-}
-
-static napi_value number(napi_env env, double value) {
-  napi_value result;
-  napi_create_double(env, value, &result);
-  return result;
-}
 
 // adviseHugePages(heap: Uint8Array, span: number): the bytes advised (whole pages from heap's
 // first byte over `span` bytes), 0 when none could be. `span` may exceed heap.length: a wasm
@@ -39,14 +28,10 @@ static napi_value advise_huge_pages(napi_env env, napi_callback_info info) {
   size_t argc = 2;
   napi_value argv[2];
   napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
-  bool is_typed = false;
-  napi_typedarray_type type;
   size_t length = 0;
-  void *data = NULL;
+  unsigned char *data = NULL;
   double span = -1;
-  if (argc < 2 || napi_is_typedarray(env, argv[0], &is_typed) != napi_ok || !is_typed ||
-      napi_get_typedarray_info(env, argv[0], &type, &length, &data, NULL, NULL) != napi_ok ||
-      type != napi_uint8_array)
+  if (argc < 2 || !bytes_of(env, argv[0], &data, &length))
     return fail(env, napi_throw_type_error, "adviseHugePages: takes (heap: Uint8Array, span: number)");
   if (napi_get_value_double(env, argv[1], &span) != napi_ok || !(span >= (double)length) || span > MAX_SPAN)
     return fail(env, napi_throw_range_error, "adviseHugePages: span must cover the heap and be at most 4 GiB");
