@@ -13,24 +13,20 @@ interface NativeMemory {
  */
 const OFF = 'off';
 
-let binding: { memory: NativeMemory | undefined } | undefined;
-
 /**
- * Asks Linux to back this thread's HDF5 heap with transparent huge pages (docs/adr/021): the
- * heap's pages are touched first by reads of slabs and by HDF5, and on the benchmark VMs a fault
- * per 4 KiB page made a fresh 32 MiB slab buffer cost ~100 ms of a conversion; huge pages make
- * it a few ms. `maxBytes` is the heap's maximum size (the wasm memory is reserved whole at that
- * size and grows in place), so the advice also covers the pages it grows into. The bytes advised,
- * 0 without the binding, with BDV_HUGE_PAGES=off, or where the kernel has no THP.
+ * Asks Linux to back memory not yet touched with transparent huge pages (docs/adr/021): a thread's
+ * HDF5 heap, a verification slab. On the benchmark VMs a fault per 4 KiB page made a fresh 32 MiB
+ * slab buffer cost ~100 ms of a conversion; huge pages make it a few ms. `maxBytes` may exceed
+ * `heap`: a wasm heap's maximum size (the memory is reserved whole at that size and grows in
+ * place), so the advice also covers the pages it grows into. The bytes advised, 0 without the
+ * binding, with BDV_HUGE_PAGES=off, or where the kernel has no THP.
  */
 export function adviseHugePages(heap: Uint8Array, maxBytes: number): number {
   if (process.env.BDV_HUGE_PAGES === OFF) return 0;
-  binding ??= {
-    memory: loadNativeBinding<NativeMemory>(
-      'bdv_memory',
-      'BDV_NATIVE_MEMORY',
-      'HDF5 heaps get no huge-page advice',
-    ),
-  };
-  return binding.memory?.adviseHugePages(heap, Math.max(maxBytes, heap.length)) ?? 0;
+  const memory = loadNativeBinding<NativeMemory>(
+    'bdv_memory',
+    'BDV_NATIVE_MEMORY',
+    'memory gets no huge-page advice',
+  );
+  return memory?.adviseHugePages(heap, Math.max(maxBytes, heap.length)) ?? 0;
 }

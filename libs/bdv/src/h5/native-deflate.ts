@@ -20,8 +20,6 @@ export interface NativeDeflate {
  */
 const USE_ZLIB = 'zlib';
 
-let loaded: { binding: NativeDeflate | undefined } | undefined;
-
 /**
  * This thread's libdeflate binding (docs/adr/020), or undefined: not built (no compiler or no
  * libdeflate headers at build time), libdeflate missing at run time, or BDV_DEFLATE=zlib. Gzip
@@ -30,8 +28,7 @@ let loaded: { binding: NativeDeflate | undefined } | undefined;
 export function nativeDeflate(): NativeDeflate | undefined {
   // Asked on every call (a lookup per chunk of 10-500 KiB), so a test can switch engines.
   if (process.env.BDV_DEFLATE === USE_ZLIB) return undefined;
-  loaded ??= { binding: load() };
-  return loaded.binding;
+  return loadNativeBinding<NativeDeflate>('bdv_deflate', 'BDV_NATIVE_DEFLATE', "gzip uses Node's zlib");
 }
 
 /**
@@ -47,8 +44,4 @@ export function crc32(data: Uint8Array, value = 0): number {
 export function deflateEngine(): string {
   const binding = nativeDeflate();
   return binding ? `libdeflate ${binding.version}` : 'Node zlib';
-}
-
-function load(): NativeDeflate | undefined {
-  return loadNativeBinding<NativeDeflate>('bdv_deflate', 'BDV_NATIVE_DEFLATE', "gzip uses Node's zlib");
 }

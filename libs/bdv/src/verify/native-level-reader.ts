@@ -95,7 +95,7 @@ export async function checksumOfStoredLevel(fd: number, stored: StoredLevel): Pr
         const raw = readChunk(fd, chunk, wholeBytes, spare.pop());
         const into = binding && { binding, output: spareOutputs.pop() ?? Buffer.allocUnsafeSlow(wholeBytes) };
         try {
-          placeChunk(await chunkCells(raw, chunk, stored, into), chunk, target, stored);
+          placeChunk(await chunkCells(raw, chunk, stored, wholeBytes, into), chunk, target, stored);
         } finally {
           spare.push(raw.buffer);
           if (into) spareOutputs.push(into.output);
@@ -153,15 +153,17 @@ function readChunk(
   return { buffer, bytes };
 }
 
-/** One chunk's cells (a whole chunk, edges padded): its bytes, inflated if it was deflated (see inflateChunk). */
+/**
+ * One chunk's cells (`whole` bytes: a whole chunk, edges padded): its bytes, inflated if it was
+ * deflated (see inflateChunk).
+ */
 async function chunkCells(
   raw: { bytes: Buffer },
   chunk: StoredChunk,
   stored: StoredLevel,
+  whole: number,
   into?: InflateInto,
 ): Promise<Buffer> {
-  const [cz, cy, cx] = stored.index.chunkZyx;
-  const whole = cz * cy * cx * 2;
   const deflated = stored.filters[0] === DEFLATE_FILTER && (chunk.filterMask & 1) === 0;
   let cells = raw.bytes;
   try {
