@@ -68,6 +68,14 @@ describe.concurrent(
         });
         let killer: WriterKiller | undefined;
         try {
+          // Each process started the threads its role uses (HDF5 loading before the first job):
+          // one per writer (WRITER_CONCURRENCY 1), the finalizer's two verify threads.
+          for (const role of ['writer-1', 'writer-2', 'finalizer']) {
+            const line = await cluster.waitFor((e) => e.role === role && e.msg === 'worker started', {
+              timeoutMs: 90_000,
+            });
+            expect(line.fields.threads, role).toBe(role === 'finalizer' ? 2 : 1);
+          }
           const name = `kills-${layout}`;
           const created = await cluster.api.post('/v1/datasets', {
             name,

@@ -34,6 +34,10 @@ async function main(): Promise<void> {
   const store = new DatasetStore(connection, config.QUEUE_PREFIX);
   const queues = new ClusterQueues(connection, config.QUEUE_PREFIX);
   const threads = new ViewThreadPool();
+  // Threads that load HDF5 now, while the queues connect, not when the first view or finalize of
+  // this process arrives: a long-running worker's first dataset then runs as its later ones do.
+  const warmThreads = threadsOfRole(config);
+  threads.warm(warmThreads);
   const workers: Worker[] = [];
   if (config.WORKER_ROLE !== 'finalizer')
     workers.push(startWriter(config, connection, store, queues, threads, log));
@@ -42,7 +46,10 @@ async function main(): Promise<void> {
   if (config.WORKER_ROLE !== 'writer') workers.push(startNotifier(config, connection, store, log));
   for (const w of workers)
     w.on('error', (error) => log.error({ queue: w.name, reason: error.message }, 'worker error'));
-  log.info({ concurrency: config.WRITER_CONCURRENCY, outputDir: config.OUTPUT_DIR }, 'worker started');
+  log.info(
+    { concurrency: config.WRITER_CONCURRENCY, threads: warmThreads, outputDir: config.OUTPUT_DIR },
+    'worker started',
+  );
   const heartbeat = startHeartbeat(process.env.BDV_HEARTBEAT_FILE);
   // close() waits for the jobs in hand: a view being written is finished and marked, never left
   // half written and marked done; nothing new is taken meanwhile.
@@ -53,6 +60,13 @@ async function main(): Promise<void> {
     await queues.close();
     connection.disconnect();
   });
+}
+
+/** The threads this process's queue workers use at most at once: writes, and a finalize's reads. */
+function threadsOfRole(config: ClusterConfig): number {
+  const writing = config.WORKER_ROLE === 'finalizer' ? 0 : config.WRITER_CONCURRENCY;
+  const verifying = config.WORKER_ROLE === 'writer' ? 0 : config.FINALIZER_VERIFY_THREADS;
+  return writing + verifying;
 }
 
 function startWriter(

@@ -1,10 +1,4 @@
-import { loadNativeBinding } from './native-binding.js';
-
-/** libs/bdv/native/bdv_memory.c. */
-interface NativeMemory {
-  /** madvise(MADV_HUGEPAGE) over `span` bytes from `heap`'s first byte: the bytes advised, or 0. */
-  adviseHugePages(heap: Uint8Array, span: number): number;
-}
+import { nativeMemory } from './native-memory.js';
 
 /**
  * `BDV_HUGE_PAGES=off` gives no advice: HDF5's heaps get the kernel's default pages. For a host
@@ -23,10 +17,5 @@ const OFF = 'off';
  */
 export function adviseHugePages(heap: Uint8Array, maxBytes: number): number {
   if (process.env.BDV_HUGE_PAGES === OFF) return 0;
-  const memory = loadNativeBinding<NativeMemory>(
-    'bdv_memory',
-    'BDV_NATIVE_MEMORY',
-    'memory gets no huge-page advice',
-  );
-  return memory?.adviseHugePages(heap, Math.max(maxBytes, heap.length)) ?? 0;
+  return nativeMemory()?.adviseHugePages(heap, Math.max(maxBytes, heap.length)) ?? 0;
 }

@@ -1,0 +1,29 @@
+import { loadNativeBinding } from './native-binding.js';
+
+/** libs/bdv/native/bdv_memory.c. */
+export interface NativeMemory {
+  /** madvise(MADV_HUGEPAGE) over `span` bytes from `heap`'s first byte: the bytes advised, or 0. */
+  adviseHugePages(heap: Uint8Array, span: number): number;
+  /**
+   * Copies `planes` × `rows` rows of `rowBytes` from `src` (from its first byte) into `dst` from
+   * `dstOffset`, each side with its own row and plane strides; throws a RangeError, copying
+   * nothing, when a byte would fall outside either array. The bytes copied.
+   */
+  copyBlock(
+    src: Uint8Array,
+    dst: Uint8Array,
+    dstOffset: number,
+    planes: number,
+    rows: number,
+    rowBytes: number,
+    srcRowStride: number,
+    srcPlaneStride: number,
+    dstRowStride: number,
+    dstPlaneStride: number,
+  ): number;
+}
+
+/** This thread's memory binding, or undefined (not built, or it fails to load: said once). */
+export function nativeMemory(): NativeMemory | undefined {
+  return loadNativeBinding<NativeMemory>('bdv_memory', 'BDV_NATIVE_MEMORY', 'memory calls go the slower way');
+}
