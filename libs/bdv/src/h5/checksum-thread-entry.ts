@@ -1,4 +1,4 @@
-import { crc32 } from './native-deflate.js';
+import { crc32, nativeDeflate } from './native-deflate.js';
 import { parentPort, workerData } from 'node:worker_threads';
 import { CHECKSUM_DONE, CHECKSUM_FAILED, CHECKSUM_VALUE, type ChecksumRequest } from './checksum-thread.js';
 
@@ -18,4 +18,7 @@ parentPort?.on('message', ({ heap, state, at, length }: ChecksumRequest) => {
   }
 });
 
+// libdeflate is loaded before the thread says it is ready, not at its first slab: loading it took
+// ~30-50 ms, which the writer then spent waiting for that slab's CRC, at the start of every view.
+nativeDeflate();
 Atomics.store(new Int32Array((workerData as { ready: SharedArrayBuffer }).ready), 0, 1);
