@@ -24,6 +24,9 @@ export interface WriterKill {
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
+/** How long a hunt watches one view's file grow before it aims at the next one instead. */
+const AIM_LIMIT_MS = 60_000;
+
 /**
  * Kills the writers of one dataset with SIGKILL in the middle of its views, as they are written,
  * and starts each again at once. When a kill is sent follows the real writes, not the clock
@@ -151,6 +154,8 @@ export class WriterKiller {
       // append's — a killed one's (rolled back by the retry) is older than the retry's lease.
       let low = Infinity;
       let grown = 0;
+      const aimedAt = Date.now();
+      let gaveUp: string | undefined;
       for (;;) {
         const size = sizeOfTarget(this.layout, this.h5, viewKey, event.at - 1000);
         const head = this.layout === 'single' ? readJournalHead(this.h5) : undefined;
@@ -158,6 +163,12 @@ export class WriterKiller {
         low = Math.min(low, size, began);
         grown = Math.max(grown, size - low);
         if (size - low >= goal || this.wroteBy(viewKey, role, cursor)) break;
+        // The view ended another way (its writer began another one: this one failed or was given
+        // back), or stopped growing short of the goal: aim again at the next view, never wait on.
+        if (this.movedOn(role, cursor)) gaveUp = 'its writer began another view first';
+        else if (Date.now() - aimedAt > AIM_LIMIT_MS)
+          gaveUp = `the file did not grow enough in ${AIM_LIMIT_MS / 1000} s`;
+        if (gaveUp) break;
         await sleep(2);
       }
       if (this.landed.length >= target) return;
@@ -166,6 +177,10 @@ export class WriterKiller {
           `  ${this.layout.padEnd(11)} ${viewKey} ${role} ${mode.padEnd(4)} not sent: ${why} ` +
             `(seen growing ${grown} of ${Math.round(goal)} bytes aimed at)`,
         );
+      if (gaveUp) {
+        late(gaveUp);
+        continue;
+      }
       if (this.wroteBy(viewKey, role, cursor)) {
         late('the view was written first');
         continue;
@@ -247,6 +262,11 @@ export class WriterKiller {
           e.fields.datasetId === this.datasetId &&
           e.fields.viewKey === viewKey,
       );
+  }
+
+  /** Whether `role` began a view of this dataset after the event at `since`. */
+  private movedOn(role: string, since: number): boolean {
+    return this.cluster.events.slice(since + 1).some((e) => e.role === role && this.isWriting(e));
   }
 
   /** The view a writer was writing when it died (begun after `since`, not written). */
