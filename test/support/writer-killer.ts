@@ -264,17 +264,19 @@ export class WriterKiller {
       );
   }
 
+  /** The views of this dataset `role` began after the event at `since` ('writing view' lines). */
+  private begunAfter(role: string, since: number): LogEvent[] {
+    return this.cluster.events.slice(since + 1).filter((e) => e.role === role && this.isWriting(e));
+  }
+
   /** Whether `role` began a view of this dataset after the event at `since`. */
   private movedOn(role: string, since: number): boolean {
-    return this.cluster.events.slice(since + 1).some((e) => e.role === role && this.isWriting(e));
+    return this.begunAfter(role, since).length > 0;
   }
 
   /** The view a writer was writing when it died (begun after `since`, not written). */
   private inHand(role: string, since: number): string | undefined {
-    const begun = this.cluster.events
-      .slice(since + 1)
-      .filter((e) => e.role === role && this.isWriting(e))
-      .at(-1);
+    const begun = this.begunAfter(role, since).at(-1);
     const key = begun && String(begun.fields.viewKey);
     return key && !this.wroteBy(key, role, this.cluster.events.indexOf(begun)) ? key : undefined;
   }

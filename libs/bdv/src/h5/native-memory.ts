@@ -25,5 +25,9 @@ export interface NativeMemory {
 
 /** This thread's memory binding, or undefined (not built, or it fails to load: said once). */
 export function nativeMemory(): NativeMemory | undefined {
-  return loadNativeBinding<NativeMemory>('bdv_memory', 'BDV_NATIVE_MEMORY', 'memory calls go the slower way');
+  return loadNativeBinding<NativeMemory>(
+    'bdv_memory',
+    'BDV_NATIVE_MEMORY',
+    'HDF5 heaps get no huge-page advice and verification places chunks row by row',
+  );
 }
