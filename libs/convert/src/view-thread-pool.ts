@@ -1,6 +1,7 @@
 import { threadEntryUrl, type FileCheck, type ViewVerdict } from '@bdv-cluster/bdv';
 import { Worker } from 'node:worker_threads';
 import { cancelledError, sharedCancelFlag } from './cancellation.js';
+import { sizeThreadHeaps } from './thread-heap.js';
 import { ViewTaskError } from './task-errors.js';
 import type { ThreadReply, ThreadRequest } from './thread-messages.js';
 import type { TaskProgress, ViewTask, ViewTaskResult } from './view-task.js';
@@ -92,6 +93,8 @@ export class ViewThreadPool {
   }
 
   private spawn(): Worker {
+    // Before any thread exists: a thread that streams an object from S3 needs the room (thread-heap.ts).
+    sizeThreadHeaps();
     // workerData must be an object: a dependency destructures it when loaded inside a thread.
     const worker = new Worker(THREAD_ENTRY, { workerData: {} });
     this.all.add(worker);
