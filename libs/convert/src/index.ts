@@ -8,6 +8,6 @@ export {
   type TaskProgress,
 } from './view-task.js';
 export { ViewThreadPool } from './view-thread-pool.js';
-export { sizeThreadHeaps, threadHeapsSized, THREAD_INITIAL_OLD_SPACE_MIB } from './thread-heap.js';
+export { sizeThreadHeaps, threadHeapsSized } from './thread-heap.js';
 export { ViewTaskError, isPermanent, failureKindOf, type FailureKind } from './task-errors.js';
 export { cancellable, cancelledError, type CancelCheck } from './cancellation.js';

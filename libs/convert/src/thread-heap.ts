@@ -2,13 +2,12 @@ import { setFlagsFromString } from 'node:v8';
 
 /**
  * The old generation's first allocation limit, in MiB, for the threads started after
- * `sizeThreadHeaps()`. V8 starts a thread with a limit of a few MiB above what it holds (~20 MiB
- * for a view thread once the AWS SDK is loaded); a thread streaming an object from S3 receives
- * a fresh 64 KiB Buffer per socket read, and with so little room V8 ran a full (mark-compact)
- * collection every ~4 MiB received: ~140 per 512 MiB, over half of the reading thread's CPU.
- * From 64 MiB on (32 was not enough) the storm stops: one full GC per 2 GiB read, and the
- * thread's CPU per 512 MiB fell from 0.91–1.03 s to 0.44–0.48 s (docs/adr/023). Memory does not
- * grow for it: the Buffers die young either way (peak RSS 130 MiB with and without).
+ * `sizeThreadHeaps()`. A thread streaming an object from S3 receives a fresh 64 KiB Buffer per
+ * socket read; with V8's default first limit (small where the heap holds little: 8 MiB held,
+ * 20 MiB limit in a process that had loaded the AWS SDK) V8 ran a full collection every few MiB
+ * received, 21–35 per 512 MiB, about half of the reading thread's CPU. From 64 MiB on (32 was
+ * not enough) that stops: reading 512 MiB cost 0.44–0.48 s of CPU instead of 0.91–1.03 s, with
+ * the same peak RSS (docs/adr/023).
  */
 export const THREAD_INITIAL_OLD_SPACE_MIB = 64;
 

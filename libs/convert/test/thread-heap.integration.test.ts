@@ -1,5 +1,5 @@
 import { CreateBucketCommand, PutObjectCommand } from '@aws-sdk/client-s3';
-import { createS3Client } from '@bdv-cluster/storage';
+import { createS3Client, type S3Settings } from '@bdv-cluster/storage';
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { join } from 'node:path';
@@ -18,20 +18,20 @@ const OBJECT_BYTES = 256 << 20;
 const dir = tempDir('bdv-thread-heap-');
 const fixture = join(import.meta.dirname, 'fixtures', 'read-s3-beside-pool.mjs');
 let server: S3rver;
-let endpoint: string;
+let s3: S3Settings;
 
 beforeAll(async () => {
   const port = await freePort();
   server = new S3rver({ port, address: '127.0.0.1', directory: join(dir.path, 's3'), silent: true });
   await server.run();
-  endpoint = `http://127.0.0.1:${port}`;
-  const client = createS3Client({
-    endpoint,
+  s3 = {
+    endpoint: `http://127.0.0.1:${port}`,
     region: 'us-east-1',
     accessKeyId: 'S3RVER',
     secretAccessKey: 'S3RVER',
     forcePathStyle: true,
-  });
+  };
+  const client = createS3Client(s3);
   await client.send(new CreateBucketCommand({ Bucket: 'raw' }));
   const body = Buffer.allocUnsafe(OBJECT_BYTES);
   for (let i = 0; i < body.length; i += 4) body.writeUInt32LE((i * 2654435761) >>> 0, i);
@@ -49,7 +49,7 @@ describe('heaps of the threads a ViewThreadPool starts', () => {
     // Not execFileSync: s3rver answers from this process's event loop.
     const { stdout: out } = await promisify(execFile)(
       process.execPath,
-      [fixture, endpoint, 'raw', 'stack.raw', 'pool'],
+      [fixture, JSON.stringify(s3), 'raw', 'stack.raw', 'pool'],
       { encoding: 'utf8' },
     );
     const result = JSON.parse(out.trim().split('\n').at(-1)!) as {
