@@ -24,13 +24,17 @@ const viewsOf = (prefix: string, n: number) => tileViews(dir.path, prefix, n);
 const SLOW = { compression: 'gzip', compressionLevel: 9, blockSizeZyx: [[8, 64, 64]] };
 const slowViews = viewsOf('slow', 2);
 const smallViews = viewsOf('small', 3);
-// The poison view is a slow one, so its writer is surely killed while writing it.
-const poisonViews = [smallViews[0]!, slowViews[1]!, smallViews[2]!];
+// The poison view is three times a slow one (96 MiB, ~3 s or more to write), so its writer is
+// surely killed while writing it: with a 32 MiB one a fresh-clone CI run on the Intel Xeon machine
+// kind, every test file at once on 2 cores, once saw the view done before the kill.
+const poisonView = viewsOf('poison', 2)[1]!;
+const poisonViews = [smallViews[0]!, poisonView, smallViews[2]!];
 
 beforeAll(() => {
   makeStacks(dir.path, [
     ...slowViews.map((v) => ({ path: v.npy, shape: [64, 512, 512], seed: 80 + v.tile })),
     ...smallViews.map((v) => ({ path: v.npy, shape: [16, 128, 128], seed: 90 + v.tile })),
+    { path: poisonView.npy, shape: [192, 512, 512], seed: 70 },
   ]);
 });
 
@@ -65,6 +69,12 @@ async function submit(
   expect((await cluster.api.post(`/v1/datasets/${id}/finalize`, {})).status).toBe(202);
   return id;
 }
+
+/** Every log line about one view (its own, and its job's), with the role that wrote it. */
+const eventsOf = (cluster: FaultCluster, viewKey: string) =>
+  cluster.events
+    .filter((e) => e.fields.viewKey === viewKey || String(e.fields.jobId).endsWith(viewKey))
+    .map((e) => `${e.role} ${e.line}`);
 
 // The output volume: a small tmpfs as OUTPUT_DIR (needs root, as CI runs; skipped otherwise).
 const volumeDir = p('volume');
@@ -162,7 +172,10 @@ describe.concurrent('leases, pauses and crashes', () => {
           { since, timeoutMs: 60_000 },
         );
         await cluster.signal(writing.role, 'SIGKILL');
-        expect(cluster.writtenCounts(id)[poison.viewKey], `death ${death} came too late`).toBeUndefined();
+        expect(
+          cluster.writtenCounts(id)[poison.viewKey],
+          `death ${death} came too late:\n${eventsOf(cluster, poison.viewKey).join('\n')}`,
+        ).toBeUndefined();
         since = cluster.events.length;
         await cluster.restart(writing.role);
       }
@@ -173,12 +186,9 @@ describe.concurrent('leases, pauses and crashes', () => {
         state: string;
         error?: string;
       }[];
-      const settled = cluster.events
-        .filter((e) => e.fields.viewKey === poison.viewKey || String(e.fields.jobId).endsWith(poison.viewKey))
-        .map((e) => `${e.role} ${e.line}`);
       expect(
         views.find((v) => v.viewKey === poison.viewKey),
-        settled.join('\n'),
+        eventsOf(cluster, poison.viewKey).join('\n'),
       ).toMatchObject({
         state: 'failed',
         error: expect.stringMatching(/stalled/),
