@@ -93,7 +93,8 @@ export class ViewThreadPool {
   }
 
   private spawn(): Worker {
-    // Before any thread exists: a thread that streams an object from S3 needs the room (thread-heap.ts).
+    // Before the first thread is made (a no-op after): a thread streaming from S3 needs the
+    // room (thread-heap.ts).
     sizeThreadHeaps();
     // workerData must be an object: a dependency destructures it when loaded inside a thread.
     const worker = new Worker(THREAD_ENTRY, { workerData: {} });
