@@ -27,11 +27,13 @@ let closeBrowser: (() => Promise<void>) | undefined;
 
 describe.skipIf(!browserPath)('status page in a browser', () => {
   beforeAll(async () => {
-    // Views big enough to take a moment each (one writer, one at a time), so progress is seen moving.
+    // Views big enough to take a moment each (one writer, one at a time), so progress is seen
+    // moving: 48 planes took ~1.7 s for all 9 on the Intel Xeon machine kind, and the page (which
+    // reloads every second) once saw only two counts.
     for (let tile = 0; tile < TILES - 1; tile++)
       writeBeadNpy(
         p(`s${tile}.npy`),
-        [48, 512, 512],
+        [96, 512, 512],
         [{ z: 10, y: 100 + 30 * tile, x: 200, size: 16, value: 30000 }],
       );
     // Corrupt where only reading the pixels shows it: the last page is shorter than the header says.
@@ -128,8 +130,8 @@ with tifffile.TiffWriter(${JSON.stringify(p('corrupt.tif'))}) as t:
     // It was seen running, at more than one count of written views, counting up to the end.
     const running = seen.filter((s) => s.status === 'writing' || s.status === 'finalizing');
     expect(running.length, JSON.stringify(seen)).toBeGreaterThan(0);
+    expect(new Set(running.map((s) => s.done)).size, JSON.stringify(seen)).toBeGreaterThanOrEqual(2);
     const counts = [...new Set(seen.map((s) => s.done))];
-    expect(counts.length, JSON.stringify(seen)).toBeGreaterThanOrEqual(3);
     expect(counts).toEqual([...counts].sort((a, b) => a - b));
     expect(last).toMatchObject({ status: 'complete', done: TILES - 1, total: TILES });
 
