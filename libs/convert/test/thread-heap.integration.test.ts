@@ -3,9 +3,9 @@ import { createS3Client, type S3Settings } from '@bdv-cluster/storage';
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { join } from 'node:path';
-import S3rver from 's3rver';
+import type S3rver from 's3rver';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { freePort } from '../../../test/support/free-port.js';
+import { startLocalS3 } from '../../../test/support/local-s3.js';
 import { tempDir } from '../../../test/support/oracle.js';
 
 // A thread that streams an object from S3 gets a fresh 64 KiB Buffer per socket read. In a thread
@@ -21,16 +21,7 @@ let server: S3rver;
 let s3: S3Settings;
 
 beforeAll(async () => {
-  const port = await freePort();
-  server = new S3rver({ port, address: '127.0.0.1', directory: join(dir.path, 's3'), silent: true });
-  await server.run();
-  s3 = {
-    endpoint: `http://127.0.0.1:${port}`,
-    region: 'us-east-1',
-    accessKeyId: 'S3RVER',
-    secretAccessKey: 'S3RVER',
-    forcePathStyle: true,
-  };
+  ({ server, settings: s3 } = await startLocalS3(dir.path));
   const client = createS3Client(s3);
   await client.send(new CreateBucketCommand({ Bucket: 'raw' }));
   const body = Buffer.allocUnsafe(OBJECT_BYTES);

@@ -4,9 +4,9 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
-import S3rver from 's3rver';
+import type S3rver from 's3rver';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { freePort } from '../../../test/support/free-port.js';
+import { startLocalS3 } from '../../../test/support/local-s3.js';
 import { tempDir } from '../../../test/support/oracle.js';
 import {
   allowedLocalPath,
@@ -28,16 +28,9 @@ let server: S3rver;
 let client: S3Client;
 
 beforeAll(async () => {
-  const port = await freePort();
-  server = new S3rver({ port, address: '127.0.0.1', directory: join(dir.path, 's3'), silent: true });
-  await server.run();
-  client = createS3Client({
-    endpoint: `http://127.0.0.1:${port}`,
-    region: 'us-east-1',
-    accessKeyId: 'S3RVER',
-    secretAccessKey: 'S3RVER',
-    forcePathStyle: true,
-  });
+  const s3 = await startLocalS3(dir.path);
+  server = s3.server;
+  client = createS3Client(s3.settings);
   await client.send(new CreateBucketCommand({ Bucket: 'raw' }));
 });
 
