@@ -174,8 +174,12 @@ function medianRow(compression, results) {
   return { what: mid.what, compression, seconds, runs: results.map((r) => r.seconds), phases: mid.phases };
 }
 
+const manifestsWritten = new Set();
+
+/** The manifest `bdv convert` reads for a case, written at its first round. */
 function manifestFor(compression, layout) {
   const path = join(work, `m-${compression}-${layout}.json`);
+  if (manifestsWritten.has(path)) return path;
   const views_ = files.map((f, v) => ({ tile: v, source: { uri: f } }));
   writeFileSync(
     path,
@@ -184,6 +188,7 @@ function manifestFor(compression, layout) {
       views: views_,
     }),
   );
+  manifestsWritten.add(path);
   return path;
 }
 
