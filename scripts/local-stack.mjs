@@ -3,24 +3,14 @@
 // already running. Used by `npm run stack` and by the e2e tests when no Docker engine answers.
 import { spawn } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import S3rver from 's3rver';
+import { freePort } from './free-port.mjs';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 
-/** A port nothing listens on now (a stale stack from a crashed run must not answer for a new one). */
-export function freePort() {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address();
-      server.close(() => resolve(port));
-    });
-  });
-}
+export { freePort };
 
 /**
  * @param {object} o
@@ -127,10 +117,19 @@ export async function startLocalStack(o) {
   for (;;) {
     const exited = children.find((c) => c.child.exitCode !== null);
     if (exited) await abandon(`${exited.role} exited with code ${exited.child.exitCode} during start-up`);
+    let live = false;
     try {
-      if ((await fetch(`${apiUrl}/health/live`)).ok) break;
+      live = (await fetch(`${apiUrl}/health/live`)).ok;
     } catch {
       // not listening yet
+    }
+    if (live) {
+      // An API that refuses our token is another stack's on the same port (ours could not bind).
+      const ours = env.API_TOKENS.split(',')[0];
+      const own = await fetch(`${apiUrl}/v1/datasets`, { headers: { authorization: `Bearer ${ours}` } });
+      if (own.status === 401)
+        await abandon(`port ${apiPort} is taken by another API (it refuses this stack's token)`);
+      break;
     }
     if (Date.now() > deadline) await abandon(`the API did not answer within ${startTimeoutMs / 1000} s`);
     await new Promise((r) => setTimeout(r, 200));

@@ -1,13 +1,2 @@
-import { createServer } from 'node:net';
-
-/** A TCP port nothing listens on right now (the OS picks it). */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
+// One implementation for scripts, benchmarks and tests (scripts/free-port.mjs).
+export { freePort } from '../../scripts/free-port.mjs';
