@@ -4,8 +4,9 @@
 //   - bdv_deflate.node: libdeflate, which compresses and inflates gzip chunks ~1.3-1.8x faster per
 //     core than Node's zlib, and computes CRC-32 (docs/adr/020); needs libdeflate's headers
 //     (Debian: libdeflate-dev);
-//   - bdv_memory.node: asks Linux for huge pages under each HDF5 heap (docs/adr/021), and copies
-//     an inflated chunk into its verification slab in one call (docs/adr/022).
+//   - bdv_memory.node: asks Linux for huge pages under each HDF5 heap (docs/adr/021), copies
+//     an inflated chunk into its verification slab in one call (docs/adr/022), and maps a local
+//     input's slabs into the heap instead of reading them (docs/adr/024).
 // Both need a C compiler and Node's headers (scripts/install-test-deps.sh and the Dockerfile
 // install them). Each is an optimisation only: without it libs/bdv does the same work the slower
 // way, so a missing piece warns here and leaves that binding out instead of failing the build.
@@ -29,8 +30,9 @@ const BINDINGS = [
   {
     name: 'bdv_memory',
     libraries: [],
-    describe: () => 'huge-page advice, block copy',
-    without: 'HDF5 heaps get no huge-page advice; verification places chunks row by row',
+    describe: () => 'huge-page advice, block copy, input mapping',
+    without:
+      'HDF5 heaps get no huge-page advice; verification places chunks row by row; inputs are read, not mapped',
     hint: 'apt-get install gcc libc6-dev',
   },
 ];

@@ -1,7 +1,8 @@
 // Node-API binding for memory: asks Linux to back a thread's HDF5 heap (its wasm memory) with
-// transparent huge pages (docs/adr/021), and copies a 3-D block of rows in one call (verification
-// puts each inflated chunk into its slab with it, docs/adr/022). Built by scripts/build-native.mjs;
-// loaded by libs/bdv/src/h5/native-memory.ts; libs/bdv does without it.
+// transparent huge pages (docs/adr/021), copies a 3-D block of rows in one call (verification
+// puts each inflated chunk into its slab with it, docs/adr/022), and maps a local input's bytes
+// into a slab buffer of the heap instead of copying them in (docs/adr/024). Built by
+// scripts/build-native.mjs; loaded by libs/bdv/src/h5/native-memory.ts; libs/bdv does without it.
 //
 // Huge pages, why: a page fault on the benchmark VMs costs ~12 us, so the first touch of 4 KiB pages made
 // reading a 32 MiB slab into fresh heap ~100 ms against ~3 ms into touched memory; with 2 MiB
@@ -13,9 +14,15 @@
 #include <node_api.h>
 #include "napi_helpers.h"
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <unistd.h>
+
+// Linux 5.14; older headers lack it (the call then fails with EINVAL and pages fault in on use).
+#ifndef MADV_POPULATE_READ
+#define MADV_POPULATE_READ 22
+#endif
 
 // A wasm32 memory spans at most 4 GiB: a larger span cannot be a heap's reservation.
 #define MAX_SPAN (4.0 * 1024 * 1024 * 1024)
@@ -89,10 +96,148 @@ static napi_value copy_block(napi_env env, napi_callback_info info) {
   return number(env, (double)(planes * rows * row_bytes));
 }
 
+// The whole pages inside [data, data + length): start and end, page-aligned (end <= start: none).
+static void inner_pages(unsigned char *data, size_t length, uintptr_t *start, uintptr_t *end) {
+  uintptr_t mask = (uintptr_t)sysconf(_SC_PAGESIZE) - 1;
+  *start = ((uintptr_t)data + mask) & ~mask;
+  *end = ((uintptr_t)data + length) & ~mask;
+}
+
+// mapFile(view: Uint8Array, fd: number, position: number, bytes: number): where in `view` the
+// `bytes` bytes of file `fd` from `position` now are (an offset below two pages), or -1 when they
+// cannot be mapped there (the view lacks the room to line the file's pages up with its own, or
+// the file refuses mmap: a pipe, some FUSE file systems); the caller then reads them instead.
+// The mapping is private and writable: a write to it copies the page (never reaches the file), so
+// code that swaps bytes in place still works. It replaces whole pages inside the view only; give
+// them back to anonymous memory with unmapFile before the view's memory is used for anything else.
+// Pages are not read here (see populateMapped): this call does no I/O.
+static napi_value map_file(napi_env env, napi_callback_info info) {
+  size_t argc = 4;
+  napi_value argv[4];
+  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
+  unsigned char *data = NULL;
+  size_t length = 0;
+  uint64_t fd = 0, position = 0, bytes = 0;
+  if (argc < 4 || !bytes_of(env, argv[0], &data, &length))
+    return fail(env, napi_throw_type_error, "mapFile: takes (view: Uint8Array, fd, position, bytes)");
+  if (!size_of(env, argv[1], &fd) || fd > INT32_MAX || !size_of(env, argv[2], &position) || !size_of(env, argv[3], &bytes))
+    return fail(env, napi_throw_range_error, "mapFile: fd, position and bytes must be non-negative integers");
+  if (bytes == 0 || data == NULL) return number(env, -1);
+  uint64_t page = (uint64_t)sysconf(_SC_PAGESIZE);
+  uint64_t lead = position % page; // bytes of the file's first page before `position`
+  uint64_t span = (lead + bytes + page - 1) / page * page;
+  uintptr_t start, end;
+  inner_pages(data, length, &start, &end);
+  if (end <= start || span > (uint64_t)(end - start)) return number(env, -1);
+  void *mapped = mmap((void *)start, span, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_FIXED, (int)fd, (off_t)(position - lead));
+  // A failed MAP_FIXED may already have unmapped the range: put anonymous memory back.
+  if (mapped == MAP_FAILED) {
+    mmap((void *)start, span, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_FIXED | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+    return number(env, -1);
+  }
+  return number(env, (double)(start - (uintptr_t)data + lead));
+}
+
+// unmapFile(view: Uint8Array): puts fresh anonymous memory (zeros) back over every whole page
+// inside `view`, whatever mapFile put there; the bytes replaced. Huge-page advice does not carry
+// over to the new pages: give it again (adviseHugePages) where wanted.
+static napi_value unmap_file(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value argv[1];
+  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
+  unsigned char *data = NULL;
+  size_t length = 0;
+  if (argc < 1 || !bytes_of(env, argv[0], &data, &length))
+    return fail(env, napi_throw_type_error, "unmapFile: takes (view: Uint8Array)");
+  uintptr_t start, end;
+  inner_pages(data, length, &start, &end);
+  if (data == NULL || end <= start) return number(env, 0);
+  void *fresh = mmap((void *)start, end - start, PROT_READ | PROT_WRITE,
+                     MAP_PRIVATE | MAP_FIXED | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+  if (fresh == MAP_FAILED) return fail(env, napi_throw_error, "unmapFile: mmap of anonymous memory failed");
+  return number(env, (double)(end - start));
+}
+
+typedef struct {
+  napi_async_work work;
+  napi_deferred deferred;
+  uintptr_t start;
+  size_t span;
+  int error;
+} Population;
+
+static void populate_execute(napi_env env, void *data) {
+  (void)env;
+  Population *p = data;
+  p->error = madvise((void *)p->start, p->span, MADV_POPULATE_READ) == 0 ? 0 : errno;
+  // EINVAL: a kernel before 5.14. Nothing is read ahead; the pages fault in when first used.
+  if (p->error == EINVAL) p->error = 0;
+}
+
+static void populate_complete(napi_env env, napi_status status, void *data) {
+  Population *p = data;
+  if (status == napi_ok && p->error == 0) {
+    napi_value undefined;
+    napi_get_undefined(env, &undefined);
+    napi_resolve_deferred(env, p->deferred, undefined);
+  } else {
+    napi_value message, code, error;
+    const char *text = p->error == EFAULT ? "mapped bytes lie past the end of the file (it shrank?)" : strerror(p->error);
+    napi_create_string_utf8(env, text, NAPI_AUTO_LENGTH, &message);
+    napi_create_string_utf8(env, p->error == EFAULT ? "EFAULT" : "EIO", NAPI_AUTO_LENGTH, &code);
+    napi_create_error(env, code, message, &error);
+    napi_reject_deferred(env, p->deferred, error);
+  }
+  napi_delete_async_work(env, p->work);
+  free(p);
+}
+
+// populateMapped(view: Uint8Array, offset: number, bytes: number): a Promise that resolves once
+// the pages under view[offset, offset + bytes) are in memory and mapped (MADV_POPULATE_READ, on
+// libuv's pool: a file not in the page cache is read from disk there, not by the thread that
+// later uses the slab). Rejects (code EFAULT) when the file no longer covers them: the caller
+// then refuses the slab instead of touching pages that would raise SIGBUS.
+static napi_value populate_mapped(napi_env env, napi_callback_info info) {
+  size_t argc = 3;
+  napi_value argv[3];
+  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
+  unsigned char *data = NULL;
+  size_t length = 0;
+  uint64_t offset = 0, bytes = 0;
+  if (argc < 3 || !bytes_of(env, argv[0], &data, &length))
+    return fail(env, napi_throw_type_error, "populateMapped: takes (view: Uint8Array, offset, bytes)");
+  if (!size_of(env, argv[1], &offset) || !size_of(env, argv[2], &bytes) || offset + bytes > length || data == NULL)
+    return fail(env, napi_throw_range_error, "populateMapped: the bytes must lie inside the view");
+  napi_value promise, name;
+  napi_deferred deferred;
+  napi_create_promise(env, &deferred, &promise);
+  Population *p = bytes == 0 ? NULL : calloc(1, sizeof *p);
+  if (p != NULL) {
+    uintptr_t mask = (uintptr_t)sysconf(_SC_PAGESIZE) - 1;
+    p->deferred = deferred;
+    p->start = ((uintptr_t)data + offset) & ~mask;
+    p->span = (((uintptr_t)data + offset + bytes + mask) & ~mask) - p->start;
+    napi_create_string_utf8(env, "bdv.populateMapped", NAPI_AUTO_LENGTH, &name);
+    if (napi_create_async_work(env, NULL, name, populate_execute, populate_complete, p, &p->work) == napi_ok) {
+      if (napi_queue_async_work(env, p->work) == napi_ok) return promise;
+      napi_delete_async_work(env, p->work);
+    }
+    free(p);
+  }
+  // Nothing to populate, or no way to do it off this thread: the pages fault in when used.
+  napi_value undefined;
+  napi_get_undefined(env, &undefined);
+  napi_resolve_deferred(env, deferred, undefined);
+  return promise;
+}
+
 NAPI_MODULE_INIT() {
   napi_property_descriptor properties[] = {
       {"adviseHugePages", NULL, advise_huge_pages, NULL, NULL, NULL, napi_enumerable, NULL},
       {"copyBlock", NULL, copy_block, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"mapFile", NULL, map_file, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"unmapFile", NULL, unmap_file, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"populateMapped", NULL, populate_mapped, NULL, NULL, NULL, napi_enumerable, NULL},
   };
   napi_define_properties(env, exports, sizeof(properties) / sizeof(properties[0]), properties);
   return exports;

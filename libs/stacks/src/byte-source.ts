@@ -15,6 +15,8 @@ export interface ByteSource {
    * meanwhile (the wasm heap, see SlabBuffer), and readers fill such memory in place.
    */
   readonly readsInOneCall?: boolean;
+  /** A local file's descriptor: a reader may map its bytes rather than read them (SlabBuffer.mapFile). */
+  readonly fd?: number;
   /** Reads up to target.length bytes at `position`; returns how many were read (short only at the end). */
   read(position: number, target: Uint8Array): Promise<number>;
   close(): Promise<void>;
@@ -63,6 +65,10 @@ export class FileByteSource implements ByteSource {
     }
     const { size } = await handle.stat();
     return new FileByteSource(path, size, handle);
+  }
+
+  get fd(): number {
+    return this.handle.fd;
   }
 
   async read(position: number, target: Uint8Array): Promise<number> {

@@ -2,7 +2,7 @@ import type { SlabBuffer, SlabBufferSource, Zyx } from '@bdv-cluster/bdv';
 import { readExactly, type ByteSource } from './byte-source.js';
 import { StackError } from './stack-error.js';
 import { keepReadBuffer, takeReadBuffer } from './read-buffers.js';
-import { toUint16 } from './sample-conversion.js';
+import { isNativeOrder, toUint16 } from './sample-conversion.js';
 import type { ByteOrder, SampleType, StackFormat, StackReader } from './stack-reader.js';
 
 const EMPTY = new Uint16Array(0);
@@ -104,25 +104,49 @@ export class ContiguousStackReader implements StackReader {
     return { depth: d, owned, first };
   }
 
-  /** Reads the slab at plane `z` into `buffer`; resolves to its byte count (see SlabBuffer for why not a view). */
-  private readInPlace(z: number, depth: number, buffer: SlabBuffer): Promise<number> {
+  /**
+   * Puts the slab at plane `z` into `buffer`: mapped from a local file where the buffer can (no
+   * copy, docs/adr/024), read into it otherwise; resolves to where in the buffer's view it lies
+   * (see SlabBuffer for why not a view).
+   */
+  private readInPlace(z: number, depth: number, buffer: SlabBuffer): Promise<SlabPlace> {
     const [nz, ny, nx] = this.shapeZyx;
     const planeBytes = ny * nx * 2;
     const bytes = Math.min(depth, nz - z) * planeBytes;
     const at = this.dataOffset + z * planeBytes;
-    return readExactly(this.source, at, () => buffer.view().subarray(0, bytes)).then(() => bytes);
+    const read = () =>
+      readExactly(this.source, at, () => buffer.view().subarray(0, bytes)).then(() => ({ offset: 0, bytes }));
+    const mapped = this.mappable(at, bytes) ? buffer.mapFile?.(this.source.fd!, at, bytes) : undefined;
+    if (!mapped) return read();
+    // The file no longer holds the bytes (it shrank since it was opened): the read says where it ends.
+    return mapped.ready.then(() => ({ offset: mapped.offset, bytes }), read);
+  }
+
+  /**
+   * Mapped only where that saves work and keeps samples aligned: a local file holding the bytes,
+   * samples in this machine's order (a slab swapped in place would copy every mapped page on
+   * write), at an even offset (a slab is viewed as uint16).
+   */
+  private mappable(at: number, bytes: number): boolean {
+    const { fd, size } = this.source;
+    return fd !== undefined && at % 2 === 0 && at + bytes <= size && isNativeOrder(this.byteOrder);
   }
 
   private async *slabsInPlace(reading: Promise<InPlaceReading>): AsyncIterable<Uint16Array> {
     this.unclaimed.delete(reading);
     const nz = this.shapeZyx[0];
     const { depth: d, owned, first } = await reading;
-    let pending: Promise<number> | undefined = first;
+    let pending: Promise<SlabPlace> | undefined = first;
     try {
       for (let z = 0, k = 0; z < nz; z += d, k++) {
-        const bytes = await pending!;
+        const { offset, bytes } = await pending!;
         pending = z + d < nz ? this.readInPlace(z + d, d, owned[(k + 1) % 2]!) : undefined;
-        yield toUint16(owned[k % 2]!.view().subarray(0, bytes), 'uint16', this.byteOrder, EMPTY);
+        yield toUint16(
+          owned[k % 2]!.view().subarray(offset, offset + bytes),
+          'uint16',
+          this.byteOrder,
+          EMPTY,
+        );
       }
     } finally {
       await releaseWhenRead(owned, pending);
@@ -143,11 +167,17 @@ export class ContiguousStackReader implements StackReader {
 interface InPlaceReading {
   depth: number;
   owned: SlabBuffer[];
-  first: Promise<number>;
+  first: Promise<SlabPlace>;
+}
+
+/** Where a slab lies in its buffer's view. */
+interface SlabPlace {
+  offset: number;
+  bytes: number;
 }
 
 /** A read still in flight writes into its buffer: the buffers go back only after it ends. */
-async function releaseWhenRead(owned: SlabBuffer[], pending: Promise<number> | undefined): Promise<void> {
+async function releaseWhenRead(owned: SlabBuffer[], pending: Promise<unknown> | undefined): Promise<void> {
   await pending?.catch(() => undefined);
   for (const buffer of owned) buffer.release();
 }

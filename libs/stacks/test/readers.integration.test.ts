@@ -102,6 +102,40 @@ describe('stack readers', () => {
     }
   });
 
+  it('maps a local .npy into the writer heap where it can, and nothing of it stays mapped after', async () => {
+    const { writerSlabBuffers } = await import('@bdv-cluster/bdv');
+    const mappedNow = (path: string) => readFileSync('/proc/self/maps', 'utf8').includes(path);
+    makeStacks(dir.path, [{ path: p('wide.npy'), shape: [6, 64, 512], seed: 13 }]);
+    const want = numpyValues(p('wide.npy'), 'a = np.load(sys.argv[1])');
+    const reader = await openStackFile(p('wide.npy'));
+    const all = new Uint16Array(want.length);
+    let offset = 0;
+    let seenMapped = false;
+    for await (const slab of reader.slabs(4, writerSlabBuffers)) {
+      seenMapped ||= mappedNow(p('wide.npy'));
+      all.set(slab, offset);
+      offset += slab.length;
+    }
+    await reader.close();
+    expect(all).toEqual(want);
+    // Where Linux and the memory binding allow it (docs/adr/024); read otherwise, same pixels.
+    const probe = await writerSlabBuffers(8);
+    if (probe.mapFile) expect(seenMapped).toBe(true);
+    probe.release();
+    expect(mappedNow(p('wide.npy'))).toBe(false);
+
+    // Shrunk after its header was read: the mapped bytes are refused and the read says where it ends.
+    const shrinking = await openStackFile(p('wide.npy'));
+    const size = readFileSync(p('wide.npy')).length;
+    execFileSync('truncate', ['-s', String(size - 64 * 512 * 2), p('wide.npy')]);
+    const failure = (async () => {
+      for await (const slab of shrinking.slabs(4, writerSlabBuffers)) void slab;
+    })();
+    await expect(failure).rejects.toMatchObject({ code: 'TRUNCATED' });
+    await shrinking.close();
+    expect(mappedNow(p('wide.npy'))).toBe(false);
+  });
+
   it('starts the first in-place read when the slabs are asked for, and close() gives back buffers never read', async () => {
     const { writerSlabBuffers } = await import('@bdv-cluster/bdv');
     let taken = 0;

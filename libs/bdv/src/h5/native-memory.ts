@@ -21,6 +21,20 @@ export interface NativeMemory {
     dstRowStride: number,
     dstPlaneStride: number,
   ): number;
+  /**
+   * Maps `bytes` bytes of file `fd` from `position` over whole pages inside `view`, private and
+   * writable, without reading them: the offset in `view` where they start, or -1 when they cannot
+   * be mapped there (too little room to line pages up, a file that refuses mmap). Absent from a
+   * binding built before it (docs/adr/024).
+   */
+  mapFile?(view: Uint8Array, fd: number, position: number, bytes: number): number;
+  /** Fresh anonymous memory over every whole page inside `view` (undoes mapFile): the bytes replaced. */
+  unmapFile?(view: Uint8Array): number;
+  /**
+   * Reads the mapped pages under view[offset, offset + bytes) into memory on libuv's pool; rejects
+   * (code EFAULT) when the file no longer covers them.
+   */
+  populateMapped?(view: Uint8Array, offset: number, bytes: number): Promise<void>;
 }
 
 /** This thread's memory binding, or undefined (not built, or it fails to load: said once). */

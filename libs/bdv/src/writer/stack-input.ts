@@ -1,4 +1,5 @@
 import { heapPool } from '../h5/heap-slab-writer.js';
+import { inputMapping, MAP_ROOM_BYTES, type MappedBytes } from '../h5/input-mapping.js';
 import type { Zyx } from '../model/pyramid-spec.js';
 
 /**
@@ -52,7 +53,15 @@ export function* memorySlabs(stack: InMemoryStack, depth: number): Iterable<Uint
  */
 export interface SlabBuffer {
   readonly bytes: number;
+  /** At least `bytes` long (longer where the buffer has room to map files). */
   view(): Uint8Array;
+  /**
+   * Present where a local file's bytes can be mapped into the buffer instead of read into it
+   * (docs/adr/024): maps `bytes` (at most the buffer's) from `position` of file `fd`, and says
+   * where in view() they start and when they may be used; undefined when they cannot be mapped
+   * (read them instead). A later map replaces an earlier one; release() undoes it.
+   */
+  mapFile?(fd: number, position: number, bytes: number): MappedBytes | undefined;
   release(): void;
 }
 
@@ -61,11 +70,29 @@ export type SlabBufferSource = (bytes: number) => Promise<SlabBuffer>;
 
 /**
  * Buffers in this thread's HDF5 heap: a slab read into one goes to HDF5 by address (no copy), and
- * the buffers are reused by the next view of the thread (no fresh memory per view).
+ * the buffers are reused by the next view of the thread (no fresh memory per view). Where local
+ * inputs can be mapped, each has room to line a file's pages up with its own, and goes back to
+ * the heap as anonymous memory: nothing of an input stays mapped into HDF5's heap.
  */
 export const writerSlabBuffers: SlabBufferSource = async (bytes) => {
-  const block = (await heapPool()).take(bytes);
-  return { bytes, view: () => block.u8(bytes), release: () => block.release() };
+  const mapping = inputMapping();
+  const block = (await heapPool()).take(bytes + (mapping ? MAP_ROOM_BYTES : 0));
+  let mapped = false;
+  const buffer: SlabBuffer = { bytes, view: () => block.u8(), release: () => block.release() };
+  if (!mapping) return buffer;
+  return {
+    ...buffer,
+    mapFile(fd, position, length) {
+      if (length > bytes) return undefined;
+      mapped = true; // a failed map may have replaced pages too
+      return mapping.map(block.u8(), fd, position, length);
+    },
+    release() {
+      if (mapped) mapping.unmap(block.u8());
+      mapped = false;
+      block.release();
+    },
+  };
 };
 
 /**

@@ -1,0 +1,56 @@
+import { adviseHugePages } from './huge-pages.js';
+import { nativeMemory } from './native-memory.js';
+
+/**
+ * `BDV_MAP_INPUTS=off` reads local inputs into the slab buffers instead of mapping them: for an
+ * input that something may truncate while it is converted (a mapped page past a file's new end
+ * raises SIGBUS when touched, which ends the process), and for measuring.
+ */
+const OFF = 'off';
+
+/**
+ * Room a slab buffer needs beyond its bytes so that a file's pages can be lined up with its own:
+ * two pages of the largest size Linux uses (64 KiB, on some arm64 kernels).
+ */
+export const MAP_ROOM_BYTES = 128 * 1024;
+
+/** Where mapped bytes start in a buffer, and when they may be used. */
+export interface MappedBytes {
+  /** Offset of the first mapped byte in the buffer's view. */
+  offset: number;
+  /** Resolves once the bytes are in memory; rejects when the file no longer holds them. */
+  ready: Promise<void>;
+}
+
+/** Maps local files into memory this thread owns (docs/adr/024). */
+export interface InputMapping {
+  /** Maps the bytes over `view`, or undefined: read them instead. */
+  map(view: Uint8Array, fd: number, position: number, bytes: number): MappedBytes | undefined;
+  /** Gives `view` anonymous memory again (with huge-page advice, as the heap had). */
+  unmap(view: Uint8Array): void;
+}
+
+let mapping: InputMapping | null | undefined;
+
+/** This thread's input mapping, or undefined: off, not Linux, no binding, or one built before it. */
+export function inputMapping(): InputMapping | undefined {
+  if (mapping === undefined) mapping = process.env.BDV_MAP_INPUTS === OFF ? null : (makeMapping() ?? null);
+  return mapping ?? undefined;
+}
+
+function makeMapping(): InputMapping | undefined {
+  const native = nativeMemory();
+  const { mapFile, unmapFile, populateMapped } = native ?? {};
+  if (!native || !mapFile || !unmapFile || !populateMapped) return undefined;
+  return {
+    map(view, fd, position, bytes) {
+      const offset = mapFile.call(native, view, fd, position, bytes);
+      if (offset < 0) return undefined;
+      return { offset, ready: populateMapped.call(native, view, offset, bytes) };
+    },
+    unmap(view) {
+      unmapFile.call(native, view);
+      adviseHugePages(view, view.length);
+    },
+  };
+}

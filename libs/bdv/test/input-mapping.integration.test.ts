@@ -1,0 +1,106 @@
+import { closeSync, openSync, readFileSync, truncateSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { tempDir } from '../../../test/support/oracle.js';
+import { inputMapping, MAP_ROOM_BYTES } from '../src/h5/input-mapping.js';
+
+// Local inputs are mapped into slab buffers of the HDF5 heap instead of read into them
+// (libs/bdv/native/bdv_memory.c mapFile/populateMapped/unmapFile, docs/adr/024). Checked on a
+// shared wasm memory, as HDF5's heap is (docs/adr/019), against the file's bytes and against
+// what /proc/self/maps says is mapped.
+
+const MIB = 1 << 20;
+const dir = tempDir('bdv-map-');
+afterAll(() => dir.remove());
+
+/** A file of `bytes` pseudo-random bytes (no page looks like another). */
+function makeFile(name: string, bytes: number): { path: string; data: Buffer } {
+  const data = Buffer.alloc(bytes);
+  for (let i = 0, x = 12345; i < bytes; i += 4) {
+    x = (Math.imul(x, 1103515245) + 12345) >>> 0;
+    data.writeUInt32LE(x, i);
+  }
+  const path = join(dir.path, name);
+  writeFileSync(path, data);
+  return { path, data };
+}
+
+/** True while some mapping of this process is backed by `path`. */
+function isMapped(path: string): boolean {
+  return readFileSync('/proc/self/maps', 'utf8').includes(path);
+}
+
+function heapView(bytes: number): Uint8Array {
+  const memory = new WebAssembly.Memory({ initial: 64, maximum: 1024, shared: true });
+  return new Uint8Array(memory.buffer, 3 * 4096 + 40, bytes); // not page-aligned, as a malloc'd block
+}
+
+const mapping = inputMapping();
+
+describe.runIf(mapping)('input mapping', () => {
+  const file = makeFile('input.bin', 3 * MIB + 1000);
+
+  it('puts the bytes of any even position into a buffer with room, and gives the memory back as zeros', async () => {
+    const fd = openSync(file.path, 'r');
+    try {
+      const view = heapView(MIB + MAP_ROOM_BYTES);
+      for (const position of [0, 128, 4096 + 64, 2 * MIB + 2, file.data.length - MIB]) {
+        const mapped = mapping!.map(view, fd, position, MIB);
+        expect(mapped, `position ${position}`).toBeDefined();
+        await mapped!.ready;
+        expect(mapped!.offset).toBeLessThan(MAP_ROOM_BYTES);
+        expect(mapped!.offset % 2).toBe(position % 2);
+        const got = view.subarray(mapped!.offset, mapped!.offset + MIB);
+        expect(
+          Buffer.compare(got, file.data.subarray(position, position + MIB)),
+          `position ${position}`,
+        ).toBe(0);
+        expect(isMapped(file.path)).toBe(true);
+      }
+      // A write lands in a private copy of its page, never in the file.
+      view.fill(0xab, MAP_ROOM_BYTES, MAP_ROOM_BYTES + 8192);
+      mapping!.unmap(view);
+      expect(isMapped(file.path)).toBe(false);
+      expect(Buffer.compare(readFileSync(file.path), file.data)).toBe(0);
+      // Every whole page of the view is fresh memory again; the edges were never replaced.
+      const inner = view.subarray(4096 - 40, view.length - 4096);
+      expect(inner.every((b) => b === 0)).toBe(true);
+    } finally {
+      closeSync(fd);
+    }
+  });
+
+  it('says no, touching nothing, where the bytes do not fit or the file cannot be mapped', () => {
+    const fd = openSync(file.path, 'r');
+    const proc = openSync('/proc/self/stat', 'r');
+    try {
+      const tight = heapView(MIB + 100);
+      tight.fill(7);
+      expect(mapping!.map(tight, fd, 128, MIB)).toBeUndefined();
+      expect(tight.every((b) => b === 7)).toBe(true);
+      expect(mapping!.map(heapView(2 * MIB), proc, 0, 4096)).toBeUndefined();
+      expect(() => mapping!.map(tight, -1, 0, 4096)).toThrow(RangeError);
+      expect(isMapped(file.path)).toBe(false);
+    } finally {
+      closeSync(fd);
+      closeSync(proc);
+    }
+  });
+
+  it('refuses bytes the file no longer holds instead of handing out pages that would raise SIGBUS', async () => {
+    const short = makeFile('shrinks.bin', 2 * MIB);
+    const fd = openSync(short.path, 'r');
+    try {
+      // Something shrank the input after it was opened: its reader still believes 2 MiB.
+      truncateSync(short.path, MIB + 4096);
+      const view = heapView(MIB + MAP_ROOM_BYTES);
+      const mapped = mapping!.map(view, fd, MIB, MIB)!;
+      expect(mapped).toBeDefined();
+      await expect(mapped.ready).rejects.toMatchObject({ code: 'EFAULT' });
+      mapping!.unmap(view);
+      expect(isMapped(short.path)).toBe(false);
+    } finally {
+      closeSync(fd);
+    }
+  });
+});
