@@ -182,7 +182,9 @@ static void populate_complete(napi_env env, napi_status status, void *data) {
     napi_resolve_deferred(env, p->deferred, undefined);
   } else {
     napi_value message, code, error;
-    const char *text = p->error == EFAULT ? "mapped bytes lie past the end of the file (it shrank?)" : strerror(p->error);
+    const char *text = status != napi_ok ? "populating the mapped bytes was cancelled"
+                       : p->error == EFAULT ? "mapped bytes lie past the end of the file (it shrank?)"
+                                            : strerror(p->error);
     napi_create_string_utf8(env, text, NAPI_AUTO_LENGTH, &message);
     napi_create_string_utf8(env, p->error == EFAULT ? "EFAULT" : "EIO", NAPI_AUTO_LENGTH, &code);
     napi_create_error(env, code, message, &error);

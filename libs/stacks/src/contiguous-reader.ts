@@ -125,11 +125,12 @@ export class ContiguousStackReader implements StackReader {
   /**
    * Mapped only where that saves work and keeps samples aligned: a local file holding the bytes,
    * samples in this machine's order (a slab swapped in place would copy every mapped page on
-   * write), at an even offset (a slab is viewed as uint16).
+   * write), at an even offset (a slab is viewed as uint16). A closed file (fd -1) is read: the
+   * read reports it.
    */
   private mappable(at: number, bytes: number): boolean {
     const { fd, size } = this.source;
-    return fd !== undefined && at % 2 === 0 && at + bytes <= size && isNativeOrder(this.byteOrder);
+    return fd !== undefined && fd >= 0 && at % 2 === 0 && at + bytes <= size && isNativeOrder(this.byteOrder);
   }
 
   private async *slabsInPlace(reading: Promise<InPlaceReading>): AsyncIterable<Uint16Array> {
