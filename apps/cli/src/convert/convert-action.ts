@@ -28,7 +28,7 @@ export async function convert(inputs: string[], flags: ConvertFlags): Promise<vo
         jobs: jobsFor(flags, parsed.data),
         signal: interrupts.signal,
       },
-      progressFor(flags.json ? 'none' : flags.progress),
+      await progressFor(flags.json ? 'none' : flags.progress),
     );
     printResult(result, flags.json ?? false);
     if (!flags.json)

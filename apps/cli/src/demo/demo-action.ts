@@ -41,7 +41,7 @@ export async function demo(flags: DemoFlags): Promise<void> {
       overwrite: false,
       baseDir: dir,
     },
-    progressFor(flags.progress),
+    await progressFor(flags.progress),
   );
   process.stdout.write(
     [
