@@ -96,6 +96,12 @@ static napi_value copy_block(napi_env env, napi_callback_info info) {
   return number(env, (double)(planes * rows * row_bytes));
 }
 
+// Fresh anonymous memory (zeros, no huge-page advice) over [start, start + span).
+static int map_anonymous(uintptr_t start, size_t span) {
+  return mmap((void *)start, span, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_FIXED | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0) !=
+         MAP_FAILED;
+}
+
 // The whole pages inside [data, data + length): start and end, page-aligned (end <= start: none).
 static void inner_pages(unsigned char *data, size_t length, uintptr_t *start, uintptr_t *end) {
   uintptr_t mask = (uintptr_t)sysconf(_SC_PAGESIZE) - 1;
@@ -132,7 +138,7 @@ static napi_value map_file(napi_env env, napi_callback_info info) {
   void *mapped = mmap((void *)start, span, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_FIXED, (int)fd, (off_t)(position - lead));
   // A failed MAP_FIXED may already have unmapped the range: put anonymous memory back.
   if (mapped == MAP_FAILED) {
-    mmap((void *)start, span, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_FIXED | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+    map_anonymous(start, span);
     return number(env, -1);
   }
   return number(env, (double)(start - (uintptr_t)data + lead));
@@ -152,9 +158,8 @@ static napi_value unmap_file(napi_env env, napi_callback_info info) {
   uintptr_t start, end;
   inner_pages(data, length, &start, &end);
   if (data == NULL || end <= start) return number(env, 0);
-  void *fresh = mmap((void *)start, end - start, PROT_READ | PROT_WRITE,
-                     MAP_PRIVATE | MAP_FIXED | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-  if (fresh == MAP_FAILED) return fail(env, napi_throw_error, "unmapFile: mmap of anonymous memory failed");
+  if (!map_anonymous(start, end - start))
+    return fail(env, napi_throw_error, "unmapFile: mmap of anonymous memory failed");
   return number(env, (double)(end - start));
 }
 
