@@ -174,6 +174,9 @@ typedef struct {
 static void populate_execute(napi_env env, void *data) {
   (void)env;
   Population *p = data;
+  // Readahead of the whole slab first: faults alone read a cold file in readahead-window pieces
+  // (512 MiB from a dropped cache: 1.36 s without this, 1.14 s with it, 1.33 s read by pread).
+  madvise((void *)p->start, p->span, MADV_WILLNEED);
   p->error = madvise((void *)p->start, p->span, MADV_POPULATE_READ) == 0 ? 0 : errno;
   // EINVAL: a kernel before 5.14. Nothing is read ahead; the pages fault in when first used.
   if (p->error == EINVAL) p->error = 0;
@@ -200,7 +203,8 @@ static void populate_complete(napi_env env, napi_status status, void *data) {
 }
 
 // populateMapped(view: Uint8Array, offset: number, bytes: number): a Promise that resolves once
-// the pages under view[offset, offset + bytes) are in memory and mapped (MADV_POPULATE_READ, on
+// the pages under view[offset, offset + bytes) are in memory and mapped (MADV_WILLNEED, then
+// MADV_POPULATE_READ, on
 // libuv's pool: a file not in the page cache is read from disk there, not by the thread that
 // later uses the slab). Rejects (code EFAULT) when the file no longer covers them: the caller
 // then refuses the slab instead of touching pages that would raise SIGBUS.
