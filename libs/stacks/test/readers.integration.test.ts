@@ -105,7 +105,8 @@ describe('stack readers', () => {
   it('maps a local .npy into the writer heap where it can, and nothing of it stays mapped after', async () => {
     const { writerSlabBuffers } = await import('@bdv-cluster/bdv');
     const mappedNow = (path: string) => readFileSync('/proc/self/maps', 'utf8').includes(path);
-    makeStacks(dir.path, [{ path: p('wide.npy'), shape: [6, 64, 512], seed: 13 }]);
+    // Slabs of 4 planes of 1024 x 512: 4 MiB, the smallest that are mapped (MAP_MIN_BYTES).
+    makeStacks(dir.path, [{ path: p('wide.npy'), shape: [10, 1024, 512], seed: 13 }]);
     const want = numpyValues(p('wide.npy'), 'a = np.load(sys.argv[1])');
     const reader = await openStackFile(p('wide.npy'));
     const all = new Uint16Array(want.length);
@@ -127,7 +128,8 @@ describe('stack readers', () => {
     // Shrunk after its header was read: the mapped bytes are refused and the read says where it ends.
     const shrinking = await openStackFile(p('wide.npy'));
     const size = readFileSync(p('wide.npy')).length;
-    execFileSync('truncate', ['-s', String(size - 64 * 512 * 2), p('wide.npy')]);
+    // Three planes gone: slab 1 (planes 4-7, mapped) now runs past the end of the file.
+    execFileSync('truncate', ['-s', String(size - 3 * 1024 * 512 * 2), p('wide.npy')]);
     const failure = (async () => {
       for await (const slab of shrinking.slabs(4, writerSlabBuffers)) void slab;
     })();

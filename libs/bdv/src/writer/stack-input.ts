@@ -1,5 +1,5 @@
 import { heapPool } from '../h5/heap-slab-writer.js';
-import { inputMapping, MAP_ROOM_BYTES, type MappedBytes } from '../h5/input-mapping.js';
+import { inputMapping, MAP_MIN_BYTES, MAP_ROOM_BYTES, type MappedBytes } from '../h5/input-mapping.js';
 import type { Zyx } from '../model/pyramid-spec.js';
 
 /**
@@ -57,7 +57,8 @@ export interface SlabBuffer {
   view(): Uint8Array;
   /**
    * Present where a local file's bytes can be mapped into the buffer instead of read into it
-   * (docs/adr/024): maps `bytes` (at most the buffer's) from `position` of file `fd`, and says
+   * (docs/adr/024): maps `bytes` (at most the buffer's, at least MAP_MIN_BYTES: smaller slabs are
+   * cheaper to read) from `position` of file `fd`, and says
    * where in view() they start and when they may be used; undefined when they cannot be mapped
    * (read them instead). A later map replaces an earlier one; release() undoes it.
    */
@@ -83,7 +84,7 @@ export const writerSlabBuffers: SlabBufferSource = async (bytes) => {
   return {
     ...buffer,
     mapFile(fd, position, length) {
-      if (length > bytes) return undefined;
+      if (length > bytes || length < MAP_MIN_BYTES) return undefined;
       mapped = true; // a failed map may have replaced pages too
       return mapping.map(block.u8(), fd, position, length);
     },
