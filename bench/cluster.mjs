@@ -4,14 +4,15 @@
 //   BENCH_CLUSTER_VIEWS=8  BENCH_CLUSTER_PLANES=64  BENCH_DIR=bench/out   (views of PLANES x 1024 x 1024)
 //   BENCH_CLUSTER_ROUNDS=5: rounds in which the cluster reading local files and `bdv convert`
 //   alternate (the comparison the cluster is judged by; medians reported).
-import { GetObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
-import { execFileSync, spawnSync } from 'node:child_process';
+import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { execFile, execFileSync, spawnSync } from 'node:child_process';
 import { createReadStream, mkdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { Redis } from 'ioredis';
 import { freePort, startLocalStack } from '../scripts/local-stack.mjs';
+import { busyCpuSeconds } from './machine-load.mjs';
 import { median, writeSection } from './report-file.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -80,18 +81,42 @@ for (const [v, f] of files.entries()) {
   );
 }
 const s3PutSeconds = (performance.now() - uploadStarted) / 1000;
-/** What the local S3 server itself costs: every object read once, two at a time (as two writers). */
-async function s3ReadSeconds() {
-  const started = performance.now();
-  const next = [...files.keys()];
-  const reader = async () => {
-    for (let v = next.shift(); v !== undefined; v = next.shift()) {
-      const { Body } = await s3.send(new GetObjectCommand({ Bucket: 'raw', Key: `bench/s${v}.npy` }));
-      for await (const _chunk of Body); // read and dropped
-    }
+/**
+ * CPU seconds spent from now on: by every process on the machine, and by this one — which runs
+ * s3rver (scripts/local-stack.mjs starts it in-process), polls the API and reads the logs.
+ */
+function cpuMeter() {
+  const machine = busyCpuSeconds();
+  const own = process.cpuUsage();
+  return () => {
+    const { user, system } = process.cpuUsage(own);
+    return { machine: busyCpuSeconds() - machine, bench: (user + system) / 1e6 };
   };
-  await Promise.all([reader(), reader()]);
-  return (performance.now() - started) / 1000;
+}
+
+/**
+ * What the local S3 server itself costs: every object read once, two at a time, by a process of
+ * its own through the SDK (bench/s3-read.mjs: as the two writers read, nothing of ours between),
+ * s3rver serving from this process meanwhile — async, so it can.
+ */
+async function s3Reads() {
+  const cpu = cpuMeter();
+  const keys = files.map((_, v) => `bench/s${v}.npy`);
+  const out = await new Promise((resolve, reject) =>
+    execFile(
+      process.execPath,
+      ['--no-warnings', join(here, 's3-read.mjs'), stack.s3Endpoint, 'raw', '2', ...keys],
+      (error, stdout) => (error ? reject(error) : resolve(stdout)),
+    ),
+  );
+  const client = JSON.parse(out);
+  const used = cpu();
+  return {
+    seconds: client.seconds,
+    clientCpu: client.cpuSeconds,
+    serverCpu: used.bench,
+    machineCpu: used.machine,
+  };
 }
 
 const loggedComplete = (datasetId) =>
@@ -134,6 +159,7 @@ async function clusterRun({ compression, layout, local, exporting }) {
   // Names are unique per cluster (they name the output files): the rounds repeat a case.
   const name = `bench-${compression}-${layout}-${exporting ? 's3' : 'volume'}${local ? '-files' : ''}-${++datasets}`;
   const started = performance.now();
+  const cpu = cpuMeter();
   const ds = await call('POST', '/v1/datasets', { name, setup: { tiles: views }, compression, layout });
   for (let v = 0; v < views; v++)
     await call('POST', `/v1/datasets/${ds.id}/views`, {
@@ -149,21 +175,27 @@ async function clusterRun({ compression, layout, local, exporting }) {
   } while (d.status !== 'complete' && d.status !== 'failed');
   const seconds = (performance.now() - started) / 1000;
   const ended = performance.now();
+  const cpuUsed = cpu();
   if (d.status !== 'complete') throw new Error(`${name}: ${JSON.stringify(d.errors)}`);
   // The finalizer logs after its state is `complete`: its line may reach us after the API's answer.
   for (let waited = 0; waited < 3000 && !loggedComplete(ds.id); waited += 50)
     await new Promise((r) => setTimeout(r, 50));
   const what = `cluster: API + ${local ? 'local files' : 'S3'} + 2 writers, ${layout}, ${exporting ? 'exported to S3' : 'kept on the volume'}`;
   console.error(`${what} ${compression}: ${seconds.toFixed(2)} s`);
-  return { what, seconds, phases: phasesOf(ds.id, started, ended) };
+  return { what, seconds, cpu: cpuUsed, phases: phasesOf(ds.id, started, ended) };
 }
 
 /** Every compression and layout through the running cluster reading S3, once each. */
 async function s3Runs(exporting) {
   for (const compression of ['none', 'gzip'])
     for (const layout of ['single', 'partitioned']) {
-      const { what, seconds, phases } = await clusterRun({ compression, layout, local: false, exporting });
-      rows.push({ what, compression, seconds, runs: [seconds], phases });
+      const { what, seconds, phases, cpu } = await clusterRun({
+        compression,
+        layout,
+        local: false,
+        exporting,
+      });
+      rows.push({ what, compression, seconds, runs: [seconds], phases, cpu });
     }
 }
 
@@ -171,7 +203,8 @@ async function s3Runs(exporting) {
 function medianRow(compression, results) {
   const seconds = median(results.map((r) => r.seconds));
   const mid = results.find((r) => r.seconds === seconds);
-  return { what: mid.what, compression, seconds, runs: results.map((r) => r.seconds), phases: mid.phases };
+  const { what, phases, cpu } = mid;
+  return { what, compression, seconds, runs: results.map((r) => r.seconds), phases, cpu };
 }
 
 const manifestsWritten = new Set();
@@ -211,6 +244,7 @@ function localRun(compression, { what, name, layout, extra }) {
   for (let v = 0; v < views; v++)
     rmSync(output.replace(/\.h5$/, `-t00000-s${String(v).padStart(2, '0')}.h5`), { force: true });
   const t = performance.now();
+  const cpu = cpuMeter();
   const r = spawnSync(process.execPath, [
     join(root, 'apps/cli/bin/bdv.js'),
     'convert',
@@ -225,7 +259,8 @@ function localRun(compression, { what, name, layout, extra }) {
   if (r.status !== 0) throw new Error(r.stderr.toString());
   const seconds = (performance.now() - t) / 1000;
   console.error(`${what} ${compression}: ${seconds.toFixed(2)} s`);
-  return { what, seconds };
+  // The machine's CPU: the child's threads, with the idle cluster's timers (a few ms) beside them.
+  return { what, seconds, cpu: cpu() };
 }
 
 /**
@@ -249,6 +284,7 @@ async function filesRounds() {
 /** The finalizer's read-back alone: the --jobs 2 output verified on 2 threads, as FINALIZER_VERIFY_THREADS=2 does. */
 function verifyRun(compression) {
   const t = performance.now();
+  const cpu = cpuMeter();
   const r = spawnSync(process.execPath, [
     join(root, 'apps/cli/bin/bdv.js'),
     'verify',
@@ -258,14 +294,17 @@ function verifyRun(compression) {
   ]);
   if (r.status !== 0) throw new Error(r.stdout.toString() + r.stderr.toString());
   verifySeconds[compression] = (performance.now() - t) / 1000;
+  verifyCpu[compression] = cpu().machine;
   console.error(`bdv verify --jobs 2 ${compression}: ${verifySeconds[compression].toFixed(2)} s`);
 }
 /** `bdv verify --jobs 2` of the partitioned local output, by compression. */
 const verifySeconds = {};
+/** The machine's CPU seconds during each of those. */
+const verifyCpu = {};
 
-let s3Seconds;
+let s3Read;
 try {
-  s3Seconds = await s3ReadSeconds();
+  s3Read = await s3Reads();
   await s3Runs(true);
 } finally {
   s3.destroy();
@@ -287,27 +326,41 @@ const keys = await redis.keys(`${prefix}-*`);
 if (keys.length) await redis.del(...keys);
 redis.disconnect();
 
+const f = (x) => (Number.isFinite(x) ? x.toFixed(2) : '?');
+const cores = cpus().length;
+const rowOf = (compression, start) =>
+  rows.find((r) => r.compression === compression && r.what.startsWith(start));
+const secondsOf = (compression, start) => rowOf(compression, start)?.seconds ?? NaN;
 const table = [
-  '| path | compression | seconds (median) | MB/s | × bdv convert | × bdv convert --jobs 2 | runs (s) |',
-  '|---|---|---|---|---|---|---|',
+  '| path | compression | seconds (median) | MB/s | × bdv convert | × bdv convert --jobs 2 | CPU s, all processes | runs (s) |',
+  '|---|---|---|---|---|---|---|---|',
 ];
 for (const r of rows) {
-  const [one, jobs2] = ['bdv convert (', 'bdv convert --layout'].map((start) =>
-    rows.find((x) => x.compression === r.compression && x.what.startsWith(start)),
-  );
+  const [one, jobs2] = ['bdv convert (', 'bdv convert --layout'].map((start) => rowOf(r.compression, start));
   table.push(
-    `| ${r.what} | ${r.compression} | ${r.seconds.toFixed(2)} | ${(mb / r.seconds).toFixed(0)} | ${(one.seconds / r.seconds).toFixed(2)} | ${(jobs2.seconds / r.seconds).toFixed(2)} | ${r.runs.map((x) => x.toFixed(2)).join(', ')} |`,
+    `| ${r.what} | ${r.compression} | ${r.seconds.toFixed(2)} | ${(mb / r.seconds).toFixed(0)} | ${(one.seconds / r.seconds).toFixed(2)} | ${(jobs2.seconds / r.seconds).toFixed(2)} | ${r.cpu.machine.toFixed(2)} | ${r.runs.map((x) => x.toFixed(2)).join(', ')} |`,
   );
 }
-const f = (x) => (Number.isFinite(x) ? x.toFixed(2) : '?');
+// The finalizer's read-back is work `bdv convert` does not do: on cores the writing keeps busy,
+// it adds its CPU to the writing's.
+const readBackBound = (compression) => {
+  const writing = rowOf(compression, 'bdv convert --layout').cpu.machine;
+  return writing / (writing + verifyCpu[compression]);
+};
+// What the S3 runs could take at best on these cores: s3rver's CPU and the client side of its
+// reads are spent whatever we do; the rest is the local-files run's work, which needs no s3rver.
+const s3Floor = (compression) => {
+  const filesRow = rowOf(compression, 'cluster: API + local files');
+  return (filesRow.cpu.machine - filesRow.cpu.bench + s3Read.serverCpu + s3Read.clientCpu) / cores;
+};
 const phaseTable = [
-  '| cluster run | compression | until the first write | writing (first start → last view written) | writers busy (sum of views) | finalize (last view → complete) | of which verify + master + XML | of which export to the output bucket |',
-  '|---|---|---|---|---|---|---|---|',
+  '| cluster run | compression | until the first write | writing (first start → last view written) | writers busy (sum of views) | finalize (last view → complete) | of which verify + master + XML | of which export to the output bucket | CPU s of the bench process (s3rver) | cores idle (core-s) |',
+  '|---|---|---|---|---|---|---|---|---|---|',
   ...rows
     .filter((r) => r.phases)
     .map(
-      ({ what, compression, phases: p }) =>
-        `| ${what.replace('cluster: API + ', '').replace(' + 2 writers', '')} | ${compression} | ${f(p.beforeFirstWrite)} | ${f(p.writing)} | ${f(p.writerBusy)} | ${f(p.finalize)} | ${f(p.files)} | ${f(p.export)} |`,
+      ({ what, compression, seconds, phases: p, cpu }) =>
+        `| ${what.replace('cluster: API + ', '').replace(' + 2 writers', '')} | ${compression} | ${f(p.beforeFirstWrite)} | ${f(p.writing)} | ${f(p.writerBusy)} | ${f(p.finalize)} | ${f(p.files)} | ${f(p.export)} | ${f(cpu.bench)} | ${f(cores * seconds - cpu.machine)} |`,
     ),
 ];
 const section = `## Cluster run of ${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC
@@ -328,16 +381,29 @@ const section = `## Cluster run of ${new Date().toISOString().slice(0, 16).repla
 
 ${table.join('\n')}
 
-Where the cluster's time went (seconds, from its own log lines): the writers' part, and the
-finalizer's (it re-reads every view to check its checksums, writes the master and the XML, then
-uploads .h5 and .xml to the output bucket). The local S3 server alone, reading every object once two
-at a time as the two writers do, took ${s3Seconds.toFixed(2)} s (${(mb / s3Seconds).toFixed(0)} MB/s), and storing the
-same inputs (one PUT per object, one after the other) took ${s3PutSeconds.toFixed(2)} s (${(mb / s3PutSeconds).toFixed(0)} MB/s):
-that much of the writing and of the export is s3rver's (a JavaScript server on the same 2 cores), not ours.
+"CPU s, all processes" is the CPU time everything on the machine used during the run (from
+/proc/stat: ours, Redis's, s3rver's), whatever the cores; "cores idle" below is cores × seconds
+minus that. Where the cluster's time went (seconds, from its own log lines): the writers' part,
+and the finalizer's (it re-reads every view to check its checksums, writes the master and the
+XML, then uploads .h5 and .xml to the output bucket); and this bench process's CPU (s3rver runs in
+it; in the "local files" runs what is left is polling the API and reading the logs).
+
+The local S3 server alone — every object read once, two at a time, by a process of its own through
+the SDK as the two writers read (\`bench/s3-read.mjs\`) — took ${s3Read.seconds.toFixed(2)} s (${(mb / s3Read.seconds).toFixed(0)} MB/s): s3rver used
+${s3Read.serverCpu.toFixed(2)} CPU s to serve the bytes and the reading client ${s3Read.clientCpu.toFixed(2)} CPU s to receive them (the
+machine ${s3Read.machineCpu.toFixed(2)}); storing the same inputs (one PUT per object, one after the other, client in this
+process) took ${s3PutSeconds.toFixed(2)} s (${(mb / s3PutSeconds).toFixed(0)} MB/s). Both are spent on the writers' ${cores} cores whatever we do, so an S3
+run needs about (the local-files run's CPU less this process's share, plus those two) / ${cores}
+cores = ${f(s3Floor('none'))} s uncompressed (${f(secondsOf('none', 'bdv convert (') / s3Floor('none'))}× \`bdv convert\` at best) and ${f(s3Floor('gzip'))} s gzip (${f(secondsOf('gzip', 'bdv convert --layout') / s3Floor('gzip'))}×
+\`bdv convert --jobs 2\` at best).
+
 The "local files" runs are the cluster without s3rver. Reading the \`--jobs 2\` output back
 against its checksums (\`bdv verify --jobs 2\`, the finalizer's verification of a partitioned
-dataset alone, process start included) took
-${f(verifySeconds.none)} s uncompressed and ${f(verifySeconds.gzip)} s gzip.
+dataset alone, process start included) took ${f(verifySeconds.none)} s (${f(verifyCpu.none)} CPU s) uncompressed and
+${f(verifySeconds.gzip)} s (${f(verifyCpu.gzip)} CPU s) gzip. Gzip keeps both cores busy writing, so there a cluster that writes as \`bdv convert --jobs 2\` does
+and then reads every pixel back reaches about that run's CPU / (its CPU + the read-back's) =
+${f(readBackBound('gzip'))}× \`bdv convert --jobs 2\` (a little more in fact: this read-back's CPU includes starting a
+process and its threads, which the finalizer's warm threads do not pay).
 
 ${phaseTable.join('\n')}
 `;

@@ -1,0 +1,36 @@
+#!/usr/bin/env node
+// Reads S3 objects as the cluster's writers do — in a process of its own, through the AWS SDK,
+// `concurrency` at once — and drops the bytes: what the S3 server and the client side of the
+// reads cost with nothing of ours in between. Prints {seconds, cpuSeconds, bytes} as JSON.
+//   node bench/s3-read.mjs ENDPOINT BUCKET CONCURRENCY KEY...   (S3RVER's credentials)
+import { GetObjectCommand, S3Client } from '@aws-sdk/client-s3';
+
+const [endpoint, bucket, concurrency, ...keys] = process.argv.slice(2);
+const s3 = new S3Client({
+  endpoint,
+  region: 'us-east-1',
+  forcePathStyle: true,
+  credentials: { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' },
+  requestChecksumCalculation: 'WHEN_REQUIRED',
+  responseChecksumValidation: 'WHEN_REQUIRED',
+});
+const started = performance.now();
+const cpuBefore = process.cpuUsage();
+let bytes = 0;
+const next = [...keys];
+const reader = async () => {
+  for (let key = next.shift(); key !== undefined; key = next.shift()) {
+    const { Body } = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
+    for await (const chunk of Body) bytes += chunk.length;
+  }
+};
+await Promise.all(Array.from({ length: Number(concurrency) }, reader));
+const cpu = process.cpuUsage(cpuBefore);
+s3.destroy();
+console.log(
+  JSON.stringify({
+    seconds: (performance.now() - started) / 1000,
+    cpuSeconds: (cpu.user + cpu.system) / 1e6,
+    bytes,
+  }),
+);
