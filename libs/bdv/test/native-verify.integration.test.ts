@@ -190,21 +190,23 @@ describe('verification from the file bytes (our chunk index reader + Node zlib)'
       /listed twice or out of order/,
     ],
   ];
-  for (const [what, edit, message] of hostileIndexes)
-    it(`fails the level, and only it, of an index with ${what}`, async () => {
-      const h5 = await writeDataset(`hostile-${hostileIndexes.findIndex((h) => h[0] === what)}`, 'gzip');
-      const chunk = await storedChunk(h5, 0, 1, 3);
-      const bytes = readFileSync(h5);
-      const entry = bTreeEntryOf(bytes, chunk);
-      edit(bytes, entry);
-      writeFileSync(h5, bytes);
+  for (const compression of ['gzip', 'none'] as const)
+    for (const [what, edit, message] of hostileIndexes)
+      it(`fails the level, and only it, of an index with ${what} (${compression})`, async () => {
+        const n = hostileIndexes.findIndex((h) => h[0] === what);
+        const h5 = await writeDataset(`hostile-${compression}-${n}`, compression);
+        const chunk = await storedChunk(h5, 0, 1, 3);
+        const bytes = readFileSync(h5);
+        const entry = bTreeEntryOf(bytes, chunk);
+        edit(bytes, entry);
+        writeFileSync(h5, bytes);
 
-      const report = await verifyDataset(h5.replace(/\.h5$/, '.xml'));
-      expect(report.views[0]!.problems).toHaveLength(1);
-      expect(report.views[0]!.problems[0]).toMatch(/^level 1: cannot be read: /);
-      expect(report.views[0]!.problems[0]).toMatch(message);
-      expect(report.views[1]!.problems).toEqual([]);
-    });
+        const report = await verifyDataset(h5.replace(/\.h5$/, '.xml'));
+        expect(report.views[0]!.problems).toHaveLength(1);
+        expect(report.views[0]!.problems[0]).toMatch(/^level 1: cannot be read: /);
+        expect(report.views[0]!.problems[0]).toMatch(message);
+        expect(report.views[1]!.problems).toEqual([]);
+      });
 
   it("verifies gzip cells in chunks smaller than zlib's smallest output piece (1,4,4: 32 bytes)", async () => {
     const writer = await BdvWriter.create(join(dir.path, 'tiny-blocks.h5'), {

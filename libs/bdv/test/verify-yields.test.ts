@@ -38,4 +38,30 @@ describe('verification of a dataset', () => {
     }
     expect(ticks).toBeGreaterThanOrEqual(3); // two views x two levels, one slab each
   });
+
+  // Uncompressed cells are read by our own reader too (pread, one native copy per chunk): nothing
+  // in it waits on the libuv pool, so without a turn after each slab a single-layout file was
+  // read back in one go on the finalizer's main thread.
+  it('lets timers run between the slabs of uncompressed cells', async () => {
+    const xml = join(dir.path, 'none.xml');
+    const writer = await BdvWriter.create(join(dir.path, 'none.h5'), {
+      setup: { tiles: 2 },
+      blockSizeZyx: [[4, 256, 256]],
+    });
+    // 4 slabs of 8 MiB per view: each takes milliseconds to read and place, so the timer is due.
+    const data = new Uint16Array(16 * 1024 * 1024).map((_, i) => i % 999);
+    for (const tile of [0, 1]) await writer.appendView({ shapeZyx: [16, 1024, 1024], data }, { tile });
+    await writer.writeXml();
+    await writer.close();
+
+    let ticks = 0;
+    const timer = setInterval(() => ticks++, 0);
+    try {
+      const report = await verifyDataset(xml);
+      expect(report.ok).toBe(true);
+    } finally {
+      clearInterval(timer);
+    }
+    expect(ticks).toBeGreaterThanOrEqual(4); // 8 slabs in all
+  });
 });

@@ -2,6 +2,7 @@ import { BdvH5File } from '../h5/bdv-h5-file.js';
 import { MAX_READ_SLAB_BYTES, readSlabDepth } from '../h5/read-slab-depth.js';
 import { RunningChecksum, type LevelChecksum } from '../model/checksums.js';
 import { readChunkIndex } from './chunk-index.js';
+import { nativeMemory } from '../h5/native-memory.js';
 import { checksumOfStoredLevel, DEFLATE_FILTER, type StoredLevel } from './native-level-reader.js';
 
 /** One stored view level's shape, and its CRC-32 once `sumSlabs` has fed it every slab in z order. */
@@ -54,11 +55,10 @@ export async function checksumOfLevelYielding(
 
 /**
  * What `bdv verify` and the finalizer compare: a level's checksum read from the file's bytes by
- * our own reader of HDF5's chunk index and Node's zlib (native-level-reader.ts) wherever the
- * level is stored as h5wasm writes our gzip cells — a second reader, not the library
- * that wrote the file, and ~1.3x faster per core than wasm's inflate, on several cores — and
- * through HDF5 for anything else (uncompressed, LZF, another layout). `fd`: the same file, open
- * for reading.
+ * our own reader of HDF5's chunk index (native-level-reader.ts) wherever the level is stored as
+ * h5wasm writes our gzip or uncompressed cells — a second reader, not the library that wrote the
+ * file, faster than HDF5 (see readsNatively) — and through HDF5 for anything else (LZF, another
+ * layout). `fd`: the same file, open for reading.
  */
 export async function checksumOfLevelFromFile(
   file: BdvH5File,
@@ -82,10 +82,20 @@ function storedLevel(
   const storage = file.cellsStorage(time, setupId, level);
   if (!storage) return undefined;
   const { objectAddress, shapeZyx, chunkZyx, filters } = storage;
-  // Unfiltered cells read faster through HDF5: its scatter into C order is a memcpy inside wasm,
-  // ours a Buffer.copy per row of a chunk (~0.3 s more per GiB); inflate is where we gain.
-  if (filters.length !== 1 || filters[0] !== DEFLATE_FILTER) return undefined;
+  if (!readsNatively(filters)) return undefined;
   // A whole row of chunks is held at once: larger rows go through HDF5's part-chunk slabs.
   const index = readChunkIndex(fd, objectAddress, { shapeZyx, chunkZyx, maxRowBytes: MAX_READ_SLAB_BYTES });
   return index && { level, shapeZyx, index, filters };
+}
+
+/**
+ * Gzip cells always: inflate is where our reader gains (libdeflate or Node's zlib against wasm's,
+ * docs/adr/017, 020). Unfiltered cells where the memory binding places a chunk in one call
+ * (docs/adr/022): both readers then copy each byte twice (from the file, into C order), and ours
+ * skips HDF5's work per chunk. Row by row (a Buffer.copy per 512 bytes), HDF5's scatter — one
+ * memcpy inside wasm — is the faster one.
+ */
+function readsNatively(filters: readonly number[]): boolean {
+  if (filters.length === 0) return nativeMemory() !== undefined;
+  return filters.length === 1 && filters[0] === DEFLATE_FILTER;
 }

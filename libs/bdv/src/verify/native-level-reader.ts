@@ -1,4 +1,5 @@
 import pMap from 'p-map';
+import { setImmediate as nextTurn } from 'node:timers/promises';
 import { isMainThread } from 'node:worker_threads';
 import { inflate, inflateSync } from 'node:zlib';
 import { RunningChecksum, type LevelChecksum } from '../model/checksums.js';
@@ -107,6 +108,9 @@ export async function checksumOfStoredLevel(fd: number, stored: StoredLevel): Pr
       { concurrency: INFLATES_AT_ONCE },
     );
     sum.add(new Int16Array(target.buffer, target.byteOffset, target.byteLength / 2));
+    // A turn for timers after every slab (see checksumOfLevelYielding): uncompressed chunks are
+    // read and placed without one, and the finalizer reads a single file on its main thread.
+    await nextTurn();
   }
   keepSlab(slab);
   return { level: stored.level, shapeZyx, crc32: sum.hex };
