@@ -5,10 +5,11 @@
 //   BENCH_CLUSTER_ROUNDS=5: rounds in which the cluster reading local files and `bdv convert`
 //   alternate (the comparison the cluster is judged by; medians reported).
 import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
-import { execFile, execFileSync, spawnSync } from 'node:child_process';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { createReadStream, mkdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
+import { createInterface } from 'node:readline';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { Redis } from 'ioredis';
 import { freePort, startLocalStack } from '../scripts/local-stack.mjs';
@@ -97,19 +98,26 @@ function cpuMeter() {
 /**
  * What the local S3 server itself costs: every object read once, two at a time, by a process of
  * its own through the SDK (bench/s3-read.mjs: as the two writers read, nothing of ours between),
- * s3rver serving from this process meanwhile — async, so it can.
+ * s3rver serving from this process meanwhile (async, so it can). CPU is counted from the reader's
+ * "ready" (SDK loaded, one request made: a writer pays that once) to its answer.
  */
 async function s3Reads() {
-  const cpu = cpuMeter();
   const keys = files.map((_, v) => `bench/s${v}.npy`);
-  const out = await new Promise((resolve, reject) =>
-    execFile(
-      process.execPath,
-      ['--no-warnings', join(here, 's3-read.mjs'), stack.s3Endpoint, 'raw', '2', ...keys],
-      (error, stdout) => (error ? reject(error) : resolve(stdout)),
-    ),
+  const reader = spawn(
+    process.execPath,
+    ['--no-warnings', join(here, 's3-read.mjs'), stack.s3Endpoint, 'raw', '2', ...keys],
+    { stdio: ['pipe', 'pipe', 'inherit'] },
   );
-  const client = JSON.parse(out);
+  const lines = createInterface({ input: reader.stdout })[Symbol.asyncIterator]();
+  const line = async () => {
+    const { value, done } = await lines.next();
+    if (done) throw new Error(`bench/s3-read.mjs stopped (exit code ${reader.exitCode})`);
+    return value;
+  };
+  if ((await line()) !== 'ready') throw new Error('bench/s3-read.mjs did not get ready');
+  const cpu = cpuMeter();
+  reader.stdin.write('go\n');
+  const client = JSON.parse(await line());
   const used = cpu();
   return {
     seconds: client.seconds,

@@ -40,7 +40,7 @@ describe('verification of a dataset', () => {
   });
 
   // Uncompressed cells are read by our own reader too (pread, one native copy per chunk): nothing
-  // in it waits on the libuv pool, so without a turn after each slab a single-layout file was
+  // in it waits on the libuv pool, so without a turn after each slab a single-layout file would be
   // read back in one go on the finalizer's main thread.
   it('lets timers run between the slabs of uncompressed cells', async () => {
     const xml = join(dir.path, 'none.xml');

@@ -60,10 +60,10 @@ export interface StoredLevel {
 
 /**
  * A level's CRC-32 computed from the file's bytes, z-slab by z-slab (one chunk deep): each
- * chunk read where the index says, inflated by Node's zlib (see inflateChunk), its rows put in
- * C order, the slab summed. The index lists every chunk once, in order (readChunkIndex), so the
- * chunks of a slab cover it whole. Throws on a chunk that cannot be read or does not inflate to
- * a whole chunk.
+ * chunk read where the index says, inflated if it was deflated (see inflateChunk), its rows put
+ * in C order, the slab summed. The index lists every chunk once, in order (readChunkIndex), so
+ * the chunks of a slab cover it whole. Throws on a chunk that cannot be read or does not hold (or
+ * inflate to) a whole chunk.
  */
 export async function checksumOfStoredLevel(fd: number, stored: StoredLevel): Promise<LevelChecksum> {
   const { shapeZyx, index } = stored;
