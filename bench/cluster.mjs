@@ -349,18 +349,18 @@ for (const r of rows) {
     `| ${r.what} | ${r.compression} | ${r.seconds.toFixed(2)} | ${(mb / r.seconds).toFixed(0)} | ${(one.seconds / r.seconds).toFixed(2)} | ${(jobs2.seconds / r.seconds).toFixed(2)} | ${r.cpu.machine.toFixed(2)} | ${r.runs.map((x) => x.toFixed(2)).join(', ')} |`,
   );
 }
-// The finalizer's read-back is work `bdv convert` does not do: on cores the writing keeps busy,
-// it adds its CPU to the writing's.
-const readBackBound = (compression) => {
-  const writing = rowOf(compression, 'bdv convert --layout').cpu.machine;
-  return writing / (writing + verifyCpu[compression]);
+/** The cluster's CPU from local files, this process's share (polling, logs) left out. */
+const filesCpu = (compression) => {
+  const { cpu } = rowOf(compression, 'cluster: API + local files');
+  return cpu.machine - cpu.bench;
 };
+const jobsCpu = (compression) => rowOf(compression, 'bdv convert --layout').cpu.machine;
+// Where every core is busy, time follows CPU: the most the cluster's time can reach against
+// `bdv convert --jobs 2` is their CPU's ratio.
+const cpuBound = (compression) => jobsCpu(compression) / filesCpu(compression);
 // What the S3 runs could take at best on these cores: s3rver's CPU and the client side of its
 // reads are spent whatever we do; the rest is the local-files run's work, which needs no s3rver.
-const s3Floor = (compression) => {
-  const filesRow = rowOf(compression, 'cluster: API + local files');
-  return (filesRow.cpu.machine - filesRow.cpu.bench + s3Read.serverCpu + s3Read.clientCpu) / cores;
-};
+const s3Floor = (compression) => (filesCpu(compression) + s3Read.serverCpu + s3Read.clientCpu) / cores;
 const phaseTable = [
   '| cluster run | compression | until the first write | writing (first start → last view written) | writers busy (sum of views) | finalize (last view → complete) | of which verify + master + XML | of which export to the output bucket | CPU s of the bench process (s3rver) | cores idle (core-s) |',
   '|---|---|---|---|---|---|---|---|---|---|',
@@ -408,10 +408,11 @@ cores = ${f(s3Floor('none'))} s uncompressed (${f(secondsOf('none', 'bdv convert
 The "local files" runs are the cluster without s3rver. Reading the \`--jobs 2\` output back
 against its checksums (\`bdv verify --jobs 2\`, the finalizer's verification of a partitioned
 dataset alone, process start included) took ${f(verifySeconds.none)} s (${f(verifyCpu.none)} CPU s) uncompressed and
-${f(verifySeconds.gzip)} s (${f(verifyCpu.gzip)} CPU s) gzip. Gzip keeps both cores busy writing, so there a cluster that writes as \`bdv convert --jobs 2\` does
-and then reads every pixel back reaches about that run's CPU / (its CPU + the read-back's) =
-${f(readBackBound('gzip'))}× \`bdv convert --jobs 2\` (a little more in fact: this read-back's CPU includes starting a
-process and its threads, which the finalizer's warm threads do not pay).
+${f(verifySeconds.gzip)} s (${f(verifyCpu.gzip)} CPU s) gzip. Gzip keeps every core busy (see "cores idle"), so there time follows CPU: the cluster from files
+used ${f(filesCpu('gzip'))} CPU s (this process's share left out) where \`bdv convert --jobs 2\` used
+${f(jobsCpu('gzip'))}: ${f(cpuBound('gzip'))}× is the most its time can reach against \`bdv convert --jobs 2\` on these cores.
+Most of the difference is the read-back, which the finalizer runs on warm threads (the
+\`bdv verify\` above also starts a process and its threads).
 
 ${phaseTable.join('\n')}
 `;
