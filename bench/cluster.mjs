@@ -162,13 +162,34 @@ const call = async (method, path, body) => {
 const rows = [];
 let datasets = 0;
 
+/**
+ * Before every timed run: what earlier runs left to write back is written now, not in the run.
+ * Each run also starts as `bdv convert`'s do, the previous run's output removed just before
+ * (`localRun`; the cluster's last dataset through DELETE ?purge=true): the kernel then fills the
+ * run's page cache with pages just freed. Without that, on a VM whose free memory goes back to
+ * its host (virtio-balloon free page reporting), one tool wrote into pages the host had to give
+ * back, and the kernel's copy into the page cache cost it 2.4 CPU s per GiB instead of 0.06
+ * (perf: copy_folio_from_iter_atomic, 2026-11-28): that, not the tools, decided the comparison.
+ */
+const settle = () => execFileSync('sync');
+
+/** The dataset of the last cluster run: removed before the next one starts (see `settle`). */
+let previousDataset;
+async function removePreviousDataset() {
+  if (previousDataset) await call('DELETE', `/v1/datasets/${previousDataset}?purge=true`);
+  previousDataset = undefined;
+}
+
 /** One dataset through the running cluster, first POST until `complete`: seconds and phases. */
 async function clusterRun({ compression, layout, local, exporting }) {
   // Names are unique per cluster (they name the output files): the rounds repeat a case.
   const name = `bench-${compression}-${layout}-${exporting ? 's3' : 'volume'}${local ? '-files' : ''}-${++datasets}`;
+  await removePreviousDataset();
+  settle();
   const started = performance.now();
   const cpu = cpuMeter();
   const ds = await call('POST', '/v1/datasets', { name, setup: { tiles: views }, compression, layout });
+  previousDataset = ds.id;
   for (let v = 0; v < views; v++)
     await call('POST', `/v1/datasets/${ds.id}/views`, {
       tile: v,
@@ -251,6 +272,7 @@ function localRun(compression, { what, name, layout, extra }) {
     rmSync(f, { force: true });
   for (let v = 0; v < views; v++)
     rmSync(output.replace(/\.h5$/, `-t00000-s${String(v).padStart(2, '0')}.h5`), { force: true });
+  settle();
   const t = performance.now();
   const cpu = cpuMeter();
   const r = spawnSync(process.execPath, [
@@ -291,6 +313,7 @@ async function filesRounds() {
 
 /** The finalizer's read-back alone: the --jobs 2 output verified on 2 threads, as FINALIZER_VERIFY_THREADS=2 does. */
 function verifyRun(compression) {
+  settle();
   const t = performance.now();
   const cpu = cpuMeter();
   const r = spawnSync(process.execPath, [
@@ -314,6 +337,8 @@ let s3Read;
 try {
   s3Read = await s3Reads();
   await s3Runs(true);
+  // Its pages freed now, for the next cluster's first run.
+  await removePreviousDataset();
 } finally {
   s3.destroy();
   await stack.stop();
@@ -385,7 +410,10 @@ const section = `## Cluster run of ${new Date().toISOString().slice(0, 16).repla
   a cluster of its own (the same S3 folder), each S3 case once. Then, on the second cluster, ${rounds}
   round(s) of: the cluster reading the same .npy files through file:// sources ("local files"),
   \`bdv convert\`, \`bdv convert --jobs 2\` (the cluster standing idle meanwhile); their rows give the
-  median of the rounds, and the phases below are those of the median run.
+  median of the rounds, and the phases below are those of the median run. Every run starts with
+  the output of the same tool's previous run removed (the cluster's last dataset through
+  \`DELETE /v1/datasets/:id?purge=true\`) and a \`sync\`, so that none writes back another's data
+  or fills its page cache differently (see \`settle\` in \`bench/cluster.mjs\`).
 
 ${table.join('\n')}
 
