@@ -174,6 +174,40 @@ describe('preview reads queued in the API', () => {
       holder.kill();
     }
   });
+
+  it('drops the queued reads of clients that went away, so that the next clients get their place', async () => {
+    const h5 = join(cluster.stack.outputDir, 'previews-single', 'previews-single.h5');
+    const holder = spawn('flock', ['--exclusive', '--no-fork', fenceFileOf(h5), 'sleep', '60'], {
+      stdio: 'ignore',
+    });
+    const sizes = [27, 25, 23, 22, 20, 19, 18, 17];
+    const ask = (viewKey: string, size: number, signal?: AbortSignal) =>
+      fetch(`${cluster.stack.apiUrl}/v1/datasets/${single}/views/${viewKey}/preview.png?size=${size}`, {
+        headers: { authorization: `Bearer ${cluster.stack.token}` },
+        signal,
+      });
+    try {
+      await new Promise((r) => setTimeout(r, 300));
+      // 8 distinct reads fill the queue (8 views): the first waits for the file, 7 wait behind it
+      const leaving = sizes.map(() => new AbortController());
+      const left = sizes.map((size, i) =>
+        ask('t0-i0-c1-s0-a0', size, leaving[i]!.signal).catch(() => 'gone'),
+      );
+      await new Promise((r) => setTimeout(r, 500));
+      expect((await ask('t0-i0-c1-s0-a0', 16)).status).toBe(503); // full
+      for (const client of leaving) client.abort(); // a status page closed
+      expect(await Promise.all(left)).toEqual(sizes.map(() => 'gone'));
+      await new Promise((r) => setTimeout(r, 300));
+      // the 7 that never started are dropped: 7 new reads fit beside the one still waiting
+      const next = sizes.slice(1).map((size) => ask('t0-i0-c1-s1-a0', size));
+      await new Promise((r) => setTimeout(r, 300));
+      holder.kill();
+      const statuses = (await Promise.all(next)).map((r) => r.status);
+      expect(statuses).toEqual(sizes.slice(1).map(() => 200));
+    } finally {
+      holder.kill();
+    }
+  });
 });
 
 describe('GET /v1/datasets/:id/preview.png', () => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { PreviewReadQueue, ReadOverrun, ReadWaitExpired } from '../src/previews/read-queue.js';
+import { PreviewReadQueue, ReadCancelled, ReadOverrun, ReadWaitExpired } from '../src/previews/read-queue.js';
 
 /** A read that ends when told to, recording when it ran. */
 function gate(log: string[], name: string, fail = false) {
@@ -91,5 +91,35 @@ describe('PreviewReadQueue', () => {
     hung.open(); // it ends later: nothing is answered twice
     await tick();
     expect(log).toEqual(['start hung', 'end hung']);
+  });
+
+  it('drops a read cancelled before its turn at once, without running it; once running, cancel changes nothing', async () => {
+    const log: string[] = [];
+    const queue = new PreviewReadQueue(limits(4));
+    const slow = gate(log, 'slow');
+    const runningGone = new AbortController();
+    const first = queue.add(1, slow.read, runningGone.signal)!;
+    const queuedGone = new AbortController();
+    const left = queue.add(3, async () => log.push('left ran'), queuedGone.signal)!;
+    expect(queue.add(1, async () => 'refused')).toBeUndefined(); // full: 4 of 4
+    await tick();
+    queuedGone.abort();
+    await expect(left).rejects.toBeInstanceOf(ReadCancelled);
+    expect(queue.length).toBe(1); // its 3 views are free before the running read ends
+    const after = queue.add(3, async () => 'after')!;
+    expect(after).toBeDefined();
+    runningGone.abort(); // already running: it goes on, and its result is still answered
+    slow.open();
+    expect([await first, await after]).toEqual(['slow', 'after']);
+    expect(log).toEqual(['start slow', 'end slow']);
+    expect(queue.length).toBe(0);
+    // a caller already gone queues nothing
+    const gone = new AbortController();
+    gone.abort();
+    await expect(queue.add(1, async () => log.push('gone ran'), gone.signal)!).rejects.toBeInstanceOf(
+      ReadCancelled,
+    );
+    expect(queue.length).toBe(0);
+    expect(log).not.toContain('gone ran');
   });
 });

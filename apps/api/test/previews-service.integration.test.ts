@@ -58,3 +58,42 @@ it('answers an overrunning read 503, stops its thread, and serves the next read'
   const answer = await service.viewPreview('d', view.viewKey, { axis: 'z', size: 512 });
   expect(answer.png.length).toBeGreaterThan(100);
 });
+
+it('reads a preview once for everyone who asked, and drops it from the queue only when all of them left', async () => {
+  const internals = service as unknown as { reads: PreviewReadQueue };
+  internals.reads = new PreviewReadQueue({ maxViews: 8, waitMs: 30_000, runMs: 30_000 });
+  // a writer holds the single file: the first read (axis x) waits for it, the next ones queue
+  const holder = await holdLock(fenceFileOf(h5));
+  const first = service.viewPreview('d', view.viewKey, { axis: 'x', size: 64 });
+  const [a, b, c] = [new AbortController(), new AbortController(), new AbortController()];
+  try {
+    await new Promise((r) => setTimeout(r, 100));
+    // two callers of one projection (axis y) share one queued read; a third one (axis z) is alone
+    const shared = [a, b].map((gone) =>
+      service.viewPreview('d', view.viewKey, { axis: 'y', size: 64 }, gone.signal),
+    );
+    const alone = service.viewPreview('d', view.viewKey, { axis: 'z', size: 64 }, c.signal);
+    await new Promise((r) => setTimeout(r, 50)); // each looks its view up before it queues
+    expect(internals.reads.length).toBe(3);
+    a.abort();
+    c.abort();
+    await expect(alone).rejects.toMatchObject({ status: 503, message: expect.stringContaining('cancelled') });
+    expect(internals.reads.length).toBe(2); // z dropped; y kept for the caller still there
+    b.abort();
+    await expect(shared[1]).rejects.toMatchObject({ status: 503 });
+    await expect(shared[0]).rejects.toMatchObject({ status: 503 });
+    expect(internals.reads.length).toBe(1); // only the read that is running
+  } finally {
+    holder.release();
+  }
+  expect((await first).png.length).toBeGreaterThan(100);
+  expect(internals.reads.length).toBe(0);
+  // asked again, the dropped projection is read now, for the new caller
+  const again = await service.viewPreview(
+    'd',
+    view.viewKey,
+    { axis: 'y', size: 64 },
+    new AbortController().signal,
+  );
+  expect(again.png.length).toBeGreaterThan(100);
+});

@@ -42,7 +42,7 @@ export class PreviewsController {
     @Res() res: Response,
   ) {
     const q = { ...PREVIEW_DEFAULTS, ...previewQueryOf(query, ['axis', 'size']) };
-    send(req, res, await this.previews.viewPreview(id, viewKey, q));
+    send(req, res, await this.previews.viewPreview(id, viewKey, q, goneSignal(res)));
   }
 
   @Get(':id/preview.png')
@@ -65,8 +65,20 @@ export class PreviewsController {
     @Res() res: Response,
   ) {
     const q = previewQueryOf(query, ['axis', 'time']);
-    send(req, res, await this.previews.sheet(id, q.time, q.axis ?? 'z'));
+    send(req, res, await this.previews.sheet(id, q.time, q.axis ?? 'z', goneSignal(res)));
   }
+}
+
+/**
+ * Aborted when the client closes the connection before its answer is sent (a closed status page, a
+ * script that gave up): its preview reads still queued are dropped, not left to hold the queue.
+ */
+function goneSignal(res: Response): AbortSignal {
+  const gone = new AbortController();
+  res.once('close', () => {
+    if (!res.writableFinished) gone.abort();
+  });
+  return gone.signal;
 }
 
 /** The PNG, revalidated by its ETag when final (304 when unchanged), never stored when not. */

@@ -25,7 +25,13 @@ import { CONFIG } from '../common/tokens.js';
 import { asHttp } from '../common/domain-errors.js';
 import { boundedInteger, queryError, refuseUnknownParams } from '../common/query-params.js';
 import { ProjectionCache } from './projection-cache.js';
-import { PREVIEW_READ_LIMITS, PreviewReadQueue, ReadOverrun, ReadWaitExpired } from './read-queue.js';
+import {
+  PREVIEW_READ_LIMITS,
+  PreviewReadQueue,
+  ReadCancelled,
+  ReadOverrun,
+  ReadWaitExpired,
+} from './read-queue.js';
 
 /** A PNG to send, and whether it may be cached (a sheet with cells still to read may not). */
 export interface PngAnswer {
@@ -58,7 +64,7 @@ const SHEET_READS_PER_REQUEST = 16;
 @Injectable()
 export class PreviewsService implements OnModuleInit, OnModuleDestroy {
   private readonly cache = new ProjectionCache();
-  private readonly inFlight = new Map<string, Promise<ViewProjection>>();
+  private readonly inFlight = new Map<string, SharedRead>();
   private readonly reads: PreviewReadQueue;
   private readonly logger = new Logger('Previews');
   // A crash is the server's problem, not the client's: logged here, answered with a fixed 503.
@@ -86,7 +92,13 @@ export class PreviewsService implements OnModuleInit, OnModuleDestroy {
     await this.thread.close();
   }
 
-  async viewPreview(datasetId: string, viewKey: string, query: PreviewQuery): Promise<PngAnswer> {
+  /** `gone`: aborted when the client closes its connection (a read still queued for it is dropped). */
+  async viewPreview(
+    datasetId: string,
+    viewKey: string,
+    query: PreviewQuery,
+    gone?: AbortSignal,
+  ): Promise<PngAnswer> {
     const dataset = await this.dataset(datasetId);
     const view = await asHttp(() => this.store.getView(datasetId, viewKey));
     if (!view) throw ApiError.notFound(`view ${viewKey} of dataset ${datasetId} does not exist`);
@@ -94,7 +106,7 @@ export class PreviewsService implements OnModuleInit, OnModuleDestroy {
       throw ApiError.conflict(`view ${viewKey} has no data yet (it is ${view.state})`);
     let projection: ViewProjection;
     try {
-      projection = await this.projection(dataset, view, query, VIEW_WAIT_MS);
+      projection = await this.projection(dataset, view, query, VIEW_WAIT_MS, gone);
     } catch (error) {
       throw previewError(error, viewKey);
     }
@@ -127,7 +139,12 @@ export class PreviewsService implements OnModuleInit, OnModuleDestroy {
   }
 
   /** The views of one timepoint (the first with any view, unless given) on a contact sheet. */
-  async sheet(datasetId: string, time: number | undefined, axis: ProjectionAxis): Promise<PngAnswer> {
+  async sheet(
+    datasetId: string,
+    time: number | undefined,
+    axis: ProjectionAxis,
+    gone?: AbortSignal,
+  ): Promise<PngAnswer> {
     const dataset = await this.dataset(datasetId);
     const { t, shown } = await asHttp(() => this.timepointViews(datasetId, time));
     if (t === undefined || shown.length === 0)
@@ -160,7 +177,7 @@ export class PreviewsService implements OnModuleInit, OnModuleDestroy {
     await Promise.all(
       [...byFile.values()].map(async (group) => {
         try {
-          const read = await this.readGroup(dataset, group, query, SHEET_WAIT_MS);
+          const read = await this.readGroup(dataset, group, query, SHEET_WAIT_MS, gone);
           group.forEach((view, i) => projections.set(view.viewKey, read[i]!));
         } catch {
           // busy (queue or writer) or unreadable: gray for now, and the sheet is not final
@@ -204,60 +221,89 @@ export class PreviewsService implements OnModuleInit, OnModuleDestroy {
     views: readonly ViewEntry[],
     query: PreviewQuery,
     waitMs: number,
+    gone?: AbortSignal,
   ): Promise<ViewProjection[]> {
-    return this.enqueue(views.length, async (signal) => {
-      const keys = views.map((v) => cacheKey(dataset.id, v, query));
-      const known = keys.map((key) => this.cache.get(key));
-      const toRead = views.filter((_, i) => !known[i]);
-      const read =
-        toRead.length === 0
-          ? []
-          : await this.thread.project(
-              toRead.map((v) => sourceOf(dataset, v)),
-              { axis: query.axis, maxSize: query.size, waitMs },
-              signal,
-            );
-      toRead.forEach((v, i) => this.cache.set(keys[views.indexOf(v)]!, read[i]!));
-      return views.map((v, i) => known[i] ?? read[toRead.indexOf(v)]!);
-    });
+    return this.enqueue(
+      views.length,
+      async (signal) => {
+        const keys = views.map((v) => cacheKey(dataset.id, v, query));
+        const known = keys.map((key) => this.cache.get(key));
+        const toRead = views.filter((_, i) => !known[i]);
+        const read =
+          toRead.length === 0
+            ? []
+            : await this.thread.project(
+                toRead.map((v) => sourceOf(dataset, v)),
+                { axis: query.axis, maxSize: query.size, waitMs },
+                signal,
+              );
+        toRead.forEach((v, i) => this.cache.set(keys[views.indexOf(v)]!, read[i]!));
+        return views.map((v, i) => known[i] ?? read[toRead.indexOf(v)]!);
+      },
+      gone,
+    );
   }
 
-  /** A cached projection, or one read now — after the reads already asked for (one at a time). */
-  private projection(dataset: DatasetRecord, view: ViewEntry, query: PreviewQuery, waitMs: number) {
+  /**
+   * A cached projection, or one read now — after the reads already asked for (one at a time).
+   * Callers asking for the same projection meanwhile share one read; it is dropped from the queue
+   * only once every one of them is `gone`.
+   */
+  private projection(
+    dataset: DatasetRecord,
+    view: ViewEntry,
+    query: PreviewQuery,
+    waitMs: number,
+    gone?: AbortSignal,
+  ): Promise<ViewProjection> {
     const key = cacheKey(dataset.id, view, query);
     const cached = this.cache.get(key);
     if (cached) return Promise.resolve(cached);
-    const running = this.inFlight.get(key);
-    if (running) return running;
-    const read = this.enqueue(
-      1,
-      // read meanwhile by a sheet? then no second read
-      async (signal) =>
-        this.cache.get(key) ??
-        (
-          await this.thread.project(
-            [sourceOf(dataset, view)],
-            { axis: query.axis, maxSize: query.size, waitMs },
-            signal,
-          )
-        )[0]!,
-    )
-      .then((projection) => {
-        this.cache.set(key, projection);
-        return projection;
-      })
-      .finally(() => this.inFlight.delete(key));
-    this.inFlight.set(key, read);
-    return read;
+    let shared = this.inFlight.get(key);
+    if (!shared) {
+      const everyoneGone = new AbortController();
+      const read = this.enqueue(
+        1,
+        // read meanwhile by a sheet? then no second read
+        async (signal) =>
+          this.cache.get(key) ??
+          (
+            await this.thread.project(
+              [sourceOf(dataset, view)],
+              { axis: query.axis, maxSize: query.size, waitMs },
+              signal,
+            )
+          )[0]!,
+        everyoneGone.signal,
+      )
+        .then((projection) => {
+          this.cache.set(key, projection);
+          return projection;
+        })
+        .finally(() => forget());
+      const entry: SharedRead = { read, waiting: 0, everyoneGone };
+      // Given up: a caller arriving now starts a read of its own (at its turn it finds the cache
+      // filled if this one had already started).
+      const forget = () => this.inFlight.get(key) === entry && this.inFlight.delete(key);
+      everyoneGone.signal.addEventListener('abort', forget, { once: true });
+      this.inFlight.set(key, entry);
+      shared = entry;
+    }
+    waitFor(shared, gone);
+    return shared.read;
   }
 
   /**
    * A read of `views` views after those already asked for (see PreviewReadQueue): 503 at once when
    * the queue is full, and 503 when its turn did not come within the queue's wait.
    */
-  private enqueue<T>(views: number, read: (signal: AbortSignal) => Promise<T>): Promise<T> {
+  private enqueue<T>(
+    views: number,
+    read: (signal: AbortSignal) => Promise<T>,
+    gone?: AbortSignal,
+  ): Promise<T> {
     const { maxViews, waitMs } = this.reads.limits;
-    const queued = this.reads.add(views, read);
+    const queued = this.reads.add(views, read, gone);
     if (!queued)
       throw ApiError.unavailable(
         `previews are busy: ${maxViews} views are queued or being read; try again shortly`,
@@ -267,6 +313,9 @@ export class PreviewsService implements OnModuleInit, OnModuleDestroy {
         throw ApiError.unavailable(
           `previews are busy: this one waited ${waitMs / 1000} s for its turn; try again shortly`,
         );
+      // nobody is there to answer: whatever status, it is never sent
+      if (error instanceof ReadCancelled)
+        throw ApiError.unavailable('the preview was cancelled: its client left');
       if (error instanceof ReadOverrun)
         throw ApiError.unavailable(`the preview read takes too long (${error.message}); try again later`);
       // a crashed thread (logged): the next read starts a fresh one
@@ -283,6 +332,35 @@ export class PreviewsService implements OnModuleInit, OnModuleDestroy {
       throw error;
     });
   }
+}
+
+/** One projection being read for everyone who asked for it meanwhile. */
+interface SharedRead {
+  read: Promise<ViewProjection>;
+  /** Callers that can go away and have not; one that cannot (no signal) keeps the read for good. */
+  waiting: number;
+  /** Aborted when the last caller that could go away went: drops the read if it has not started. */
+  everyoneGone: AbortController;
+}
+
+/** Counts one more caller of `shared`; when every caller is `gone`, the read is given up. */
+function waitFor(shared: SharedRead, gone: AbortSignal | undefined): void {
+  if (!gone) {
+    shared.waiting = Number.POSITIVE_INFINITY;
+    return;
+  }
+  if (gone.aborted) {
+    if (shared.waiting === 0) shared.everyoneGone.abort();
+    return;
+  }
+  shared.waiting++;
+  gone.addEventListener(
+    'abort',
+    () => {
+      if (--shared.waiting === 0) shared.everyoneGone.abort();
+    },
+    { once: true },
+  );
 }
 
 /** Where a done view's data is: its partition (whole, never appended) or the dataset's .h5. */

@@ -23,6 +23,9 @@ export class ReadWaitExpired extends Error {}
 /** A read still running after `runMs`: its caller is answered now, its result is dropped. */
 export class ReadOverrun extends Error {}
 
+/** A read dropped before its turn because everyone who asked for it went away (`cancel`). */
+export class ReadCancelled extends Error {}
+
 /**
  * The previews' HDF5 reads: one at a time (on the previews' one thread), bounded in the
  * views queued and in the time a read may wait. A read of a large one-level view takes seconds of
@@ -32,7 +35,9 @@ export class ReadOverrun extends Error {}
  * `waitMs` is dropped with ReadWaitExpired (its client has likely given up by then); a read that
  * never ends (a lock call hung on a network volume) releases the queue after `runMs`: its
  * caller gets ReadOverrun then (nothing waits on it forever, e.g. the previews' in-flight map) and
- * its signal is aborted, so that the read itself can be stopped.
+ * its signal is aborted, so that the read itself can be stopped. A read whose `cancel` signal is
+ * aborted before its turn (its client closed the connection) leaves the queue at once: a status
+ * page closed, or a client that gave up, frees its place for those still waiting.
  */
 export class PreviewReadQueue {
   private tail: Promise<void> = Promise.resolve();
@@ -47,9 +52,15 @@ export class PreviewReadQueue {
 
   /**
    * `read` (of `views` views) after the reads already queued; undefined, and nothing queued, when
-   * it would take the queue past `maxViews`.
+   * it would take the queue past `maxViews`. Aborting `cancel` before the read's turn drops it
+   * (ReadCancelled); once it runs, `cancel` changes nothing (its result is still worth caching).
    */
-  add<T>(views: number, read: (signal: AbortSignal) => Promise<T>): Promise<T> | undefined {
+  add<T>(
+    views: number,
+    read: (signal: AbortSignal) => Promise<T>,
+    cancel?: AbortSignal,
+  ): Promise<T> | undefined {
+    if (cancel?.aborted) return Promise.reject(new ReadCancelled('asked for by nobody any more'));
     if (this.views + views > this.limits.maxViews) return undefined;
     this.views += views;
     let held = true;
@@ -59,17 +70,26 @@ export class PreviewReadQueue {
     };
     let answer!: { resolve: (value: T) => void; reject: (error: unknown) => void };
     const result = new Promise<T>((resolve, reject) => (answer = { resolve, reject }));
-    let expired = false;
-    const expiry = setTimeout(() => {
-      expired = true;
+    let dropped = false;
+    const drop = (reason: Error) => {
+      dropped = true;
+      clearTimeout(expiry);
+      cancel?.removeEventListener('abort', cancelled);
       release();
-      answer.reject(new ReadWaitExpired(`no turn within ${this.limits.waitMs / 1000} s`));
-    }, this.limits.waitMs);
+      answer.reject(reason);
+    };
+    const cancelled = () => drop(new ReadCancelled('asked for by nobody any more'));
+    const expiry = setTimeout(
+      () => drop(new ReadWaitExpired(`no turn within ${this.limits.waitMs / 1000} s`)),
+      this.limits.waitMs,
+    );
     expiry.unref();
+    cancel?.addEventListener('abort', cancelled, { once: true });
     // The next read's turn: when this one ends, is dropped, or has run `runMs` (never rejects).
     this.tail = this.tail.then(async () => {
       clearTimeout(expiry);
-      if (expired) return;
+      cancel?.removeEventListener('abort', cancelled);
+      if (dropped) return;
       const control = new AbortController();
       // Views released before the answer: a caller that goes on at once sees the queue it left.
       const running = Promise.resolve()
