@@ -122,4 +122,22 @@ describe('PreviewReadQueue', () => {
     expect(queue.length).toBe(0);
     expect(log).not.toContain('gone ran');
   });
+
+  it('holds nothing of reads whose clients asked and left in a loop while one read runs', async () => {
+    const log: string[] = [];
+    const queue = new PreviewReadQueue(limits(2));
+    const slow = gate(log, 'slow');
+    const first = queue.add(1, slow.read)!;
+    for (let i = 0; i < 1000; i++) {
+      const gone = new AbortController();
+      const left = queue.add(1, async () => log.push('left ran'), gone.signal)!;
+      gone.abort();
+      await expect(left).rejects.toBeInstanceOf(ReadCancelled);
+    }
+    expect(queue.length).toBe(1);
+    expect((queue as unknown as { waiting: unknown[] }).waiting).toHaveLength(0);
+    slow.open();
+    expect(await first).toBe('slow');
+    expect(log).toEqual(['start slow', 'end slow']);
+  });
 });

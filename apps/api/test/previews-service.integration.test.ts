@@ -64,8 +64,10 @@ it('reads a preview once for everyone who asked, and drops it from the queue onl
   internals.reads = new PreviewReadQueue({ maxViews: 8, waitMs: 30_000, runMs: 30_000 });
   // a writer holds the single file: the first read (axis x) waits for it, the next ones queue
   const holder = await holdLock(fenceFileOf(h5));
-  const first = service.viewPreview('d', view.viewKey, { axis: 'x', size: 64 });
+  const firstGone = new AbortController();
+  const first = service.viewPreview('d', view.viewKey, { axis: 'x', size: 64 }, firstGone.signal);
   const [a, b, c] = [new AbortController(), new AbortController(), new AbortController()];
+  let rejoined: ReturnType<PreviewsService['viewPreview']> | undefined;
   try {
     await new Promise((r) => setTimeout(r, 100));
     // two callers of one projection (axis y) share one queued read; a third one (axis z) is alone
@@ -83,10 +85,17 @@ it('reads a preview once for everyone who asked, and drops it from the queue onl
     await expect(shared[1]).rejects.toMatchObject({ status: 503 });
     await expect(shared[0]).rejects.toMatchObject({ status: 503 });
     expect(internals.reads.length).toBe(1); // only the read that is running
+    // everyone asking for the running read (axis x) leaves and a new caller comes: it shares the
+    // read rather than queueing a second one
+    firstGone.abort();
+    rejoined = service.viewPreview('d', view.viewKey, { axis: 'x', size: 64 }, new AbortController().signal);
+    await new Promise((r) => setTimeout(r, 50));
+    expect(internals.reads.length).toBe(1);
   } finally {
     holder.release();
   }
   expect((await first).png.length).toBeGreaterThan(100);
+  expect((await rejoined!).png.length).toBeGreaterThan(100);
   expect(internals.reads.length).toBe(0);
   // asked again, the dropped projection is read now, for the new caller
   const again = await service.viewPreview(

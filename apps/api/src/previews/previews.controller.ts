@@ -2,6 +2,7 @@ import { Controller, Get, Param, Query, Req, Res } from '@nestjs/common';
 import { ApiBearerAuth, ApiOperation, ApiParam, ApiProduces, ApiQuery, ApiTags } from '@nestjs/swagger';
 import { DEFAULT_PREVIEW_SIZE, MAX_PREVIEW_SIZE, PROJECTION_AXES } from '@bdv-cluster/bdv/preview';
 import type { Request, Response } from 'express';
+import { setMaxListeners } from 'node:events';
 import { PREVIEW_DEFAULTS, previewQueryOf, PreviewsService, type PngAnswer } from './previews.service.js';
 
 const AXIS_QUERY = {
@@ -75,9 +76,13 @@ export class PreviewsController {
  */
 function goneSignal(res: Response): AbortSignal {
   const gone = new AbortController();
-  res.once('close', () => {
-    if (!res.writableFinished) gone.abort();
-  });
+  // A sheet listens once per file it reads (up to SHEET_READS_PER_REQUEST): not a leak.
+  setMaxListeners(64, gone.signal);
+  if (res.destroyed) gone.abort();
+  else
+    res.once('close', () => {
+      if (!res.writableFinished) gone.abort();
+    });
   return gone.signal;
 }
 

@@ -188,6 +188,7 @@ export class PreviewsService implements OnModuleInit, OnModuleDestroy {
       ...view.spec,
       projection: projections.get(view.viewKey),
     }));
+    if (gone?.aborted) throw ApiError.unavailable('the preview was cancelled: its client left');
     const pending = shown.filter((v) => v.state === 'done' && !projections.has(v.viewKey)).length;
     let sheet;
     try {
@@ -262,18 +263,23 @@ export class PreviewsService implements OnModuleInit, OnModuleDestroy {
     let shared = this.inFlight.get(key);
     if (!shared) {
       const everyoneGone = new AbortController();
+      let started = false;
       const read = this.enqueue(
         1,
-        // read meanwhile by a sheet? then no second read
-        async (signal) =>
-          this.cache.get(key) ??
-          (
-            await this.thread.project(
-              [sourceOf(dataset, view)],
-              { axis: query.axis, maxSize: query.size, waitMs },
-              signal,
-            )
-          )[0]!,
+        async (signal) => {
+          started = true;
+          // read meanwhile by a sheet? then no second read
+          return (
+            this.cache.get(key) ??
+            (
+              await this.thread.project(
+                [sourceOf(dataset, view)],
+                { axis: query.axis, maxSize: query.size, waitMs },
+                signal,
+              )
+            )[0]!
+          );
+        },
         everyoneGone.signal,
       )
         .then((projection) => {
@@ -282,10 +288,10 @@ export class PreviewsService implements OnModuleInit, OnModuleDestroy {
         })
         .finally(() => forget());
       const entry: SharedRead = { read, waiting: 0, everyoneGone };
-      // Given up: a caller arriving now starts a read of its own (at its turn it finds the cache
-      // filled if this one had already started).
       const forget = () => this.inFlight.get(key) === entry && this.inFlight.delete(key);
-      everyoneGone.signal.addEventListener('abort', forget, { once: true });
+      // Given up before its turn: a caller arriving now starts a read of its own. One already
+      // running goes on (for the cache), and a caller arriving now shares it.
+      everyoneGone.signal.addEventListener('abort', () => started || forget(), { once: true });
       this.inFlight.set(key, entry);
       shared = entry;
     }

@@ -40,7 +40,12 @@ export class ReadCancelled extends Error {}
  * page closed, or a client that gave up, frees its place for those still waiting.
  */
 export class PreviewReadQueue {
-  private tail: Promise<void> = Promise.resolve();
+  /**
+   * Turns not started yet, in order. A list rather than a chain of promises: a dropped read leaves
+   * it at once, so clients that ask and leave in a loop while one read runs hold nothing.
+   */
+  private readonly waiting: (() => Promise<void>)[] = [];
+  private busy = false;
   private views = 0;
 
   constructor(readonly limits: ReadQueueLimits = PREVIEW_READ_LIMITS) {}
@@ -73,6 +78,8 @@ export class PreviewReadQueue {
     let dropped = false;
     const drop = (reason: Error) => {
       dropped = true;
+      const at = this.waiting.indexOf(turn);
+      if (at >= 0) this.waiting.splice(at, 1);
       clearTimeout(expiry);
       cancel?.removeEventListener('abort', cancelled);
       release();
@@ -85,8 +92,8 @@ export class PreviewReadQueue {
     );
     expiry.unref();
     cancel?.addEventListener('abort', cancelled, { once: true });
-    // The next read's turn: when this one ends, is dropped, or has run `runMs` (never rejects).
-    this.tail = this.tail.then(async () => {
+    // This read's turn; the next one starts when it ends or has run `runMs` (never rejects).
+    const turn = async () => {
       clearTimeout(expiry);
       cancel?.removeEventListener('abort', cancelled);
       if (dropped) return;
@@ -113,7 +120,21 @@ export class PreviewReadQueue {
         }),
       ]);
       clearTimeout(overrun);
-    });
+    };
+    this.waiting.push(turn);
+    this.next();
     return result;
+  }
+
+  /** Starts the first waiting read, unless one is running. */
+  private next(): void {
+    if (this.busy) return;
+    const turn = this.waiting.shift();
+    if (!turn) return;
+    this.busy = true;
+    void turn().finally(() => {
+      this.busy = false;
+      this.next();
+    });
   }
 }
