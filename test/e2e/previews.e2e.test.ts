@@ -53,9 +53,10 @@ async function convert(name: string, layout: 'single' | 'partitioned'): Promise<
   return id;
 }
 
-async function png(path: string, headers: Record<string, string> = {}) {
+async function png(path: string, headers: Record<string, string> = {}, signal?: AbortSignal) {
   const res = await fetch(`${cluster.stack.apiUrl}${path}`, {
     headers: { authorization: `Bearer ${cluster.stack.token}`, ...headers },
+    signal,
   });
   const body = new Uint8Array(await res.arrayBuffer());
   return { res, body };
@@ -148,12 +149,22 @@ describe('GET /v1/datasets/:id/views/:viewKey/preview.png', () => {
 });
 
 describe('preview reads queued in the API', () => {
+  /** A writer holding the single file (flock on its fence): each preview read of it waits. */
+  const holdSingleFile = () =>
+    spawn(
+      'flock',
+      [
+        '--exclusive',
+        '--no-fork',
+        fenceFileOf(join(cluster.stack.outputDir, 'previews-single', 'previews-single.h5')),
+        'sleep',
+        '60',
+      ],
+      { stdio: 'ignore' },
+    );
+
   it('are bounded: beyond PREVIEW_QUEUE_VIEWS (8 here) a preview is 503 at once, and the queued ones finish', async () => {
-    // A writer holds the single file (flock on its fence): each preview read waits for it.
-    const h5 = join(cluster.stack.outputDir, 'previews-single', 'previews-single.h5');
-    const holder = spawn('flock', ['--exclusive', '--no-fork', fenceFileOf(h5), 'sleep', '60'], {
-      stdio: 'ignore',
-    });
+    const holder = holdSingleFile();
     try {
       await new Promise((r) => setTimeout(r, 300));
       const path = `/v1/datasets/${single}/views/t0-i0-c0-s1-a0/preview.png`;
@@ -176,16 +187,10 @@ describe('preview reads queued in the API', () => {
   });
 
   it('drops the queued reads of clients that went away, so that the next clients get their place', async () => {
-    const h5 = join(cluster.stack.outputDir, 'previews-single', 'previews-single.h5');
-    const holder = spawn('flock', ['--exclusive', '--no-fork', fenceFileOf(h5), 'sleep', '60'], {
-      stdio: 'ignore',
-    });
+    const holder = holdSingleFile();
     const sizes = [27, 25, 23, 22, 20, 19, 18, 17];
     const ask = (viewKey: string, size: number, signal?: AbortSignal) =>
-      fetch(`${cluster.stack.apiUrl}/v1/datasets/${single}/views/${viewKey}/preview.png?size=${size}`, {
-        headers: { authorization: `Bearer ${cluster.stack.token}` },
-        signal,
-      });
+      png(`/v1/datasets/${single}/views/${viewKey}/preview.png?size=${size}`, {}, signal);
     try {
       await new Promise((r) => setTimeout(r, 300));
       // 8 distinct reads fill the queue (8 views): the first waits for the file, 7 wait behind it
@@ -194,7 +199,7 @@ describe('preview reads queued in the API', () => {
         ask('t0-i0-c1-s0-a0', size, leaving[i]!.signal).catch(() => 'gone'),
       );
       await new Promise((r) => setTimeout(r, 500));
-      expect((await ask('t0-i0-c1-s0-a0', 16)).status).toBe(503); // full
+      expect((await ask('t0-i0-c1-s0-a0', 16)).res.status).toBe(503); // full
       for (const client of leaving) client.abort(); // a status page closed
       expect(await Promise.all(left)).toEqual(sizes.map(() => 'gone'));
       await new Promise((r) => setTimeout(r, 300));
@@ -202,7 +207,7 @@ describe('preview reads queued in the API', () => {
       const next = sizes.slice(1).map((size) => ask('t0-i0-c1-s1-a0', size));
       await new Promise((r) => setTimeout(r, 300));
       holder.kill();
-      const statuses = (await Promise.all(next)).map((r) => r.status);
+      const statuses = (await Promise.all(next)).map((r) => r.res.status);
       expect(statuses).toEqual(sizes.slice(1).map(() => 200));
     } finally {
       holder.kill();

@@ -188,7 +188,7 @@ export class PreviewsService implements OnModuleInit, OnModuleDestroy {
       ...view.spec,
       projection: projections.get(view.viewKey),
     }));
-    if (gone?.aborted) throw ApiError.unavailable('the preview was cancelled: its client left');
+    if (gone?.aborted) throw clientLeft();
     const pending = shown.filter((v) => v.state === 'done' && !projections.has(v.viewKey)).length;
     let sheet;
     try {
@@ -320,8 +320,7 @@ export class PreviewsService implements OnModuleInit, OnModuleDestroy {
           `previews are busy: this one waited ${waitMs / 1000} s for its turn; try again shortly`,
         );
       // nobody is there to answer: whatever status, it is never sent
-      if (error instanceof ReadCancelled)
-        throw ApiError.unavailable('the preview was cancelled: its client left');
+      if (error instanceof ReadCancelled) throw clientLeft();
       if (error instanceof ReadOverrun)
         throw ApiError.unavailable(`the preview read takes too long (${error.message}); try again later`);
       // a crashed thread (logged): the next read starts a fresh one
@@ -338,6 +337,11 @@ export class PreviewsService implements OnModuleInit, OnModuleDestroy {
       throw error;
     });
   }
+}
+
+/** The answer to a client that closed its connection: never sent, but every path ends in one. */
+function clientLeft(): ApiError {
+  return ApiError.unavailable('the preview was cancelled: its client left');
 }
 
 /** One projection being read for everyone who asked for it meanwhile. */

@@ -24,7 +24,11 @@ export class ReadWaitExpired extends Error {}
 export class ReadOverrun extends Error {}
 
 /** A read dropped before its turn because everyone who asked for it went away (`cancel`). */
-export class ReadCancelled extends Error {}
+export class ReadCancelled extends Error {
+  constructor() {
+    super('asked for by nobody any more');
+  }
+}
 
 /**
  * The previews' HDF5 reads: one at a time (on the previews' one thread), bounded in the
@@ -65,7 +69,7 @@ export class PreviewReadQueue {
     read: (signal: AbortSignal) => Promise<T>,
     cancel?: AbortSignal,
   ): Promise<T> | undefined {
-    if (cancel?.aborted) return Promise.reject(new ReadCancelled('asked for by nobody any more'));
+    if (cancel?.aborted) return Promise.reject(new ReadCancelled());
     if (this.views + views > this.limits.maxViews) return undefined;
     this.views += views;
     let held = true;
@@ -85,7 +89,7 @@ export class PreviewReadQueue {
       release();
       answer.reject(reason);
     };
-    const cancelled = () => drop(new ReadCancelled('asked for by nobody any more'));
+    const cancelled = () => drop(new ReadCancelled());
     const expiry = setTimeout(
       () => drop(new ReadWaitExpired(`no turn within ${this.limits.waitMs / 1000} s`)),
       this.limits.waitMs,
