@@ -21,12 +21,13 @@ COPY apps/cli/package.json apps/cli/
 RUN npm ci --ignore-scripts --no-audit --no-fund
 COPY libs libs
 COPY apps apps
-COPY scripts/package-folder.mjs scripts/prepare-h5wasm.mjs scripts/route-deflate-to-node.mjs scripts/h5wasm-embedded-module.mjs scripts/share-wasm-memory.mjs scripts/build-native.mjs scripts/bundle-cli.mjs scripts/
+COPY scripts/package-folder.mjs scripts/prepare-h5wasm.mjs scripts/route-deflate-to-node.mjs scripts/h5wasm-embedded-module.mjs scripts/share-wasm-memory.mjs scripts/wasm-sections.mjs scripts/heap-image.mjs scripts/build-native.mjs scripts/bundle-cli.mjs scripts/
 # The image ships HDF5 loaded from a file with gzip on the host and a shared heap (ADRs 014, 018,
-# 019), gzip by libdeflate (ADR 020) and huge-page advice for HDF5's heaps (ADR 021), or fails here.
+# 019), initialised by the build (ADR 026), gzip by libdeflate (ADR 020) and huge-page advice for
+# HDF5's heaps (ADR 021), or fails here.
 RUN npx tsc -b && node scripts/prepare-h5wasm.mjs && BDV_NATIVE=required node scripts/build-native.mjs \
  && node scripts/bundle-cli.mjs \
- && node -e "const s = require('./libs/bdv/dist/h5wasm/source.json'); if (s.deflate !== 'node-zlib') throw new Error('prepare-h5wasm did not route gzip to Node zlib'); if (s.memory !== 'shared') throw new Error('prepare-h5wasm did not share the heap')"
+ && node -e "const s = require('./libs/bdv/dist/h5wasm/source.json'); if (s.deflate !== 'node-zlib') throw new Error('prepare-h5wasm did not route gzip to Node zlib'); if (s.memory !== 'shared') throw new Error('prepare-h5wasm did not share the heap'); if (!s.heapImage) throw new Error('prepare-h5wasm made no initialised heap')"
 
 FROM ${NODE_IMAGE} AS runtime
 # libdeflate itself, which libs/bdv/dist/native/bdv_deflate.node links against.

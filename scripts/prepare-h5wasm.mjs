@@ -27,6 +27,7 @@ import {
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { embeddedModule } from './h5wasm-embedded-module.mjs';
+import { captureHeapImage, withHeapImage } from './heap-image.mjs';
 import { packageFolder } from './package-folder.mjs';
 import { glueWithHostDeflate, routeDeflateToHost } from './route-deflate-to-node.mjs';
 import { definedMemoryLimits, shareDefinedMemory, shareImportedMemory } from './share-wasm-memory.mjs';
@@ -64,6 +65,7 @@ async function prepare() {
       mkdirSync(join(staging, folder), { recursive: true });
       writeFileSync(join(staging, folder, name), bytes);
     }
+    const heapImage = withInitialisedHeap(staging, module);
     const source = {
       h5wasm: version,
       utilBytes: statSync(utilPath).size,
@@ -74,6 +76,7 @@ async function prepare() {
       memory,
       maxMemoryBytes: maxMemoryBytes(module),
       pluginFolders: [...new Set(plugins.map((p) => p.folder))],
+      heapImage,
     };
     writeFileSync(join(staging, 'source.json'), JSON.stringify(source, null, 2) + '\n');
     // Swapped by two renames: a process loading HDF5 meanwhile finds the old copy or the new one
@@ -98,6 +101,50 @@ function maxMemoryBytes(wasm) {
   } catch {
     return undefined;
   }
+}
+
+/**
+ * Beside the copy in `staging`, a second one whose module starts with HDF5 already initialised
+ * (heap-image.mjs, docs/adr/026): hdf5_hl.initialised.js → hdf5_util.initialised.js →
+ * hdf5_util.initialised.wasm, the same code with other data segments. What source.json records
+ * of it, or undefined when it cannot be made here: every start then initialises HDF5, ~40 ms slower.
+ */
+function withInitialisedHeap(staging, module) {
+  const names = {
+    hl: 'hdf5_hl.initialised.js',
+    glue: 'hdf5_util.initialised.js',
+    wasm: 'hdf5_util.initialised.wasm',
+  };
+  try {
+    const image = captureHeapImage(join(staging, 'hdf5_hl.js'));
+    const wasm = withHeapImage(module, image);
+    const glue = replacedOnce(
+      readFileSync(join(staging, 'hdf5_util.js'), 'utf8'),
+      "new URL('./hdf5_util.wasm', import.meta.url)",
+      `new URL('./${names.wasm}', import.meta.url)`,
+    );
+    const hl = replacedOnce(
+      readFileSync(join(staging, 'hdf5_hl.js'), 'utf8'),
+      "from './hdf5_util.js'",
+      `from './${names.glue}'`,
+    );
+    writeFileSync(join(staging, names.wasm), wasm);
+    writeFileSync(join(staging, names.glue), glue);
+    writeFileSync(join(staging, names.hl), hl);
+    return { hl: names.hl, wasm: names.wasm, wasmBytes: wasm.length, imageBytes: image.length };
+  } catch (error) {
+    for (const name of Object.values(names)) rmSync(join(staging, name), { force: true });
+    console.error(
+      `prepare-h5wasm: HDF5 initialises at every start, ~40 ms slower (${error instanceof Error ? error.message : error})`,
+    );
+    return undefined;
+  }
+}
+
+function replacedOnce(text, from, to) {
+  const parts = text.split(from);
+  if (parts.length !== 2) throw new Error(`expected one ${from} in h5wasm's code, found ${parts.length - 1}`);
+  return parts.join(to);
 }
 
 /**

@@ -5,59 +5,13 @@
 // libs/bdv/src/h5/checksum-thread.ts) while HDF5 writes the same slab from the owning thread.
 // Only the limits byte (and, for an import without a maximum, the maximum) changes: no code does.
 
+import { leb, readLeb, sections, withSection } from './wasm-sections.mjs';
+
 const MEMORY_SECTION = 5;
 const IMPORT_SECTION = 2;
 const KIND_MEMORY = 2;
 const HAS_MAX = 0x01;
 const SHARED = 0x02;
-
-function readLeb(bytes, at) {
-  let value = 0;
-  let shift = 0;
-  let byte;
-  do {
-    byte = bytes[at++];
-    if (byte === undefined) throw new Error('truncated LEB128');
-    value += (byte & 0x7f) * 2 ** shift;
-    shift += 7;
-  } while (byte & 0x80);
-  return { value, at };
-}
-
-function leb(value) {
-  const out = [];
-  do {
-    let byte = value % 128;
-    value = Math.floor(value / 128);
-    if (value > 0) byte |= 0x80;
-    out.push(byte);
-  } while (value > 0);
-  return out;
-}
-
-/** Each section's id and byte range (payload only). */
-function sections(bytes) {
-  if (bytes.readUInt32LE(0) !== 0x6d736100) throw new Error('not a WebAssembly module');
-  const list = [];
-  let at = 8;
-  while (at < bytes.length) {
-    const id = bytes[at];
-    const size = readLeb(bytes, at + 1);
-    list.push({ id, start: at, payload: size.at, end: size.at + size.value });
-    at = size.at + size.value;
-  }
-  return list;
-}
-
-/** `bytes` with one section's payload replaced (its size re-encoded). */
-function withSection(bytes, section, payload) {
-  return Buffer.concat([
-    bytes.subarray(0, section.start),
-    Buffer.from([section.id, ...leb(payload.length)]),
-    payload,
-    bytes.subarray(section.end),
-  ]);
-}
 
 /** Limits at `at`: flags, minimum, optional maximum, and where they end. */
 function readLimits(bytes, at) {

@@ -3,13 +3,19 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { embeddedModule } from '../../../scripts/h5wasm-embedded-module.mjs';
+import { captureHeapImage, dataSegments } from '../../../scripts/heap-image.mjs';
 import {
   definedMemoryLimits,
   shareDefinedMemory,
   shareImportedMemory,
 } from '../../../scripts/share-wasm-memory.mjs';
 import { loadH5 } from '../src/h5/h5wasm-runtime.js';
-import { heapIsShared, preparedH5wasm } from '../src/h5/prepared-h5wasm.js';
+import {
+  heapIsShared,
+  initialisedCopy,
+  preparedH5wasm,
+  type PreparedSource,
+} from '../src/h5/prepared-h5wasm.js';
 
 // scripts/prepare-h5wasm.mjs (run by `npm run build`) moves h5wasm's embedded WebAssembly into a
 // file of its own (docs/adr/014), routes HDF5's gzip writes to Node's zlib (docs/adr/018) and makes
@@ -101,5 +107,49 @@ describe('the prepared h5wasm', () => {
     expect(paths.slice(0, 2)).toEqual(
       made.pluginFolders.map((f: string) => fileURLToPath(new URL(`${f}/`, prepared))),
     );
+  });
+
+  it('has a twin whose module starts with the heap HDF5 holds once initialised, and nothing else changed', () => {
+    const made = JSON.parse(readFileSync(new URL('source.json', prepared), 'utf8')) as PreparedSource;
+    expect(made.heapImage).toMatchObject({
+      hl: 'hdf5_hl.initialised.js',
+      wasm: 'hdf5_util.initialised.wasm',
+    });
+    const plain = readFileSync(new URL('hdf5_util.wasm', prepared));
+    const twin = readFileSync(new URL('hdf5_util.initialised.wasm', prepared));
+    expect(twin.length).toBe(made.heapImage!.wasmBytes);
+    const sections = (m: WebAssembly.Module, ...names: string[]) =>
+      names.map((n) => WebAssembly.Module.customSections(m, n).map((b) => Buffer.from(b).toString('hex')));
+    const [plainModule, twinModule] = [new WebAssembly.Module(plain), new WebAssembly.Module(twin)];
+    expect(WebAssembly.Module.imports(twinModule)).toEqual(WebAssembly.Module.imports(plainModule));
+    expect(WebAssembly.Module.exports(twinModule)).toEqual(WebAssembly.Module.exports(plainModule));
+    expect(sections(twinModule, 'dylink.0')).toEqual(sections(plainModule, 'dylink.0'));
+    // its data laid out is, byte for byte, the heap a fresh HDF5 holds once h5wasm is ready
+    const image = captureHeapImage(fileURLToPath(new URL('hdf5_hl.js', prepared)));
+    const laidOut = Buffer.alloc(image.length);
+    for (const { offset, bytes } of dataSegments(twin)) bytes.copy(laidOut, offset);
+    expect(laidOut.equals(image)).toBe(true);
+    // and it holds more than the plain module's static data: HDF5's tables, in the heap past it
+    const staticEnd = Math.max(...dataSegments(plain).map((s) => s.offset + s.bytes.length));
+    expect(image.length).toBeGreaterThan(staticEnd + 100_000);
+    // its glue and API differ from the plain copy's only in the files they load
+    const same = (twinFile: string, plainFile: string, names: [string, string]) =>
+      expect(readFileSync(new URL(twinFile, prepared), 'utf8').replace(names[0], names[1])).toBe(
+        readFileSync(new URL(plainFile, prepared), 'utf8'),
+      );
+    same('hdf5_util.initialised.js', 'hdf5_util.js', ['hdf5_util.initialised.wasm', 'hdf5_util.wasm']);
+    same('hdf5_hl.initialised.js', 'hdf5_hl.js', ['hdf5_util.initialised.js', 'hdf5_util.js']);
+  });
+
+  it('uses the twin unless asked not to or an HDF5_* variable is set (HDF5 reads them as it initialises)', () => {
+    const made = JSON.parse(readFileSync(new URL('source.json', prepared), 'utf8')) as PreparedSource;
+    const twin = new URL('hdf5_hl.initialised.js', prepared).href;
+    expect(initialisedCopy(prepared!, made, { PATH: '/usr/bin', BDV_H5WASM: '' })).toBe(twin);
+    expect(initialisedCopy(prepared!, made, { HDF5_PLUGIN_PATH: '/opt/plugins' })).toBeUndefined();
+    expect(initialisedCopy(prepared!, made, { HDF5_DRIVER: 'sec2' })).toBeUndefined();
+    expect(initialisedCopy(prepared!, made, { BDV_H5WASM: 'no-heap-image' })).toBeUndefined();
+    const damaged = { ...made, heapImage: { ...made.heapImage, wasmBytes: 1 } };
+    expect(initialisedCopy(prepared!, damaged, {})).toBeUndefined();
+    expect(initialisedCopy(prepared!, { ...made, heapImage: undefined }, {})).toBeUndefined();
   });
 });

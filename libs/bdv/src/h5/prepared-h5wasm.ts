@@ -7,7 +7,7 @@ type H5wasmNode = typeof import('h5wasm/node');
 type H5wasmModule = Awaited<H5wasmNode['default']['ready']>;
 
 /** What scripts/prepare-h5wasm.mjs records of the h5wasm it copied, and of its copy. */
-interface PreparedSource {
+export interface PreparedSource {
   h5wasm?: string;
   utilBytes?: number;
   hlBytes?: number;
@@ -18,6 +18,8 @@ interface PreparedSource {
   maxMemoryBytes?: number;
   /** Filter plugins rewritten to import the shared memory: folders beside the copy, in search order. */
   pluginFolders?: string[];
+  /** The second copy, whose module starts with HDF5 initialised (docs/adr/026): its files. */
+  heapImage?: { hl?: string; wasm?: string; wasmBytes?: number };
 }
 
 /**
@@ -26,6 +28,13 @@ interface PreparedSource {
  * one of HDF5, and for testing that fallback.
  */
 const USE_PACKAGE = 'package';
+
+/**
+ * `BDV_H5WASM=no-heap-image` loads the prepared copy whose HDF5 initialises as it starts, as
+ * h5wasm's does, instead of the one initialised by the build (docs/adr/026): for measuring what
+ * the image saves, and for telling a fault of the image from one of the copy.
+ */
+const NO_HEAP_IMAGE = 'no-heap-image';
 
 /**
  * h5wasm's Node build with its WebAssembly in a file of its own (scripts/prepare-h5wasm.mjs, run
@@ -79,7 +88,8 @@ export async function readyH5wasm(): Promise<ReadyH5wasm> {
       // Read before the import: a failure after it would make this thread load HDF5 twice.
       const made = recorded(prepared);
       const sharedPluginFolders = pluginFolders(prepared, made);
-      const exports = (await import(prepared)) as H5wasmNode;
+      const hl = initialisedCopy(prepared, made) ?? prepared;
+      const exports = (await import(hl)) as H5wasmNode;
       return {
         exports,
         module: await exports.default.ready,
@@ -108,6 +118,28 @@ export interface ReadyH5wasm {
   sharedPluginFolders: string[];
   /** The most the heap can grow to, where known (the prepared copy records it). */
   maxHeapBytes?: number;
+}
+
+/**
+ * The URL of the prepared copy's twin whose heap starts with HDF5 initialised (docs/adr/026), where
+ * the build made it, its module is whole, and this process may use it: HDF5 reads its `HDF5_*`
+ * environment variables (plugin path, driver, debug…) as it initialises, and the build initialised
+ * it with none, so where any is set HDF5 initialises here, reading them. Undefined otherwise.
+ */
+export function initialisedCopy(
+  hlUrl: string,
+  made: PreparedSource,
+  env: NodeJS.ProcessEnv = process.env,
+): string | undefined {
+  const image = made.heapImage;
+  if (!image?.hl || !image.wasm || env.BDV_H5WASM === NO_HEAP_IMAGE) return undefined;
+  if (Object.keys(env).some((name) => name.startsWith('HDF5_'))) return undefined;
+  try {
+    if (statSync(new URL(image.wasm, hlUrl)).size !== image.wasmBytes) return undefined;
+    return new URL(image.hl, hlUrl).href;
+  } catch {
+    return undefined;
+  }
 }
 
 /** What the build recorded beside the prepared copy at `hlUrl`. */

@@ -1,0 +1,87 @@
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, readFileSync, statSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, describe, expect, it } from 'vitest';
+import { describeBdv, makeStacks, tempDir } from '../../../test/support/oracle.js';
+
+// The build makes a twin of the prepared h5wasm whose heap starts with HDF5 initialised
+// (docs/adr/026): a conversion must not be able to tell. The same conversion, run as a user runs
+// it with HDF5 started from that image, initialised at start (BDV_H5WASM=no-heap-image), and with
+// an HDF5_* variable set (the image was made without any, so HDF5 must initialise and read it),
+// writes the same file (read back by h5py and h5diff); which copy each process loaded is read from its module log.
+
+const here = dirname(fileURLToPath(import.meta.url));
+const BIN = join(here, '..', 'bin', 'bdv.js');
+const HOOK = join(here, 'support', 'record-imports.mjs');
+const dir = tempDir('bdv-heap-image-');
+afterAll(() => dir.remove());
+
+interface Converted {
+  h5: string;
+  bytes: number;
+  xml: string;
+  /** The HDF5 API module the process loaded: which copy of h5wasm. */
+  hdf5: string[];
+}
+
+function convert(name: string, env: NodeJS.ProcessEnv): Converted {
+  const out = join(dir.path, name);
+  mkdirSync(out);
+  const log = join(out, 'imports.log');
+  const r = spawnSync(
+    process.execPath,
+    [
+      '--import',
+      HOOK,
+      BIN,
+      'convert',
+      join(dir.path, 'stack.npy'),
+      '-o',
+      join(out, 'out.h5'),
+      '--compression',
+      'gzip',
+      '--subsampling',
+      '1,1,1:2,2,2',
+      '--block',
+      '8,32,32',
+      '--progress',
+      'none',
+    ],
+    { encoding: 'utf8', env: { ...process.env, BDV_DEBUG: '', IMPORT_LOG: log, ...env } },
+  );
+  expect(r.status, r.stderr).toBe(0);
+  return {
+    h5: join(out, 'out.h5'),
+    bytes: statSync(join(out, 'out.h5')).size,
+    xml: readFileSync(join(out, 'out.xml'), 'utf8'),
+    hdf5: readFileSync(log, 'utf8')
+      .split('\n')
+      .filter((url) => /\/h5wasm\/hdf5_hl[.\w]*\.js$/.test(url))
+      .map((url) => url.slice(url.lastIndexOf('/') + 1)),
+  };
+}
+
+describe('HDF5 started from the heap image', () => {
+  it('writes the same file as HDF5 initialised at start, with or without HDF5_* variables', () => {
+    makeStacks(dir.path, [{ path: join(dir.path, 'stack.npy'), shape: [20, 70, 90], seed: 11 }]);
+
+    const image = convert('image', {});
+    const initialised = convert('initialised', { BDV_H5WASM: 'no-heap-image' });
+    const variable = convert('variable', { HDF5_PLUGIN_PATH: join(dir.path, 'no-plugins') });
+
+    expect(image.hdf5).toEqual(['hdf5_hl.initialised.js']);
+    expect(initialised.hdf5).toEqual(['hdf5_hl.js']);
+    expect(variable.hdf5).toEqual(['hdf5_hl.js']);
+    expect(image.bytes).toBeGreaterThan(20_000);
+    const layout = describeBdv(image.h5);
+    for (const other of [initialised, variable]) {
+      // the same objects, laid out alike (only HDF5's object times may differ, by the second)
+      expect(other.bytes).toBe(image.bytes);
+      expect(describeBdv(other.h5)).toEqual(layout);
+      const diff = spawnSync('h5diff', [image.h5, other.h5], { encoding: 'utf8' });
+      expect(diff.status, diff.stdout + diff.stderr).toBe(0);
+      expect(other.xml).toBe(image.xml);
+    }
+  });
+});
