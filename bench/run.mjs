@@ -330,13 +330,18 @@ ${machine()}
 - × h5py = h5py's time / ours (above 1: we are faster). Pixels compared with \`h5diff\` up to 1 GiB.
 
 ${table.join('\n')}
-
+${multiRows.length > 0 ? multiSection() : ''}`;
+/** The several-views table (left out when BENCH_MULTI=0 skipped those runs). */
+function multiSection() {
+  return `
 ### ${multiViews} views of ${sizes[0]} MiB / ${multiViews} (the same bytes as the ${sizes[0]} MiB stack)
 
 × one view = this run's time / the same bytes written as one view (the per-view overhead).
 
 ${multiTable.join('\n')}
 `;
+}
+
 const file = env.BENCH_REPORT ? resolve(env.BENCH_REPORT) : join(root, 'BENCHMARKS.md');
 writeSection(file, '## Writer run of', report);
 console.error(`wrote ${file}`);

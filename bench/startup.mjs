@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 // Fixed costs, one command (`npm run bench:startup`): what a command costs before it does any
 // work, side by side with what Node and Python themselves cost to start, and HDF5's module loaded
-// the two ways (h5wasm's embedded string vs the build's .wasm file, docs/adr/014). Every run is a
+// three ways (h5wasm's embedded string, the build's .wasm file (docs/adr/014) and its twin that
+// starts with HDF5 initialised (docs/adr/026)). Every run is a
 // separate process, timed from spawn to exit; the cases alternate run by run, each run waiting
 // for a quiet machine first. Results go to BENCHMARKS.md ("Start-up run").
 //   BENCH_STARTUP_RUNS=11  BENCH_QUIET=1  BENCH_BDV=apps/cli/bin/bdv.js  BENCH_REPORT=BENCHMARKS.md
@@ -48,6 +49,7 @@ execFileSync(NODE, tiny(h5));
 
 // HDF5's module, imported and initialised: from h5wasm's package, and from the build's copy.
 const prepared = join(root, 'libs/bdv/dist/h5wasm/hdf5_hl.js');
+const initialised = join(root, 'libs/bdv/dist/h5wasm/hdf5_hl.initialised.js');
 const loadModule = (specifier) =>
   `const { default: h5 } = await import(${JSON.stringify(specifier)}); await h5.ready;`;
 const cases = [
@@ -60,6 +62,12 @@ const cases = [
   { name: 'bdv --help', cmd: NODE, args: [BDV, '--help'] },
   { name: 'bdv info (a 4×256×256 file)', cmd: NODE, args: [BDV, 'info', h5] },
   { name: 'bdv convert (a 4×256×256 .npy, fsynced)', cmd: NODE, args: tiny(join(work, 'out.h5')) },
+  {
+    name: 'the same, HDF5 initialised at start (BDV_H5WASM=no-heap-image, docs/adr/026)',
+    cmd: NODE,
+    args: tiny(join(work, 'out.h5')),
+    env: { BDV_H5WASM: 'no-heap-image' },
+  },
   {
     name: 'h5py writer (the same .npy)',
     cmd: PY,
@@ -77,6 +85,12 @@ const cases = [
     args: ['--input-type=module', '-e', loadModule(pathToFileURL(prepared).href)],
     cwd: join(root, 'libs/bdv'),
   },
+  {
+    name: 'HDF5 module: its twin, HDF5 initialised by the build (docs/adr/026)',
+    cmd: NODE,
+    args: ['--input-type=module', '-e', loadModule(pathToFileURL(initialised).href)],
+    cwd: join(root, 'libs/bdv'),
+  },
 ];
 
 async function timed(c) {
@@ -86,7 +100,11 @@ async function timed(c) {
   rmSync(join(work, 'py.h5'), { force: true });
   if (gateQuiet) await waitUntilQuiet({ windowS: 1, timeoutS: 60 });
   const started = process.hrtime.bigint();
-  const r = spawnSync(c.cmd, c.args, { cwd: c.cwd ?? work, encoding: 'utf8' });
+  const r = spawnSync(c.cmd, c.args, {
+    cwd: c.cwd ?? work,
+    encoding: 'utf8',
+    env: c.env ? { ...process.env, ...c.env } : undefined,
+  });
   const seconds = Number(process.hrtime.bigint() - started) / 1e9;
   if (r.status !== 0) throw new Error(`${c.name} failed:\n${r.stderr}`);
   return seconds;
@@ -117,7 +135,8 @@ const section = `## Start-up run of ${startedAt.toISOString().slice(0, 16).repla
   untimed run; ${gateQuiet ? 'each run waited (at most 60 s) until other processes used < 0.25 cores for 1 s' : 'no wait for a quiet machine'}.
   1-minute load average before the rounds: ${Math.min(...loads).toFixed(2)}–${Math.max(...loads).toFixed(2)}.
 - The HDF5 rows import h5wasm's API and wait for its module to be ready, nothing else: the
-  difference between them is what \`loadH5\` saves in every process and writer thread.
+  differences between them are what \`loadH5\` saves in every process and writer thread (it
+  loads the twin unless an \`HDF5_*\` variable is set).
 
 | case | seconds (median) | range |
 |---|---|---|

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { dataSegments, withHeapImage } from '../../../scripts/heap-image.mjs';
+import { sections } from '../../../scripts/wasm-sections.mjs';
 
 // scripts/heap-image.mjs replaces a module's data segments with the heap it should start with
 // (docs/adr/026); here on modules small enough to write out by hand, instantiated for real.
@@ -25,24 +26,9 @@ function moduleWith(segments: number[][], passive = false): Buffer {
   ]);
 }
 
-/** Each section's id and bytes. */
+/** Each section's id and contents. */
 function sectionsOf(wasm: Buffer): { id: number; bytes: Buffer }[] {
-  const list = [];
-  let at = HEADER.length;
-  while (at < wasm.length) {
-    let size = 0;
-    let shift = 0;
-    let p = at + 1;
-    for (;;) {
-      const byte = wasm[p++]!;
-      size += (byte & 0x7f) * 2 ** shift;
-      shift += 7;
-      if (!(byte & 0x80)) break;
-    }
-    list.push({ id: wasm[at]!, bytes: wasm.subarray(p, p + size) });
-    at = p + size;
-  }
-  return list;
+  return sections(wasm).map((s) => ({ id: s.id, bytes: wasm.subarray(s.payload, s.end) }));
 }
 
 function memoryOf(wasm: Uint8Array): Uint8Array {
