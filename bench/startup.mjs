@@ -54,6 +54,18 @@ const loadModule = (specifier) =>
   `const { default: h5 } = await import(${JSON.stringify(specifier)}); await h5.ready;`;
 const cases = [
   { name: 'node -e 0 (Node itself)', cmd: NODE, args: ['-e', '0'] },
+  // Node reads the file NODE_EXTRA_CA_CERTS names as it starts, whatever it then runs: where the
+  // environment sets it (as on the reference VMs), every row below pays for it and h5py's do not.
+  ...(env.NODE_EXTRA_CA_CERTS
+    ? [
+        {
+          name: 'node -e 0 without NODE_EXTRA_CA_CERTS (set here: every Node row below pays for it)',
+          cmd: NODE,
+          args: ['-e', '0'],
+          env: { NODE_EXTRA_CA_CERTS: undefined },
+        },
+      ]
+    : []),
   {
     name: 'python3 -c "import h5py, numpy" (the h5py writer before any work)',
     cmd: PY,

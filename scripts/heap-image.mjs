@@ -4,12 +4,14 @@
 // process with an empty environment loads the prepared copy, and the heap it holds once h5wasm is
 // ready becomes the module's data segments. At run time the constructors still run (embind's
 // registrations are JavaScript state, libc copies the environment afresh), but HDF5 finds itself
-// initialised and returns at once. The image is refused, and the build keeps the plain copy, when
-// the module's data is not what this assumes (active segments only, a heap that did not grow).
+// initialised and returns at once. The build refuses the twin (and keeps the plain copy) where
+// this does not hold: data segments other than active ones at constant offsets, a heap that grew
+// as it started, an image that changes with the process that took it, or a twin that, once
+// started, differs from the plain copy in more than the few words STARTED_DIFFERENCES names.
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { definedMemoryLimits } from './share-wasm-memory.mjs';
 import { leb, readLeb, sections, sleb32, withSection } from './wasm-sections.mjs';
@@ -27,8 +29,30 @@ const ZERO_GAP = 16;
  * HDF5's heap once the prepared copy at `hlFile` is ready, up to its last non-zero byte, taken in
  * a child process with no environment variables: HDF5 reads its `HDF5_*` variables as it
  * initialises, so the image holds their defaults (prepared-h5wasm.ts uses it only where none is set).
+ * Taken twice, from another folder with other arguments and a moment later: an image that holds
+ * anything of the process that made it (the clock, its folder, its arguments) is refused. Refused
+ * too if the heap grew past the module's `initialBytes` on the way: the image would then not be the
+ * whole of it (the break of its allocator would lie past the memory the twin starts with).
  */
-export function captureHeapImage(hlFile) {
+export function captureHeapImage(hlFile, initialBytes) {
+  const first = startedHeap(hlFile, { env: {}, cwd: dirname(hlFile), args: [] });
+  const second = startedHeap(hlFile, { env: {}, cwd: tmpdir(), args: ['heap', 'image'] });
+  if (first.length !== initialBytes) {
+    throw new Error(`HDF5's heap grew as it started (${first.length} bytes, not ${initialBytes})`);
+  }
+  if (!first.heap.equals(second.heap)) {
+    throw new Error("HDF5's heap once started depends on the process that started it");
+  }
+  let end = first.heap.length;
+  while (end > 0 && first.heap[end - 1] === 0) end--;
+  return first.heap.subarray(0, end);
+}
+
+/**
+ * The whole heap of the copy at `hlFile` once h5wasm is ready, loaded in a child process (with
+ * `env`, `cwd`, `args` as given), and its length; throws unless HDF5 is initialised by then.
+ */
+export function startedHeap(hlFile, { env, cwd, args = [] }) {
   const dir = mkdtempSync(join(tmpdir(), 'bdv-heap-image-'));
   const out = join(dir, 'heap');
   const child = `
@@ -37,22 +61,48 @@ export function captureHeapImage(hlFile) {
     const module = await h5.ready;
     const heap = module.HEAPU8;
     if (heap[module._H5_libinit_g] !== 1) throw new Error('HDF5 is not initialised once h5wasm is ready');
-    let end = heap.length;
-    while (end > 0 && heap[end - 1] === 0) end--;
-    writeFileSync(${JSON.stringify(out)}, heap.slice(0, end));`;
+    writeFileSync(${JSON.stringify(out)}, heap.slice());`;
   try {
-    const run = spawnSync(process.execPath, ['--input-type=module', '-e', child], {
-      env: {},
+    const run = spawnSync(process.execPath, ['--input-type=module', '-e', child, ...args], {
+      env,
+      cwd,
       encoding: 'utf8',
       timeout: 120_000,
     });
     if (run.status !== 0) {
       throw new Error(`loading HDF5 to image its heap failed: ${run.error?.message ?? run.stderr.trim()}`);
     }
-    return readFileSync(out);
+    const heap = readFileSync(out);
+    return { heap, length: heap.length };
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
+}
+
+/**
+ * How many 4-byte words the twin's static data (below `heapBase`) holds at most, once started,
+ * that differ from the plain copy's: its constructors run again over the image, and these are
+ * what they do not leave as a first run does (ADR 026). libc's pointer to its copy of the
+ * environment and three words of the allocator's state (a second copy was allocated: harmless),
+ * and one node of embind's list of binding initialisers, which now points back at the list's head
+ * (walked only by `_embind_initialize_bindings`, which a build without threads neither exports nor
+ * calls). An h5wasm whose constructors leave more shows more, and the build refuses the twin.
+ */
+export const STARTED_DIFFERENCES = 5;
+
+/**
+ * The addresses of the words of static data (below `heapBase`) in which the twin's heap, once
+ * ready, differs from the plain copy's, both started the same way in processes of their own.
+ */
+export function startedDifferences(plainHl, twinHl, heapBase) {
+  const surroundings = { env: {}, cwd: tmpdir(), args: [] };
+  const plain = startedHeap(plainHl, surroundings).heap;
+  const twin = startedHeap(twinHl, surroundings).heap;
+  const words = [];
+  for (let at = 0; at + 4 <= Math.min(heapBase, plain.length, twin.length); at += 4) {
+    if (plain.readUInt32LE(at) !== twin.readUInt32LE(at)) words.push(at);
+  }
+  return words;
 }
 
 /** The module's data segments, each `{ offset, bytes }`; throws unless all are active at a constant. */
@@ -144,4 +194,19 @@ export function withHeapImage(wasm, image) {
   if (dataCount) bytes = withSection(bytes, dataCount, Buffer.from(leb(runs.length)));
   if (!WebAssembly.validate(bytes)) throw new Error('the module with its heap image does not validate');
   return bytes;
+}
+
+/** The value of the module's `__heap_base` (where its allocator's heap starts: static data lies below). */
+export async function heapBaseOf(wasm) {
+  const { default: binaryen } = await import('binaryen');
+  const m = binaryen.readBinary(wasm);
+  try {
+    const exported = binaryen.getExportInfo(m.getExport('__heap_base'));
+    const global = binaryen.getGlobalInfo(m.getGlobal(exported.value));
+    const init = binaryen.getExpressionInfo(global.init);
+    if (init.id !== binaryen.ConstId) throw new Error('__heap_base is not a constant');
+    return init.value;
+  } finally {
+    m.dispose();
+  }
 }

@@ -27,7 +27,13 @@ import {
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { embeddedModule } from './h5wasm-embedded-module.mjs';
-import { captureHeapImage, withHeapImage } from './heap-image.mjs';
+import {
+  captureHeapImage,
+  heapBaseOf,
+  STARTED_DIFFERENCES,
+  startedDifferences,
+  withHeapImage,
+} from './heap-image.mjs';
 import { packageFolder } from './package-folder.mjs';
 import { glueWithHostDeflate, routeDeflateToHost } from './route-deflate-to-node.mjs';
 import { definedMemoryLimits, shareDefinedMemory, shareImportedMemory } from './share-wasm-memory.mjs';
@@ -65,7 +71,7 @@ async function prepare() {
       mkdirSync(join(staging, folder), { recursive: true });
       writeFileSync(join(staging, folder, name), bytes);
     }
-    const heapImage = withInitialisedHeap(staging, module);
+    const heapImage = await withInitialisedHeap(staging, module);
     const source = {
       h5wasm: version,
       utilBytes: statSync(utilPath).size,
@@ -109,14 +115,15 @@ function maxMemoryBytes(wasm) {
  * hdf5_util.initialised.wasm, the same code with other data segments. What source.json records
  * of it, or undefined when it cannot be made here: every start then initialises HDF5, ~40 ms slower.
  */
-function withInitialisedHeap(staging, module) {
+async function withInitialisedHeap(staging, module) {
   const names = {
     hl: 'hdf5_hl.initialised.js',
     glue: 'hdf5_util.initialised.js',
     wasm: 'hdf5_util.initialised.wasm',
   };
   try {
-    const image = captureHeapImage(join(staging, 'hdf5_hl.js'));
+    const plainHl = join(staging, 'hdf5_hl.js');
+    const image = captureHeapImage(plainHl, definedMemoryLimits(module).min * 65536);
     const wasm = withHeapImage(module, image);
     const glue = replacedOnce(
       readFileSync(join(staging, 'hdf5_util.js'), 'utf8'),
@@ -131,7 +138,18 @@ function withInitialisedHeap(staging, module) {
     writeFileSync(join(staging, names.wasm), wasm);
     writeFileSync(join(staging, names.glue), glue);
     writeFileSync(join(staging, names.hl), hl);
-    return { hl: names.hl, wasm: names.wasm, wasmBytes: wasm.length, imageBytes: image.length };
+    const differing = startedDifferences(plainHl, join(staging, names.hl), await heapBaseOf(module));
+    if (differing.length > STARTED_DIFFERENCES) {
+      throw new Error(
+        `started, the twin's static data differs from the plain copy's in ${differing.length} words (at most ${STARTED_DIFFERENCES} expected: ${differing.join(', ')})`,
+      );
+    }
+    return {
+      ...names,
+      bytes: { hl: Buffer.byteLength(hl), glue: Buffer.byteLength(glue), wasm: wasm.length },
+      imageBytes: image.length,
+      startedDifferences: differing.length,
+    };
   } catch (error) {
     for (const name of Object.values(names)) rmSync(join(staging, name), { force: true });
     console.error(

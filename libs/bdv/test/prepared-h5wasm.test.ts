@@ -3,7 +3,13 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { embeddedModule } from '../../../scripts/h5wasm-embedded-module.mjs';
-import { captureHeapImage, dataSegments } from '../../../scripts/heap-image.mjs';
+import {
+  captureHeapImage,
+  dataSegments,
+  heapBaseOf,
+  STARTED_DIFFERENCES,
+  startedDifferences,
+} from '../../../scripts/heap-image.mjs';
 import { sections } from '../../../scripts/wasm-sections.mjs';
 import {
   definedMemoryLimits,
@@ -114,11 +120,12 @@ describe('the prepared h5wasm', () => {
     const made = JSON.parse(readFileSync(new URL('source.json', prepared), 'utf8')) as PreparedSource;
     expect(made.heapImage).toMatchObject({
       hl: 'hdf5_hl.initialised.js',
+      glue: 'hdf5_util.initialised.js',
       wasm: 'hdf5_util.initialised.wasm',
     });
     const plain = readFileSync(new URL('hdf5_util.wasm', prepared));
     const twin = readFileSync(new URL('hdf5_util.initialised.wasm', prepared));
-    expect(twin.length).toBe(made.heapImage!.wasmBytes);
+    expect(twin.length).toBe(made.heapImage!.bytes!.wasm);
     // every section but the data (11) and its count (12) is byte for byte the plain module's
     const code = (wasm: Buffer) =>
       sections(wasm)
@@ -130,7 +137,10 @@ describe('the prepared h5wasm', () => {
       expect(bytes.equals(plainSections[i]![1]), `section ${id}`).toBe(true),
     );
     // its data laid out is, byte for byte, the heap a fresh HDF5 holds once h5wasm is ready
-    const image = captureHeapImage(fileURLToPath(new URL('hdf5_hl.js', prepared)));
+    const image = captureHeapImage(
+      fileURLToPath(new URL('hdf5_hl.js', prepared)),
+      definedMemoryLimits(plain).min * 65536,
+    );
     const laidOut = Buffer.alloc(image.length);
     for (const { offset, bytes } of dataSegments(twin)) bytes.copy(laidOut, offset);
     expect(laidOut.equals(image)).toBe(true);
@@ -146,15 +156,34 @@ describe('the prepared h5wasm', () => {
     same('hdf5_hl.initialised.js', 'hdf5_hl.js', ['hdf5_util.initialised.js', 'hdf5_util.js']);
   });
 
+  it('once started, differs from the plain copy only where its constructors ran twice', async () => {
+    // libc's environment pointer, the allocator's state and one node of embind's initialiser
+    // list (scripts/heap-image.mjs, STARTED_DIFFERENCES): anything more is state the image baked in
+    const differing = startedDifferences(
+      fileURLToPath(new URL('hdf5_hl.js', prepared)),
+      fileURLToPath(new URL('hdf5_hl.initialised.js', prepared)),
+      await heapBaseOf(readFileSync(new URL('hdf5_util.wasm', prepared))),
+    );
+    expect(differing.length).toBeGreaterThan(0);
+    expect(differing.length).toBeLessThanOrEqual(STARTED_DIFFERENCES);
+  });
+
   it('uses the twin unless asked not to or an HDF5_* variable is set (HDF5 reads them as it initialises)', () => {
     const made = JSON.parse(readFileSync(new URL('source.json', prepared), 'utf8')) as PreparedSource;
     const twin = new URL('hdf5_hl.initialised.js', prepared).href;
     expect(initialisedCopy(prepared!, made, { PATH: '/usr/bin', BDV_H5WASM: '' })).toBe(twin);
     expect(initialisedCopy(prepared!, made, { HDF5_PLUGIN_PATH: '/opt/plugins' })).toBeUndefined();
     expect(initialisedCopy(prepared!, made, { HDF5_DRIVER: 'sec2' })).toBeUndefined();
+    expect(initialisedCopy(prepared!, made, { HDF5_VOL_CONNECTOR: '' })).toBeUndefined();
+    // file locks do nothing in the wasm build: NFS clients' usual setting keeps the twin
+    expect(initialisedCopy(prepared!, made, { HDF5_USE_FILE_LOCKING: 'FALSE' })).toBe(twin);
     expect(initialisedCopy(prepared!, made, { BDV_H5WASM: 'no-heap-image' })).toBeUndefined();
-    const damaged = { ...made, heapImage: { ...made.heapImage, wasmBytes: 1 } };
-    expect(initialisedCopy(prepared!, damaged, {})).toBeUndefined();
+    for (const part of ['hl', 'glue', 'wasm'] as const) {
+      const bytes = { ...made.heapImage!.bytes, [part]: 1 };
+      expect(
+        initialisedCopy(prepared!, { ...made, heapImage: { ...made.heapImage, bytes } }, {}),
+      ).toBeUndefined();
+    }
     expect(initialisedCopy(prepared!, { ...made, heapImage: undefined }, {})).toBeUndefined();
   });
 });

@@ -18,8 +18,13 @@ export interface PreparedSource {
   maxMemoryBytes?: number;
   /** Filter plugins rewritten to import the shared memory: folders beside the copy, in search order. */
   pluginFolders?: string[];
-  /** The second copy, whose module starts with HDF5 initialised (docs/adr/026): its files. */
-  heapImage?: { hl?: string; wasm?: string; wasmBytes?: number };
+  /** The second copy, whose module starts with HDF5 initialised (docs/adr/026): its files and sizes. */
+  heapImage?: {
+    hl?: string;
+    glue?: string;
+    wasm?: string;
+    bytes?: { hl?: number; glue?: number; wasm?: number };
+  };
 }
 
 /**
@@ -88,8 +93,8 @@ export async function readyH5wasm(): Promise<ReadyH5wasm> {
       // Read before the import: a failure after it would make this thread load HDF5 twice.
       const made = recorded(prepared);
       const sharedPluginFolders = pluginFolders(prepared, made);
-      const hl = initialisedCopy(prepared, made) ?? prepared;
-      const exports = (await import(hl)) as H5wasmNode;
+      const twin = initialisedCopy(prepared, made);
+      const exports = (twin && (await importedTwin(twin))) || ((await import(prepared)) as H5wasmNode);
       return {
         exports,
         module: await exports.default.ready,
@@ -121,9 +126,16 @@ export interface ReadyH5wasm {
 }
 
 /**
+ * `HDF5_*` variables that may be set without giving up the twin. `HDF5_USE_FILE_LOCKING`, often
+ * exported on NFS and Lustre clients: file locks do nothing in this wasm build (its libc has no
+ * `flock` to call), so when HDF5 reads it changes nothing.
+ */
+const READ_WHEN_USED = new Set(['HDF5_USE_FILE_LOCKING']);
+
+/**
  * The URL of the prepared copy's twin whose heap starts with HDF5 initialised (docs/adr/026), where
  * the build made it, its module is whole, and this process may use it: HDF5 reads its `HDF5_*`
- * environment variables (plugin path, driver, debug…) as it initialises, and the build initialised
+ * environment variables (driver, VOL connector, debug…) as it initialises, and the build initialised
  * it with none, so where any is set HDF5 initialises here, reading them. Undefined otherwise.
  */
 export function initialisedCopy(
@@ -132,12 +144,35 @@ export function initialisedCopy(
   env: NodeJS.ProcessEnv = process.env,
 ): string | undefined {
   const image = made.heapImage;
-  if (!image?.hl || !image.wasm || env.BDV_H5WASM === NO_HEAP_IMAGE) return undefined;
-  if (Object.keys(env).some((name) => name.startsWith('HDF5_'))) return undefined;
+  if (!image?.hl || !image.glue || !image.wasm || env.BDV_H5WASM === NO_HEAP_IMAGE) return undefined;
+  if (Object.keys(env).some((name) => name.startsWith('HDF5_') && !READ_WHEN_USED.has(name))) {
+    return undefined;
+  }
   try {
-    if (statSync(new URL(image.wasm, hlUrl)).size !== image.wasmBytes) return undefined;
+    for (const part of ['hl', 'glue', 'wasm'] as const) {
+      if (statSync(new URL(image[part]!, hlUrl)).size !== image.bytes?.[part]) return undefined;
+    }
     return new URL(image.hl, hlUrl).href;
   } catch {
+    return undefined;
+  }
+}
+
+/**
+ * The twin's exports with its module ready, or undefined when it fails to load (damaged since the
+ * build): the plain copy beside it is then loaded, as fast as before ADR 026, instead of h5wasm's
+ * own module. Said once, as a warning.
+ */
+async function importedTwin(url: string): Promise<H5wasmNode | undefined> {
+  try {
+    const exports = (await import(url)) as H5wasmNode;
+    await exports.default.ready;
+    return exports;
+  } catch (error) {
+    process.emitWarning(
+      `HDF5 initialises as it starts: the copy the build initialised failed to load (${error instanceof Error ? error.message : error})`,
+      { code: 'BDV_H5WASM_HEAP_IMAGE' },
+    );
     return undefined;
   }
 }
