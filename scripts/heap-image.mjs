@@ -14,7 +14,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { definedMemoryLimits } from './share-wasm-memory.mjs';
-import { leb, readLeb, sections, sleb32, withSection } from './wasm-sections.mjs';
+import { leb, readLeb, readSleb32, sections, sleb32, withSection } from './wasm-sections.mjs';
 
 const DATA_SECTION = 11;
 const DATA_COUNT_SECTION = 12;
@@ -127,20 +127,6 @@ export function dataSegments(wasm) {
   return segments;
 }
 
-function readSleb32(bytes, at) {
-  let value = 0;
-  let shift = 0;
-  let byte;
-  do {
-    byte = bytes[at++];
-    if (byte === undefined) throw new Error('truncated LEB128');
-    value |= (byte & 0x7f) << shift;
-    shift += 7;
-  } while (byte & 0x80);
-  if (shift < 32 && byte & 0x40) value |= -1 << shift;
-  return { value, at };
-}
-
 /** The non-zero stretches of `image` as [start, end) pairs, split at runs of ZERO_GAP zeros. */
 function nonZeroRuns(image) {
   const runs = [];
@@ -172,7 +158,7 @@ function nonZeroRuns(image) {
  */
 export function withHeapImage(wasm, image) {
   let bytes = Buffer.from(wasm);
-  dataSegments(bytes);
+  dataSegments(bytes); // throws unless every segment is active at a constant offset
   const initialBytes = definedMemoryLimits(bytes).min * PAGE_BYTES;
   if (image.length > initialBytes) {
     throw new Error(

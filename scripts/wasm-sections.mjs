@@ -2,8 +2,8 @@
 // h5wasm's module (share-wasm-memory.mjs, heap-image.mjs): only the sections they change are
 // re-encoded, every other byte is copied as it was.
 
-/** An unsigned LEB128 at `at`: its value and where it ends. */
-export function readLeb(bytes, at) {
+/** An unsigned LEB128 at `at`: its value, where it ends, and its width in bits. */
+function leb128(bytes, at) {
   let value = 0;
   let shift = 0;
   let byte;
@@ -13,7 +13,20 @@ export function readLeb(bytes, at) {
     value += (byte & 0x7f) * 2 ** shift;
     shift += 7;
   } while (byte & 0x80);
-  return { value, at };
+  return { value, at, bits: shift };
+}
+
+/** An unsigned LEB128 at `at`: its value and where it ends. */
+export function readLeb(bytes, at) {
+  const { value, at: end } = leb128(bytes, at);
+  return { value, at: end };
+}
+
+/** A signed LEB128 at `at` read as a 32-bit integer (an `i32.const`): its value and where it ends. */
+export function readSleb32(bytes, at) {
+  const { value, at: end, bits } = leb128(bytes, at);
+  const negative = bits < 32 && value >= 2 ** (bits - 1);
+  return { value: (negative ? value - 2 ** bits : value) | 0, at: end };
 }
 
 /** `value` (a non-negative integer) as an unsigned LEB128. */

@@ -130,7 +130,7 @@ export interface ReadyH5wasm {
  * exported on NFS and Lustre clients: file locks do nothing in this wasm build (its libc has no
  * `flock` to call), so when HDF5 reads it changes nothing.
  */
-const READ_WHEN_USED = new Set(['HDF5_USE_FILE_LOCKING']);
+const TWIN_KEEPING_VARIABLES = new Set(['HDF5_USE_FILE_LOCKING']);
 
 /**
  * The URL of the prepared copy's twin whose heap starts with HDF5 initialised (docs/adr/026), where
@@ -145,7 +145,7 @@ export function initialisedCopy(
 ): string | undefined {
   const image = made.heapImage;
   if (!image?.hl || !image.glue || !image.wasm || env.BDV_H5WASM === NO_HEAP_IMAGE) return undefined;
-  if (Object.keys(env).some((name) => name.startsWith('HDF5_') && !READ_WHEN_USED.has(name))) {
+  if (Object.keys(env).some((name) => name.startsWith('HDF5_') && !TWIN_KEEPING_VARIABLES.has(name))) {
     return undefined;
   }
   try {
@@ -161,7 +161,7 @@ export function initialisedCopy(
 /**
  * The twin's exports with its module ready, or undefined when it fails to load (damaged since the
  * build): the plain copy beside it is then loaded, as fast as before ADR 026, instead of h5wasm's
- * own module. Said once, as a warning.
+ * own module, with a warning.
  */
 async function importedTwin(url: string): Promise<H5wasmNode | undefined> {
   try {
