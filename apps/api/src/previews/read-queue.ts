@@ -79,9 +79,7 @@ export class PreviewReadQueue {
     };
     let answer!: { resolve: (value: T) => void; reject: (error: unknown) => void };
     const result = new Promise<T>((resolve, reject) => (answer = { resolve, reject }));
-    let dropped = false;
     const drop = (reason: Error) => {
-      dropped = true;
       const at = this.waiting.indexOf(turn);
       if (at >= 0) this.waiting.splice(at, 1);
       clearTimeout(expiry);
@@ -100,7 +98,6 @@ export class PreviewReadQueue {
     const turn = async () => {
       clearTimeout(expiry);
       cancel?.removeEventListener('abort', cancelled);
-      if (dropped) return;
       const control = new AbortController();
       // Views released before the answer: a caller that goes on at once sees the queue it left.
       const running = Promise.resolve()
