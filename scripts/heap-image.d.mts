@@ -8,8 +8,8 @@ export function startedHeap(
 ): { heap: Buffer; length: number };
 /** How many words of static data the started twin may differ in from the started plain copy. */
 export const STARTED_DIFFERENCES: number;
-/** The addresses of the words of static data in which the started twin differs from the plain copy. */
-export function startedDifferences(plainHl: string, twinHl: string, heapBase: number): number[];
+/** The addresses of the words of static data in which the started twin differs from `image`. */
+export function startedDifferences(image: Buffer, twinHl: string, heapBase: number): number[];
 /** The module's data segments; throws unless every one is active at a constant offset. */
 export function dataSegments(wasm: Uint8Array): { offset: number; bytes: Buffer }[];
 /** `wasm` with its data segments replaced by `image`, the heap it starts with from address 0. */

@@ -92,14 +92,15 @@ export const STARTED_DIFFERENCES = 5;
 
 /**
  * The addresses of the words of static data (below `heapBase`) in which the twin's heap, once
- * ready, differs from the plain copy's, both started the same way in processes of their own.
+ * ready, differs from `image` (the plain copy's started heap: captureHeapImage, zeros past its end),
+ * the twin started in a process of its own with no environment either.
  */
-export function startedDifferences(plainHl, twinHl, heapBase) {
-  const surroundings = { env: {}, cwd: tmpdir(), args: [] };
-  const plain = startedHeap(plainHl, surroundings).heap;
-  const twin = startedHeap(twinHl, surroundings).heap;
+export function startedDifferences(image, twinHl, heapBase) {
+  const twin = startedHeap(twinHl, { env: {}, cwd: tmpdir(), args: [] }).heap;
+  const plain = Buffer.alloc(Math.max(image.length, heapBase));
+  image.copy(plain);
   const words = [];
-  for (let at = 0; at + 4 <= Math.min(heapBase, plain.length, twin.length); at += 4) {
+  for (let at = 0; at + 4 <= Math.min(heapBase, twin.length); at += 4) {
     if (plain.readUInt32LE(at) !== twin.readUInt32LE(at)) words.push(at);
   }
   return words;

@@ -122,8 +122,7 @@ async function withInitialisedHeap(staging, module) {
     wasm: 'hdf5_util.initialised.wasm',
   };
   try {
-    const plainHl = join(staging, 'hdf5_hl.js');
-    const image = captureHeapImage(plainHl, definedMemoryLimits(module).min * 65536);
+    const image = captureHeapImage(join(staging, 'hdf5_hl.js'), definedMemoryLimits(module).min * 65536);
     const wasm = withHeapImage(module, image);
     const glue = replacedOnce(
       readFileSync(join(staging, 'hdf5_util.js'), 'utf8'),
@@ -138,7 +137,7 @@ async function withInitialisedHeap(staging, module) {
     writeFileSync(join(staging, names.wasm), wasm);
     writeFileSync(join(staging, names.glue), glue);
     writeFileSync(join(staging, names.hl), hl);
-    const differing = startedDifferences(plainHl, join(staging, names.hl), await heapBaseOf(module));
+    const differing = startedDifferences(image, join(staging, names.hl), await heapBaseOf(module));
     if (differing.length > STARTED_DIFFERENCES) {
       throw new Error(
         `started, the twin's static data differs from the plain copy's in ${differing.length} words (at most ${STARTED_DIFFERENCES} expected: ${differing.join(', ')})`,
