@@ -6,7 +6,8 @@
 //     (Debian: libdeflate-dev);
 //   - bdv_memory.node: asks Linux for huge pages under each HDF5 heap (docs/adr/021), copies
 //     an inflated chunk into its verification slab in one call (docs/adr/022), and maps a local
-//     input's slabs into the heap instead of reading them (docs/adr/024).
+//     input's slabs into the heap instead of reading them (docs/adr/024), and drops an output's
+//     pages from the page cache once they are on disk (docs/adr/027).
 // Both need a C compiler and Node's headers (scripts/install-test-deps.sh and the Dockerfile
 // install them). Each is an optimisation only: without it libs/bdv does the same work the slower
 // way, so a missing piece warns here and leaves that binding out instead of failing the build.
@@ -30,7 +31,7 @@ const BINDINGS = [
   {
     name: 'bdv_memory',
     libraries: [],
-    describe: () => 'huge-page advice, block copy, input mapping',
+    describe: () => 'huge-page advice, block copy, input mapping, page dropping',
     without:
       'HDF5 heaps get no huge-page advice; verification places chunks row by row; inputs are read, not mapped',
     hint: 'apt-get install gcc libc6-dev',

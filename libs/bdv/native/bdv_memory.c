@@ -1,7 +1,8 @@
 // Node-API binding for memory: asks Linux to back a thread's HDF5 heap (its wasm memory) with
 // transparent huge pages (docs/adr/021), copies a 3-D block of rows in one call (verification
 // puts each inflated chunk into its slab with it, docs/adr/022), and maps a local input's bytes
-// into a slab buffer of the heap instead of copying them in (docs/adr/024). Built by
+// into a slab buffer of the heap instead of copying them in (docs/adr/024), and lets the page
+// cache drop an output's pages once they are on disk (docs/adr/027). Built by
 // scripts/build-native.mjs; loaded by libs/bdv/src/h5/native-memory.ts; libs/bdv does without it.
 //
 // Huge pages, why: a page fault on the benchmark VMs costs ~12 us, so the first touch of 4 KiB pages made
@@ -11,6 +12,7 @@
 #define NAPI_VERSION 8
 #define _DEFAULT_SOURCE
 #include <errno.h>
+#include <fcntl.h>
 #include <node_api.h>
 #include "napi_helpers.h"
 #include <stdint.h>
@@ -242,6 +244,22 @@ static napi_value populate_mapped(napi_env env, napi_callback_info info) {
   return promise;
 }
 
+// dropCachedPages(fd: number): asks Linux to drop the file's clean pages from the page cache
+// (posix_fadvise DONTNEED over the whole file): 0, or the errno it refused with. The flush thread
+// calls it right after an fdatasync, so the pages it drops are the ones just written back. Why:
+// a written page freed at once is the next write's page; one kept makes every later write take a
+// fresh page, which on a VM whose host took free memory back costs up to ~40x (docs/adr/027).
+// Dirty pages are left alone (Linux starts their writeback and keeps them): advice, never data.
+static napi_value drop_cached_pages(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value argv[1];
+  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
+  int32_t fd = -1;
+  if (argc < 1 || napi_get_value_int32(env, argv[0], &fd) != napi_ok || fd < 0)
+    return fail(env, napi_throw_type_error, "dropCachedPages: takes (fd: number)");
+  return number(env, (double)posix_fadvise(fd, 0, 0, POSIX_FADV_DONTNEED));
+}
+
 NAPI_MODULE_INIT() {
   napi_property_descriptor properties[] = {
       {"adviseHugePages", NULL, advise_huge_pages, NULL, NULL, NULL, napi_enumerable, NULL},
@@ -249,6 +267,7 @@ NAPI_MODULE_INIT() {
       {"mapFile", NULL, map_file, NULL, NULL, NULL, napi_enumerable, NULL},
       {"unmapFile", NULL, unmap_file, NULL, NULL, NULL, napi_enumerable, NULL},
       {"populateMapped", NULL, populate_mapped, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"dropCachedPages", NULL, drop_cached_pages, NULL, NULL, NULL, napi_enumerable, NULL},
   };
   napi_define_properties(env, exports, sizeof(properties) / sizeof(properties[0]), properties);
   return exports;

@@ -1,10 +1,11 @@
-import { writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { comparePixels, tempDir } from '../../../test/support/oracle.js';
 import { BdvWriter, verifyDataset, type Zyx } from '../src/index.js';
 import { BdvH5File } from '../src/h5/bdv-h5-file.js';
-import { flushThread } from '../src/h5/flush-thread.js';
+import { FlushThread, flushThread } from '../src/h5/flush-thread.js';
 import { cellsPath } from '../src/h5/hdf5-paths.js';
 import { heapPool, HeapSlabWriter } from '../src/h5/heap-slab-writer.js';
 import { heapSlabs, until } from './heap-slab-stack.js';
@@ -90,6 +91,34 @@ describe('slabs in the wasm heap', () => {
     }
   });
 
+  it("drops a flushed file's pages from the page cache, and keeps them when told to", async (ctx) => {
+    // tmpfs keeps every page whatever it is told (its pages are the file): nothing to see there
+    const fsType = execFileSync('findmnt', ['-n', '-o', 'FSTYPE', '-T', dir.path], {
+      encoding: 'utf8',
+    }).trim();
+    if (fsType === 'tmpfs') ctx.skip();
+    const bytes = 8 << 20;
+    const content = Buffer.alloc(bytes, 0x5a);
+    // util-linux's fincore: the bytes of a file in the page cache, seen from outside this process
+    const resident = (path: string) =>
+      Number(
+        execFileSync('fincore', ['--bytes', '--noheadings', '--output', 'RES', path], { encoding: 'utf8' }),
+      );
+    for (const dropPages of [true, false]) {
+      const path = join(dir.path, `cached-${dropPages}.bin`);
+      writeFileSync(path, content);
+      expect(resident(path)).toBe(bytes);
+      const flushes = new FlushThread(dropPages);
+      expect(flushes.request(path)).toBe(true);
+      await until(() => flushes.done === 1, 10_000);
+      expect(flushes.dropped).toBe(dropPages ? 1 : 0);
+      if (dropPages) expect(resident(path)).toBeLessThan(bytes / 8);
+      else expect(resident(path)).toBe(bytes);
+      // the bytes are the disk's to give back now, all of them
+      expect(readFileSync(path).equals(content)).toBe(true);
+    }
+  });
+
   it('flushes a growing file to disk on the flush thread as it grows, one fdatasync at a time', async () => {
     const path = join(dir.path, 'flush.h5');
     const file = await BdvH5File.create(path);
@@ -98,6 +127,7 @@ describe('slabs in the wasm heap', () => {
     const writer = new HeapSlabWriter(module, path, 1024); // a flush after every 1 KiB
     const flushes = flushThread();
     const before = flushes.done;
+    const droppedBefore = flushes.dropped;
     const data = Uint16Array.from({ length: 8 * 16 * 16 }, (_, i) => i);
     for (let z = 0; z < 8; z += 2) {
       writer.write(
@@ -118,6 +148,8 @@ describe('slabs in the wasm heap', () => {
     // a path that is gone only ends that flush (errors are the commit's fsync's to report)
     expect(flushes.request(join(dir.path, 'gone.h5'))).toBe(true);
     await until(() => flushes.done === before + 6, 10_000);
+    // by default every flush of the file let its written pages go (docs/adr/027); the gone path's did not
+    expect(flushes.dropped - droppedBefore).toBe(5);
     writer.release();
     file.close();
     const back = await BdvH5File.openForReading(path);

@@ -1,9 +1,13 @@
 import { closeSync, fdatasyncSync, openSync } from 'node:fs';
 import { parentPort, workerData } from 'node:worker_threads';
-import { FLUSH_BUSY, FLUSHES_DONE } from './flush-thread.js';
+import { FLUSH_BUSY, FLUSHES_DONE, PAGES_DROPPED } from './flush-thread.js';
+import { nativeMemory } from './native-memory.js';
 
 // The flush thread (see flush-thread.ts): each message is a path to fdatasync now.
-const state = new Int32Array((workerData as { state: SharedArrayBuffer }).state);
+const data = workerData as { state: SharedArrayBuffer; dropPages: boolean };
+const state = new Int32Array(data.state);
+// Without the binding (or one built before dropCachedPages) pages stay cached: slower only.
+const memory = data.dropPages ? nativeMemory() : undefined;
 
 parentPort?.on('message', (path: string) => {
   try {
@@ -11,6 +15,8 @@ parentPort?.on('message', (path: string) => {
     const fd = openSync(path, 'r');
     try {
       fdatasyncSync(fd);
+      // What the fdatasync wrote back is clean now: freed, it becomes the next writes' memory.
+      if (memory?.dropCachedPages?.(fd) === 0) Atomics.add(state, PAGES_DROPPED, 1);
     } finally {
       closeSync(fd);
     }

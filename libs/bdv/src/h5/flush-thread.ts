@@ -7,6 +7,12 @@ const THREAD_ENTRY = threadEntryUrl(import.meta.url, 'flush-thread-entry.js');
 /** Slots of the state shared with the thread (Int32Array indices). */
 export const FLUSH_BUSY = 0;
 export const FLUSHES_DONE = 1;
+export const PAGES_DROPPED = 2;
+
+/** Whether flushed files' pages leave the page cache: `BDV_DROP_WRITTEN_PAGES=off` keeps them. */
+export function dropsWrittenPages(): boolean {
+  return process.env.BDV_DROP_WRITTEN_PAGES !== 'off';
+}
 
 /**
  * Starts the disk on files being written, from a thread of its own: one `fdatasync` at a time on
@@ -16,11 +22,17 @@ export const FLUSHES_DONE = 1;
  * of 512 MiB (strace). Here the thread marks itself idle in shared memory and the writer, between
  * two HDF5 calls, sees it at once. Errors are ignored: this only starts writeback early; the fsync
  * at commit reports errors and gives durability.
+ *
+ * After each fdatasync the thread drops the file's clean pages from the page cache (unless
+ * `dropPages` is false): the next writes then reuse those pages instead of taking fresh memory,
+ * which is what a long uncompressed write spends most of its time on (docs/adr/027).
  */
 export class FlushThread {
   private worker: Worker | undefined;
   private failed = false;
-  private readonly state = new Int32Array(new SharedArrayBuffer(8));
+  private readonly state = new Int32Array(new SharedArrayBuffer(12));
+
+  constructor(private readonly dropPages = dropsWrittenPages()) {}
 
   /** Asks for an fdatasync of `path`; dropped (false) while one is still running. */
   request(path: string): boolean {
@@ -41,13 +53,22 @@ export class FlushThread {
     return Atomics.load(this.state, FLUSHES_DONE);
   }
 
+  /** Flushes after which the file's clean pages were dropped (tests look at it). */
+  get dropped(): number {
+    return Atomics.load(this.state, PAGES_DROPPED);
+  }
+
   private start(): Worker | undefined {
     if (this.worker || this.failed) return this.worker;
     // A thread that cannot start or dies: flushing stops, writing goes on (the commit still fsyncs).
-    this.worker = startHelperThread(THREAD_ENTRY, { state: this.state.buffer }, () => {
-      this.failed = true;
-      this.worker = undefined;
-    });
+    this.worker = startHelperThread(
+      THREAD_ENTRY,
+      { state: this.state.buffer, dropPages: this.dropPages },
+      () => {
+        this.failed = true;
+        this.worker = undefined;
+      },
+    );
     return this.worker;
   }
 }

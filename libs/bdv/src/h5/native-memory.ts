@@ -35,6 +35,11 @@ export interface NativeMemory {
    * (code EFAULT) when the file no longer covers them.
    */
   populateMapped?(view: Uint8Array, offset: number, bytes: number): Promise<void>;
+  /**
+   * Drops file `fd`'s clean pages from the page cache (posix_fadvise DONTNEED): 0, or the errno
+   * Linux refused with. Dirty pages stay. Absent from a binding built before it (docs/adr/027).
+   */
+  dropCachedPages?(fd: number): number;
 }
 
 /** This thread's memory binding, or undefined (not built, or it fails to load: said once). */
