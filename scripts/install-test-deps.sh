@@ -3,6 +3,8 @@
 #   - Debian python3-h5py, python3-tifffile, python3-numpy: the independent reader/writer the
 #     tests check our files with (at /usr/bin/python3, which has them on Debian);
 #   - hdf5-tools (h5dump, h5diff);
+#   - util-linux's fincore (what a file has in the page cache: the flush thread's test, ADR 027;
+#     Debian always has util-linux, a slim image may not have fincore);
 #   - Debian chromium, the headless browser the status page's e2e test drives (puppeteer-core)
 #     and `npm run docs:images` screenshots the page with;
 #   - emscripten (emcc), to check that libs/bdv/plugins is the build of libs/bdv/plugins-src;
@@ -20,6 +22,7 @@ need=()
 /usr/bin/python3 -c 'import h5py, numpy' 2>/dev/null || need+=(python3-h5py python3-numpy)
 /usr/bin/python3 -c 'import tifffile' 2>/dev/null || need+=(python3-tifffile)
 command -v h5dump >/dev/null 2>&1 || need+=(hdf5-tools)
+command -v fincore >/dev/null 2>&1 || need+=(util-linux)
 command -v chromium >/dev/null 2>&1 || need+=(chromium)
 # emcc rebuilds libs/bdv's LZF plugin so a test can compare it with the committed .so (~30 s).
 command -v emcc >/dev/null 2>&1 || need+=(emscripten)
