@@ -244,20 +244,25 @@ static napi_value populate_mapped(napi_env env, napi_callback_info info) {
   return promise;
 }
 
-// dropCachedPages(fd: number): asks Linux to drop the file's clean pages from the page cache
-// (posix_fadvise DONTNEED over the whole file): 0, or the errno it refused with. The flush thread
-// calls it right after an fdatasync, so the pages it drops are the ones just written back. Why:
-// a written page freed at once is the next write's page; one kept makes every later write take a
-// fresh page, which on a VM whose host took free memory back costs up to ~40x (docs/adr/027).
-// Dirty pages are left alone (Linux starts their writeback and keeps them): advice, never data.
+// dropCachedPages(fd: number, offset = 0, length = 0): asks Linux to drop the file's clean pages
+// in [offset, offset + length) (length 0: to the end) from the page cache (posix_fadvise
+// DONTNEED): 0, or the errno it refused with. The flush thread calls it right after an fdatasync
+// (the pages it drops are the ones just written back), verification behind each slab it read.
+// Why: a page freed at once is the next write's or read's page; one kept makes every later one
+// take a fresh page, which on a VM whose host took free memory back costs up to ~40x
+// (docs/adr/027). Dirty pages are left alone (Linux starts their writeback and keeps them):
+// advice, never data.
 static napi_value drop_cached_pages(napi_env env, napi_callback_info info) {
-  size_t argc = 1;
-  napi_value argv[1];
+  size_t argc = 3;
+  napi_value argv[3];
   napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
   int32_t fd = -1;
-  if (argc < 1 || napi_get_value_int32(env, argv[0], &fd) != napi_ok || fd < 0)
-    return fail(env, napi_throw_type_error, "dropCachedPages: takes (fd: number)");
-  return number(env, (double)posix_fadvise(fd, 0, 0, POSIX_FADV_DONTNEED));
+  uint64_t offset = 0, length = 0;
+  if (argc < 1 || napi_get_value_int32(env, argv[0], &fd) != napi_ok || fd < 0 ||
+      (argc >= 2 && !size_of(env, argv[1], &offset)) || (argc >= 3 && !size_of(env, argv[2], &length)))
+    return fail(env, napi_throw_type_error, "dropCachedPages: takes (fd, offset?, length?): non-negative integers");
+  // size_of bounds both by 2^53: they fit off_t.
+  return number(env, (double)posix_fadvise(fd, (off_t)offset, (off_t)length, POSIX_FADV_DONTNEED));
 }
 
 NAPI_MODULE_INIT() {

@@ -1,8 +1,8 @@
-import { execFileSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { comparePixels, tempDir } from '../../../test/support/oracle.js';
+import { onTmpfs, residentBytes } from '../../../test/support/page-cache.js';
 import { BdvWriter, verifyDataset, type Zyx } from '../src/index.js';
 import { BdvH5File } from '../src/h5/bdv-h5-file.js';
 import { FlushThread, flushThread } from '../src/h5/flush-thread.js';
@@ -93,27 +93,19 @@ describe('slabs in the wasm heap', () => {
 
   it("drops a flushed file's pages from the page cache, and keeps them when told to", async (ctx) => {
     // tmpfs keeps every page whatever it is told (its pages are the file): nothing to see there
-    const fsType = execFileSync('findmnt', ['-n', '-o', 'FSTYPE', '-T', dir.path], {
-      encoding: 'utf8',
-    }).trim();
-    if (fsType === 'tmpfs') ctx.skip();
+    if (onTmpfs(dir.path)) ctx.skip();
     const bytes = 8 << 20;
     const content = Buffer.alloc(bytes, 0x5a);
-    // util-linux's fincore: the bytes of a file in the page cache, seen from outside this process
-    const resident = (path: string) =>
-      Number(
-        execFileSync('fincore', ['--bytes', '--noheadings', '--output', 'RES', path], { encoding: 'utf8' }),
-      );
     for (const dropPages of [true, false]) {
       const path = join(dir.path, `cached-${dropPages}.bin`);
       writeFileSync(path, content);
-      expect(resident(path)).toBe(bytes);
+      expect(residentBytes(path)).toBe(bytes);
       const flushes = new FlushThread(dropPages);
       expect(flushes.request(path)).toBe(true);
       await until(() => flushes.done === 1, 10_000);
       expect(flushes.dropped).toBe(dropPages ? 1 : 0);
-      if (dropPages) expect(resident(path)).toBeLessThan(bytes / 8);
-      else expect(resident(path)).toBe(bytes);
+      if (dropPages) expect(residentBytes(path)).toBeLessThan(bytes / 8);
+      else expect(residentBytes(path)).toBe(bytes);
       // the bytes are the disk's to give back now, all of them
       expect(readFileSync(path).equals(content)).toBe(true);
     }

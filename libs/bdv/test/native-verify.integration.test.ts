@@ -6,6 +6,7 @@ import { Worker } from 'node:worker_threads';
 import { deflateSync } from 'node:zlib';
 import { afterAll, describe, expect, it } from 'vitest';
 import { PYTHON, tempDir } from '../../../test/support/oracle.js';
+import { onTmpfs, residentBytes } from '../../../test/support/page-cache.js';
 import { BdvWriter, verifyDataset, type CompressionName, type VerifyReport } from '../src/index.js';
 import type { Zyx } from '../src/model/pyramid-spec.js';
 import { BdvH5File } from '../src/h5/bdv-h5-file.js';
@@ -145,6 +146,28 @@ describe('verification from the file bytes (our chunk index reader + Node zlib)'
       expect((await verifyDataset(h5.replace(/\.h5$/, '.xml'))).ok).toBe(true);
     });
   }
+
+  it('lets the page cache go of the chunks it verified, unless BDV_DROP_PAGES=off', async (ctx) => {
+    if (onTmpfs(dir.path)) ctx.skip();
+    for (const keep of [false, true]) {
+      const h5 = await writeDataset(`cached-${keep}`, 'none');
+      // a small file is written without the flush thread: every page of it is cached (and clean:
+      // the writer's commit fsynced it)
+      const size = readFileSync(h5).length;
+      expect(residentBytes(h5)).toBeGreaterThanOrEqual(size); // whole pages
+      const before = process.env.BDV_DROP_PAGES;
+      if (keep) process.env.BDV_DROP_PAGES = 'off';
+      try {
+        expect((await verifyDataset(h5.replace(/\.h5$/, '.xml'))).ok).toBe(true);
+      } finally {
+        if (before === undefined) delete process.env.BDV_DROP_PAGES;
+        else process.env.BDV_DROP_PAGES = before;
+      }
+      // what stays is HDF5's metadata, read to find the chunks
+      if (keep) expect(residentBytes(h5)).toBeGreaterThanOrEqual(size);
+      else expect(residentBytes(h5)).toBeLessThan(size / 4);
+    }
+  });
 
   it('names the level whose chunk no longer inflates, and passes the other view', async () => {
     const h5 = await writeDataset('broken', 'gzip');

@@ -1,6 +1,7 @@
 import type { Worker } from 'node:worker_threads';
 import { threadEntryUrl } from '../thread-entry.js';
 import { startHelperThread } from './helper-thread.js';
+import { dropsCachedPages } from './native-memory.js';
 
 const THREAD_ENTRY = threadEntryUrl(import.meta.url, 'flush-thread-entry.js');
 
@@ -8,11 +9,6 @@ const THREAD_ENTRY = threadEntryUrl(import.meta.url, 'flush-thread-entry.js');
 export const FLUSH_BUSY = 0;
 export const FLUSHES_DONE = 1;
 export const PAGES_DROPPED = 2;
-
-/** Whether flushed files' pages leave the page cache: `BDV_DROP_WRITTEN_PAGES=off` keeps them. */
-export function dropsWrittenPages(): boolean {
-  return process.env.BDV_DROP_WRITTEN_PAGES !== 'off';
-}
 
 /**
  * Starts the disk on files being written, from a thread of its own: one `fdatasync` at a time on
@@ -32,7 +28,7 @@ export class FlushThread {
   private failed = false;
   private readonly state = new Int32Array(new SharedArrayBuffer(12));
 
-  constructor(private readonly dropPages = dropsWrittenPages()) {}
+  constructor(private readonly dropPages = dropsCachedPages()) {}
 
   /** Asks for an fdatasync of `path`; dropped (false) while one is still running. */
   request(path: string): boolean {

@@ -36,10 +36,19 @@ export interface NativeMemory {
    */
   populateMapped?(view: Uint8Array, offset: number, bytes: number): Promise<void>;
   /**
-   * Drops file `fd`'s clean pages from the page cache (posix_fadvise DONTNEED): 0, or the errno
-   * Linux refused with. Dirty pages stay. Absent from a binding built before it (docs/adr/027).
+   * Drops file `fd`'s clean pages in [offset, offset + length) (length 0 or none: to the end) from
+   * the page cache (posix_fadvise DONTNEED): 0, or the errno Linux refused with. Dirty pages stay.
+   * Absent from a binding built before it (docs/adr/027).
    */
-  dropCachedPages?(fd: number): number;
+  dropCachedPages?(fd: number, offset?: number, length?: number): number;
+}
+
+/**
+ * Whether written and verified files' pages leave the page cache (docs/adr/027):
+ * `BDV_DROP_PAGES=off` keeps them.
+ */
+export function dropsCachedPages(): boolean {
+  return process.env.BDV_DROP_PAGES !== 'off';
 }
 
 /** This thread's memory binding, or undefined (not built, or it fails to load: said once). */
