@@ -33,7 +33,7 @@ const BINDINGS = [
     libraries: [],
     describe: () => 'huge-page advice, block copy, input mapping, page dropping',
     without:
-      'HDF5 heaps get no huge-page advice; verification places chunks row by row; inputs are read, not mapped',
+      'HDF5 heaps get no huge-page advice; verification places chunks row by row; inputs are read, not mapped; pages stay cached',
     hint: 'apt-get install gcc libc6-dev',
   },
 ];

@@ -11,6 +11,8 @@
 // byte and no protection, and the kernel ignores it where THP is off ("never").
 #define NAPI_VERSION 8
 #define _DEFAULT_SOURCE
+// File offsets (mmap, posix_fadvise) are 64-bit on every build, 32-bit ones too.
+#define _FILE_OFFSET_BITS 64
 #include <errno.h>
 #include <fcntl.h>
 #include <node_api.h>
@@ -256,13 +258,18 @@ static napi_value drop_cached_pages(napi_env env, napi_callback_info info) {
   size_t argc = 3;
   napi_value argv[3];
   napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
-  int32_t fd = -1;
-  uint64_t offset = 0, length = 0;
-  if (argc < 1 || napi_get_value_int32(env, argv[0], &fd) != napi_ok || fd < 0 ||
-      (argc >= 2 && !size_of(env, argv[1], &offset)) || (argc >= 3 && !size_of(env, argv[2], &length)))
+  uint64_t fd = 0, range[2] = {0, 0}; // offset, length (0: to the end)
+  if (argc < 1 || !size_of(env, argv[0], &fd) || fd > INT32_MAX)
     return fail(env, napi_throw_type_error, "dropCachedPages: takes (fd, offset?, length?): non-negative integers");
-  // size_of bounds both by 2^53: they fit off_t.
-  return number(env, (double)posix_fadvise(fd, (off_t)offset, (off_t)length, POSIX_FADV_DONTNEED));
+  for (size_t i = 1; i < argc && i < 3; i++) {
+    napi_valuetype type;
+    if (napi_typeof(env, argv[i], &type) != napi_ok) return NULL;
+    if (type == napi_undefined) continue; // left out: its default
+    if (!size_of(env, argv[i], &range[i - 1]))
+      return fail(env, napi_throw_type_error, "dropCachedPages: takes (fd, offset?, length?): non-negative integers");
+  }
+  // size_of bounds both by 2^53: they fit a 64-bit off_t.
+  return number(env, (double)posix_fadvise((int)fd, (off_t)range[0], (off_t)range[1], POSIX_FADV_DONTNEED));
 }
 
 NAPI_MODULE_INIT() {

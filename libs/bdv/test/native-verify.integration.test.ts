@@ -163,7 +163,7 @@ describe('verification from the file bytes (our chunk index reader + Node zlib)'
         if (before === undefined) delete process.env.BDV_DROP_PAGES;
         else process.env.BDV_DROP_PAGES = before;
       }
-      // what stays is HDF5's metadata, read to find the chunks
+      // at most HDF5's metadata stays, read to find the chunks after the last drop
       if (keep) expect(residentBytes(h5)).toBeGreaterThanOrEqual(size);
       else expect(residentBytes(h5)).toBeLessThan(size / 4);
     }

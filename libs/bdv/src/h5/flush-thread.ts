@@ -9,6 +9,7 @@ const THREAD_ENTRY = threadEntryUrl(import.meta.url, 'flush-thread-entry.js');
 export const FLUSH_BUSY = 0;
 export const FLUSHES_DONE = 1;
 export const PAGES_DROPPED = 2;
+const SLOTS = 3;
 
 /**
  * Starts the disk on files being written, from a thread of its own: one `fdatasync` at a time on
@@ -26,7 +27,7 @@ export const PAGES_DROPPED = 2;
 export class FlushThread {
   private worker: Worker | undefined;
   private failed = false;
-  private readonly state = new Int32Array(new SharedArrayBuffer(12));
+  private readonly state = new Int32Array(new SharedArrayBuffer(SLOTS * Int32Array.BYTES_PER_ELEMENT));
 
   constructor(private readonly dropPages = dropsCachedPages()) {}
 
@@ -49,7 +50,7 @@ export class FlushThread {
     return Atomics.load(this.state, FLUSHES_DONE);
   }
 
-  /** Flushes after which the file's clean pages were dropped (tests look at it). */
+  /** Flushes after which the pages the file grew by were dropped (tests look at it). */
   get dropped(): number {
     return Atomics.load(this.state, PAGES_DROPPED);
   }

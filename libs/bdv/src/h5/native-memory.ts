@@ -51,11 +51,16 @@ export function dropsCachedPages(): boolean {
   return process.env.BDV_DROP_PAGES !== 'off';
 }
 
+/** The binding's dropCachedPages where pages are to be dropped and it has it; else undefined. */
+export function pageDropper(): NativeMemory['dropCachedPages'] {
+  return dropsCachedPages() ? nativeMemory()?.dropCachedPages : undefined;
+}
+
 /** This thread's memory binding, or undefined (not built, or it fails to load: said once). */
 export function nativeMemory(): NativeMemory | undefined {
   return loadNativeBinding<NativeMemory>(
     'bdv_memory',
     'BDV_NATIVE_MEMORY',
-    'HDF5 heaps get no huge-page advice and verification places chunks row by row',
+    'HDF5 heaps get no huge-page advice, verification places chunks row by row, inputs are read and written pages stay cached',
   );
 }

@@ -6,7 +6,7 @@ import { RunningChecksum, type LevelChecksum } from '../model/checksums.js';
 import type { Zyx } from '../model/pyramid-spec.js';
 import { nativeDeflate, type NativeDeflate } from '../h5/native-deflate.js';
 import { adviseHugePages } from '../h5/huge-pages.js';
-import { dropsCachedPages, nativeMemory } from '../h5/native-memory.js';
+import { nativeMemory, pageDropper } from '../h5/native-memory.js';
 import { placeChunk } from './place-chunk.js';
 import { readFully } from '../h5/read-fully.js';
 import type { ChunkIndex, StoredChunk } from './chunk-index.js';
@@ -86,7 +86,7 @@ export async function checksumOfStoredLevel(fd: number, stored: StoredLevel): Pr
   const binding = isMainThread || stored.filters[0] !== DEFLATE_FILTER ? undefined : nativeDeflate();
   const wholeBytes = cz * cy * cx * 2;
   const memory = nativeMemory();
-  const dropPages = dropsCachedPages() ? memory?.dropCachedPages : undefined;
+  const dropPages = pageDropper();
   for (let z0 = 0; z0 < nz; z0 += cz) {
     const dz = Math.min(cz, nz - z0);
     const target = slab.subarray(0, dz * ny * nx * 2);
@@ -119,22 +119,27 @@ export async function checksumOfStoredLevel(fd: number, stored: StoredLevel): Pr
 }
 
 /**
- * Lets the page cache go of the bytes of a slab's chunks once they are summed: freed at once,
- * those pages are the next slab's (docs/adr/027). A read-back from disk otherwise takes a fresh
- * page per byte: 4.6 GB read cold in 512 KiB reads took 2.2-8.3 s keeping the pages against
- * 1.3-1.4 s dropping them behind on the benchmark VM. Other levels' chunks between them go too:
- * read again from disk if verified later, never lost (only clean pages are dropped).
+ * Lets the page cache go of a slab's chunks once they are summed: freed at once, those pages are
+ * the next slab's (docs/adr/027). A read-back from disk otherwise takes a fresh page per byte:
+ * 4.6 GB read cold in 512 KiB reads took 2.2-8.3 s keeping the pages against 1.3-1.4 s dropping
+ * them behind on the benchmark VM. Only the chunks' own bytes, in runs of adjacent chunks: what
+ * lies between them (another level's chunks, HDF5's metadata) is yet to be read. What Linux
+ * read ahead into those gaps for nothing goes when the whole file has been verified (checkFile).
  */
 function dropBehind(
   fd: number,
   chunks: readonly StoredChunk[],
   drop: (fd: number, offset: number, length: number) => number,
 ): void {
-  let start = Infinity;
-  let end = 0;
-  for (const c of chunks) {
-    start = Math.min(start, c.address);
-    end = Math.max(end, c.address + c.bytes);
+  const byAddress = [...chunks].sort((a, b) => a.address - b.address);
+  let start = -1;
+  let end = -1;
+  for (const c of byAddress) {
+    if (c.address !== end) {
+      if (end > start) drop(fd, start, end - start);
+      start = c.address;
+    }
+    end = c.address + c.bytes;
   }
   if (end > start) drop(fd, start, end - start);
 }

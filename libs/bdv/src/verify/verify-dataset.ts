@@ -3,6 +3,7 @@ import pMap from 'p-map';
 import { dirname, join } from 'node:path';
 import { BdvError } from '../errors.js';
 import { BdvH5File } from '../h5/bdv-h5-file.js';
+import { pageDropper } from '../h5/native-memory.js';
 import { journalPathOf, rollBack } from '../h5/rollback-journal.js';
 import { WriterFence } from '../h5/writer-fence.js';
 import { checksumPathFor, readChecksumFile, type ViewChecksums } from '../writer/checksum-file.js';
@@ -125,6 +126,9 @@ export async function checkFile({ path, name, views }: FileCheck, fenced = false
         });
       return checked;
     } finally {
+      // Reading chunk after chunk, Linux read ahead into the other levels' chunks and kept what
+      // no slab of ours dropped (~20 % of a 4.6 GB three-level file): let the file go whole.
+      pageDropper()?.(fd);
       closeSync(fd);
       file.close();
     }
