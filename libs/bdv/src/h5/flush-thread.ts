@@ -20,8 +20,8 @@ const SLOTS = 3;
  * two HDF5 calls, sees it at once. Errors are ignored: this only starts writeback early; the fsync
  * at commit reports errors and gives durability.
  *
- * After each fdatasync the thread drops the file's clean pages from the page cache (unless
- * `dropPages` is false): the next writes then reuse those pages instead of taking fresh memory,
+ * After each fdatasync the thread drops from the page cache the pages of what the file grew by
+ * since (unless `dropPages` is false): the next writes then reuse them instead of fresh memory,
  * which is what a long uncompressed write spends most of its time on (docs/adr/027).
  */
 export class FlushThread {

@@ -126,7 +126,7 @@ export async function checksumOfStoredLevel(fd: number, stored: StoredLevel): Pr
  * lies between them (another level's chunks, HDF5's metadata) is yet to be read. What Linux
  * read ahead into those gaps for nothing goes when the whole file has been verified (checkFile).
  */
-function dropBehind(
+export function dropBehind(
   fd: number,
   chunks: readonly StoredChunk[],
   drop: (fd: number, offset: number, length: number) => number,
