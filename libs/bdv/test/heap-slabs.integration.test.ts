@@ -1,6 +1,6 @@
 import { appendFileSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it, vi } from 'vitest';
 import { comparePixels, tempDir } from '../../../test/support/oracle.js';
 import { onTmpfs, residentBytes } from '../../../test/support/page-cache.js';
 import { BdvWriter, verifyDataset, type Zyx } from '../src/index.js';
@@ -101,11 +101,9 @@ describe('slabs in the wasm heap', () => {
       const path = join(dir.path, `cached-${keep}.bin`);
       writeFileSync(path, content);
       expect(residentBytes(path)).toBe(bytes);
-      const saved = process.env.BDV_DROP_PAGES;
-      if (keep) process.env.BDV_DROP_PAGES = 'off';
+      vi.stubEnv('BDV_DROP_PAGES', keep ? 'off' : '');
       const flushes = new FlushThread(); // reads the switch
-      if (saved === undefined) delete process.env.BDV_DROP_PAGES;
-      else process.env.BDV_DROP_PAGES = saved;
+      vi.unstubAllEnvs();
       const flush = async (n: number) => {
         expect(flushes.request(path)).toBe(true);
         await until(() => flushes.done === n, 10_000);

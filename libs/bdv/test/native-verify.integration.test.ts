@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { deflateSync } from 'node:zlib';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it, vi } from 'vitest';
 import { PYTHON, tempDir } from '../../../test/support/oracle.js';
 import { onTmpfs, residentBytes } from '../../../test/support/page-cache.js';
 import { BdvWriter, verifyDataset, type CompressionName, type VerifyReport } from '../src/index.js';
@@ -155,13 +155,11 @@ describe('verification from the file bytes (our chunk index reader + Node zlib)'
       // the writer's commit fsynced it)
       const size = readFileSync(h5).length;
       expect(residentBytes(h5)).toBeGreaterThanOrEqual(size); // whole pages
-      const before = process.env.BDV_DROP_PAGES;
-      if (keep) process.env.BDV_DROP_PAGES = 'off';
+      vi.stubEnv('BDV_DROP_PAGES', keep ? 'off' : '');
       try {
         expect((await verifyDataset(h5.replace(/\.h5$/, '.xml'))).ok).toBe(true);
       } finally {
-        if (before === undefined) delete process.env.BDV_DROP_PAGES;
-        else process.env.BDV_DROP_PAGES = before;
+        vi.unstubAllEnvs();
       }
       // at most HDF5's metadata stays, read to find the chunks after the last drop
       if (keep) expect(residentBytes(h5)).toBeGreaterThanOrEqual(size);

@@ -7,7 +7,7 @@ import { nativeMemory } from './native-memory.js';
 const data = workerData as { state: SharedArrayBuffer; dropPages: boolean };
 const state = new Int32Array(data.state);
 // Without the binding (or one built before dropCachedPages) pages stay cached: slower only.
-const memory = data.dropPages ? nativeMemory() : undefined;
+const drop = data.dropPages ? nativeMemory()?.dropCachedPages : undefined;
 // The file last flushed (device and inode: its path may be renamed or reused) and the bytes of it
 // whose pages were let go. Only what grew since is dropped: HDF5 appends chunks, and a range that
 // still holds dirty pages (headers HDF5 rewrote) makes Linux drain every CPU's page lists to retry.
@@ -15,7 +15,6 @@ let last = { dev: -1n, ino: -1n, droppedUpTo: 0 };
 
 /** Lets the page cache go of the part of `fd` flushed since the last call for it (docs/adr/027). */
 function dropFlushed(fd: number, size: number, dev: bigint, ino: bigint): void {
-  const drop = memory?.dropCachedPages;
   if (!drop) return;
   const from = last.dev === dev && last.ino === ino ? Math.min(last.droppedUpTo, size) : 0;
   last = { dev, ino, droppedUpTo: size };
