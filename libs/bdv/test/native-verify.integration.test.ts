@@ -137,6 +137,13 @@ describe('verification from the file bytes (our chunk index reader + Node zlib)'
             const throughHdf5 = checksumOfLevel(file, 0, setupId, level);
             const stored = { level, shapeZyx: storage.shapeZyx, index, filters: storage.filters };
             expect(await checksumOfStoredLevel(fd, stored)).toEqual(throughHdf5);
+            // In bands of one and of two chunk rows (the planes' segments joined by CRC combine),
+            // the last band shorter, as in whole planes.
+            const rowBytes = BLOCK[0] * BLOCK[1] * SHAPE[2] * 2;
+            for (const bandBytes of [1, 2 * rowBytes])
+              expect(await checksumOfStoredLevel(fd, stored, bandBytes), `band ${bandBytes}`).toEqual(
+                throughHdf5,
+              );
             expect(await checksumOfLevelFromFile(file, fd, 0, setupId, level)).toEqual(throughHdf5);
           }
       } finally {
@@ -146,6 +153,61 @@ describe('verification from the file bytes (our chunk index reader + Node zlib)'
       expect((await verifyDataset(h5.replace(/\.h5$/, '.xml'))).ok).toBe(true);
     });
   }
+
+  it('reads levels whose chunk rows fit its bound, however large their planes; HDF5 the others', async () => {
+    const h5 = await writeDataset('bounds', 'none');
+    const file = await BdvH5File.openForReading(h5);
+    const fd = openSync(h5, 'r');
+    try {
+      const { objectAddress, shapeZyx, chunkZyx } = file.cellsStorage(0, 0, 0)!;
+      // a row of chunks: 4 planes x 64 rows x 9 chunks of 64 columns (the last one padded)
+      const row = 4 * 64 * 9 * 64 * 2;
+      const plane = 4 * SHAPE[1] * SHAPE[2] * 2;
+      const at = (maxRowBytes: number) =>
+        readChunkIndex(fd, objectAddress, { shapeZyx, chunkZyx, maxRowBytes });
+      expect(at(row)?.chunks).toHaveLength(135);
+      expect(at(row - 1)).toBeUndefined();
+      expect(plane).toBeGreaterThan(row); // a one-chunk-deep slab of whole planes was the bound before
+      expect((await verifyDataset(h5.replace(/\.h5$/, '.xml'))).ok).toBe(true);
+    } finally {
+      closeSync(fd);
+      file.close();
+    }
+  });
+
+  it('fails a level whose index, handed to it, misses a chunk or lists one out of its band', async () => {
+    const h5 = await writeDataset('bands', 'gzip');
+    const file = await BdvH5File.openForReading(h5);
+    const fd = openSync(h5, 'r');
+    try {
+      const storage = file.cellsStorage(0, 0, 0)!;
+      const index = indexOf(fd, storage);
+      const level = (chunks: StoredChunk[]) => ({
+        level: 0,
+        shapeZyx: storage.shapeZyx,
+        index: { chunkZyx: index.chunkZyx, chunks },
+        filters: storage.filters,
+      });
+      const rowBytes = BLOCK[0] * BLOCK[1] * SHAPE[2] * 2;
+      // the 12th chunk (0,64,128) gone: the second band's third place holds the next one
+      const missing = index.chunks.filter((_, i) => i !== 11);
+      await expect(checksumOfStoredLevel(fd, level(missing), rowBytes)).rejects.toThrow(
+        /^planes 0-3, rows 64-127: chunk \(0,64,192\) is not theirs/,
+      );
+      // the last chunk gone: the last band is short of one
+      await expect(checksumOfStoredLevel(fd, level(index.chunks.slice(0, -1)))).rejects.toThrow(
+        /^planes 8-8, rows 0-299: 44 chunks indexed, expected 45/,
+      );
+      // one chunk too many: nothing may be left unread
+      const extra = { ...index.chunks.at(-1)!, offsetZyx: [12, 0, 0] as [number, number, number] };
+      await expect(checksumOfStoredLevel(fd, level([...index.chunks, extra]))).rejects.toThrow(
+        /^1 chunks indexed past the level's last plane/,
+      );
+    } finally {
+      closeSync(fd);
+      file.close();
+    }
+  });
 
   it('lets the page cache go of the chunks it verified, unless BDV_DROP_PAGES=off', async (ctx) => {
     if (onTmpfs(dir.path)) ctx.skip();

@@ -30,10 +30,10 @@ describe('verification of a dataset', () => {
   // Regression (test/e2e/fault-leases.e2e.test.ts, finalizer killed twice): the finalizer read
   // every view back without ever giving its event loop a turn, so on a busy machine its job lease
   // was not renewed, BullMQ counted false stalls on top of the real ones and failed the finalize.
-  it('lets timers run between the slabs it reads', async () => {
-    // Views big enough, and compressed, that reading one slab takes longer than the timer's 1 ms:
-    // at every yield the timer is due (small slabs read in microseconds made the count depend on
-    // the machine; uncompressed 4x256x256 slabs read into a reused buffer were under 1 ms here).
+  it('lets timers run between the bands it reads', async () => {
+    // Views big enough, and compressed, that reading one band takes longer than the timer's 1 ms:
+    // at every yield the timer is due (small bands read in microseconds made the count depend on
+    // the machine; uncompressed 4x256x256 chunks read into a reused buffer were under 1 ms here).
     const options: BdvWriterOptions = {
       compression: 'gzip',
       subsamplingZyx: [
@@ -41,15 +41,15 @@ describe('verification of a dataset', () => {
         [2, 2, 2],
       ],
     };
-    // two views x two levels, one slab each
+    // two views x two levels, one band each
     expect(await ticksWhileVerifying('d', options, [8, 512, 512])).toBeGreaterThanOrEqual(3);
   });
 
   // Uncompressed cells are read by our own reader too (pread, one native copy per chunk): nothing
-  // in it waits on the libuv pool, so without a turn after each slab a single-layout file would be
+  // in it waits on the libuv pool, so without a turn after each band a single-layout file would be
   // read back in one go on the finalizer's main thread.
-  it('lets timers run between the slabs of uncompressed cells', async () => {
-    // 4 slabs of 8 MiB per view: each takes milliseconds to read and place, so the timer is due.
+  it('lets timers run between the bands of uncompressed cells', async () => {
+    // 4 bands of 8 MiB per view (4 rows of 2 MiB chunk rows): each takes milliseconds to read and place, so the timer is due.
     const options: BdvWriterOptions = { blockSizeZyx: [[4, 256, 256]] };
     expect(await ticksWhileVerifying('none', options, [16, 1024, 1024])).toBeGreaterThanOrEqual(4);
   });

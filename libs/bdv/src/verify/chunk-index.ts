@@ -32,7 +32,10 @@ export interface ChunkIndex {
 export interface ExpectedStorage {
   shapeZyx: readonly number[];
   chunkZyx: readonly number[];
-  /** A row of chunks (one chunk deep, the whole plane) above this is not read this way. */
+  /**
+   * A row of chunks (one chunk deep, one chunk tall, the whole plane wide: what a reader holds at
+   * least) above this is not read this way.
+   */
   maxRowBytes: number;
 }
 
@@ -105,8 +108,9 @@ export function readChunkIndex(
     return undefined;
   if (!(cz >= 1 && cy >= 1 && cx >= 1) || cz * cy * cx > MAX_CHUNK_VOXELS) return undefined;
   const [nz, ny, nx] = shapeZyx as [number, number, number];
-  if (Math.min(cz, nz) * ny * nx * 2 > expected.maxRowBytes) return undefined;
   const grid = [Math.ceil(nz / cz), Math.ceil(ny / cy), Math.ceil(nx / cx)];
+  // Whole chunks: a reader reads and inflates a row's chunks, edges padded, besides placing them.
+  if (Math.min(cz, nz) * Math.min(cy, ny) * grid[2]! * cx * 2 > expected.maxRowBytes) return undefined;
   const most = grid[0]! * grid[1]! * grid[2]!;
   if (most > MAX_INDEXED_CHUNKS) return undefined;
 

@@ -83,7 +83,8 @@ function storedLevel(
   if (!storage) return undefined;
   const { objectAddress, shapeZyx, chunkZyx, filters } = storage;
   if (!readsNatively(filters)) return undefined;
-  // A whole row of chunks is held at once: larger rows go through HDF5's part-chunk slabs.
+  // A row of chunks (one deep, one tall, the plane wide) is held at once, its stored bytes too:
+  // larger rows go through HDF5's part-chunk slabs.
   const index = readChunkIndex(fd, objectAddress, { shapeZyx, chunkZyx, maxRowBytes: MAX_READ_SLAB_BYTES });
   return index && { level, shapeZyx, index, filters };
 }

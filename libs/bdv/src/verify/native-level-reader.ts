@@ -2,9 +2,10 @@ import pMap from 'p-map';
 import { setImmediate as nextTurn } from 'node:timers/promises';
 import { isMainThread } from 'node:worker_threads';
 import { inflate, inflateSync } from 'node:zlib';
-import { RunningChecksum, type LevelChecksum } from '../model/checksums.js';
+import { crc32Hex, type LevelChecksum } from '../model/checksums.js';
+import { crc32Appender } from '../model/crc32-combine.js';
 import type { Zyx } from '../model/pyramid-spec.js';
-import { nativeDeflate, type NativeDeflate } from '../h5/native-deflate.js';
+import { crc32, nativeDeflate, type NativeDeflate } from '../h5/native-deflate.js';
 import { adviseHugePages } from '../h5/huge-pages.js';
 import { nativeMemory, pageDropper } from '../h5/native-memory.js';
 import { placeChunk } from './place-chunk.js';
@@ -43,8 +44,14 @@ function inflateChunk(input: Buffer, size: number, into?: InflateInto): Promise<
  */
 const inflateOptions = (size: number) => ({ chunkSize: Math.max(size, 64), maxOutputLength: size });
 
-/** Chunks of one slab inflating at once: keeps the libuv pool busy, and memory bounded. */
+/** Chunks of one band inflating at once: keeps the libuv pool busy, and memory bounded. */
 const INFLATES_AT_ONCE = 8;
+
+/**
+ * What a band of chunk rows aims for (as many rows as fit, at least one): small enough to stay in
+ * the CPU's caches between placing and summing, large enough to keep INFLATES_AT_ONCE chunks busy.
+ */
+export const READ_BAND_BYTES = 8 * 1024 * 1024;
 
 /** HDF5's filter id of deflate (gzip). */
 export const DEFLATE_FILTER = 1;
@@ -59,68 +66,220 @@ export interface StoredLevel {
 }
 
 /**
- * A level's CRC-32 computed from the file's bytes, z-slab by z-slab (one chunk deep): each
- * chunk read where the index says, inflated if it was deflated (see inflateChunk), its rows put
- * in C order, the slab summed. The index lists every chunk once, in order (readChunkIndex), so
- * the chunks of a slab cover it whole. Throws on a chunk that cannot be read or does not hold (or
- * inflate to) a whole chunk.
+ * A level's CRC-32 computed from the file's bytes, band by band: a band is one chunk deep and as
+ * many rows of chunks tall as fit in `bandBytes` (at least one), a whole plane wide. Each chunk is
+ * read where the index says (adjacent chunks in one read), inflated if it was deflated (see
+ * inflateChunk) — once, however deep or tall it is — and its rows put in C order in the band. A
+ * band holds a segment of each of its planes: each plane's segments are summed in turn, and the
+ * planes' CRCs joined in z order (crc32-combine.ts) give the CRC of the level in C order. The
+ * index lists every chunk once, in (z,y,x) order (readChunkIndex), so each band is the next run of
+ * the list. Throws on a chunk that cannot be read or does not hold (or inflate to) a whole chunk.
  */
-export async function checksumOfStoredLevel(fd: number, stored: StoredLevel): Promise<LevelChecksum> {
+export async function checksumOfStoredLevel(
+  fd: number,
+  stored: StoredLevel,
+  bandBytes = READ_BAND_BYTES,
+): Promise<LevelChecksum> {
   const { shapeZyx, index } = stored;
   const [nz, ny, nx] = shapeZyx;
   const [cz, cy, cx] = index.chunkZyx;
-  const byZ = new Map<number, StoredChunk[]>();
-  for (const chunk of index.chunks) {
-    const list = byZ.get(chunk.offsetZyx[0]);
-    if (list) list.push(chunk);
-    else byZ.set(chunk.offsetZyx[0], [chunk]);
-  }
-  const sum = new RunningChecksum();
-  const slab = takeSlab(Math.min(cz, nz) * ny * nx * 2);
-  const perSlab = Math.ceil(ny / cy) * Math.ceil(nx / cx);
-  // Read buffers, and libdeflate's output buffers, go round (a fresh 512 KiB buffer per chunk is
-  // fresh memory: page faults, and a zero fill for Buffer.alloc), at most one of each per chunk in
-  // flight. zlib makes its own output. Which inflates is settled once per level (see inflateChunk).
-  const spare: Buffer[] = [];
-  const spareOutputs: Buffer[] = [];
-  const binding = isMainThread || stored.filters[0] !== DEFLATE_FILTER ? undefined : nativeDeflate();
-  const wholeBytes = cz * cy * cx * 2;
-  const memory = nativeMemory();
+  const perRow = Math.ceil(nx / cx);
+  const rowBytes = Math.min(cz, nz) * Math.min(cy, ny) * nx * 2;
+  const rowsPerBand = Math.max(1, Math.floor(bandBytes / rowBytes));
+  const appendPlane = crc32Appender(ny * nx * 2);
+  const band = takeBuffer(rowsPerBand * rowBytes);
+  const reader = new BandReader(fd, stored, rowsPerBand * perRow);
   const dropPages = pageDropper();
+  let crc = 0;
+  let next = 0;
   for (let z0 = 0; z0 < nz; z0 += cz) {
     const dz = Math.min(cz, nz - z0);
-    const target = slab.subarray(0, dz * ny * nx * 2);
-    const chunks = byZ.get(z0) ?? [];
-    // Not one byte of the slab before may be summed again as this one's.
-    if (chunks.length !== perSlab)
-      throw new Error(`planes ${z0}-${z0 + dz - 1}: ${chunks.length} chunks indexed, expected ${perSlab}`);
-    await pMap(
-      chunks,
-      async (chunk) => {
-        const raw = readChunk(fd, chunk, wholeBytes, spare.pop());
-        const into = binding && { binding, output: spareOutputs.pop() ?? Buffer.allocUnsafeSlow(wholeBytes) };
-        try {
-          placeChunk(await chunkCells(raw, chunk, stored, wholeBytes, into), chunk, target, stored, memory);
-        } finally {
-          spare.push(raw.buffer);
-          if (into) spareOutputs.push(into.output);
-        }
-      },
-      { concurrency: INFLATES_AT_ONCE },
-    );
-    sum.add(new Int16Array(target.buffer, target.byteOffset, target.byteLength / 2));
-    if (dropPages) dropBehind(fd, chunks, dropPages);
-    // A turn for timers after every slab (see checksumOfLevelYielding): uncompressed chunks are
-    // read and placed without one, and the finalizer reads a single file on its main thread.
-    await nextTurn();
+    const planeCrcs = new Array<number>(dz).fill(0);
+    for (let y0 = 0; y0 < ny; y0 += rowsPerBand * cy) {
+      const dy = Math.min(rowsPerBand * cy, ny - y0);
+      const rows = Math.ceil(dy / cy);
+      const chunks = index.chunks.slice(next, next + rows * perRow);
+      next += chunks.length;
+      // Not one byte of another band may be summed as this one's.
+      const stray = chunks.find((c, i) => !isBandChunk(c, i, [z0, y0], perRow, [cy, cx]));
+      if (chunks.length !== rows * perRow || stray)
+        throw new Error(
+          `planes ${z0}-${z0 + dz - 1}, rows ${y0}-${y0 + dy - 1}: ` +
+            (stray
+              ? `chunk (${stray.offsetZyx.join(',')}) is not theirs`
+              : `${chunks.length} chunks indexed, expected ${rows * perRow}`),
+        );
+      const target = band.subarray(0, dz * dy * nx * 2);
+      await reader.place(chunks, target, y0, [dz, dy, nx]);
+      const segment = dy * nx * 2;
+      for (let p = 0; p < dz; p++)
+        planeCrcs[p] = crc32(target.subarray(p * segment, (p + 1) * segment), planeCrcs[p]);
+      if (dropPages) dropBehind(fd, chunks, dropPages);
+      // A turn for timers after every band (see checksumOfLevelYielding): uncompressed chunks are
+      // read and placed without one, and the finalizer reads a single file on its main thread.
+      await nextTurn();
+    }
+    for (const planeCrc of planeCrcs) crc = appendPlane(crc, planeCrc);
   }
-  keepSlab(slab);
-  return { level: stored.level, shapeZyx, crc32: sum.hex };
+  if (next !== index.chunks.length)
+    throw new Error(`${index.chunks.length - next} chunks indexed past the level's last plane`);
+  keepBuffer(band);
+  reader.release();
+  return { level: stored.level, shapeZyx, crc32: crc32Hex(crc) };
+}
+
+/** Whether `chunk` is where the `i`th chunk of the band at (z0, y0) is, in the index's order. */
+function isBandChunk(
+  chunk: StoredChunk,
+  i: number,
+  [z0, y0]: [number, number],
+  perRow: number,
+  [cy, cx]: [number, number],
+): boolean {
+  const [z, y, x] = chunk.offsetZyx;
+  return z === z0 && y === y0 + Math.floor(i / perRow) * cy && x === (i % perRow) * cx;
+}
+
+/** A read covers at most this much of adjacent chunks (one chunk more, if larger). */
+const READ_RUN_BYTES = 1024 * 1024;
+
+/** Adjacent chunks of a band read at once: `first` to `end` (exclusive) of the band's list. */
+interface ReadRun {
+  first: number;
+  end: number;
+  /** Where its bytes go in the reader's input buffer. */
+  at: number;
+  read: boolean;
 }
 
 /**
- * Lets the page cache go of a slab's chunks once they are summed: freed at once, those pages are
- * the next slab's (docs/adr/027). A read-back from disk otherwise takes a fresh page per byte:
+ * Reads a band's chunks and places their cells. Chunks adjacent in the file are read together, up
+ * to READ_RUN_BYTES (a 16,16,16 block is 8 KiB: a read per chunk cost more than its bytes), each
+ * run when its first chunk comes up, so that on the main thread reads go on while the libuv pool
+ * inflates the chunks before (a band read whole first left the pool idle meanwhile: 2.1 s against
+ * 1.9 s for 512 MiB of gzip cells read cold). One input buffer is kept for the level; libdeflate's
+ * output buffers (a whole chunk each) go round, at most one per chunk in flight. zlib makes its
+ * own output. Which inflates is settled once per level (see inflateChunk).
+ */
+class BandReader {
+  private readonly wholeBytes: number;
+  private readonly binding: NativeDeflate | undefined;
+  private readonly inflatesAsync: boolean;
+  private readonly memory = nativeMemory();
+  private readonly spareOutputs: Buffer[] = [];
+  private readonly mostChunkBytes: number;
+  private input: Buffer;
+
+  /**
+   * `chunksPerBand`: the most chunks a band of this level holds. The input buffer is taken once
+   * for that many chunks at the most bytes one may claim: grown band by band instead, it was fresh
+   * memory at every new largest band (0.1-0.2 s more system time for 512 MiB of gzip cells).
+   */
+  constructor(
+    private readonly fd: number,
+    private readonly stored: StoredLevel,
+    chunksPerBand: number,
+  ) {
+    const [cz, cy, cx] = stored.index.chunkZyx;
+    this.wholeBytes = cz * cy * cx * 2;
+    // zlib grows incompressible data by well under 1 %: more is no chunk of ours (nor a reason to
+    // allocate the 4 GiB its 32-bit size field allows).
+    this.mostChunkBytes = this.wholeBytes + (this.wholeBytes >> 3) + 1024;
+    const taken = takeBuffer(chunksPerBand * this.mostChunkBytes);
+    this.input = Buffer.from(taken.buffer, taken.byteOffset, taken.byteLength);
+    const deflate = stored.filters[0] === DEFLATE_FILTER;
+    this.binding = isMainThread || !deflate ? undefined : nativeDeflate();
+    this.inflatesAsync = isMainThread && deflate;
+  }
+
+  /** The cells of `chunks` into `band`: planes dz, rows dy from row y0, nx wide, C order. */
+  async place(chunks: readonly StoredChunk[], band: Uint8Array, y0: number, bandZyx: Zyx): Promise<void> {
+    const { runOf, runs, atOf } = this.plan(chunks);
+    const bytesOf = (i: number): Buffer => {
+      const run = runs[runOf[i]!]!;
+      if (!run.read) this.read(chunks, run);
+      return this.input.subarray(atOf[i]!, atOf[i]! + chunks[i]!.bytes);
+    };
+    const grid = { shapeZyx: bandZyx, index: this.stored.index };
+    const put = (cells: Buffer, chunk: StoredChunk) =>
+      placeChunk(
+        cells,
+        { offsetZyx: [0, chunk.offsetZyx[1] - y0, chunk.offsetZyx[2]] },
+        band,
+        grid,
+        this.memory,
+      );
+    if (this.inflatesAsync) {
+      await pMap(
+        chunks,
+        async (chunk, i) => put(await cellsOf(bytesOf(i), chunk, this.stored, this.wholeBytes), chunk),
+        { concurrency: INFLATES_AT_ONCE },
+      );
+      return;
+    }
+    chunks.forEach((chunk, i) => {
+      const into = this.binding && { binding: this.binding, output: this.output() };
+      try {
+        put(cellsOf(bytesOf(i), chunk, this.stored, this.wholeBytes, into) as Buffer, chunk);
+      } finally {
+        if (into) this.spareOutputs.push(into.output);
+      }
+    });
+  }
+
+  /** Gives the input buffer back for the next level (see takeBuffer). */
+  release(): void {
+    if (this.input.length > 0) keepBuffer(this.input);
+    this.input = Buffer.alloc(0);
+  }
+
+  private output(): Buffer {
+    return this.spareOutputs.pop() ?? Buffer.allocUnsafeSlow(this.wholeBytes);
+  }
+
+  /** The band's runs of adjacent chunks, each chunk's run, and where its bytes go in the input buffer. */
+  private plan(chunks: readonly StoredChunk[]): { runOf: number[]; runs: ReadRun[]; atOf: number[] } {
+    const runOf: number[] = [];
+    const atOf: number[] = [];
+    const runs: ReadRun[] = [];
+    let at = 0;
+    chunks.forEach((chunk, i) => {
+      if (chunk.bytes > this.mostChunkBytes)
+        throw new Error(
+          `chunk (${chunk.offsetZyx.join(',')}) claims ${chunk.bytes} bytes for ${this.wholeBytes} of cells`,
+        );
+      const run = runs.at(-1);
+      const previous = chunks[i - 1];
+      const follows = previous !== undefined && chunk.address === previous.address + previous.bytes;
+      if (run && follows && at + chunk.bytes - run.at <= READ_RUN_BYTES) run.end = i + 1;
+      else runs.push({ first: i, end: i + 1, at, read: false });
+      runOf.push(runs.length - 1);
+      atOf.push(at);
+      at += chunk.bytes;
+    });
+    // Only where a band holds more chunks than the constructor was told: a programming error.
+    if (at > this.input.length) throw new Error(`a band of ${chunks.length} chunks: more than planned`);
+    return { runOf, runs, atOf };
+  }
+
+  private read(chunks: readonly StoredChunk[], run: ReadRun): void {
+    const first = chunks[run.first]!;
+    const last = chunks[run.end - 1]!;
+    const bytes = last.address + last.bytes - first.address;
+    const what = run.end - run.first === 1 ? 'chunk' : 'chunks from';
+    readFully(
+      this.fd,
+      this.input.subarray(run.at, run.at + bytes),
+      first.address,
+      `${what} (${first.offsetZyx.join(',')})`,
+    );
+    run.read = true;
+  }
+}
+
+/**
+ * Lets the page cache go of a band's chunks once they are summed: freed at once, those pages are
+ * the next band's (docs/adr/027). A read-back from disk otherwise takes a fresh page per byte:
  * 4.6 GB read cold in 512 KiB reads took 2.2-8.3 s keeping the pages against 1.3-1.4 s dropping
  * them behind on the benchmark VM. Only the chunks' own bytes, in runs of adjacent chunks: what
  * lies between them (another level's chunks, HDF5's metadata) is yet to be read. What Linux
@@ -145,68 +304,57 @@ export function dropBehind(
 }
 
 /**
- * Slab buffers kept for the next level this thread reads, up to SPARE_SLAB_BYTES: a level's slab
- * (one chunk deep, a whole plane wide: 32 MiB for 4 x 2048 x 2048) is fresh memory otherwise,
- * whose first touch cost ~0.1 s of page faults on the benchmark VM — per level, so 8 views gave
- * each of two verifying threads ~0.4 s of it. Not kept after a level that failed: rare.
+ * Bands and input buffers kept for the next level this thread reads, up to SPARE_BYTES: a fresh
+ * buffer is fresh memory, whose first touch cost ~0.1 s of page faults per 32 MiB on the benchmark
+ * VM — per level, so 8 views gave each of two verifying threads ~0.4 s of it when slabs were whole
+ * planes (a fresh input buffer per level: 0.1-0.2 s more system time for 8 × 64 MiB of gzip cells).
+ * Not kept after a level that failed: rare.
  */
-const spareSlabs: Uint8Array[] = [];
-const SPARE_SLAB_BYTES = 64 * 1024 * 1024;
+const spareBuffers: Uint8Array[] = [];
+const SPARE_BYTES = 64 * 1024 * 1024;
 
-function takeSlab(bytes: number): Uint8Array {
-  const i = spareSlabs.findIndex((b) => b.length >= bytes && b.length <= 2 * bytes + 4096);
+function takeBuffer(bytes: number): Uint8Array {
+  const i = spareBuffers.findIndex((b) => b.length >= bytes && b.length <= 2 * bytes + 4096);
   if (i < 0) {
     const fresh = new Uint8Array(bytes);
     adviseHugePages(fresh, bytes);
     return fresh;
   }
-  return spareSlabs.splice(i, 1)[0]!.subarray(0, bytes);
+  return spareBuffers.splice(i, 1)[0]!.subarray(0, bytes);
 }
 
-function keepSlab(slab: Uint8Array): void {
-  spareSlabs.push(new Uint8Array(slab.buffer));
-  let kept = spareSlabs.reduce((sum, b) => sum + b.length, 0);
-  while (kept > SPARE_SLAB_BYTES) kept -= spareSlabs.shift()!.length;
-}
-
-/** A chunk's bytes as stored, read into `reuse` when it is large enough. */
-function readChunk(
-  fd: number,
-  chunk: StoredChunk,
-  wholeBytes: number,
-  reuse?: Buffer,
-): { buffer: Buffer; bytes: Buffer } {
-  // zlib grows incompressible data by well under 1 %: more is no chunk of ours (nor a reason to
-  // allocate the 4 GiB its 32-bit size field allows).
-  if (chunk.bytes > wholeBytes + (wholeBytes >> 3) + 1024)
-    throw new Error(
-      `chunk (${chunk.offsetZyx.join(',')}) claims ${chunk.bytes} bytes for ${wholeBytes} of cells`,
-    );
-  const buffer = reuse && reuse.length >= chunk.bytes ? reuse : Buffer.allocUnsafeSlow(chunk.bytes);
-  const bytes = buffer.subarray(0, chunk.bytes);
-  readFully(fd, bytes, chunk.address, `chunk (${chunk.offsetZyx.join(',')})`);
-  return { buffer, bytes };
+function keepBuffer(buffer: Uint8Array): void {
+  spareBuffers.push(new Uint8Array(buffer.buffer));
+  let kept = spareBuffers.reduce((sum, b) => sum + b.length, 0);
+  while (kept > SPARE_BYTES) kept -= spareBuffers.shift()!.length;
 }
 
 /**
- * One chunk's cells (`whole` bytes: a whole chunk, edges padded): its bytes, inflated if it was
- * deflated (see inflateChunk).
+ * One chunk's cells (`whole` bytes: a whole chunk, edges padded): its stored bytes, inflated if
+ * it was deflated (see inflateChunk).
  */
-async function chunkCells(
-  raw: { bytes: Buffer },
+function cellsOf(
+  bytes: Buffer,
   chunk: StoredChunk,
   stored: StoredLevel,
   whole: number,
   into?: InflateInto,
-): Promise<Buffer> {
+): Buffer | Promise<Buffer> {
   const deflated = stored.filters[0] === DEFLATE_FILTER && (chunk.filterMask & 1) === 0;
-  let cells = raw.bytes;
-  try {
-    if (deflated) cells = await inflateChunk(raw.bytes, whole, into);
-  } catch (error) {
+  const checked = (cells: Buffer) => {
+    if (cells.length !== whole)
+      throw new Error(`chunk (${chunk.offsetZyx.join(',')}) holds ${cells.length} bytes, expected ${whole}`);
+    return cells;
+  };
+  if (!deflated) return checked(bytes);
+  const failed = (error: unknown): never => {
     throw new Error(`chunk (${chunk.offsetZyx.join(',')}) does not inflate: ${(error as Error).message}`);
+  };
+  let cells: Buffer | Promise<Buffer>;
+  try {
+    cells = inflateChunk(bytes, whole, into);
+  } catch (error) {
+    return failed(error);
   }
-  if (cells.length !== whole)
-    throw new Error(`chunk (${chunk.offsetZyx.join(',')}) holds ${cells.length} bytes, expected ${whole}`);
-  return cells;
+  return cells instanceof Promise ? cells.then(checked, failed) : checked(cells);
 }
