@@ -1,4 +1,6 @@
+import { closeSync, openSync, ftruncateSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
+import { npyHeader } from '@bdv-cluster/stacks';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { describeBdv, makeStacks, tempDir } from '../../../test/support/oracle.js';
 import { bdv } from './cli-run.js';
@@ -58,6 +60,27 @@ describe('bdv convert pyramids', () => {
       [1, 1, 1],
       [2, 2, 2],
     ]);
+  });
+
+  it("makes proposed blocks shallower where their slabs would pass a view's memory bound, and says so", () => {
+    // 8 planes of 4096x4096 (a sparse file of zeros: cheap to make and to read): 16³ proposed,
+    // level 0's 8-plane slab alone is 256 MiB. Halved to 4 planes, its chunks keep 4096 voxels.
+    const wide = join(dir.path, 'wide.npy');
+    const header = npyHeader([8, 4096, 4096]);
+    const fd = openSync(wide, 'w');
+    writeSync(fd, header);
+    ftruncateSync(fd, header.length + 8 * 4096 * 4096 * 2);
+    closeSync(fd);
+    const out = join(dir.path, 'wide.h5');
+    const r = bdv(['convert', wide, '-o', out, '--compression', 'gzip']);
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stdout).toContain('blocks 4,32,32:16,16,16:16,16,16:16,16,16:16,16,16 (z,y,x)');
+    expect(r.stdout).toContain(
+      'blocks of level(s) 0 made shallower than proposed: their chunk-deep slabs would pass the 256 MiB a view may buffer',
+    );
+    expect(describeBdv(out).h5.datasets['t00000/s00/0/cells']!.chunks).toEqual([4, 32, 32]);
+    const verified = bdv(['verify', out.replace(/\.h5$/, '.xml')]);
+    expect(verified.status, verified.stderr).toBe(0);
   });
 
   it('--subsampling auto with --block keeps the given blocks', () => {

@@ -4,6 +4,7 @@ export { BdvError, type BdvErrorCode } from './errors.js';
 export * from './model/setup-model.js';
 export * from './model/pyramid-spec.js';
 export * from './model/propose-mipmaps.js';
+export * from './model/fit-blocks.js';
 export * from './model/compression.js';
 export * from './model/layout.js';
 export * from './model/view-metadata.js';

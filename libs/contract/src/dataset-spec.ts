@@ -60,7 +60,8 @@ const BlockSizeZyx = z.array(BlockZyx).min(1).max(MAX_LEVELS);
 
 /**
  * "auto": the levels (or chunk shapes) BigDataViewer's exporter would propose for the stack's
- * shape and voxel size (libs/bdv proposeMipmaps), chosen once per dataset from its first view.
+ * shape and voxel size (libs/bdv proposeMipmaps; chunks made shallower where a view's slabs would
+ * not fit its memory, blocksWithinViewBuffer), chosen once per dataset from its first view.
  */
 export const AUTO = 'auto';
 const Auto = z.literal(AUTO);

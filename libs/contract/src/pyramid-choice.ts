@@ -1,4 +1,4 @@
-import { proposeMipmaps, type Zyx } from '@bdv-cluster/bdv';
+import { blocksWithinViewBuffer, proposeMipmaps, type Zyx } from '@bdv-cluster/bdv';
 import { AUTO, type DatasetSpec } from './dataset-spec.js';
 
 /** A dataset's levels and chunk shapes once chosen (no "auto" left). */
@@ -14,20 +14,29 @@ export function autoPyramidFields(spec: PyramidFields): ('subsamplingZyx' | 'blo
   return (['subsamplingZyx', 'blockSizeZyx'] as const).filter((f) => spec[f] === AUTO);
 }
 
+/** A pyramid just chosen: where its blocks were "auto", the levels whose blocks were made shallower. */
+export interface ChosenPyramid extends DatasetPyramid {
+  shallowerBlockLevels: number[];
+}
+
 /**
  * The pyramid for a stack of `shapeZyx` with `voxelSizeXyz` (default [1,1,1], as npy2bdv's):
- * the given levels/blocks, and BigDataViewer's proposal where the spec says "auto".
+ * the given levels/blocks, and BigDataViewer's proposal where the spec says "auto" — proposed
+ * blocks made shallower where the view's chunk-deep slabs would not fit its memory bound
+ * (blocksWithinViewBuffer), one per level. Given blocks stay as given: too deep, they are refused.
  */
 export function pyramidFor(
   spec: PyramidFields,
   shapeZyx: readonly number[],
   voxelSizeXyz: readonly number[] = [1, 1, 1],
-): DatasetPyramid {
+): ChosenPyramid {
   const proposal = autoPyramidFields(spec).length > 0 ? proposeMipmaps(shapeZyx, voxelSizeXyz) : undefined;
-  return {
-    subsamplingZyx: spec.subsamplingZyx === AUTO ? proposal!.subsamplingZyx : (spec.subsamplingZyx as Zyx[]),
-    blockSizeZyx: spec.blockSizeZyx === AUTO ? proposal!.blockSizeZyx : (spec.blockSizeZyx as Zyx[]),
-  };
+  const subsamplingZyx =
+    spec.subsamplingZyx === AUTO ? proposal!.subsamplingZyx : (spec.subsamplingZyx as Zyx[]);
+  if (spec.blockSizeZyx !== AUTO)
+    return { subsamplingZyx, blockSizeZyx: spec.blockSizeZyx as Zyx[], shallowerBlockLevels: [] };
+  const fitted = blocksWithinViewBuffer(shapeZyx as Zyx, subsamplingZyx, proposal!.blockSizeZyx);
+  return { subsamplingZyx, blockSizeZyx: fitted.blockSizeZyx, shallowerBlockLevels: fitted.shallowerLevels };
 }
 
 /**

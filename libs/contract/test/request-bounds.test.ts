@@ -6,6 +6,7 @@ import {
   fieldProblems,
   FinalizeSpec,
   Manifest,
+  pyramidFor,
   sourceOptionsFromQuery,
   ViewSpec,
 } from '../src/index.js';
@@ -94,6 +95,18 @@ describe('every number of a request is bounded', () => {
         message: expect.stringMatching(/needs 512 MiB of chunk-deep slabs/),
       },
     ]);
+  });
+
+  it('"auto" blocks a shape would need too deep are made shallower, not refused', () => {
+    // BigDataViewer proposes 16³ for isotropic voxels: 312 MiB of level-0 slab on 3200x3200 planes
+    const views = [{ source: { uri: 'a.raw', format: 'raw', shapeZyx: [200, 3200, 3200] } }];
+    expect(Manifest.safeParse({ dataset: { name: 'a', blockSizeZyx: 'auto' }, views }).success).toBe(true);
+    const pyramid = pyramidFor({ subsamplingZyx: 'auto', blockSizeZyx: 'auto' }, [200, 3200, 3200]);
+    expect(pyramid.blockSizeZyx[0]).toEqual([4, 32, 32]);
+    expect(pyramid.shallowerBlockLevels).toEqual([0]);
+    // given blocks are the user's: refused as before
+    const given = Manifest.safeParse({ dataset: { name: 'a', blockSizeZyx: [[16, 16, 16]] }, views });
+    expect(given.success).toBe(false);
   });
 });
 

@@ -1,6 +1,12 @@
 import { basename, dirname, resolve } from 'node:path';
 import { availableParallelism } from 'node:os';
-import { Manifest, describeProblems, fieldProblems, type ManifestInput } from '@bdv-cluster/contract';
+import {
+  Manifest,
+  MAX_VIEW_BUFFER_BYTES,
+  describeProblems,
+  fieldProblems,
+  type ManifestInput,
+} from '@bdv-cluster/contract';
 import { CliError } from '../cli-error.js';
 import { progressFor } from '../progress/progress-reporter.js';
 import { watchInterrupts } from './interruption.js';
@@ -93,9 +99,16 @@ function pyramidLine(p: ConversionResult['pyramid']): string {
   const line = `  pyramid: ${p.subsamplingZyx.length} level(s) ${levels(p.subsamplingZyx)}, blocks ${levels(p.blockSizeZyx)} (z,y,x)`;
   if (!p.fromView) return line;
   const v = p.fromView;
+  const shallower = p.shallowerBlockLevels;
+  const fitted =
+    shallower.length === 0
+      ? ''
+      : `\n    blocks of level(s) ${shallower.join(', ')} made shallower than proposed: their chunk-deep slabs ` +
+        `would pass the ${MAX_VIEW_BUFFER_BYTES / 2 ** 20} MiB a view may buffer`;
   return (
     `${line}\n    ${p.auto.join(' and ')} "auto": BigDataViewer's proposal for ${v.key} ` +
-    `(${v.shapeZyx.join('x')} z,y,x, voxel ${v.voxelSizeXyz.join('x')} x,y,z); --subsampling/--block choose others`
+    `(${v.shapeZyx.join('x')} z,y,x, voxel ${v.voxelSizeXyz.join('x')} x,y,z); --subsampling/--block choose others` +
+    fitted
   );
 }
 

@@ -8,7 +8,7 @@ import {
   xmlPathFor,
   type Layout,
 } from '@bdv-cluster/bdv';
-import { autoPyramidFields, pyramidFor, type DatasetPyramid, type Manifest } from '@bdv-cluster/contract';
+import { autoPyramidFields, pyramidFor, type ChosenPyramid, type Manifest } from '@bdv-cluster/contract';
 import { ViewThreadPool } from '@bdv-cluster/convert';
 import { existsSync } from 'node:fs';
 import { basename } from 'node:path';
@@ -54,8 +54,11 @@ export interface ConversionResult {
   threads: number;
   /** gzip output: what deflated its chunks ("libdeflate 1.14", or "Node zlib" without the binding). */
   gzip?: string;
-  /** The levels and chunk shapes written, and what of them was "auto" (proposed from `fromView`). */
-  pyramid: DatasetPyramid & {
+  /**
+   * The levels and chunk shapes written, what of them was "auto" (proposed from `fromView`), and
+   * which levels' proposed blocks were made shallower to fit a view's memory bound.
+   */
+  pyramid: ChosenPyramid & {
     auto: string[];
     fromView?: { key: string; shapeZyx: number[]; voxelSizeXyz: number[] };
   };

@@ -22,10 +22,10 @@ export class ChoosePyramid {
     const auto = autoPyramidFields(dataset.spec);
     if (auto.length === 0) return dataset;
     const voxelSizeXyz = view.spec.voxelSizeXyz ?? [1, 1, 1];
-    const chosen = pyramidFor(dataset.spec, shapeZyx, voxelSizeXyz);
+    const { subsamplingZyx, blockSizeZyx } = pyramidFor(dataset.spec, shapeZyx, voxelSizeXyz);
     await this.store.choosePyramid(
       dataset.id,
-      { ...dataset.spec, ...chosen },
+      { ...dataset.spec, subsamplingZyx, blockSizeZyx },
       {
         auto,
         fromView: view.viewKey,

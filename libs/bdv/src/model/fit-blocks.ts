@@ -1,0 +1,63 @@
+import { MAX_BLOCK_DIM, MAX_VIEW_BUFFER_BYTES } from './limits.js';
+import { levelShape, viewBufferBytes, type LevelSpec, type Zyx } from './pyramid-spec.js';
+
+/** Chosen blocks, one per level, and the levels whose blocks had to be made shallower. */
+export interface FittedBlocks {
+  blockSizeZyx: Zyx[];
+  shallowerLevels: number[];
+}
+
+/**
+ * Chosen ("auto") blocks for levels of `subsamplingZyx`, made shallower where the view's
+ * chunk-deep slabs would pass MAX_VIEW_BUFFER_BYTES (viewBufferBytes): BigDataViewer proposes
+ * 16,16,16 for isotropic voxels (npy2bdv's default 1,1,1 among them), which on a 3200x3200 camera
+ * is a 312 MiB slab for level 0 alone, and the writer refuses such a view. The level with the
+ * largest slab gives up half its block depth, and gets it back across the plane (the smaller of y
+ * and x doubled, within MAX_BLOCK_DIM) so chunks keep their voxels, until the slabs fit or every
+ * block is one plane deep (then the writer's refusal stands: planes that large need explicit
+ * blocks and more memory than a view may take). Blocks that fit come back as they were, one per level.
+ */
+export function blocksWithinViewBuffer(
+  shapeZyx: Zyx,
+  subsamplingZyx: readonly Zyx[],
+  blockSizeZyx: readonly Zyx[],
+): FittedBlocks {
+  const levels: LevelSpec[] = subsamplingZyx.map((factorsZyx, i) => ({
+    factorsZyx,
+    blockZyx: [...(blockSizeZyx[i] ?? blockSizeZyx[0]!)] as Zyx,
+  }));
+  const shallower = new Set<number>();
+  while (viewBufferBytes(shapeZyx, levels) > MAX_VIEW_BUFFER_BYTES) {
+    const widest = largestSlab(shapeZyx, levels);
+    if (widest < 0) break;
+    const block = levels[widest]!.blockZyx;
+    const depth = Math.min(block[0], levelShape(shapeZyx, levels[widest]!.factorsZyx)[0]);
+    const halved = Math.max(1, Math.floor(depth / 2));
+    for (let grow = block[0] / halved; grow >= 2; grow /= 2) {
+      const axis = block[1] <= block[2] ? 1 : 2;
+      if (block[axis] * 2 > MAX_BLOCK_DIM) break;
+      block[axis] *= 2;
+    }
+    block[0] = halved;
+    shallower.add(widest);
+  }
+  return {
+    blockSizeZyx: levels.map((l) => l.blockZyx),
+    shallowerLevels: [...shallower].sort((a, b) => a - b),
+  };
+}
+
+/** The level whose chunk-deep slab is largest among those more than one plane deep; -1 if none. */
+function largestSlab(shapeZyx: Zyx, levels: readonly LevelSpec[]): number {
+  let best = -1;
+  let bestBytes = 0;
+  levels.forEach(({ factorsZyx, blockZyx }, i) => {
+    const [nz, ny, nx] = levelShape(shapeZyx, factorsZyx);
+    const depth = Math.min(blockZyx[0], nz);
+    if (depth > 1 && depth * ny * nx > bestBytes) {
+      best = i;
+      bestBytes = depth * ny * nx;
+    }
+  });
+  return best;
+}
