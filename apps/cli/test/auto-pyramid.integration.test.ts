@@ -1,4 +1,4 @@
-import { closeSync, openSync, ftruncateSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, ftruncateSync, openSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { npyHeader } from '@bdv-cluster/stacks';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -13,6 +13,17 @@ beforeAll(() =>
   makeStacks(dir.path, [{ path: join(dir.path, 'stack.npy'), shape: [12, 300, 520], seed: 3 }]),
 );
 afterAll(() => dir.remove());
+
+/** A .npy of zeros in `dir`, as a sparse file: cheap to make and to read whatever its size. */
+function zerosNpy(name: string, shapeZyx: [number, number, number]): string {
+  const path = join(dir.path, name);
+  const header = npyHeader(shapeZyx);
+  const fd = openSync(path, 'w');
+  writeSync(fd, header);
+  ftruncateSync(fd, header.length + shapeZyx[0] * shapeZyx[1] * shapeZyx[2] * 2);
+  closeSync(fd);
+  return path;
+}
 
 describe('bdv convert pyramids', () => {
   it('defaults to "auto": BigDataViewer\'s proposal for the first view, in the summary and the file', () => {
@@ -65,12 +76,7 @@ describe('bdv convert pyramids', () => {
   it("makes proposed blocks shallower where their slabs would pass a view's memory bound, and says so", () => {
     // 8 planes of 4096x4096 (a sparse file of zeros: cheap to make and to read): 16³ proposed,
     // level 0's 8-plane slab alone is 256 MiB. Halved to 4 planes, its chunks keep 4096 voxels.
-    const wide = join(dir.path, 'wide.npy');
-    const header = npyHeader([8, 4096, 4096]);
-    const fd = openSync(wide, 'w');
-    writeSync(fd, header);
-    ftruncateSync(fd, header.length + 8 * 4096 * 4096 * 2);
-    closeSync(fd);
+    const wide = zerosNpy('wide.npy', [8, 4096, 4096]);
     const out = join(dir.path, 'wide.h5');
     const r = bdv(['convert', wide, '-o', out, '--compression', 'gzip']);
     expect(r.status, r.stderr).toBe(0);
@@ -81,6 +87,19 @@ describe('bdv convert pyramids', () => {
     expect(describeBdv(out).h5.datasets['t00000/s00/0/cells']!.chunks).toEqual([4, 32, 32]);
     const verified = bdv(['verify', out.replace(/\.h5$/, '.xml')]);
     expect(verified.status, verified.stderr).toBe(0);
+  });
+
+  it("refuses given blocks too deep for a view's memory before the output exists, naming the input", () => {
+    // 9 planes of 4096x4096 in 16-deep blocks: a 288 MiB slab (a sparse file: nothing to read)
+    const deep = zerosNpy('deep.npy', [9, 4096, 4096]);
+    const out = join(dir.path, 'deep.h5');
+    const r = bdv(['convert', deep, '-o', out, '--subsampling', '1,1,1', '--block', '16,16,16']);
+    expect(r.status).toBe(1);
+    expect(r.stderr).toContain(
+      `${deep}: --block (blockSizeZyx): a 9x4096x4096 (z,y,x) stack with these blocks needs 288 MiB of chunk-deep slabs`,
+    );
+    expect(existsSync(out)).toBe(false);
+    expect(existsSync(join(dir.path, 'deep.xml'))).toBe(false);
   });
 
   it('--subsampling auto with --block keeps the given blocks', () => {

@@ -2,11 +2,14 @@ import {
   checksumPathFor,
   deflateEngine,
   preloadHdf5,
+  resolveLevels,
   setupCount,
   setupIdOf,
+  viewBufferProblem,
   warmWritingThreads,
   xmlPathFor,
   type Layout,
+  type Zyx,
 } from '@bdv-cluster/bdv';
 import { autoPyramidFields, pyramidFor, type ChosenPyramid, type Manifest } from '@bdv-cluster/contract';
 import { ViewThreadPool } from '@bdv-cluster/convert';
@@ -101,6 +104,7 @@ async function convertViews(
   if (!threads) warmWritingThreads(planned.reduce((most, view) => Math.max(most, view.bytes), 0));
   const started = performance.now();
   const pyramid = choosePyramid(dataset, planned);
+  assertViewsFitMemory(planned, pyramid);
   const writer = await openOutput(
     {
       output: req.output,
@@ -168,6 +172,19 @@ function choosePyramid(
     auto,
     ...(auto.length > 0 ? { fromView: { key: first.key, shapeZyx: first.shapeZyx, voxelSizeXyz } } : {}),
   };
+}
+
+/**
+ * A view whose chunk-deep slabs would pass its memory bound is refused by the writer at its first
+ * slab; refused here, before the output exists and before a byte of any input is read (the writer
+ * had read a 512 MiB slab by then), naming the input.
+ */
+function assertViewsFitMemory(planned: readonly PlannedView[], pyramid: ConversionResult['pyramid']): void {
+  const levels = resolveLevels(pyramid.subsamplingZyx, pyramid.blockSizeZyx);
+  for (const view of planned) {
+    const problem = viewBufferProblem(view.shapeZyx as Zyx, levels);
+    if (problem) throw new CliError(`${view.path}: --block (blockSizeZyx): ${problem}`);
+  }
 }
 
 function assertWritable(req: ConversionRequest, jobs: number): void {
