@@ -175,7 +175,7 @@ describe('verification from the file bytes (our chunk index reader + Node zlib)'
     }
   });
 
-  it('fails a level whose index, handed to it, misses a chunk or lists one out of its band', async () => {
+  it('fails a level whose index, handed to it, misses a chunk, has one out of its band, too large or too many', async () => {
     const h5 = await writeDataset('bands', 'gzip');
     const file = await BdvH5File.openForReading(h5);
     const fd = openSync(h5, 'r');
@@ -198,6 +198,11 @@ describe('verification from the file bytes (our chunk index reader + Node zlib)'
       await expect(checksumOfStoredLevel(fd, level(index.chunks.slice(0, -1)))).rejects.toThrow(
         /^planes 8-8, rows 0-299: 44 chunks indexed, expected 45/,
       );
+      // a chunk claiming more than its cells could deflate to (its bytes are not read: refused first)
+      const greedy = index.chunks.map((c, i) => (i === 7 ? { ...c, bytes: 3 * 4 * 64 * 64 * 2 } : c));
+      await expect(checksumOfStoredLevel(fd, level(greedy))).rejects.toThrow(
+        /^chunk \(0,0,448\) claims 98304 bytes for 32768 of cells/,
+      );
       // one chunk too many: nothing may be left unread
       const extra = { ...index.chunks.at(-1)!, offsetZyx: [12, 0, 0] as [number, number, number] };
       await expect(checksumOfStoredLevel(fd, level([...index.chunks, extra]))).rejects.toThrow(
@@ -206,6 +211,41 @@ describe('verification from the file bytes (our chunk index reader + Node zlib)'
     } finally {
       closeSync(fd);
       file.close();
+    }
+  });
+
+  it('verifies levels smaller than one chunk, holding whole chunks only as many as they have', async () => {
+    // Bands were sized by unpadded rows: a 1x1x1 level in 16³ blocks asked for 40 GiB and failed.
+    const cases: { name: string; shape: Zyx; block: Zyx; levels: Zyx[] }[] = [
+      { name: 'speck', shape: [1, 1, 1], block: [16, 16, 16], levels: [[1, 1, 1]] },
+      {
+        name: 'thin',
+        shape: [1, 512, 512],
+        block: [64, 256, 256],
+        levels: [
+          [1, 1, 1],
+          [1, 4, 4],
+          [1, 64, 64],
+        ],
+      },
+    ];
+    for (const { name, shape, block, levels } of cases) {
+      const h5 = join(dir.path, `${name}.h5`);
+      const writer = await BdvWriter.create(h5, {
+        compression: 'gzip',
+        blockSizeZyx: [block],
+        subsamplingZyx: levels,
+      });
+      const data = new Uint16Array(shape[0] * shape[1] * shape[2]).map((_, i) => (i * 31) % 65521);
+      await writer.appendView({ shapeZyx: shape, data }, {});
+      await writer.writeXml();
+      await writer.close();
+      const before = process.memoryUsage().arrayBuffers;
+      const report = await verifyDataset(h5.replace(/\.h5$/, '.xml'));
+      expect(report.ok, JSON.stringify(report.views)).toBe(true);
+      // whole chunks of 8 KiB and 8 MiB, and zlib's outputs yet to be collected; sized by unpadded
+      // rows, 'thin' held 32 rows of chunks (576 MiB) at once
+      expect(process.memoryUsage().arrayBuffers - before).toBeLessThan(256 * 1024 * 1024);
     }
   });
 
@@ -257,9 +297,16 @@ describe('verification from the file bytes (our chunk index reader + Node zlib)'
       /: its 4294967280 bytes at byte \d+ lie outside the file/,
     ],
     [
+      // its bytes then run into the next chunk's
       'a chunk claiming 3 chunks of bytes',
       (bytes, entry) => bytes.writeUInt32LE(3 * 4 * 64 * 64 * 2, entry),
-      /claims 98304 bytes for 32768 of cells/,
+      /chunk \(\d+,\d+,\d+\) at byte \d+ overlaps chunk \(\d+,\d+,\d+\) at byte \d+ \(\+98304\)/,
+    ],
+    [
+      // the same bytes would pass as two chunks, and a CRC of repeated cells cannot tell
+      "a chunk pointing at the next chunk's bytes",
+      (bytes, entry) => bytes.copy(bytes, entry + 40, entry + entryBytes + 40, entry + entryBytes + 48),
+      /overlaps chunk/,
     ],
     [
       'a chunk at an address past 2^53',

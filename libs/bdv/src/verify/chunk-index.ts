@@ -108,9 +108,11 @@ export function readChunkIndex(
     return undefined;
   if (!(cz >= 1 && cy >= 1 && cx >= 1) || cz * cy * cx > MAX_CHUNK_VOXELS) return undefined;
   const [nz, ny, nx] = shapeZyx as [number, number, number];
+  // An empty dataset has no chunks to read: HDF5's to say what it holds.
+  if (!(nz >= 1 && ny >= 1 && nx >= 1)) return undefined;
   const grid = [Math.ceil(nz / cz), Math.ceil(ny / cy), Math.ceil(nx / cx)];
-  // Whole chunks: a reader reads and inflates a row's chunks, edges padded, besides placing them.
-  if (Math.min(cz, nz) * Math.min(cy, ny) * grid[2]! * cx * 2 > expected.maxRowBytes) return undefined;
+  // Whole chunks, edges padded: a reader reads and inflates them before placing their cells.
+  if (cz * cy * grid[2]! * cx * 2 > expected.maxRowBytes) return undefined;
   const most = grid[0]! * grid[1]! * grid[2]!;
   if (most > MAX_INDEXED_CHUNKS) return undefined;
 
@@ -125,6 +127,7 @@ export function readChunkIndex(
   if (layout.indexAddress >= 0) collectChunks(walk, layout.indexAddress, undefined);
   // Chunks never written read as the dataset's fill value: HDF5's to say, not ours.
   if (walk.chunks.length < most) return undefined;
+  assertApart(walk.chunks);
   return { chunkZyx: [cz, cy, cx], chunks: walk.chunks };
 }
 
@@ -277,4 +280,21 @@ function leafChunk(walk: TreeWalk, body: Buffer, key: number, address: number): 
 function isAfter(a: readonly number[], b: readonly number[]): boolean {
   for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return a[i]! > b[i]!;
   return false;
+}
+
+/**
+ * HDF5 gives every chunk bytes of its own. Chunks whose bytes overlap are a crafted or broken
+ * index: the same bytes could pass as several chunks (a CRC would not tell), and a reader holding
+ * a band of them would hold those bytes as often as they are listed.
+ */
+function assertApart(chunks: readonly StoredChunk[]): void {
+  const byAddress = [...chunks].sort((a, b) => a.address - b.address);
+  for (let i = 1; i < byAddress.length; i++) {
+    const [before, after] = [byAddress[i - 1]!, byAddress[i]!];
+    if (before.address + before.bytes > after.address)
+      throw new Error(
+        `chunk (${after.offsetZyx.join(',')}) at byte ${after.address} overlaps ` +
+          `chunk (${before.offsetZyx.join(',')}) at byte ${before.address} (+${before.bytes})`,
+      );
+  }
 }

@@ -83,12 +83,18 @@ export async function checksumOfStoredLevel(
   const { shapeZyx, index } = stored;
   const [nz, ny, nx] = shapeZyx;
   const [cz, cy, cx] = index.chunkZyx;
+  if (!(nz >= 1 && ny >= 1 && nx >= 1))
+    throw new Error(`an empty level (${shapeZyx.join('x')}) has no chunks`);
   const perRow = Math.ceil(nx / cx);
-  const rowBytes = Math.min(cz, nz) * Math.min(cy, ny) * nx * 2;
-  const rowsPerBand = Math.max(1, Math.floor(bandBytes / rowBytes));
+  // Sized by whole chunks (edges padded), as they are read and inflated, and never more rows
+  // than the level has: a 1x1x1 level in 16³ blocks is one 8 KiB chunk, not 8 MiB of them.
+  const rowsPerBand = Math.min(
+    Math.ceil(ny / cy),
+    Math.max(1, Math.floor(bandBytes / (perRow * cz * cy * cx * 2))),
+  );
   const appendPlane = crc32Appender(ny * nx * 2);
-  const band = takeBuffer(rowsPerBand * rowBytes);
-  const reader = new BandReader(fd, stored, rowsPerBand * perRow);
+  const band = takeBuffer(Math.min(cz, nz) * Math.min(rowsPerBand * cy, ny) * nx * 2);
+  const reader = new BandReader(fd, stored, largestBand(index, Math.ceil(ny / cy), rowsPerBand, perRow));
   const dropPages = pageDropper();
   let crc = 0;
   let next = 0;
@@ -126,6 +132,39 @@ export async function checksumOfStoredLevel(
   keepBuffer(band);
   reader.release();
   return { level: stored.level, shapeZyx, crc32: crc32Hex(crc) };
+}
+
+/**
+ * The most stored bytes of one band (`rowsPerBand` rows of `perRow` chunks, fewer for the last
+ * band of each chunk depth out of `gridRows`), in the index's order. Throws on a chunk claiming
+ * more bytes than its cells could deflate to: zlib grows incompressible data by well under 1 %,
+ * so more is no chunk of ours (nor a reason to allocate the 4 GiB its 32-bit size field allows).
+ */
+function largestBand(index: ChunkIndex, gridRows: number, rowsPerBand: number, perRow: number): number {
+  const [cz, cy, cx] = index.chunkZyx;
+  const whole = cz * cy * cx * 2;
+  const most = whole + (whole >> 3) + 1024;
+  let largest = 0;
+  let band = 0;
+  let left = 0;
+  let row = 0;
+  for (const chunk of index.chunks) {
+    if (chunk.bytes > most)
+      throw new Error(
+        `chunk (${chunk.offsetZyx.join(',')}) claims ${chunk.bytes} bytes for ${whole} of cells`,
+      );
+    if (left === 0) {
+      // the next band: its rows from `row`, the chunk depth's rows starting over after gridRows
+      const rows = Math.min(rowsPerBand, gridRows - row);
+      row = (row + rows) % gridRows;
+      left = rows * perRow;
+      band = 0;
+    }
+    band += chunk.bytes;
+    left--;
+    largest = Math.max(largest, band);
+  }
+  return largest;
 }
 
 /** Whether `chunk` is where the `i`th chunk of the band at (z0, y0) is, in the index's order. */
@@ -167,25 +206,22 @@ class BandReader {
   private readonly inflatesAsync: boolean;
   private readonly memory = nativeMemory();
   private readonly spareOutputs: Buffer[] = [];
-  private readonly mostChunkBytes: number;
   private input: Buffer;
 
   /**
-   * `chunksPerBand`: the most chunks a band of this level holds. The input buffer is taken once
-   * for that many chunks at the most bytes one may claim: grown band by band instead, it was fresh
-   * memory at every new largest band (0.1-0.2 s more system time for 512 MiB of gzip cells).
+   * `inputBytes`: the most stored bytes of any band of this level (largestBand). The input buffer
+   * is taken once for that: grown band by band instead, it was fresh memory at every new largest
+   * band (0.1-0.2 s more system time for 512 MiB of gzip cells). What a chunk may claim is bounded
+   * (largestBand), and chunks do not overlap (readChunkIndex), so neither is this.
    */
   constructor(
     private readonly fd: number,
     private readonly stored: StoredLevel,
-    chunksPerBand: number,
+    inputBytes: number,
   ) {
     const [cz, cy, cx] = stored.index.chunkZyx;
     this.wholeBytes = cz * cy * cx * 2;
-    // zlib grows incompressible data by well under 1 %: more is no chunk of ours (nor a reason to
-    // allocate the 4 GiB its 32-bit size field allows).
-    this.mostChunkBytes = this.wholeBytes + (this.wholeBytes >> 3) + 1024;
-    const taken = takeBuffer(chunksPerBand * this.mostChunkBytes);
+    const taken = takeBuffer(Math.max(1, inputBytes));
     this.input = Buffer.from(taken.buffer, taken.byteOffset, taken.byteLength);
     const deflate = stored.filters[0] === DEFLATE_FILTER;
     this.binding = isMainThread || !deflate ? undefined : nativeDeflate();
@@ -244,10 +280,6 @@ class BandReader {
     const runs: ReadRun[] = [];
     let at = 0;
     chunks.forEach((chunk, i) => {
-      if (chunk.bytes > this.mostChunkBytes)
-        throw new Error(
-          `chunk (${chunk.offsetZyx.join(',')}) claims ${chunk.bytes} bytes for ${this.wholeBytes} of cells`,
-        );
       const run = runs.at(-1);
       const previous = chunks[i - 1];
       const follows = previous !== undefined && chunk.address === previous.address + previous.bytes;
@@ -257,8 +289,8 @@ class BandReader {
       atOf.push(at);
       at += chunk.bytes;
     });
-    // Only where a band holds more chunks than the constructor was told: a programming error.
-    if (at > this.input.length) throw new Error(`a band of ${chunks.length} chunks: more than planned`);
+    // Only where a band holds more bytes than the constructor was told: a programming error.
+    if (at > this.input.length) throw new Error(`a band of ${at} bytes: more than planned`);
     return { runOf, runs, atOf };
   }
 
