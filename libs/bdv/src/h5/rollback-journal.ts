@@ -11,7 +11,9 @@ import {
 } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { crc32 } from 'node:zlib';
+import type { EmscriptenFs, EmscriptenStream } from './emscripten-fs.js';
 import { readFully } from './read-fully.js';
+import { combinesWrites, WriteCombiner } from './write-combiner.js';
 
 /**
  * A rollback journal under h5wasm's file layer (SQLite's approach; HDF5 has none). Appending a
@@ -109,29 +111,6 @@ export function rollBack(h5Path: string): boolean {
   return true;
 }
 
-/** The part of Emscripten's FS (NODERAWFS) that h5wasm's HDF5 reaches files through. */
-interface EmscriptenStream {
-  fd: number;
-  nfd: number;
-  path: string;
-  flags: number;
-  position: number;
-}
-interface EmscriptenFs {
-  ErrnoError: new (errno: number) => Error;
-  open(path: string, flags: number, mode?: number): EmscriptenStream;
-  write(
-    stream: EmscriptenStream,
-    buffer: Uint8Array,
-    offset: number,
-    length: number,
-    position?: number,
-  ): number;
-  ftruncate(fd: number, length: number): void;
-  close(stream: EmscriptenStream): void;
-  getStream(fd: number): EmscriptenStream | null;
-}
-
 interface OpenJournal {
   path: string;
   journalFd: number;
@@ -183,11 +162,16 @@ export class JournalHooks {
 
   private static readonly installed = new WeakMap<object, JournalHooks>();
 
+  /** Joins small adjacent writes above these hooks (write-combiner.ts); absent when switched off. */
+  private combiner: WriteCombiner | undefined;
+
   static on(fs: object): JournalHooks {
     let hooks = JournalHooks.installed.get(fs);
     if (!hooks) {
       hooks = new JournalHooks(fs as EmscriptenFs);
       hooks.install();
+      // Over the journal, never under it: the journal must see a write when it reaches the file.
+      if (combinesWrites()) hooks.combiner = WriteCombiner.over(fs as EmscriptenFs);
       JournalHooks.installed.set(fs, hooks);
     }
     return hooks;
@@ -209,6 +193,7 @@ export class JournalHooks {
    * savepoint replaces the one before.
    */
   markSavepoint(path: string): void {
+    this.combiner?.flushAll();
     for (const [fd, journal] of this.journalsOf(path)) {
       const length = fstatSync(this.fs.getStream(fd)!.nfd).size;
       journal.savepoint = { length, undo: new Map(), undoBytes: 0 };

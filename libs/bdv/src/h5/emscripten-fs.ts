@@ -1,0 +1,32 @@
+/** The part of Emscripten's FS (NODEFS) that h5wasm's HDF5 reaches files through, as our hooks see it. */
+export interface EmscriptenStream {
+  fd: number;
+  nfd: number;
+  path: string;
+  flags: number;
+  position: number;
+}
+
+export interface EmscriptenFs {
+  ErrnoError: new (errno: number) => Error;
+  open(path: string, flags: number, mode?: number): EmscriptenStream;
+  write(
+    stream: EmscriptenStream,
+    buffer: Uint8Array,
+    offset: number,
+    length: number,
+    position?: number,
+  ): number;
+  read(
+    stream: EmscriptenStream,
+    buffer: Uint8Array,
+    offset: number,
+    length: number,
+    position?: number,
+  ): number;
+  ftruncate(fd: number, length: number): void;
+  close(stream: EmscriptenStream): void;
+  getStream(fd: number): EmscriptenStream | null;
+  stat(path: string, dontFollow?: boolean): unknown;
+  fstat(fd: number): unknown;
+}
