@@ -7,6 +7,7 @@ import {
   readFileSync,
   renameSync,
   rmSync,
+  statfsSync,
   writeFileSync,
 } from 'node:fs';
 import { join } from 'node:path';
@@ -363,6 +364,35 @@ describe.skipIf(!mounted)(
       }).catch((e: unknown) => e);
       expect(String(readOnly)).toMatch(/read-only/);
       expect(spawnSync('mount', ['-o', 'remount,rw', volume]).status).toBe(0);
+    });
+
+    it('says so for chunks whose writes were joined (16³ blocks: 8 KiB writes, docs/adr/029)', async () => {
+      const small = resolveFormat({ setup: { tiles: 2 }, blockSizeZyx: [[16, 16, 16]] });
+      const h5 = join(volume, 'full-small-chunks.h5');
+      const writer = await BdvWriter.create(h5, { setup: { tiles: 2 }, blockSizeZyx: [[16, 16, 16]] });
+      await writer.appendView({ shapeZyx: [16, 64, 64], data: noise(16 * 64 * 64) }, { tile: 0 });
+      await writer.writeXml();
+      await writer.close();
+      const before = readFileSync(h5);
+      const descriptors = openDescriptors();
+      const { appendViewToFile, describeView } = await import('../src/index.js');
+      // more than the volume holds: 16 MiB in 2,048 chunks of 8 KiB, 2 MiB of room (and under the
+      // sizes that start the checksum and flush threads, whose descriptors would count here)
+      const { blocks, bfree, bsize } = statfsSync(volume);
+      const room = Math.ceil(((blocks - bfree) * bsize) / 1024) + 2048; // 2 MiB left
+      expect(spawnSync('mount', ['-o', `remount,size=${room}k`, volume]).status).toBe(0);
+      const big = { shapeZyx: [16, 512, 1024] as [number, number, number], data: noise(16 * 512 * 1024) };
+      const record = describeView(small.setup, { tile: 1 }, big.shapeZyx);
+      const error = await appendViewToFile(h5, small, record, big).catch((e: unknown) => e);
+      expect(error).toMatchObject({
+        code: 'OUTPUT_UNAVAILABLE',
+        message: expect.stringContaining('output volume full'),
+      });
+      expect(readFileSync(h5).equals(before)).toBe(true);
+      expect(readdirSync(volume).filter((f) => f.includes('.journal') || f.endsWith('.tmp'))).toEqual([]);
+      expect(openDescriptors()).toBe(descriptors);
+      expect(spawnSync('mount', ['-o', 'remount,size=64m', volume]).status).toBe(0);
+      rmSync(h5);
     });
   },
 );

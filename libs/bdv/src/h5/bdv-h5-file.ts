@@ -314,6 +314,7 @@ export class BdvH5File {
     } catch {
       // Even a close HDF5 could not finish reaches the journal's close (closeLeftovers).
     }
+    this.closeWhatHdf5Kept();
     // A journal left means the undo (or the close) failed half-way: back to the last commit.
     try {
       return !rollBack(this.path) && toSavepoint;
@@ -334,8 +335,20 @@ export class BdvH5File {
     } catch {
       // the rollback below restores the file whatever the close managed to flush
     } finally {
+      this.closeWhatHdf5Kept();
       rollBack(this.path);
     }
+  }
+
+  /**
+   * After a write failed inside HDF5 (a full volume), h5wasm's write leaves the dataset open, so
+   * HDF5's close returns with the file still open underneath: its descriptor and the journal's
+   * stayed open for the life of the process, the deleted journal's space with them. Closed here,
+   * on the abort paths only: the journal's close then rolls back or undoes, which needs nothing
+   * HDF5 still holds. A normal close never gets here.
+   */
+  private closeWhatHdf5Kept(): void {
+    this.hooks.closeLeftovers(this.path);
   }
 
   /**
@@ -380,7 +393,11 @@ function compressionArgs(c: CompressionSpec): {
 function hdf5Call<T>(what: string, call: () => T, hooks?: JournalHooks): T {
   if (hooks) hooks.lastFailure = undefined;
   try {
-    return call();
+    const result = call();
+    // Joined writes (write-combiner.ts) go to the file before the call returns: one that fails
+    // is this call's failure, named as any other, never a later call's (a lookup swallowing it).
+    hooks?.writeHeld();
+    return result;
   } catch (error) {
     hooks?.closeDiagnosticFiles();
     const io = hooks?.lastFailure;

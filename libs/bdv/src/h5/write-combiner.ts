@@ -1,7 +1,11 @@
+import { resolve } from 'node:path';
 import type { EmscriptenFs, EmscriptenStream } from './emscripten-fs.js';
 
 /** Adjacent small writes held for one `pwrite`, at most this much (one per file written). */
 export const COMBINE_BYTES = 1024 * 1024;
+
+/** EIO in Emscripten's numbering (its ERRNO_CODES), not Linux's 5. */
+const EIO = 29;
 
 /** Writes this large go through as they come: combining them would only add a copy. */
 const SMALL_WRITE_BYTES = COMBINE_BYTES / 4;
@@ -25,9 +29,10 @@ export function combinesWrites(): boolean {
  * view, each ~20 µs of kernel time on the benchmark VM — 1.5 s of a 3.2 s conversion.
  *
  * Installed over the rollback journal's hooks (rollback-journal.ts installs it), so the journal
- * sees the joined writes, when they reach the file. Held bytes go to the file before anything
- * that could see the file without them: a read, stat, truncation or close of it, a savepoint
- * (`flush`), and before a write that does not follow on. A write that fails then fails that call;
+ * sees the joined writes, when they reach the file. Held bytes go to the file at the end of every
+ * HDF5 call (`hdf5Call` in bdv-h5-file.ts: a failure is that call's, named as any write failure),
+ * and within a call before anything that could see the file without them: a read, stat,
+ * truncation or close of it, and a write that does not follow on. A write that fails then fails that call;
  * and since HDF5 was told the held writes had succeeded, every later write, read, truncation or
  * close of that descriptor fails too (after the close has run, so the journal still rolls back):
  * nothing can succeed past a lost write.
@@ -73,7 +78,7 @@ export class WriteCombiner {
           held.length - done,
           held.position + done,
         );
-        if (n <= 0) throw new this.fs.ErrnoError(5); // EIO: the file took nothing
+        if (n <= 0) throw new this.fs.ErrnoError(EIO); // the file took nothing
         done += n;
       }
     } catch (error) {
@@ -136,11 +141,15 @@ export class WriteCombiner {
       below.ftruncate.call(fs, fd, length);
     };
     fs.fstat = (fd) => {
+      this.throwIfFailed(fd);
       this.flush(fd);
       return below.fstat.call(fs, fd);
     };
     fs.stat = (path, dontFollow) => {
-      this.flushAll();
+      // Only that file's held bytes: another file's failure is not this stat's.
+      const file = resolve(path);
+      for (const held of [...this.pending.values()])
+        if (resolve(held.stream.path) === file) this.flush(held.stream.fd);
       return below.stat.call(fs, path, dontFollow);
     };
     fs.close = (stream) => {
