@@ -335,6 +335,17 @@ describe.skipIf(!mounted)(
     const openDescriptors = () => readdirSync('/proc/self/fd').length;
     // (every descriptor: of the dataset file, of its journal, and of HDF5's own diagnostics)
 
+    /** The append failed as a full volume, and left the file, the folder and the process as they were. */
+    const expectFullAndUntouched = (error: unknown, h5: string, before: Buffer, descriptors: number) => {
+      expect(error).toMatchObject({
+        code: 'OUTPUT_UNAVAILABLE',
+        message: expect.stringContaining('output volume full'),
+      });
+      expect(readFileSync(h5).equals(before)).toBe(true);
+      expect(readdirSync(volume).filter((f) => f.includes('.journal') || f.endsWith('.tmp'))).toEqual([]);
+      expect(openDescriptors()).toBe(descriptors);
+    };
+
     it('says so, leaves the file as it was and leaks no descriptor; works again once there is room', async () => {
       const h5 = join(volume, 'full.h5');
       const writer = await BdvWriter.create(h5, { setup: { tiles: 2 } });
@@ -347,13 +358,7 @@ describe.skipIf(!mounted)(
       const big = { shapeZyx: [64, 256, 256] as [number, number, number], data: noise(64 * 256 * 256) };
       const record = describeView(plain.setup, { tile: 1 }, big.shapeZyx);
       const error = await appendViewToFile(h5, plain, record, big).catch((e: unknown) => e);
-      expect(error).toMatchObject({
-        code: 'OUTPUT_UNAVAILABLE',
-        message: expect.stringContaining('output volume full'),
-      });
-      expect(readFileSync(h5).equals(before)).toBe(true);
-      expect(readdirSync(volume).filter((f) => f.includes('.journal') || f.endsWith('.tmp'))).toEqual([]);
-      expect(openDescriptors()).toBe(descriptors);
+      expectFullAndUntouched(error, h5, before, descriptors);
 
       expect(spawnSync('mount', ['-o', 'remount,size=64m', volume]).status).toBe(0);
       await appendViewToFile(h5, plain, record, big);
@@ -384,13 +389,7 @@ describe.skipIf(!mounted)(
       const big = { shapeZyx: [16, 512, 1024] as [number, number, number], data: noise(16 * 512 * 1024) };
       const record = describeView(small.setup, { tile: 1 }, big.shapeZyx);
       const error = await appendViewToFile(h5, small, record, big).catch((e: unknown) => e);
-      expect(error).toMatchObject({
-        code: 'OUTPUT_UNAVAILABLE',
-        message: expect.stringContaining('output volume full'),
-      });
-      expect(readFileSync(h5).equals(before)).toBe(true);
-      expect(readdirSync(volume).filter((f) => f.includes('.journal') || f.endsWith('.tmp'))).toEqual([]);
-      expect(openDescriptors()).toBe(descriptors);
+      expectFullAndUntouched(error, h5, before, descriptors);
       expect(spawnSync('mount', ['-o', 'remount,size=64m', volume]).status).toBe(0);
       rmSync(h5);
     });
