@@ -1,4 +1,4 @@
-/** The part of Emscripten's FS (NODEFS) that h5wasm's HDF5 reaches files through, as our hooks see it. */
+/** The part of Emscripten's FS (NODERAWFS) that h5wasm's HDF5 reaches files through, as our hooks see it. */
 export interface EmscriptenStream {
   fd: number;
   nfd: number;

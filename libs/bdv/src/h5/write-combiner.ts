@@ -32,10 +32,10 @@ export function combinesWrites(): boolean {
  * sees the joined writes, when they reach the file. Held bytes go to the file at the end of every
  * HDF5 call (`hdf5Call` in bdv-h5-file.ts: a failure is that call's, named as any write failure),
  * and within a call before anything that could see the file without them: a read, stat,
- * truncation or close of it, and a write that does not follow on. A write that fails then fails that call;
- * and since HDF5 was told the held writes had succeeded, every later write, read, truncation or
- * close of that descriptor fails too (after the close has run, so the journal still rolls back):
- * nothing can succeed past a lost write.
+ * truncation or close of it, and a write that does not follow on. A write that fails then fails
+ * that call; and since HDF5 was told the held writes had succeeded, every later write, read,
+ * truncation or close of that descriptor fails too (after the close has run, so the journal
+ * still rolls back): nothing can succeed past a lost write.
  */
 export class WriteCombiner {
   private readonly pending = new Map<number, Pending>();
@@ -57,7 +57,7 @@ export class WriteCombiner {
     return combiner;
   }
 
-  /** Writes everything held (before a savepoint measures the file). */
+  /** Writes everything held: at the end of every HDF5 call, and before a savepoint measures the file. */
   flushAll(): void {
     for (const fd of [...this.pending.keys()]) this.flush(fd);
   }
