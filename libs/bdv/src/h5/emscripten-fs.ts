@@ -7,23 +7,20 @@ export interface EmscriptenStream {
   position: number;
 }
 
+/** A read or a write: `length` bytes of `buffer` from `offset`, at `position` (the stream's own when absent). */
+type Transfer = (
+  stream: EmscriptenStream,
+  buffer: Uint8Array,
+  offset: number,
+  length: number,
+  position?: number,
+) => number;
+
 export interface EmscriptenFs {
   ErrnoError: new (errno: number) => Error;
   open(path: string, flags: number, mode?: number): EmscriptenStream;
-  write(
-    stream: EmscriptenStream,
-    buffer: Uint8Array,
-    offset: number,
-    length: number,
-    position?: number,
-  ): number;
-  read(
-    stream: EmscriptenStream,
-    buffer: Uint8Array,
-    offset: number,
-    length: number,
-    position?: number,
-  ): number;
+  write: Transfer;
+  read: Transfer;
   ftruncate(fd: number, length: number): void;
   close(stream: EmscriptenStream): void;
   getStream(fd: number): EmscriptenStream | null;

@@ -93,76 +93,94 @@ export async function checksumOfStoredLevel(
     Math.max(1, Math.floor(bandBytes / (perRow * cz * cy * cx * 2))),
   );
   const appendPlane = crc32Appender(ny * nx * 2);
+  const bands = [...bandsOf(shapeZyx, index.chunkZyx, rowsPerBand)];
   const band = takeBuffer(Math.min(cz, nz) * Math.min(rowsPerBand * cy, ny) * nx * 2);
-  const reader = new BandReader(fd, stored, largestBand(index, Math.ceil(ny / cy), rowsPerBand, perRow));
+  const reader = new BandReader(fd, stored, largestBand(index, bands));
   const dropPages = pageDropper();
   let crc = 0;
-  let next = 0;
-  for (let z0 = 0; z0 < nz; z0 += cz) {
-    const dz = Math.min(cz, nz - z0);
-    const planeCrcs = new Array<number>(dz).fill(0);
-    for (let y0 = 0; y0 < ny; y0 += rowsPerBand * cy) {
-      const dy = Math.min(rowsPerBand * cy, ny - y0);
-      const rows = Math.ceil(dy / cy);
-      const chunks = index.chunks.slice(next, next + rows * perRow);
-      next += chunks.length;
-      // Not one byte of another band may be summed as this one's.
-      const stray = chunks.find((c, i) => !isBandChunk(c, i, [z0, y0], perRow, [cy, cx]));
-      if (chunks.length !== rows * perRow || stray)
-        throw new Error(
-          `planes ${z0}-${z0 + dz - 1}, rows ${y0}-${y0 + dy - 1}: ` +
-            (stray
-              ? `chunk (${stray.offsetZyx.join(',')}) is not theirs`
-              : `${chunks.length} chunks indexed, expected ${rows * perRow}`),
-        );
-      const target = band.subarray(0, dz * dy * nx * 2);
-      await reader.place(chunks, target, y0, [dz, dy, nx]);
-      const segment = dy * nx * 2;
-      for (let p = 0; p < dz; p++)
-        planeCrcs[p] = crc32(target.subarray(p * segment, (p + 1) * segment), planeCrcs[p]);
-      if (dropPages) dropBehind(fd, chunks, dropPages);
-      // A turn for timers after every band (see checksumOfLevelYielding): uncompressed chunks are
-      // read and placed without one, and the finalizer reads a single file on its main thread.
-      await nextTurn();
-    }
-    for (const planeCrc of planeCrcs) crc = appendPlane(crc, planeCrc);
+  let planeCrcs: number[] = [];
+  for (const { z0, dz, y0, dy, first, count } of bands) {
+    if (y0 === 0) planeCrcs = new Array<number>(dz).fill(0);
+    const chunks = index.chunks.slice(first, first + count);
+    // Not one byte of another band may be summed as this one's.
+    const stray = chunks.find((c, i) => !isBandChunk(c, i, [z0, y0], perRow, [cy, cx]));
+    if (chunks.length !== count || stray)
+      throw new Error(
+        `planes ${z0}-${z0 + dz - 1}, rows ${y0}-${y0 + dy - 1}: ` +
+          (stray
+            ? `chunk (${stray.offsetZyx.join(',')}) is not theirs`
+            : `${chunks.length} chunks indexed, expected ${count}`),
+      );
+    const target = band.subarray(0, dz * dy * nx * 2);
+    await reader.place(chunks, target, y0, [dz, dy, nx]);
+    const segment = dy * nx * 2;
+    for (let p = 0; p < dz; p++)
+      planeCrcs[p] = crc32(target.subarray(p * segment, (p + 1) * segment), planeCrcs[p]);
+    if (dropPages) dropBehind(fd, chunks, dropPages);
+    // The chunk depth's last band: its planes are whole, and join the level in z order.
+    if (y0 + dy === ny) for (const planeCrc of planeCrcs) crc = appendPlane(crc, planeCrc);
+    // A turn for timers after every band (see checksumOfLevelYielding): uncompressed chunks are
+    // read and placed without one, and the finalizer reads a single file on its main thread.
+    await nextTurn();
   }
-  if (next !== index.chunks.length)
-    throw new Error(`${index.chunks.length - next} chunks indexed past the level's last plane`);
+  const last = bands.at(-1)!;
+  const past = index.chunks.length - (last.first + last.count);
+  if (past > 0) throw new Error(`${past} chunks indexed past the level's last plane`);
   keepBuffer(band);
   reader.release();
   return { level: stored.level, shapeZyx, crc32: crc32Hex(crc) };
 }
 
 /**
- * The most stored bytes of one band (`rowsPerBand` rows of `perRow` chunks, fewer for the last
- * band of each chunk depth out of `gridRows`), in the index's order. Throws on a chunk claiming
- * more bytes than its cells could deflate to: zlib grows incompressible data by well under 1 %,
- * so more is no chunk of ours (nor a reason to allocate the 4 GiB its 32-bit size field allows).
+ * One band of a level: planes z0 .. z0+dz, rows y0 .. y0+dy, the whole width; `count` chunks from
+ * `first` of the index.
  */
-function largestBand(index: ChunkIndex, gridRows: number, rowsPerBand: number, perRow: number): number {
+interface Band {
+  z0: number;
+  dz: number;
+  y0: number;
+  dy: number;
+  first: number;
+  count: number;
+}
+
+/**
+ * A level's bands in the index's (z,y,x) order: `rowsPerBand` rows of chunks each, fewer in the
+ * last band of each chunk depth.
+ */
+function* bandsOf(shapeZyx: Zyx, [cz, cy, cx]: Zyx, rowsPerBand: number): Generator<Band> {
+  const [nz, ny, nx] = shapeZyx;
+  const perRow = Math.ceil(nx / cx);
+  let first = 0;
+  for (let z0 = 0; z0 < nz; z0 += cz)
+    for (let y0 = 0; y0 < ny; y0 += rowsPerBand * cy) {
+      const dy = Math.min(rowsPerBand * cy, ny - y0);
+      const count = Math.ceil(dy / cy) * perRow;
+      yield { z0, dz: Math.min(cz, nz - z0), y0, dy, first, count };
+      first += count;
+    }
+}
+
+/**
+ * The most stored bytes of one of `bands`, in the index's order. Throws on a chunk claiming more
+ * bytes than its cells could deflate to: zlib grows incompressible data by well under 1 %, so
+ * more is no chunk of ours (nor a reason to allocate the 4 GiB its 32-bit size field allows).
+ */
+function largestBand(index: ChunkIndex, bands: readonly Band[]): number {
   const [cz, cy, cx] = index.chunkZyx;
   const whole = cz * cy * cx * 2;
   const most = whole + (whole >> 3) + 1024;
   let largest = 0;
-  let band = 0;
-  let left = 0;
-  let row = 0;
-  for (const chunk of index.chunks) {
-    if (chunk.bytes > most)
-      throw new Error(
-        `chunk (${chunk.offsetZyx.join(',')}) claims ${chunk.bytes} bytes for ${whole} of cells`,
-      );
-    if (left === 0) {
-      // the next band: its rows from `row`, the chunk depth's rows starting over after gridRows
-      const rows = Math.min(rowsPerBand, gridRows - row);
-      row = (row + rows) % gridRows;
-      left = rows * perRow;
-      band = 0;
+  for (const { first, count } of bands) {
+    let bytes = 0;
+    for (const chunk of index.chunks.slice(first, first + count)) {
+      if (chunk.bytes > most)
+        throw new Error(
+          `chunk (${chunk.offsetZyx.join(',')}) claims ${chunk.bytes} bytes for ${whole} of cells`,
+        );
+      bytes += chunk.bytes;
     }
-    band += chunk.bytes;
-    left--;
-    largest = Math.max(largest, band);
+    largest = Math.max(largest, bytes);
   }
   return largest;
 }
