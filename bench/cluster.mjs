@@ -275,8 +275,7 @@ function localRun(compression, { what, name, layout, extra }) {
   settle();
   const t = performance.now();
   const cpu = cpuMeter();
-  const r = spawnSync(process.execPath, [
-    join(root, 'apps/cli/bin/bdv.js'),
+  const r = spawnSync(join(root, 'apps/cli/bin/bdv'), [
     'convert',
     '-m',
     manifestFor(compression, layout),
@@ -316,8 +315,7 @@ function verifyRun(compression) {
   settle();
   const t = performance.now();
   const cpu = cpuMeter();
-  const r = spawnSync(process.execPath, [
-    join(root, 'apps/cli/bin/bdv.js'),
+  const r = spawnSync(join(root, 'apps/cli/bin/bdv'), [
     'verify',
     join(work, `local-jobs-${compression}.xml`),
     '--jobs',

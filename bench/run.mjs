@@ -13,7 +13,7 @@
 //   BENCH_LARGE_CASES=none-1,none-3 (stacks above 1 GiB: gzip at 4 GiB is ~2 min a run and a tool;
 //   set it to BENCH_CASES' value to run them too)
 //   BENCH_MULTI=8 (views; 0 skips)  BENCH_JOBS=<cores>  BENCH_DIR=bench/out  BENCH_QUIET=1
-//   BENCH_WAIT_S=300 (longest wait for a quiet machine before a run)  BENCH_BDV=apps/cli/bin/bdv.js
+//   BENCH_WAIT_S=300 (longest wait for a quiet machine before a run)  BENCH_BDV=apps/cli/bin/bdv
 //   BENCH_KEEP_INPUTS=0 (1 keeps the generated inputs)  BENCH_REPORT=BENCHMARKS.md (where to write)
 import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, rmSync, statSync } from 'node:fs';
@@ -27,7 +27,8 @@ const here = dirname(fileURLToPath(import.meta.url));
 const root = resolve(here, '..');
 const env = process.env;
 const PY = '/usr/bin/python3';
-const BDV = resolve(env.BENCH_BDV ?? join(root, 'apps/cli/bin/bdv.js'));
+// The `bdv` command as a user runs it (its launcher, apps/cli/bin/bdv), not `node bdv.js`.
+const BDV = resolve(env.BENCH_BDV ?? join(root, 'apps/cli/bin/bdv'));
 const PLANE = 2048; // y and x of every plane: a 4-megapixel sCMOS camera
 const BLOCK = '4,256,256'; // npy2bdv's default
 const LEVELS = { 1: '1,1,1', 3: '1,1,1:2,2,2:4,4,4' };
@@ -78,7 +79,6 @@ async function timed(cmd, args) {
 
 function bdvConvert(inputs, output, c, extra = []) {
   return [
-    BDV,
     'convert',
     ...inputs,
     '-o',
@@ -199,7 +199,7 @@ for (const mib of sizes) {
     const theirs = join(work, 'h5py', 'out.h5');
     const [o, h] = await alternate(
       [
-        { before: () => removeOutput(ours), cmd: process.execPath, args: bdvConvert([input], ours, c) },
+        { before: () => removeOutput(ours), cmd: BDV, args: bdvConvert([input], ours, c) },
         {
           before: () => removeOutput(theirs),
           cmd: PY,
@@ -240,19 +240,19 @@ if (multiViews > 0 && sizes.length > 0) {
       {
         tool: `bdv convert, 1 view of ${mib} MiB`,
         before: () => removeOutput(one),
-        cmd: process.execPath,
+        cmd: BDV,
         args: bdvConvert([join(work, `stack-${mib}m.npy`)], one, c),
       },
       {
         tool: `bdv convert, ${multiViews} views, one file`,
         before: () => removeOutput(single),
-        cmd: process.execPath,
+        cmd: BDV,
         args: bdvConvert([folder, ...pattern], single, c),
       },
       {
         tool: `bdv convert --layout partitioned --jobs ${jobs}`,
         before: () => removeOutput(parted),
-        cmd: process.execPath,
+        cmd: BDV,
         args: bdvConvert([folder, ...pattern], parted, c, [
           '--layout',
           'partitioned',

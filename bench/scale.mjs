@@ -14,7 +14,7 @@ import { writeSection } from './report-file.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const root = resolve(here, '..');
-const BDV = join(root, 'apps/cli/bin/bdv.js');
+const BDV = join(root, 'apps/cli/bin/bdv');
 const counts = (name, fallback) => (process.env[name] ?? fallback).split(',').map(Number);
 const viewCounts = counts('BENCH_SCALE_VIEWS', '500,2000,5000');
 const setupCounts = counts('BENCH_SCALE_SETUPS', '1000,4000,10000');
@@ -40,7 +40,7 @@ function manifest(name, setupTiles, views, layout) {
 
 /** One whole process under GNU time: wall seconds and peak RSS. */
 function timed(args) {
-  const r = spawnSync('/usr/bin/time', ['-f', '%e %M', process.execPath, BDV, ...args], { encoding: 'utf8' });
+  const r = spawnSync('/usr/bin/time', ['-f', '%e %M', BDV, ...args], { encoding: 'utf8' });
   if (r.status !== 0) throw new Error(`bdv ${args.join(' ')} failed:\n${r.stderr}`);
   const [seconds, kb] = r.stderr.trim().split('\n').at(-1).split(' ').map(Number);
   return { seconds, rssMiB: kb / 1024 };

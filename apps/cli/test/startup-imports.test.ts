@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, readFileSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, rmSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -14,6 +14,7 @@ import { tempDir } from '../../../test/support/oracle.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const BIN = join(here, '..', 'bin', 'bdv.js');
+const LAUNCHER = join(here, '..', 'bin', 'bdv');
 const DIST_MAIN = join(here, '..', 'dist', 'main.js');
 const HOOK = join(here, 'support', 'record-imports.mjs');
 const dir = tempDir('bdv-startup-');
@@ -87,6 +88,31 @@ describe('bdv start-up', () => {
     expect(ran()).toBe('dist');
     rmSync(bundle);
     expect(ran()).toBe('dist');
+  });
+
+  it('bin/bdv starts the local commands without NODE_EXTRA_CA_CERTS, the API commands with it', () => {
+    // Node warns at start when the file that variable names cannot be read: the warning shows
+    // whether the process was started with it. Run through a link, as npm installs the command.
+    const linked = join(dir.path, 'linked-bdv');
+    symlinkSync(LAUNCHER, linked);
+    const run = (args: string[]) =>
+      spawnSync(linked, args, {
+        encoding: 'utf8',
+        env: {
+          ...process.env,
+          NODE_EXTRA_CA_CERTS: join(dir.path, 'no-such-bundle.pem'),
+          BDV_API_URL: 'http://127.0.0.1:9',
+        },
+      });
+    const started = (args: string[]) => {
+      const r = run(args);
+      return { ca: r.stderr.includes('Ignoring extra certs'), out: r.stdout, status: r.status };
+    };
+    expect(started(['--version'])).toEqual({ ca: false, out: '0.1.0\n', status: 0 });
+    for (const local of [['--help'], ['convert', '--help'], ['verify', '--help'], ['info', '--help']])
+      expect(started(local)).toMatchObject({ ca: false, status: 0 });
+    // the API's commands keep it: a facility's own CA signs the API's TLS certificate
+    for (const remote of [['status'], ['submit', '--help']]) expect(started(remote).ca).toBe(true);
   });
 
   it('bdv info loads HDF5 (the recorder sees it) and not the writer, XML or PNG code', () => {
