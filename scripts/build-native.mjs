@@ -7,8 +7,9 @@
 //   - bdv_memory.node: asks Linux for huge pages under each HDF5 heap (docs/adr/021), copies
 //     an inflated chunk into its verification slab in one call (docs/adr/022), and maps a local
 //     input's slabs into the heap instead of reading them (docs/adr/024), and drops an output's
-//     pages from the page cache once they are on disk (docs/adr/027).
-// Both need a C compiler and Node's headers (scripts/install-test-deps.sh and the Dockerfile
+//     pages from the page cache once they are on disk (docs/adr/027);
+//   - bdv_pyramid.node: the streaming pyramid's block sums and means (docs/adr/031).
+// All need a C compiler and Node's headers (scripts/install-test-deps.sh and the Dockerfile
 // install them). Each is an optimisation only: without it libs/bdv does the same work the slower
 // way, so a missing piece warns here and leaves that binding out instead of failing the build.
 // BDV_NATIVE=required (the Dockerfile) makes it fail instead.
@@ -36,6 +37,15 @@ const BINDINGS = [
       'HDF5 heaps get no huge-page advice; verification places chunks row by row; inputs are read, not mapped; pages stay cached',
     hint: 'apt-get install gcc libc6-dev',
   },
+  {
+    name: 'bdv_pyramid',
+    libraries: ['-lm'],
+    // -O3: GCC 12 vectorises these loops only there (-O2 measured 1.3-1.7x slower, docs/adr/031).
+    optimise: '-O3',
+    describe: () => "the pyramid's block sums",
+    without: "the pyramid's block sums run in TypeScript",
+    hint: 'apt-get install gcc libc6-dev',
+  },
 ];
 
 /** Where node_api.h is: beside this Node (its prefix), or where npm is told to find Node's headers. */
@@ -49,7 +59,7 @@ function nodeIncludeDir() {
 }
 
 /** Compiles one binding and loads it once: a binding that cannot load here is no binding. */
-function build({ name, libraries }) {
+function build({ name, libraries, optimise = '-O2' }) {
   const output = join(outDir, `${name}.node`);
   const staging = `${output}.${process.pid}`;
   mkdirSync(outDir, { recursive: true });
@@ -57,7 +67,7 @@ function build({ name, libraries }) {
     execFileSync(
       process.env.CC || 'cc',
       [
-        '-O2',
+        optimise,
         '-std=c11',
         '-fPIC',
         '-shared',

@@ -1,6 +1,6 @@
 import type { Zyx } from '../model/pyramid-spec.js';
 import { levelShape } from '../model/pyramid-spec.js';
-import { addPlaneBlockSums, addSumPlaneBlockSums, takeBlockMeans } from './block-mean.js';
+import { blockKernels } from './block-kernels.js';
 import { jsMemory, type ScratchMemory, type Scratch } from './scratch-memory.js';
 
 /** Receives a finished z-slab of one level: `depth` planes starting at output plane `z0`. */
@@ -29,6 +29,7 @@ export class LevelStream {
   private readonly planeOut: number;
   private readonly identity: boolean;
   private readonly children: LevelStream[] = [];
+  private readonly kernels = blockKernels();
   private accArea: Scratch<Float64Array> | undefined;
   private outArea: Scratch<Uint16Array> | undefined;
   private zIn = 0;
@@ -103,7 +104,7 @@ export class LevelStream {
         continue;
       }
       const [, ny, nx] = this.inShape;
-      addPlaneBlockSums(plane, ny, nx, this.factors[1], this.factors[2], this.accArea!.view());
+      this.kernels.addPlaneBlockSums(plane, ny, nx, this.factors[1], this.factors[2], this.accArea!.view());
       this.planeAdded();
     }
   }
@@ -125,7 +126,14 @@ export class LevelStream {
   private pushSums(plane: () => Float64Array): void {
     this.takeBuffers();
     const [, ny, nx] = this.inShape;
-    addSumPlaneBlockSums(plane(), ny, nx, this.factors[1], this.factors[2], this.accArea!.view());
+    this.kernels.addSumPlaneBlockSums(
+      plane(),
+      ny,
+      nx,
+      this.factors[1],
+      this.factors[2],
+      this.accArea!.view(),
+    );
     this.planeAdded();
   }
 
@@ -142,7 +150,7 @@ export class LevelStream {
     // Coarser levels take the sums before they are turned into means (and cleared).
     for (const child of this.children) child.pushSums(() => this.accArea!.view());
     const out = this.outArea!.view().subarray(this.slabFill * this.planeOut);
-    takeBlockMeans(this.accArea!.view(), this.divisor, out);
+    this.kernels.takeBlockMeans(this.accArea!.view(), this.divisor, out);
     this.commitPlane();
   }
 
