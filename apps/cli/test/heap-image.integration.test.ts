@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, readFileSync, statSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -84,5 +84,21 @@ describe('HDF5 started from the heap image', () => {
       expect(diff.status, diff.stdout + diff.stderr).toBe(0);
       expect(other.xml).toBe(image.xml);
     }
+  });
+
+  it('names an HDF5_* variable that stops HDF5 from starting, and writes nothing', () => {
+    // A driver this build lacks (set for another program): HDF5 fails to initialise, and its next
+    // call traps in wasm. The error must say which variable, not only "memory access out of bounds".
+    makeStacks(dir.path, [{ path: join(dir.path, 'small.npy'), shape: [4, 16, 16], seed: 3 }]);
+    const out = join(dir.path, 'bad-driver');
+    mkdirSync(out);
+    const r = spawnSync(
+      process.execPath,
+      [BIN, 'convert', join(dir.path, 'small.npy'), '-o', join(out, 'out.h5'), '--progress', 'none'],
+      { encoding: 'utf8', env: { ...process.env, BDV_DEBUG: '', HDF5_DRIVER: 'no-such-driver' } },
+    );
+    expect(r.status).toBe(1);
+    expect(r.stderr).toMatch(/bdv: error: HDF5 could not create .*HDF5_DRIVER=no-such-driver set/);
+    expect(readdirSync(out).filter((name) => !name.endsWith('.lock'))).toEqual([]);
   });
 });

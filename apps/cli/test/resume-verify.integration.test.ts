@@ -202,7 +202,7 @@ describe.each(LAYOUTS)('bdv convert --resume after kill -9 (%s layout)', (layout
         `^timepoint 0 setup 1 \\(${holder.replace('.', '\\.')}\\): level 0: pixels differ from what was written`,
       ),
     );
-    expect(lines[1]).toMatch(/1 of 6 view\(s\) differ$/);
+    expect(lines[1]).toMatch(/1 of 6 view\(s\) did not read back as written$/);
     // the same verdict read on this thread as on one thread per core (the default)
     const oneThread = bdv(['verify', join(copy, 'out.xml'), '--jobs', '1']);
     expect([oneThread.status, oneThread.stdout]).toEqual([1, bad.stdout]);

@@ -37,7 +37,7 @@ async function verify(xml: string, jobs: number): Promise<VerifyReport> {
   }
 }
 
-/** One line per view that differs (view, file, what differs per level), dataset problems, a summary. */
+/** One line per view that does not verify (view, file, what per level), dataset problems, a summary. */
 function render(report: VerifyReport): string {
   const lines: string[] = [];
   const differ = report.views.filter((v) => v.problems.length > 0);
@@ -48,7 +48,7 @@ function render(report: VerifyReport): string {
   lines.push(
     report.ok
       ? `${report.xml}: all ${total} view(s) read back as written (every level's CRC-32 matches)`
-      : `${report.xml}: ${differ.length} of ${total} view(s) differ` +
+      : `${report.xml}: ${differ.length} of ${total} view(s) did not read back as written` +
           (report.problems.length > 0 ? `, ${report.problems.length} dataset problem(s)` : ''),
   );
   return `${lines.join('\n')}\n`;

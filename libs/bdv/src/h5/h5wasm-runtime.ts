@@ -3,7 +3,7 @@ import { dirname, join } from 'node:path';
 import { setFlagsFromString } from 'node:v8';
 import { adviseHugePages } from './huge-pages.js';
 import { withHostDeflateFailure } from './host-deflate.js';
-import { heapIsShared, readyH5wasm } from './prepared-h5wasm.js';
+import { hdf5VariablesSet, heapIsShared, readyH5wasm } from './prepared-h5wasm.js';
 
 /** h5wasm's API (File, Group, Dataset…); loaded on first use, never at import time. */
 export type H5Api = (typeof import('h5wasm/node'))['default'];
@@ -85,7 +85,23 @@ export function loadH5(): Promise<H5Runtime> {
  * the cause when our gzip filter failed (HDF5 itself only says the filter returned failure).
  */
 export function summarizeHdf5Error(error: unknown): string {
-  return withHostDeflateFailure(firstHdf5Line(error));
+  return withHostDeflateFailure(firstHdf5Line(error)) + environmentHint(error);
+}
+
+/**
+ * HDF5 reads its `HDF5_*` variables as it initialises: one meant for another program (a driver or
+ * VOL connector this build lacks: HDF5_DRIVER=… for h5py, say) makes initialisation fail, and the
+ * next call then traps in wasm ("memory access out of bounds") after HDF5 printed its diagnostic
+ * stack. Such a trap, or HDF5's own "library initialization failed", names the variables set.
+ */
+function environmentHint(error: unknown): string {
+  const failedStart =
+    (error instanceof Error && error.name === 'RuntimeError') ||
+    /library initiali[sz]ation failed/.test(String(error));
+  const set = hdf5VariablesSet();
+  if (!failedStart || set.length === 0) return '';
+  const listed = set.map((name) => `${name}=${process.env[name]}`).join(', ');
+  return ` (${listed} set: HDF5 reads ${set.length > 1 ? 'these' : 'it'} when it starts; unset ${set.length > 1 ? 'them' : 'it'} for bdv if meant for another program)`;
 }
 
 function firstHdf5Line(error: unknown): string {
