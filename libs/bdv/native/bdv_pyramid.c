@@ -153,6 +153,16 @@ static napi_value add_sum_plane_block_sums(napi_env env, napi_callback_info info
   return NULL;
 }
 
+// A mean as a Uint16Array element takes it in JS (ECMAScript ToUint16 of an integral value):
+// NaN and infinities 0, anything else modulo 2^16. A mean of uint16 voxels always lies in
+// [0, 65535]; the rest is for sums no pyramid makes, where a bare C cast would be undefined.
+static inline uint16_t to_uint16(double v) {
+  if (v >= 0 && v < 65536) return (uint16_t)v;
+  if (!isfinite(v)) return 0;
+  double m = fmod(v, 65536.0);
+  return (uint16_t)(m < 0 ? m + 65536.0 : m);
+}
+
 // takeBlockMeans(acc: Float64Array, divisor: number, out: Uint16Array): out[i] = floor(acc[i] /
 // divisor) for every sum, then the sums cleared for the next output plane.
 static napi_value take_block_means(napi_env env, napi_callback_info info) {
@@ -171,8 +181,7 @@ static napi_value take_block_means(napi_env env, napi_callback_info info) {
   if (out_length < acc_length)
     return fail(env, napi_throw_range_error, "takeBlockMeans: out is shorter than acc");
   double d = (double)divisor;
-  // A mean of uint16 voxels (zeros for the overhang) lies in [0, 65535]: the conversion is exact.
-  for (size_t i = 0; i < acc_length; i++) out[i] = (uint16_t)floor(acc[i] / d);
+  for (size_t i = 0; i < acc_length; i++) out[i] = to_uint16(floor(acc[i] / d));
   if (acc_length > 0) memset(acc, 0, acc_length * sizeof *acc);
   return NULL;
 }

@@ -112,6 +112,15 @@ describe('the pyramid binding (bdv_pyramid)', () => {
     }
   });
 
+  run('stores sums no pyramid makes as a Uint16Array would (NaN 0, modulo 2^16)', () => {
+    const odd = [NaN, Infinity, -Infinity, -1, -196613, 2 ** 31 + 5, 2 ** 40 + 7, 65536, 1e300, -0.5];
+    const want = new Uint16Array(odd.length);
+    const got = new Uint16Array(odd.length);
+    TYPESCRIPT_KERNELS.takeBlockMeans(Float64Array.from(odd), 1, want);
+    native!.takeBlockMeans(Float64Array.from(odd), 1, got);
+    expect(got).toEqual(want);
+  });
+
   run('refuses arrays shorter than the plane asks, and wrong types, writing nothing', () => {
     const acc = new Float64Array(4).fill(3);
     const k = native!;

@@ -47,7 +47,7 @@ describe.runIf(mapping)('input mapping', () => {
       for (const position of [0, 128, 4096 + 64, 2 * MIB + 2, file.data.length - MIB]) {
         const mapped = mapping!.map(view, fd, position, MIB);
         expect(mapped, `position ${position}`).toBeDefined();
-        await mapped!.ready;
+        await mapped!.ready();
         expect(mapped!.offset).toBeLessThan(MAP_ROOM_BYTES);
         expect(mapped!.offset % 2).toBe(position % 2);
         const got = view.subarray(mapped!.offset, mapped!.offset + MIB);
@@ -96,7 +96,7 @@ describe.runIf(mapping)('input mapping', () => {
       const view = heapView(MIB + MAP_ROOM_BYTES);
       const mapped = mapping!.map(view, fd, MIB, MIB)!;
       expect(mapped).toBeDefined();
-      await expect(mapped.ready).rejects.toMatchObject({ code: 'EFAULT' });
+      await expect(mapped.ready()).rejects.toMatchObject({ code: 'EFAULT' });
       mapping!.unmap(view);
       expect(isMapped(short.path)).toBe(false);
     } finally {

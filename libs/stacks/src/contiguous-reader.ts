@@ -6,6 +6,8 @@ import { isNativeOrder, toUint16 } from './sample-conversion.js';
 import type { ByteOrder, SampleType, StackFormat, StackReader } from './stack-reader.js';
 
 const EMPTY = new Uint16Array(0);
+/** A read's or population's end, whatever its outcome (a failure is the consumer's to meet). */
+const settledAnyway = (): void => undefined;
 
 /**
  * A C-ordered (z,y,x) block of samples at `dataOffset` — the body of a .npy or a raw file.
@@ -99,9 +101,7 @@ export class ContiguousStackReader implements StackReader {
       owned[0]!.release();
       throw error;
     }
-    const first = this.readInPlace(0, d, owned[0]!);
-    first.catch(() => undefined);
-    return { depth: d, owned, first };
+    return { depth: d, owned, first: this.readInPlace(0, d, owned[0]!) };
   }
 
   /**
@@ -109,7 +109,7 @@ export class ContiguousStackReader implements StackReader {
    * copy, docs/adr/024), read into it otherwise; resolves to where in the buffer's view it lies
    * (see SlabBuffer for why not a view).
    */
-  private readInPlace(z: number, depth: number, buffer: SlabBuffer): Promise<SlabPlace> {
+  private readInPlace(z: number, depth: number, buffer: SlabBuffer): PendingSlab {
     const [nz, ny, nx] = this.shapeZyx;
     const planeBytes = ny * nx * 2;
     const bytes = Math.min(depth, nz - z) * planeBytes;
@@ -117,9 +117,19 @@ export class ContiguousStackReader implements StackReader {
     const read = () =>
       readExactly(this.source, at, () => buffer.view().subarray(0, bytes)).then(() => ({ offset: 0, bytes }));
     const mapped = this.mappable(at, bytes) ? buffer.mapFile?.(this.source.fd!, at, bytes) : undefined;
-    if (!mapped) return read();
-    // The file no longer holds the bytes (it shrank since it was opened): the read says where it ends.
-    return mapped.ready.then(() => ({ offset: mapped.offset, bytes }), read);
+    if (!mapped) {
+      const reading = read();
+      reading.catch(() => undefined); // met by place()
+      return { place: () => reading, settled: () => reading.then(settledAnyway, settledAnyway) };
+    }
+    // A large slab's pages are mapped only when it is asked for (MappedBytes.ready): until then
+    // they are read ahead into the page cache, and this process's memory holds one slab, not two.
+    let placed: Promise<SlabPlace> | undefined;
+    return {
+      // The file no longer holds the bytes (it shrank since it was opened): the read says where it ends.
+      place: () => (placed ??= mapped.ready().then(() => ({ offset: mapped.offset, bytes }), read)),
+      settled: () => placed?.then(settledAnyway, settledAnyway) ?? Promise.resolve(),
+    };
   }
 
   /**
@@ -133,24 +143,44 @@ export class ContiguousStackReader implements StackReader {
     return fd !== undefined && fd >= 0 && at % 2 === 0 && at + bytes <= size && isNativeOrder(this.byteOrder);
   }
 
+  /**
+   * Slab k lives in buffer k % 2 while the next one is read (or mapped and read ahead) into the
+   * other. The consumer asks for slab k + 1 only once done with slab k (the writer pushes a slab
+   * through every level, checksum settled, before it asks), so slab k's buffer then takes slab
+   * k + 2 — before slab k + 1 is populated, so that a mapped slab k leaves memory first.
+   */
   private async *slabsInPlace(reading: Promise<InPlaceReading>): AsyncIterable<Uint16Array> {
     this.unclaimed.delete(reading);
     const nz = this.shapeZyx[0];
     const { depth: d, owned, first } = await reading;
-    let pending: Promise<SlabPlace> | undefined = first;
+    const slabs = Math.ceil(nz / d);
+    const held: (SlabBuffer | undefined)[] = [...owned];
+    let current: PendingSlab | undefined = first;
+    let next: PendingSlab | undefined = slabs > 1 ? this.readInPlace(d, d, owned[1]!) : undefined;
     try {
-      for (let z = 0, k = 0; z < nz; z += d, k++) {
-        const { offset, bytes } = await pending!;
-        pending = z + d < nz ? this.readInPlace(z + d, d, owned[(k + 1) % 2]!) : undefined;
+      for (let k = 0; k < slabs; k++) {
+        const { offset, bytes } = await current!.place();
         yield toUint16(
           owned[k % 2]!.view().subarray(offset, offset + bytes),
           'uint16',
           this.byteOrder,
           EMPTY,
         );
+        current = next;
+        if (k + 2 < slabs) {
+          next = this.readInPlace((k + 2) * d, d, owned[k % 2]!);
+        } else {
+          // No slab left for this buffer: given back now, not after the last slab.
+          next = undefined;
+          held[k % 2]?.release();
+          held[k % 2] = undefined;
+        }
       }
     } finally {
-      await releaseWhenRead(owned, pending);
+      await releaseWhenRead(
+        held.filter((buffer) => buffer !== undefined),
+        [current, next],
+      );
     }
   }
 
@@ -159,7 +189,7 @@ export class ContiguousStackReader implements StackReader {
     const unclaimed = [...this.unclaimed];
     this.unclaimed.clear();
     for (const reading of unclaimed)
-      await reading.then(({ owned, first }) => releaseWhenRead(owned, first)).catch(() => undefined);
+      await reading.then(({ owned, first }) => releaseWhenRead(owned, [first])).catch(() => undefined);
     await this.source.close();
   }
 }
@@ -168,7 +198,15 @@ export class ContiguousStackReader implements StackReader {
 interface InPlaceReading {
   depth: number;
   owned: SlabBuffer[];
-  first: Promise<SlabPlace>;
+  first: PendingSlab;
+}
+
+/** A slab on its way into its buffer. */
+interface PendingSlab {
+  /** Where it lies once it may be used; a failed read rejects. */
+  place(): Promise<SlabPlace>;
+  /** Resolves once nothing writes into the buffer any more (it may then be given back). */
+  settled(): Promise<void>;
 }
 
 /** Where a slab lies in its buffer's view. */
@@ -178,7 +216,7 @@ interface SlabPlace {
 }
 
 /** A read still in flight writes into its buffer: the buffers go back only after it ends. */
-async function releaseWhenRead(owned: SlabBuffer[], pending: Promise<unknown> | undefined): Promise<void> {
-  await pending?.catch(() => undefined);
+async function releaseWhenRead(owned: SlabBuffer[], pending: (PendingSlab | undefined)[]): Promise<void> {
+  for (const slab of pending) await slab?.settled();
   for (const buffer of owned) buffer.release();
 }

@@ -3,7 +3,7 @@ import { dirname, join } from 'node:path';
 import { setFlagsFromString } from 'node:v8';
 import { adviseHugePages } from './huge-pages.js';
 import { withHostDeflateFailure } from './host-deflate.js';
-import { hdf5VariablesSet, heapIsShared, readyH5wasm } from './prepared-h5wasm.js';
+import { heapIsShared, readyH5wasm } from './prepared-h5wasm.js';
 
 /** h5wasm's API (File, Group, Dataset…); loaded on first use, never at import time. */
 export type H5Api = (typeof import('h5wasm/node'))['default'];
@@ -89,19 +89,32 @@ export function summarizeHdf5Error(error: unknown): string {
 }
 
 /**
- * HDF5 reads its `HDF5_*` variables as it initialises: one meant for another program (a driver or
- * VOL connector this build lacks: HDF5_DRIVER=… for h5py, say) makes initialisation fail, and the
- * next call then traps in wasm ("memory access out of bounds") after HDF5 printed its diagnostic
- * stack. Such a trap, or HDF5's own "library initialization failed", names the variables set.
+ * The variables by which HDF5 loads a driver, connector or plugin as it initialises: one meant for
+ * another program (HDF5_DRIVER=… for h5py, say; this build lacks most drivers) makes
+ * initialisation fail, and the next call then traps in wasm ("memory access out of bounds") after
+ * HDF5 printed its diagnostic stack.
+ */
+const STARTUP_VARIABLES = [
+  'HDF5_DRIVER',
+  'HDF5_DRIVER_CONFIG',
+  'HDF5_PLUGIN_PATH',
+  'HDF5_PLUGIN_PRELOAD',
+  'HDF5_VOL_CONNECTOR',
+];
+
+/**
+ * Such a trap, or HDF5's own "library initialization failed", names those of them that are set
+ * (names only: values may hold paths or credentials, and the cluster's failure reasons are read
+ * through its API).
  */
 function environmentHint(error: unknown): string {
   const failedStart =
     (error instanceof Error && error.name === 'RuntimeError') ||
     /library initiali[sz]ation failed/.test(String(error));
-  const set = hdf5VariablesSet();
+  const set = STARTUP_VARIABLES.filter((name) => process.env[name] !== undefined);
   if (!failedStart || set.length === 0) return '';
-  const listed = set.map((name) => `${name}=${process.env[name]}`).join(', ');
-  return ` (${listed} set: HDF5 reads ${set.length > 1 ? 'these' : 'it'} when it starts; unset ${set.length > 1 ? 'them' : 'it'} for bdv if meant for another program)`;
+  const it = set.length > 1 ? 'them' : 'it';
+  return ` (${set.join(', ')} set: HDF5 reads ${it} when it starts; if meant for another program, unset ${it} for bdv)`;
 }
 
 function firstHdf5Line(error: unknown): string {

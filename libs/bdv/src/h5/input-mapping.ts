@@ -22,12 +22,25 @@ export const MAP_ROOM_BYTES = 128 * 1024;
  */
 export const MAP_MIN_BYTES = 4 * 1024 * 1024;
 
+/**
+ * Slabs from this size on are only read ahead into the page cache when mapped, and mapped into
+ * memory (populated) when their reader asks for them: a reader holds two slabs, and populated
+ * ahead, the next one counted in the process's memory beside the one being written. With
+ * BigDataViewer's 16³ blocks on 2048² planes (128 MiB slabs) that was 537 MiB of peak RSS for
+ * one view, 301 MiB of it mapped input. Populating 128 MiB of cached pages takes ~4-8 ms; below
+ * this size (npy2bdv's blocks: 32 MiB slabs) the slab is populated ahead as before.
+ */
+export const POPULATE_WHEN_USED_BYTES = 64 * 1024 * 1024;
+
 /** Where mapped bytes start in a buffer, and when they may be used. */
 export interface MappedBytes {
   /** Offset of the first mapped byte in the buffer's view. */
   offset: number;
-  /** Resolves once the bytes are in memory; rejects when the file no longer holds them. */
-  ready: Promise<void>;
+  /**
+   * Resolves once the bytes are in memory (populated now if they were only read ahead); rejects
+   * when the file no longer holds them. Call it when the bytes are about to be used.
+   */
+  ready(): Promise<void>;
 }
 
 /** Maps local files into memory this thread owns (docs/adr/024). */
@@ -48,13 +61,21 @@ export function inputMapping(): InputMapping | undefined {
 
 function makeMapping(): InputMapping | undefined {
   const native = nativeMemory();
-  const { mapFile, unmapFile, populateMapped } = native ?? {};
+  const { mapFile, unmapFile, populateMapped, prefetchMapped } = native ?? {};
   if (!native || !mapFile || !unmapFile || !populateMapped) return undefined;
   return {
     map(view, fd, position, bytes) {
       const offset = mapFile.call(native, view, fd, position, bytes);
       if (offset < 0) return undefined;
-      return { offset, ready: populateMapped.call(native, view, offset, bytes) };
+      const populate = () => populateMapped.call(native, view, offset, bytes);
+      if (bytes < POPULATE_WHEN_USED_BYTES || !prefetchMapped) {
+        const populated = populate();
+        populated.catch(() => undefined); // met by ready()
+        return { offset, ready: () => populated };
+      }
+      prefetchMapped.call(native, view, offset, bytes).catch(() => undefined);
+      let populated: Promise<void> | undefined;
+      return { offset, ready: () => (populated ??= populate()) };
     },
     unmap(view) {
       unmapFile.call(native, view);

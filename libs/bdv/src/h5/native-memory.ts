@@ -36,6 +36,12 @@ export interface NativeMemory {
    */
   populateMapped?(view: Uint8Array, offset: number, bytes: number): Promise<void>;
   /**
+   * Asks Linux on libuv's pool to read the mapped pages under view[offset, offset + bytes) into the
+   * page cache without mapping them (they do not count in this process's memory); never rejects.
+   * Absent from a binding built before it.
+   */
+  prefetchMapped?(view: Uint8Array, offset: number, bytes: number): Promise<void>;
+  /**
    * Drops file `fd`'s clean pages in [offset, offset + length) (length 0 or none: to the end) from
    * the page cache (posix_fadvise DONTNEED): 0, or the errno Linux refused with. Dirty pages stay.
    * Absent from a binding built before it (docs/adr/027).

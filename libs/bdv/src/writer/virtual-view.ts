@@ -1,6 +1,7 @@
 import { BdvError, invalid } from '../errors.js';
 import { levelShape, type LevelSpec, type Zyx } from '../model/pyramid-spec.js';
-import { addPlaneBlockSums, downsampleStack, takeBlockMeans } from '../pyramid/block-mean.js';
+import { downsampleStack } from '../pyramid/block-mean.js';
+import { blockKernels } from '../pyramid/block-kernels.js';
 
 /** One level's share of a block written into a virtual view: where it goes and its voxels. */
 export interface LevelBlock {
@@ -22,6 +23,7 @@ export function planeAtLevels(
     throw invalid('plane', `has ${plane.length} values, the view's planes are ${ny}x${nx}`);
   if (!Number.isInteger(z) || z < 0 || z >= nz)
     throw new BdvError('OUT_OF_RANGE', `plane index ${z} outside 0..${nz - 1}`, 'z');
+  const kernels = blockKernels();
   return levels.map((level, l) => {
     const [fz, fy, fx] = level.factorsZyx;
     if (fz !== 1)
@@ -34,9 +36,9 @@ export function planeAtLevels(
     let data = plane;
     if (fy !== 1 || fx !== 1) {
       const acc = new Float64Array(nyo * nxo);
-      addPlaneBlockSums(plane, ny, nx, fy, fx, acc);
+      kernels.addPlaneBlockSums(plane, ny, nx, fy, fx, acc);
       data = new Uint16Array(nyo * nxo);
-      takeBlockMeans(acc, fy * fx, data);
+      kernels.takeBlockMeans(acc, fy * fx, data);
     }
     return { level: l, offsetZyx: [z, 0, 0], countZyx: [1, nyo, nxo], data };
   });
