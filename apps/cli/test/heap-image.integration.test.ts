@@ -98,7 +98,9 @@ describe('HDF5 started from the heap image', () => {
       { encoding: 'utf8', env: { ...process.env, BDV_DEBUG: '', HDF5_DRIVER: 'no-such-driver' } },
     );
     expect(r.status).toBe(1);
-    expect(r.stderr).toMatch(/bdv: error: HDF5 could not create .*HDF5_DRIVER set: HDF5 reads it when it starts/);
+    expect(r.stderr).toMatch(
+      /bdv: error: HDF5 could not create .*HDF5_DRIVER set: HDF5 reads it when it starts/,
+    );
     expect(readdirSync(out).filter((name) => !name.endsWith('.lock'))).toEqual([]);
   });
 });
