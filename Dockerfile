@@ -23,8 +23,8 @@ COPY libs libs
 COPY apps apps
 COPY scripts/package-folder.mjs scripts/prepare-h5wasm.mjs scripts/route-deflate-to-node.mjs scripts/h5wasm-embedded-module.mjs scripts/share-wasm-memory.mjs scripts/wasm-sections.mjs scripts/heap-image.mjs scripts/build-native.mjs scripts/bundle-cli.mjs scripts/
 # The image ships HDF5 loaded from a file with gzip on the host and a shared heap (ADRs 014, 018,
-# 019), initialised by the build (ADR 026), gzip by libdeflate (ADR 020) and huge-page advice for
-# HDF5's heaps (ADR 021), or fails here.
+# 019), initialised by the build (ADR 026), gzip by libdeflate (ADR 020), huge-page advice for
+# HDF5's heaps (ADR 021) and the pyramid's block sums in C (ADR 031), or fails here.
 RUN npx tsc -b && node scripts/prepare-h5wasm.mjs && BDV_NATIVE=required node scripts/build-native.mjs \
  && node scripts/bundle-cli.mjs \
  && node -e "const s = require('./libs/bdv/dist/h5wasm/source.json'); if (s.deflate !== 'node-zlib') throw new Error('prepare-h5wasm did not route gzip to Node zlib'); if (s.memory !== 'shared') throw new Error('prepare-h5wasm did not share the heap'); if (!s.heapImage) throw new Error('prepare-h5wasm made no initialised heap')"
