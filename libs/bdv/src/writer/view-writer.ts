@@ -20,11 +20,16 @@ export interface ViewTarget {
   slabBytes?: number;
 }
 
-/** Input slab depth (planes) that lets level 0 pass slabs to HDF5 without re-buffering. */
+/**
+ * Input slab depth (planes) that lets level 0 pass slabs to HDF5 without re-buffering. Refuses,
+ * as writeView would, a view whose chunk-deep slabs break the memory bound: a reader sizes its
+ * buffers (and starts reading) from this depth, so the refusal comes before either.
+ */
 export function preferredSlabDepth(
   shapeZyx: readonly number[],
   format: { levels: readonly LevelSpec[]; slabBytes?: number },
 ): number {
+  assertViewBuffer([shapeZyx[0]!, shapeZyx[1]!, shapeZyx[2]!], format.levels);
   return slabDepthFor(shapeZyx[1]! * shapeZyx[2]! * 2, format.levels[0]!.blockZyx[0], format.slabBytes);
 }
 
