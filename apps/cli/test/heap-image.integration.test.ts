@@ -1,5 +1,6 @@
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, statSync, truncateSync, writeFileSync } from 'node:fs';
+import { npyHeader } from '@bdv-cluster/stacks';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -84,6 +85,32 @@ describe('HDF5 started from the heap image', () => {
       expect(diff.status, diff.stdout + diff.stderr).toBe(0);
       expect(other.xml).toBe(image.xml);
     }
+  });
+
+  it("reads 128 MiB mapped slabs right in h5wasm's own private heap, which grows under them", () => {
+    // Populated when used (ADR 024): a private heap's ArrayBuffer is replaced when it grows (the
+    // pyramid's buffers at the first slab), so the second slab needs a view made then. A sparse
+    // file of zeros: 16 planes of 4096 x 2048, two 128 MiB slabs, nothing to read from disk.
+    const shape: [number, number, number] = [16, 4096, 2048];
+    const input = join(dir.path, 'sparse.npy');
+    const header = npyHeader(shape);
+    writeFileSync(input, header);
+    truncateSync(input, header.length + shape[0] * shape[1] * shape[2] * 2);
+    const out = join(dir.path, 'private-heap');
+    mkdirSync(out);
+    const env = { ...process.env, BDV_DEBUG: '', BDV_H5WASM: 'package' };
+    const args = ['--subsampling', '1,1,1:2,2,2', '--block', '8,256,256', '--compression', 'gzip'];
+    const r = spawnSync(
+      process.execPath,
+      [BIN, 'convert', input, '-o', join(out, 'out.h5'), ...args, '--progress', 'none'],
+      { encoding: 'utf8', env },
+    );
+    expect(r.status, r.stderr).toBe(0);
+    const verified = spawnSync(process.execPath, [BIN, 'verify', join(out, 'out.xml')], {
+      encoding: 'utf8',
+      env,
+    });
+    expect(verified.status, verified.stdout + verified.stderr).toBe(0);
   });
 
   it('names an HDF5_* variable that stops HDF5 from starting, and writes nothing', () => {

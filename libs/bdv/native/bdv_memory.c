@@ -263,7 +263,8 @@ static napi_value populate_mapped(napi_env env, napi_callback_info info) { retur
 // prefetchMapped(view: Uint8Array, offset: number, bytes: number): a Promise that resolves once
 // Linux was asked (MADV_WILLNEED, on libuv's pool) to read the file's pages under
 // view[offset, offset + bytes) into the page cache, without mapping them: they count against the
-// page cache, not this process's memory, until populateMapped maps them. Never rejects.
+// page cache, not this process's memory, until populateMapped maps them. Rejects only when the
+// work is cancelled (the environment is going away).
 static napi_value prefetch_mapped(napi_env env, napi_callback_info info) { return on_pool(env, info, 0); }
 
 // dropCachedPages(fd: number, offset = 0, length = 0): asks Linux to drop the file's clean pages

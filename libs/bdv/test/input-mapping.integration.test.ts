@@ -45,7 +45,7 @@ describe.runIf(mapping)('input mapping', () => {
     try {
       const view = heapView(MIB + MAP_ROOM_BYTES);
       for (const position of [0, 128, 4096 + 64, 2 * MIB + 2, file.data.length - MIB]) {
-        const mapped = mapping!.map(view, fd, position, MIB);
+        const mapped = mapping!.map(() => view, fd, position, MIB);
         expect(mapped, `position ${position}`).toBeDefined();
         await mapped!.ready();
         expect(mapped!.offset).toBeLessThan(MAP_ROOM_BYTES);
@@ -76,10 +76,11 @@ describe.runIf(mapping)('input mapping', () => {
     try {
       const tight = heapView(MIB + 100);
       tight.fill(7);
-      expect(mapping!.map(tight, fd, 128, MIB)).toBeUndefined();
+      expect(mapping!.map(() => tight, fd, 128, MIB)).toBeUndefined();
       expect(tight.every((b) => b === 7)).toBe(true);
-      expect(mapping!.map(heapView(2 * MIB), proc, 0, 4096)).toBeUndefined();
-      expect(() => mapping!.map(tight, -1, 0, 4096)).toThrow(RangeError);
+      const roomy = heapView(2 * MIB);
+      expect(mapping!.map(() => roomy, proc, 0, 4096)).toBeUndefined();
+      expect(() => mapping!.map(() => tight, -1, 0, 4096)).toThrow(RangeError);
       expect(isMapped(file.path)).toBe(false);
     } finally {
       closeSync(fd);
@@ -94,7 +95,7 @@ describe.runIf(mapping)('input mapping', () => {
       // Something shrank the input after it was opened: its reader still believes 2 MiB.
       truncateSync(short.path, MIB + 4096);
       const view = heapView(MIB + MAP_ROOM_BYTES);
-      const mapped = mapping!.map(view, fd, MIB, MIB)!;
+      const mapped = mapping!.map(() => view, fd, MIB, MIB)!;
       expect(mapped).toBeDefined();
       await expect(mapped.ready()).rejects.toMatchObject({ code: 'EFAULT' });
       mapping!.unmap(view);

@@ -205,7 +205,10 @@ interface InPlaceReading {
 interface PendingSlab {
   /** Where it lies once it may be used; a failed read rejects. */
   place(): Promise<SlabPlace>;
-  /** Resolves once nothing writes into the buffer any more (it may then be given back). */
+  /**
+   * Resolves once nothing writes into the buffer any more (it may then be given back): a read in
+   * flight does; populating or prefetching mapped pages writes nothing, and may outlive it.
+   */
   settled(): Promise<void>;
 }
 

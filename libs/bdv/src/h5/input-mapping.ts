@@ -45,8 +45,12 @@ export interface MappedBytes {
 
 /** Maps local files into memory this thread owns (docs/adr/024). */
 export interface InputMapping {
-  /** Maps the bytes over `view`, or undefined: read them instead. */
-  map(view: Uint8Array, fd: number, position: number, bytes: number): MappedBytes | undefined;
+  /**
+   * Maps the bytes over the memory `view()` returns, or undefined: read them instead. A getter:
+   * a slab populated when used (POPULATE_WHEN_USED_BYTES) needs a view of that memory then, and a
+   * private wasm heap replaces its ArrayBuffer (the bytes stay where they are) whenever it grows.
+   */
+  map(view: () => Uint8Array, fd: number, position: number, bytes: number): MappedBytes | undefined;
   /** Gives `view` anonymous memory again (with huge-page advice, as the heap had). */
   unmap(view: Uint8Array): void;
 }
@@ -65,15 +69,15 @@ function makeMapping(): InputMapping | undefined {
   if (!native || !mapFile || !unmapFile || !populateMapped) return undefined;
   return {
     map(view, fd, position, bytes) {
-      const offset = mapFile.call(native, view, fd, position, bytes);
+      const offset = mapFile.call(native, view(), fd, position, bytes);
       if (offset < 0) return undefined;
-      const populate = () => populateMapped.call(native, view, offset, bytes);
+      const populate = () => populateMapped.call(native, view(), offset, bytes);
       if (bytes < POPULATE_WHEN_USED_BYTES || !prefetchMapped) {
         const populated = populate();
         populated.catch(() => undefined); // met by ready()
         return { offset, ready: () => populated };
       }
-      prefetchMapped.call(native, view, offset, bytes).catch(() => undefined);
+      prefetchMapped.call(native, view(), offset, bytes).catch(() => undefined);
       let populated: Promise<void> | undefined;
       return { offset, ready: () => (populated ??= populate()) };
     },

@@ -37,7 +37,8 @@ export interface NativeMemory {
   populateMapped?(view: Uint8Array, offset: number, bytes: number): Promise<void>;
   /**
    * Asks Linux on libuv's pool to read the mapped pages under view[offset, offset + bytes) into the
-   * page cache without mapping them (they do not count in this process's memory); never rejects.
+   * page cache without mapping them (they do not count in this process's memory); rejects only
+   * when the work is cancelled.
    * Absent from a binding built before it.
    */
   prefetchMapped?(view: Uint8Array, offset: number, bytes: number): Promise<void>;

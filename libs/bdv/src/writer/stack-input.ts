@@ -86,7 +86,7 @@ export const writerSlabBuffers: SlabBufferSource = async (bytes) => {
     mapFile(fd, position, length) {
       if (length > bytes || length < MAP_MIN_BYTES) return undefined;
       mapped = true; // a failed map may have replaced pages too
-      return mapping.map(block.u8(), fd, position, length);
+      return mapping.map(() => block.u8(), fd, position, length);
     },
     release() {
       if (mapped) mapping.unmap(block.u8());
