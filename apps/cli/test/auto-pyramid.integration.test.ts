@@ -1,8 +1,8 @@
-import { closeSync, existsSync, ftruncateSync, openSync, writeSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { npyHeader } from '@bdv-cluster/stacks';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { describeBdv, makeStacks, tempDir } from '../../../test/support/oracle.js';
+import { zerosNpy } from '../../../test/support/sparse-npy.js';
 import { bdv } from './cli-run.js';
 
 // `bdv convert` without factors proposes the pyramid as BigDataViewer's exporter does, says so in
@@ -14,16 +14,9 @@ beforeAll(() =>
 );
 afterAll(() => dir.remove());
 
-/** A .npy of zeros in `dir`, as a sparse file: cheap to make and to read whatever its size. */
-function zerosNpy(name: string, shapeZyx: [number, number, number]): string {
-  const path = join(dir.path, name);
-  const header = npyHeader(shapeZyx);
-  const fd = openSync(path, 'w');
-  writeSync(fd, header);
-  ftruncateSync(fd, header.length + shapeZyx[0] * shapeZyx[1] * shapeZyx[2] * 2);
-  closeSync(fd);
-  return path;
-}
+/** A .npy of zeros in `dir`, as a sparse file (test/support/sparse-npy.ts). */
+const zerosNpyIn = (name: string, shapeZyx: [number, number, number]) =>
+  zerosNpy(join(dir.path, name), shapeZyx);
 
 describe('bdv convert pyramids', () => {
   it('defaults to "auto": BigDataViewer\'s proposal for the first view, in the summary and the file', () => {
@@ -76,7 +69,7 @@ describe('bdv convert pyramids', () => {
   it("makes proposed blocks shallower where their slabs would pass a view's memory bound, and says so", () => {
     // 8 planes of 4096x4096 (a sparse file of zeros: cheap to make and to read): 16³ proposed,
     // level 0's 8-plane slab alone is 256 MiB. Halved to 4 planes, its chunks keep 4096 voxels.
-    const wide = zerosNpy('wide.npy', [8, 4096, 4096]);
+    const wide = zerosNpyIn('wide.npy', [8, 4096, 4096]);
     const out = join(dir.path, 'wide.h5');
     const r = bdv(['convert', wide, '-o', out, '--compression', 'gzip']);
     expect(r.status, r.stderr).toBe(0);
@@ -91,7 +84,7 @@ describe('bdv convert pyramids', () => {
 
   it("refuses given blocks too deep for a view's memory before the output exists, naming the input", () => {
     // 9 planes of 4096x4096 in 16-deep blocks: a 288 MiB slab (a sparse file: nothing to read)
-    const deep = zerosNpy('deep.npy', [9, 4096, 4096]);
+    const deep = zerosNpyIn('deep.npy', [9, 4096, 4096]);
     const out = join(dir.path, 'deep.h5');
     const r = bdv(['convert', deep, '-o', out, '--subsampling', '1,1,1', '--block', '16,16,16']);
     expect(r.status).toBe(1);

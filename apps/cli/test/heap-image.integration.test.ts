@@ -1,10 +1,10 @@
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, readdirSync, readFileSync, statSync, truncateSync, writeFileSync } from 'node:fs';
-import { npyHeader } from '@bdv-cluster/stacks';
+import { mkdirSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { describeBdv, makeStacks, tempDir } from '../../../test/support/oracle.js';
+import { zerosNpy } from '../../../test/support/sparse-npy.js';
 
 // The build makes a twin of the prepared h5wasm whose heap starts with HDF5 initialised
 // (docs/adr/026): a conversion must not be able to tell. The same conversion, run as a user runs
@@ -92,10 +92,7 @@ describe('HDF5 started from the heap image', () => {
     // pyramid's buffers at the first slab), so the second slab needs a view made then. A sparse
     // file of zeros: 16 planes of 4096 x 2048, two 128 MiB slabs, nothing to read from disk.
     const shape: [number, number, number] = [16, 4096, 2048];
-    const input = join(dir.path, 'sparse.npy');
-    const header = npyHeader(shape);
-    writeFileSync(input, header);
-    truncateSync(input, header.length + shape[0] * shape[1] * shape[2] * 2);
+    const input = zerosNpy(join(dir.path, 'sparse.npy'), shape);
     const out = join(dir.path, 'private-heap');
     mkdirSync(out);
     const env = { ...process.env, BDV_DEBUG: '', BDV_H5WASM: 'package' };

@@ -1,7 +1,8 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { levelShape, type Zyx } from '../src/model/pyramid-spec.js';
-import { blockKernels, TYPESCRIPT_KERNELS } from '../src/pyramid/block-kernels.js';
+import { blockKernels, TYPESCRIPT_KERNELS, type BlockKernels } from '../src/pyramid/block-kernels.js';
 import { LevelStream } from '../src/pyramid/level-stream.js';
+import { seededRandom } from '../../../test/support/seeded-random.js';
 
 // The pyramid's loops in C (libs/bdv/native/bdv_pyramid.c, docs/adr/031) against the TypeScript
 // ones (block-mean.ts, themselves checked voxel by voxel in block-mean.test.ts): the same float64
@@ -13,17 +14,12 @@ const native = (() => {
 })();
 const run = native ? it : it.skip;
 
-/** xorshift: repeatable uint16 noise, with runs of 0 and 65535 mixed in. */
+/** Repeatable uint16 noise, with runs of 0 and 65535 mixed in. */
 function noise(n: number, seed: number): Uint16Array {
-  const a = new Uint16Array(n);
-  let x = seed >>> 0 || 1;
-  for (let i = 0; i < n; i++) {
-    x ^= x << 13;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    a[i] = i % 97 < 5 ? 65535 : i % 89 < 3 ? 0 : x & 0xffff;
-  }
-  return a;
+  const next = seededRandom(seed);
+  return Uint16Array.from({ length: n }, (_, i) =>
+    i % 97 < 5 ? 65535 : i % 89 < 3 ? 0 : Math.floor(next() * 65536),
+  );
 }
 
 /** An accumulator already holding sums of earlier planes (integers, as the stream's are). */
@@ -60,28 +56,30 @@ describe('the pyramid binding (bdv_pyramid)', () => {
     [7, 4],
   ];
 
-  run('adds uint16 block sums as the TypeScript loop does, for every plane and factor', () => {
-    for (const [ny, nx] of planes)
-      for (const [fy, fx] of factors) {
-        const plane = noise(ny * nx, ny * 31 + nx);
-        const want = startedSums(sumsOf(ny, nx, fy, fx), fy * 7 + fx);
-        const got = want.slice();
-        TYPESCRIPT_KERNELS.addPlaneBlockSums(plane, ny, nx, fy, fx, want);
-        native!.addPlaneBlockSums(plane, ny, nx, fy, fx, got);
-        expect(got, `${ny}x${nx} by ${fy},${fx}`).toEqual(want);
-      }
-  });
+  /** Each sum loop over its own kind of plane (the input's uint16, a finer level's float64 sums). */
+  type SumLoop = (k: BlockKernels, ny: number, nx: number, fy: number, fx: number, acc: Float64Array) => void;
+  const sumLoops: [string, SumLoop][] = [
+    [
+      'addPlaneBlockSums',
+      (k, ny, nx, fy, fx, acc) => k.addPlaneBlockSums(noise(ny * nx, ny * 31 + nx), ny, nx, fy, fx, acc),
+    ],
+    [
+      'addSumPlaneBlockSums',
+      (k, ny, nx, fy, fx, acc) =>
+        k.addSumPlaneBlockSums(startedSums(ny * nx, nx * 13 + ny), ny, nx, fy, fx, acc),
+    ],
+  ];
 
-  run('adds a finer level’s float64 sums as the TypeScript loop does', () => {
-    for (const [ny, nx] of planes)
-      for (const [fy, fx] of factors) {
-        const plane = startedSums(ny * nx, nx * 13 + ny);
-        const want = startedSums(sumsOf(ny, nx, fy, fx), fx * 5 + fy);
-        const got = want.slice();
-        TYPESCRIPT_KERNELS.addSumPlaneBlockSums(plane, ny, nx, fy, fx, want);
-        native!.addSumPlaneBlockSums(plane, ny, nx, fy, fx, got);
-        expect(got, `${ny}x${nx} by ${fy},${fx}`).toEqual(want);
-      }
+  run('adds block sums as the TypeScript loops do, for every plane and factor', () => {
+    for (const [loop, sum] of sumLoops)
+      for (const [ny, nx] of planes)
+        for (const [fy, fx] of factors) {
+          const want = startedSums(sumsOf(ny, nx, fy, fx), fy * 7 + fx);
+          const got = want.slice();
+          sum(TYPESCRIPT_KERNELS, ny, nx, fy, fx, want);
+          sum(native!, ny, nx, fy, fx, got);
+          expect(got, `${loop} ${ny}x${nx} by ${fy},${fx}`).toEqual(want);
+        }
   });
 
   run('sums blocks too large for 32-bit sums (over 65,536 voxels of 65535) exactly', () => {

@@ -1,9 +1,9 @@
 import { resolveFormat } from '@bdv-cluster/bdv';
-import { npyHeader } from '@bdv-cluster/stacks';
-import { existsSync, readdirSync, truncateSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { tempDir } from '../../../test/support/oracle.js';
+import { zerosNpy } from '../../../test/support/sparse-npy.js';
 import { heapPool } from '../../bdv/src/h5/heap-slab-writer.js';
 import { runViewTask, type ViewTask } from '../src/index.js';
 
@@ -18,10 +18,7 @@ describe('a view task whose blocks are too deep for its source', () => {
   it('is refused naming blockSizeZyx, and writes nothing', async () => {
     // 64 planes of 2048 x 2048 (a sparse file: nothing to read): 64-deep slabs are 512 MiB.
     const shape: [number, number, number] = [64, 2048, 2048];
-    const path = join(dir.path, 'deep.npy');
-    const header = npyHeader(shape);
-    writeFileSync(path, header);
-    truncateSync(path, header.length + shape[0] * shape[1] * shape[2] * 2);
+    const path = zerosNpy(join(dir.path, 'deep.npy'), shape);
     const out = join(dir.path, 'out');
     const task: ViewTask = {
       source: { kind: 'file', uri: `file://${path}`, path },
