@@ -132,13 +132,6 @@ export interface ReadyH5wasm {
  */
 const TWIN_KEEPING_VARIABLES = new Set(['HDF5_USE_FILE_LOCKING']);
 
-/** The `HDF5_*` variables set that HDF5 acts on as it initialises (all but TWIN_KEEPING_VARIABLES), sorted. */
-export function hdf5VariablesSet(env: NodeJS.ProcessEnv = process.env): string[] {
-  return Object.keys(env)
-    .filter((name) => name.startsWith('HDF5_') && !TWIN_KEEPING_VARIABLES.has(name))
-    .sort();
-}
-
 /**
  * The URL of the prepared copy's twin whose heap starts with HDF5 initialised (docs/adr/026), where
  * the build made it, its module is whole, and this process may use it: HDF5 reads its `HDF5_*`
@@ -152,7 +145,9 @@ export function initialisedCopy(
 ): string | undefined {
   const image = made.heapImage;
   if (!image?.hl || !image.glue || !image.wasm || env.BDV_H5WASM === NO_HEAP_IMAGE) return undefined;
-  if (hdf5VariablesSet(env).length > 0) return undefined;
+  if (Object.keys(env).some((name) => name.startsWith('HDF5_') && !TWIN_KEEPING_VARIABLES.has(name))) {
+    return undefined;
+  }
   try {
     for (const part of ['hl', 'glue', 'wasm'] as const) {
       if (statSync(new URL(image[part]!, hlUrl)).size !== image.bytes?.[part]) return undefined;
