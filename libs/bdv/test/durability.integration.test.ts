@@ -346,14 +346,25 @@ describe.skipIf(!mounted)(
       expect(openDescriptors()).toBe(descriptors);
     };
 
-    it('says so, leaves the file as it was and leaks no descriptor; works again once there is room', async () => {
-      const h5 = join(volume, 'full.h5');
-      const writer = await BdvWriter.create(h5, { setup: { tiles: 2 } });
-      await writer.appendView({ shapeZyx: [4, 64, 64], data: noise(4 * 64 * 64) }, { tile: 0 });
+    /** A file holding tile 0, written and closed: its bytes, and this process's open descriptors. */
+    const fileWithTile0 = async (
+      h5: string,
+      options: Parameters<typeof BdvWriter.create>[1],
+      shapeZyx: [number, number, number],
+    ) => {
+      const writer = await BdvWriter.create(h5, options);
+      await writer.appendView(
+        { shapeZyx, data: noise(shapeZyx[0] * shapeZyx[1] * shapeZyx[2]) },
+        { tile: 0 },
+      );
       await writer.writeXml();
       await writer.close();
-      const before = readFileSync(h5);
-      const descriptors = openDescriptors();
+      return { before: readFileSync(h5), descriptors: openDescriptors() };
+    };
+
+    it('says so, leaves the file as it was and leaks no descriptor; works again once there is room', async () => {
+      const h5 = join(volume, 'full.h5');
+      const { before, descriptors } = await fileWithTile0(h5, { setup: { tiles: 2 } }, [4, 64, 64]);
       const { appendViewToFile, describeView } = await import('../src/index.js');
       const big = { shapeZyx: [64, 256, 256] as [number, number, number], data: noise(64 * 256 * 256) };
       const record = describeView(plain.setup, { tile: 1 }, big.shapeZyx);
@@ -374,12 +385,11 @@ describe.skipIf(!mounted)(
     it('says so for chunks whose writes were joined (16³ blocks: 8 KiB writes, docs/adr/029)', async () => {
       const small = resolveFormat({ setup: { tiles: 2 }, blockSizeZyx: [[16, 16, 16]] });
       const h5 = join(volume, 'full-small-chunks.h5');
-      const writer = await BdvWriter.create(h5, { setup: { tiles: 2 }, blockSizeZyx: [[16, 16, 16]] });
-      await writer.appendView({ shapeZyx: [16, 64, 64], data: noise(16 * 64 * 64) }, { tile: 0 });
-      await writer.writeXml();
-      await writer.close();
-      const before = readFileSync(h5);
-      const descriptors = openDescriptors();
+      const { before, descriptors } = await fileWithTile0(
+        h5,
+        { setup: { tiles: 2 }, blockSizeZyx: [[16, 16, 16]] },
+        [16, 64, 64],
+      );
       const { appendViewToFile, describeView } = await import('../src/index.js');
       // more than the volume holds: 16 MiB in 2,048 chunks of 8 KiB, 2 MiB of room (and under the
       // sizes that start the checksum and flush threads, whose descriptors would count here)
