@@ -19,27 +19,10 @@ import {
   type ViewState,
   type ViewCounts,
   type ViewSubmission,
+  type AddViewOutcome,
+  type CancelOutcome,
+  type RetryOutcome,
 } from './state-model.js';
-
-export type AddViewOutcome = { viewKey: string; jobId: string } &
-  /** `reopened`: the view had failed before (its old job may still be on the queue). */
-  (
-    | { ok: true; reopened: boolean }
-    | { ok: false; reason: 'NO_DATASET' | 'FINALIZED' | 'DUPLICATE' | 'CANCELLED'; state: string }
-  );
-
-/** What DELETE found: the dataset's status before, its finalize generation, the views it cancelled. */
-export type CancelOutcome =
-  | { ok: true; before: DatasetStatus; generation: number; cancelledQueued: string[] }
-  | { ok: false; reason: 'NO_DATASET' | 'COMPLETE' | 'CANCELLED' };
-
-export type RetryOutcome =
-  | { ok: true; before: DatasetStatus }
-  | {
-      ok: false;
-      reason: 'NO_DATASET' | 'CANCELLED' | 'FINALIZING' | 'NO_VIEW' | 'NOT_FAILED';
-      state: string;
-    };
 
 /** One page of a dataset's views: its views a batch at a time, and where the next page starts. */
 export interface ViewPage {

@@ -4,13 +4,7 @@ export * from './state-model.js';
 export type { ViewStatePort, JobQueuePort } from './ports.js';
 export { PipelineError, type PipelineErrorKind } from './pipeline-error.js';
 export { RedisKeys } from './redis-keys.js';
-export {
-  DatasetStore,
-  type AddViewOutcome,
-  type CancelOutcome,
-  type RetryOutcome,
-  type ViewPage,
-} from './dataset-store.js';
+export { DatasetStore, type ViewPage } from './dataset-store.js';
 export { ViewKeyOrder } from './view-order.js';
 export { DatasetLock } from './dataset-lock.js';
 export { datasetFiles, exportKeyOf, exportPrefixOf } from './output-paths.js';

@@ -1,12 +1,14 @@
 import type { ViewSpec } from '@bdv-cluster/contract';
 import type { DatasetSpec } from '@bdv-cluster/contract';
 import type { NotifyJob } from './queues.js';
-import type { AddViewOutcome, CancelOutcome, RetryOutcome } from './dataset-store.js';
 import type {
+  AddViewOutcome,
+  CancelOutcome,
   DatasetFiles,
   DatasetRecord,
   FinalizeOptions,
   PyramidChoice,
+  RetryOutcome,
   ViewEntry,
   ViewResult,
   ViewState,

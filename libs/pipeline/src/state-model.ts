@@ -90,3 +90,24 @@ export interface ViewEntry extends ViewSubmission {
   error?: string;
   result?: ViewResult;
 }
+
+/** What adding a view to a dataset found (DatasetStore.addView). */
+export type AddViewOutcome = { viewKey: string; jobId: string } &
+  /** `reopened`: the view had failed before (its old job may still be on the queue). */
+  (
+    | { ok: true; reopened: boolean }
+    | { ok: false; reason: 'NO_DATASET' | 'FINALIZED' | 'DUPLICATE' | 'CANCELLED'; state: string }
+  );
+
+/** What DELETE found: the dataset's status before, its finalize generation, the views it cancelled. */
+export type CancelOutcome =
+  | { ok: true; before: DatasetStatus; generation: number; cancelledQueued: string[] }
+  | { ok: false; reason: 'NO_DATASET' | 'COMPLETE' | 'CANCELLED' };
+
+export type RetryOutcome =
+  | { ok: true; before: DatasetStatus }
+  | {
+      ok: false;
+      reason: 'NO_DATASET' | 'CANCELLED' | 'FINALIZING' | 'NO_VIEW' | 'NOT_FAILED';
+      state: string;
+    };

@@ -10,10 +10,15 @@ import {
 import { formatOf } from '@bdv-cluster/stacks';
 import pMap from 'p-map';
 import { CliError } from '../cli-error.js';
-import type { SubmitFlags } from '../commands/remote-commands.js';
 import { readManifestFile } from '../convert/manifest-file.js';
 import { ApiClient, apiSettings, type DatasetStatus } from './api-client.js';
-import { finish } from './remote-output.js';
+import { finish, type RemoteFlags } from './remote-output.js';
+
+/** `bdv submit`'s options. */
+export interface SubmitFlags extends RemoteFlags {
+  manifest: string;
+  finalize: boolean;
+}
 
 /**
  * Views referenced by URI submitted at once: the API checks each source's header before it

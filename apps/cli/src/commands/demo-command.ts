@@ -1,11 +1,6 @@
 import { Command } from 'commander';
-import { progressOption, type ProgressMode } from '../progress/progress-mode.js';
-
-export interface DemoFlags {
-  dir: string;
-  overwrite?: boolean;
-  progress: ProgressMode;
-}
+import type { DemoFlags } from '../demo/demo-action.js';
+import { progressOption } from '../progress/progress-mode.js';
 
 export function demoCommand(): Command {
   return new Command('demo')

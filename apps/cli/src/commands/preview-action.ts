@@ -9,7 +9,20 @@ import {
   type XmlView,
 } from '@bdv-cluster/bdv/preview';
 import { CliError } from '../cli-error.js';
-import type { PreviewFlags } from './preview-command.js';
+import type { ProjectionAxis } from '@bdv-cluster/bdv/vocabulary';
+
+/** `bdv preview`'s options. */
+export interface PreviewFlags {
+  output: string;
+  view?: ViewSelector;
+  time?: number;
+  axis: ProjectionAxis;
+  size: number;
+  overwrite?: boolean;
+}
+
+/** `t0-c1-s2`: letters t (time), i, c, s (tile), a with their indices; absent ones are 0. */
+export type ViewSelector = Record<'t' | 'i' | 'c' | 's' | 'a', number>;
 
 /** How long to wait for a writer appending to the same .h5 (`bdv convert --resume`, a batch). */
 const WAIT_FOR_WRITER_MS = 60_000;

@@ -1,22 +1,6 @@
-import {
-  DEFAULT_PREVIEW_SIZE,
-  MAX_PREVIEW_SIZE,
-  PROJECTION_AXES,
-  type ProjectionAxis,
-} from '@bdv-cluster/bdv/vocabulary';
+import { DEFAULT_PREVIEW_SIZE, MAX_PREVIEW_SIZE, PROJECTION_AXES } from '@bdv-cluster/bdv/vocabulary';
 import { Command, InvalidArgumentError, Option } from 'commander';
-
-export interface PreviewFlags {
-  output: string;
-  view?: ViewSelector;
-  time?: number;
-  axis: ProjectionAxis;
-  size: number;
-  overwrite?: boolean;
-}
-
-/** `t0-c1-s2`: letters t (time), i, c, s (tile), a with their indices; absent ones are 0. */
-export type ViewSelector = Record<'t' | 'i' | 'c' | 's' | 'a', number>;
+import type { PreviewFlags, ViewSelector } from './preview-action.js';
 
 export function previewCommand(): Command {
   return new Command('preview')

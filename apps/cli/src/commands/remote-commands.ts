@@ -2,14 +2,10 @@ import { COMPRESSION_NAMES, LAYOUTS } from '@bdv-cluster/bdv/vocabulary';
 import { Command, Option } from 'commander';
 import { ApiClient, apiSettings, type DatasetStatus } from '../api/api-client.js';
 import { finish, printDataset, type RemoteFlags } from '../api/remote-output.js';
+import type { SubmitFlags } from '../api/submit-action.js';
 import { parseLevelsOrAuto } from '../convert/option-lists.js';
 import { progressOption } from '../progress/progress-mode.js';
 import { CliError } from '../cli-error.js';
-
-export interface SubmitFlags extends RemoteFlags {
-  manifest: string;
-  finalize: boolean;
-}
 
 function remoteOptions(c: Command): Command {
   return c

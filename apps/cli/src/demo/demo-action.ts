@@ -3,10 +3,17 @@ import { basename, isAbsolute, join, relative, resolve } from 'node:path';
 import { removeDatasetFile } from '@bdv-cluster/bdv';
 import { Manifest } from '@bdv-cluster/contract';
 import { CliError } from '../cli-error.js';
-import type { DemoFlags } from '../commands/demo-command.js';
 import { runConversion } from '../convert/run-conversion.js';
+import type { ProgressMode } from '../progress/progress-mode.js';
 import { progressFor } from '../progress/progress-reporter.js';
 import { makeSyntheticAcquisition } from './synthetic-acquisition.js';
+
+/** `bdv demo`'s options. */
+export interface DemoFlags {
+  dir: string;
+  overwrite?: boolean;
+  progress: ProgressMode;
+}
 
 const DEMO_FILE = 'demo.h5';
 const DEMO_REMOVAL_WAIT_SECONDS = 30;
