@@ -14,3 +14,4 @@ export {
   PROJECTION_AXES,
   type ProjectionAxis,
 } from './preview/level-choice.js';
+export { MAX_STACK_DIM, MAX_STACK_VOXELS } from './model/limits.js';

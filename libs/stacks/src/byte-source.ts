@@ -1,3 +1,4 @@
+import { constants, type Stats } from 'node:fs';
 import { open, type FileHandle } from 'node:fs/promises';
 import { StackError } from './stack-error.js';
 
@@ -53,18 +54,30 @@ export class FileByteSource implements ByteSource {
     private readonly handle: FileHandle,
   ) {}
 
-  static async open(path: string): Promise<FileByteSource> {
+  /**
+   * Opens a regular file; `name` is what messages call it (a URI, not a server path). Opened
+   * without blocking: a FIFO or a device would otherwise hold one of libuv's four threads until
+   * someone writes to it (every later file read of the process waits behind four such opens).
+   */
+  static async open(path: string, name = path): Promise<FileByteSource> {
     let handle: FileHandle;
     try {
-      handle = await open(path, 'r');
+      handle = await open(path, constants.O_RDONLY | constants.O_NONBLOCK);
     } catch (error) {
       const code = (error as NodeJS.ErrnoException).code;
       const reason =
         code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'is a directory' : String(code ?? error);
-      throw new StackError('NOT_FOUND', `${path}: ${reason}`, path);
+      throw new StackError('NOT_FOUND', `${name}: ${reason}`, name);
     }
-    const { size } = await handle.stat();
-    return new FileByteSource(path, size, handle);
+    const stats = await handle.stat().catch(async (error: unknown) => {
+      await handle.close();
+      throw error;
+    });
+    if (!stats.isFile()) {
+      await handle.close();
+      throw new StackError('NOT_FOUND', `${name}: not a regular file (${kindOf(stats)})`, name);
+    }
+    return new FileByteSource(name, stats.size, handle);
   }
 
   get fd(): number {
@@ -79,4 +92,12 @@ export class FileByteSource implements ByteSource {
   async close(): Promise<void> {
     await this.handle.close();
   }
+}
+
+function kindOf(stats: Stats): string {
+  if (stats.isDirectory()) return 'a directory';
+  if (stats.isFIFO()) return 'a named pipe';
+  if (stats.isSocket()) return 'a socket';
+  if (stats.isCharacterDevice() || stats.isBlockDevice()) return 'a device';
+  return 'not a file';
 }

@@ -1,4 +1,5 @@
 import type { Zyx } from '@bdv-cluster/bdv';
+import { MAX_STACK_DIM, MAX_STACK_VOXELS } from '@bdv-cluster/bdv/vocabulary';
 import { StackError } from './stack-error.js';
 import type { SampleType, StackExpectation } from './stack-reader.js';
 
@@ -13,6 +14,14 @@ export function checkExpectation(
     throw new StackError(
       'BAD_HEADER',
       `${name}: shape (${shapeZyx.join(', ')}) is not a 3D stack of positive sizes`,
+      name,
+    );
+  }
+  // Refused where the header is read (the API's submit check included), not by the writer later.
+  if (shapeZyx.some((n) => n > MAX_STACK_DIM) || shapeZyx[0] * shapeZyx[1] * shapeZyx[2] > MAX_STACK_VOXELS) {
+    throw new StackError(
+      'UNSUPPORTED',
+      `${name}: shape (${shapeZyx.join(', ')}) is larger than a stack bdv writes (at most ${MAX_STACK_DIM} on an axis, ${MAX_STACK_VOXELS} voxels)`,
       name,
     );
   }

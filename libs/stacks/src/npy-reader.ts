@@ -7,6 +7,13 @@ import type { ByteOrder, SampleType, StackExpectation } from './stack-reader.js'
 
 const MAGIC = [0x93, 0x4e, 0x55, 0x4d, 0x50, 0x59]; // \x93NUMPY
 
+/**
+ * The longest header read. numpy writes ~120 bytes for a 3D array and refuses to read more than
+ * 10,000 (`max_header_size`); a format 2/3 file may claim 4 GiB, which would be allocated and
+ * decoded to a string before anything else is checked (past ~512 MiB, V8 aborts the process).
+ */
+export const MAX_NPY_HEADER_BYTES = 64 * 1024;
+
 export interface NpyHeader {
   version: number;
   descr: string;
@@ -29,6 +36,10 @@ export async function readNpyHeader(source: ByteSource): Promise<NpyHeader> {
   const lengthBytes = version === 1 ? 2 : 4;
   const headerLength = version === 1 ? view.getUint16(8, true) : view.getUint32(8, true);
   const start = 8 + lengthBytes;
+  if (headerLength > MAX_NPY_HEADER_BYTES)
+    throw bad(
+      `header of ${headerLength} bytes; numpy writes a few hundred, at most ${MAX_NPY_HEADER_BYTES} are read`,
+    );
   if (start + headerLength > source.size) throw bad(`header of ${headerLength} bytes runs past the end`);
   const raw = new Uint8Array(headerLength);
   await readExactly(source, start, raw);
@@ -37,14 +48,20 @@ export async function readNpyHeader(source: ByteSource): Promise<NpyHeader> {
   const fortran = /'fortran_order'\s*:\s*(True|False)/.exec(text)?.[1];
   const shapeText = /'shape'\s*:\s*\(([^)]*)\)/.exec(text)?.[1];
   if (descr === undefined || fortran === undefined || shapeText === undefined)
-    throw bad(`header "${text.trim()}"`);
-  const shape = shapeText
+    throw bad(`header "${clip(text.trim())}"`);
+  const dims = shapeText
     .split(',')
     .map((s) => s.trim())
-    .filter(Boolean)
-    .map(Number);
-  if (!shape.every((n) => Number.isInteger(n) && n >= 0)) throw bad(`shape (${shapeText})`);
+    .filter(Boolean);
+  // Decimal digits only, as numpy's own parser takes them (Number() would also take 1e0 or 0x2).
+  if (!dims.every((d) => /^\d{1,16}$/.test(d))) throw bad(`shape (${clip(shapeText)})`);
+  const shape = dims.map(Number);
   return { version, descr, fortranOrder: fortran === 'True', shape, dataOffset: start + headerLength };
+}
+
+/** A header's text as quoted in a message: enough to recognise it, never the whole 64 KiB. */
+function clip(text: string, chars = 200): string {
+  return text.length > chars ? `${text.slice(0, chars)}… (${text.length} characters)` : text;
 }
 
 function sampleTypeOf(name: string, descr: string): { sampleType: SampleType; byteOrder: ByteOrder } {

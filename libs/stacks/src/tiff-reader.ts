@@ -6,6 +6,7 @@ type BaseSource = Parameters<typeof GeoTIFF.fromSource>[0];
 import type { ByteSource } from './byte-source.js';
 import { checkExpectation } from './expectation.js';
 import { StackError } from './stack-error.js';
+import { countTiffPages } from './tiff-pages.js';
 import type { SampleType, StackExpectation, StackReader } from './stack-reader.js';
 
 /** Lets geotiff read ranges of any ByteSource (file or S3 object) instead of the whole file. */
@@ -62,9 +63,12 @@ class TiffStackReader implements StackReader {
     for (let z0 = 0; z0 < nz; z0 += d) {
       const planes = Math.min(d, nz - z0);
       for (let i = 0; i < planes; i++) {
-        const image = await this.tiff.getImage(z0 + i);
-        checkPage(this.source.name, image, z0 + i, ny, nx, this.sampleType);
-        const raster = (await image.readRasters({ interleave: true })) as unknown as ArrayLike<number>;
+        const page = z0 + i;
+        const raster = await readable(this.source.name, `page ${page}`, async () => {
+          const image = await this.tiff.getImage(page);
+          checkPage(this.source.name, image, page, ny, nx, this.sampleType);
+          return (await image.readRasters({ interleave: true })) as unknown as ArrayLike<number>;
+        });
         slab.set(raster, i * ny * nx);
       }
       yield slab.subarray(0, planes * ny * nx);
@@ -121,23 +125,36 @@ function checkPage(
   }
 }
 
+/**
+ * `read()`, with whatever geotiff throws on a malformed structure (RangeErrors, "Invalid field
+ * type") as a BAD_HEADER naming the file; our own StackErrors pass as they are.
+ */
+async function readable<T>(name: string, what: string, read: () => Promise<T>): Promise<T> {
+  try {
+    return await read();
+  } catch (error) {
+    if (error instanceof StackError) throw error;
+    throw new StackError(
+      'BAD_HEADER',
+      `${name}: not a readable TIFF (${what}: ${(error as Error).message})`,
+      name,
+    );
+  }
+}
+
 /** Opens a multi-page grayscale TIFF; the shape comes from the page count and the first page. */
 export async function openTiff(source: ByteSource, expect: StackExpectation = {}): Promise<StackReader> {
   const { GeoTIFF: Tiff } = await import('geotiff');
-  let tiff: GeoTIFF;
-  try {
-    tiff = await Tiff.fromSource(new RangeSource(source) as unknown as BaseSource);
-  } catch (error) {
-    throw new StackError(
-      'BAD_HEADER',
-      `${source.name}: not a readable TIFF (${(error as Error).message})`,
-      source.name,
-    );
-  }
-  const pages = await tiff.getImageCount();
-  const first = await tiff.getImage(0);
-  const sampleType = sampleTypeOfPage(source.name, first, 0);
-  const shape: Zyx = [pages, first.getHeight(), first.getWidth()];
+  // Counted first, by our own walk (geotiff's getImageCount never ends on a looping chain).
+  const pages = await countTiffPages(source);
+  const tiff = await readable(source.name, 'header', () =>
+    Tiff.fromSource(new RangeSource(source) as unknown as BaseSource),
+  );
+  const { sampleType, shape } = await readable(source.name, 'page 0', async () => {
+    const first = await tiff.getImage(0);
+    const planeShape: Zyx = [pages, first.getHeight(), first.getWidth()];
+    return { sampleType: sampleTypeOfPage(source.name, first, 0), shape: planeShape };
+  });
   checkExpectation(source.name, shape, sampleType, expect);
   return new TiffStackReader(source, tiff, shape, sampleType);
 }

@@ -42,16 +42,10 @@ export async function checkSourceHeader(
 /** The bytes of a source under the name the client used (never a resolved server path). */
 async function openNamed(client: S3Client, location: SourceLocation): Promise<ByteSource> {
   if (location.kind === 's3') return S3ByteSource.open(client, location.bucket, location.key);
-  let file: FileByteSource;
   try {
-    file = await FileByteSource.open(location.path);
-  } catch {
-    throw new StorageError('NOT_FOUND', `${location.uri}: no such file`, location.uri);
+    return await FileByteSource.open(location.path, location.uri);
+  } catch (error) {
+    const why = error instanceof StackError ? error.message : `${location.uri}: no such file`;
+    throw new StorageError('NOT_FOUND', why, location.uri);
   }
-  return {
-    name: location.uri,
-    size: file.size,
-    read: (position, target) => file.read(position, target),
-    close: () => file.close(),
-  };
 }

@@ -1,0 +1,80 @@
+import { MAX_STACK_DIM } from '@bdv-cluster/bdv/vocabulary';
+import type { ByteSource } from './byte-source.js';
+import { StackError } from './stack-error.js';
+
+/** Bytes read at once while walking: the IFDs of an ImageJ stack sit together at its end. */
+const BLOCK_BYTES = 64 * 1024;
+
+/**
+ * How many pages (IFDs) a TIFF or BigTIFF holds, by following its chain of IFD offsets. geotiff's
+ * own count follows the chain with no end but a zero offset: a chain that loops back (a 154-byte
+ * file will do) never ends, and grows its list of requests until the process runs out of memory.
+ * Here a loop is found by Brent's method within about twice its length, at constant memory; a
+ * chain longer than a stack may be deep (MAX_STACK_DIM pages), an offset outside the file, or a
+ * header that is not TIFF's ends the walk with a BAD_HEADER naming the file.
+ */
+export async function countTiffPages(source: ByteSource): Promise<number> {
+  const bad = (why: string) =>
+    new StackError('BAD_HEADER', `${source.name}: not a readable TIFF (${why})`, source.name);
+  const bytes = new BlockReader(source);
+  const header = await bytes.view(0, 16, bad);
+  const order = String.fromCharCode(header.getUint8(0), header.getUint8(1));
+  if (order !== 'II' && order !== 'MM') throw bad('no II or MM byte order mark');
+  const little = order === 'II';
+  const version = header.getUint16(2, little);
+  if (version !== 42 && version !== 43) throw bad(`version ${version}, expected 42 (TIFF) or 43 (BigTIFF)`);
+  const big = version === 43;
+  const offsetAt = (view: DataView, at: number) =>
+    big ? Number(view.getBigUint64(at, little)) : view.getUint32(at, little);
+  const next = async (ifd: number): Promise<number> => {
+    if (ifd < 8 || ifd >= source.size) throw bad(`an IFD offset (${ifd}) lies outside the file`);
+    const count = await bytes.view(ifd, big ? 8 : 2, bad);
+    const entries = big ? Number(count.getBigUint64(0, little)) : count.getUint16(0, little);
+    const at = ifd + (big ? 8 : 2) + entries * (big ? 20 : 12);
+    return offsetAt(await bytes.view(at, big ? 8 : 4, bad), 0);
+  };
+
+  let pages = 0;
+  // Brent: `saved` is the IFD at the last power-of-two step; meeting it again means a loop.
+  let saved = -1;
+  let power = 1;
+  let sinceSaved = 0;
+  for (let ifd = offsetAt(header, big ? 8 : 4); ifd !== 0; ifd = await next(ifd)) {
+    if (ifd === saved) throw bad(`its chain of pages loops back to the IFD at byte ${ifd}`);
+    if (++pages > MAX_STACK_DIM) throw bad(`more than ${MAX_STACK_DIM} pages`);
+    if (++sinceSaved === power) {
+      saved = ifd;
+      power *= 2;
+      sinceSaved = 0;
+    }
+  }
+  if (pages === 0) throw bad('no pages');
+  return pages;
+}
+
+/** Small reads of a ByteSource served from one cached block. */
+class BlockReader {
+  private block = new Uint8Array(0);
+  private blockStart = 0;
+
+  constructor(private readonly source: ByteSource) {}
+
+  /** `length` bytes at `at` (a short read past the end is a BAD_HEADER through `bad`). */
+  async view(at: number, length: number, bad: (why: string) => Error): Promise<DataView> {
+    if (at < this.blockStart || at + length > this.blockStart + this.block.length) {
+      const want = Math.min(BLOCK_BYTES, Math.max(0, this.source.size - at));
+      const block = new Uint8Array(want);
+      let done = 0;
+      while (done < want) {
+        const n = await this.source.read(at + done, block.subarray(done));
+        if (n === 0) break;
+        done += n;
+      }
+      this.block = block.subarray(0, done);
+      this.blockStart = at;
+      if (length > done) throw bad(`it ends inside the structure at byte ${at}`);
+    }
+    const offset = at - this.blockStart;
+    return new DataView(this.block.buffer, this.block.byteOffset + offset, length);
+  }
+}
