@@ -6,7 +6,8 @@ import {
   type S3Client,
 } from '@aws-sdk/client-s3';
 import { npyHeader } from '@bdv-cluster/stacks';
-import { mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, symlinkSync, truncateSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ApiClient } from '../support/api-client.js';
@@ -290,5 +291,152 @@ describe('batch folders that cannot be listed', () => {
     writeFileSync(p('fine/t0.npy'), npy([2, 8, 8], 1));
     const ok = await api.post('/v1/batches', { ...batch('fine'), dryRun: true });
     expect(ok.status, JSON.stringify(ok.body)).toBe(202);
+  });
+});
+
+/** A 4x4 uint16 one-page TIFF whose next-IFD offset points back at its own IFD. */
+function loopingTiff(): Buffer {
+  const tags: [number, number, number][] = [
+    [256, 3, 4],
+    [257, 3, 4],
+    [258, 3, 16],
+    [259, 3, 1],
+    [262, 3, 1],
+    [273, 4, 8],
+    [277, 3, 1],
+    [278, 3, 4],
+    [279, 4, 32],
+  ];
+  const ifd = 8 + 32;
+  const out = Buffer.alloc(ifd + 2 + tags.length * 12 + 4);
+  out.write('II', 0, 'latin1');
+  out.writeUInt16LE(42, 2);
+  out.writeUInt32LE(ifd, 4);
+  out.writeUInt16LE(tags.length, ifd);
+  tags.forEach(([tag, type, value], i) => {
+    const at = ifd + 2 + i * 12;
+    out.writeUInt16LE(tag, at);
+    out.writeUInt16LE(type, at + 2);
+    out.writeUInt32LE(1, at + 4);
+    if (type === 3) out.writeUInt16LE(value, at + 8);
+    else out.writeUInt32LE(value, at + 8);
+  });
+  out.writeUInt32LE(ifd, ifd + 2 + tags.length * 12);
+  return out;
+}
+
+describe('sources built to crash or hang the API', () => {
+  it('are 400s naming the source, answered at once, and the API keeps serving', async () => {
+    const id = await createDataset('hostile', { setup: { tiles: 2 } });
+    mkdirSync(p('hostile'));
+    writeFileSync(p('hostile/loop.tif'), loopingTiff());
+    // A .npy claiming a 700 MiB header (sparse): decoding it aborted Node.
+    const claim = Buffer.alloc(12 + 64);
+    Buffer.from([0x93, 0x4e, 0x55, 0x4d, 0x50, 0x59, 2, 0]).copy(claim);
+    claim.writeUInt32LE(700 * 1024 * 1024, 8);
+    writeFileSync(p('hostile/header.npy'), claim);
+    truncateSync(p('hostile/header.npy'), 12 + 700 * 1024 * 1024 + 2);
+    execFileSync('mkfifo', [p('hostile/pipe.npy')]);
+    mkdirSync(p('hostile/folder.npy'));
+    writeFileSync(
+      p('hostile/wide.npy'),
+      Buffer.concat([npyHeader([1, 1, 1_100_000]), Buffer.alloc(2_200_000)]),
+    );
+    const cases: [Record<string, unknown>, RegExp][] = [
+      [
+        { uri: `file://${p('hostile/loop.tif')}` },
+        /loop\.tif: not a readable TIFF \(its chain of pages loops/,
+      ],
+      [
+        { uri: `file://${p('hostile/header.npy')}` },
+        /header\.npy: not a valid \.npy file \(header of 734003200 bytes/,
+      ],
+      [{ uri: `file://${p('hostile/pipe.npy')}` }, /pipe\.npy: not a regular file \(a named pipe\)/],
+      [{ uri: `file://${p('hostile/folder.npy')}` }, /folder\.npy: not a regular file \(a directory\)/],
+      [
+        { uri: `file://${p('hostile/wide.npy')}` },
+        /wide\.npy: shape \(1, 1, 1100000\) is larger than a stack bdv writes/,
+      ],
+      [{ uri: `s3://raw/${'k'.repeat(1100)}.npy` }, /the key is 1104 bytes, S3 keys are at most 1024/],
+    ];
+    // Four FIFOs opened blocking would each hold one of libuv's four threads: all in parallel.
+    const answers = await Promise.all(
+      cases.map(([source]) => api.post(`/v1/datasets/${id}/views`, { source })),
+    );
+    answers.forEach((r, i) => {
+      expect(r.status, JSON.stringify(r.body)).toBe(400);
+      expect(r.body.message).toMatch(cases[i]![1]);
+      expect(r.body.details[0].field).toBe('source');
+    });
+    const upload = await api.request(
+      'PUT',
+      `/v1/datasets/${id}/views/t0-i0-c0-s0-a0/data?format=tiff`,
+      new Uint8Array(loopingTiff()),
+      { 'content-type': 'application/octet-stream' },
+    );
+    expect(upload.status, JSON.stringify(upload.body)).toBe(400);
+    expect(upload.body.message).toMatch(/not a readable TIFF \(its chain of pages loops/);
+    expect(await keysUnder('raw', `uploads/${id}/`)).toEqual([]);
+    expect((await api.get(`/v1/datasets/${id}`)).body.views).toEqual(noViews);
+    const fine = await api.post(`/v1/datasets/${id}/views`, {
+      tile: 1,
+      source: { uri: `file://${p('hostile/ok.npy')}` },
+    });
+    expect(fine.status).toBe(400); // not there yet: the API still answers, naming it
+    writeFileSync(p('hostile/ok.npy'), npy([2, 8, 8], 7));
+    const ok = await api.post(`/v1/datasets/${id}/views`, {
+      tile: 1,
+      source: { uri: `file://${p('hostile/ok.npy')}` },
+    });
+    expect(ok.status, JSON.stringify(ok.body)).toBe(202);
+  });
+
+  it('ids that are not ids are 404 before they reach Redis (`<id>:errors` named another key)', async () => {
+    const id = await createDataset('ids');
+    for (const path of [
+      `/v1/datasets/${id}:errors`,
+      `/v1/datasets/${id}:errors/views`,
+      '/v1/datasets/x',
+      '/v1/batches/x',
+    ]) {
+      const r = await api.get(path);
+      expect(r.status, path).toBe(404);
+      expect(r.body.message, path).toMatch(/^(dataset|batch) .* does not exist$/);
+    }
+  });
+
+  it('refuses times and timepoints the finalizer would refuse, naming the field', async () => {
+    const id = await createDataset('many-tiles', { setup: { tiles: 200 } });
+    const far = await api.post(`/v1/datasets/${id}/views`, {
+      time: 99_999,
+      tile: 199,
+      source: { uri: 's3://raw/shapes/a.npy' },
+    });
+    expect(far.status).toBe(400);
+    expect(far.body.details).toEqual([
+      {
+        field: 'time',
+        message: expect.stringMatching(
+          /99999 is out of range: 100000 timepoints x 200 setups would be more than 1000000 views \(at most time 4999\)/,
+        ),
+      },
+    ]);
+    await put('raw', 'times/t3.npy', npy([2, 8, 8], 3));
+    const t3 = await api.post(`/v1/datasets/${id}/views`, {
+      time: 3,
+      source: { uri: 's3://raw/times/t3.npy' },
+    });
+    expect(t3.status, JSON.stringify(t3.body)).toBe(202);
+    const tooMany = await api.post(`/v1/datasets/${id}/finalize`, { timepoints: 100_000 });
+    expect(tooMany.status).toBe(400);
+    expect(tooMany.body.message).toMatch(
+      /^timepoints: 100000 timepoints x 200 setups = 20000000 views is more than 1000000/,
+    );
+    const tooFew = await api.post(`/v1/datasets/${id}/finalize`, { timepoints: 3 });
+    expect(tooFew.status).toBe(400);
+    expect(tooFew.body.message).toBe('timepoints: 3, but a view submitted has time 3 (needs at least 4)');
+    const right = await api.post(`/v1/datasets/${id}/finalize`, { timepoints: 4 });
+    expect(right.status, JSON.stringify(right.body)).toBe(202);
+    expect((await api.waitForDataset(id, ['complete', 'failed'])).status).toBe('complete');
   });
 });

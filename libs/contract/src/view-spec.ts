@@ -11,6 +11,7 @@ import {
   MAX_STACK_DIM,
   MAX_STACK_VOXELS,
   MAX_TIMEPOINTS,
+  MAX_VIEWS,
 } from './limits.js';
 
 const Index = boundedIndex(MAX_SETUP_COUNT - 1);
@@ -152,6 +153,17 @@ export function viewRangeProblems(dataset: DatasetSpec, view: ViewSpec, fieldPre
       field: fieldPrefix + 'time',
       message: `${view.time} is out of range: the dataset has ${dataset.timepoints} timepoints`,
     });
+  } else if (dataset.timepoints === undefined) {
+    // Without declared timepoints the XML lists time + 1 of them, every setup of each: a view
+    // past MAX_VIEWS would leave a dataset that can never finalize (and no view is removable).
+    const { illuminations, channels, tiles, angles } = dataset.setup;
+    const setups = illuminations * channels * tiles * angles;
+    if ((view.time + 1) * setups > MAX_VIEWS) {
+      problems.push({
+        field: fieldPrefix + 'time',
+        message: `${view.time} is out of range: ${view.time + 1} timepoints x ${setups} setups would be more than ${MAX_VIEWS} views (at most time ${Math.floor(MAX_VIEWS / setups) - 1})`,
+      });
+    }
   }
   const shape = view.source.shapeZyx;
   if (shape) {

@@ -1,6 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import { setupIdOf } from '@bdv-cluster/bdv';
-import { autoPyramidFields, viewKeyOf, type DatasetSpec, type ViewSpec } from '@bdv-cluster/contract';
+import {
+  autoPyramidFields,
+  parseViewKey,
+  viewKeyOf,
+  type DatasetSpec,
+  type ViewSpec,
+} from '@bdv-cluster/contract';
 import { writeJobId } from './queues.js';
 import type { Redis } from 'ioredis';
 import type { ViewStatePort } from './ports.js';
@@ -248,6 +254,31 @@ export class DatasetStore implements ViewStatePort {
    * The keys of the views in `state` (e.g. the running ones a cancel waits for, the failed ones a
    * client lists). Scanned 1,000 at a time: only the matching keys are kept, not every view's.
    */
+  /**
+   * The highest time of the dataset's views that may still be written (neither failed nor
+   * cancelled: those are missing from its XML), or undefined when there is none. One pass over
+   * the view states, a batch per round trip.
+   */
+  async latestLiveViewTime(datasetId: string): Promise<number | undefined> {
+    let latest: number | undefined;
+    let cursor = '0';
+    do {
+      const [next, flat] = await this.redis.hscan(
+        this.keys.viewStates(datasetId),
+        cursor,
+        'COUNT',
+        VIEW_BATCH,
+      );
+      for (let i = 0; i < flat.length; i += 2) {
+        if (flat[i + 1] === 'failed' || flat[i + 1] === 'cancelled') continue;
+        const time = parseViewKey(flat[i]!)?.time;
+        if (time !== undefined && (latest === undefined || time > latest)) latest = time;
+      }
+      cursor = next;
+    } while (cursor !== '0');
+    return latest;
+  }
+
   async viewKeysIn(datasetId: string, state: ViewState): Promise<string[]> {
     const found = new Set<string>(); // HSCAN may return a field twice
     let cursor = '0';

@@ -10,6 +10,9 @@ export type SourceLocation =
 export type SourceFolder =
   { kind: 's3'; uri: string; bucket: string; prefix: string } | { kind: 'file'; uri: string; path: string };
 
+/** The longest object key S3 stores (UTF-8 bytes). */
+export const MAX_S3_KEY_BYTES = 1024;
+
 /**
  * S3's bucket naming rules (3-63 of a-z 0-9 . -, a letter or digit at both ends, no `..`, `.-`
  * or `-.`, not an IP address): anything else is not a bucket, whatever a server would accept.
@@ -60,6 +63,16 @@ function parseS3(uri: string, buckets: readonly string[] | undefined, isPrefix: 
   }
   const unsafe = key === '' ? undefined : unsafeKeyReason(key);
   if (unsafe) throw new StorageError('BAD_URI', `${uri}: the key has ${unsafe}`, uri);
+  // S3 answers a longer key with an error the SDK cannot name (a 503 "UnknownError" here, which a
+  // client would retry for ever): it is the client's to fix.
+  const keyBytes = Buffer.byteLength(key);
+  if (keyBytes > MAX_S3_KEY_BYTES) {
+    throw new StorageError(
+      'BAD_URI',
+      `${uri.slice(0, 80)}…: the key is ${keyBytes} bytes, S3 keys are at most ${MAX_S3_KEY_BYTES}`,
+      uri,
+    );
+  }
   return { bucket, key };
 }
 

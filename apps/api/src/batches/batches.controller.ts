@@ -1,3 +1,4 @@
+import { BatchIdPipe } from '../common/id-params.js';
 import { Body, Controller, Get, HttpCode, Param, Post } from '@nestjs/common';
 import { ApiBearerAuth, ApiBody, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { schemaOf } from '../docs/schemas.js';
@@ -21,7 +22,7 @@ export class BatchesController {
 
   @Get(':id')
   @ApiOperation({ summary: 'A batch and its dataset progress' })
-  get(@Param('id') id: string) {
+  get(@Param('id', BatchIdPipe) id: string) {
     return this.batches.get(id);
   }
 }

@@ -1,3 +1,4 @@
+import { DatasetIdPipe } from '../common/id-params.js';
 import {
   Body,
   Controller,
@@ -65,7 +66,7 @@ export class DatasetsController {
 
   @Get(':id')
   @ApiOperation({ summary: 'Status, per-state view counts, files and errors' })
-  async get(@Param('id') id: string) {
+  async get(@Param('id', DatasetIdPipe) id: string) {
     return present(await this.datasets.get(id));
   }
 
@@ -93,7 +94,11 @@ export class DatasetsController {
       'only views after this view key in the listing order (the last key of the previous page; the view need not exist)',
     schema: { type: 'string', example: 't0-i0-c0-s4-a0' },
   })
-  async views(@Param('id') id: string, @Query() query: Record<string, unknown>, @Res() res: Response) {
+  async views(
+    @Param('id', DatasetIdPipe) id: string,
+    @Query() query: Record<string, unknown>,
+    @Res() res: Response,
+  ) {
     const asked = viewsQueryOf(query);
     const page = await this.datasets.viewPage(id, asked);
     const headers: Record<string, string> = {};
@@ -104,7 +109,7 @@ export class DatasetsController {
   @Get(':id/xml')
   @Header('Content-Type', 'application/xml; charset=utf-8')
   @ApiOperation({ summary: 'The SpimData XML of a complete dataset' })
-  xml(@Param('id') id: string) {
+  xml(@Param('id', DatasetIdPipe) id: string) {
     return this.datasets.xml(id);
   }
 
@@ -115,7 +120,7 @@ export class DatasetsController {
       'Submit a view by s3:// (RAW_BUCKET or SOURCE_BUCKETS) or file:// (FILE_SOURCE_ROOTS) URI; the source must exist and its header (raw: its size) match the declaration',
   })
   @ApiBody({ schema: schemaOf('ViewSpec') })
-  submit(@Param('id') id: string, @Body() body: unknown) {
+  submit(@Param('id', DatasetIdPipe) id: string, @Body() body: unknown) {
     return this.datasets.submitView(id, body);
   }
 
@@ -128,7 +133,7 @@ export class DatasetsController {
   @ApiConsumes('application/octet-stream')
   @ApiParam({ name: 'viewKey', example: 't0-i0-c1-s0-a0' })
   upload(
-    @Param('id') id: string,
+    @Param('id', DatasetIdPipe) id: string,
     @Param('viewKey') viewKey: string,
     @Query() query: Record<string, string>,
     @Headers('x-bdv-view-metadata') metadata: string | undefined,
@@ -144,7 +149,7 @@ export class DatasetsController {
       'Write the XML once every submitted view is settled (409 if complete or finalizing and the options would change)',
   })
   @ApiBody({ schema: schemaOf('FinalizeBody') })
-  async finalize(@Param('id') id: string, @Body() body: unknown) {
+  async finalize(@Param('id', DatasetIdPipe) id: string, @Body() body: unknown) {
     return present(await this.datasets.finalize(id, body));
   }
 }

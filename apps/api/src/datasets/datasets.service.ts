@@ -1,4 +1,5 @@
 import type { S3Client } from '@aws-sdk/client-s3';
+import { resolveSetupCounts, timepointsProblem } from '@bdv-cluster/bdv';
 import {
   DatasetSpec,
   FinalizeSpec,
@@ -167,8 +168,25 @@ export class DatasetsService {
         changed,
       );
     }
+    if (options.timepoints !== undefined) await this.assertTimepointsFit(dataset, options.timepoints);
     await this.requestFinalize.execute(id, options);
     return this.get(id);
+  }
+
+  /**
+   * The finalizer refuses timepoints that make too many views, or fewer than a view written needs;
+   * refused here instead, before the dataset would be `failed` for it. Failed and cancelled views
+   * do not count: they are missing from the XML whatever the timepoints.
+   */
+  private async assertTimepointsFit(dataset: DatasetRecord, timepoints: number): Promise<void> {
+    let problem = timepointsProblem(resolveSetupCounts(dataset.spec.setup), timepoints);
+    if (!problem) {
+      const latest = await this.store.latestLiveViewTime(dataset.id);
+      if (latest !== undefined && latest >= timepoints)
+        problem = `${timepoints}, but a view submitted has time ${latest} (needs at least ${latest + 1})`;
+    }
+    if (problem)
+      throw ApiError.badRequest(`timepoints: ${problem}`, [{ field: 'timepoints', message: problem }]);
   }
 
   private async queueOne(dataset: DatasetRecord, view: ViewSpec): Promise<ViewAccepted> {

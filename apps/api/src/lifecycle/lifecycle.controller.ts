@@ -1,3 +1,4 @@
+import { DatasetIdPipe } from '../common/id-params.js';
 import { Controller, Delete, HttpCode, Param, Post, Query, Res } from '@nestjs/common';
 import { ApiBearerAuth, ApiOperation, ApiParam, ApiQuery, ApiTags } from '@nestjs/swagger';
 import { CancelDataset, datasetStatusJson, RetryView, writeJobId } from '@bdv-cluster/pipeline';
@@ -33,7 +34,7 @@ export class LifecycleController {
   })
   @ApiQuery({ name: 'purge', required: false, schema: { type: 'string', enum: ['true', 'false'] } })
   async remove(
-    @Param('id') id: string,
+    @Param('id', DatasetIdPipe) id: string,
     @Query() query: Record<string, unknown>,
     @Res({ passthrough: true }) res: Response,
   ) {
@@ -56,7 +57,7 @@ export class LifecycleController {
       'Queue a failed view again (409 unless it failed, or while the dataset is finalizing or cancelled); the dataset finalizes again once it settles',
   })
   @ApiParam({ name: 'viewKey', example: 't0-i0-c1-s0-a0' })
-  async retryView(@Param('id') id: string, @Param('viewKey') viewKey: string) {
+  async retryView(@Param('id', DatasetIdPipe) id: string, @Param('viewKey') viewKey: string) {
     await this.retry.execute(id, viewKey);
     return { viewKey, jobId: writeJobId(id, viewKey), status: 'queued' as const };
   }

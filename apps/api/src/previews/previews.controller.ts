@@ -1,3 +1,4 @@
+import { DatasetIdPipe } from '../common/id-params.js';
 import { Controller, Get, Param, Query, Req, Res } from '@nestjs/common';
 import { ApiBearerAuth, ApiOperation, ApiParam, ApiProduces, ApiQuery, ApiTags } from '@nestjs/swagger';
 import { DEFAULT_PREVIEW_SIZE, MAX_PREVIEW_SIZE, PROJECTION_AXES } from '@bdv-cluster/bdv/preview';
@@ -36,7 +37,7 @@ export class PreviewsController {
     schema: { type: 'integer', minimum: 16, maximum: MAX_PREVIEW_SIZE, default: DEFAULT_PREVIEW_SIZE },
   })
   async view(
-    @Param('id') id: string,
+    @Param('id', DatasetIdPipe) id: string,
     @Param('viewKey') viewKey: string,
     @Query() query: Record<string, unknown>,
     @Req() req: Request,
@@ -60,7 +61,7 @@ export class PreviewsController {
     schema: { type: 'integer', minimum: 0, maximum: 99_999 },
   })
   async sheet(
-    @Param('id') id: string,
+    @Param('id', DatasetIdPipe) id: string,
     @Query() query: Record<string, unknown>,
     @Req() req: Request,
     @Res() res: Response,

@@ -19,6 +19,7 @@ import { CliError } from '../cli-error.js';
 import type { ProgressReporter } from '../progress/progress-reporter.js';
 import { commitGroupFromEnv } from './commit-group-env.js';
 import { throwIfInterrupted } from './interruption.js';
+import { assertInputsAreNotOutputs } from './inputs-not-outputs.js';
 import { openOutput, removeStagedFiles } from './open-output.js';
 import { planViews, type PlannedView } from './planned-view.js';
 import { writeInProcess, writeOnThreads } from './view-writing.js';
@@ -99,6 +100,7 @@ async function convertViews(
 ): Promise<ConversionResult> {
   const { dataset } = req.manifest;
   const planned = await planViews(req.manifest.views, req.baseDir);
+  assertInputsAreNotOutputs(planned, req.output);
   throwIfInterrupted(req.signal);
   // This thread writes: its helpers start while HDF5 loads, not at the first view's first slab.
   if (!threads) warmWritingThreads(planned.reduce((most, view) => Math.max(most, view.bytes), 0));

@@ -1,0 +1,29 @@
+import { Injectable, type PipeTransform } from '@nestjs/common';
+import { ApiError } from './api-error.js';
+
+/** What randomUUID() makes: dataset and batch ids are nothing else. */
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+
+/**
+ * An id from the path, refused as unknown (404) unless it has the shape ids have, before it
+ * reaches Redis: the store builds keys from it (`ds:<id>`), and `<id>:errors` named another key.
+ */
+function idOf(kind: 'dataset' | 'batch', value: string): string {
+  if (UUID.test(value)) return value;
+  const shown = value.length > 64 ? `${value.slice(0, 64)}…` : value;
+  throw ApiError.notFound(`${kind} ${shown} does not exist`);
+}
+
+@Injectable()
+export class DatasetIdPipe implements PipeTransform<string, string> {
+  transform(value: string): string {
+    return idOf('dataset', value);
+  }
+}
+
+@Injectable()
+export class BatchIdPipe implements PipeTransform<string, string> {
+  transform(value: string): string {
+    return idOf('batch', value);
+  }
+}
