@@ -1,4 +1,5 @@
 import { existsSync, readFileSync, statSync } from 'node:fs';
+import { basename } from 'node:path';
 import { inspectBdvFile, xmlPathFor, type BdvFileSummary } from '@bdv-cluster/bdv/inspect';
 import { CliError } from '../cli-error.js';
 
@@ -7,7 +8,9 @@ export async function info(file: string, flags: { json?: boolean }): Promise<voi
   if (!existsSync(file)) throw new CliError(`${file}: no such file`);
   if (/\.xml$/i.test(file))
     throw new CliError(`${file}: give the .h5 (bdv info reads the HDF5 file; bdv verify takes the .xml)`);
-  const summary = await inspectBdvFile(file);
+  const summary = await inspectBdvFile(file).catch((error: unknown) => {
+    throw withInterruptionHint(file, error);
+  });
   if (summary.setups.length === 0) throw new CliError(`${file}: no sNN/resolutions groups, not a BDV file`);
   const xml = xmlPathFor(file);
   if (flags.json) {
@@ -15,6 +18,18 @@ export async function info(file: string, flags: { json?: boolean }): Promise<voi
     return;
   }
   process.stdout.write(render(summary, statSync(file).size, existsSync(xml) ? xml : undefined));
+}
+
+/**
+ * A file a conversion was killed in the middle of (its rollback journal beside it) fails to read
+ * in HDF5: say what happened and what undoes it, not only what HDF5 choked on.
+ */
+function withInterruptionHint(file: string, error: unknown): unknown {
+  const journal = `${file}.journal`;
+  if (!existsSync(journal)) return error;
+  return new CliError(
+    `${file}: a conversion into it was interrupted (${basename(journal)} is beside it): run the same bdv convert with --resume to roll the unfinished view back and finish (${error instanceof Error ? error.message : String(error)})`,
+  );
 }
 
 function render(s: BdvFileSummary, bytes: number, xml?: string): string {

@@ -75,6 +75,13 @@ export async function inspectBdvFile(path: string): Promise<BdvFileSummary> {
       }
     }
     return { path, setups, views };
+  } catch (error) {
+    // A file half-written (a conversion killed mid-view) or damaged fails deep in a lookup.
+    throw new BdvError(
+      'INVALID_ARGUMENT',
+      `${path}: HDF5 could not read it: ${summarizeHdf5Error(error)}`,
+      'file',
+    );
   } finally {
     file.close();
   }

@@ -1,0 +1,52 @@
+import { inspectBdvFile } from '@bdv-cluster/bdv/inspect';
+import { copyFileSync, readFileSync, statSync, truncateSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { makeStacks, tempDir } from '../../../test/support/oracle.js';
+import { bdv } from './cli-run.js';
+
+const dir = tempDir('bdv-cli-info-');
+const p = (name: string) => join(dir.path, name);
+afterAll(() => dir.remove());
+beforeAll(() => {
+  makeStacks(dir.path, [{ path: p('stack.npy'), shape: [8, 64, 64], seed: 4 }]);
+  const made = bdv(['convert', p('stack.npy'), '-o', p('good.h5'), '--progress', 'none']);
+  expect(made.status, made.stderr).toBe(0);
+});
+
+describe('bdv info on a damaged or interrupted file', () => {
+  it('answers in one line wherever the damage lies, never with HDF5 diagnostic stacks', async () => {
+    const good = readFileSync(p('good.h5'));
+    let failures = 0;
+    for (let at = 512; at < Math.min(good.length, 64 * 1024); at += 512) {
+      const bad = Buffer.from(good);
+      bad.fill(0xff, at, at + 512);
+      writeFileSync(p('bad.h5'), bad);
+      const error = await inspectBdvFile(p('bad.h5')).then(
+        () => undefined,
+        (e: Error) => e,
+      );
+      if (!error) continue;
+      failures++;
+      expect(error.message, `damage at ${at}`).toMatch(
+        /bad\.h5(: HDF5 could not (open|read) it:| is not an HDF5 file)/,
+      );
+      expect(error.message, `damage at ${at}`).not.toMatch(/\n|HDF5-DIAG|#00\d/);
+    }
+    expect(failures).toBeGreaterThan(0);
+  });
+
+  it('says an interrupted conversion is resumed with --resume when its journal is beside the file', () => {
+    copyFileSync(p('good.h5'), p('cut.h5'));
+    truncateSync(p('cut.h5'), Math.floor((statSync(p('cut.h5')).size * 2) / 3));
+    const plain = bdv(['info', p('cut.h5')]);
+    expect(plain.status).toBe(1);
+    expect(plain.stderr).toMatch(/cut\.h5: HDF5 could not open it: .*truncated/);
+    writeFileSync(p('cut.h5.journal'), '');
+    const interrupted = bdv(['info', p('cut.h5')]);
+    expect(interrupted.status).toBe(1);
+    expect(interrupted.stderr).toContain(
+      `${p('cut.h5')}: a conversion into it was interrupted (cut.h5.journal is beside it): run the same bdv convert with --resume`,
+    );
+  });
+});
