@@ -1,4 +1,5 @@
-import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { grayPng, writeBeadNpy } from '../../../test/support/bead-stacks.js';
@@ -117,5 +118,28 @@ describe('bdv preview', () => {
     expect(readFileSync(p('late.png'), 'utf8')).toBe('made meanwhile');
     expect(bdv(['preview', p('single.xml'), '-o', p('late.png'), '--overwrite']).status).toBe(0);
     expect(grayPng(readFileSync(p('late.png'))).width).toBeGreaterThan(0);
+  });
+});
+
+// An archive on a read-only share, its files copied without the hidden lock file (needs
+// root to mount, as CI runs; skipped elsewhere).
+const share = p('share');
+mkdirSync(share);
+const mounted = spawnSync('mount', ['-t', 'tmpfs', '-o', 'size=16m', 'tmpfs', share]).status === 0;
+afterAll(() => {
+  if (mounted) spawnSync('umount', [share]);
+});
+
+describe.skipIf(!mounted)('bdv preview of a dataset on a read-only share (tmpfs)', () => {
+  it('reads it without the lock file it cannot create; verify and info as well', () => {
+    for (const file of ['single.h5', 'single.xml', 'single.checksums.json']) copyFileSync(p(file), join(share, file));
+    expect(spawnSync('mount', ['-o', 'remount,ro', share]).status).toBe(0);
+    const out = p('share-sheet.png');
+    const r = bdv(['preview', join(share, 'single.xml'), '-o', out]);
+    expect(r.status, r.stderr).toBe(0);
+    expect(grayPng(readFileSync(out)).width).toBe(2 + 2 * 258);
+    expect(bdv(['verify', join(share, 'single.xml')]).status).toBe(0);
+    expect(bdv(['info', join(share, 'single.h5')]).status).toBe(0);
+    expect(readdirSync(share).sort()).toEqual(['single.checksums.json', 'single.h5', 'single.xml']);
   });
 });

@@ -1,4 +1,13 @@
-import { existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import {
+  accessSync,
+  constants,
+  existsSync,
+  mkdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { BdvError } from '../errors.js';
 import { endHolder, lockedFileIsAt, lockFile, type LockHolder } from './flock-holder.js';
@@ -76,6 +85,7 @@ export class WriterFence {
   ): Promise<WriterFence | undefined> {
     if (process.platform !== 'linux') return undefined;
     const path = fenceFileOf(h5Path);
+    if (reader && !existsSync(path) && !canCreateIn(dirname(path))) return undefined;
     mkdirSync(dirname(path), { recursive: true });
     const asking = reader || waitSeconds <= 0 ? undefined : new Ask(h5Path);
     const deadline = Date.now() + waitSeconds * 1000;
@@ -129,6 +139,21 @@ export class WriterFence {
     if (this.released) return;
     this.released = true;
     await endHolder(this.child);
+  }
+}
+
+/**
+ * Whether this process may create files in `folder`. A reader that may not, where no lock file is
+ * (an archive on a read-only share, a copy of the .h5 and .xml alone), needs no fence: every writer
+ * creates that file before it writes and keeps it, so none is writing there. (flock would fail to
+ * create it, and the preview with it.)
+ */
+function canCreateIn(folder: string): boolean {
+  try {
+    accessSync(folder, constants.W_OK);
+    return true;
+  } catch {
+    return false;
   }
 }
 
