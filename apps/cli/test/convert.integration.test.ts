@@ -93,6 +93,30 @@ function manifest(extra: Record<string, unknown> = {}) {
 }
 
 describe('bdv convert --manifest', () => {
+  it("refuses the quick form's flags, by the names typed, instead of dropping them", () => {
+    writeFileSync(p('m-flags.json'), JSON.stringify(manifest()));
+    const run = (...flags: string[]) =>
+      bdv(['convert', '-m', p('m-flags.json'), '-o', p('flags.h5'), ...flags]);
+    const one = run('--unit', 'nm');
+    expect(one.status).toBe(1);
+    expect(one.stderr).toMatch(
+      /--unit applies to the quick form \(input files and flags\); with --manifest, put it in the manifest/,
+    );
+    const many = run(
+      '--voxel-size',
+      '1,1,1',
+      '--channels',
+      '5',
+      '--labels',
+      'channel=a',
+      '--microscope',
+      'scope',
+    );
+    expect(many.status).toBe(1);
+    expect(many.stderr).toMatch(/--voxel-size, --channels, --labels, --microscope apply to the quick form/);
+    expect(existsSync(p('flags.h5'))).toBe(false);
+  });
+
   it('writes every level and the XML as the spec says', () => {
     writeFileSync(p('m.json'), JSON.stringify(manifest()));
     const r = bdv(['convert', '--manifest', p('m.json'), '-o', p('out.h5')]);

@@ -12,7 +12,7 @@ import { progressFor } from '../progress/progress-reporter.js';
 import { watchInterrupts } from './interruption.js';
 import { readManifestFile } from './manifest-file.js';
 import { MAX_JOBS, parseInteger } from './option-lists.js';
-import { quickOptionsOf, QUICK_ONLY, type ConvertFlags } from './quick-flags.js';
+import { quickFlagsSet, quickOptionsOf, type ConvertFlags } from './quick-flags.js';
 import { quickManifest } from './quick-manifest.js';
 import { runConversion, type ConversionResult } from './run-conversion.js';
 
@@ -83,9 +83,11 @@ function manifestFromFile(
   file: string,
 ): { manifest: ManifestInput; baseDir: string; output: string } {
   if (inputs.length > 0) throw new CliError('give either --manifest or input files, not both');
-  const used = QUICK_ONLY.filter((k) => f[k] !== undefined);
+  const used = quickFlagsSet(f);
   if (used.length > 0)
-    throw new CliError(`--${used[0]} applies to the quick form; with --manifest, put it in the manifest`);
+    throw new CliError(
+      `${used.join(', ')} ${used.length > 1 ? 'apply' : 'applies'} to the quick form (input files and flags); with --manifest, put ${used.length > 1 ? 'them' : 'it'} in the manifest`,
+    );
   const manifest = readManifestFile(file);
   const name = (manifest as { dataset?: { name?: unknown } }).dataset?.name;
   const output = f.output ?? (typeof name === 'string' ? `${name}.h5` : undefined);

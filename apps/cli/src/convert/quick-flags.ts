@@ -40,17 +40,46 @@ export interface ConvertFlags {
   json?: boolean;
 }
 
-/** Flags that only the quick form takes (a manifest says these itself). */
+/**
+ * Flags that only the quick form takes: a manifest says these itself, and with --manifest they
+ * would be dropped without a word (a --unit nm that still writes um).
+ */
 export const QUICK_ONLY: (keyof ConvertFlags)[] = [
   'pattern',
+  'name',
   'compression',
+  'compressionLevel',
   'subsampling',
   'block',
   'layout',
   'voxelSize',
-  'shape',
+  'unit',
+  'calibration',
+  'exposureTime',
+  'exposureUnits',
+  'camera',
   'format',
+  'shape',
+  'dtype',
+  'byteOrder',
+  'headerBytes',
+  'illuminations',
+  'channels',
+  'tiles',
+  'angles',
+  'timepoints',
+  'labels',
+  'microscope',
+  'microscopeVersion',
+  'user',
 ];
+
+/** The quick-form flags `f` sets, as typed on the command line (`--voxel-size`). */
+export function quickFlagsSet(f: ConvertFlags): string[] {
+  return QUICK_ONLY.filter((k) => (k === 'labels' ? f.labels.length > 0 : f[k] !== undefined)).map(
+    (k) => `--${k.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`,
+  );
+}
 
 /** The quick form's flags as the parts of a manifest (unset flags leave the schema's defaults). */
 export function quickOptionsOf(f: ConvertFlags, name: string): ManifestParts & { pattern?: string } {
