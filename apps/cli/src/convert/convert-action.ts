@@ -13,6 +13,7 @@ import { watchInterrupts } from './interruption.js';
 import { readManifestFile } from './manifest-file.js';
 import { MAX_JOBS, parseInteger } from './option-lists.js';
 import { quickFlagsSet, quickOptionsOf, type ConvertFlags } from './quick-flags.js';
+import { quickFormProblems } from './quick-problems.js';
 import { quickManifest } from './quick-manifest.js';
 import { runConversion, type ConversionResult } from './run-conversion.js';
 
@@ -20,8 +21,14 @@ import { runConversion, type ConversionResult } from './run-conversion.js';
 export async function convert(inputs: string[], flags: ConvertFlags): Promise<void> {
   const { manifest, baseDir, output } = buildManifest(inputs, flags);
   const parsed = Manifest.safeParse(manifest);
-  if (!parsed.success)
-    throw new CliError(`invalid manifest: ${describeProblems(fieldProblems(parsed.error))}`);
+  if (!parsed.success) {
+    const problems = fieldProblems(parsed.error);
+    throw new CliError(
+      flags.manifest
+        ? `invalid manifest: ${describeProblems(problems)}`
+        : `cannot convert these inputs: ${quickFormProblems(problems, viewFiles(manifest))}`,
+    );
+  }
   const interrupts = watchInterrupts();
   try {
     const result = await runConversion(
@@ -59,6 +66,12 @@ function jobsFor(flags: ConvertFlags, manifest: Manifest): number {
   if (flags.jobs !== undefined) return parseInteger(flags.jobs, '--jobs', 1, MAX_JOBS);
   if (manifest.dataset.layout !== 'partitioned') return 1;
   return Math.max(1, Math.min(availableParallelism(), manifest.views.length));
+}
+
+/** The file of each view of a quick-form manifest, in order. */
+function viewFiles(manifest: ManifestInput): string[] {
+  const views = (manifest as { views?: { source?: { uri?: unknown } }[] }).views ?? [];
+  return views.map((v, i) => (typeof v.source?.uri === 'string' ? v.source.uri : `views[${i}]`));
 }
 
 function buildManifest(
