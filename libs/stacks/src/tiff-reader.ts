@@ -125,6 +125,41 @@ function checkPage(
   }
 }
 
+/** TIFF compression codes geotiff decodes losslessly for 16-bit gray pages, by name. */
+const DECODED: Record<number, string> = {
+  1: 'none',
+  5: 'LZW',
+  8: 'deflate',
+  32946: 'deflate',
+  32773: 'PackBits',
+  34887: 'LERC',
+  50000: 'zstd',
+};
+/** Others a microscope's software may write, named in the refusal. */
+const NOT_DECODED: Record<number, string> = {
+  6: 'old-style JPEG',
+  7: 'JPEG',
+  34925: 'LZMA',
+  50001: 'WebP',
+  33003: 'JPEG 2000',
+  33005: 'JPEG 2000',
+  34712: 'JPEG 2000',
+};
+
+/**
+ * Refused with the header, not at the page's first read mid-conversion (where earlier views
+ * would already be written): the first page's compression must be one geotiff decodes.
+ */
+function checkCompression(name: string, code: number): void {
+  if (DECODED[code]) return;
+  const known = NOT_DECODED[code];
+  throw new StackError(
+    'UNSUPPORTED',
+    `${name}: TIFF compression ${known ? `${known} (${code})` : code} is not supported; save it uncompressed or with ${[...new Set(Object.values(DECODED))].slice(1).join(', ')}`,
+    name,
+  );
+}
+
 /**
  * `read()`, with whatever geotiff throws on a malformed structure (RangeErrors, "Invalid field
  * type") as a BAD_HEADER naming the file; our own StackErrors pass as they are.
@@ -152,6 +187,7 @@ export async function openTiff(source: ByteSource, expect: StackExpectation = {}
   );
   const { sampleType, shape } = await readable(source.name, 'page 0', async () => {
     const first = await tiff.getImage(0);
+    checkCompression(source.name, Number((await first.fileDirectory.loadValue('Compression')) ?? 1));
     const planeShape: Zyx = [pages, first.getHeight(), first.getWidth()];
     return { sampleType: sampleTypeOfPage(source.name, first, 0), shape: planeShape };
   });

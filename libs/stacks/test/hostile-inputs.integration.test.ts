@@ -203,6 +203,21 @@ describe('hostile TIFF structures', () => {
   });
 });
 
+describe('TIFF compression', () => {
+  it('refuses with the header one geotiff cannot decode, naming it (it had failed mid-conversion, unnamed)', async () => {
+    execFileSync(PYTHON, [
+      '-c',
+      'import numpy as np, tifffile, sys\ntifffile.imwrite(sys.argv[1], np.zeros((3, 8, 8), "<u2"), compression="lzma")',
+      p('lzma.tif'),
+    ]);
+    const error = await refusal(openStackFile(p('lzma.tif')));
+    expect(error.code).toBe('UNSUPPORTED');
+    expect(error.message).toMatch(
+      /lzma\.tif: TIFF compression LZMA \(34925\) is not supported; save it uncompressed or with LZW, deflate, PackBits/,
+    );
+  });
+});
+
 describe('files that are not regular files', () => {
   it('refuses a named pipe without waiting for a writer, and a directory', async () => {
     execFileSync('mkfifo', [p('pipe.npy')]);
