@@ -243,12 +243,19 @@ describe('bdv convert --resume after kill -9 inside a commit group (single layou
   });
 });
 
-describe.each(LAYOUTS)('Ctrl-C during bdv convert (%s layout)', (layout) => {
-  it('undoes the view being written, exits 130 saying how to continue, and --resume finishes', async () => {
-    const run = `${layout}-sigint`;
-    const stopped = await bdvStoppedAt(convertArgs(layout, run), '[2/6]', 'SIGINT');
+// Ctrl-C, and a terminal or ssh session that goes away (SIGHUP, the usual end of a long run).
+const STOPS = [
+  ['single', 'SIGINT', 130],
+  ['partitioned', 'SIGINT', 130],
+  ['single', 'SIGHUP', 129],
+] as const;
+
+describe.each(STOPS)('%s layout, %s during bdv convert', (layout, signal, exitCode) => {
+  it('undoes the view being written, exits 128 + the signal saying how to continue, and --resume finishes', async () => {
+    const run = `${layout}-${signal.toLowerCase()}`;
+    const stopped = await bdvStoppedAt(convertArgs(layout, run), '[2/6]', signal);
     expect(stopped.stopped).toBe(true);
-    expect(stopped.status, stopped.stderr).toBe(130);
+    expect(stopped.status, stopped.stderr).toBe(exitCode);
     expect(stopped.stderr).toContain('bdv: interrupted; run the same command with --resume to continue');
     // Nothing half-written is left: no journal, no staged partition.
     expect(readdirSync(p(run)).filter((f) => f.endsWith('.tmp') || f.endsWith('.journal'))).toEqual([]);
