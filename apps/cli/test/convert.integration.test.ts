@@ -328,6 +328,14 @@ describe('bad input: one clear line, exit 1, no output written', () => {
       /broken\.json: .*JSON/,
     ],
     [
+      'JSON that is not an object',
+      () => {
+        writeFileSync(p('null.json'), 'null');
+        return ['convert', '-m', p('null.json'), '-o', p('bad9.h5')];
+      },
+      /null\.json: a manifest is a JSON object \{"dataset": …, "views": \[…\]\}, not null/,
+    ],
+    [
       'out-of-range index',
       () => {
         writeFileSync(

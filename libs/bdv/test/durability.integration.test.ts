@@ -309,8 +309,12 @@ describe('verification', () => {
     expect(report.views.find((v) => v.time === 0 && v.setupId === 0)?.problems).toEqual([
       'no checksum was recorded for it',
     ]);
-    writeFileSync(p('partial/base.checksums.json'), '{"format": "something else"}');
-    await expect(verifyDataset(p('partial/base.xml'))).rejects.toThrow(/not a bdv-cluster checksum file/);
+    for (const text of ['{"format": "something else"}', 'null', '[]', '7']) {
+      writeFileSync(p('partial/base.checksums.json'), text);
+      await expect(verifyDataset(p('partial/base.xml'))).rejects.toThrow(
+        /base\.checksums\.json: not a bdv-cluster checksum file/,
+      );
+    }
   });
 });
 

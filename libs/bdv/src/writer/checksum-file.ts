@@ -130,6 +130,8 @@ export function readChecksumFile(path: string): ChecksumFile {
     parsed = recovered;
   }
   const wellFormed =
+    typeof parsed === 'object' &&
+    parsed !== null &&
     parsed.format === 'bdv-cluster checksums' &&
     parsed.version === 1 &&
     parsed.algorithm === CHECKSUM_ALGORITHM &&
