@@ -1,5 +1,5 @@
 import { inspectBdvFile } from '@bdv-cluster/bdv/inspect';
-import { copyFileSync, readFileSync, statSync, truncateSync, writeFileSync } from 'node:fs';
+import { copyFileSync, readFileSync, rmSync, statSync, truncateSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { makeStacks, tempDir } from '../../../test/support/oracle.js';
@@ -47,6 +47,33 @@ describe('bdv info on a damaged or interrupted file', () => {
     expect(interrupted.status).toBe(1);
     expect(interrupted.stderr).toContain(
       `${p('cut.h5')}: a conversion into it was interrupted (cut.h5.journal is beside it): run the same bdv convert with --resume`,
+    );
+  });
+
+  it('marks a partition the master links to but that is gone, and exits 1', () => {
+    copyFileSync(p('stack.npy'), p('t0.npy'));
+    copyFileSync(p('stack.npy'), p('t1.npy'));
+    const made = bdv([
+      'convert',
+      p('t0.npy'),
+      p('t1.npy'),
+      '-p',
+      't{time}.npy',
+      '-o',
+      p('parts.h5'),
+      '--layout',
+      'partitioned',
+      '--progress',
+      'none',
+    ]);
+    expect(made.status, made.stderr).toBe(0);
+    rmSync(p('parts-t00001-s00.h5'));
+    const r = bdv(['info', p('parts.h5')]);
+    expect(r.status).toBe(1);
+    expect(r.stdout).toMatch(/t0 s0: .* -> parts-t00000-s00\.h5\n/);
+    expect(r.stdout).toMatch(/t1 s0: .* -> parts-t00001-s00\.h5 \(missing\)/);
+    expect(r.stderr).toContain(
+      `${p('parts.h5')}: 1 partition file(s) it links to are missing (parts-t00001-s00.h5)`,
     );
   });
 });

@@ -1,5 +1,5 @@
 import { existsSync, readFileSync, statSync } from 'node:fs';
-import { basename } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { inspectBdvFile, xmlPathFor, type BdvFileSummary } from '@bdv-cluster/bdv/inspect';
 import { CliError } from '../cli-error.js';
 
@@ -18,6 +18,19 @@ export async function info(file: string, flags: { json?: boolean }): Promise<voi
     return;
   }
   process.stdout.write(render(summary, statSync(file).size, existsSync(xml) ? xml : undefined));
+  const missing = missingPartitions(file, summary);
+  if (missing.length > 0)
+    throw new CliError(
+      `${file}: ${missing.length} partition file(s) it links to are missing (${missing.slice(0, 3).join(', ')}${missing.length > 3 ? ', …' : ''}): their views cannot be read`,
+    );
+}
+
+/** The partition files a master's views link to that are not beside it. */
+function missingPartitions(file: string, s: BdvFileSummary): string[] {
+  const linked = new Set(
+    s.views.flatMap((v) => v.levels.flatMap((l) => (l.externalFile ? [l.externalFile] : []))),
+  );
+  return [...linked].filter((name) => !existsSync(join(dirname(file), name)));
 }
 
 /**
@@ -30,6 +43,10 @@ function withInterruptionHint(file: string, error: unknown): unknown {
   return new CliError(
     `${file}: a conversion into it was interrupted (${basename(journal)} is beside it): run the same bdv convert with --resume to roll the unfinished view back and finish (${error instanceof Error ? error.message : String(error)})`,
   );
+}
+
+function partitionMissing(master: string, name: string): string {
+  return existsSync(join(dirname(master), name)) ? '' : ' (missing)';
 }
 
 function render(s: BdvFileSummary, bytes: number, xml?: string): string {
@@ -45,7 +62,9 @@ function render(s: BdvFileSummary, bytes: number, xml?: string): string {
   lines.push(`  views: ${s.views.length} over ${times.size} timepoint(s)`);
   for (const v of s.views) {
     const level0 = v.levels[0];
-    const where = level0?.externalFile ? ` -> ${level0.externalFile}` : '';
+    const where = level0?.externalFile
+      ? ` -> ${level0.externalFile}${partitionMissing(s.path, level0.externalFile)}`
+      : '';
     const shapes = v.levels.map((l) => (l.shapeZyx.length ? l.shapeZyx.join('x') : 'linked')).join(' | ');
     const filters = level0?.filters.length ? level0.filters.join('+') : 'none';
     lines.push(

@@ -1,5 +1,5 @@
 import { existsSync, readdirSync, readFileSync, realpathSync, statSync } from 'node:fs';
-import { basename, isAbsolute, join, relative, resolve } from 'node:path';
+import { basename, dirname, isAbsolute, join, relative, resolve } from 'node:path';
 import { removeDatasetFile } from '@bdv-cluster/bdv';
 import { Manifest } from '@bdv-cluster/contract';
 import { CliError } from '../cli-error.js';
@@ -65,14 +65,16 @@ export async function demo(flags: DemoFlags): Promise<void> {
 }
 
 /**
- * How to run bdv again from here: `bdv` when it was started by that name (installed on PATH),
- * `npx bdv` under npm (`npm run demo`, in the repository), else node and this script's path
- * (`npx bdv` finds nothing outside the repository).
+ * How to run bdv again from here: `bdv` when it was started by that name (installed on PATH);
+ * under npm (`npm run demo`, in the repository) the launcher beside this script by its full path
+ * — `npx bdv` copied into another folder would ask the public registry for a package of that
+ * name; else node and this script's path.
  */
 function bdvCommand(): string {
   const script = process.argv[1] ?? '';
   if (basename(script) === 'bdv') return 'bdv';
-  if (process.env.npm_lifecycle_event) return 'npx bdv';
+  const launcher = join(dirname(script), 'bdv');
+  if (process.env.npm_lifecycle_event) return existsSync(launcher) ? launcher : 'npx bdv';
   const near = relative(process.cwd(), script);
   return `node ${near.startsWith('..') || isAbsolute(near) ? script : near}`;
 }
