@@ -440,3 +440,48 @@ describe('sources built to crash or hang the API', () => {
     expect((await api.waitForDataset(id, ['complete', 'failed'])).status).toBe('complete');
   });
 });
+
+describe('upload bodies larger than they can be', () => {
+  it('are refused once past their bound, before the rest is stored, and nothing is left', async () => {
+    const id = await createDataset('upload-bounds', { setup: { tiles: 4 } });
+    const path = (tile: number, query: string) =>
+      `/v1/datasets/${id}/views/t0-i0-c0-s${tile}-a0/data?${query}`;
+    const octets = { 'content-type': 'application/octet-stream' };
+    const extra = new Uint8Array(4 * 1024 * 1024);
+    // A .npy whose header says 2x8x8: 256 bytes of samples, then 4 MiB more.
+    const npyLong = await api.request(
+      'PUT',
+      path(0, 'format=npy'),
+      new Uint8Array(Buffer.concat([npy([2, 8, 8], 1), extra])),
+      octets,
+    );
+    expect(npyLong.status, JSON.stringify(npyLong.body)).toBe(413);
+    expect(npyLong.body.message).toMatch(
+      /^body: more than the \d+ bytes its \.npy header \(shape 2x8x8, '<u2'\) says it holds$/,
+    );
+    // One claiming a 700 MiB header, refused from its first bytes.
+    const claim = Buffer.alloc(12 + 100);
+    Buffer.from([0x93, 0x4e, 0x55, 0x4d, 0x50, 0x59, 2, 0]).copy(claim);
+    claim.writeUInt32LE(700 * 1024 * 1024, 8);
+    const npyClaim = await api.request('PUT', path(1, 'format=npy'), new Uint8Array(claim), octets);
+    expect(npyClaim.status).toBe(400);
+    expect(npyClaim.body.message).toMatch(
+      /^body: the upload: not a valid \.npy file \(header of 734003200 bytes/,
+    );
+    const rawLong = await api.request('PUT', path(2, 'format=raw&shapeZyx=2,8,8'), extra, octets);
+    expect(rawLong.status).toBe(413);
+    expect(rawLong.body.message).toBe('body: more than the 256 bytes its declared format and shape allow');
+    const tiffLong = await api.request(
+      'PUT',
+      path(3, 'format=tiff&shapeZyx=1,4,4'),
+      new Uint8Array(2 * 1024 * 1024),
+      octets,
+    );
+    expect(tiffLong.status).toBe(413);
+    expect(await keysUnder('raw', `uploads/${id}/`)).toEqual([]);
+    expect((await api.get(`/v1/datasets/${id}`)).body.views).toEqual(noViews);
+    // Exactly as long as the header says: taken.
+    const exact = await api.request('PUT', path(0, 'format=npy'), new Uint8Array(npy([2, 8, 8], 1)), octets);
+    expect(exact.status, JSON.stringify(exact.body)).toBe(202);
+  });
+});
