@@ -132,7 +132,8 @@ afterAll(() => {
 
 describe.skipIf(!mounted)('bdv preview of a dataset on a read-only share (tmpfs)', () => {
   it('reads it without the lock file it cannot create; verify and info as well', () => {
-    for (const file of ['single.h5', 'single.xml', 'single.checksums.json']) copyFileSync(p(file), join(share, file));
+    for (const file of ['single.h5', 'single.xml', 'single.checksums.json'])
+      copyFileSync(p(file), join(share, file));
     expect(spawnSync('mount', ['-o', 'remount,ro', share]).status).toBe(0);
     const out = p('share-sheet.png');
     const r = bdv(['preview', join(share, 'single.xml'), '-o', out]);
