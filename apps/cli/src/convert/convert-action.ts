@@ -74,6 +74,17 @@ function viewFiles(manifest: ManifestInput): string[] {
   return views.map((v, i) => (typeof v.source?.uri === 'string' ? v.source.uri : `views[${i}]`));
 }
 
+/**
+ * Stacks in a folder given that --pattern does not match (a stray space, another case): said on
+ * stderr before anything is written, so a dataset does not reach Fiji with a view silently dark.
+ */
+function noteSkipped(skipped: readonly string[], pattern: string | undefined): void {
+  const shown = skipped.slice(0, 5).map((f) => `'${basename(f)}'`);
+  process.stderr.write(
+    `bdv: ${skipped.length} stack file(s) in the input folder(s) do not match --pattern '${pattern}' and are not converted: ${shown.join(', ')}${skipped.length > shown.length ? ', …' : ''}\n`,
+  );
+}
+
 function buildManifest(
   inputs: string[],
   f: ConvertFlags,
@@ -83,11 +94,9 @@ function buildManifest(
     throw new CliError('give input files or folders, or --manifest (see bdv convert --help)');
   if (!f.output) throw new CliError('--output <file.h5> is required');
   const name = f.name ?? basename(f.output).replace(/\.h5$/i, '');
-  return {
-    manifest: quickManifest(inputs, quickOptionsOf(f, name)),
-    baseDir: process.cwd(),
-    output: resolve(f.output),
-  };
+  const { manifest, skipped } = quickManifest(inputs, quickOptionsOf(f, name));
+  if (skipped.length > 0) noteSkipped(skipped, f.pattern);
+  return { manifest, baseDir: process.cwd(), output: resolve(f.output) };
 }
 
 function manifestFromFile(
@@ -156,7 +165,9 @@ function printResult(r: ConversionResult, json: boolean): void {
   process.stdout.write(
     [
       `${kept}wrote ${r.written} view(s), ${mb.toFixed(1)} MB in ${r.seconds.toFixed(2)} s (${(mb / Math.max(r.seconds, 1e-3)).toFixed(0)} MB/s)` +
-        (r.missingViews > 0 ? `, ${r.missingViews} missing view(s) listed in the XML` : ''),
+        (r.missingViews > 0
+          ? `, ${r.missingViews} missing view(s) listed in the XML (${r.missingSample.join(', ')}${r.missingViews > r.missingSample.length ? ', …' : ''})`
+          : ''),
       `  layout ${r.layout}${r.layout === 'partitioned' ? ' (one file per view + master)' : ' (one file)'}, ${r.threads} writer thread(s)` +
         (r.gzip ? `, gzip by ${r.gzip}` : ''),
       pyramidLine(r.pyramid),

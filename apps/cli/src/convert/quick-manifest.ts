@@ -43,10 +43,14 @@ function expandInputs(inputs: string[]): string[] {
  * The quick form of `bdv convert`: files (+ a pattern naming the indices in their names) become a
  * manifest, exactly as a batch's objects do on the cluster (libs/contract manifestFromMatches).
  */
-export function quickManifest(inputs: string[], o: QuickOptions): ManifestInput {
+export function quickManifest(
+  inputs: string[],
+  o: QuickOptions,
+): { manifest: ManifestInput; skipped: string[] } {
   const files = expandInputs(inputs);
   const pattern = compilePattern(o.pattern, files.length);
   const matches: PatternMatch[] = [];
+  const skipped: string[] = [];
   for (const file of files) {
     const indices = pattern
       ? pattern.match(basename(file))
@@ -54,12 +58,13 @@ export function quickManifest(inputs: string[], o: QuickOptions): ManifestInput 
     if (!indices) {
       if (inputs.some((i) => resolve(i) === file))
         throw new CliError(`${file}: does not match --pattern '${o.pattern}'`);
-      continue; // a folder may hold other files
+      skipped.push(file); // a folder may hold other stacks: said, not converted
+      continue;
     }
     matches.push({ uri: file, indices });
   }
   if (matches.length === 0) throw new CliError(`no input file matches --pattern '${o.pattern}'`);
-  return manifestFromMatches(matches, o);
+  return { manifest: manifestFromMatches(matches, o), skipped };
 }
 
 function compilePattern(pattern: string | undefined, files: number): FilenamePattern | undefined {

@@ -3,6 +3,7 @@ import {
   deflateEngine,
   preloadHdf5,
   resolveLevels,
+  setupAttributesOf,
   setupCount,
   setupIdOf,
   viewBufferProblem,
@@ -11,7 +12,13 @@ import {
   type Layout,
   type Zyx,
 } from '@bdv-cluster/bdv';
-import { autoPyramidFields, pyramidFor, type ChosenPyramid, type Manifest } from '@bdv-cluster/contract';
+import {
+  autoPyramidFields,
+  pyramidFor,
+  viewKeyOf,
+  type ChosenPyramid,
+  type Manifest,
+} from '@bdv-cluster/contract';
 import { ViewThreadPool } from '@bdv-cluster/convert';
 import { existsSync } from 'node:fs';
 import { basename } from 'node:path';
@@ -50,6 +57,8 @@ export interface ConversionResult {
   /** Views an earlier, interrupted run had written and that were kept (--resume). */
   kept: number;
   missingViews: number;
+  /** The first few missing views' keys, in time then setup order (a sample, for the summary). */
+  missingSample: string[];
   /** Input bytes converted by this run. */
   bytes: number;
   seconds: number;
@@ -147,7 +156,7 @@ async function convertViews(
     views: planned.length,
     written: todo.length,
     kept,
-    missingViews: missingViews(req.manifest, planned),
+    ...missingViews(req.manifest, planned),
     bytes: totalBytes(todo),
     seconds: (performance.now() - started) / 1000,
     layout: dataset.layout,
@@ -221,9 +230,21 @@ function totalBytes(planned: readonly PlannedView[]): number {
   return planned.reduce((sum, v) => sum + v.bytes, 0);
 }
 
-function missingViews(manifest: Manifest, planned: readonly PlannedView[]): number {
+/** How many views of the grid (timepoints x setups) no input gives, and the first few of them. */
+function missingViews(
+  manifest: Manifest,
+  planned: readonly PlannedView[],
+): { missingViews: number; missingSample: string[] } {
   const { setup, timepoints } = manifest.dataset;
   const present = new Set(planned.map((v) => `${v.spec.time}:${setupIdOf(setup, v.spec)}`));
   const times = timepoints ?? Math.max(...planned.map((v) => v.spec.time)) + 1;
-  return times * setupCount(setup) - present.size;
+  const setups = setupCount(setup);
+  const sample: string[] = [];
+  for (let t = 0; t < times && sample.length < MISSING_SAMPLE; t++)
+    for (let id = 0; id < setups && sample.length < MISSING_SAMPLE; id++)
+      if (!present.has(`${t}:${id}`)) sample.push(viewKeyOf({ time: t, ...setupAttributesOf(setup, id) }));
+  return { missingViews: times * setups - present.size, missingSample: sample };
 }
+
+/** Missing views named in the summary (the rest are counted). */
+const MISSING_SAMPLE = 5;
