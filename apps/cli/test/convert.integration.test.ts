@@ -117,6 +117,12 @@ describe('bdv convert --manifest', () => {
     expect(existsSync(p('flags.h5'))).toBe(false);
   });
 
+  it('reads a manifest saved with a byte order mark (as Windows editors save it)', () => {
+    writeFileSync(p('m-bom.json'), `\ufeff${JSON.stringify(manifest())}`);
+    const r = bdv(['convert', '-m', p('m-bom.json'), '-o', p('bom.h5'), '--progress', 'none']);
+    expect(r.status, r.stderr).toBe(0);
+  });
+
   it('writes every level and the XML as the spec says', () => {
     writeFileSync(p('m.json'), JSON.stringify(manifest()));
     const r = bdv(['convert', '--manifest', p('m.json'), '-o', p('out.h5')]);
@@ -337,6 +343,24 @@ describe('bad input: one clear line, exit 1, no output written', () => {
         return ['convert', '-m', p('null.json'), '-o', p('bad9.h5')];
       },
       /null\.json: a manifest is a JSON object \{"dataset": …, "views": \[…\]\}, not null/,
+    ],
+    [
+      'a folder as the manifest',
+      () => {
+        mkdirSync(p('folder.json'), { recursive: true });
+        return ['convert', '-m', p('folder.json'), '-o', p('bad10.h5')];
+      },
+      /folder\.json: is a folder, not a manifest file$/m,
+    ],
+    [
+      'a stack as the manifest',
+      () => ['convert', '-m', p('t0_c0_s0.npy'), '-o', p('bad11.h5')],
+      /t0_c0_s0\.npy: not a manifest \(binary content, not JSON text\)$/m,
+    ],
+    [
+      'a pattern naming sub-folders',
+      () => ['convert', dir.path, '-o', p('bad12.h5'), '-p', 't{time}/c{channel}.npy'],
+      /--pattern 't\{time\}\/c\{channel\}\.npy': bdv convert matches file names in the folders given \(sub-folders are not searched\): give each folder and the file-name part, e\.g\. -p 'c\{channel\}\.npy'/,
     ],
     [
       'out-of-range index',

@@ -75,5 +75,8 @@ describe('bdv info on a damaged or interrupted file', () => {
     expect(r.stderr).toContain(
       `${p('parts.h5')}: 1 partition file(s) it links to are missing (parts-t00001-s00.h5)`,
     );
+    const json = bdv(['info', p('parts.h5'), '--json']);
+    expect(json.status).toBe(1);
+    expect(JSON.parse(json.stdout).missingPartitions).toEqual(['parts-t00001-s00.h5']);
   });
 });

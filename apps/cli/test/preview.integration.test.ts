@@ -62,6 +62,13 @@ describe('bdv preview', () => {
     }
   });
 
+  it("makes the PNG's folder, as bdv convert makes its output's", () => {
+    const out = p('new/folder/sheet.png');
+    const r = bdv(['preview', p('single.xml'), '-o', out]);
+    expect(r.status, r.stderr).toBe(0);
+    expect(grayPng(readFileSync(out)).width).toBe(2 + 2 * 258);
+  });
+
   it('writes a contact sheet of a timepoint without --view', () => {
     const out = p('sheet.png');
     const r = bdv(['preview', p('single.xml'), '-o', out]);
@@ -141,6 +148,12 @@ describe.skipIf(!mounted)('bdv preview of a dataset on a read-only share (tmpfs)
     expect(grayPng(readFileSync(out)).width).toBe(2 + 2 * 258);
     expect(bdv(['verify', join(share, 'single.xml')]).status).toBe(0);
     expect(bdv(['info', join(share, 'single.h5')]).status).toBe(0);
+    // Writing there is refused in words (flock's "exited with 66" was all it said).
+    const convert = bdv(['convert', p('t0_c0_s0.npy'), '-o', join(share, 'new.h5'), '--progress', 'none']);
+    expect(convert.status).toBe(1);
+    expect(convert.stderr).toContain(
+      `cannot write ${join(share, 'new.h5')}: its folder is on a read-only file system`,
+    );
     expect(readdirSync(share).sort()).toEqual(['single.checksums.json', 'single.h5', 'single.xml']);
   });
 });

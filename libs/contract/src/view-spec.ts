@@ -1,4 +1,4 @@
-import { affineProblem, resolveLevels, viewBufferProblem } from '@bdv-cluster/bdv';
+import { affineProblem, resolveLevels, setupCount, viewBufferProblem } from '@bdv-cluster/bdv';
 import { pyramidFor } from './pyramid-choice.js';
 import { BYTE_ORDERS, SAMPLE_TYPES, STACK_FORMATS } from '@bdv-cluster/stacks';
 import { z } from 'zod';
@@ -156,8 +156,7 @@ export function viewRangeProblems(dataset: DatasetSpec, view: ViewSpec, fieldPre
   } else if (dataset.timepoints === undefined) {
     // Without declared timepoints the XML lists time + 1 of them, every setup of each: a view
     // past MAX_VIEWS would leave a dataset that can never finalize (and no view is removable).
-    const { illuminations, channels, tiles, angles } = dataset.setup;
-    const setups = illuminations * channels * tiles * angles;
+    const setups = setupCount(dataset.setup);
     if ((view.time + 1) * setups > MAX_VIEWS) {
       problems.push({
         field: fieldPrefix + 'time',

@@ -251,10 +251,6 @@ export class DatasetStore implements ViewStatePort {
   }
 
   /**
-   * The keys of the views in `state` (e.g. the running ones a cancel waits for, the failed ones a
-   * client lists). Scanned 1,000 at a time: only the matching keys are kept, not every view's.
-   */
-  /**
    * The highest time of the dataset's views that may still be written (neither failed nor
    * cancelled: those are missing from its XML), or undefined when there is none. One pass over
    * the view states, a batch per round trip.
@@ -279,6 +275,10 @@ export class DatasetStore implements ViewStatePort {
     return latest;
   }
 
+  /**
+   * The keys of the views in `state` (e.g. the running ones a cancel waits for, the failed ones a
+   * client lists). Scanned 1,000 at a time: only the matching keys are kept, not every view's.
+   */
   async viewKeysIn(datasetId: string, state: ViewState): Promise<string[]> {
     const found = new Set<string>(); // HSCAN may return a field twice
     let cursor = '0';

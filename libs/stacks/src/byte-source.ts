@@ -1,5 +1,5 @@
 import { constants, type Stats } from 'node:fs';
-import { open, type FileHandle } from 'node:fs/promises';
+import { open, stat, type FileHandle } from 'node:fs/promises';
 import { StackError } from './stack-error.js';
 
 /**
@@ -62,13 +62,19 @@ export class FileByteSource implements ByteSource {
   static async open(path: string, name = path): Promise<FileByteSource> {
     let handle: FileHandle;
     try {
+      // Refused unopened where possible: opening some devices does something (a tape rewinds).
+      const before = await stat(path);
+      if (!before.isFile())
+        throw new StackError('NOT_FOUND', `${name}: not a regular file (${kindOf(before)})`, name);
       handle = await open(path, constants.O_RDONLY | constants.O_NONBLOCK);
     } catch (error) {
+      if (error instanceof StackError) throw error;
       const code = (error as NodeJS.ErrnoException).code;
       const reason =
         code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'is a directory' : String(code ?? error);
       throw new StackError('NOT_FOUND', `${name}: ${reason}`, name);
     }
+    // Checked again on what was opened: the path may have been replaced meanwhile.
     const stats = await handle.stat().catch(async (error: unknown) => {
       await handle.close();
       throw error;

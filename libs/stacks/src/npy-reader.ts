@@ -83,18 +83,26 @@ function sampleTypeOf(name: string, descr: string): { sampleType: SampleType; by
   }
 }
 
-/** Opens a .npy stack: checks header, dtype, order, shape and size before any pixel is read. */
-export async function openNpy(
-  source: ByteSource,
-  expect: StackExpectation = {},
-): Promise<ContiguousStackReader> {
-  const header = await readNpyHeader(source);
-  const { sampleType, byteOrder } = sampleTypeOf(source.name, header.descr);
+/** What a .npy header says, once checked as a stack bdv converts. */
+export interface NpyStack {
+  shapeZyx: Zyx;
+  sampleType: SampleType;
+  byteOrder: ByteOrder;
+  /** Header and samples: the file's whole size. */
+  bytes: number;
+}
+
+/**
+ * Checks a parsed header as `openNpy` does — dtype, 3 dimensions, C order, the stack caps and what
+ * the caller declared — before any pixel is read; also what an upload's header bounds its body by.
+ */
+export function checkNpyHeader(name: string, header: NpyHeader, expect: StackExpectation = {}): NpyStack {
+  const { sampleType, byteOrder } = sampleTypeOf(name, header.descr);
   if (header.shape.length !== 3) {
     throw new StackError(
       'SHAPE_MISMATCH',
-      `${source.name}: has ${header.shape.length} dimensions (${header.shape.join(', ')}), expected a 3D (z,y,x) stack`,
-      source.name,
+      `${name}: has ${header.shape.length} dimensions (${header.shape.join(', ')}), expected a 3D (z,y,x) stack`,
+      name,
     );
   }
   if (header.fortranOrder) {
@@ -102,11 +110,27 @@ export async function openNpy(
     // re-read the file once per slab. Refuse clearly instead of silently loading it whole.
     throw new StackError(
       'UNSUPPORTED',
-      `${source.name}: is stored in Fortran order; save it in C order (numpy.ascontiguousarray) to stream it`,
-      source.name,
+      `${name}: is stored in Fortran order; save it in C order (numpy.ascontiguousarray) to stream it`,
+      name,
     );
   }
-  const shape = header.shape as Zyx;
-  checkExpectation(source.name, shape, sampleType, expect);
-  return new ContiguousStackReader(source, 'npy', shape, sampleType, byteOrder, header.dataOffset);
+  const shapeZyx = header.shape as Zyx;
+  checkExpectation(name, shapeZyx, sampleType, expect);
+  const samples = shapeZyx[0] * shapeZyx[1] * shapeZyx[2];
+  return {
+    shapeZyx,
+    sampleType,
+    byteOrder,
+    bytes: header.dataOffset + samples * (sampleType === 'uint8' ? 1 : 2),
+  };
+}
+
+/** Opens a .npy stack: checks header, dtype, order, shape and size before any pixel is read. */
+export async function openNpy(
+  source: ByteSource,
+  expect: StackExpectation = {},
+): Promise<ContiguousStackReader> {
+  const header = await readNpyHeader(source);
+  const { shapeZyx, sampleType, byteOrder } = checkNpyHeader(source.name, header, expect);
+  return new ContiguousStackReader(source, 'npy', shapeZyx, sampleType, byteOrder, header.dataOffset);
 }

@@ -9,6 +9,13 @@ import { StackError } from './stack-error.js';
 import { countTiffPages } from './tiff-pages.js';
 import type { SampleType, StackExpectation, StackReader } from './stack-reader.js';
 
+/**
+ * Errors of the ByteSource itself (an S3 outage, EIO on a network share), which pass through
+ * geotiff: they are the store's, not the file's, and must stay what they are (retried, 503), not
+ * become "not a readable TIFF" (permanent, 400).
+ */
+const sourceFailures = new WeakSet<object>();
+
 /** Lets geotiff read ranges of any ByteSource (file or S3 object) instead of the whole file. */
 class RangeSource {
   constructor(private readonly source: ByteSource) {}
@@ -20,7 +27,12 @@ class RangeSource {
         const buffer = new Uint8Array(n);
         let done = 0;
         while (done < n) {
-          const read = await this.source.read(offset + done, buffer.subarray(done));
+          const read = await this.source
+            .read(offset + done, buffer.subarray(done))
+            .catch((error: unknown) => {
+              if (typeof error === 'object' && error !== null) sourceFailures.add(error);
+              throw error;
+            });
           if (read === 0) break;
           done += read;
         }
@@ -125,7 +137,7 @@ function checkPage(
   }
 }
 
-/** TIFF compression codes geotiff decodes losslessly for 16-bit gray pages, by name. */
+/** TIFF compression codes geotiff decodes for 16-bit gray pages, by name. */
 const DECODED: Record<number, string> = {
   1: 'none',
   5: 'LZW',
@@ -135,6 +147,8 @@ const DECODED: Record<number, string> = {
   34887: 'LERC',
   50000: 'zstd',
 };
+/** What the refusal suggests: lossless codecs microscope software writes and geotiff reads. */
+const ALTERNATIVES = 'LZW, deflate, PackBits or zstd';
 /** Others a microscope's software may write, named in the refusal. */
 const NOT_DECODED: Record<number, string> = {
   6: 'old-style JPEG',
@@ -155,20 +169,25 @@ function checkCompression(name: string, code: number): void {
   const known = NOT_DECODED[code];
   throw new StackError(
     'UNSUPPORTED',
-    `${name}: TIFF compression ${known ? `${known} (${code})` : code} is not supported; save it uncompressed or with ${[...new Set(Object.values(DECODED))].slice(1).join(', ')}`,
+    `${name}: TIFF compression ${known ? `${known} (${code})` : code} is not supported; save it uncompressed or with ${ALTERNATIVES}`,
     name,
   );
 }
 
 /**
  * `read()`, with whatever geotiff throws on a malformed structure (RangeErrors, "Invalid field
- * type") as a BAD_HEADER naming the file; our own StackErrors pass as they are.
+ * type") as a BAD_HEADER naming the file; our own StackErrors and the source's failures pass as
+ * they are.
  */
 async function readable<T>(name: string, what: string, read: () => Promise<T>): Promise<T> {
   try {
     return await read();
   } catch (error) {
-    if (error instanceof StackError) throw error;
+    if (
+      error instanceof StackError ||
+      (typeof error === 'object' && error !== null && sourceFailures.has(error))
+    )
+      throw error;
     throw new StackError(
       'BAD_HEADER',
       `${name}: not a readable TIFF (${what}: ${(error as Error).message})`,
@@ -180,8 +199,9 @@ async function readable<T>(name: string, what: string, read: () => Promise<T>): 
 /** Opens a multi-page grayscale TIFF; the shape comes from the page count and the first page. */
 export async function openTiff(source: ByteSource, expect: StackExpectation = {}): Promise<StackReader> {
   const { GeoTIFF: Tiff } = await import('geotiff');
-  // Counted first, by our own walk (geotiff's getImageCount never ends on a looping chain).
-  const pages = await countTiffPages(source);
+  // Counted first, by our own walk (geotiff's getImageCount never ends on a looping chain), no
+  // further than a declared shape's depth.
+  const pages = await countTiffPages(source, expect.shapeZyx?.[0]);
   const tiff = await readable(source.name, 'header', () =>
     Tiff.fromSource(new RangeSource(source) as unknown as BaseSource),
   );

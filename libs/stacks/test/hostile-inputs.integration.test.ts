@@ -168,6 +168,78 @@ describe('hostile TIFF structures', () => {
     expect(Date.now() - started).toBeLessThan(5_000);
   });
 
+  it('ends a chain that zig-zags across a small file once it has read twice the file (one read a page otherwise)', async () => {
+    // 4,000 pages whose IFDs alternate between two regions 1 MiB apart: a block read per page.
+    const pages = 4000;
+    const ifd = 2 + 4 * 12 + 4;
+    const at = (i: number) => 8 + (i % 2) * (1 << 20) + Math.floor(i / 2) * ifd;
+    const file = Buffer.alloc(8 + (1 << 20) + (pages / 2) * ifd);
+    file.write('II', 0, 'latin1');
+    file.writeUInt16LE(42, 2);
+    file.writeUInt32LE(at(0), 4);
+    for (let i = 0; i < pages; i++) {
+      file.writeUInt16LE(4, at(i));
+      for (let e = 0; e < 4; e++) file.writeUInt16LE(256 + e, at(i) + 2 + e * 12);
+      file.writeUInt32LE(i + 1 < pages ? at(i + 1) : 0, at(i) + 2 + 4 * 12);
+    }
+    writeFileSync(p('zigzag.tif'), file);
+    const source = await FileByteSource.open(p('zigzag.tif'));
+    let read = 0;
+    const counted = {
+      ...source,
+      name: source.name,
+      size: source.size,
+      read: (position: number, target: Uint8Array) => {
+        read += target.length;
+        return source.read(position, target);
+      },
+      close: () => source.close(),
+    };
+    const error = await refusal(countTiffPages(counted));
+    expect(error.message).toMatch(
+      /zigzag\.tif: not a readable TIFF \(its pages' IFDs are scattered so that counting them reads more than twice the file\)/,
+    );
+    expect(read).toBeLessThanOrEqual(2 * file.length + 2 * 16 * 1024);
+    await source.close();
+  });
+
+  it('stops at a declared depth, and refuses IFDs too short to be a page', async () => {
+    tiffWithChain(p('deep.tif'), 40, (i, ifdAt) => (i === 39 ? 0 : ifdAt[i + 1]!));
+    const deeper = await refusal(openStackFile(p('deep.tif'), { shapeZyx: [30, 4, 4] }));
+    expect(deeper.code).toBe('SHAPE_MISMATCH');
+    expect(deeper.message).toMatch(/deep\.tif: has more than the 30 pages its declared shape says/);
+    const bytes = readFileSync(p('deep.tif'));
+    bytes.writeUInt16LE(3, 40); // the first IFD's entry count
+    writeFileSync(p('short-ifd.tif'), bytes);
+    const short = await refusal(openStackFile(p('short-ifd.tif')));
+    expect(short.message).toMatch(/the IFD at byte 40 has 3 entries, too few for a page/);
+  });
+
+  it("lets the source's own failures through as they are (an S3 outage is retried, not a bad file)", async () => {
+    tiffWithChain(p('two.tif'), 2, (i, ifdAt) => (i === 1 ? 0 : ifdAt[1]!));
+    const file = await FileByteSource.open(p('two.tif'));
+    let failing = false;
+    const outage = Object.assign(new Error('s3://raw/two.tif: socket hang up'), { name: 'StorageError' });
+    const flaky = {
+      name: 'two.tif',
+      size: file.size,
+      close: () => file.close(),
+      read: (position: number, target: Uint8Array) =>
+        failing ? Promise.reject(outage) : file.read(position, target),
+    };
+    const { openTiff } = await import('../src/tiff-reader.js');
+    const reader = await openTiff(flaky);
+    failing = true;
+    const error = await (async () => {
+      for await (const _ of reader.slabs(1)) void _;
+    })().then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect(error).toBe(outage);
+    await reader.close();
+  });
+
   it('reads the same chain when it ends', async () => {
     tiffWithChain(p('chain.tif'), 40, (i, ifdAt) => (i === 39 ? 0 : ifdAt[i + 1]!));
     const reader = await openStackFile(p('chain.tif'));
@@ -219,6 +291,11 @@ describe('TIFF compression', () => {
 });
 
 describe('files that are not regular files', () => {
+  it('refuses a device without opening it', async () => {
+    const error = await refusal(FileByteSource.open('/dev/null', 'file:///dev/null'));
+    expect(error.message).toBe('file:///dev/null: not a regular file (a device)');
+  });
+
   it('refuses a named pipe without waiting for a writer, and a directory', async () => {
     execFileSync('mkfifo', [p('pipe.npy')]);
     mkdirSync(p('folder.npy'));

@@ -1,6 +1,6 @@
-import { BatchIdPipe } from '../common/id-params.js';
 import { Body, Controller, Get, HttpCode, Param, Post } from '@nestjs/common';
 import { ApiBearerAuth, ApiBody, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { BatchIdPipe } from '../common/id-params.js';
 import { schemaOf } from '../docs/schemas.js';
 import { BatchesService } from './batches.service.js';
 

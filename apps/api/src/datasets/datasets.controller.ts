@@ -1,4 +1,3 @@
-import { DatasetIdPipe } from '../common/id-params.js';
 import {
   Body,
   Controller,
@@ -24,6 +23,7 @@ import {
 } from '@nestjs/swagger';
 import type { Request, Response } from 'express';
 import { datasetStatusJson, VIEW_STATES, type ViewEntry } from '@bdv-cluster/pipeline';
+import { DatasetIdPipe } from '../common/id-params.js';
 import { DatasetsService } from './datasets.service.js';
 import { MAX_VIEWS_PAGE, nextPageLink, viewsQueryOf } from './views-query.js';
 import { sendJsonArray } from '../common/json-array-reply.js';

@@ -33,7 +33,7 @@ import { ViewOrderCache } from './view-order-cache.js';
 import { CONFIG, S3 } from '../common/tokens.js';
 import { parseBody } from '../common/zod-body.js';
 import { assertStackBody, discardUpload, uploadKeyOf } from './staged-upload.js';
-import { declaredUploadBound, UploadLimit } from './upload-limit.js';
+import { dropRestOfBody, limitedBody, UploadLimit } from './upload-limit.js';
 
 export interface ViewAccepted {
   viewKey: string;
@@ -142,20 +142,15 @@ export class DatasetsService {
       throw ApiError.conflict(`dataset ${id} is finalized: no more views`);
     // No byte past what the body can hold reaches the bucket (a wrong or hostile upload of any
     // size was stored whole before its header was looked at).
-    const limit = new UploadLimit(declaredUploadBound(view.source));
+    const limit = new UploadLimit(view.source);
     try {
-      const bytes = await uploadStream(this.s3, bucket, key, req.pipe(limit));
+      const bytes = await uploadStream(this.s3, bucket, key, limitedBody(req, limit));
       if (bytes === 0) throw ApiError.badRequest('body: empty (the stack bytes are the body)');
       const problem = await sourceProblem(this.s3, this.config, view.source);
       if (problem) throw ApiError.badRequest(`body: ${problem}`, [{ field: 'body', message: problem }]);
       return await this.queueOne(dataset, view);
     } catch (error) {
-      if (limit.refusal) {
-        // The rest of the body is read and dropped, so that the client, still sending, gets the
-        // answer (the server's request timeout ends a body that never does).
-        req.unpipe(limit);
-        req.resume();
-      }
+      if (limit.refusal) dropRestOfBody(req, limit);
       await discardUpload(this.s3, bucket, key);
       throw limit.refusal ?? toHttpError(error, 'body');
     }

@@ -1,45 +1,63 @@
 import { MAX_STACK_VOXELS } from '@bdv-cluster/bdv/vocabulary';
-import type { SourceOptions } from '@bdv-cluster/contract';
-import { MAX_NPY_HEADER_BYTES, readNpyHeader, StackError, type ByteSource } from '@bdv-cluster/stacks';
+import { readOptionsOf, type SourceSpec } from '@bdv-cluster/contract';
+import {
+  checkNpyHeader,
+  MAX_NPY_HEADER_BYTES,
+  readNpyHeader,
+  StackError,
+  type ByteSource,
+} from '@bdv-cluster/stacks';
 import { HttpStatus } from '@nestjs/common';
-import { Transform, type TransformCallback } from 'node:stream';
+import type { Request } from 'express';
+import { Transform, type Readable, type TransformCallback } from 'node:stream';
 import { ApiError } from '../common/api-error.js';
 
-/** What an uncompressed TIFF page may carry besides its samples (its IFD, tags, strip offsets). */
-const TIFF_PAGE_BYTES = 64 * 1024;
 /** Room for what a TIFF writer adds once (a header, ImageJ's metadata). */
 const TIFF_FILE_BYTES = 1024 * 1024;
+/** A page's IFD and tags, besides its strip table. */
+const TIFF_PAGE_BYTES = 64 * 1024;
+/** A strip table entry of a BigTIFF (offset + count), one strip per row at most. */
+const TIFF_STRIP_ENTRY_BYTES = 16;
+/** What is read and dropped of a refused body, so that a client still sending hears the answer. */
+const DRAIN_BYTES = 16 * 1024 * 1024;
 
 /**
- * The most bytes an upload may hold, before any is stored: a raw body is exactly its header and
- * samples; a TIFF with a declared shape its samples plus a page's worth of structure per page;
- * a TIFF without one the largest stack there is. A .npy body is bounded by its own header, read
- * from its first bytes as they arrive (`undefined` here).
+ * The most bytes an upload may hold, known before any is stored: a raw body exactly its header
+ * and samples; a TIFF with a declared shape its samples plus, per page, its IFD and a strip table
+ * of one strip per row; a TIFF without one the largest stack there is (nothing smaller can be
+ * known before its pages are). A .npy body is bounded by its own header, read from its first
+ * bytes as they arrive (`undefined` here).
  */
-export function declaredUploadBound(source: SourceOptions): number | undefined {
+export function declaredUploadBound(source: SourceSpec): number | undefined {
+  if (source.format === 'npy') return undefined;
   const bytesPerSample = source.dtype === 'uint8' ? 1 : 2;
   const shape = source.shapeZyx;
-  const samples = shape ? shape[0] * shape[1] * shape[2] : MAX_STACK_VOXELS;
-  if (source.format === 'npy') return undefined;
-  if (source.format === 'raw') return (source.headerBytes ?? 0) + samples * bytesPerSample;
-  return samples * bytesPerSample + (shape ? shape[0] : 1) * TIFF_PAGE_BYTES + TIFF_FILE_BYTES;
+  if (source.format === 'raw')
+    return (source.headerBytes ?? 0) + (shape ? shape[0] * shape[1] * shape[2] : 0) * bytesPerSample;
+  if (!shape) return MAX_STACK_VOXELS * bytesPerSample + TIFF_FILE_BYTES;
+  const [nz, ny, nx] = shape;
+  return nz * (ny * nx * bytesPerSample + ny * TIFF_STRIP_ENTRY_BYTES + TIFF_PAGE_BYTES) + TIFF_FILE_BYTES;
 }
 
 /**
- * Passes an upload's bytes on until they pass its bound, then fails the stream with `refusal`
- * (413, or 400 for a .npy header that is not one): the store gets no byte past the bound, and the
- * caller deletes what it got. A raw or TIFF body is bounded as declared; a .npy body by the
- * header in its first bytes (at most MAX_NPY_HEADER_BYTES are held to read it).
+ * Passes an upload's bytes on until they pass its bound, then fails with `refusal` (413, or 400
+ * for a .npy header that is not one bdv converts): the store gets no byte past the bound. A raw
+ * or TIFF body is bounded as declared; a .npy body by its header, checked as a writer will check
+ * it (dtype, shape caps, what was declared) before more than MAX_NPY_HEADER_BYTES are held.
  */
 export class UploadLimit extends Transform {
   refusal?: ApiError;
   private seen = 0;
+  private bound: number | undefined;
+  /** The .npy's first bytes, until its header is whole: `needed` of them. */
   private head: Buffer[] = [];
   private headBytes = 0;
+  private needed = 12;
   private why = 'its declared format and shape allow';
 
-  constructor(private bound: number | undefined) {
+  constructor(private readonly source: SourceSpec) {
     super();
+    this.bound = declaredUploadBound(source);
   }
 
   override _transform(chunk: Buffer, _encoding: BufferEncoding, done: TransformCallback): void {
@@ -57,7 +75,9 @@ export class UploadLimit extends Transform {
     if (this.bound === undefined) {
       this.head.push(chunk);
       this.headBytes += chunk.length;
-      const bound = await this.npyBound();
+      // Joined only when enough has come (not once a chunk: a header sent a byte at a time).
+      if (this.headBytes < this.needed) return undefined;
+      const bound = await this.npyBound(Buffer.concat(this.head));
       if (bound instanceof ApiError) return bound;
       if (bound === undefined) return undefined;
       this.bound = bound;
@@ -67,21 +87,26 @@ export class UploadLimit extends Transform {
     return new ApiError(HttpStatus.PAYLOAD_TOO_LARGE, `body: more than the ${this.bound} bytes ${this.why}`);
   }
 
-  /** The .npy's whole size once its header has arrived; undefined until then. */
-  private async npyBound(): Promise<number | ApiError | undefined> {
-    if (this.headBytes < 12) return undefined;
-    const head = Buffer.concat(this.head);
+  /** The .npy's whole size once its header is whole (undefined until then), or its refusal. */
+  private async npyBound(head: Buffer): Promise<number | ApiError | undefined> {
     this.head = [head];
     const version = head[6];
     const headerBytes = version === 1 ? head.readUInt16LE(8) : head.readUInt32LE(8);
-    // Held until the header is whole, unless it claims more than is ever read (refused below).
-    if (headerBytes <= MAX_NPY_HEADER_BYTES && head.length < (version === 1 ? 10 : 12) + headerBytes)
+    // A header claiming more than is ever read is refused by readNpyHeader now, not awaited.
+    const needed = (version === 1 ? 10 : 12) + Math.min(headerBytes, MAX_NPY_HEADER_BYTES);
+    if (headerBytes <= MAX_NPY_HEADER_BYTES && head.length < needed) {
+      this.needed = needed;
       return undefined;
+    }
     try {
-      const header = await readNpyHeader(memorySource(head));
-      const itemBytes = Number(/(\d+)$/.exec(header.descr)?.[1] ?? 2);
-      this.why = `its .npy header (shape ${header.shape.join('x')}, '${header.descr}') says it holds`;
-      return header.dataOffset + header.shape.reduce((a, b) => a * b, 1) * itemBytes;
+      const name = 'the upload';
+      const npy = checkNpyHeader(
+        name,
+        await readNpyHeader(memorySource(name, head)),
+        readOptionsOf(this.source),
+      );
+      this.why = `its .npy header (${npy.shapeZyx.join('x')} ${npy.sampleType}) says it holds`;
+      return npy.bytes;
     } catch (error) {
       if (!(error instanceof StackError)) throw error;
       return ApiError.badRequest(`body: ${error.message}`, [{ field: 'body', message: error.message }]);
@@ -89,10 +114,37 @@ export class UploadLimit extends Transform {
   }
 }
 
+/**
+ * The request's body through `limit`. A client that goes away mid-body fails the limited stream
+ * too (`pipe` passes on no error: the store's upload would wait for it for ever, its parts held).
+ */
+export function limitedBody(req: Request, limit: UploadLimit): Readable {
+  req.once('error', (error) => limit.destroy(error));
+  req.once('close', () => {
+    if (!req.complete && !limit.destroyed) limit.destroy(new Error('the client went away mid-body'));
+  });
+  return req.pipe(limit);
+}
+
+/**
+ * After a refusal: the rest of the body is read and dropped, up to DRAIN_BYTES, so that a client
+ * still sending hears the answer; past that the connection is closed (a client that ignores the
+ * answer holds no server for long). The answer says the connection closes.
+ */
+export function dropRestOfBody(req: Request, limit: UploadLimit): void {
+  req.unpipe(limit);
+  req.res?.setHeader('Connection', 'close');
+  let dropped = 0;
+  req.on('data', (chunk: Buffer) => {
+    if ((dropped += chunk.length) > DRAIN_BYTES) req.destroy();
+  });
+  req.resume();
+}
+
 /** Bytes in memory as a ByteSource (the start of an upload). */
-function memorySource(bytes: Buffer): ByteSource {
+function memorySource(name: string, bytes: Buffer): ByteSource {
   return {
-    name: 'the upload',
+    name,
     size: bytes.length,
     read: (position, target) => {
       const n = Math.max(0, Math.min(target.length, bytes.length - position));

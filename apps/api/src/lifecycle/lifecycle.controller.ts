@@ -1,8 +1,8 @@
-import { DatasetIdPipe } from '../common/id-params.js';
 import { Controller, Delete, HttpCode, Param, Post, Query, Res } from '@nestjs/common';
 import { ApiBearerAuth, ApiOperation, ApiParam, ApiQuery, ApiTags } from '@nestjs/swagger';
 import { CancelDataset, datasetStatusJson, RetryView, writeJobId } from '@bdv-cluster/pipeline';
 import type { Response } from 'express';
+import { DatasetIdPipe } from '../common/id-params.js';
 import { ApiError } from '../common/api-error.js';
 import { CANCEL_WAIT_MS } from './lifecycle-providers.js';
 

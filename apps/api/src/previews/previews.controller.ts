@@ -1,9 +1,9 @@
-import { DatasetIdPipe } from '../common/id-params.js';
 import { Controller, Get, Param, Query, Req, Res } from '@nestjs/common';
 import { ApiBearerAuth, ApiOperation, ApiParam, ApiProduces, ApiQuery, ApiTags } from '@nestjs/swagger';
 import { DEFAULT_PREVIEW_SIZE, MAX_PREVIEW_SIZE, PROJECTION_AXES } from '@bdv-cluster/bdv/preview';
 import type { Request, Response } from 'express';
 import { setMaxListeners } from 'node:events';
+import { DatasetIdPipe } from '../common/id-params.js';
 import { PREVIEW_DEFAULTS, previewQueryOf, PreviewsService, type PngAnswer } from './previews.service.js';
 
 const AXIS_QUERY = {

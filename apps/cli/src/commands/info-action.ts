@@ -1,5 +1,5 @@
 import { existsSync, readFileSync, statSync } from 'node:fs';
-import { basename, dirname, join } from 'node:path';
+import { basename, dirname, resolve } from 'node:path';
 import { inspectBdvFile, xmlPathFor, type BdvFileSummary } from '@bdv-cluster/bdv/inspect';
 import { CliError } from '../cli-error.js';
 
@@ -13,24 +13,24 @@ export async function info(file: string, flags: { json?: boolean }): Promise<voi
   });
   if (summary.setups.length === 0) throw new CliError(`${file}: no sNN/resolutions groups, not a BDV file`);
   const xml = xmlPathFor(file);
-  if (flags.json) {
-    process.stdout.write(`${JSON.stringify({ ...summary, xml: existsSync(xml) ? xml : null })}\n`);
-    return;
-  }
-  process.stdout.write(render(summary, statSync(file).size, existsSync(xml) ? xml : undefined));
   const missing = missingPartitions(file, summary);
+  if (flags.json)
+    process.stdout.write(
+      `${JSON.stringify({ ...summary, xml: existsSync(xml) ? xml : null, missingPartitions: missing })}\n`,
+    );
+  else process.stdout.write(render(summary, statSync(file).size, existsSync(xml) ? xml : undefined, missing));
   if (missing.length > 0)
     throw new CliError(
       `${file}: ${missing.length} partition file(s) it links to are missing (${missing.slice(0, 3).join(', ')}${missing.length > 3 ? ', …' : ''}): their views cannot be read`,
     );
 }
 
-/** The partition files a master's views link to that are not beside it. */
+/** The partition files a master's views link to that are not there (named as the links name them). */
 function missingPartitions(file: string, s: BdvFileSummary): string[] {
   const linked = new Set(
     s.views.flatMap((v) => v.levels.flatMap((l) => (l.externalFile ? [l.externalFile] : []))),
   );
-  return [...linked].filter((name) => !existsSync(join(dirname(file), name)));
+  return [...linked].filter((name) => !existsSync(resolve(dirname(file), name)));
 }
 
 /**
@@ -45,11 +45,12 @@ function withInterruptionHint(file: string, error: unknown): unknown {
   );
 }
 
-function partitionMissing(master: string, name: string): string {
-  return existsSync(join(dirname(master), name)) ? '' : ' (missing)';
-}
-
-function render(s: BdvFileSummary, bytes: number, xml?: string): string {
+function render(
+  s: BdvFileSummary,
+  bytes: number,
+  xml: string | undefined,
+  missing: readonly string[],
+): string {
   const lines = [`${s.path} (${(bytes / 1e6).toFixed(1)} MB)`];
   const first = s.setups[0]!;
   lines.push(`  setups: ${s.setups.length}, levels: ${first.resolutionsXyz.length}`);
@@ -63,7 +64,7 @@ function render(s: BdvFileSummary, bytes: number, xml?: string): string {
   for (const v of s.views) {
     const level0 = v.levels[0];
     const where = level0?.externalFile
-      ? ` -> ${level0.externalFile}${partitionMissing(s.path, level0.externalFile)}`
+      ? ` -> ${level0.externalFile}${missing.includes(level0.externalFile) ? ' (missing)' : ''}`
       : '';
     const shapes = v.levels.map((l) => (l.shapeZyx.length ? l.shapeZyx.join('x') : 'linked')).join(' | ');
     const filters = level0?.filters.length ? level0.filters.join('+') : 'none';

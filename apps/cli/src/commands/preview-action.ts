@@ -1,4 +1,4 @@
-import { existsSync, linkSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, linkSync, mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { basename, dirname, join, resolve } from 'node:path';
 import {
@@ -37,6 +37,8 @@ export async function preview(xml: string, flags: PreviewFlags): Promise<void> {
     throw new CliError(`${flags.output} exists (pass --overwrite to replace it)`);
   const views = viewsOfXml(resolve(xml));
   if (views.length === 0) throw new CliError(`${xml}: no view holds data`);
+  // As bdv convert does for its output; before the projection, not after it (it had failed then).
+  mkdirSync(dirname(output), { recursive: true });
   const line = flags.view
     ? await viewPreview(views, flags, output)
     : await sheetPreview(views, flags, output);

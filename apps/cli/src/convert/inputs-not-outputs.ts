@@ -5,10 +5,11 @@ import { CliError } from '../cli-error.js';
 import type { PlannedView } from './planned-view.js';
 
 /**
- * Refuses a conversion that reads one of the files it writes (the same file by device and inode,
- * whatever the names or links): `--overwrite` replaced an input named like the output with a new
- * empty file before its pixels were read, and the error then blamed the input. Checked before
- * the output is touched, also on resume (it would append into its own input).
+ * Refuses a conversion that reads one of the files it writes — the same file by device and inode
+ * (as 64-bit integers: some NFS and FUSE inode numbers pass 2^53), whatever the names or links:
+ * `--overwrite` replaced an input named like the output with a new empty file before its pixels
+ * were read, and the error then blamed the input. Checked before the output is touched, also on
+ * resume (it would append into its own input).
  */
 export function assertInputsAreNotOutputs(planned: readonly PlannedView[], output: string): void {
   const xml = xmlPathFor(output);
@@ -21,12 +22,12 @@ export function assertInputsAreNotOutputs(planned: readonly PlannedView[], outpu
   ];
   const byFile = new Map<string, string>();
   for (const file of outputs) {
-    const stats = statSync(file, { throwIfNoEntry: false });
+    const stats = statSync(file, { throwIfNoEntry: false, bigint: true });
     if (stats) byFile.set(`${stats.dev}:${stats.ino}`, file);
   }
   if (byFile.size === 0) return;
   for (const view of planned) {
-    const stats = statSync(view.path, { throwIfNoEntry: false });
+    const stats = statSync(view.path, { throwIfNoEntry: false, bigint: true });
     const same = stats && byFile.get(`${stats.dev}:${stats.ino}`);
     if (same)
       throw new CliError(

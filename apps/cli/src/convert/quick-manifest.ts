@@ -47,6 +47,12 @@ export function quickManifest(
   inputs: string[],
   o: QuickOptions,
 ): { manifest: ManifestInput; skipped: string[] } {
+  // A batch's pattern may name folders under its prefix; here it meets file names only (checked
+  // first: a folder of sub-folders would otherwise be refused as holding no stacks).
+  if (o.pattern?.includes('/'))
+    throw new CliError(
+      `--pattern '${o.pattern}': bdv convert matches file names in the folders given (sub-folders are not searched): give each folder and the file-name part, e.g. -p '${o.pattern.split('/').at(-1)}'`,
+    );
   const files = expandInputs(inputs);
   const pattern = compilePattern(o.pattern, files.length);
   const matches: PatternMatch[] = [];

@@ -5,6 +5,10 @@ import { BdvError } from '../errors.js';
 /** flock(1)'s exit code when the lock is taken (chosen: its default 1 is also a failing command's). */
 const BUSY_EXIT = 75;
 
+/** flock(1)'s exits when it cannot open (EX_NOINPUT) or create (EX_CANTCREAT) the lock file. */
+const NO_LOCK_FILE = 66;
+const CANNOT_CREATE = 73;
+
 /** How often a wait looks at its `cancel` flag. */
 const CANCEL_POLL_MS = 200;
 
@@ -62,7 +66,9 @@ export async function lockFile(
               )
             : new BdvError(
                 'STATE',
-                `cannot lock ${h5Path}: flock exited with ${code}: ${stderr.trim()}`,
+                code === NO_LOCK_FILE || code === CANNOT_CREATE
+                  ? `cannot lock ${h5Path}: its lock file ${lockPath} cannot be opened (${stderr.replace(/^flock: cannot open lock file .*?: /, '').trim()})`
+                  : `cannot lock ${h5Path}: flock exited with ${code}: ${stderr.trim()}`,
                 'output',
               ),
         ),

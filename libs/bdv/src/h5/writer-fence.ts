@@ -85,8 +85,11 @@ export class WriterFence {
   ): Promise<WriterFence | undefined> {
     if (process.platform !== 'linux') return undefined;
     const path = fenceFileOf(h5Path);
-    if (reader && !existsSync(path) && !canCreateIn(dirname(path))) return undefined;
     mkdirSync(dirname(path), { recursive: true });
+    const unwritable = existsSync(path) ? undefined : whyNotWritable(dirname(path));
+    if (unwritable && reader) return undefined;
+    if (unwritable)
+      throw new BdvError('STATE', `cannot write ${h5Path}: its folder is ${unwritable}`, 'output');
     const asking = reader || waitSeconds <= 0 ? undefined : new Ask(h5Path);
     const deadline = Date.now() + waitSeconds * 1000;
     try {
@@ -143,17 +146,20 @@ export class WriterFence {
 }
 
 /**
- * Whether this process may create files in `folder`. A reader that may not, where no lock file is
- * (an archive on a read-only share, a copy of the .h5 and .xml alone), needs no fence: every writer
- * creates that file before it writes and keeps it, so none is writing there. (flock would fail to
- * create it, and the preview with it.)
+ * Why this process may not create files in `folder` ('read-only', 'not writable for this user'),
+ * or undefined. A reader that may not, where no lock file is (an archive on a read-only share, a
+ * copy of the .h5 and .xml alone), needs no fence: every writer creates that file before it writes
+ * and keeps it, so none is writing there. A writer is told in words (flock's "exited with 66" was
+ * all it said).
  */
-function canCreateIn(folder: string): boolean {
+function whyNotWritable(folder: string): string | undefined {
   try {
     accessSync(folder, constants.W_OK);
-    return true;
-  } catch {
-    return false;
+    return undefined;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EROFS'
+      ? 'on a read-only file system'
+      : 'not writable for this user';
   }
 }
 

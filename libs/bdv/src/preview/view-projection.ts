@@ -4,7 +4,7 @@ import { BdvError } from '../errors.js';
 import { BdvH5File } from '../h5/bdv-h5-file.js';
 import { readSlabDepth } from '../h5/read-slab-depth.js';
 import { journalPathOf } from '../h5/rollback-journal.js';
-import { WriterFence } from '../h5/writer-fence.js';
+import { fenceFileOf, WriterFence } from '../h5/writer-fence.js';
 import { MAX_LEVELS } from '../model/limits.js';
 import type { Zyx } from '../model/pyramid-spec.js';
 import { chooseLevel, DEFAULT_PREVIEW_SIZE, MAX_PREVIEW_SIZE, type ProjectionAxis } from './level-choice.js';
@@ -122,6 +122,7 @@ export async function projectViewsOfFile(
       }
       projections.push({ ...image, axis, level, levelShapeZyx: shape, shrink });
     }
+    session.assertNoWriterMeanwhile();
     return projections;
   } finally {
     await session.close();
@@ -164,6 +165,8 @@ class ReadSession {
   private heldSince = 0;
   /** A descriptor of the file as first opened, kept across pauses (see keepSameFile). */
   private pinned: number | undefined;
+  /** Read without a fence: no lock file, none creatable by this process (WriterFence.acquire). */
+  private unfenced = false;
 
   constructor(
     private readonly source: PreviewSource,
@@ -181,6 +184,7 @@ class ReadSession {
         waitSeconds: (this.options.waitMs ?? 0) / 1000,
         reader: true,
       });
+      this.unfenced ||= !this.fence && !existsSync(fenceFileOf(h5Path));
       this.heldSince = Date.now();
       // Under the fence no writer is live: a journal means an append crashed and was not yet
       // rolled back (the next writer does that). Its bytes are not committed state: do not read.
@@ -236,6 +240,17 @@ class ReadSession {
     const reopened = await this.open();
     check(reopened);
     return reopened;
+  }
+
+  /**
+   * A read without a fence (a folder this process cannot write in, and no lock file) assumed no
+   * writer; another user who can write there may have started one meanwhile, whose first act is
+   * to create the lock file. Then what was read may mix two states: FILE_LOCKED, try again.
+   */
+  assertNoWriterMeanwhile(): void {
+    const { h5Path } = this.source;
+    if (this.unfenced && existsSync(fenceFileOf(h5Path)))
+      throw new BdvError('FILE_LOCKED', `${h5Path}: a writer started while it was read; try again`, 'view');
   }
 
   /** Ends the session: the file, its fence and the descriptor kept across pauses. */

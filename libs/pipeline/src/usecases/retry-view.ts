@@ -1,3 +1,4 @@
+import { parseViewKey } from '@bdv-cluster/contract';
 import { PipelineError } from '../pipeline-error.js';
 import type { JobQueuePort, ViewStatePort } from '../ports.js';
 
@@ -10,11 +11,12 @@ import type { JobQueuePort, ViewStatePort } from '../ports.js';
  */
 export class RetryView {
   constructor(
-    private readonly store: Pick<ViewStatePort, 'retryView' | 'failView'>,
+    private readonly store: Pick<ViewStatePort, 'getDataset' | 'retryView' | 'failView'>,
     private readonly queues: Pick<JobQueuePort, 'enqueueWrites'>,
   ) {}
 
   async execute(datasetId: string, viewKey: string): Promise<void> {
+    await this.assertWithinTimepoints(datasetId, viewKey);
     const outcome = await this.store.retryView(datasetId, viewKey);
     if (!outcome.ok) {
       const { reason, state } = outcome;
@@ -38,5 +40,20 @@ export class RetryView {
       await this.store.failView(datasetId, viewKey, `retry not queued: ${(error as Error).message}`);
       throw new PipelineError('UNAVAILABLE', `view ${viewKey} could not be queued again; retry later`);
     }
+  }
+
+  /**
+   * A dataset finalized with `timepoints` writes its XML again with them once the view settles: a
+   * view past them would fail that finalize (and the dataset). Refused here instead; a failed view
+   * may lie past them, since failed views are missing from the XML whatever the timepoints.
+   */
+  private async assertWithinTimepoints(datasetId: string, viewKey: string): Promise<void> {
+    const timepoints = (await this.store.getDataset(datasetId))?.finalizeOptions?.timepoints;
+    const time = parseViewKey(viewKey)?.time;
+    if (timepoints !== undefined && time !== undefined && time >= timepoints)
+      throw new PipelineError(
+        'CONFLICT',
+        `view ${viewKey} has time ${time}, past the ${timepoints} timepoints dataset ${datasetId} was finalized with: it cannot be added to its XML`,
+      );
   }
 }
