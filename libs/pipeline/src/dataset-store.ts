@@ -257,21 +257,11 @@ export class DatasetStore implements ViewStatePort {
    */
   async latestLiveViewTime(datasetId: string): Promise<number | undefined> {
     let latest: number | undefined;
-    let cursor = '0';
-    do {
-      const [next, flat] = await this.redis.hscan(
-        this.keys.viewStates(datasetId),
-        cursor,
-        'COUNT',
-        VIEW_BATCH,
-      );
-      for (let i = 0; i < flat.length; i += 2) {
-        if (flat[i + 1] === 'failed' || flat[i + 1] === 'cancelled') continue;
-        const time = parseViewKey(flat[i]!)?.time;
-        if (time !== undefined && (latest === undefined || time > latest)) latest = time;
-      }
-      cursor = next;
-    } while (cursor !== '0');
+    await this.scanViewStates(datasetId, (key, state) => {
+      if (state === 'failed' || state === 'cancelled') return;
+      const time = parseViewKey(key)?.time;
+      if (time !== undefined && (latest === undefined || time > latest)) latest = time;
+    });
     return latest;
   }
 
@@ -281,6 +271,14 @@ export class DatasetStore implements ViewStatePort {
    */
   async viewKeysIn(datasetId: string, state: ViewState): Promise<string[]> {
     const found = new Set<string>(); // HSCAN may return a field twice
+    await this.scanViewStates(datasetId, (key, s) => {
+      if (s === state) found.add(key);
+    });
+    return [...found];
+  }
+
+  /** Every view's key and state, VIEW_BATCH a round trip (a key may come twice: HSCAN). */
+  private async scanViewStates(datasetId: string, each: (key: string, state: string) => void): Promise<void> {
     let cursor = '0';
     do {
       const [next, flat] = await this.redis.hscan(
@@ -289,10 +287,9 @@ export class DatasetStore implements ViewStatePort {
         'COUNT',
         VIEW_BATCH,
       );
-      for (let i = 0; i < flat.length; i += 2) if (flat[i + 1] === state) found.add(flat[i]!);
+      for (let i = 0; i < flat.length; i += 2) each(flat[i]!, flat[i + 1]!);
       cursor = next;
     } while (cursor !== '0');
-    return [...found];
   }
 
   /** The secret that signs a dataset's notifications, if it has one (the notifier only). */
