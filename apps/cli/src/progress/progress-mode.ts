@@ -8,7 +8,10 @@ export function progressOption(): Option {
   return new Option('--progress <mode>', 'progress display').choices(PROGRESS_MODES).default('auto');
 }
 
-/** A bar only where a person watches a terminal. */
-export function wantsBar(mode: ProgressMode): boolean {
-  return mode === 'bar' || (mode === 'auto' && Boolean(process.stderr.isTTY));
+/**
+ * A bar only where a person watches a terminal: the bar library draws nothing elsewhere, so
+ * `bar` asked for with stderr in a file or a pipe gives lines rather than silence.
+ */
+export function wantsBar(mode: ProgressMode, isTerminal = Boolean(process.stderr.isTTY)): boolean {
+  return (mode === 'bar' || mode === 'auto') && isTerminal;
 }
