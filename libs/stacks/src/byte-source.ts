@@ -23,6 +23,17 @@ export interface ByteSource {
   close(): Promise<void>;
 }
 
+/** Reads into `target` from `position` until it is full or the source ends; how many bytes came. */
+export async function readUpTo(source: ByteSource, position: number, target: Uint8Array): Promise<number> {
+  let done = 0;
+  while (done < target.length) {
+    const n = await source.read(position + done, target.subarray(done));
+    if (n === 0) break;
+    done += n;
+  }
+  return done;
+}
+
 export async function readExactly(
   source: ByteSource,
   position: number,
@@ -63,9 +74,7 @@ export class FileByteSource implements ByteSource {
     let handle: FileHandle;
     try {
       // Refused unopened where possible: opening some devices does something (a tape rewinds).
-      const before = await stat(path);
-      if (!before.isFile())
-        throw new StackError('NOT_FOUND', `${name}: not a regular file (${kindOf(before)})`, name);
+      assertRegularFile(await stat(path), name);
       handle = await open(path, constants.O_RDONLY | constants.O_NONBLOCK);
     } catch (error) {
       if (error instanceof StackError) throw error;
@@ -75,15 +84,14 @@ export class FileByteSource implements ByteSource {
       throw new StackError('NOT_FOUND', `${name}: ${reason}`, name);
     }
     // Checked again on what was opened: the path may have been replaced meanwhile.
-    const stats = await handle.stat().catch(async (error: unknown) => {
+    try {
+      const stats = await handle.stat();
+      assertRegularFile(stats, name);
+      return new FileByteSource(name, stats.size, handle);
+    } catch (error) {
       await handle.close();
       throw error;
-    });
-    if (!stats.isFile()) {
-      await handle.close();
-      throw new StackError('NOT_FOUND', `${name}: not a regular file (${kindOf(stats)})`, name);
     }
-    return new FileByteSource(name, stats.size, handle);
   }
 
   get fd(): number {
@@ -98,6 +106,11 @@ export class FileByteSource implements ByteSource {
   async close(): Promise<void> {
     await this.handle.close();
   }
+}
+
+function assertRegularFile(stats: Stats, name: string): void {
+  if (!stats.isFile())
+    throw new StackError('NOT_FOUND', `${name}: not a regular file (${kindOf(stats)})`, name);
 }
 
 function kindOf(stats: Stats): string {

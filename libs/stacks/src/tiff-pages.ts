@@ -1,5 +1,5 @@
 import { MAX_STACK_DIM } from '@bdv-cluster/bdv/vocabulary';
-import type { ByteSource } from './byte-source.js';
+import { readUpTo, type ByteSource } from './byte-source.js';
 import { StackError } from './stack-error.js';
 
 /**
@@ -99,12 +99,7 @@ class BlockReader {
       if ((this.spent += want) > this.budget)
         throw this.bad(`its pages' IFDs are scattered so that counting them reads more than twice the file`);
       const block = new Uint8Array(want);
-      let done = 0;
-      while (done < want) {
-        const n = await this.source.read(at + done, block.subarray(done));
-        if (n === 0) break;
-        done += n;
-      }
+      const done = await readUpTo(this.source, at, block);
       this.block = block.subarray(0, done);
       this.blockStart = at;
       if (length > done) throw this.bad(`it ends inside the structure at byte ${at}`);

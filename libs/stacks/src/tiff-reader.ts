@@ -3,7 +3,7 @@ import type { Zyx } from '@bdv-cluster/bdv';
 import type { GeoTIFF, GeoTIFFImage } from 'geotiff';
 
 type BaseSource = Parameters<typeof GeoTIFF.fromSource>[0];
-import type { ByteSource } from './byte-source.js';
+import { readUpTo, type ByteSource } from './byte-source.js';
 import { checkExpectation } from './expectation.js';
 import { StackError } from './stack-error.js';
 import { countTiffPages } from './tiff-pages.js';
@@ -23,19 +23,11 @@ class RangeSource {
   async fetch(slices: { offset: number; length: number }[]): Promise<ArrayBuffer[]> {
     return Promise.all(
       slices.map(async ({ offset, length }) => {
-        const n = Math.max(0, Math.min(length, this.source.size - offset));
-        const buffer = new Uint8Array(n);
-        let done = 0;
-        while (done < n) {
-          const read = await this.source
-            .read(offset + done, buffer.subarray(done))
-            .catch((error: unknown) => {
-              if (typeof error === 'object' && error !== null) sourceFailures.add(error);
-              throw error;
-            });
-          if (read === 0) break;
-          done += read;
-        }
+        const buffer = new Uint8Array(Math.max(0, Math.min(length, this.source.size - offset)));
+        const done = await readUpTo(this.source, offset, buffer).catch((error: unknown) => {
+          if (typeof error === 'object' && error !== null) sourceFailures.add(error);
+          throw error;
+        });
         return buffer.buffer.slice(0, done);
       }),
     );
