@@ -1,5 +1,5 @@
 import { Command, CommanderError } from 'commander';
-import { CliError } from './cli-error.js';
+import { speaksForItself } from './cli-error.js';
 import { cancelCommand } from './commands/cancel-command.js';
 import { retryCommand } from './commands/retry-command.js';
 import { convertCommand } from './commands/convert-command.js';
@@ -27,9 +27,6 @@ program.addCommand(cancelCommand());
 program.addCommand(retryCommand());
 for (const command of program.commands) command.exitOverride();
 
-/** Errors of the libraries whose message says all a user needs. */
-const KNOWN_ERRORS = new Set(['BdvError', 'StackError', 'ViewTaskError', 'StorageError']);
-
 /** Errors the user can act on print as one line; anything else also says how to see the stack. */
 function fail(error: unknown): never {
   if (error instanceof CommanderError) process.exit(error.exitCode);
@@ -37,8 +34,7 @@ function fail(error: unknown): never {
     process.stderr.write(`bdv: ${error.message}\n`);
     process.exit(error.exitCode);
   }
-  // By name: the libraries that throw these are loaded only by the command that runs.
-  const known = error instanceof CliError || (error instanceof Error && KNOWN_ERRORS.has(error.name));
+  const known = speaksForItself(error);
   const message = error instanceof Error ? error.message : String(error);
   process.stderr.write(`bdv: error: ${message}\n`);
   if (!known && process.env.BDV_DEBUG) process.stderr.write(`${(error as Error).stack}\n`);

@@ -1,7 +1,8 @@
 // Node-API binding for memory: asks Linux to back a thread's HDF5 heap (its wasm memory) with
 // transparent huge pages (docs/adr/021), copies a 3-D block of rows in one call (verification
 // puts each inflated chunk into its slab with it, docs/adr/022), and maps a local input's bytes
-// into a slab buffer of the heap instead of copying them in (docs/adr/024), and lets the page
+// into a slab buffer of the heap instead of copying them in (docs/adr/024; a mapped file that
+// shrinks under it is caught, not a SIGBUS that ends the process), and lets the page
 // cache drop an output's pages once they are on disk (docs/adr/027). Built by
 // scripts/build-native.mjs; loaded by libs/bdv/src/h5/native-memory.ts; libs/bdv does without it.
 //
@@ -15,6 +16,8 @@
 #define _FILE_OFFSET_BITS 64
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
+#include <stdatomic.h>
 #include <node_api.h>
 #include "napi_helpers.h"
 #include <stdint.h>
@@ -114,6 +117,86 @@ static void inner_pages(unsigned char *data, size_t length, uintptr_t *start, ui
   *end = ((uintptr_t)data + length) & ~mask;
 }
 
+// A mapped page that the file no longer holds (something truncated the input after its pages
+// were populated) raises SIGBUS when touched, which would end the process mid-view. Every mapping
+// mapFile makes is listed here, and a SIGBUS inside one puts zeros over the rest of it and marks
+// it lost: the thread carries on, and the reader refuses the slab (lostMappedBytes) before its
+// view is kept. A SIGBUS anywhere else gets the disposition that was there before ours.
+#define MAPPINGS 256
+typedef struct {
+  _Atomic uintptr_t start; // 0: a free slot
+  _Atomic uintptr_t end;   // 0 until the pages are mapped
+  _Atomic int lost;
+} Mapping;
+static Mapping mappings[MAPPINGS];
+static uintptr_t page_mask; // set before the handler is installed (sysconf is not signal-safe)
+static struct sigaction previous_sigbus;
+static atomic_flag sigbus_installing = ATOMIC_FLAG_INIT;
+static _Atomic int sigbus_installed;
+
+static void on_sigbus(int signal_number, siginfo_t *info, void *context) {
+  (void)context;
+  int saved_errno = errno;
+  // si_code > 0: raised by the kernel for a fault at si_addr (kill() and raise() give <= 0).
+  if (info != NULL && info->si_code > 0) {
+    uintptr_t address = (uintptr_t)info->si_addr;
+    for (int i = 0; i < MAPPINGS; i++) {
+      uintptr_t start = atomic_load(&mappings[i].start), end = atomic_load(&mappings[i].end);
+      if (start == 0 || address < start || address >= end) continue;
+      // The file ends before this page, so it ends before every later one: zeros over all of them
+      // (one signal, not one a page). The faulting access then reads zeros when it runs again.
+      uintptr_t page = address & ~page_mask;
+      if (mmap((void *)page, end - page, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_FIXED | MAP_ANONYMOUS | MAP_NORESERVE,
+               -1, 0) == MAP_FAILED)
+        break;
+      atomic_store(&mappings[i].lost, 1);
+      errno = saved_errno;
+      return;
+    }
+  }
+  // Not one of ours: the fault recurs on return, now under the earlier disposition (by default the
+  // process ends, as it always did); a sent signal is sent again.
+  sigaction(signal_number, &previous_sigbus, NULL);
+  if (info == NULL || info->si_code <= 0) raise(signal_number);
+  errno = saved_errno;
+}
+
+/** Installs on_sigbus once per process (every thread's binding shares it); 0 when it could not. */
+static int install_sigbus(void) {
+  if (atomic_load(&sigbus_installed)) return 1;
+  while (atomic_flag_test_and_set(&sigbus_installing)) {
+  }
+  if (!atomic_load(&sigbus_installed)) {
+    page_mask = (uintptr_t)sysconf(_SC_PAGESIZE) - 1;
+    struct sigaction action;
+    memset(&action, 0, sizeof action);
+    action.sa_sigaction = on_sigbus;
+    action.sa_flags = SA_SIGINFO | SA_ONSTACK | SA_RESTART;
+    sigemptyset(&action.sa_mask);
+    if (sigaction(SIGBUS, &action, &previous_sigbus) == 0) atomic_store(&sigbus_installed, 1);
+  }
+  atomic_flag_clear(&sigbus_installing);
+  return atomic_load(&sigbus_installed);
+}
+
+/** The slot listing the mapping over pages from `start`, or a free one claimed for it; NULL: none left. */
+static Mapping *mapping_at(uintptr_t start, int claim) {
+  for (int i = 0; i < MAPPINGS; i++)
+    if (atomic_load(&mappings[i].start) == start) return &mappings[i];
+  if (!claim) return NULL;
+  for (int i = 0; i < MAPPINGS; i++) {
+    uintptr_t free_slot = 0;
+    if (atomic_compare_exchange_strong(&mappings[i].start, &free_slot, start)) return &mappings[i];
+  }
+  return NULL;
+}
+
+static void forget_mapping(Mapping *slot) {
+  atomic_store(&slot->end, 0);
+  atomic_store(&slot->lost, 0);
+  atomic_store(&slot->start, 0);
+}
+
 // mapFile(view: Uint8Array, fd: number, position: number, bytes: number): where in `view` the
 // `bytes` bytes of file `fd` from `position` now are (an offset below two pages), or -1 when they
 // cannot be mapped there (the view lacks the room to line the file's pages up with its own, or
@@ -140,12 +223,20 @@ static napi_value map_file(napi_env env, napi_callback_info info) {
   uintptr_t start, end;
   inner_pages(data, length, &start, &end);
   if (end <= start || span > (uint64_t)(end - start)) return number(env, -1);
+  // Unguarded (no handler, or more mappings at once than slots), a shrunk file would end the
+  // process: the caller reads instead.
+  Mapping *slot = install_sigbus() ? mapping_at(start, 1) : NULL;
+  if (slot == NULL) return number(env, -1);
+  atomic_store(&slot->end, 0); // a mapping replaced: not guarded until the new one is in place
+  atomic_store(&slot->lost, 0);
   void *mapped = mmap((void *)start, span, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_FIXED, (int)fd, (off_t)(position - lead));
   // A failed MAP_FIXED may already have unmapped the range: put anonymous memory back.
   if (mapped == MAP_FAILED) {
     map_anonymous(start, span);
+    forget_mapping(slot);
     return number(env, -1);
   }
+  atomic_store(&slot->end, start + span);
   return number(env, (double)(start - (uintptr_t)data + lead));
 }
 
@@ -165,7 +256,28 @@ static napi_value unmap_file(napi_env env, napi_callback_info info) {
   if (data == NULL || end <= start) return number(env, 0);
   if (!map_anonymous(start, end - start))
     return fail(env, napi_throw_error, "unmapFile: mmap of anonymous memory failed");
+  Mapping *slot = mapping_at(start, 0);
+  if (slot != NULL) forget_mapping(slot);
   return number(env, (double)(end - start));
+}
+
+// lostMappedBytes(view: Uint8Array): true when a page mapFile mapped into `view` was found gone
+// from the file since (SIGBUS, caught: those pages and the ones after them read as zeros). Ask
+// after the last use of the bytes and before unmapFile or the next mapFile over the same view.
+static napi_value lost_mapped_bytes(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value argv[1];
+  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
+  unsigned char *data = NULL;
+  size_t length = 0;
+  if (argc < 1 || !bytes_of(env, argv[0], &data, &length))
+    return fail(env, napi_throw_type_error, "lostMappedBytes: takes (view: Uint8Array)");
+  uintptr_t start, end;
+  inner_pages(data, length, &start, &end);
+  Mapping *slot = data == NULL || end <= start ? NULL : mapping_at(start, 0);
+  napi_value result;
+  napi_get_boolean(env, slot != NULL && atomic_load(&slot->lost), &result);
+  return result;
 }
 
 typedef struct {
@@ -299,6 +411,7 @@ NAPI_MODULE_INIT() {
       {"copyBlock", NULL, copy_block, NULL, NULL, NULL, napi_enumerable, NULL},
       {"mapFile", NULL, map_file, NULL, NULL, NULL, napi_enumerable, NULL},
       {"unmapFile", NULL, unmap_file, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"lostMappedBytes", NULL, lost_mapped_bytes, NULL, NULL, NULL, napi_enumerable, NULL},
       {"populateMapped", NULL, populate_mapped, NULL, NULL, NULL, napi_enumerable, NULL},
       {"prefetchMapped", NULL, prefetch_mapped, NULL, NULL, NULL, napi_enumerable, NULL},
       {"dropCachedPages", NULL, drop_cached_pages, NULL, NULL, NULL, napi_enumerable, NULL},

@@ -1,5 +1,7 @@
+import { spawnSync } from 'node:child_process';
 import { closeSync, openSync, readFileSync, truncateSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { tempDir } from '../../../test/support/oracle.js';
 import { inputMapping, MAP_ROOM_BYTES } from '../src/h5/input-mapping.js';
@@ -103,5 +105,58 @@ describe.runIf(mapping)('input mapping', () => {
     } finally {
       closeSync(fd);
     }
+  });
+
+  it('reads zeros and says so, instead of dying of SIGBUS, where the file shrinks under populated pages', async () => {
+    const shrinking = makeFile('shrinks-later.bin', 2 * MIB);
+    const fd = openSync(shrinking.path, 'r');
+    try {
+      const view = heapView(2 * MIB + MAP_ROOM_BYTES);
+      const mapped = mapping!.map(() => view, fd, 0, 2 * MIB)!;
+      await mapped.ready();
+      expect(mapped.lost()).toBe(false);
+      // Something cuts the input while its pages are in use: Linux takes the pages past the new
+      // end out of every mapping, and the next touch of one raises SIGBUS.
+      truncateSync(shrinking.path, MIB + 100);
+      const bytes = view.subarray(mapped.offset, mapped.offset + 2 * MIB);
+      const kept = Buffer.from(bytes.subarray(0, MIB)); // touches only pages the file still holds
+      expect(Buffer.compare(kept, shrinking.data.subarray(0, MIB))).toBe(0);
+      expect(mapped.lost()).toBe(false);
+      // This process goes on: the page that faulted and every one after it read as zeros.
+      expect(bytes.subarray(MIB + 4096).every((b) => b === 0)).toBe(true);
+      expect(mapped.lost()).toBe(true);
+      mapping!.unmap(view);
+      expect(isMapped(shrinking.path)).toBe(false);
+      // The view's next mapping starts with nothing lost.
+      writeFileSync(shrinking.path, shrinking.data);
+      const again = mapping!.map(() => view, fd, 0, MIB)!;
+      await again.ready();
+      expect(again.lost()).toBe(false);
+      expect(
+        Buffer.compare(view.subarray(again.offset, again.offset + MIB), shrinking.data.subarray(0, MIB)),
+      ).toBe(0);
+      mapping!.unmap(view);
+    } finally {
+      closeSync(fd);
+    }
+  });
+
+  it('leaves a SIGBUS that is not a mapped input to the disposition before it: the process still ends', () => {
+    // In a child: the binding guards its mappings with a process-wide SIGBUS handler (installed at
+    // the first mapFile); a SIGBUS sent by kill must still end the process as it did before.
+    const binding = join(
+      dirname(createRequire(import.meta.url).resolve('@bdv-cluster/bdv/package.json')),
+      'dist/native/bdv_memory.node',
+    );
+    const script = `
+      const native = require(${JSON.stringify(binding)});
+      const fd = require('node:fs').openSync(${JSON.stringify(file.path)}, 'r');
+      const view = new Uint8Array(new WebAssembly.Memory({ initial: 64, maximum: 64, shared: true }).buffer);
+      if (native.mapFile(view, fd, 0, 1 << 20) < 0) process.exit(3);
+      process.kill(process.pid, 'SIGBUS');
+      setTimeout(() => process.exit(0), 1000);`;
+    const child = spawnSync(process.execPath, ['-e', script], { encoding: 'utf8', timeout: 20_000 });
+    expect(child.status, child.stderr).toBeNull();
+    expect(child.signal).toBe('SIGBUS');
   });
 });

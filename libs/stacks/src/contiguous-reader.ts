@@ -120,7 +120,11 @@ export class ContiguousStackReader implements StackReader {
     if (!mapped) {
       const reading = read();
       reading.catch(() => undefined); // met by place()
-      return { place: () => reading, settled: () => reading.then(settledAnyway, settledAnyway) };
+      return {
+        place: () => reading,
+        settled: () => reading.then(settledAnyway, settledAnyway),
+        assertKept: () => undefined,
+      };
     }
     // A large slab's pages are mapped only when it is asked for (MappedBytes.ready): until then
     // they are read ahead into the page cache, and this process's memory holds one slab, not two.
@@ -129,6 +133,15 @@ export class ContiguousStackReader implements StackReader {
       // The file no longer holds the bytes (it shrank since it was opened): the read says where it ends.
       place: () => (placed ??= mapped.ready().then(() => ({ offset: mapped.offset, bytes }), read)),
       settled: () => placed?.then(settledAnyway, settledAnyway) ?? Promise.resolve(),
+      assertKept: () => {
+        if (!mapped.lost()) return;
+        const last = Math.min(z + depth, nz) - 1;
+        throw new StackError(
+          'TRUNCATED',
+          `${this.source.name}: shrank while it was being converted (planes ${z}-${last} are no longer all in the file); the view is refused`,
+          this.source.name,
+        );
+      },
     };
   }
 
@@ -166,6 +179,9 @@ export class ContiguousStackReader implements StackReader {
           this.byteOrder,
           EMPTY,
         );
+        // The consumer is done with slab k: a file that shrank under its mapped pages (zeros read
+        // in their place) fails the view here, before the consumer keeps anything of it.
+        current!.assertKept();
         current = next;
         if (k + 2 < slabs) {
           next = this.readInPlace((k + 2) * d, d, owned[k % 2]!);
@@ -210,6 +226,11 @@ interface PendingSlab {
    * flight does; populating or prefetching mapped pages writes nothing, and may outlive it.
    */
   settled(): Promise<void>;
+  /**
+   * Throws TRUNCATED when mapped bytes were found gone from the file while they were used (libs/bdv's
+   * MappedBytes.lost). Called once the consumer is done with the slab, before its buffer is reused.
+   */
+  assertKept(): void;
 }
 
 /** Where a slab lies in its buffer's view. */

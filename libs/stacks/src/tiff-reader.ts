@@ -168,7 +168,7 @@ function checkCompression(name: string, code: number): void {
 
 /**
  * `read()`, with whatever geotiff throws on a malformed structure (RangeErrors, "Invalid field
- * type") as a BAD_HEADER naming the file; our own StackErrors and the source's failures pass as
+ * type") or on image data that does not decompress as a BAD_HEADER naming the file; our own StackErrors and the source's failures pass as
  * they are.
  */
 async function readable<T>(name: string, what: string, read: () => Promise<T>): Promise<T> {
@@ -180,11 +180,9 @@ async function readable<T>(name: string, what: string, read: () => Promise<T>): 
       (typeof error === 'object' && error !== null && sourceFailures.has(error))
     )
       throw error;
-    throw new StackError(
-      'BAD_HEADER',
-      `${name}: not a readable TIFF (${what}: ${(error as Error).message})`,
-      name,
-    );
+    // The inflate geotiff uses (pako) throws bare strings ("invalid code lengths set").
+    const reason = error instanceof Error ? error.message : String(error);
+    throw new StackError('BAD_HEADER', `${name}: not a readable TIFF (${what}: ${reason})`, name);
   }
 }
 

@@ -141,6 +141,35 @@ describe('stack readers', () => {
     expect(mappedNow(p('wide.npy'))).toBe(false);
   });
 
+  it('fails the view, and this process lives, where a mapped input shrinks while its slab is used', async () => {
+    const { writerSlabBuffers } = await import('@bdv-cluster/bdv');
+    const probe = await writerSlabBuffers(8);
+    const maps = probe.mapFile !== undefined;
+    probe.release();
+    if (!maps) return; // read, not mapped (no binding): a read finds the end (test above)
+    makeStacks(dir.path, [{ path: p('cut.npy'), shape: [12, 1024, 512], seed: 18 }]);
+    const reader = await openStackFile(p('cut.npy'));
+    const planeBytes = 1024 * 512 * 2;
+    let seen = 0;
+    const failure = (async () => {
+      for await (const slab of reader.slabs(4, writerSlabBuffers)) {
+        // The last slab (planes 8-11) is mapped and populated; then the input loses its last plane,
+        // as a user's copy or a sync job rewriting it would, while a writer pushes the slab
+        // through. Nothing after this slab would notice: its zeros would be kept as pixels.
+        if (seen === 2) execFileSync('truncate', ['-s', String(128 + 11 * planeBytes), p('cut.npy')]);
+        let sum = 0;
+        for (let i = 0; i < slab.length; i += 2048) sum += slab[i]!; // the writer touching every page
+        void sum;
+        seen++;
+      }
+    })();
+    await expect(failure).rejects.toThrow(/cut\.npy: shrank while it was being converted \(planes 8-11 /);
+    await expect(failure).rejects.toMatchObject({ code: 'TRUNCATED', file: p('cut.npy') });
+    expect(seen).toBe(3); // every slab was handed out: the refusal comes once the last one is used
+    await reader.close();
+    expect(readFileSync('/proc/self/maps', 'utf8').includes(p('cut.npy'))).toBe(false);
+  });
+
   it('holds one large mapped slab in memory at a time, the next one only in the page cache', async () => {
     const { writerSlabBuffers } = await import('@bdv-cluster/bdv');
     const probe = await writerSlabBuffers(8);

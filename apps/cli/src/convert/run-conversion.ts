@@ -22,7 +22,7 @@ import {
 import { ViewThreadPool } from '@bdv-cluster/convert';
 import { existsSync } from 'node:fs';
 import { basename } from 'node:path';
-import { CliError } from '../cli-error.js';
+import { CliError, speaksForItself } from '../cli-error.js';
 import type { ProgressReporter } from '../progress/progress-reporter.js';
 import { commitGroupFromEnv } from './commit-group-env.js';
 import { throwIfInterrupted } from './interruption.js';
@@ -145,6 +145,7 @@ async function convertViews(
     await writer.writeXml({ microscope: dataset.microscope, timepoints: dataset.timepoints });
   } catch (error) {
     if (req.signal?.aborted) removeStagedFiles(req.output);
+    else if (speaksForItself(error)) throw withResumeHint(error, req.output);
     throw error;
   } finally {
     progress.stop();
@@ -165,6 +166,17 @@ async function convertViews(
     ...(dataset.compression === 'gzip' ? { gzip: deflateEngine() } : {}),
     pyramid,
   };
+}
+
+/**
+ * A view failed once the output existed (an input unreadable past its header, one that shrank
+ * mid-run, a full disk): what is already written stays, and the message says how to go on from it
+ * rather than leave a user facing "already exists" at the next run.
+ */
+function withResumeHint(error: Error, output: string): CliError {
+  return new CliError(
+    `${error.message}\n  ${output} keeps the views finished before this failure: once its cause is fixed, run the same command with --resume to convert the rest (or --overwrite to start again)`,
+  );
 }
 
 /**

@@ -2,9 +2,8 @@ import { adviseHugePages } from './huge-pages.js';
 import { nativeMemory } from './native-memory.js';
 
 /**
- * `BDV_MAP_INPUTS=off` reads local inputs into the slab buffers instead of mapping them: for an
- * input that something may truncate while it is converted (a mapped page past a file's new end
- * raises SIGBUS when touched, which ends the process), and for measuring.
+ * `BDV_MAP_INPUTS=off` reads local inputs into the slab buffers instead of mapping them: for
+ * measuring, and for a file system whose mapped pages misbehave.
  */
 const OFF = 'off';
 
@@ -41,6 +40,12 @@ export interface MappedBytes {
    * when the file no longer holds them. Call it when the bytes are about to be used.
    */
   ready(): Promise<void>;
+  /**
+   * True when the file was found not to hold some of the bytes any more after they were mapped
+   * (it shrank while they were used: a SIGBUS caught, zeros read in their place). Ask once the
+   * bytes are no longer used, before the buffer is mapped again or given back; then refuse them.
+   */
+  lost(): boolean;
 }
 
 /** Maps local files into memory this thread owns (docs/adr/024). */
@@ -65,21 +70,23 @@ export function inputMapping(): InputMapping | undefined {
 
 function makeMapping(): InputMapping | undefined {
   const native = nativeMemory();
-  const { mapFile, unmapFile, populateMapped, prefetchMapped } = native ?? {};
-  if (!native || !mapFile || !unmapFile || !populateMapped) return undefined;
+  const { mapFile, unmapFile, populateMapped, prefetchMapped, lostMappedBytes } = native ?? {};
+  // A binding that cannot say a mapping was lost would let a shrinking input end the process.
+  if (!native || !mapFile || !unmapFile || !populateMapped || !lostMappedBytes) return undefined;
   return {
     map(view, fd, position, bytes) {
       const offset = mapFile.call(native, view(), fd, position, bytes);
       if (offset < 0) return undefined;
       const populate = () => populateMapped.call(native, view(), offset, bytes);
+      const lost = () => lostMappedBytes.call(native, view());
       if (bytes < POPULATE_WHEN_USED_BYTES || !prefetchMapped) {
         const populated = populate();
         populated.catch(() => undefined); // met by ready()
-        return { offset, ready: () => populated };
+        return { offset, ready: () => populated, lost };
       }
       prefetchMapped.call(native, view(), offset, bytes).catch(() => undefined);
       let populated: Promise<void> | undefined;
-      return { offset, ready: () => (populated ??= populate()) };
+      return { offset, ready: () => (populated ??= populate()), lost };
     },
     unmap(view) {
       unmapFile.call(native, view);

@@ -31,6 +31,12 @@ export interface NativeMemory {
   /** Fresh anonymous memory over every whole page inside `view` (undoes mapFile): the bytes replaced. */
   unmapFile?(view: Uint8Array): number;
   /**
+   * True when a page mapFile mapped into `view` turned out gone from the file (it shrank): the
+   * SIGBUS it raised was caught and zeros put over that page and the rest of the mapping. Ask
+   * before unmapFile or the next mapFile over `view`. Absent from a binding built before it.
+   */
+  lostMappedBytes?(view: Uint8Array): boolean;
+  /**
    * Reads the mapped pages under view[offset, offset + bytes) into memory on libuv's pool; rejects
    * (code EFAULT) when the file no longer covers them.
    */
