@@ -64,6 +64,17 @@ describe('bdv convert pyramids', () => {
       [1, 1, 1],
       [2, 2, 2],
     ]);
+    // Block sizes for levels that do not exist are not used (npy2bdv's rule): said, not listed as used.
+    const extra = join(dir.path, 'extra-blocks.h5');
+    const more = ['--subsampling', '1,1,1:2,2,2', '--block', '4,32,32:4,16,16:2,8,8:2,4,4'];
+    const e = bdv(['convert', join(dir.path, 'stack.npy'), '-o', extra, ...more]);
+    expect(e.status, e.stderr).toBe(0);
+    expect(e.stdout).toContain('pyramid: 2 level(s) 1,1,1:2,2,2, blocks 4,32,32:4,16,16 (z,y,x)\n');
+    expect(e.stdout).toContain('    2 block size(s) beyond the last level not used: 2,8,8:2,4,4\n');
+    expect(describeBdv(extra).h5.values['s00/subdivisions']).toEqual([
+      [32, 32, 4],
+      [16, 16, 4],
+    ]);
   });
 
   it("makes proposed blocks shallower where their slabs would pass a view's memory bound, and says so", () => {

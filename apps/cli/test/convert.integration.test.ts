@@ -1,5 +1,6 @@
 import { spawnSync } from 'node:child_process';
 import {
+  copyFileSync,
   existsSync,
   lstatSync,
   mkdirSync,
@@ -363,6 +364,27 @@ describe('bad input: one clear line, exit 1, no output written', () => {
       /--pattern 't\{time\}\/c\{channel\}\.npy': bdv convert matches file names in the folders given \(sub-folders are not searched\): give each folder and the file-name part, e\.g\. -p 'c\{channel\}\.npy'/,
     ],
     [
+      'raw input without --shape',
+      () => ['convert', p('raw_s0.raw'), '-o', p('bad13.h5')],
+      /raw_s0\.raw: raw input needs --shape z,y,x \(and --dtype, --byte-order, --header-bytes where/,
+    ],
+    [
+      'a file whose name tells no format',
+      () => {
+        copyFileSync(p('raw_s0.raw'), p('stack.dat'));
+        return ['convert', p('stack.dat'), '-o', p('bad14.h5')];
+      },
+      /stack\.dat: cannot tell the format from the name: give --format npy, raw or tiff$/m,
+    ],
+    [
+      'a block too large, named by option, level and axis',
+      () => [
+        ...['convert', p('raw_s0.raw'), '-o', p('bad15.h5'), '--shape', '5,20,30'],
+        ...['--subsampling', '1,1,1:1,2,2', '--block', '4,16,16:2,99999,8'],
+      ],
+      /--block \(level 1, y\): Too big/,
+    ],
+    [
       'out-of-range index',
       () => {
         writeFileSync(
@@ -432,7 +454,7 @@ describe('bdv demo and info', () => {
       `bdv: error: ${p('demo/manifest.json')} is not an HDF5 file\n`,
     ]);
     expect(bdv(['info', p('demo/demo.xml')]).stderr).toMatch(/demo\.xml: give the \.h5 \(bdv info reads/);
-    expect(bdv(['demo', '--dir', p('demo')]).stderr).toMatch(/already exists \(pass --overwrite/);
+    expect(bdv(['demo', '--dir', p('demo')]).stderr).toMatch(/holds an earlier demo \(pass --overwrite/);
     expect(bdv(['--help']).stdout).toMatch(/convert[\s\S]*demo[\s\S]*info/);
     // Its inode may be reused by the new file: the pair with the write time tells them apart.
     const stamp = () => {
@@ -466,8 +488,18 @@ describe('bdv demo and info', () => {
     expect(readFileSync(join(folder, 'raw', 't0_c0_s0.npy'), 'utf8')).toBe('acquired');
     writeFileSync(p('a-file'), 'keep');
     expect(bdv(['demo', '--dir', p('a-file'), '--overwrite']).stderr).toMatch(
-      /is not a folder: not replaced/,
+      /is not a folder: pick another --dir/,
     );
+    // Without --overwrite the same reasons, never a hint to pass --overwrite that would be refused.
+    for (const [dir, reason] of [
+      [p('a-file'), /a-file is not a folder: pick another --dir$/m],
+      [folder, /has no demo manifest\.json: not replaced; pick another --dir/],
+    ] as const) {
+      const r = bdv(['demo', '--dir', dir]);
+      expect(r.status).toBe(1);
+      expect(r.stderr).toMatch(reason);
+      expect(r.stderr).not.toMatch(/--overwrite/);
+    }
     expect(readFileSync(p('a-file'), 'utf8')).toBe('keep');
     // An empty folder made for it needs no --overwrite.
     mkdirSync(p('empty-for-demo'));

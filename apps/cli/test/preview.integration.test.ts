@@ -90,7 +90,12 @@ describe('bdv preview', () => {
       [['preview', p('single.xml'), '--time', '3', '-o', p('x.png')], /--time: no view of timepoint 3/],
       [
         ['preview', p('single.xml'), '--view', 't0', '--size', '9000', '-o', p('x.png')],
-        /size must be an integer 16\.\.2048/,
+        /option '--size <px>' argument '9000' is invalid\. must be 16-2048 pixels/,
+      ],
+      // A contact sheet too: it had drawn its views at 256 pixels without a word.
+      [
+        ['preview', p('single.xml'), '--size', '99999', '-o', p('x.png')],
+        /option '--size <px>' argument '99999' is invalid\. must be 16-2048 pixels/,
       ],
       [['preview', p('missing.xml'), '-o', p('x.png')], /missing\.xml: no such file/],
       [

@@ -29,6 +29,9 @@ describe('quick-form problems', () => {
           { field: 'views[0].voxelSizeXyz[0]', message: 'Too small: expected number to be >0' },
           { field: 'views[1].voxelSizeXyz[2]', message: 'Too small: expected number to be >0' },
           { field: 'dataset.somethingNew', message: 'kept as it is' },
+          { field: 'dataset.subsamplingZyx[1][2]', message: 'Too big' },
+          { field: 'dataset.blockSizeZyx[0]', message: 'level 0 only' },
+          { field: 'dataset.blockSizeZyx', message: 'needs a block' },
         ],
         files,
       ),
@@ -39,6 +42,9 @@ describe('quick-form problems', () => {
         '--labels: needs 2 labels, got 1',
         '--voxel-size: Too small: expected number to be >0',
         'dataset.somethingNew: kept as it is',
+        '--subsampling (level 1, x): Too big',
+        '--block (level 0): level 0 only',
+        '--block: needs a block',
       ].join('; '),
     );
   });

@@ -1,4 +1,4 @@
-import { affineProblem, resolveLevels, setupCount, viewBufferProblem } from '@bdv-cluster/bdv';
+import { affineProblem, BdvError, resolveLevels, setupCount, viewBufferProblem } from '@bdv-cluster/bdv';
 import { pyramidFor } from './pyramid-choice.js';
 import { BYTE_ORDERS, SAMPLE_TYPES, STACK_FORMATS } from '@bdv-cluster/stacks';
 import { z } from 'zod';
@@ -168,8 +168,25 @@ export function viewRangeProblems(dataset: DatasetSpec, view: ViewSpec, fieldPre
   if (shape) {
     // "auto": the levels this view would give the dataset if it were the first one written
     const pyramid = pyramidFor(dataset, shape, view.voxelSizeXyz);
-    const buffer = viewBufferProblem(shape, resolveLevels(pyramid.subsamplingZyx, pyramid.blockSizeZyx));
+    const levels = levelsIfValid(pyramid.subsamplingZyx, pyramid.blockSizeZyx);
+    const buffer = levels && viewBufferProblem(shape, levels);
     if (buffer) problems.push({ field: fieldPrefix + 'source.shapeZyx', message: buffer });
   }
   return problems;
+}
+
+/**
+ * The dataset's levels, or undefined where they are invalid: a manifest's view checks run even
+ * when its dataset failed its own (zod runs the refinement regardless), and that failure is
+ * reported on the dataset's field — thrown from here it ended the whole parse, safeParse too.
+ */
+function levelsIfValid(
+  ...pyramid: Parameters<typeof resolveLevels>
+): ReturnType<typeof resolveLevels> | undefined {
+  try {
+    return resolveLevels(...pyramid);
+  } catch (error) {
+    if (error instanceof BdvError) return undefined;
+    throw error;
+  }
 }

@@ -106,6 +106,31 @@ describe('request schemas', () => {
     expect(dupText).toContain('views[2]: duplicate view t0-i0-c0-s0-a0 (same as views[1])');
   });
 
+  it("reports a dataset's invalid blocks on their field, also where a view's shape is checked against them", () => {
+    // The views' memory check resolves the dataset's levels: with a block past its cap it threw
+    // out of safeParse (a raw view has its shape in the manifest).
+    for (const schema of [Manifest, ClusterManifest]) {
+      const r = schema.safeParse({
+        dataset: {
+          name: 'x',
+          subsamplingZyx: [
+            [1, 1, 1],
+            [1, 2, 2],
+          ],
+          blockSizeZyx: [
+            [4, 16, 16],
+            [2, 99999, 8],
+          ],
+        },
+        views: [{ source: { uri: 'a.raw', shapeZyx: [4, 32, 32] } }],
+      });
+      expect(r.success).toBe(false);
+      expect(fieldProblems(r.error!)).toEqual([
+        { field: 'dataset.blockSizeZyx[1][1]', message: expect.stringMatching(/^Too big/) as string },
+      ]);
+    }
+  });
+
   it('round-trips view keys', () => {
     const v = { time: 3, illumination: 1, channel: 2, tile: 10, angle: 0 };
     expect(parseViewKey(viewKeyOf(v))).toEqual(v);

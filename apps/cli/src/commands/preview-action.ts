@@ -9,6 +9,7 @@ import {
   type XmlView,
 } from '@bdv-cluster/bdv/preview';
 import { CliError } from '../cli-error.js';
+import { SHEET_CELL_MAX } from './preview-sizes.js';
 import type { ProjectionAxis } from '@bdv-cluster/bdv/vocabulary';
 
 /** `bdv preview`'s options. */
@@ -72,7 +73,7 @@ async function sheetPreview(views: XmlView[], flags: PreviewFlags, output: strin
   for (const view of chosen) {
     const projection = await projectView(view.source, {
       axis: flags.axis,
-      maxSize: Math.min(flags.size, 256),
+      maxSize: Math.min(flags.size, SHEET_CELL_MAX),
       waitMs: WAIT_FOR_WRITER_MS,
     });
     cells.push({ ...view, projection });

@@ -1,6 +1,7 @@
 import { DEFAULT_PREVIEW_SIZE, MAX_PREVIEW_SIZE, PROJECTION_AXES } from '@bdv-cluster/bdv/vocabulary';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import type { PreviewFlags, ViewSelector } from './preview-action.js';
+import { MIN_PREVIEW_SIZE, SHEET_CELL_MAX } from './preview-sizes.js';
 
 export function previewCommand(): Command {
   return new Command('preview')
@@ -18,8 +19,8 @@ export function previewCommand(): Command {
     .addOption(new Option('--axis <axis>', 'projection axis').choices(PROJECTION_AXES).default('z'))
     .option(
       '--size <px>',
-      `longest side of a view's projection (${DEFAULT_PREVIEW_SIZE}; up to ${MAX_PREVIEW_SIZE})`,
-      parseIndex,
+      `longest side of a view's projection, ${MIN_PREVIEW_SIZE}-${MAX_PREVIEW_SIZE} (a contact sheet's views: at most ${SHEET_CELL_MAX})`,
+      parseSize,
       DEFAULT_PREVIEW_SIZE,
     )
     .option('--overwrite', 'replace an existing PNG')
@@ -31,6 +32,14 @@ export function previewCommand(): Command {
       const { preview } = await import('./preview-action.js');
       await preview(xml, flags);
     });
+}
+
+/** Refused here, in the option's name, rather than by the previewer in its own ("size"). */
+function parseSize(value: string): number {
+  const size = parseIndex(value);
+  if (size < MIN_PREVIEW_SIZE || size > MAX_PREVIEW_SIZE)
+    throw new InvalidArgumentError(`must be ${MIN_PREVIEW_SIZE}-${MAX_PREVIEW_SIZE} pixels`);
+  return size;
 }
 
 function parseIndex(value: string): number {

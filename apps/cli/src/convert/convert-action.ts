@@ -120,7 +120,15 @@ function manifestFromFile(
 /** The levels written, and where "auto" chose them (the quick form's default). */
 function pyramidLine(p: ConversionResult['pyramid']): string {
   const levels = (l: number[][]) => l.map((x) => x.join(',')).join(':');
-  const line = `  pyramid: ${p.subsamplingZyx.length} level(s) ${levels(p.subsamplingZyx)}, blocks ${levels(p.blockSizeZyx)} (z,y,x)`;
+  const count = p.subsamplingZyx.length;
+  // Block sizes beyond the last level are not used (npy2bdv's rule, and one block size serves
+  // every level): said, since a user who typed them meant something.
+  const unused = p.blockSizeZyx.slice(count);
+  const line =
+    `  pyramid: ${count} level(s) ${levels(p.subsamplingZyx)}, blocks ${levels(p.blockSizeZyx.slice(0, count))} (z,y,x)` +
+    (unused.length > 0
+      ? `\n    ${unused.length} block size(s) beyond the last level not used: ${levels(unused)}`
+      : '');
   if (!p.fromView) return line;
   const v = p.fromView;
   const shallower = p.shallowerBlockLevels;

@@ -8,7 +8,7 @@ import {
   type ManifestParts,
   type PatternMatch,
 } from '@bdv-cluster/contract';
-import { isStackFileName } from '@bdv-cluster/stacks';
+import { formatOf, isStackFileName } from '@bdv-cluster/stacks';
 import { CliError } from '../cli-error.js';
 
 export interface QuickOptions extends ManifestParts {
@@ -70,7 +70,25 @@ export function quickManifest(
     matches.push({ uri: file, indices });
   }
   if (matches.length === 0) throw new CliError(`no input file matches --pattern '${o.pattern}'`);
+  for (const { uri } of matches) assertReadableAs(uri, o);
   return { manifest: manifestFromMatches(matches, o), skipped };
+}
+
+/**
+ * What a file's format needs from the command line, said in options before any file is opened
+ * (the reader's own words, "give format …" or "needs shapeZyx", are the manifest's).
+ */
+function assertReadableAs(file: string, o: QuickOptions): void {
+  let format;
+  try {
+    format = formatOf(file, o.sourceOptions?.format);
+  } catch {
+    throw new CliError(`${file}: cannot tell the format from the name: give --format npy, raw or tiff`);
+  }
+  if (format === 'raw' && !o.sourceOptions?.shapeZyx)
+    throw new CliError(
+      `${file}: raw input needs --shape z,y,x (and --dtype, --byte-order, --header-bytes where it is not uint16, little-endian, from byte 0)`,
+    );
 }
 
 function compilePattern(pattern: string | undefined, files: number): FilenamePattern | undefined {

@@ -1,7 +1,14 @@
 import type { FieldProblem } from '@bdv-cluster/contract';
 
+/** `[1][2]` (a level's factors or block, z,y,x) as a user reads it: ` (level 1, x)`. */
+function levelAxis(at: string | undefined): string {
+  const [level, axis] = [...(at ?? '').matchAll(/\[(\d+)\]/g)].map((m) => Number(m[1]));
+  if (level === undefined) return '';
+  return ` (level ${level}${axis === undefined ? '' : `, ${'zyx'[axis] ?? axis}`})`;
+}
+
 /** Where a quick-form manifest's dataset fields came from: the option a user typed. */
-const OPTION_OF: [RegExp, string][] = [
+const OPTION_OF: [RegExp, string | ((match: string, ...groups: string[]) => string)][] = [
   [/^dataset\.name$/, '--name (by default the output file name, which then may only use A-Z a-z 0-9 . _ -)'],
   [/^dataset\.timepoints$/, '--timepoints'],
   [/^dataset\.setup\.(illuminations|channels|tiles|angles)$/, '--$1'],
@@ -9,7 +16,8 @@ const OPTION_OF: [RegExp, string][] = [
   [/^dataset\.attributeLabels(\..*)?$/, '--labels'],
   [/^dataset\.compressionLevel$/, '--compression-level'],
   [/^dataset\.compression$/, '--compression'],
-  [/^dataset\.(subsamplingZyx|blockSizeZyx)(\[.*)?$/, '--subsampling/--block'],
+  [/^dataset\.subsamplingZyx(\[.*)?$/, (_, at?: string) => `--subsampling${levelAxis(at)}`],
+  [/^dataset\.blockSizeZyx(\[.*)?$/, (_, at?: string) => `--block${levelAxis(at)}`],
   [/^dataset\.layout$/, '--layout'],
   [/^dataset\.microscope(\..*)?$/, '--microscope/--microscope-version/--user'],
 ];
@@ -43,8 +51,15 @@ export function quickFormProblems(problems: readonly FieldProblem[], files: read
       );
       continue;
     }
-    const option = OPTION_OF.find(([re]) => re.test(field));
-    lines.add(option ? `${field.replace(option[0], option[1])}: ${text}` : `${field}: ${text}`);
+    lines.add(`${optionOf(field)}: ${text}`);
   }
   return [...lines].join('; ');
+}
+
+/** A dataset field as the option it came from, or the field itself where none did. */
+function optionOf(field: string): string {
+  const option = OPTION_OF.find(([re]) => re.test(field));
+  if (!option) return field;
+  const [pattern, name] = option;
+  return typeof name === 'string' ? field.replace(pattern, name) : field.replace(pattern, name);
 }

@@ -31,9 +31,10 @@ export async function demo(flags: DemoFlags): Promise<void> {
     dir = realpathSync(dir);
     // An empty folder (made for the demo) is used as it is: there is nothing to replace.
     if (!isEmptyFolder(dir)) {
-      if (!flags.overwrite)
-        throw new CliError(`${dir} already exists (pass --overwrite to replace the demo)`);
+      // Asked first: --overwrite is suggested only where it would be taken.
       assertEarlierDemo(dir);
+      if (!flags.overwrite)
+        throw new CliError(`${dir} holds an earlier demo (pass --overwrite to replace it)`);
       // Under the demo file's write fence: a demo still converting into this folder (another
       // terminal) is waited for, not pulled from under its writer.
       await removeDatasetFile(join(dir, DEMO_FILE), DEMO_REMOVAL_WAIT_SECONDS, dir);
@@ -84,7 +85,7 @@ function bdvCommand(): string {
  * with anything else in it — a mistyped `--dir` pointing at real data — is refused untouched.
  */
 function assertEarlierDemo(dir: string): void {
-  if (!statSync(dir).isDirectory()) throw new CliError(`${dir} is not a folder: not replaced`);
+  if (!statSync(dir).isDirectory()) throw new CliError(`${dir} is not a folder: pick another --dir`);
   const entries = readdirSync(dir);
   if (entries.length === 0) return;
   const foreign = entries.filter((name) => !DEMO_ENTRY.test(name));
