@@ -2,6 +2,7 @@ import { existsSync, readFileSync, statSync } from 'node:fs';
 import { basename, dirname, resolve } from 'node:path';
 import { inspectBdvFile, xmlPathFor, type BdvFileSummary } from '@bdv-cluster/bdv/inspect';
 import { CliError } from '../cli-error.js';
+import { humanBytes } from '../progress/byte-units.js';
 
 /** `bdv info`: what a BDV .h5 holds, as text or JSON. */
 export async function info(file: string, flags: { json?: boolean }): Promise<void> {
@@ -51,7 +52,7 @@ function render(
   xml: string | undefined,
   missing: readonly string[],
 ): string {
-  const lines = [`${s.path} (${(bytes / 1e6).toFixed(1)} MB)`];
+  const lines = [`${s.path} (${humanBytes(bytes)})`];
   const first = s.setups[0]!;
   lines.push(`  setups: ${s.setups.length}, levels: ${first.resolutionsXyz.length}`);
   first.resolutionsXyz.forEach((r, l) =>

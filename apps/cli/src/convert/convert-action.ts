@@ -8,6 +8,7 @@ import {
   type ManifestInput,
 } from '@bdv-cluster/contract';
 import { CliError } from '../cli-error.js';
+import { humanBytes, MB } from '../progress/byte-units.js';
 import { progressFor } from '../progress/progress-reporter.js';
 import { watchInterrupts } from './interruption.js';
 import { readManifestFile } from './manifest-file.js';
@@ -168,11 +169,11 @@ function printResult(r: ConversionResult, json: boolean): void {
     process.stdout.write(`${JSON.stringify(r)}\n`);
     return;
   }
-  const mb = r.bytes / 1e6;
+  const mb = r.bytes / MB;
   const kept = r.kept > 0 ? `kept ${r.kept} view(s) the earlier run wrote, ` : '';
   process.stdout.write(
     [
-      `${kept}wrote ${r.written} view(s), ${mb.toFixed(1)} MB in ${r.seconds.toFixed(2)} s (${(mb / Math.max(r.seconds, 1e-3)).toFixed(0)} MB/s)` +
+      `${kept}wrote ${r.written} view(s), ${humanBytes(r.bytes)} in ${r.seconds.toFixed(2)} s (${(mb / Math.max(r.seconds, 1e-3)).toFixed(0)} MB/s)` +
         (r.missingViews > 0
           ? `, ${r.missingViews} missing view(s) listed in the XML (${r.missingSample.join(', ')}${r.missingViews > r.missingSample.length ? ', …' : ''})`
           : ''),

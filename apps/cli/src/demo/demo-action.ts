@@ -5,6 +5,7 @@ import { Manifest } from '@bdv-cluster/contract';
 import { CliError } from '../cli-error.js';
 import { runConversion } from '../convert/run-conversion.js';
 import type { ProgressMode } from '../progress/progress-mode.js';
+import { humanBytes } from '../progress/byte-units.js';
 import { progressFor } from '../progress/progress-reporter.js';
 import { makeSyntheticAcquisition } from './synthetic-acquisition.js';
 
@@ -53,7 +54,7 @@ export async function demo(flags: DemoFlags): Promise<void> {
   );
   process.stdout.write(
     [
-      `converted ${result.views} views (${(result.bytes / 1e6).toFixed(1)} MB) in ${result.seconds.toFixed(2)} s`,
+      `converted ${result.views} views (${humanBytes(result.bytes)}) in ${result.seconds.toFixed(2)} s`,
       `  HDF5:     ${result.h5}`,
       `  XML:      ${result.xml}`,
       `  manifest: ${acquisition.manifestPath}`,

@@ -1,4 +1,5 @@
 import type { SingleBar } from 'cli-progress';
+import { humanBytes as human, MB } from './byte-units.js';
 import { wantsBar, type ProgressMode } from './progress-mode.js';
 
 /** What a conversion tells the person waiting for it. */
@@ -11,10 +12,6 @@ export interface ProgressReporter {
   viewDone(viewKey: string, bytes: number, seconds: number): void;
   stop(): void;
 }
-
-const MB = 1e6;
-const human = (bytes: number) =>
-  bytes >= 1e9 ? `${(bytes / 1e9).toFixed(2)} GB` : `${(bytes / MB).toFixed(1)} MB`;
 
 const resumedLine = (kept: number) =>
   `resuming: ${kept} view(s) the earlier run wrote read back as written and are kept`;
