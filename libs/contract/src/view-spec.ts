@@ -167,8 +167,7 @@ export function viewRangeProblems(dataset: DatasetSpec, view: ViewSpec, fieldPre
   const shape = view.source.shapeZyx;
   if (shape) {
     // "auto": the levels this view would give the dataset if it were the first one written
-    const pyramid = pyramidFor(dataset, shape, view.voxelSizeXyz);
-    const levels = levelsIfValid(pyramid.subsamplingZyx, pyramid.blockSizeZyx);
+    const levels = levelsIfValid(dataset, shape, view.voxelSizeXyz);
     const buffer = levels && viewBufferProblem(shape, levels);
     if (buffer) problems.push({ field: fieldPrefix + 'source.shapeZyx', message: buffer });
   }
@@ -176,15 +175,20 @@ export function viewRangeProblems(dataset: DatasetSpec, view: ViewSpec, fieldPre
 }
 
 /**
- * The dataset's levels, or undefined where they are invalid: a manifest's view checks run even
- * when its dataset failed its own (zod runs the refinement regardless), and that failure is
- * reported on the dataset's field — thrown from here it ended the whole parse, safeParse too.
+ * The levels this view's shape would be written with ("auto": as if it were the dataset's first
+ * view), or undefined where the dataset's levels, the shape or the voxel size are invalid: a
+ * manifest's view checks run even when those failed their own checks (zod runs the refinement
+ * regardless), and that failure is reported on its own field — thrown from here (by
+ * resolveLevels, or BigDataViewer's proposal for "auto") it ended the whole parse, safeParse too.
  */
 function levelsIfValid(
-  ...pyramid: Parameters<typeof resolveLevels>
+  dataset: DatasetSpec,
+  shape: number[],
+  voxelSizeXyz: number[] | undefined,
 ): ReturnType<typeof resolveLevels> | undefined {
   try {
-    return resolveLevels(...pyramid);
+    const pyramid = pyramidFor(dataset, shape, voxelSizeXyz);
+    return resolveLevels(pyramid.subsamplingZyx, pyramid.blockSizeZyx);
   } catch (error) {
     if (error instanceof BdvError) return undefined;
     throw error;

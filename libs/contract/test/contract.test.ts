@@ -131,6 +131,52 @@ describe('request schemas', () => {
     }
   });
 
+  it.each([
+    [
+      'a zero-deep shape, blocks "auto"',
+      { blockSizeZyx: 'auto' },
+      { shapeZyx: [0, 64, 64] },
+      'views[0].source.shapeZyx[0]',
+    ],
+    [
+      'a shape past its cap, blocks "auto"',
+      { blockSizeZyx: 'auto' },
+      { shapeZyx: [8, 64, 1e9] },
+      'views[0].source.shapeZyx[2]',
+    ],
+    [
+      'a zero voxel size, levels "auto"',
+      { subsamplingZyx: 'auto' },
+      { voxelSizeXyz: [0, 1, 1] },
+      'views[0].voxelSizeXyz[0]',
+    ],
+    [
+      'a negative voxel size, levels "auto"',
+      { subsamplingZyx: 'auto' },
+      { voxelSizeXyz: [1, 1, -1] },
+      'views[0].voxelSizeXyz[2]',
+    ],
+  ])(
+    "reports %s on its field: BigDataViewer's proposal is not asked for it",
+    (_label, dataset, view, field) => {
+      for (const schema of [Manifest, ClusterManifest]) {
+        const { shapeZyx = [8, 64, 64], voxelSizeXyz } = view as {
+          shapeZyx?: number[];
+          voxelSizeXyz?: number[];
+        };
+        const r = schema.safeParse({
+          dataset: { name: 'x', compressionLevel: 12, ...dataset },
+          views: [{ source: { uri: 'a.raw', shapeZyx }, ...(voxelSizeXyz ? { voxelSizeXyz } : {}) }],
+        });
+        expect(r.success).toBe(false);
+        // Every problem is still listed, the one beside it too.
+        expect(fieldProblems(r.error!).map((p) => p.field)).toEqual(
+          expect.arrayContaining([field, 'dataset.compressionLevel']),
+        );
+      }
+    },
+  );
+
   it('round-trips view keys', () => {
     const v = { time: 3, illumination: 1, channel: 2, tile: 10, angle: 0 };
     expect(parseViewKey(viewKeyOf(v))).toEqual(v);
