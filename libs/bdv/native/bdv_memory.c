@@ -121,28 +121,55 @@ static void inner_pages(unsigned char *data, size_t length, uintptr_t *start, ui
 // were populated) raises SIGBUS when touched, which would end the process mid-view. Every mapping
 // mapFile makes is listed here, and a SIGBUS inside one puts zeros over the rest of it and marks
 // it lost: the thread carries on, and the reader refuses the slab (lostMappedBytes) before its
-// view is kept. A SIGBUS anywhere else gets the disposition that was there before ours.
+// view is kept. A SIGBUS anywhere else goes to the disposition that was there before ours.
 #define MAPPINGS 256
 typedef struct {
   _Atomic uintptr_t start; // 0: a free slot
   _Atomic uintptr_t end;   // 0 until the pages are mapped
+  _Atomic uintptr_t owner; // the napi_env (thread) that mapped them: its slots go with it
   _Atomic int lost;
 } Mapping;
 static Mapping mappings[MAPPINGS];
 static uintptr_t page_mask; // set before the handler is installed (sysconf is not signal-safe)
 static struct sigaction previous_sigbus;
 static atomic_flag sigbus_installing = ATOMIC_FLAG_INIT;
-static _Atomic int sigbus_installed;
+
+static void on_sigbus(int signal_number, siginfo_t *info, void *context);
+
+/** What a SIGBUS that is not one of our mappings' gets: whatever was there before ours. */
+static void pass_on(int signal_number, siginfo_t *info, void *context) {
+  int fault = info != NULL && info->si_code > 0; // raised by the kernel for an access, not sent
+  if (previous_sigbus.sa_flags & SA_SIGINFO) {
+    if (previous_sigbus.sa_sigaction != NULL) {
+      previous_sigbus.sa_sigaction(signal_number, info, context);
+      return;
+    }
+  } else if (previous_sigbus.sa_handler == SIG_IGN) {
+    // An ignored SIGBUS that was sent stays ignored; a fault cannot be (Linux would kill anyway).
+    if (!fault) return;
+  } else if (previous_sigbus.sa_handler != SIG_DFL) {
+    previous_sigbus.sa_handler(signal_number);
+    return;
+  }
+  // The default: the process ends, as it did before us. The fault recurs once this returns; a
+  // sent signal is raised again.
+  struct sigaction fallback;
+  memset(&fallback, 0, sizeof fallback);
+  fallback.sa_handler = SIG_DFL;
+  sigemptyset(&fallback.sa_mask);
+  sigaction(signal_number, &fallback, NULL);
+  if (!fault) raise(signal_number);
+}
 
 static void on_sigbus(int signal_number, siginfo_t *info, void *context) {
-  (void)context;
   int saved_errno = errno;
-  // si_code > 0: raised by the kernel for a fault at si_addr (kill() and raise() give <= 0).
   if (info != NULL && info->si_code > 0) {
     uintptr_t address = (uintptr_t)info->si_addr;
     for (int i = 0; i < MAPPINGS; i++) {
       uintptr_t start = atomic_load(&mappings[i].start), end = atomic_load(&mappings[i].end);
-      if (start == 0 || address < start || address >= end) continue;
+      // Read again: a slot freed and taken meanwhile must not pair one mapping's start with
+      // another's end.
+      if (start == 0 || address < start || address >= end || atomic_load(&mappings[i].start) != start) continue;
       // The file ends before this page, so it ends before every later one: zeros over all of them
       // (one signal, not one a page). The faulting access then reads zeros when it runs again.
       uintptr_t page = address & ~page_mask;
@@ -154,47 +181,84 @@ static void on_sigbus(int signal_number, siginfo_t *info, void *context) {
       return;
     }
   }
-  // Not one of ours: the fault recurs on return, now under the earlier disposition (by default the
-  // process ends, as it always did); a sent signal is sent again.
-  sigaction(signal_number, &previous_sigbus, NULL);
-  if (info == NULL || info->si_code <= 0) raise(signal_number);
+  pass_on(signal_number, info, context);
   errno = saved_errno;
 }
 
-/** Installs on_sigbus once per process (every thread's binding shares it); 0 when it could not. */
+/**
+ * Makes on_sigbus the process's SIGBUS handler (shared by every thread's binding), keeping what
+ * was there as the disposition for SIGBUS that are not ours. Asked at every mapFile: a handler
+ * installed after ours (a `process.on('SIGBUS')`, another library) would otherwise leave our
+ * mappings unguarded. 0 when it cannot be installed.
+ */
 static int install_sigbus(void) {
-  if (atomic_load(&sigbus_installed)) return 1;
   while (atomic_flag_test_and_set(&sigbus_installing)) {
   }
-  if (!atomic_load(&sigbus_installed)) {
+  struct sigaction current;
+  int ours = sigaction(SIGBUS, NULL, &current) == 0 && (current.sa_flags & SA_SIGINFO) &&
+             current.sa_sigaction == on_sigbus;
+  if (!ours) {
     page_mask = (uintptr_t)sysconf(_SC_PAGESIZE) - 1;
     struct sigaction action;
     memset(&action, 0, sizeof action);
     action.sa_sigaction = on_sigbus;
     action.sa_flags = SA_SIGINFO | SA_ONSTACK | SA_RESTART;
     sigemptyset(&action.sa_mask);
-    if (sigaction(SIGBUS, &action, &previous_sigbus) == 0) atomic_store(&sigbus_installed, 1);
+    struct sigaction replaced;
+    if (sigaction(SIGBUS, &action, &replaced) == 0) {
+      previous_sigbus = replaced;
+      ours = 1;
+    }
   }
   atomic_flag_clear(&sigbus_installing);
-  return atomic_load(&sigbus_installed);
-}
-
-/** The slot listing the mapping over pages from `start`, or a free one claimed for it; NULL: none left. */
-static Mapping *mapping_at(uintptr_t start, int claim) {
-  for (int i = 0; i < MAPPINGS; i++)
-    if (atomic_load(&mappings[i].start) == start) return &mappings[i];
-  if (!claim) return NULL;
-  for (int i = 0; i < MAPPINGS; i++) {
-    uintptr_t free_slot = 0;
-    if (atomic_compare_exchange_strong(&mappings[i].start, &free_slot, start)) return &mappings[i];
-  }
-  return NULL;
+  return ours;
 }
 
 static void forget_mapping(Mapping *slot) {
   atomic_store(&slot->end, 0);
   atomic_store(&slot->lost, 0);
+  atomic_store(&slot->owner, 0);
   atomic_store(&slot->start, 0);
+}
+
+/**
+ * Forgets every listed mapping over any byte of [start, end): a slot left by a mapping that was
+ * never given back (its thread ended mid-view) must not claim memory that holds something else.
+ */
+static void forget_mappings_over(uintptr_t start, uintptr_t end) {
+  for (int i = 0; i < MAPPINGS; i++) {
+    uintptr_t slot_start = atomic_load(&mappings[i].start);
+    if (slot_start == 0) continue;
+    uintptr_t slot_end = atomic_load(&mappings[i].end);
+    // A slot being set up (end still 0) overlaps if its start lies in the range.
+    if (slot_start < end && (slot_end == 0 ? slot_start >= start : slot_end > start)) forget_mapping(&mappings[i]);
+  }
+}
+
+/** A free slot claimed for a mapping over pages from `start` by `env`; NULL: none left. */
+static Mapping *claim_mapping(uintptr_t start, napi_env env) {
+  for (int i = 0; i < MAPPINGS; i++) {
+    uintptr_t free_slot = 0;
+    if (atomic_compare_exchange_strong(&mappings[i].start, &free_slot, start)) {
+      atomic_store(&mappings[i].owner, (uintptr_t)env);
+      return &mappings[i];
+    }
+  }
+  return NULL;
+}
+
+/** The slot listing the mapping over pages from `start`, or NULL. */
+static Mapping *mapping_at(uintptr_t start) {
+  for (int i = 0; i < MAPPINGS; i++)
+    if (atomic_load(&mappings[i].start) == start) return &mappings[i];
+  return NULL;
+}
+
+/** A thread's environment is going away (its worker ended or was terminated): its slots go too. */
+static void forget_env_mappings(void *env) {
+  for (int i = 0; i < MAPPINGS; i++)
+    if (atomic_load(&mappings[i].start) != 0 && atomic_load(&mappings[i].owner) == (uintptr_t)env)
+      forget_mapping(&mappings[i]);
 }
 
 // mapFile(view: Uint8Array, fd: number, position: number, bytes: number): where in `view` the
@@ -224,11 +288,10 @@ static napi_value map_file(napi_env env, napi_callback_info info) {
   inner_pages(data, length, &start, &end);
   if (end <= start || span > (uint64_t)(end - start)) return number(env, -1);
   // Unguarded (no handler, or more mappings at once than slots), a shrunk file would end the
-  // process: the caller reads instead.
-  Mapping *slot = install_sigbus() ? mapping_at(start, 1) : NULL;
+  // process: the caller reads instead. Whatever was listed over these pages is replaced.
+  forget_mappings_over(start, start + span);
+  Mapping *slot = install_sigbus() ? claim_mapping(start, env) : NULL;
   if (slot == NULL) return number(env, -1);
-  atomic_store(&slot->end, 0); // a mapping replaced: not guarded until the new one is in place
-  atomic_store(&slot->lost, 0);
   void *mapped = mmap((void *)start, span, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_FIXED, (int)fd, (off_t)(position - lead));
   // A failed MAP_FIXED may already have unmapped the range: put anonymous memory back.
   if (mapped == MAP_FAILED) {
@@ -256,8 +319,7 @@ static napi_value unmap_file(napi_env env, napi_callback_info info) {
   if (data == NULL || end <= start) return number(env, 0);
   if (!map_anonymous(start, end - start))
     return fail(env, napi_throw_error, "unmapFile: mmap of anonymous memory failed");
-  Mapping *slot = mapping_at(start, 0);
-  if (slot != NULL) forget_mapping(slot);
+  forget_mappings_over(start, end);
   return number(env, (double)(end - start));
 }
 
@@ -274,10 +336,20 @@ static napi_value lost_mapped_bytes(napi_env env, napi_callback_info info) {
     return fail(env, napi_throw_type_error, "lostMappedBytes: takes (view: Uint8Array)");
   uintptr_t start, end;
   inner_pages(data, length, &start, &end);
-  Mapping *slot = data == NULL || end <= start ? NULL : mapping_at(start, 0);
+  Mapping *slot = data == NULL || end <= start ? NULL : mapping_at(start);
   napi_value result;
   napi_get_boolean(env, slot != NULL && atomic_load(&slot->lost), &result);
   return result;
+}
+
+// listedMappings(): how many mappings are listed (guarded) now, in every thread of the process:
+// for tests and diagnostics (a number that only grows means mappings never given back).
+static napi_value listed_mappings(napi_env env, napi_callback_info info) {
+  (void)info;
+  int count = 0;
+  for (int i = 0; i < MAPPINGS; i++)
+    if (atomic_load(&mappings[i].start) != 0) count++;
+  return number(env, count);
 }
 
 typedef struct {
@@ -406,12 +478,14 @@ static napi_value drop_cached_pages(napi_env env, napi_callback_info info) {
 }
 
 NAPI_MODULE_INIT() {
+  napi_add_env_cleanup_hook(env, forget_env_mappings, env);
   napi_property_descriptor properties[] = {
       {"adviseHugePages", NULL, advise_huge_pages, NULL, NULL, NULL, napi_enumerable, NULL},
       {"copyBlock", NULL, copy_block, NULL, NULL, NULL, napi_enumerable, NULL},
       {"mapFile", NULL, map_file, NULL, NULL, NULL, napi_enumerable, NULL},
       {"unmapFile", NULL, unmap_file, NULL, NULL, NULL, napi_enumerable, NULL},
       {"lostMappedBytes", NULL, lost_mapped_bytes, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"listedMappings", NULL, listed_mappings, NULL, NULL, NULL, napi_enumerable, NULL},
       {"populateMapped", NULL, populate_mapped, NULL, NULL, NULL, napi_enumerable, NULL},
       {"prefetchMapped", NULL, prefetch_mapped, NULL, NULL, NULL, napi_enumerable, NULL},
       {"dropCachedPages", NULL, drop_cached_pages, NULL, NULL, NULL, napi_enumerable, NULL},

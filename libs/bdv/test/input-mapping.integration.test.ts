@@ -5,6 +5,7 @@ import { dirname, join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { tempDir } from '../../../test/support/oracle.js';
 import { inputMapping, MAP_ROOM_BYTES } from '../src/h5/input-mapping.js';
+import { nativeMemory } from '../src/h5/native-memory.js';
 
 // Local inputs are mapped into slab buffers of the HDF5 heap instead of read into them
 // (libs/bdv/native/bdv_memory.c mapFile/populateMapped/unmapFile, docs/adr/024). Checked on a
@@ -141,22 +142,79 @@ describe.runIf(mapping)('input mapping', () => {
     }
   });
 
-  it('leaves a SIGBUS that is not a mapped input to the disposition before it: the process still ends', () => {
-    // In a child: the binding guards its mappings with a process-wide SIGBUS handler (installed at
-    // the first mapFile); a SIGBUS sent by kill must still end the process as it did before.
-    const binding = join(
-      dirname(createRequire(import.meta.url).resolve('@bdv-cluster/bdv/package.json')),
-      'dist/native/bdv_memory.node',
+  const binding = join(
+    dirname(createRequire(import.meta.url).resolve('@bdv-cluster/bdv/package.json')),
+    'dist/native/bdv_memory.node',
+  );
+  /** `body` in a child Node with the binding as `native`, `file` open as `fd` and a 4 MiB heap `view`. */
+  const inChild = (body: string) =>
+    spawnSync(
+      process.execPath,
+      [
+        '-e',
+        `const native = require(${JSON.stringify(binding)});
+         const fs = require('node:fs');
+         const fd = fs.openSync(${JSON.stringify(file.path)}, 'r');
+         const view = new Uint8Array(new WebAssembly.Memory({ initial: 64, maximum: 64, shared: true }).buffer);
+         ${body}`,
+      ],
+      { encoding: 'utf8', timeout: 20_000 },
     );
-    const script = `
-      const native = require(${JSON.stringify(binding)});
-      const fd = require('node:fs').openSync(${JSON.stringify(file.path)}, 'r');
-      const view = new Uint8Array(new WebAssembly.Memory({ initial: 64, maximum: 64, shared: true }).buffer);
+
+  it('leaves a SIGBUS that is not a mapped input to the disposition before it: the process still ends', () => {
+    // The binding guards its mappings with a process-wide SIGBUS handler (installed at the first
+    // mapFile); a SIGBUS sent by kill must still end the process as it did before.
+    const child = inChild(`
       if (native.mapFile(view, fd, 0, 1 << 20) < 0) process.exit(3);
       process.kill(process.pid, 'SIGBUS');
-      setTimeout(() => process.exit(0), 1000);`;
-    const child = spawnSync(process.execPath, ['-e', script], { encoding: 'utf8', timeout: 20_000 });
+      setTimeout(() => process.exit(0), 1000);`);
     expect(child.status, child.stderr).toBeNull();
     expect(child.signal).toBe('SIGBUS');
+  });
+
+  it('takes its guard back from a SIGBUS handler installed after it, which still gets what is not ours', () => {
+    // A listener (libuv's handler) installed after the first mapping replaced ours: a mapping made
+    // later is guarded again, and a sent SIGBUS still reaches the listener.
+    const copy = join(dir.path, 'guarded-again.bin');
+    writeFileSync(copy, file.data);
+    const child = inChild(`
+      if (native.mapFile(view, fd, 0, 1 << 20) < 0) process.exit(3);
+      native.unmapFile(view);
+      let heard = 0;
+      process.on('SIGBUS', () => heard++);
+      const other = fs.openSync(${JSON.stringify(copy)}, 'r');
+      const at = native.mapFile(view, other, 0, 2 << 20);
+      if (at < 0) process.exit(4);
+      fs.truncateSync(${JSON.stringify(copy)}, 4096);
+      const zeros = view.subarray(at + 8192, at + (2 << 20)).every((b) => b === 0);
+      const lost = native.lostMappedBytes(view);
+      native.unmapFile(view);
+      process.kill(process.pid, 'SIGBUS');
+      setTimeout(() => { console.log(JSON.stringify({ zeros, lost, heard })); process.exit(0); }, 200);`);
+    expect(child.signal, child.stderr).toBeNull();
+    expect(child.status, child.stderr).toBe(0);
+    expect(JSON.parse(child.stdout)).toEqual({ zeros: true, lost: true, heard: 1 });
+  });
+
+  it("forgets a thread's mappings when the thread ends without giving them back", async () => {
+    const listed = () => nativeMemory()!.listedMappings!();
+    const before = listed();
+    const { Worker } = await import('node:worker_threads');
+    // A worker maps a slab and is terminated mid-view: no unmapFile ever runs for it.
+    const worker = new Worker(
+      `const { parentPort } = require('node:worker_threads');
+       const native = require(${JSON.stringify(binding)});
+       const fd = require('node:fs').openSync(${JSON.stringify(file.path)}, 'r');
+       const view = new Uint8Array(new WebAssembly.Memory({ initial: 64, maximum: 64, shared: true }).buffer);
+       parentPort.postMessage(native.mapFile(view, fd, 0, 1 << 20));
+       setInterval(() => {}, 1000);`,
+      { eval: true },
+    );
+    const offset = await new Promise<number>((resolve) => worker.once('message', resolve));
+    expect(offset).toBeGreaterThanOrEqual(0);
+    expect(listed()).toBe(before + 1);
+    await worker.terminate();
+    // Left listed, its slot would claim memory a later heap reuses (and 256 such would end mapping).
+    expect(listed()).toBe(before);
   });
 });

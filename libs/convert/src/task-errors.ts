@@ -28,7 +28,7 @@ export class ViewTaskError extends Error {
   }
 }
 
-const PERMANENT_STORAGE_CODES: StorageErrorCode[] = ['NOT_FOUND', 'BAD_URI', 'FORBIDDEN_PATH'];
+const PERMANENT_STORAGE_CODES: StorageErrorCode[] = ['NOT_FOUND', 'CHANGED', 'BAD_URI', 'FORBIDDEN_PATH'];
 
 export function failureKindOf(error: unknown): FailureKind {
   if (error instanceof ViewTaskError) return error.kind;

@@ -1,4 +1,4 @@
-import { constants, type Stats } from 'node:fs';
+import { constants, fstatSync, type BigIntStats, type Stats } from 'node:fs';
 import { open, stat, type FileHandle } from 'node:fs/promises';
 import { StackError } from './stack-error.js';
 
@@ -18,6 +18,12 @@ export interface ByteSource {
   readonly readsInOneCall?: boolean;
   /** A local file's descriptor: a reader may map its bytes rather than read them (SlabBuffer.mapFile). */
   readonly fd?: number;
+  /**
+   * A local file's size now, where it or its modification time differ from when it was opened
+   * (something wrote to it, or truncated it, meanwhile); undefined while it is unchanged. Absent
+   * where that cannot be known (an object store's object is immutable once read by its ETag).
+   */
+  changedSinceOpen?(): { size: number } | undefined;
   /** Reads up to target.length bytes at `position`; returns how many were read (short only at the end). */
   read(position: number, target: Uint8Array): Promise<number>;
   close(): Promise<void>;
@@ -63,6 +69,7 @@ export class FileByteSource implements ByteSource {
     readonly name: string,
     readonly size: number,
     private readonly handle: FileHandle,
+    private readonly modifiedNs: bigint,
   ) {}
 
   /**
@@ -85,9 +92,9 @@ export class FileByteSource implements ByteSource {
     }
     // Checked again on what was opened: the path may have been replaced meanwhile.
     try {
-      const stats = await handle.stat();
+      const stats = await handle.stat({ bigint: true });
       assertRegularFile(stats, name);
-      return new FileByteSource(name, stats.size, handle);
+      return new FileByteSource(name, Number(stats.size), handle, stats.mtimeNs);
     } catch (error) {
       await handle.close();
       throw error;
@@ -96,6 +103,13 @@ export class FileByteSource implements ByteSource {
 
   get fd(): number {
     return this.handle.fd;
+  }
+
+  /** One fstat (about a microsecond): readers ask after every slab. */
+  changedSinceOpen(): { size: number } | undefined {
+    const now = fstatSync(this.handle.fd, { bigint: true });
+    const size = Number(now.size);
+    return size === this.size && now.mtimeNs === this.modifiedNs ? undefined : { size };
   }
 
   async read(position: number, target: Uint8Array): Promise<number> {
@@ -108,12 +122,12 @@ export class FileByteSource implements ByteSource {
   }
 }
 
-function assertRegularFile(stats: Stats, name: string): void {
+function assertRegularFile(stats: Stats | BigIntStats, name: string): void {
   if (!stats.isFile())
     throw new StackError('NOT_FOUND', `${name}: not a regular file (${kindOf(stats)})`, name);
 }
 
-function kindOf(stats: Stats): string {
+function kindOf(stats: Stats | BigIntStats): string {
   if (stats.isDirectory()) return 'a directory';
   if (stats.isFIFO()) return 'a named pipe';
   if (stats.isSocket()) return 'a socket';

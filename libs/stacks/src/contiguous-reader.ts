@@ -1,5 +1,6 @@
 import type { SlabBuffer, SlabBufferSource, Zyx } from '@bdv-cluster/bdv';
 import { readExactly, type ByteSource } from './byte-source.js';
+import { assertKept } from './kept-slab.js';
 import { StackError } from './stack-error.js';
 import { keepReadBuffer, takeReadBuffer } from './read-buffers.js';
 import { isNativeOrder, toUint16 } from './sample-conversion.js';
@@ -82,6 +83,7 @@ export class ContiguousStackReader implements StackReader {
         const target = await pending!;
         pending = z + d < nz ? start(z + d, buffers[(k + 1) % 2]!) : undefined;
         yield toUint16(target, this.sampleType, this.byteOrder, widened);
+        assertKept(this.source, z, Math.min(d, nz - z), false);
       }
     } finally {
       // A read still in flight writes into its buffer: kept only after it ends.
@@ -123,7 +125,7 @@ export class ContiguousStackReader implements StackReader {
       return {
         place: () => reading,
         settled: () => reading.then(settledAnyway, settledAnyway),
-        assertKept: () => undefined,
+        lost: () => false,
       };
     }
     // A large slab's pages are mapped only when it is asked for (MappedBytes.ready): until then
@@ -133,15 +135,7 @@ export class ContiguousStackReader implements StackReader {
       // The file no longer holds the bytes (it shrank since it was opened): the read says where it ends.
       place: () => (placed ??= mapped.ready().then(() => ({ offset: mapped.offset, bytes }), read)),
       settled: () => placed?.then(settledAnyway, settledAnyway) ?? Promise.resolve(),
-      assertKept: () => {
-        if (!mapped.lost()) return;
-        const last = Math.min(z + depth, nz) - 1;
-        throw new StackError(
-          'TRUNCATED',
-          `${this.source.name}: shrank while it was being converted (planes ${z}-${last} are no longer all in the file); the view is refused`,
-          this.source.name,
-        );
-      },
+      lost: () => mapped.lost(),
     };
   }
 
@@ -181,7 +175,7 @@ export class ContiguousStackReader implements StackReader {
         );
         // The consumer is done with slab k: a file that shrank under its mapped pages (zeros read
         // in their place) fails the view here, before the consumer keeps anything of it.
-        current!.assertKept();
+        assertKept(this.source, k * d, Math.min(d, nz - k * d), current!.lost());
         current = next;
         if (k + 2 < slabs) {
           next = this.readInPlace((k + 2) * d, d, owned[k % 2]!);
@@ -227,10 +221,11 @@ interface PendingSlab {
    */
   settled(): Promise<void>;
   /**
-   * Throws TRUNCATED when mapped bytes were found gone from the file while they were used (libs/bdv's
-   * MappedBytes.lost). Called once the consumer is done with the slab, before its buffer is reused.
+   * True when mapped bytes were found gone from the file while they were used (libs/bdv's
+   * MappedBytes.lost: zeros read in their place). Asked once the consumer is done with the slab,
+   * before its buffer is reused.
    */
-  assertKept(): void;
+  lost(): boolean;
 }
 
 /** Where a slab lies in its buffer's view. */

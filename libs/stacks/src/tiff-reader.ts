@@ -5,6 +5,7 @@ import type { GeoTIFF, GeoTIFFImage } from 'geotiff';
 type BaseSource = Parameters<typeof GeoTIFF.fromSource>[0];
 import { readUpTo, type ByteSource } from './byte-source.js';
 import { checkExpectation } from './expectation.js';
+import { assertKept } from './kept-slab.js';
 import { StackError } from './stack-error.js';
 import { countTiffPages } from './tiff-pages.js';
 import type { SampleType, StackExpectation, StackReader } from './stack-reader.js';
@@ -76,6 +77,7 @@ class TiffStackReader implements StackReader {
         slab.set(raster, i * ny * nx);
       }
       yield slab.subarray(0, planes * ny * nx);
+      assertKept(this.source, z0, planes, false);
     }
   }
 

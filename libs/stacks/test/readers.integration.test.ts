@@ -1,4 +1,4 @@
-import { readFileSync, writeFileSync } from 'node:fs';
+import { closeSync, openSync, readFileSync, writeFileSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { makeStacks, PYTHON, tempDir } from '../../../test/support/oracle.js';
@@ -141,34 +141,63 @@ describe('stack readers', () => {
     expect(mappedNow(p('wide.npy'))).toBe(false);
   });
 
-  it('fails the view, and this process lives, where a mapped input shrinks while its slab is used', async () => {
-    const { writerSlabBuffers } = await import('@bdv-cluster/bdv');
-    const probe = await writerSlabBuffers(8);
-    const maps = probe.mapFile !== undefined;
-    probe.release();
-    if (!maps) return; // read, not mapped (no binding): a read finds the end (test above)
-    makeStacks(dir.path, [{ path: p('cut.npy'), shape: [12, 1024, 512], seed: 18 }]);
-    const reader = await openStackFile(p('cut.npy'));
-    const planeBytes = 1024 * 512 * 2;
-    let seen = 0;
-    const failure = (async () => {
-      for await (const slab of reader.slabs(4, writerSlabBuffers)) {
-        // The last slab (planes 8-11) is mapped and populated; then the input loses its last plane,
-        // as a user's copy or a sync job rewriting it would, while a writer pushes the slab
-        // through. Nothing after this slab would notice: its zeros would be kept as pixels.
-        if (seen === 2) execFileSync('truncate', ['-s', String(128 + 11 * planeBytes), p('cut.npy')]);
-        let sum = 0;
-        for (let i = 0; i < slab.length; i += 2048) sum += slab[i]!; // the writer touching every page
-        void sum;
-        seen++;
-      }
-    })();
-    await expect(failure).rejects.toThrow(/cut\.npy: shrank while it was being converted \(planes 8-11 /);
-    await expect(failure).rejects.toMatchObject({ code: 'TRUNCATED', file: p('cut.npy') });
-    expect(seen).toBe(3); // every slab was handed out: the refusal comes once the last one is used
-    await reader.close();
-    expect(readFileSync('/proc/self/maps', 'utf8').includes(p('cut.npy'))).toBe(false);
-  });
+  const PLANE_BYTES = 1024 * 512 * 2;
+  const CUT_SIZE = 128 + 12 * PLANE_BYTES;
+  it.each([
+    [
+      'loses its last plane',
+      (path: string) => execFileSync('truncate', ['-s', String(128 + 11 * PLANE_BYTES), path]),
+      'TRUNCATED',
+      `shrank while it was being converted (${128 + 11 * PLANE_BYTES} of ${CUT_SIZE} bytes left; planes 8-11 read as zeros)`,
+    ],
+    [
+      // Inside the file's last page: Linux zeroes that page's tail in place, no SIGBUS.
+      'loses its last 2 bytes',
+      (path: string) => execFileSync('truncate', ['-s', String(CUT_SIZE - 2), path]),
+      'TRUNCATED',
+      `shrank while it was being converted (${CUT_SIZE - 2} of ${CUT_SIZE} bytes left)`,
+    ],
+    [
+      'is written to in place',
+      (path: string) => {
+        const fd = openSync(path, 'r+');
+        writeSync(fd, Buffer.alloc(4096, 7), 0, 4096, 128 + 10 * PLANE_BYTES);
+        closeSync(fd);
+      },
+      'CHANGED',
+      'was written to while it was being converted (its size or modification time changed)',
+    ],
+  ])(
+    'fails the view, and this process lives, where a mapped input %s while its last slab is used',
+    async (_label, change, code, why) => {
+      const { writerSlabBuffers } = await import('@bdv-cluster/bdv');
+      const probe = await writerSlabBuffers(8);
+      const maps = probe.mapFile !== undefined;
+      probe.release();
+      if (!maps) return; // read, not mapped (no binding): a read finds the end (test above)
+      const path = p(`cut-${code}-${why.length}.npy`);
+      makeStacks(dir.path, [{ path, shape: [12, 1024, 512], seed: 18 }]);
+      const reader = await openStackFile(path);
+      let seen = 0;
+      const failure = (async () => {
+        for await (const slab of reader.slabs(4, writerSlabBuffers)) {
+          // The last slab (planes 8-11) is mapped and populated; then the input changes, as a
+          // user's copy or a sync job rewriting it would, while a writer pushes the slab through.
+          // Nothing after this slab would notice: what it read would be kept as pixels.
+          if (seen === 2) change(path);
+          let sum = 0;
+          for (let i = 0; i < slab.length; i += 2048) sum += slab[i]!; // the writer touching every page
+          void sum;
+          seen++;
+        }
+      })();
+      await expect(failure).rejects.toThrow(`${path}: ${why}; the view is refused`);
+      await expect(failure).rejects.toMatchObject({ code, file: path });
+      expect(seen).toBe(3); // every slab was handed out: the refusal comes once the last one is used
+      await reader.close();
+      expect(readFileSync('/proc/self/maps', 'utf8').includes(path)).toBe(false);
+    },
+  );
 
   it('holds one large mapped slab in memory at a time, the next one only in the page cache', async () => {
     const { writerSlabBuffers } = await import('@bdv-cluster/bdv');

@@ -2,7 +2,7 @@ import type { S3Client } from '@aws-sdk/client-s3';
 import type { ByteSource } from '@bdv-cluster/stacks';
 import type { Readable } from 'node:stream';
 import pRetry from 'p-retry';
-import { getObjectStream, headObject } from './s3-objects.js';
+import { getObjectStream, objectVersion } from './s3-objects.js';
 import { StorageError } from './storage-error.js';
 
 /**
@@ -24,6 +24,8 @@ export class S3ByteSource implements ByteSource {
     readonly size: number,
     private readonly retries: number,
     private readonly ownsClient: boolean,
+    /** The version read: every ranged GET asks for it (a reconnect never mixes two uploads). */
+    private readonly etag: string | undefined,
   ) {}
 
   /** `ownsClient`: the source destroys the client when it is closed (a client made just for it). */
@@ -34,8 +36,8 @@ export class S3ByteSource implements ByteSource {
     { retries = 4, ownsClient = false }: { retries?: number; ownsClient?: boolean } = {},
   ): Promise<S3ByteSource> {
     try {
-      const size = await headObject(client, bucket, key);
-      return new S3ByteSource(client, bucket, key, size, retries, ownsClient);
+      const { size, etag } = await objectVersion(client, bucket, key);
+      return new S3ByteSource(client, bucket, key, size, retries, ownsClient, etag);
     } catch (error) {
       if (ownsClient) client.destroy();
       throw error;
@@ -53,7 +55,7 @@ export class S3ByteSource implements ByteSource {
       minTimeout: 200,
       factor: 3,
       shouldRetry: ({ error }: { error: Error }) =>
-        !(error instanceof StorageError && error.code === 'NOT_FOUND'),
+        !(error instanceof StorageError && (error.code === 'NOT_FOUND' || error.code === 'CHANGED')),
       onFailedAttempt: () => this.dropStream(),
     });
   }
@@ -66,7 +68,7 @@ export class S3ByteSource implements ByteSource {
   private async readOnce(position: number, target: Uint8Array): Promise<number> {
     if (position !== this.streamPosition || !this.iterator) {
       this.dropStream();
-      this.stream = await getObjectStream(this.client, this.bucket, this.key, position);
+      this.stream = await getObjectStream(this.client, this.bucket, this.key, position, this.etag);
       this.iterator = this.stream[Symbol.asyncIterator]() as AsyncIterator<Buffer>;
       this.streamPosition = position;
     }

@@ -30,10 +30,19 @@ export function isNotFound(error: unknown): boolean {
 
 /** Size of an object, or a NOT_FOUND StorageError naming its URI. */
 export async function headObject(client: S3Client, bucket: string, key: string): Promise<number> {
+  return (await objectVersion(client, bucket, key)).size;
+}
+
+/** An object's size and ETag (which names its bytes: a new PUT to the key changes it). */
+export async function objectVersion(
+  client: S3Client,
+  bucket: string,
+  key: string,
+): Promise<{ size: number; etag?: string }> {
   const uri = `s3://${bucket}/${key}`;
   try {
     const head = await client.send(new HeadObjectCommand({ Bucket: bucket, Key: key }));
-    return head.ContentLength ?? 0;
+    return { size: head.ContentLength ?? 0, etag: head.ETag };
   } catch (error) {
     if (isNotFound(error)) throw new StorageError('NOT_FOUND', `${uri}: no such object`, uri);
     throw new StorageError('FAILED', `${uri}: ${(error as Error).message}`, uri);
@@ -58,21 +67,42 @@ export async function listObjects(client: S3Client, bucket: string, prefix: stri
   return out;
 }
 
-/** A GET from `start` to the end as a Node stream (ranged, so reads can resume mid-object). */
+/**
+ * A GET from `start` to the end as a Node stream (ranged, so reads can resume mid-object). With
+ * `etag`, only of that version of the object: a key written again since (a re-upload while it is
+ * converted) is CHANGED — asked of the server (If-Match) and checked here as well, since not every
+ * S3-protocol server honours If-Match on GET.
+ */
 export async function getObjectStream(
   client: S3Client,
   bucket: string,
   key: string,
   start: number,
+  etag?: string,
 ): Promise<Readable> {
   const uri = `s3://${bucket}/${key}`;
+  const changed = () =>
+    new StorageError(
+      'CHANGED',
+      `${uri}: was written again while it was being converted; the view is refused`,
+      uri,
+    );
+  let r;
   try {
-    const r = await client.send(new GetObjectCommand({ Bucket: bucket, Key: key, Range: `bytes=${start}-` }));
-    return r.Body as Readable;
+    r = await client.send(
+      new GetObjectCommand({ Bucket: bucket, Key: key, Range: `bytes=${start}-`, IfMatch: etag }),
+    );
   } catch (error) {
     if (isNotFound(error)) throw new StorageError('NOT_FOUND', `${uri}: no such object`, uri);
+    if ((error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode === 412)
+      throw changed();
     throw new StorageError('TRANSIENT', `${uri}: ${(error as Error).message}`, uri);
   }
+  if (etag !== undefined && r.ETag !== undefined && r.ETag !== etag) {
+    (r.Body as Readable).destroy();
+    throw changed();
+  }
+  return r.Body as Readable;
 }
 
 /**

@@ -1,6 +1,6 @@
 /** Why a source or destination cannot be used; `field`/`uri` name what is at fault. */
 export type StorageErrorCode =
-  'BAD_URI' | 'FORBIDDEN_PATH' | 'NOT_FOUND' | 'TRANSIENT' | 'FAILED' | 'CONFLICT' | 'DENIED';
+  'BAD_URI' | 'FORBIDDEN_PATH' | 'NOT_FOUND' | 'CHANGED' | 'TRANSIENT' | 'FAILED' | 'CONFLICT' | 'DENIED';
 
 export class StorageError extends Error {
   constructor(

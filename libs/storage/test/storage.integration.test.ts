@@ -58,6 +58,32 @@ describe('S3 storage against a real S3-protocol server', () => {
     await source.close();
   });
 
+  it('never mixes two uploads of a key: a read after the object was written again is CHANGED', async () => {
+    const first = bytes(2_000_000, 2);
+    await client.send(new PutObjectCommand({ Bucket: 'raw', Key: 'a/rewritten.raw', Body: first }));
+    const source = await S3ByteSource.open(client, 'raw', 'a/rewritten.raw');
+    const chunk = new Uint8Array(500_000);
+    await readExactly(source, 0, chunk);
+    expect(Buffer.compare(chunk, first.subarray(0, chunk.length))).toBe(0);
+    // Uploaded again (same size, other bytes) while it is read; the next seek opens a new GET.
+    await client.send(
+      new PutObjectCommand({ Bucket: 'raw', Key: 'a/rewritten.raw', Body: bytes(2_000_000, 3) }),
+    );
+    const failure = readExactly(source, 1_200_000, chunk);
+    await expect(failure).rejects.toBeInstanceOf(StorageError);
+    await expect(failure).rejects.toMatchObject({
+      code: 'CHANGED',
+      message:
+        's3://raw/a/rewritten.raw: was written again while it was being converted; the view is refused',
+    });
+    await source.close();
+    // Opened again, it reads the new upload.
+    const again = await S3ByteSource.open(client, 'raw', 'a/rewritten.raw');
+    await readExactly(again, 1_200_000, chunk);
+    expect(Buffer.compare(chunk, bytes(2_000_000, 3).subarray(1_200_000, 1_700_000))).toBe(0);
+    await again.close();
+  });
+
   it('names a missing object, and HEADs existing ones', async () => {
     await expect(headObject(client, 'raw', 'nope.npy')).rejects.toThrow(
       /s3:\/\/raw\/nope\.npy: no such object/,

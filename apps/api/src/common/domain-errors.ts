@@ -16,6 +16,8 @@ const STORAGE_STATUS: Record<StorageErrorCode, HttpStatus> = {
   BAD_URI: HttpStatus.BAD_REQUEST,
   FORBIDDEN_PATH: HttpStatus.BAD_REQUEST,
   NOT_FOUND: HttpStatus.BAD_REQUEST,
+  // Written again while its header was read: asking again reads the new one.
+  CHANGED: HttpStatus.CONFLICT,
   TRANSIENT: HttpStatus.SERVICE_UNAVAILABLE,
   FAILED: HttpStatus.SERVICE_UNAVAILABLE,
   CONFLICT: HttpStatus.CONFLICT,

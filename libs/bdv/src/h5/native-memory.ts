@@ -36,6 +36,8 @@ export interface NativeMemory {
    * before unmapFile or the next mapFile over `view`. Absent from a binding built before it.
    */
   lostMappedBytes?(view: Uint8Array): boolean;
+  /** How many mappings the process lists (guards) now, every thread's: for tests and diagnostics. */
+  listedMappings?(): number;
   /**
    * Reads the mapped pages under view[offset, offset + bytes) into memory on libuv's pool; rejects
    * (code EFAULT) when the file no longer covers them.
