@@ -303,20 +303,30 @@ static napi_value map_file(napi_env env, napi_callback_info info) {
   return number(env, (double)(start - (uintptr_t)data + lead));
 }
 
-// unmapFile(view: Uint8Array): puts fresh anonymous memory (zeros) back over every whole page
-// inside `view`, whatever mapFile put there; the bytes replaced. Huge-page advice does not carry
-// over to the new pages: give it again (adviseHugePages) where wanted.
-static napi_value unmap_file(napi_env env, napi_callback_info info) {
+// The whole pages of a call's one argument, a Uint8Array (end <= start: none, also for an empty
+// or detached one); 0 after throwing `usage` when the argument is not one.
+static int view_pages(napi_env env, napi_callback_info info, const char *usage, uintptr_t *start, uintptr_t *end) {
   size_t argc = 1;
   napi_value argv[1];
   napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
   unsigned char *data = NULL;
   size_t length = 0;
-  if (argc < 1 || !bytes_of(env, argv[0], &data, &length))
-    return fail(env, napi_throw_type_error, "unmapFile: takes (view: Uint8Array)");
+  if (argc < 1 || !bytes_of(env, argv[0], &data, &length)) {
+    fail(env, napi_throw_type_error, usage);
+    return 0;
+  }
+  *start = *end = 0;
+  if (data != NULL) inner_pages(data, length, start, end);
+  return 1;
+}
+
+// unmapFile(view: Uint8Array): puts fresh anonymous memory (zeros) back over every whole page
+// inside `view`, whatever mapFile put there; the bytes replaced. Huge-page advice does not carry
+// over to the new pages: give it again (adviseHugePages) where wanted.
+static napi_value unmap_file(napi_env env, napi_callback_info info) {
   uintptr_t start, end;
-  inner_pages(data, length, &start, &end);
-  if (data == NULL || end <= start) return number(env, 0);
+  if (!view_pages(env, info, "unmapFile: takes (view: Uint8Array)", &start, &end)) return NULL;
+  if (end <= start) return number(env, 0);
   if (!map_anonymous(start, end - start))
     return fail(env, napi_throw_error, "unmapFile: mmap of anonymous memory failed");
   forget_mappings_over(start, end);
@@ -327,16 +337,9 @@ static napi_value unmap_file(napi_env env, napi_callback_info info) {
 // from the file since (SIGBUS, caught: those pages and the ones after them read as zeros). Ask
 // after the last use of the bytes and before unmapFile or the next mapFile over the same view.
 static napi_value lost_mapped_bytes(napi_env env, napi_callback_info info) {
-  size_t argc = 1;
-  napi_value argv[1];
-  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
-  unsigned char *data = NULL;
-  size_t length = 0;
-  if (argc < 1 || !bytes_of(env, argv[0], &data, &length))
-    return fail(env, napi_throw_type_error, "lostMappedBytes: takes (view: Uint8Array)");
   uintptr_t start, end;
-  inner_pages(data, length, &start, &end);
-  Mapping *slot = data == NULL || end <= start ? NULL : mapping_at(start);
+  if (!view_pages(env, info, "lostMappedBytes: takes (view: Uint8Array)", &start, &end)) return NULL;
+  Mapping *slot = end <= start ? NULL : mapping_at(start);
   napi_value result;
   napi_get_boolean(env, slot != NULL && atomic_load(&slot->lost), &result);
   return result;
