@@ -48,7 +48,11 @@ async function createDataset(name: string, extra: Record<string, unknown> = {}):
 const noViews = { queued: 0, running: 0, done: 0, failed: 0 };
 
 beforeAll(async () => {
-  cluster = await startTestCluster(dir.path, 1, { SOURCE_BUCKETS: EXTRA_BUCKET });
+  // Uploads here are small; 3 MiB lets the bounds test pass UPLOAD_MAX_BYTES with 4 MiB bodies.
+  cluster = await startTestCluster(dir.path, 1, {
+    SOURCE_BUCKETS: EXTRA_BUCKET,
+    UPLOAD_MAX_BYTES: String(3 * 2 ** 20),
+  });
   api = new ApiClient(cluster.stack.apiUrl, cluster.stack.token);
   s3 = cluster.s3();
   await s3.send(new CreateBucketCommand({ Bucket: EXTRA_BUCKET }));
@@ -478,6 +482,17 @@ describe('upload bodies larger than they can be', () => {
       octets,
     );
     expect(tiffLong.status).toBe(413);
+    // The operator's bound: the only one of a TIFF without a declared shape (else 2 TiB) …
+    const past = `UPLOAD_MAX_BYTES (${3 * 2 ** 20}) allows an upload to hold; give a larger stack as an s3:// or file:// source`;
+    const tiffUnshaped = await api.request('PUT', path(3, 'format=tiff'), extra, octets);
+    expect(tiffUnshaped.status).toBe(413);
+    expect(tiffUnshaped.body.message).toBe(`body: more than the ${3 * 2 ** 20} bytes ${past}`);
+    // … and a declaration larger than it is refused before any byte is read.
+    const rawLarge = await api.request('PUT', path(2, 'format=raw&shapeZyx=2,1024,1024'), extra, octets);
+    expect(rawLarge.status).toBe(413);
+    expect(rawLarge.body.message).toBe(
+      `body: its declared format and shape need 4194304 bytes, more than ${past}`,
+    );
     expect(await keysUnder('raw', `uploads/${id}/`)).toEqual([]);
     expect((await api.get(`/v1/datasets/${id}`)).body.views).toEqual(noViews);
     // Exactly as long as the header says: taken.

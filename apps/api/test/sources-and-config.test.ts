@@ -97,4 +97,11 @@ describe('configuration of tokens and source buckets', () => {
     ]);
     expect(problems({ RAW_BUCKET: 'Raw' })).toEqual(['RAW_BUCKET: is not a valid S3 bucket name']);
   });
+
+  it('bounds UPLOAD_MAX_BYTES (256 GiB by default) between 1 MiB and 2 TiB', () => {
+    expect(loadConfig(base).UPLOAD_MAX_BYTES).toBe(256 * 2 ** 30);
+    expect(loadConfig({ ...base, UPLOAD_MAX_BYTES: '1073741824' }).UPLOAD_MAX_BYTES).toBe(2 ** 30);
+    for (const bad of ['1000', String(2 ** 41 + 1), '2097152.5', 'lots'])
+      expect(problems({ UPLOAD_MAX_BYTES: bad }), bad).toHaveLength(1);
+  });
 });

@@ -120,6 +120,45 @@ describe('the bound of raw and TIFF bodies, as declared', () => {
   });
 });
 
+describe("the operator's UPLOAD_MAX_BYTES", () => {
+  const MAX = 4096;
+  const past = `UPLOAD_MAX_BYTES (${MAX}) allows an upload to hold; give a larger stack as an s3:// or file:// source`;
+
+  it('bounds a TIFF without a declared shape (else only the largest stack bounds it: 2 TiB)', async () => {
+    const tiff = source({ format: 'tiff' });
+    expect(declaredUploadBound(tiff)).toBeGreaterThan(2 ** 40);
+    expect(UploadLimit.refusedUpFront(tiff, MAX)).toBeUndefined(); // its size is in its bytes only
+    expect(await through(new UploadLimit(tiff, MAX), Buffer.alloc(MAX))).toMatchObject({ out: MAX });
+    const over = await through(new UploadLimit(tiff, MAX), Buffer.alloc(MAX + 1), 1000);
+    expect(over).toMatchObject({ status: 413, message: `body: more than the ${MAX} bytes ${past}` });
+    expect(over.out).toBeLessThanOrEqual(MAX);
+  });
+
+  it('bounds a .npy whose header is larger than the bound, once the header is read', async () => {
+    const body = npyWith('<u2', '(2, 64, 64)', 2 * 64 * 64 * 2);
+    const over = await through(new UploadLimit(source(), MAX), body, 1000);
+    expect(over).toMatchObject({ status: 413, message: `body: more than the ${MAX} bytes ${past}` });
+    const small = npyWith('<u2', '(2, 8, 8)', 256);
+    expect(await through(new UploadLimit(source(), MAX), small)).toMatchObject({ out: small.length });
+  });
+
+  it('refuses up front, before any byte is read, what the declaration alone says is larger', () => {
+    const raw = source({ format: 'raw', shapeZyx: [2, 64, 64] }); // 16 KiB exactly
+    expect(UploadLimit.refusedUpFront(raw, MAX)?.getStatus()).toBe(413);
+    expect(UploadLimit.refusedUpFront(raw, MAX)?.message).toBe(
+      `body: its declared format and shape need 16384 bytes, more than ${past}`,
+    );
+    expect(UploadLimit.refusedUpFront(raw, 16384)).toBeUndefined();
+    // A TIFF's samples alone: its tags may be anything, never less.
+    expect(
+      UploadLimit.refusedUpFront(source({ format: 'tiff', shapeZyx: [2, 64, 64] }), MAX)?.message,
+    ).toMatch(/need 16384 bytes/);
+    expect(
+      UploadLimit.refusedUpFront(source({ format: 'tiff', shapeZyx: [2, 32, 32] }), MAX),
+    ).toBeUndefined();
+  });
+});
+
 describe('a client that goes away mid-body', () => {
   it("fails the limited body (the store's upload would otherwise wait for it for ever)", async () => {
     let outcome: Promise<string> | undefined;

@@ -83,6 +83,16 @@ export const ClusterConfig = z.object({
     )
     .default([]),
   FILE_SOURCE_ROOTS: list.default([]),
+  /**
+   * The most bytes one upload (PUT …/views/:viewKey/data) may hold: past it the API answers 413
+   * and stores no more. Larger stacks are given as s3:// or file:// sources. 1 MiB to 2 TiB.
+   */
+  UPLOAD_MAX_BYTES: z.coerce
+    .number()
+    .int()
+    .min(2 ** 20)
+    .max(2 ** 41)
+    .default(256 * 2 ** 30),
   /** Views the API's preview reads may hold queued or in progress at once (more: 503 at once). */
   PREVIEW_QUEUE_VIEWS: z.coerce.number().int().min(1).max(1000).default(32),
   /** Seconds a preview read may wait for its turn before it is dropped (503, try again). */

@@ -128,7 +128,7 @@ export class DatasetsController {
   @HttpCode(202)
   @ApiOperation({
     summary:
-      "Upload a stack (body = file bytes, application/octet-stream, streamed to the raw bucket); checked against the declared format/shape once stored, then queued (415 other body types, 400 empty or mismatching body, 413 a body longer than a raw body's declared size, a .npy's own header or a TIFF's declared shape allow: nothing past that is stored)",
+      "Upload a stack (body = file bytes, application/octet-stream, streamed to the raw bucket); checked against the declared format/shape once stored, then queued (415 other body types, 400 empty or mismatching body, 413 a body longer than a raw body's declared size, a .npy's own header, a TIFF's declared shape or the operator's UPLOAD_MAX_BYTES allow: nothing past that is stored)",
   })
   @ApiConsumes('application/octet-stream')
   @ApiParam({ name: 'viewKey', example: 't0-i0-c1-s0-a0' })

@@ -142,7 +142,12 @@ export class DatasetsService {
       throw ApiError.conflict(`dataset ${id} is finalized: no more views`);
     // No byte past what the body can hold reaches the bucket (a wrong or hostile upload of any
     // size was stored whole before its header was looked at).
-    const limit = new UploadLimit(view.source);
+    const tooLarge = UploadLimit.refusedUpFront(view.source, this.config.UPLOAD_MAX_BYTES);
+    if (tooLarge) {
+      dropRestOfBody(req);
+      throw tooLarge;
+    }
+    const limit = new UploadLimit(view.source, this.config.UPLOAD_MAX_BYTES);
     try {
       const bytes = await uploadStream(this.s3, bucket, key, limitedBody(req, limit));
       if (bytes === 0) throw ApiError.badRequest('body: empty (the stack bytes are the body)');

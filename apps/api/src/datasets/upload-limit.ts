@@ -40,10 +40,28 @@ export function declaredUploadBound(source: SourceSpec): number | undefined {
 }
 
 /**
+ * The fewest bytes an upload's declaration says it holds (a raw body exactly; a TIFF with a
+ * declared shape at least its samples), or undefined (a .npy, a TIFF without a shape: only its
+ * bytes tell). Past the operator's UPLOAD_MAX_BYTES it is refused before a byte is stored.
+ */
+export function declaredUploadMinimum(source: SourceSpec): number | undefined {
+  const shape = source.shapeZyx;
+  if (source.format === 'raw') return declaredUploadBound(source);
+  if (source.format !== 'tiff' || !shape) return undefined;
+  return shape[0] * shape[1] * shape[2] * (source.dtype === 'uint8' ? 1 : 2);
+}
+
+/** Why an upload past the operator's bound is refused, and what to do instead. */
+const PAST_OPERATOR_BOUND = (max: number) =>
+  `UPLOAD_MAX_BYTES (${max}) allows an upload to hold; give a larger stack as an s3:// or file:// source`;
+
+/**
  * Passes an upload's bytes on until they pass its bound, then fails with `refusal` (413, or 400
  * for a .npy header that is not one bdv converts): the store gets no byte past the bound. A raw
  * or TIFF body is bounded as declared; a .npy body by its header, checked as a writer will check
- * it (dtype, shape caps, what was declared) before more than MAX_NPY_HEADER_BYTES are held.
+ * it (dtype, shape caps, what was declared) before more than MAX_NPY_HEADER_BYTES are held. None
+ * passes `maxBytes` (the operator's UPLOAD_MAX_BYTES): a TIFF without a declared shape is
+ * otherwise bounded only by the largest stack there is (2 TiB).
  */
 export class UploadLimit extends Transform {
   refusal?: ApiError;
@@ -55,9 +73,33 @@ export class UploadLimit extends Transform {
   private needed = 12;
   private why = 'its declared format and shape allow';
 
-  constructor(private readonly source: SourceSpec) {
+  constructor(
+    private readonly source: SourceSpec,
+    private readonly maxBytes = Number.MAX_SAFE_INTEGER,
+  ) {
     super();
-    this.bound = declaredUploadBound(source);
+    const declared = declaredUploadBound(source);
+    this.bound = declared === undefined ? undefined : this.capped(declared);
+  }
+
+  /**
+   * The refusal an upload gets before any of its body is read, where its declaration alone
+   * passes the operator's bound (the client then sends nothing more in vain).
+   */
+  static refusedUpFront(source: SourceSpec, maxBytes: number): ApiError | undefined {
+    const least = declaredUploadMinimum(source);
+    if (least === undefined || least <= maxBytes) return undefined;
+    return new ApiError(
+      HttpStatus.PAYLOAD_TOO_LARGE,
+      `body: its declared format and shape need ${least} bytes, more than ${PAST_OPERATOR_BOUND(maxBytes)}`,
+    );
+  }
+
+  /** `bound`, or the operator's where it is lower (and then said as the reason). */
+  private capped(bound: number): number {
+    if (bound <= this.maxBytes) return bound;
+    this.why = PAST_OPERATOR_BOUND(this.maxBytes);
+    return this.maxBytes;
   }
 
   override _transform(chunk: Buffer, _encoding: BufferEncoding, done: TransformCallback): void {
@@ -80,7 +122,7 @@ export class UploadLimit extends Transform {
       const bound = await this.npyBound(Buffer.concat(this.head));
       if (bound instanceof ApiError) return bound;
       if (bound === undefined) return undefined;
-      this.bound = bound;
+      this.bound = this.capped(bound);
       this.head = [];
     }
     if (this.seen <= this.bound) return undefined;
@@ -131,8 +173,8 @@ export function limitedBody(req: Request, limit: UploadLimit): Readable {
  * still sending hears the answer; past that the connection is closed (a client that ignores the
  * answer holds no server for long). The answer says the connection closes.
  */
-export function dropRestOfBody(req: Request, limit: UploadLimit): void {
-  req.unpipe(limit);
+export function dropRestOfBody(req: Request, limit?: UploadLimit): void {
+  if (limit) req.unpipe(limit);
   req.res?.setHeader('Connection', 'close');
   let dropped = 0;
   req.on('data', (chunk: Buffer) => {
