@@ -74,8 +74,12 @@ describe.each(['single', 'partitioned'])('a view failing mid-run (%s layout)', (
     expect(lines[0]).toMatch(/^bdv: error: .*v_c1\.tif: not a readable TIFF \(page 5: .+\)$/);
     expect(lines[0]).not.toMatch(/undefined/);
     expect(lines[1]).toBe(
-      `  ${out} keeps the views finished before this failure: once its cause is fixed, run the same command with --resume to convert the rest (or --overwrite to start again)`,
+      `  ${out} keeps the 1 view(s) finished before this failure: once its cause is fixed, run the same command with --resume to convert the rest (or --overwrite to start again)`,
     );
+    // Run with --overwrite, the hint swaps the flag (the two exclude each other).
+    const overwriting = bdv([...args, '--overwrite']);
+    expect(overwriting.status).toBe(1);
+    expect(overwriting.stderr).toContain('run the same command with --resume instead of --overwrite');
     expect(lines).toHaveLength(2);
     expect(statSync(out).isFile()).toBe(true);
   });

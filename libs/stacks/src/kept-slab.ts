@@ -19,9 +19,14 @@ export function assertKept(source: ByteSource, z: number, planes: number, lost: 
           'TRUNCATED',
           `shrank while it was being converted (${change.size} of ${source.size} bytes left${lost ? `; ${range} read as zeros` : ''})`,
         ] as const)
-      : ([
-          'CHANGED',
-          'was written to while it was being converted (its size or modification time changed)',
-        ] as const);
+      : change.size > source.size
+        ? ([
+            'CHANGED',
+            `grew from ${source.size} to ${change.size} bytes while it was being converted`,
+          ] as const)
+        : ([
+            'CHANGED',
+            'was written to (or touched) while it was being converted: its modification time changed',
+          ] as const);
   throw new StackError(code, `${source.name}: ${why}; the view is refused`, source.name);
 }

@@ -165,7 +165,7 @@ describe('stack readers', () => {
         closeSync(fd);
       },
       'CHANGED',
-      'was written to while it was being converted (its size or modification time changed)',
+      'was written to (or touched) while it was being converted: its modification time changed',
     ],
   ])(
     'fails the view, and this process lives, where a mapped input %s while its last slab is used',

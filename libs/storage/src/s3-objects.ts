@@ -70,8 +70,9 @@ export async function listObjects(client: S3Client, bucket: string, prefix: stri
 /**
  * A GET from `start` to the end as a Node stream (ranged, so reads can resume mid-object). With
  * `etag`, only of that version of the object: a key written again since (a re-upload while it is
- * converted) is CHANGED — asked of the server (If-Match) and checked here as well, since not every
- * S3-protocol server honours If-Match on GET.
+ * read) is CHANGED. Compared here, not asked of the server with If-Match: S3-protocol servers
+ * differ in how they match it (quoted or not, weak tags, 412 for a match, 501), and each GET
+ * answers with the ETag of the bytes it streams anyway.
  */
 export async function getObjectStream(
   client: S3Client,
@@ -81,28 +82,32 @@ export async function getObjectStream(
   etag?: string,
 ): Promise<Readable> {
   const uri = `s3://${bucket}/${key}`;
-  const changed = () =>
-    new StorageError(
-      'CHANGED',
-      `${uri}: was written again while it was being converted; the view is refused`,
-      uri,
-    );
   let r;
   try {
-    r = await client.send(
-      new GetObjectCommand({ Bucket: bucket, Key: key, Range: `bytes=${start}-`, IfMatch: etag }),
-    );
+    r = await client.send(new GetObjectCommand({ Bucket: bucket, Key: key, Range: `bytes=${start}-` }));
   } catch (error) {
     if (isNotFound(error)) throw new StorageError('NOT_FOUND', `${uri}: no such object`, uri);
-    if ((error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode === 412)
-      throw changed();
     throw new StorageError('TRANSIENT', `${uri}: ${(error as Error).message}`, uri);
   }
-  if (etag !== undefined && r.ETag !== undefined && r.ETag !== etag) {
+  if (etag !== undefined && r.ETag !== undefined && !sameEtag(r.ETag, etag)) {
     (r.Body as Readable).destroy();
-    throw changed();
+    throw new StorageError(
+      'CHANGED',
+      `${uri}: was written again while it was being read (its ETag changed); give it again once it is complete`,
+      uri,
+    );
   }
   return r.Body as Readable;
+}
+
+/** ETags as servers send them, quoted or not, weak (`W/`) or not: equal when their values are. */
+export function sameEtag(a: string, b: string): boolean {
+  const value = (tag: string) =>
+    tag
+      .trim()
+      .replace(/^W\//i, '')
+      .replace(/^"(.*)"$/, '$1');
+  return value(a) === value(b);
 }
 
 /**

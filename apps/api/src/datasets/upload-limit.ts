@@ -40,15 +40,12 @@ export function declaredUploadBound(source: SourceSpec): number | undefined {
 }
 
 /**
- * The fewest bytes an upload's declaration says it holds (a raw body exactly; a TIFF with a
- * declared shape at least its samples), or undefined (a .npy, a TIFF without a shape: only its
- * bytes tell). Past the operator's UPLOAD_MAX_BYTES it is refused before a byte is stored.
+ * The exact bytes a raw upload's declaration says it holds, or undefined: a .npy or a TIFF tells
+ * its size only in its bytes (a compressed TIFF may be far smaller than its samples). Past the
+ * operator's UPLOAD_MAX_BYTES it is refused before a byte is read.
  */
 export function declaredUploadMinimum(source: SourceSpec): number | undefined {
-  const shape = source.shapeZyx;
-  if (source.format === 'raw') return declaredUploadBound(source);
-  if (source.format !== 'tiff' || !shape) return undefined;
-  return shape[0] * shape[1] * shape[2] * (source.dtype === 'uint8' ? 1 : 2);
+  return source.format === 'raw' ? declaredUploadBound(source) : undefined;
 }
 
 /** Why an upload past the operator's bound is refused, and what to do instead. */

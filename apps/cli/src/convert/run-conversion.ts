@@ -145,7 +145,8 @@ async function convertViews(
     await writer.writeXml({ microscope: dataset.microscope, timepoints: dataset.timepoints });
   } catch (error) {
     if (req.signal?.aborted) removeStagedFiles(req.output);
-    else if (speaksForItself(error)) throw withResumeHint(error, req.output);
+    else if (speaksForItself(error))
+      throw withResumeHint(error, req.output, writer.views.length, req.overwrite === true);
     throw error;
   } finally {
     progress.stop();
@@ -173,10 +174,16 @@ async function convertViews(
  * mid-run, a full disk): what is already written stays, and the message says how to go on from it
  * rather than leave a user facing "already exists" at the next run.
  */
-function withResumeHint(error: Error, output: string): CliError {
-  return new CliError(
-    `${error.message}\n  ${output} keeps the views finished before this failure: once its cause is fixed, run the same command with --resume to convert the rest (or --overwrite to start again)`,
-  );
+function withResumeHint(error: Error, output: string, finished: number, overwrote: boolean): CliError {
+  // --resume and --overwrite exclude each other: the same command with one put for the other.
+  const again = overwrote
+    ? 'the same command with --resume instead of --overwrite'
+    : 'the same command with --resume';
+  const kept =
+    finished > 0
+      ? `${output} keeps the ${finished} view(s) finished before this failure: once its cause is fixed, run ${again} to convert the rest`
+      : `no view was finished before this failure: once its cause is fixed, run ${again} to convert them into ${output}`;
+  return new CliError(`${error.message}\n  ${kept} (or --overwrite to start again)`);
 }
 
 /**
