@@ -8,6 +8,8 @@ import {
 import { npyHeader } from '@bdv-cluster/stacks';
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, symlinkSync, truncateSync, writeFileSync } from 'node:fs';
+import { request } from 'node:http';
+import { connect } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ApiClient } from '../support/api-client.js';
@@ -493,6 +495,17 @@ describe('upload bodies larger than they can be', () => {
     expect(rawLarge.body.message).toBe(
       `body: its declared format and shape need 4194304 bytes, more than ${past}`,
     );
+    // Clients that send their whole body before they read (Python's requests) hear the 413 too;
+    // one waiting for 100 Continue is never told to send.
+    const declared = `${path(2, 'format=raw&shapeZyx=2,1024,1024')}`;
+    const url = new URL(cluster.stack.apiUrl);
+    expect(await sentWholeThenRead(url, declared, 5 * 2 ** 20, cluster.stack.token)).toMatch(
+      /^HTTP\/1\.1 413 [\s\S]*UPLOAD_MAX_BYTES/,
+    );
+    expect(await waitedForContinue(url, declared, 5 * 2 ** 20, cluster.stack.token)).toEqual({
+      status: 413,
+      toldToSend: false,
+    });
     expect(await keysUnder('raw', `uploads/${id}/`)).toEqual([]);
     expect((await api.get(`/v1/datasets/${id}`)).body.views).toEqual(noViews);
     // Exactly as long as the header says: taken.
@@ -500,3 +513,50 @@ describe('upload bodies larger than they can be', () => {
     expect(exact.status, JSON.stringify(exact.body)).toBe(202);
   });
 });
+
+/** A PUT whose whole body is written before any answer is read; the answer's text. */
+function sentWholeThenRead(url: URL, path: string, bytes: number, token: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const socket = connect(Number(url.port), url.hostname, () => {
+      socket.write(
+        `PUT ${path} HTTP/1.1\r\nHost: ${url.host}\r\nAuthorization: Bearer ${token}\r\n` +
+          `Content-Type: application/octet-stream\r\nContent-Length: ${bytes}\r\n\r\n`,
+      );
+      socket.write(Buffer.alloc(bytes), () => {
+        let text = '';
+        socket.on('data', (c: Buffer) => (text += c.toString()));
+        socket.on('end', () => resolve(text));
+        socket.on('close', () => resolve(text));
+      });
+    });
+    socket.on('error', reject);
+  });
+}
+
+/** A PUT with `Expect: 100-continue`, its body sent only if told to: the status, and whether it was. */
+function waitedForContinue(url: URL, path: string, bytes: number, token: string) {
+  return new Promise<{ status: number; toldToSend: boolean }>((resolve, reject) => {
+    let toldToSend = false;
+    const req = request({
+      host: url.hostname,
+      port: Number(url.port),
+      method: 'PUT',
+      path,
+      headers: {
+        authorization: `Bearer ${token}`,
+        'content-type': 'application/octet-stream',
+        'content-length': bytes,
+        expect: '100-continue',
+      },
+    });
+    req.on('continue', () => {
+      toldToSend = true;
+      req.end(Buffer.alloc(bytes));
+    });
+    req.on('response', (res) => {
+      res.resume();
+      res.on('end', () => resolve({ status: res.statusCode!, toldToSend }));
+    });
+    req.on('error', reject);
+  });
+}

@@ -12,6 +12,7 @@ import { authGate } from './common/auth-gate.js';
 import { jsonBodiesOnly } from './common/body-types.js';
 import { judgeTokens } from './common/dev-token.js';
 import { mountQueueBoard } from './common/queue-board.js';
+import { bodyDeadline, continueUploadsOnceAccepted } from './datasets/upload-body.js';
 
 /** Express as the API wants it: set before Nest registers anything (the router reads them once). */
 function expressInstance(): express.Express {
@@ -45,6 +46,7 @@ async function bootstrap(): Promise<void> {
     }),
   );
   // In this order, before any route: who may ask, then what a body may be (JSON, parsed).
+  app.use(bodyDeadline());
   app.use(authGate(config.API_TOKENS));
   app.use(jsonBodiesOnly('100kb'));
   const document = SwaggerModule.createDocument(
@@ -69,6 +71,10 @@ async function bootstrap(): Promise<void> {
   const server = app.getHttpServer() as import('node:http').Server;
   server.keepAliveTimeout = 65_000;
   server.headersTimeout = 66_000;
+  // Off: an upload may take longer than Node's 300 s to arrive (UPLOAD_MAX_BYTES is 256 GiB);
+  // uploads end after UPLOAD_IDLE_MS without a byte, other bodies keep 300 s (bodyDeadline).
+  server.requestTimeout = 0;
+  continueUploadsOnceAccepted(server);
   await app.listen(config.PORT, config.HOST);
   process.stdout.write(
     `${JSON.stringify({ level: 30, service: 'bdv-api', msg: `listening on http://${config.HOST}:${config.PORT}` })}\n`,

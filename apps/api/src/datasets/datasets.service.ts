@@ -33,7 +33,8 @@ import { ViewOrderCache } from './view-order-cache.js';
 import { CONFIG, S3 } from '../common/tokens.js';
 import { parseBody } from '../common/zod-body.js';
 import { assertStackBody, discardUpload, uploadKeyOf } from './staged-upload.js';
-import { dropRestOfBody, limitedBody, UploadLimit } from './upload-limit.js';
+import { acceptBody, refuseBody } from './upload-body.js';
+import { limitedBody, UploadLimit } from './upload-limit.js';
 
 export interface ViewAccepted {
   viewKey: string;
@@ -130,6 +131,43 @@ export class DatasetsService {
     metadataHeader: string | undefined,
     req: Request,
   ): Promise<ViewAccepted> {
+    let accepted;
+    try {
+      accepted = await this.acceptUpload(id, viewKey, query, metadataHeader, req);
+    } catch (error) {
+      // Refused before its body: a client still sending it hears why (one waiting for 100
+      // Continue sends none).
+      await refuseBody(req, req.res);
+      throw error;
+    }
+    const { dataset, view, key, bucket } = accepted;
+    // No byte past what the body can hold reaches the bucket (a wrong or hostile upload of any
+    // size was stored whole before its header was looked at).
+    const limit = new UploadLimit(view.source, this.config.UPLOAD_MAX_BYTES);
+    const stopIdleTimeout = acceptBody(req, req.res);
+    try {
+      const bytes = await uploadStream(this.s3, bucket, key, limitedBody(req, limit));
+      if (bytes === 0) throw ApiError.badRequest('body: empty (the stack bytes are the body)');
+      const problem = await sourceProblem(this.s3, this.config, view.source);
+      if (problem) throw ApiError.badRequest(`body: ${problem}`, [{ field: 'body', message: problem }]);
+      return await this.queueOne(dataset, view);
+    } catch (error) {
+      await refuseBody(req, req.res, limit);
+      await discardUpload(this.s3, bucket, key);
+      throw limit.refusal ?? toHttpError(error, 'body');
+    } finally {
+      stopIdleTimeout();
+    }
+  }
+
+  /** An upload's checks before its body: what it claims, where it goes, and that it may come. */
+  private async acceptUpload(
+    id: string,
+    viewKey: string,
+    query: unknown,
+    metadataHeader: string | undefined,
+    req: Request,
+  ) {
     assertStackBody(req);
     const dataset = await this.get(id);
     const bucket = this.config.RAW_BUCKET;
@@ -140,25 +178,9 @@ export class DatasetsService {
       throw ApiError.conflict(`view ${viewKey} is already ${existing.state}`);
     if (dataset.finalizeRequested || dataset.status === 'finalizing')
       throw ApiError.conflict(`dataset ${id} is finalized: no more views`);
-    // No byte past what the body can hold reaches the bucket (a wrong or hostile upload of any
-    // size was stored whole before its header was looked at).
     const tooLarge = UploadLimit.refusedUpFront(view.source, this.config.UPLOAD_MAX_BYTES);
-    if (tooLarge) {
-      dropRestOfBody(req);
-      throw tooLarge;
-    }
-    const limit = new UploadLimit(view.source, this.config.UPLOAD_MAX_BYTES);
-    try {
-      const bytes = await uploadStream(this.s3, bucket, key, limitedBody(req, limit));
-      if (bytes === 0) throw ApiError.badRequest('body: empty (the stack bytes are the body)');
-      const problem = await sourceProblem(this.s3, this.config, view.source);
-      if (problem) throw ApiError.badRequest(`body: ${problem}`, [{ field: 'body', message: problem }]);
-      return await this.queueOne(dataset, view);
-    } catch (error) {
-      if (limit.refusal) dropRestOfBody(req, limit);
-      await discardUpload(this.s3, bucket, key);
-      throw limit.refusal ?? toHttpError(error, 'body');
-    }
+    if (tooLarge) throw tooLarge;
+    return { dataset, view, key, bucket };
   }
 
   /**

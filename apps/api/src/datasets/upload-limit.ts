@@ -18,8 +18,6 @@ const TIFF_FILE_BYTES = 1024 * 1024;
 const TIFF_PAGE_BYTES = 64 * 1024;
 /** A strip table entry of a BigTIFF (offset + count), one strip per row at most. */
 const TIFF_STRIP_ENTRY_BYTES = 16;
-/** What is read and dropped of a refused body, so that a client still sending hears the answer. */
-const DRAIN_BYTES = 16 * 1024 * 1024;
 
 /**
  * The most bytes an upload may hold, known before any is stored: a raw body exactly its header
@@ -163,21 +161,6 @@ export function limitedBody(req: Request, limit: UploadLimit): Readable {
     if (!req.complete && !limit.destroyed) limit.destroy(new Error('the client went away mid-body'));
   });
   return req.pipe(limit);
-}
-
-/**
- * After a refusal: the rest of the body is read and dropped, up to DRAIN_BYTES, so that a client
- * still sending hears the answer; past that the connection is closed (a client that ignores the
- * answer holds no server for long). The answer says the connection closes.
- */
-export function dropRestOfBody(req: Request, limit?: UploadLimit): void {
-  if (limit) req.unpipe(limit);
-  req.res?.setHeader('Connection', 'close');
-  let dropped = 0;
-  req.on('data', (chunk: Buffer) => {
-    if ((dropped += chunk.length) > DRAIN_BYTES) req.destroy();
-  });
-  req.resume();
 }
 
 /** Bytes in memory as a ByteSource (the start of an upload). */
