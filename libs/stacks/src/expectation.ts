@@ -42,7 +42,7 @@ export function checkExpectation(
   if (sampleType === 'uint8' && !expect.allowUint8) {
     throw new StackError(
       'UNSUPPORTED_DTYPE',
-      `${name}: samples are uint8; BDV stores uint16 — declare the dtype to widen it (--dtype uint8 in bdv convert, "dtype": "uint8" in a manifest's source)`,
+      `${name}: samples are uint8; BDV stores uint16 — declare the dtype to widen it (--dtype uint8 in bdv convert, "dtype": "uint8" in a manifest's source, ?dtype=uint8 on an upload)`,
       name,
     );
   }

@@ -148,7 +148,9 @@ export class DatasetsService {
     try {
       const bytes = await uploadStream(this.s3, bucket, key, limitedBody(req, limit));
       if (bytes === 0) throw ApiError.badRequest('body: empty (the stack bytes are the body)');
-      const problem = await sourceProblem(this.s3, this.config, view.source);
+      const found = await sourceProblem(this.s3, this.config, view.source);
+      // Said of "the upload": its object's key (uploads/<id>/<view>-<uuid>) is ours, not the client's.
+      const problem = found?.replaceAll(view.source.uri, 'the upload');
       if (problem) throw ApiError.badRequest(`body: ${problem}`, [{ field: 'body', message: problem }]);
       return await this.queueOne(dataset, view);
     } catch (error) {
