@@ -115,6 +115,7 @@ describe("bodies that stop coming (Node's 300 s requestTimeout is off: uploads m
       const socket = connect((stalling.address() as AddressInfo).port, '127.0.0.1', () => {
         socket.write(`PUT ${path} HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\n0123456789`);
       });
+      socket.resume(); // an answer left unread would hold back the socket's own 'close'
       socket.on('close', () => resolve(Date.now() - started));
       socket.on('error', () => undefined);
       setTimeout(() => (socket.destroy(), resolve(-1)), 3000);
@@ -130,11 +131,23 @@ describe("bodies that stop coming (Node's 300 s requestTimeout is off: uploads m
     expect(after).toBeLessThan(2000);
   });
 
-  it('leaves an upload to its idle timeout once accepted, which ends one that stops sending', async () => {
+  it('ends a body refused unread (an upload the auth gate answered 401) at the deadline too', async () => {
     const deadline = bodyDeadline(200);
     const uploadPath = '/v1/datasets/d/views/t0-i0-c0-s0-a0/data';
-    // Not the body deadline: still open when that would have ended it.
-    expect(await stalled(uploadPath, (req, res) => deadline(req, res, () => req.resume()))).toBe(-1);
+    // Answered at once, the body never read: Node goes on dropping whatever trickles in.
+    const after = await stalled(uploadPath, (req, res) =>
+      deadline(req, res, () => {
+        res.statusCode = 401;
+        res.end();
+      }),
+    );
+    expect(after).toBeGreaterThanOrEqual(150);
+    expect(after).toBeLessThan(2000);
+  });
+
+  it('gives an accepted upload its idle timeout instead: 300 ms here, past the 200 ms deadline', async () => {
+    const deadline = bodyDeadline(200);
+    const uploadPath = '/v1/datasets/d/views/t0-i0-c0-s0-a0/data';
     const after = await stalled(uploadPath, (req, res) =>
       deadline(req, res, () => {
         acceptBody(req, res, 300);
@@ -143,5 +156,32 @@ describe("bodies that stop coming (Node's 300 s requestTimeout is off: uploads m
     );
     expect(after).toBeGreaterThanOrEqual(250);
     expect(after).toBeLessThan(2000);
+  });
+
+  it('stops the idle timeout once the body is in: storing and checking it may take longer', async () => {
+    const answered = await new Promise<string>((resolve, reject) => {
+      const slow = createServer((req, res) => {
+        acceptBody(req, res, 200);
+        req.resume();
+        // The server's own work after the last byte, longer than the client's allowed silence.
+        req.on('end', () => setTimeout(() => res.end('stored'), 500));
+      });
+      slow.listen(0, '127.0.0.1', () => {
+        const req = request({
+          host: '127.0.0.1',
+          port: (slow.address() as AddressInfo).port,
+          method: 'PUT',
+          path: '/v1/datasets/d/views/t0-i0-c0-s0-a0/data',
+        });
+        req.on('response', (res) => {
+          let text = '';
+          res.on('data', (c: Buffer) => (text += c.toString()));
+          res.on('end', () => slow.close(() => resolve(text)));
+        });
+        req.on('error', (error) => slow.close(() => reject(error)));
+        req.end(Buffer.alloc(1000));
+      });
+    });
+    expect(answered).toBe('stored');
   });
 });

@@ -7,15 +7,27 @@ const DRAIN_BYTES = 16 * 1024 * 1024;
 const DRAIN_MS = 10_000;
 /** An accepted upload whose client sends nothing for this long is ended (Node's requestTimeout is off). */
 export const UPLOAD_IDLE_MS = 120_000;
-/** Any other request's body must have arrived within this (Node's own requestTimeout, per request). */
+/**
+ * Every body must have arrived within this (Node's own requestTimeout, per request) unless it is
+ * an upload its handler accepted, which then has UPLOAD_IDLE_MS between bytes instead.
+ */
 export const REQUEST_BODY_MS = 300_000;
 
-const UPLOAD_PATH = /^\/v1\/datasets\/[^/?]+\/views\/[^/?]+\/data(?:\?|$)/;
+const UPLOAD_PATH = /^\/v1\/datasets\/[^/]+\/views\/[^/]+\/data$/;
 
 /** PUT …/views/:viewKey/data: a stack's bytes, streamed to the raw bucket. */
 export function isUploadRequest(req: IncomingMessage): boolean {
-  return req.method === 'PUT' && UPLOAD_PATH.test(req.url ?? '');
+  if (req.method !== 'PUT') return false;
+  try {
+    // The path as the router sees it (an absolute-form target, a query or a fragment aside).
+    return UPLOAD_PATH.test(new URL(req.url ?? '', 'http://api.invalid').pathname);
+  } catch {
+    return false;
+  }
 }
+
+/** The body deadline of each request that has one, until its body ends or an upload is accepted. */
+const bodyDeadlines = new WeakMap<IncomingMessage, NodeJS.Timeout>();
 
 /** Uploads whose client waits for `100 Continue` before it sends the body: not told yet. */
 const waitingForContinue = new WeakSet<IncomingMessage>();
@@ -53,8 +65,14 @@ export function acceptBody(
     res.removeHeader('Connection');
     res.writeContinue();
   }
+  clearTimeout(bodyDeadlines.get(req));
+  bodyDeadlines.delete(req);
   req.setTimeout(idleMs, () => req.destroy(new Error(`no body bytes for ${idleMs / 1000} s`)));
-  return () => req.setTimeout(0);
+  // Off once the body is in: what the server does with it after (storing, checking, queueing)
+  // may take longer than the client's silence is allowed to.
+  const stop = () => req.setTimeout(0);
+  req.once('end', stop);
+  return stop;
 }
 
 /**
@@ -69,7 +87,9 @@ export async function refuseBody(
   piped?: NodeJS.WritableStream,
 ): Promise<void> {
   if (piped) req.unpipe(piped);
-  if (waitingForContinue.has(req)) return;
+  // A client still waiting for 100 Continue sends nothing (curl sends anyway after a second:
+  // then its bytes are here, and drained).
+  if (waitingForContinue.has(req) && req.readableLength === 0) return;
   if (req.complete || req.destroyed) return;
   const closeAfter = () => res?.setHeader('Connection', 'close');
   await new Promise<void>((resolve) => {
@@ -97,19 +117,27 @@ export async function refuseBody(
 
 /**
  * Node's requestTimeout (300 s to receive a whole request) is off, or no upload could take
- * longer than 300 s (30 GB at 100 MB/s); every other request's body keeps that deadline here.
+ * longer than 300 s (30 GB at 100 MB/s). Every request with a body keeps that deadline here —
+ * also once it has been answered (a refused body Node goes on reading and dropping, and
+ * unauthenticated trickles must end) — until its body has arrived, or until an upload is
+ * accepted (acceptBody: then UPLOAD_IDLE_MS between bytes).
  */
 export function bodyDeadline(ms = REQUEST_BODY_MS) {
-  return (req: IncomingMessage, res: ServerResponse, next: () => void): void => {
+  return (req: IncomingMessage, _res: ServerResponse, next: () => void): void => {
     const hasBody =
       Number(req.headers['content-length'] ?? 0) > 0 || req.headers['transfer-encoding'] !== undefined;
-    if (hasBody && !isUploadRequest(req) && !req.complete) {
-      const timer = setTimeout(() => req.destroy(), ms);
-      const clear = () => clearTimeout(timer);
+    if (hasBody && !req.complete) {
+      const socket = req.socket;
+      const timer = setTimeout(() => socket.destroy(), ms);
+      bodyDeadlines.set(req, timer);
+      // Not on the request's 'close' nor the answer's 'finish': Node 20 emits those once the
+      // answer is out, and then goes on reading a refused body for as long as it trickles in.
+      const clear = () => {
+        clearTimeout(timer);
+        socket.off('close', clear);
+      };
       req.once('end', clear);
-      req.once('close', clear);
-      res.once('finish', clear);
-      res.once('close', clear);
+      socket.once('close', clear);
     }
     next();
   };
