@@ -170,8 +170,8 @@ function checkCompression(name: string, code: number): void {
 
 /**
  * `read()`, with whatever geotiff throws on a malformed structure (RangeErrors, "Invalid field
- * type") or on image data that does not decompress as a BAD_HEADER naming the file; our own StackErrors and the source's failures pass as
- * they are.
+ * type") or on image data that does not decompress as a BAD_HEADER naming the file; our own
+ * StackErrors and the source's failures pass as they are.
  */
 async function readable<T>(name: string, what: string, read: () => Promise<T>): Promise<T> {
   try {
