@@ -38,7 +38,7 @@ describe('bdv convert pyramids', () => {
       'pyramid: 3 level(s) 1,1,1:1,2,2:2,4,4, blocks 4,32,32:16,16,16:16,16,16 (z,y,x)',
     );
     expect(r.stdout).toMatch(
-      /subsamplingZyx and blockSizeZyx "auto": BigDataViewer's proposal for t0-i0-c0-s0-a0 \(12x300x520 z,y,x, voxel 0\.5x0\.5x2 x,y,z\)/,
+      /--subsampling and --block "auto": BigDataViewer's proposal for t0-i0-c0-s0-a0 \(12x300x520 z,y,x, voxel 0\.5x0\.5x2 x,y,z\)/,
     );
     const h5 = describeBdv(out).h5;
     expect(h5.values['s00/resolutions']).toEqual([
@@ -121,6 +121,6 @@ describe('bdv convert pyramids', () => {
     expect(r.status, r.stderr).toBe(0);
     // voxel 1,1,1: 16³ would be proposed, but the blocks are given; extent 520 -> 260 -> 130
     expect(r.stdout).toContain('pyramid: 3 level(s) 1,1,1:2,2,2:4,4,4, blocks 4,64,64 (z,y,x)');
-    expect(r.stdout).toContain('subsamplingZyx "auto"');
+    expect(r.stdout).toContain('--subsampling "auto"');
   });
 });

@@ -44,7 +44,7 @@ export async function convert(inputs: string[], flags: ConvertFlags): Promise<vo
       },
       await progressFor(flags.json ? 'none' : flags.progress),
     );
-    printResult(result, flags.json ?? false);
+    printResult(result, flags.json ?? false, flags.manifest !== undefined);
     if (!flags.json)
       process.stdout.write(
         layoutTip(
@@ -118,8 +118,20 @@ function manifestFromFile(
   return { manifest, baseDir: dirname(resolve(file)), output: resolve(output) };
 }
 
+/** How each form names the fields "auto" can fill, and where a user chooses them instead. */
+const AUTO_TERMS = {
+  manifest: {
+    names: { subsamplingZyx: 'subsamplingZyx', blockSizeZyx: 'blockSizeZyx' },
+    instead: "the manifest's dataset chooses others",
+  },
+  quick: {
+    names: { subsamplingZyx: '--subsampling', blockSizeZyx: '--block' },
+    instead: '--subsampling/--block choose others',
+  },
+} as const;
+
 /** The levels written, and where "auto" chose them (the quick form's default). */
-function pyramidLine(p: ConversionResult['pyramid']): string {
+export function pyramidLine(p: ConversionResult['pyramid'], fromManifest = false): string {
   const levels = (l: number[][]) => l.map((x) => x.join(',')).join(':');
   const count = p.subsamplingZyx.length;
   // Block sizes beyond the last level are not used (npy2bdv's rule, and one block size serves
@@ -138,9 +150,10 @@ function pyramidLine(p: ConversionResult['pyramid']): string {
       ? ''
       : `\n    blocks of level(s) ${shallower.join(', ')} made shallower than proposed: their chunk-deep slabs ` +
         `would pass the ${MAX_VIEW_BUFFER_BYTES / 2 ** 20} MiB a view may buffer`;
+  const terms = AUTO_TERMS[fromManifest ? 'manifest' : 'quick'];
   return (
-    `${line}\n    ${p.auto.join(' and ')} "auto": BigDataViewer's proposal for ${v.key} ` +
-    `(${v.shapeZyx.join('x')} z,y,x, voxel ${v.voxelSizeXyz.join('x')} x,y,z); --subsampling/--block choose others` +
+    `${line}\n    ${p.auto.map((field) => terms.names[field]).join(' and ')} "auto": BigDataViewer's proposal for ${v.key} ` +
+    `(${v.shapeZyx.join('x')} z,y,x, voxel ${v.voxelSizeXyz.join('x')} x,y,z); ${terms.instead}` +
     fitted
   );
 }
@@ -164,7 +177,7 @@ export function layoutTip(
   );
 }
 
-function printResult(r: ConversionResult, json: boolean): void {
+function printResult(r: ConversionResult, json: boolean, fromManifest: boolean): void {
   if (json) {
     process.stdout.write(`${JSON.stringify(r)}\n`);
     return;
@@ -179,7 +192,7 @@ function printResult(r: ConversionResult, json: boolean): void {
           : ''),
       `  layout ${r.layout}${r.layout === 'partitioned' ? ' (one file per view + master)' : ' (one file)'}, ${r.threads} writer thread(s)` +
         (r.gzip ? `, gzip by ${r.gzip}` : ''),
-      pyramidLine(r.pyramid),
+      pyramidLine(r.pyramid, fromManifest),
       `  HDF5: ${r.h5}`,
       `  XML:  ${r.xml}`,
       '',

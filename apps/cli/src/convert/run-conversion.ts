@@ -72,7 +72,7 @@ export interface ConversionResult {
    * which levels' proposed blocks were made shallower to fit a view's memory bound.
    */
   pyramid: ChosenPyramid & {
-    auto: string[];
+    auto: ReturnType<typeof autoPyramidFields>;
     fromView?: { key: string; shapeZyx: number[]; voxelSizeXyz: number[] };
   };
 }
