@@ -7,6 +7,7 @@ import { readUpTo, type ByteSource } from './byte-source.js';
 import { checkExpectation } from './expectation.js';
 import { assertKept } from './kept-slab.js';
 import { StackError } from './stack-error.js';
+import { checkTiffLayout, parseTiffLayout, readImageDescription } from './tiff-metadata.js';
 import { countTiffPages } from './tiff-pages.js';
 import type { SampleType, StackExpectation, StackReader } from './stack-reader.js';
 
@@ -43,7 +44,10 @@ class RangeSource {
   }
 }
 
-/** A multi-page TIFF whose pages are the z-planes (ImageJ / tifffile stacks). */
+/**
+ * A multi-page TIFF whose pages are the z-planes (ImageJ / tifffile / OME stacks of one channel
+ * and one timepoint; see tiff-metadata.ts).
+ */
 class TiffStackReader implements StackReader {
   readonly format = 'tiff' as const;
   readonly dataBytes: number;
@@ -191,9 +195,14 @@ async function readable<T>(name: string, what: string, read: () => Promise<T>): 
 /** Opens a multi-page grayscale TIFF; the shape comes from the page count and the first page. */
 export async function openTiff(source: ByteSource, expect: StackExpectation = {}): Promise<StackReader> {
   const { GeoTIFF: Tiff } = await import('geotiff');
+  // A hyperstack's channels or timepoints would be read as more z-planes: refused by what its
+  // first page's description says, before a declared depth would refuse it less helpfully.
+  const layout = parseTiffLayout(await readImageDescription(source));
+  checkTiffLayout(source.name, layout);
   // Counted first, by our own walk (geotiff's getImageCount never ends on a looping chain), no
   // further than a declared shape's depth.
   const pages = await countTiffPages(source, expect.shapeZyx?.[0]);
+  checkTiffLayout(source.name, layout, pages);
   const tiff = await readable(source.name, 'header', () =>
     Tiff.fromSource(new RangeSource(source) as unknown as BaseSource),
   );

@@ -137,7 +137,8 @@ describe('hostile TIFF structures', () => {
         'a = (np.arange(7 * 5 * 6) % 65536).astype("<u2").reshape(7, 5, 6)',
         'tifffile.imwrite(sys.argv[1], a)',
         'tifffile.imwrite(sys.argv[2], a, bigtiff=True)',
-        'tifffile.imwrite(sys.argv[3], a, imagej=True)',
+        // Axes given: without them tifffile labels a 3D array 7 channels, refused (tiff-metadata.ts).
+        "tifffile.imwrite(sys.argv[3], a, imagej=True, metadata={'axes': 'ZYX'})",
       ].join('\n'),
       p('plain.tif'),
       p('big.tif'),
