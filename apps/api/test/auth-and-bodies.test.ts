@@ -1,9 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import {
   acceptsBasic,
+  basicNeedsSameOrigin,
   basicPassword,
   bearerToken,
   isPublicPath,
+  sameOriginRequest,
   tokenAllowed,
 } from '../src/common/auth-gate.js';
 import { listWindowOf } from '../src/common/list-window.js';
@@ -76,6 +78,42 @@ describe('where Basic credentials count', () => {
       '/metrics',
     ])
       expect(acceptsBasic('GET', path), path).toBe(false);
+  });
+});
+
+describe('Basic credentials that change something on the queue board', () => {
+  it('must come same-origin for any method but GET/HEAD/OPTIONS under /queues', () => {
+    for (const method of ['POST', 'PUT', 'DELETE', 'PATCH'])
+      for (const path of ['/queues', '/queues/api/queues/bdv-finalize/add', '/queues/api/queues/x/pause'])
+        expect(basicNeedsSameOrigin(method, path), `${method} ${path}`).toBe(true);
+    for (const method of ['GET', 'HEAD', 'OPTIONS'])
+      expect(basicNeedsSameOrigin(method, '/queues/api/queues'), method).toBe(false);
+    expect(basicNeedsSameOrigin('POST', '/queuesx')).toBe(false);
+  });
+
+  it('is same-origin by Sec-Fetch-Site when sent, else by an Origin equal to protocol://Host', () => {
+    const host = 'bdv.example:8080';
+    const same = (headers: Record<string, string>, protocol = 'http') =>
+      sameOriginRequest({ host, ...headers }, protocol);
+    expect(same({ 'sec-fetch-site': 'same-origin' })).toBe(true);
+    expect(same({ 'sec-fetch-site': 'same-origin', origin: 'http://bdv.example:8080' })).toBe(true);
+    for (const site of ['cross-site', 'same-site', 'none'])
+      expect(same({ 'sec-fetch-site': site, origin: 'http://bdv.example:8080' }), site).toBe(false);
+    expect(same({ origin: 'http://bdv.example:8080' })).toBe(true);
+    expect(same({ origin: 'HTTP://BDV.example:8080' })).toBe(true);
+    expect(same({ origin: 'https://bdv.example:8080' }, 'https')).toBe(true);
+    for (const origin of [
+      'https://bdv.example:8080',
+      'http://bdv.example',
+      'http://bdv.example:8081',
+      'http://evil.example',
+      'http://bdv.example:8080.evil.example',
+      'null',
+      '',
+    ])
+      expect(same({ origin }), origin).toBe(false);
+    expect(same({})).toBe(false);
+    expect(sameOriginRequest({ origin: 'http://bdv.example:8080' }, 'http')).toBe(false);
   });
 });
 

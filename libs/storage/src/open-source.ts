@@ -19,9 +19,12 @@ export async function sourceSize(client: S3Client, location: SourceLocation): Pr
   }
 }
 
-/** The bytes of a source; an S3 object gets a client of its own, destroyed when it is closed. */
+/**
+ * The bytes of a source; an S3 object gets a client of its own, destroyed when it is closed. A
+ * local file is named by its URI in every message (never by the resolved server path it is read at).
+ */
 export async function openSource(location: SourceLocation, s3?: S3Settings): Promise<ByteSource> {
-  if (location.kind === 'file') return FileByteSource.open(location.path);
+  if (location.kind === 'file') return FileByteSource.open(location.path, location.uri);
   if (!s3) throw new StorageError('FAILED', `${location.uri}: no object storage is configured`, location.uri);
   return S3ByteSource.open(createS3Client(s3), location.bucket, location.key, { ownsClient: true });
 }

@@ -1,5 +1,5 @@
-import { realpathSync } from 'node:fs';
-import { isAbsolute, relative, resolve } from 'node:path';
+import { lstatSync, readlinkSync, realpathSync } from 'node:fs';
+import { dirname, isAbsolute, join, parse, relative, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { StorageError } from './storage-error.js';
 
@@ -106,8 +106,12 @@ export function parseSourceFolder(
 
 /**
  * The local path of a file:// URI, only if it lies inside one of the allowed roots — after
- * resolving `..` and symbolic links, so neither can reach outside. Messages never name the roots
- * (server paths are not the client's business).
+ * resolving `..` and symbolic links, so neither can reach outside. A path that does not exist is
+ * judged by where it would be (see `realPathOf`): a missing file behind a link that leaves the
+ * roots is outside them as an existing one is, so the answer never tells whether a path outside
+ * exists. Messages never name the roots (server paths are not the client's business). The path
+ * returned is the resolved one — what was checked is what is opened — and is never the client's:
+ * name the source by its URI in anything a client may read (FileByteSource.open's `name`).
  */
 export function allowedLocalPath(uri: string, fileRoots: readonly string[]): string {
   let path: string;
@@ -123,21 +127,67 @@ export function allowedLocalPath(uri: string, fileRoots: readonly string[]): str
       uri,
     );
   }
-  const real = realOrSelf(path);
-  const inside = fileRoots.some((root) => {
-    const r = relative(realOrSelf(resolve(root)), real);
+  const real = realPathOf(path);
+  const inside = (root: string) => {
+    const realRoot = realPathOf(root);
+    if (real === undefined || realRoot === undefined) return false;
+    const r = relative(realRoot, real);
     return r === '' || (!r.startsWith('..') && !isAbsolute(r));
-  });
-  if (!inside) {
+  };
+  if (real === undefined || !fileRoots.some(inside)) {
     throw new StorageError('FORBIDDEN_PATH', `${uri}: outside the allowed folders (FILE_SOURCE_ROOTS)`, uri);
   }
   return real;
 }
 
-function realOrSelf(path: string): string {
+/** Symbolic links followed while resolving one path before giving up (Linux's own limit). */
+const MAX_LINKS = 40;
+
+/**
+ * The real path of `path` (made absolute) whether or not it exists: where the system would look
+ * for it. Every existing component is resolved — a symbolic link is followed even when what it
+ * points to is missing (a dangling link) — and the part from the first missing component on is
+ * appended as given. So a missing path behind a link that leaves a folder is outside that folder,
+ * as an existing one would be. undefined when links loop (or nest deeper than MAX_LINKS).
+ */
+export function realPathOf(path: string): string | undefined {
+  const absolute = resolve(path);
   try {
-    return realpathSync(path);
+    return realpathSync(absolute);
   } catch {
-    return resolve(path);
+    // missing, a dangling link, a loop, or unreadable: resolved one component at a time
   }
+  const { root } = parse(absolute);
+  let done = root; // resolved: no links in it, so ".." is its parent
+  const todo = absolute.slice(root.length).split(sep);
+  let links = 0;
+  while (todo.length > 0) {
+    const name = todo.shift()!;
+    if (name === '' || name === '.') continue;
+    if (name === '..') {
+      done = dirname(done);
+      continue;
+    }
+    const next = join(done, name);
+    let isLink: boolean;
+    try {
+      isLink = lstatSync(next).isSymbolicLink();
+    } catch {
+      return join(next, ...todo); // missing (or unreadable): the rest as given
+    }
+    if (!isLink) {
+      done = next;
+      continue;
+    }
+    if (++links > MAX_LINKS) return undefined;
+    let target: string;
+    try {
+      target = readlinkSync(next);
+    } catch {
+      return join(next, ...todo);
+    }
+    todo.unshift(...target.split(sep));
+    if (isAbsolute(target)) done = parse(target).root;
+  }
+  return done;
 }

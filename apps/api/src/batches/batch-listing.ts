@@ -2,7 +2,7 @@ import type { S3Client } from '@aws-sdk/client-s3';
 import { listObjects, StorageError, type SourceFolder } from '@bdv-cluster/storage';
 import { readdirSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
-import { pathToFileURL } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 
 export interface ListedObject {
   /** Name relative to the batch source: what the pattern is matched against. */
@@ -25,10 +25,13 @@ export async function listBatchSource(s3: S3Client, folder: SourceFolder): Promi
  * Files under a local folder (already checked to lie in FILE_SOURCE_ROOTS). Symbolic links to
  * files are listed (each is checked again as a source), links to folders are not followed. A
  * folder that is missing, or an entry that cannot be resolved (dangling or looping link), is the
- * client's to fix: a 400 naming it relative to the source, never by its server path.
+ * client's to fix: a 400 naming it relative to the source, never by its server path. `root` is
+ * the folder's resolved path; each file's URI is the client's folder URI and the file's name
+ * under it, so a folder reached through a link is never named by where the link leads.
  */
 function listFolder(uri: string, root: string): ListedObject[] {
   const out: ListedObject[] = [];
+  const asGiven = fileURLToPath(uri); // parsed when it was checked: it does not throw here
   const refuse = (path: string, error: unknown) => {
     const code = (error as NodeJS.ErrnoException).code ?? 'unreadable';
     const where = path === root ? 'the folder' : `'${relative(root, path)}'`;
@@ -54,8 +57,10 @@ function listFolder(uri: string, root: string): ListedObject[] {
     for (const entry of entries) {
       const path = join(dir, entry.name);
       if (entry.isDirectory()) walk(path);
-      else if (entry.isFile() || (entry.isSymbolicLink() && isFileBehindLink(path, refuse)))
-        out.push({ name: relative(root, path), uri: pathToFileURL(path).href });
+      else if (entry.isFile() || (entry.isSymbolicLink() && isFileBehindLink(path, refuse))) {
+        const name = relative(root, path);
+        out.push({ name, uri: pathToFileURL(join(asGiven, name)).href });
+      }
     }
   };
   walk(root);

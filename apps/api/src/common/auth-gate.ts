@@ -1,4 +1,5 @@
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
+import type { IncomingHttpHeaders } from 'node:http';
 import { timingSafeEqual } from 'node:crypto';
 
 /**
@@ -10,8 +11,14 @@ const PUBLIC_PATHS = new Set(['/health', '/health/live', '/health/ready', '/metr
 /** Swagger UI's files and the OpenAPI documents under /docs/ (one plain segment each). */
 const PUBLIC_DOCS_FILE = /^\/docs\/[A-Za-z0-9_-][A-Za-z0-9._-]*$/;
 
-/** Bull Board: Basic credentials (the token as password) are accepted there, for any method. */
+/**
+ * Bull Board: Basic credentials (the token as password) are accepted there — for a method that
+ * changes something only from the board's own page (see `sameOriginRequest`).
+ */
 export const QUEUE_BOARD_PATH = '/queues';
+
+/** Methods that change nothing: Basic credentials are taken for them wherever they count. */
+const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
 
 /**
  * The status page and the preview images it shows: Basic is accepted there for GET and HEAD
@@ -32,10 +39,39 @@ function underQueueBoard(path: string): boolean {
   return path === QUEUE_BOARD_PATH || path.startsWith(`${QUEUE_BOARD_PATH}/`);
 }
 
-/** Where Basic credentials count: anything under /queues, and GET/HEAD of the status page and its images. */
+/**
+ * Where Basic credentials count: anything under /queues (a method that changes something only
+ * when `basicNeedsSameOrigin` is satisfied), and GET/HEAD of the status page and its images.
+ */
 export function acceptsBasic(method: string, path: string): boolean {
   if (underQueueBoard(path)) return true;
   return (method === 'GET' || method === 'HEAD') && BROWSER_READS.some((page) => page.test(path));
+}
+
+/**
+ * A request with Basic credentials that must come from the board's own page: any method but
+ * GET/HEAD/OPTIONS under /queues. A browser that has the board's password cached sends it with
+ * a request another site makes (a `no-cors` fetch or a form posts without asking), so these are
+ * honoured only when the browser says the request is same-origin.
+ */
+export function basicNeedsSameOrigin(method: string, path: string): boolean {
+  return underQueueBoard(path) && !SAFE_METHODS.has(method);
+}
+
+/**
+ * Whether the browser says a request comes from this server's own pages: `Sec-Fetch-Site:
+ * same-origin` (sent by current browsers; when present it decides), or else an `Origin` equal to
+ * the request's own origin, `protocol://Host` (the protocol of the connection: X-Forwarded-* is
+ * not trusted). Neither header — a script, or a browser that sends neither — is not same-origin.
+ * Both are headers a page cannot set on a request it makes.
+ */
+export function sameOriginRequest(headers: IncomingHttpHeaders, protocol: string): boolean {
+  const site = headers['sec-fetch-site'];
+  if (site !== undefined) return site === 'same-origin';
+  const origin = headers.origin;
+  const host = headers.host;
+  if (!origin || !host) return false;
+  return origin.toLowerCase() === `${protocol}://${host}`.toLowerCase();
 }
 
 /** The token of `Authorization: Bearer <token>`. */
@@ -69,7 +105,8 @@ export function tokenAllowed(token: string | undefined, allowed: readonly string
  * Deny by default, before any routing: a request passes when its path is public, or it carries
  * one of API_TOKENS as a bearer token — or, under /queues and for GET/HEAD of the status page and
  * its preview images only, as the password of Basic credentials (a browser caches those and
- * sends them cross-site, so no route that changes anything or answers JSON honours them).
+ * sends them cross-site, so no route that answers JSON honours them, and the board's routes that
+ * change something honour them only same-origin: 403 otherwise).
  * Paths are compared as sent: `/V1/...` is not `/v1/...` (routing is case-sensitive too).
  */
 export function authGate(tokens: readonly string[]): RequestHandler {
@@ -77,8 +114,18 @@ export function authGate(tokens: readonly string[]): RequestHandler {
     if (isPublicPath(req.path)) return next();
     const header = req.headers.authorization;
     const basic = acceptsBasic(req.method, req.path);
-    const token = bearerToken(header) ?? (basic ? basicPassword(header) : undefined);
-    if (tokenAllowed(token, tokens)) return next();
+    const bearer = bearerToken(header);
+    const token = bearer ?? (basic ? basicPassword(header) : undefined);
+    if (tokenAllowed(token, tokens)) {
+      if (bearer !== undefined || !basicNeedsSameOrigin(req.method, req.path)) return next();
+      if (sameOriginRequest(req.headers, req.protocol)) return next();
+      res.status(403).json({
+        statusCode: 403,
+        error: 'FORBIDDEN',
+        message: `Basic credentials are accepted for ${req.method} under ${QUEUE_BOARD_PATH} only from the queue board's own page (Sec-Fetch-Site: same-origin or a same-origin Origin header); use a Bearer token from scripts`,
+      });
+      return;
+    }
     res.setHeader(
       'WWW-Authenticate',
       basic ? 'Basic realm="bdv-cluster", charset="UTF-8"' : 'Bearer realm="bdv-cluster"',
