@@ -414,6 +414,12 @@ describe('sources built to crash or hang the API', () => {
 
   it('refuses times and timepoints the finalizer would refuse, naming the field', async () => {
     const id = await createDataset('many-tiles', { setup: { tiles: 200 } });
+    // Finalized before any view, it could only fail, and a finalized dataset takes no more views.
+    const early = await api.post(`/v1/datasets/${id}/finalize`, { timepoints: 4 });
+    expect(early.status).toBe(409);
+    expect(early.body.message).toBe(
+      `dataset ${id} has no views yet: submit or upload at least one before finalizing (a finalized dataset takes no more)`,
+    );
     const far = await api.post(`/v1/datasets/${id}/views`, {
       time: 99_999,
       tile: 199,

@@ -106,6 +106,20 @@ describe('bdv convert pyramids', () => {
     expect(existsSync(join(dir.path, 'deep.xml'))).toBe(false);
   });
 
+  it('refuses fewer --block shapes than levels, unless one serves them all, before the output exists', () => {
+    const out = join(dir.path, 'two-blocks.h5');
+    const args = ['convert', join(dir.path, 'stack.npy'), '-o', out, '--subsampling', '1,1,1:2,2,2:4,4,4'];
+    const r = bdv([...args, '--block', '4,64,64:4,32,32']);
+    expect(r.status).toBe(1);
+    expect(r.stderr).toContain(
+      '--block: 2 chunk shapes for 3 levels of --subsampling; give one (it serves every level) or one per level',
+    );
+    expect(existsSync(out)).toBe(false);
+    const one = bdv([...args, '--block', '4,64,64']);
+    expect(one.status, one.stderr).toBe(0);
+    expect(describeBdv(out).h5.datasets['t00000/s00/2/cells']!.chunks).toEqual([4, 64, 64]);
+  });
+
   it('--subsampling auto with --block keeps the given blocks', () => {
     const out = join(dir.path, 'auto-levels.h5');
     const r = bdv([

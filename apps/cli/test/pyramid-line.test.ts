@@ -32,6 +32,44 @@ describe("the summary's pyramid line", () => {
     expect(line).not.toContain('--block');
   });
 
+  it('shows the block sizes each level uses: the first for all when fewer than the levels (npy2bdv)', () => {
+    const three = {
+      subsamplingZyx: [
+        [1, 1, 1],
+        [2, 2, 2],
+        [4, 4, 4],
+      ],
+      auto: [],
+      fromView: undefined,
+    };
+    const fewer = pyramidLine(
+      pyramid({
+        ...three,
+        blockSizeZyx: [
+          [4, 64, 64],
+          [4, 32, 32],
+        ],
+      }),
+    );
+    expect(fewer).toContain('blocks 4,64,64 (z,y,x)');
+    expect(fewer).toContain('2 block sizes for 3 levels: the first serves every level, 4,32,32 not used');
+    const one = pyramidLine(pyramid({ ...three, blockSizeZyx: [[4, 64, 64]] }));
+    expect(one).toBe('  pyramid: 3 level(s) 1,1,1:2,2,2:4,4,4, blocks 4,64,64 (z,y,x)');
+    const more = pyramidLine(
+      pyramid({
+        ...three,
+        blockSizeZyx: [
+          [4, 64, 64],
+          [4, 32, 32],
+          [2, 16, 16],
+          [1, 8, 8],
+        ],
+      }),
+    );
+    expect(more).toContain('blocks 4,64,64:4,32,32:2,16,16 (z,y,x)');
+    expect(more).toContain('1 block size(s) beyond the last level not used: 1,8,8');
+  });
+
   it('has no "auto" note where nothing was proposed', () => {
     expect(pyramidLine(pyramid({ auto: [], fromView: undefined }))).not.toContain('auto');
   });

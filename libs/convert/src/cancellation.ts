@@ -15,9 +15,11 @@ export function throwIfCancelled(cancel: CancelCheck | undefined): void {
 }
 
 /**
- * The same stack, checked for cancellation before every slab: a cancelled view then fails the way
- * a read error does, at a safe point — the single file's journaled append rolls back, a staged
- * partition is deleted (libs/bdv) — and the task ends with a `cancelled` ViewTaskError.
+ * The same stack, checked for cancellation before every slab and after the last: a cancelled view
+ * then fails the way a read error does, at a safe point — the single file's journaled append rolls
+ * back, a staged partition is deleted (libs/bdv) — and the task ends with a `cancelled`
+ * ViewTaskError. After the last too: a view of one slab (a deep pyramid's slabs are whole chunks
+ * of its deepest level) cancelled while it is written is undone, not kept.
  */
 export function cancellable(stack: SlabStack, cancel: CancelCheck | undefined): SlabStack {
   if (!cancel) return stack;
@@ -27,6 +29,7 @@ export function cancellable(stack: SlabStack, cancel: CancelCheck | undefined): 
       throwIfCancelled(cancel);
       yield slab;
     }
+    throwIfCancelled(cancel);
   }
   return { shapeZyx: stack.shapeZyx, slabs: slabs() };
 }

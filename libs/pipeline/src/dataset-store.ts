@@ -27,6 +27,8 @@ import {
   type ViewSubmission,
   type AddViewOutcome,
   type CancelOutcome,
+  type FinalizeRefusal,
+  type LiveViewTimes,
   type RetryOutcome,
 } from './state-model.js';
 
@@ -252,17 +254,21 @@ export class DatasetStore implements ViewStatePort {
 
   /**
    * The highest time of the dataset's views that may still be written (neither failed nor
-   * cancelled: those are missing from its XML), or undefined when there is none. One pass over
-   * the view states, a batch per round trip.
+   * cancelled: those are missing from its XML), or undefined when there is none, and how many
+   * views had been added or retried when it was read. One pass over the view states, a batch
+   * per round trip.
    */
-  async latestLiveViewTime(datasetId: string): Promise<number | undefined> {
+  async latestLiveViewTime(datasetId: string): Promise<LiveViewTimes> {
+    // Counted before the scan: a view added or retried during it changes the count, and a
+    // finalize given this count (requestFinalize) is then refused instead of trusting the scan.
+    const admitted = Number((await this.redis.hget(this.keys.dataset(datasetId), 'admitted')) ?? 0);
     let latest: number | undefined;
     await this.scanViewStates(datasetId, (key, state) => {
       if (state === 'failed' || state === 'cancelled') return;
       const time = parseViewKey(key)?.time;
       if (time !== undefined && (latest === undefined || time > latest)) latest = time;
     });
-    return latest;
+    return { latest, admitted };
   }
 
   /**
@@ -337,18 +343,24 @@ export class DatasetStore implements ViewStatePort {
     return g > 0 ? g : undefined;
   }
 
-  /** The finalize generation to queue, undefined (later), or 'CANCELLED'. */
+  /**
+   * The finalize generation to queue, undefined (later), or why it was refused: 'CANCELLED',
+   * 'NO_VIEWS', or 'CHANGED' (`admittedSeen` given, and views were added or retried since).
+   */
   async requestFinalize(
     datasetId: string,
     options: FinalizeOptions,
-  ): Promise<number | 'CANCELLED' | undefined> {
+    admittedSeen?: number,
+  ): Promise<number | FinalizeRefusal | undefined> {
     const g = Number(
       await this.run.REQUEST_FINALIZE(this.keys.transition(datasetId), [
         new Date().toISOString(),
         JSON.stringify(options),
+        admittedSeen === undefined ? '' : String(admittedSeen),
       ]),
     );
-    if (g === -4) return 'CANCELLED';
+    const refusal = FINALIZE_REFUSALS.get(g);
+    if (refusal) return refusal;
     return g > 0 ? g : undefined;
   }
 
@@ -527,6 +539,13 @@ function nameKey(name: string): string {
 
 /** Views read per round trip by viewsInOrder. */
 const VIEW_BATCH = 1000;
+
+/** REQUEST_FINALIZE's refusals (state-scripts.ts). */
+const FINALIZE_REFUSALS = new Map<number, FinalizeRefusal>([
+  [-4, 'CANCELLED'],
+  [-5, 'NO_VIEWS'],
+  [-6, 'CHANGED'],
+]);
 
 function toEntry(viewKey: string, state: string, spec: string, result?: string, error?: string): ViewEntry {
   return {

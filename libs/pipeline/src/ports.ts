@@ -7,6 +7,7 @@ import type {
   DatasetFiles,
   DatasetRecord,
   FinalizeOptions,
+  FinalizeRefusal,
   PyramidChoice,
   RetryOutcome,
   ViewEntry,
@@ -29,7 +30,11 @@ export interface ViewStatePort {
   addView(dataset: DatasetRecord, spec: ViewSpec, reopen?: boolean): Promise<AddViewOutcome>;
   completeView(datasetId: string, viewKey: string, result: ViewResult): Promise<number | undefined>;
   failView(datasetId: string, viewKey: string, reason: string): Promise<number | undefined>;
-  requestFinalize(datasetId: string, options: FinalizeOptions): Promise<number | 'CANCELLED' | undefined>;
+  requestFinalize(
+    datasetId: string,
+    options: FinalizeOptions,
+    admittedSeen?: number,
+  ): Promise<number | FinalizeRefusal | undefined>;
   getView(datasetId: string, viewKey: string): Promise<ViewEntry | undefined>;
   cancelDataset(datasetId: string, purge: boolean): Promise<CancelOutcome>;
   cancelView(datasetId: string, viewKey: string): Promise<boolean>;

@@ -104,6 +104,18 @@ export type CancelOutcome =
   | { ok: true; before: DatasetStatus; generation: number; cancelledQueued: string[] }
   | { ok: false; reason: 'NO_DATASET' | 'COMPLETE' | 'CANCELLED' };
 
+/** Why a finalize was not taken (besides a dataset that does not exist). */
+export type FinalizeRefusal = 'CANCELLED' | 'NO_VIEWS' | 'CHANGED';
+
+/**
+ * The highest time of the views still to be written or written, and the dataset's count of views
+ * added or retried when it was read (a finalize checked against it passes that count on).
+ */
+export interface LiveViewTimes {
+  latest: number | undefined;
+  admitted: number;
+}
+
 export type RetryOutcome =
   | { ok: true; before: DatasetStatus }
   | {

@@ -78,6 +78,7 @@ redis.call('HDEL', KEYS[6], ARGV[1])
 redis.call('HDEL', KEYS[7], ARGV[1])
 redis.call('HDEL', KEYS[8], ARGV[1])
 redis.call('HINCRBY', KEYS[3], 'queued', 1)
+redis.call('HINCRBY', KEYS[1], 'admitted', 1)
 redis.call('HSET', KEYS[1], 'status', 'writing', 'dirty', '1', 'updatedAt', ARGV[3])
 return {'OK', previous}
 `;
@@ -146,13 +147,17 @@ return maybe_finalize(ARGV[2])
 `;
 
 /**
- * ARGV: now, options json. Returns the finalize generation, -1 (later), -3 (no dataset) or -4
- * (cancelled).
+ * ARGV: now, options json, admissions seen ('' = any). Returns the finalize generation, -1
+ * (later), -3 (no dataset), -4 (cancelled), -5 (no view at all: a finalize could only fail, and
+ * a finalized dataset takes no more views) or -6 (a view was added or retried since the caller
+ * counted `admitted`: what it checked against the views may no longer hold).
  */
 export const REQUEST_FINALIZE = `${FINALIZE_CHECK}${CANCEL_CHECK}
 local status = redis.call('HGET', KEYS[1], 'status')
 if not status then return -3 end
 if is_cancelled(status) then return -4 end
+if redis.call('HLEN', KEYS[2]) == 0 then return -5 end
+if ARGV[3] ~= '' and (redis.call('HGET', KEYS[1], 'admitted') or '0') ~= ARGV[3] then return -6 end
 redis.call('HSET', KEYS[1], 'finalizeRequested', '1', 'finalizeOptions', ARGV[2], 'updatedAt', ARGV[1])
 return maybe_finalize(ARGV[1])
 `;
@@ -252,6 +257,7 @@ redis.call('HSET', KEYS[2], ARGV[1], 'queued')
 redis.call('HDEL', KEYS[6], ARGV[1])
 redis.call('HDEL', KEYS[7], ARGV[1])
 redis.call('HDEL', KEYS[8], ARGV[1])
+redis.call('HINCRBY', KEYS[1], 'admitted', 1)
 redis.call('HSET', KEYS[1], 'status', 'writing', 'dirty', '1', 'updatedAt', ARGV[2])
 return {'OK', status}
 `;

@@ -85,6 +85,39 @@ describe('dataset state in Redis', () => {
     expect(await store.addView(d, viewSpec(0, 1))).toMatchObject({ ok: false, reason: 'FINALIZED' });
   });
 
+  it('refuses to finalize a dataset with no view: it could only fail, and would then take none', async () => {
+    const d = (await store.createDataset(DatasetSpec.parse({ name: 'empty' }), {
+      h5: '/e.h5',
+      xml: '/e.xml',
+    }))!;
+    expect(await store.requestFinalize(d.id, {})).toBe('NO_VIEWS');
+    expect((await store.getDataset(d.id))!).toMatchObject({ status: 'open', finalizeRequested: false });
+    expect(await store.addView(d, viewSpec(0))).toMatchObject({ ok: true });
+  });
+
+  it('refuses a finalize checked against views when a view was added or retried since the check', async () => {
+    const d = await datasetWithRunningViews('checked', 1);
+    const seen = await store.latestLiveViewTime(d.id);
+    expect(seen).toEqual({ latest: 0, admitted: 1 });
+    // A view with a later time arrives between the caller's check and its finalize.
+    expect(await store.addView(d, viewSpec(0, 5))).toMatchObject({ ok: true });
+    expect(await store.requestFinalize(d.id, { timepoints: 1 }, seen.admitted)).toBe('CHANGED');
+    expect((await store.getDataset(d.id))!.finalizeRequested).toBe(false);
+    // Checked again, it sees the view; a failed one retried counts as arriving too.
+    const again = await store.latestLiveViewTime(d.id);
+    expect(again).toEqual({ latest: 5, admitted: 2 });
+    await store.failView(d.id, key(0), 'bad');
+    expect((await store.latestLiveViewTime(d.id)).latest).toBe(5);
+    expect(await store.retryView(d.id, key(0))).toMatchObject({ ok: true });
+    expect(await store.requestFinalize(d.id, { timepoints: 6 }, again.admitted)).toBe('CHANGED');
+    const last = await store.latestLiveViewTime(d.id);
+    expect(await store.requestFinalize(d.id, { timepoints: 6 }, last.admitted)).toBeUndefined(); // views still to write
+    expect((await store.getDataset(d.id))!).toMatchObject({
+      finalizeRequested: true,
+      finalizeOptions: { timepoints: 6 },
+    });
+  });
+
   it('keeps view results exact (no float rounding on the way through Lua)', async () => {
     const d = await datasetWithRunningViews('exact', 1);
     await store.completeView(d.id, key(0), result(0, 0));

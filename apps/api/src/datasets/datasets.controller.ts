@@ -146,9 +146,9 @@ export class DatasetsController {
   @HttpCode(202)
   @ApiOperation({
     summary:
-      'Write the XML once every submitted view is settled (409 if complete or finalizing and the options would change)',
+      'Write the XML once every submitted view is settled (409 if no view was submitted yet, or if complete or finalizing and the options would change; the body is optional)',
   })
-  @ApiBody({ schema: schemaOf('FinalizeBody') })
+  @ApiBody({ schema: schemaOf('FinalizeBody'), required: false })
   async finalize(@Param('id', DatasetIdPipe) id: string, @Body() body: unknown) {
     return present(await this.datasets.finalize(id, body));
   }

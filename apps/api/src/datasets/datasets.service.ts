@@ -36,6 +36,9 @@ import { assertStackBody, discardUpload, uploadKeyOf } from './staged-upload.js'
 import { acceptBody, refuseBody } from './upload-body.js';
 import { limitedBody, UploadLimit } from './upload-limit.js';
 
+/** How often a finalize with timepoints checks the views again when more arrive meanwhile. */
+const FINALIZE_CHECKS = 3;
+
 export interface ViewAccepted {
   viewKey: string;
   jobId: string;
@@ -202,9 +205,29 @@ export class DatasetsService {
         changed,
       );
     }
-    if (options.timepoints !== undefined) await this.assertTimepointsFit(dataset, options.timepoints);
-    await this.requestFinalize.execute(id, options);
+    const timepoints = options.timepoints;
+    if (timepoints === undefined) await this.requestFinalize.execute(id, options);
+    else await this.finalizeCheckedAgainstViews(dataset, options, timepoints);
     return this.get(id);
+  }
+
+  /**
+   * A finalize whose timepoints were checked against the views is recorded only if no view was
+   * added or retried since the check (one could need more timepoints): otherwise checked again.
+   */
+  private async finalizeCheckedAgainstViews(
+    dataset: DatasetRecord,
+    options: FinalizeOptions,
+    timepoints: number,
+  ): Promise<void> {
+    for (let attempt = 1; ; attempt++) {
+      const admitted = await this.assertTimepointsFit(dataset, timepoints);
+      if ((await this.requestFinalize.execute(dataset.id, options, admitted)) !== 'CHANGED') return;
+      if (attempt === FINALIZE_CHECKS)
+        throw ApiError.conflict(
+          `dataset ${dataset.id}: views kept arriving while its timepoints were checked; finalize once they are in`,
+        );
+    }
   }
 
   /**
@@ -212,15 +235,14 @@ export class DatasetsService {
    * refused here instead, before the dataset would be `failed` for it. Failed and cancelled views
    * do not count: they are missing from the XML whatever the timepoints.
    */
-  private async assertTimepointsFit(dataset: DatasetRecord, timepoints: number): Promise<void> {
+  private async assertTimepointsFit(dataset: DatasetRecord, timepoints: number): Promise<number> {
     let problem = timepointsProblem(resolveSetupCounts(dataset.spec.setup), timepoints);
-    if (!problem) {
-      const latest = await this.store.latestLiveViewTime(dataset.id);
-      if (latest !== undefined && latest >= timepoints)
-        problem = `${timepoints}, but a view submitted has time ${latest} (needs at least ${latest + 1})`;
-    }
+    const { latest, admitted } = await this.store.latestLiveViewTime(dataset.id);
+    if (!problem && latest !== undefined && latest >= timepoints)
+      problem = `${timepoints}, but a view submitted has time ${latest} (needs at least ${latest + 1})`;
     if (problem)
       throw ApiError.badRequest(`timepoints: ${problem}`, [{ field: 'timepoints', message: problem }]);
+    return admitted;
   }
 
   private async queueOne(dataset: DatasetRecord, view: ViewSpec): Promise<ViewAccepted> {

@@ -134,14 +134,20 @@ const AUTO_TERMS = {
 export function pyramidLine(p: ConversionResult['pyramid'], fromManifest = false): string {
   const levels = (l: number[][]) => l.map((x) => x.join(',')).join(':');
   const count = p.subsamplingZyx.length;
-  // Block sizes beyond the last level are not used (npy2bdv's rule, and one block size serves
-  // every level): said, since a user who typed them meant something.
-  const unused = p.blockSizeZyx.slice(count);
-  const line =
-    `  pyramid: ${count} level(s) ${levels(p.subsamplingZyx)}, blocks ${levels(p.blockSizeZyx.slice(0, count))} (z,y,x)` +
-    (unused.length > 0
+  const given = p.blockSizeZyx;
+  // npy2bdv's rule: fewer block sizes than levels, and the first serves every level; block sizes
+  // beyond the last level are not used. Both said, since a user who typed them meant something.
+  const firstServesAll = given.length < count;
+  const used = firstServesAll ? given.slice(0, 1) : given.slice(0, count);
+  const unused = given.slice(firstServesAll ? 1 : count);
+  const note = firstServesAll
+    ? given.length > 1
+      ? `\n    ${given.length} block sizes for ${count} levels: the first serves every level, ${levels(unused)} not used`
+      : ''
+    : unused.length > 0
       ? `\n    ${unused.length} block size(s) beyond the last level not used: ${levels(unused)}`
-      : '');
+      : '';
+  const line = `  pyramid: ${count} level(s) ${levels(p.subsamplingZyx)}, blocks ${levels(used)} (z,y,x)${note}`;
   if (!p.fromView) return line;
   const v = p.fromView;
   const shallower = p.shallowerBlockLevels;

@@ -10,9 +10,20 @@ type StopSignal = keyof typeof STOPPING;
  * undone, every view committed before it is recorded in the checksum file, so `--resume` goes on.
  */
 export class InterruptedError extends Error {
-  constructor(readonly signal: StopSignal) {
-    super('interrupted; run the same command with --resume to continue');
+  constructor(
+    readonly signal: StopSignal,
+    kept?: string,
+  ) {
+    super(`interrupted${kept ? `: ${kept}` : ''}; run the same command with --resume to continue`);
     this.name = 'InterruptedError';
+  }
+
+  /** The same stop, saying what the output keeps once the current view was undone. */
+  keeping(views: number, output: string): InterruptedError {
+    return new InterruptedError(
+      this.signal,
+      views > 0 ? `${output} keeps the ${views} view(s) finished before it` : 'no view was finished',
+    );
   }
 
   /** The shell's convention: 128 + the signal's number (130 for Ctrl-C). */
@@ -70,8 +81,10 @@ export function throwIfInterrupted(signal: AbortSignal | undefined): void {
 }
 
 /**
- * The same stack, checked for an interruption before every slab: the writer then fails the view
- * the way any read error does, and undoes it (journal rollback, or the staged partition deleted).
+ * The same stack, checked for an interruption before every slab and after the last: the writer
+ * then fails the view the way any read error does, and undoes it (journal rollback, or the staged
+ * partition deleted). After the last too, since a view may be one slab (a deep pyramid's slabs
+ * are whole chunks of its deepest level): a stop asked during it undoes it, as the message says.
  */
 export function interruptible(stack: SlabStack, signal: AbortSignal | undefined): SlabStack {
   if (!signal) return stack;
@@ -81,6 +94,7 @@ export function interruptible(stack: SlabStack, signal: AbortSignal | undefined)
       throwIfInterrupted(signal);
       yield slab;
     }
+    throwIfInterrupted(signal);
   }
   return { shapeZyx: stack.shapeZyx, slabs: slabs() };
 }

@@ -142,7 +142,26 @@ function pyramidOf(f: ConvertFlags) {
     : subsamplingZyx === 'auto'
       ? 'auto'
       : undefined;
+  assertBlockCount(subsamplingZyx, blockSizeZyx);
   return { subsamplingZyx, blockSizeZyx };
+}
+
+/**
+ * One chunk shape serves every level, or one per level (extras are reported unused). Between the
+ * two, npy2bdv (and a manifest) silently use the first for every level: a user who typed two for
+ * three levels meant something else.
+ */
+function assertBlockCount(
+  subsamplingZyx: readonly unknown[] | 'auto',
+  blockSizeZyx: readonly unknown[] | 'auto' | undefined,
+): void {
+  if (subsamplingZyx === 'auto' || !Array.isArray(blockSizeZyx)) return;
+  const levels = subsamplingZyx.length;
+  const blocks = blockSizeZyx.length;
+  if (blocks > 1 && blocks < levels)
+    throw new CliError(
+      `--block: ${blocks} chunk shapes for ${levels} levels of --subsampling; give one (it serves every level) or one per level`,
+    );
 }
 
 function parseLabels(entries: string[]): Record<string, string[]> | undefined {

@@ -25,7 +25,7 @@ import { basename } from 'node:path';
 import { CliError, speaksForItself } from '../cli-error.js';
 import type { ProgressReporter } from '../progress/progress-reporter.js';
 import { commitGroupFromEnv } from './commit-group-env.js';
-import { throwIfInterrupted } from './interruption.js';
+import { InterruptedError, throwIfInterrupted } from './interruption.js';
 import { assertInputsAreNotOutputs } from './inputs-not-outputs.js';
 import { openOutput, removeStagedFiles } from './open-output.js';
 import { planViews, type PlannedView } from './planned-view.js';
@@ -144,8 +144,10 @@ async function convertViews(
       : writeInProcess(writer, todo, progress, req.signal));
     await writer.writeXml({ microscope: dataset.microscope, timepoints: dataset.timepoints });
   } catch (error) {
-    if (req.signal?.aborted) removeStagedFiles(req.output);
-    else if (speaksForItself(error))
+    if (req.signal?.aborted) {
+      removeStagedFiles(req.output);
+      if (error instanceof InterruptedError) throw error.keeping(writer.views.length, req.output);
+    } else if (speaksForItself(error))
       throw withResumeHint(error, req.output, writer.views.length, req.overwrite === true);
     throw error;
   } finally {

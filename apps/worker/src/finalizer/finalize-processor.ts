@@ -6,7 +6,7 @@ import {
   type DatasetStore,
   type FinalizeJob,
 } from '@bdv-cluster/pipeline';
-import type { VerifyOptions } from '@bdv-cluster/bdv';
+import { BdvError, type BdvErrorCode, type VerifyOptions } from '@bdv-cluster/bdv';
 import { StorageError } from '@bdv-cluster/storage';
 import { DelayedError, UnrecoverableError, type Job } from 'bullmq';
 import type { Logger } from 'pino';
@@ -78,7 +78,8 @@ export function finalizeProcessor(deps: FinalizerDeps) {
       log.info({ views: done, missing: views.length - done, files, seconds }, 'dataset complete');
       if (completed) await announceSafely(deps, datasetId, generation, log);
       return 'complete';
-    } catch (error) {
+    } catch (thrown) {
+      const error = permanentAsUnrecoverable(thrown);
       if (isFileLocked(error)) {
         // A writer (perhaps paused) still holds the single file: verify once it lets go.
         log.info('dataset file busy: finalize delayed');
@@ -93,6 +94,24 @@ export function finalizeProcessor(deps: FinalizerDeps) {
       throw error;
     }
   };
+}
+
+/**
+ * What the dataset's own description makes impossible (timepoints fewer than a view needs, say)
+ * fails the same way on every attempt: the dataset fails now with the reason, not after retries.
+ */
+const PERMANENT_CODES = new Set<BdvErrorCode>([
+  'INVALID_ARGUMENT',
+  'OUT_OF_RANGE',
+  'DUPLICATE_VIEW',
+  'SHAPE_MISMATCH',
+  'UNSUPPORTED',
+]);
+
+function permanentAsUnrecoverable(error: unknown): unknown {
+  return error instanceof BdvError && PERMANENT_CODES.has(error.code)
+    ? new UnrecoverableError(error.message)
+    : error;
 }
 
 /**

@@ -13,10 +13,25 @@ export class RequestFinalize {
     private readonly queues: Pick<JobQueuePort, 'enqueueFinalize' | 'finalizeJobAlive'>,
   ) {}
 
-  async execute(datasetId: string, options: FinalizeOptions = {}): Promise<number | undefined> {
-    const generation = await this.store.requestFinalize(datasetId, options);
+  /**
+   * `admittedSeen`: the count of views added or retried that the caller's own checks saw
+   * (`latestLiveViewTime`); when views came since, nothing is recorded and 'CHANGED' is returned
+   * for the caller to check again.
+   */
+  async execute(
+    datasetId: string,
+    options: FinalizeOptions = {},
+    admittedSeen?: number,
+  ): Promise<number | 'CHANGED' | undefined> {
+    const generation = await this.store.requestFinalize(datasetId, options, admittedSeen);
     if (generation === 'CANCELLED')
       throw new PipelineError('CONFLICT', `dataset ${datasetId} is cancelled: nothing to finalize`);
+    if (generation === 'NO_VIEWS')
+      throw new PipelineError(
+        'CONFLICT',
+        `dataset ${datasetId} has no views yet: submit or upload at least one before finalizing (a finalized dataset takes no more)`,
+      );
+    if (generation === 'CHANGED') return generation;
     if (generation !== undefined) {
       await this.queues.enqueueFinalize(datasetId, generation);
       return generation;
