@@ -3,10 +3,12 @@ import {
   blocksWithinViewBuffer,
   MAX_BLOCK_DIM,
   MAX_VIEW_BUFFER_BYTES,
+  MAX_VIEW_CHUNKS,
   proposeMipmaps,
   resolveLevels,
   viewBufferBytes,
   viewBufferProblem,
+  viewChunkWeight,
   type Zyx,
 } from '../src/index.js';
 
@@ -43,12 +45,29 @@ describe("blocksWithinViewBuffer (auto blocks within a view's memory bound)", ()
         const was = proposal.blockSizeZyx[level]!;
         expect(block[0]).toBeLessThanOrEqual(was[0]);
         expect(Math.max(block[1], block[2])).toBeLessThanOrEqual(MAX_BLOCK_DIM);
-        if (!fitted.shallowerLevels.includes(level)) expect(block).toEqual(was);
+        const changed = fitted.shallowerLevels.includes(level) || fitted.widerLevels.includes(level);
+        if (!changed) expect(block).toEqual(was);
         // halving a depth the level does not have (5 planes of a 16-deep block) keeps fewer
-        else expect(voxels(block)).toBeLessThanOrEqual(voxels(was));
+        else if (!fitted.widerLevels.includes(level)) expect(voxels(block)).toBeLessThanOrEqual(voxels(was));
       });
-      expect(voxels(fitted.blockSizeZyx[0]!)).toBe(voxels(proposal.blockSizeZyx[0]!));
+      if (!fitted.widerLevels.includes(0))
+        expect(voxels(fitted.blockSizeZyx[0]!)).toBe(voxels(proposal.blockSizeZyx[0]!));
     });
+
+  it('widens blocks across the plane where a stack of many GiB would make too many chunks', () => {
+    // 15 GiB of 5000x5000 planes: the shallower 1,64,64 blocks alone make 1.9 million chunks
+    const shape: Zyx = [300, 5000, 5000];
+    const { proposal, fitted, levels } = fittedProposal(shape);
+    expect(fitted.widerLevels).toContain(0);
+    expect(viewChunkWeight(shape, levels)).toBeLessThanOrEqual(MAX_VIEW_CHUNKS);
+    expect(viewBufferProblem(shape, levels)).toBeUndefined();
+    // as deep as fitted for the slabs, never deeper than proposed
+    fitted.blockSizeZyx.forEach((block, level) =>
+      expect(block[0]).toBeLessThanOrEqual(proposal.blockSizeZyx[level]![0]),
+    );
+    // a 2 GiB camera stack keeps BigDataViewer's 16³ as proposed
+    expect(fittedProposal([256, 2048, 2048]).fitted.widerLevels).toEqual([]);
+  });
 
   it('gives one block per level, the first serving all when fewer were given', () => {
     const fitted = blocksWithinViewBuffer(

@@ -1,10 +1,11 @@
-import { MAX_BLOCK_DIM, MAX_VIEW_BUFFER_BYTES } from './limits.js';
-import { levelShape, viewBufferBytes, type LevelSpec, type Zyx } from './pyramid-spec.js';
+import { MAX_BLOCK_DIM, MAX_CHUNK_VOXELS, MAX_VIEW_BUFFER_BYTES, MAX_VIEW_CHUNKS } from './limits.js';
+import { levelShape, viewBufferBytes, viewChunkWeight, type LevelSpec, type Zyx } from './pyramid-spec.js';
 
-/** Chosen blocks, one per level, and the levels whose blocks had to be made shallower. */
+/** Chosen blocks, one per level, and the levels whose blocks had to be made shallower or wider. */
 export interface FittedBlocks {
   blockSizeZyx: Zyx[];
   shallowerLevels: number[];
+  widerLevels: number[];
 }
 
 /**
@@ -41,10 +42,37 @@ export function blocksWithinViewBuffer(
     block[0] = halved;
     shallower.add(widest);
   }
+  const wider = widenUntilFewEnoughChunks(shapeZyx, levels);
   return {
     blockSizeZyx: levels.map((l) => l.blockZyx),
     shallowerLevels: [...shallower].sort((a, b) => a - b),
+    widerLevels: wider,
   };
+}
+
+/**
+ * Blocks across the plane doubled (the smaller of y and x, within MAX_BLOCK_DIM and
+ * MAX_CHUNK_VOXELS), the level with the most chunks first, until the view's chunks are within
+ * MAX_VIEW_CHUNKS: 16³ or the shallower blocks above on a stack of many GiB are more chunks than
+ * HDF5's bookkeeping fits in a writer's heap. Slab sizes do not change (a slab is as deep as
+ * before). Returns the levels widened; where none can grow the writer's refusal stands.
+ */
+function widenUntilFewEnoughChunks(shapeZyx: Zyx, levels: LevelSpec[]): number[] {
+  const wider = new Set<number>();
+  while (viewChunkWeight(shapeZyx, levels) > MAX_VIEW_CHUNKS) {
+    const growable = levels
+      .map((level, i) => ({ i, weight: viewChunkWeight(shapeZyx, [level]), block: level.blockZyx }))
+      .filter(({ block }) => {
+        const axis = block[1] <= block[2] ? 1 : 2;
+        return block[axis] * 2 <= MAX_BLOCK_DIM && block[0] * block[1] * block[2] * 2 <= MAX_CHUNK_VOXELS;
+      })
+      .sort((a, b) => b.weight - a.weight)[0];
+    if (!growable) break;
+    const block = growable.block;
+    block[block[1] <= block[2] ? 1 : 2] *= 2;
+    wider.add(growable.i);
+  }
+  return [...wider].sort((a, b) => a - b);
 }
 
 /** The level whose chunk-deep slab is largest among those more than one plane deep; -1 if none. */

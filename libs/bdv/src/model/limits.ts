@@ -30,6 +30,19 @@ export const MAX_BLOCK_DEPTH = 256;
 /** Voxels of one chunk (2^24 = 32 MiB of uint16): HDF5 filters and caches whole chunks. */
 export const MAX_CHUNK_VOXELS = 2 ** 24;
 
+/**
+ * HDF5 chunks of one view, all levels together, a chunk under SMALL_CHUNK_VOXELS counting
+ * SMALL_CHUNK_WEIGHT times. HDF5 keeps bookkeeping in the writer's heap for every chunk it has
+ * written (the heap may not pass 2 GiB), measured with `bdv convert` (2026-11-29, peak RSS, one
+ * level): 16,16,16 blocks cost ~1.5 KiB a chunk (128x2048x2048: 131,072 chunks, 374 MiB); chunks of
+ * 16-256 voxels ~3-6 KiB (64x512x512 in 4,4,4: 262,144 chunks, 980 MiB; in 2,4,4: 524,288, 1.8
+ * GiB; in 1,4,4 the heap ran out). The bound keeps BigDataViewer's 16,16,16 up to ~4 GiB stacks
+ * (~600,000 chunks) and refuses what would exhaust the heap minutes into a view.
+ */
+export const MAX_VIEW_CHUNKS = 2 ** 20;
+export const SMALL_CHUNK_VOXELS = 1024;
+export const SMALL_CHUNK_WEIGHT = 16;
+
 /** A stack's extent on any axis (2^20), and its voxels (2^40 = 2 TiB of uint16). */
 export const MAX_STACK_DIM = 2 ** 20;
 export const MAX_STACK_VOXELS = 2 ** 40;

@@ -8,6 +8,9 @@ import {
   MAX_STACK_VOXELS,
   MAX_SUBSAMPLING_FACTOR,
   MAX_VIEW_BUFFER_BYTES,
+  MAX_VIEW_CHUNKS,
+  SMALL_CHUNK_VOXELS,
+  SMALL_CHUNK_WEIGHT,
 } from './limits.js';
 
 export type Zyx = [number, number, number];
@@ -129,15 +132,42 @@ export function viewBufferBytes(shapeZyx: Zyx, levels: readonly LevelSpec[]): nu
   return bytes;
 }
 
-/** Refuses a stack whose planes are so large that chunk-deep slabs break a view's memory bound. */
+/**
+ * The chunks HDF5 keeps track of for one view (MAX_VIEW_CHUNKS): each level's chunk count, a
+ * level's chunks under SMALL_CHUNK_VOXELS counting SMALL_CHUNK_WEIGHT times.
+ */
+export function viewChunkWeight(shapeZyx: Zyx, levels: readonly LevelSpec[]): number {
+  let weight = 0;
+  for (const { factorsZyx, blockZyx } of levels) {
+    const shape = levelShape(shapeZyx, factorsZyx);
+    const chunks = shape.reduce((n, extent, axis) => n * Math.ceil(extent / blockZyx[axis]!), 1);
+    const voxels = blockZyx[0] * blockZyx[1] * blockZyx[2];
+    weight += chunks * (voxels < SMALL_CHUNK_VOXELS ? SMALL_CHUNK_WEIGHT : 1);
+  }
+  return weight;
+}
+
+/**
+ * Refuses a stack whose planes are so large that chunk-deep slabs break a view's memory bound, or
+ * whose blocks are so small for it that HDF5's bookkeeping of its chunks would.
+ */
 export function viewBufferProblem(shapeZyx: Zyx, levels: readonly LevelSpec[]): string | undefined {
+  const stack = `a ${shapeZyx.join('x')} (z,y,x) stack`;
   const bytes = viewBufferBytes(shapeZyx, levels);
-  if (bytes <= MAX_VIEW_BUFFER_BYTES) return undefined;
   const mib = (n: number) => `${Math.ceil(n / 2 ** 20)} MiB`;
-  return (
-    `a ${shapeZyx.join('x')} (z,y,x) stack with these blocks needs ${mib(bytes)} of chunk-deep slabs ` +
-    `(more than ${mib(MAX_VIEW_BUFFER_BYTES)}); use a smaller block depth (blockSizeZyx z)`
-  );
+  if (bytes > MAX_VIEW_BUFFER_BYTES)
+    return (
+      `${stack} with these blocks needs ${mib(bytes)} of chunk-deep slabs ` +
+      `(more than ${mib(MAX_VIEW_BUFFER_BYTES)}); use a smaller block depth (blockSizeZyx z)`
+    );
+  const chunks = viewChunkWeight(shapeZyx, levels);
+  if (chunks > MAX_VIEW_CHUNKS)
+    return (
+      `${stack} in blocks ${levels.map((l) => l.blockZyx.join(',')).join(':')} makes ${chunks} HDF5 chunks ` +
+      `(a chunk under ${SMALL_CHUNK_VOXELS} voxels counts ${SMALL_CHUNK_WEIGHT}), more than the ${MAX_VIEW_CHUNKS} ` +
+      `a writer keeps track of; use larger blocks (e.g. 16,16,16 or 4,256,256)`
+    );
+  return undefined;
 }
 
 export function assertViewBuffer(shapeZyx: Zyx, levels: readonly LevelSpec[]): void {
