@@ -55,8 +55,8 @@ describe("blocksWithinViewBuffer (auto blocks within a view's memory bound)", ()
     });
 
   it('widens blocks across the plane where a stack of many GiB would make too many chunks', () => {
-    // 15 GiB of 5000x5000 planes: the shallower 1,64,64 blocks alone make 1.9 million chunks
-    const shape: Zyx = [300, 5000, 5000];
+    // 47 GiB of 5000x5000 planes: the shallower 1,64,64 blocks alone make 6.2 million chunks
+    const shape: Zyx = [1000, 5000, 5000];
     const { proposal, fitted, levels } = fittedProposal(shape);
     expect(fitted.widerLevels).toContain(0);
     expect(viewChunkWeight(shape, levels)).toBeLessThanOrEqual(MAX_VIEW_CHUNKS);

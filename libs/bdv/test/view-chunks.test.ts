@@ -37,11 +37,14 @@ describe("a view's HDF5 chunks", () => {
       `a 96x512x512 (z,y,x) stack in blocks 1,1,1 makes ${96 * 512 * 512 * 16} HDF5 chunks (a chunk under 1024 voxels counts 16), ` +
         `more than the ${MAX_VIEW_CHUNKS} a writer keeps track of; use larger blocks (e.g. 16,16,16 or 4,256,256)`,
     );
-    // measured at 1.8 GiB of heap (docs: model/limits.ts)
-    expect(viewBufferProblem([64, 512, 512], levels([[2, 4, 4]]))).toMatch(/more than the 1048576/);
+    // measured at 1.8 GiB of heap, and out of heap (docs: model/limits.ts)
+    expect(viewBufferProblem([64, 512, 512], levels([[2, 4, 4]]))).toMatch(/more than the 4194304/);
+    expect(viewBufferProblem([64, 512, 512], levels([[1, 4, 4]]))).toMatch(/more than the 4194304/);
+    // 980 MiB measured: within the heap
+    expect(viewBufferProblem([64, 512, 512], levels([[4, 4, 4]]))).toBeUndefined();
   });
 
-  it("keep BigDataViewer's 16,16,16 on a 4 GiB camera stack and npy2bdv's default on far larger ones", () => {
+  it("keep BigDataViewer's 16,16,16 on stacks of tens of GiB and npy2bdv's default on far larger ones", () => {
     const bdvDefault = levels(
       [[16, 16, 16]],
       [
@@ -51,7 +54,8 @@ describe("a view's HDF5 chunks", () => {
         [8, 8, 8],
       ],
     );
-    expect(viewBufferProblem([512, 2048, 2048], bdvDefault)).toBeUndefined();
+    expect(viewBufferProblem([512, 2048, 2048], bdvDefault)).toBeUndefined(); // 378 MiB measured
+    expect(viewBufferProblem([3072, 2048, 2048], bdvDefault)).toBeUndefined(); // 24 GiB
     expect(viewBufferProblem([8192, 2048, 2048], levels([[4, 256, 256]]))).toBeUndefined();
     expect(viewBufferProblem([64, 512, 512], levels([[16, 4, 4]]))).toBeUndefined(); // 353 MiB measured
   });

@@ -32,14 +32,14 @@ export const MAX_CHUNK_VOXELS = 2 ** 24;
 
 /**
  * HDF5 chunks of one view, all levels together, a chunk under SMALL_CHUNK_VOXELS counting
- * SMALL_CHUNK_WEIGHT times. HDF5 keeps bookkeeping in the writer's heap for every chunk it has
- * written (the heap may not pass 2 GiB), measured with `bdv convert` (2026-11-29, peak RSS, one
- * level): 16,16,16 blocks cost ~1.5 KiB a chunk (128x2048x2048: 131,072 chunks, 374 MiB); chunks of
- * 16-256 voxels ~3-6 KiB (64x512x512 in 4,4,4: 262,144 chunks, 980 MiB; in 2,4,4: 524,288, 1.8
- * GiB; in 1,4,4 the heap ran out). The bound keeps BigDataViewer's 16,16,16 up to ~4 GiB stacks
- * (~600,000 chunks) and refuses what would exhaust the heap minutes into a view.
+ * SMALL_CHUNK_WEIGHT times. Measured with `bdv convert` (2026-11-29, one level, peak RSS; the
+ * writer's heap may not pass 2 GiB): BigDataViewer's 16,16,16 costs next to nothing a chunk
+ * (512x2048x2048: 524,288 chunks, 378 MiB; 128x2048x2048: 131,072, 374 MiB), but chunks of a few
+ * voxels cost HDF5 3-6 KiB each (64x512x512 in 4,4,4: 262,144 chunks, 980 MiB; in 2,4,4: 524,288,
+ * 1.8 GiB; in 1,4,4 the heap ran out; 8x512x512 in 1,4,4: 131,072, 940 MiB). The bound refuses
+ * what would exhaust the heap minutes into a view and keeps 16,16,16 for stacks of ~30 GiB.
  */
-export const MAX_VIEW_CHUNKS = 2 ** 20;
+export const MAX_VIEW_CHUNKS = 2 ** 22;
 export const SMALL_CHUNK_VOXELS = 1024;
 export const SMALL_CHUNK_WEIGHT = 16;
 
