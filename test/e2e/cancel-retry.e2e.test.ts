@@ -250,8 +250,14 @@ describe('POST /v1/datasets/:id/views/:viewKey/retry', () => {
       400,
       expect.stringMatching(/query\.after/),
     ]);
-    // Parameters it does not know are ignored, as before the filter (cache-busters).
+    // A cache-buster `_` is taken as it always was; any other parameter it does not know is a 400
+    // (`?stat=failed` had listed every view).
     expect((await api.get(`/v1/datasets/${id}/views?_=123`)).body).toHaveLength(2);
+    const typo = await api.get(`/v1/datasets/${id}/views?stat=failed`);
+    expect([typo.status, typo.body.message]).toEqual([
+      400,
+      'query.stat: unknown parameter (allowed: state, limit, after)',
+    ]);
     const shown = await bdv('status', id);
     expect(shown.stdout).toContain(`failed views, each with its reason: bdv status ${id} --failed`);
     const listed = await bdv('status', id, '--failed');

@@ -1,12 +1,13 @@
 import { createS3Client } from '@bdv-cluster/storage';
 import { ClusterQueues, DatasetStore, s3SettingsOf, type ClusterConfig } from '@bdv-cluster/pipeline';
 import { Module, type DynamicModule } from '@nestjs/common';
-import { APP_FILTER } from '@nestjs/core';
+import { APP_FILTER, APP_GUARD } from '@nestjs/core';
 import { TerminusModule } from '@nestjs/terminus';
 import { Redis } from 'ioredis';
 import { BatchesController } from './batches/batches.controller.js';
 import { BatchesService } from './batches/batches.service.js';
 import { ErrorFilter } from './common/error-filter.js';
+import { RequestShapeGuard } from './common/request-shape.js';
 import { createStateStoreClient, whenConnected } from './common/state-store.js';
 import { CONFIG, REDIS, S3 } from './common/tokens.js';
 import { USE_CASE_PROVIDERS } from './common/use-cases.js';
@@ -56,6 +57,8 @@ export class AppModule {
         PreviewsService,
         StatusService,
         { provide: APP_FILTER, useClass: ErrorFilter },
+        // every route refuses the query parameters and bodies it would ignore
+        { provide: APP_GUARD, useClass: RequestShapeGuard },
       ],
     };
   }

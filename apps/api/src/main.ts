@@ -54,7 +54,7 @@ async function bootstrap(): Promise<void> {
     new DocumentBuilder()
       .setTitle('bdv-cluster API')
       .setDescription(
-        'Light-sheet stacks to BigDataViewer HDF5 + XML, as a service. Every route but /health*, /metrics and /docs* needs a bearer token.',
+        'Light-sheet stacks to BigDataViewer HDF5 + XML, as a service. Every route but /health*, /metrics and /docs* needs a bearer token. A query parameter a route does not list is refused (400 naming it), but for a cache-buster `_` on GETs; so is a JSON body (other than {}) on a route that takes none.',
       )
       .setVersion('1')
       .addBearerAuth()

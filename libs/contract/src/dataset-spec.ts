@@ -24,12 +24,20 @@ import {
   MAX_VIEWS,
 } from './limits.js';
 
-/** Names become file names: keep them to a safe alphabet (no path traversal, no spaces). */
+/**
+ * Names become folder and file names: a safe alphabet (no path traversal, no spaces), no leading
+ * `-` (a script's `rm -r $name` would take `-rf` for options) and not only dots (`.`, `..` are
+ * folders already, `...` hides from ls).
+ */
 export const SafeName = z
   .string()
   .max(MAX_NAME_LENGTH)
   .regex(/^[A-Za-z0-9._-]{1,128}$/, 'must be 1-128 characters of A-Z a-z 0-9 . _ -')
-  .refine((s) => s !== '.' && s !== '..', 'must not be . or ..');
+  .refine((s) => !s.startsWith('-'), 'must not start with - (scripts would read it as an option)')
+  .refine((s) => !/^\.+$/.test(s), 'must not be only dots')
+  .describe(
+    'Becomes the output folder and file names: 1-128 characters of A-Z a-z 0-9 . _ -, not starting with - and not only dots; unique ignoring letter case',
+  );
 
 const Count = boundedCount(MAX_SETUP_COUNT);
 const Factor = boundedCount(MAX_SUBSAMPLING_FACTOR);

@@ -17,8 +17,25 @@ function xmlSafe(schema: z.ZodString) {
 export const Text = xmlSafe(z.string().min(1).max(MAX_TEXT_LENGTH));
 /** Microscope fields may be empty (npy2bdv writes them as given). */
 export const OptionalText = xmlSafe(z.string().max(MAX_TEXT_LENGTH));
+/**
+ * The first control character a file:// URI carries, percent-encoded (`%00`) or as tab, LF or CR
+ * (XML_TEXT_PATTERN refuses the others), in its %XX form; undefined when none. Its path is
+ * decoded to open the file: a NUL (`t0.npy%00.png`) or a newline in a path is never a file the
+ * client meant, and Node's refusal of a NUL surfaced as ERR_INVALID_ARG_VALUE.
+ */
+function controlCharacterOf(uri: string): string | undefined {
+  if (!uri.startsWith('file:')) return undefined;
+  const found = /%(?:[01][0-9a-f]|7f)|[\t\n\r]/i.exec(uri)?.[0];
+  if (found === undefined) return undefined;
+  if (found.startsWith('%')) return found.toUpperCase();
+  return `%${found.charCodeAt(0).toString(16).padStart(2, '0').toUpperCase()}`;
+}
+
 /** A source URI or local path. */
-export const UriText = xmlSafe(z.string().min(1).max(MAX_URI_LENGTH));
+export const UriText = xmlSafe(z.string().min(1).max(MAX_URI_LENGTH)).superRefine((uri, ctx) => {
+  const control = controlCharacterOf(uri);
+  if (control) ctx.addIssue({ code: 'custom', message: `contains a control character (${control})` });
+});
 
 /** An integer 0..max. */
 export const boundedIndex = (max: number) => z.number().int().min(0).max(max);

@@ -31,6 +31,13 @@ export const MAX_HEADER_BYTES = 2 ** 30;
  * magnitude smaller, and bounded values stay finite when BDV composes transforms.
  */
 export const MAX_METADATA_MAGNITUDE = 1e12;
+/**
+ * Voxel sizes, in any unit: from 1 nm in metres to 1 km in micrometres and more. Outside, a value
+ * is a mistake — a subnormal like 1e-320 was written into the XML, and BDV's scales and the
+ * pyramid proposal (sizes divided by the smallest) lose their precision or overflow.
+ */
+export const MIN_VOXEL_SIZE = 1e-9;
+export const MAX_VOXEL_SIZE = 1e9;
 /** A notification URL (browsers and proxies handle URLs of up to ~2,000 characters everywhere). */
 export const MAX_NOTIFY_URL_LENGTH = 2048;
 /** A notification secret: long enough to resist guessing, short enough for any HMAC key store. */

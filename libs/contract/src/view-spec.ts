@@ -12,14 +12,22 @@ import {
   MAX_STACK_VOXELS,
   MAX_TIMEPOINTS,
   MAX_VIEWS,
+  MAX_VOXEL_SIZE,
+  MIN_VOXEL_SIZE,
 } from './limits.js';
 
 const Index = boundedIndex(MAX_SETUP_COUNT - 1);
 const TimeIndex = boundedIndex(MAX_TIMEPOINTS - 1);
 /** A metadata number: finite (zod numbers are) and at most 1e12 in magnitude. */
 const Metadata = z.number().min(-MAX_METADATA_MAGNITUDE).max(MAX_METADATA_MAGNITUDE);
-/** Voxel sizes are lengths. */
-const Length = z.number().gt(0).max(MAX_METADATA_MAGNITUDE);
+/** Voxel sizes are lengths, of a size some unit gives a voxel (the bounds show in the OpenAPI). */
+const exponent = (n: number) => n.toExponential().replace('+', ''); // 1e9, not 1000000000
+const VOXEL_SIZES = `${exponent(MIN_VOXEL_SIZE)}..${exponent(MAX_VOXEL_SIZE)} in any unit`;
+const Length = z
+  .number()
+  .min(MIN_VOXEL_SIZE, `must be ${VOXEL_SIZES}`)
+  .max(MAX_VOXEL_SIZE, `must be ${VOXEL_SIZES}`)
+  .describe(`a voxel edge, ${VOXEL_SIZES}`);
 /** A calibration may mirror an axis, not collapse it. */
 const Scale = Metadata.refine((v) => v !== 0, 'must not be 0');
 const StackDim = boundedCount(MAX_STACK_DIM);
@@ -106,10 +114,10 @@ export function viewKeyOf(v: Pick<ViewSpec, 'time' | 'illumination' | 'channel' 
 }
 
 const VIEW_KEY = /^t(\d+)-i(\d+)-c(\d+)-s(\d+)-a(\d+)$/;
+type ViewIndices = Pick<ViewSpec, 'time' | 'illumination' | 'channel' | 'tile' | 'angle'>;
 
-export function parseViewKey(
-  key: string,
-): Pick<ViewSpec, 'time' | 'illumination' | 'channel' | 'tile' | 'angle'> | undefined {
+/** The numbers of a key of the view key's shape, leading zeros or not (`t00-…` too). */
+function looseViewKey(key: string): ViewIndices | undefined {
   const m = VIEW_KEY.exec(key);
   if (!m) return undefined;
   const [time, illumination, channel, tile, angle] = m.slice(1).map(Number) as [
@@ -120,6 +128,31 @@ export function parseViewKey(
     number,
   ];
   return { time, illumination, channel, tile, angle };
+}
+
+/**
+ * A view key's numbers, only for a key written as viewKeyOf writes it: views are stored, queued,
+ * ordered (libs/pipeline's ViewKeyOrder) and found under that spelling alone, so `t00-…` (or a
+ * number too long to be exact) names no view — taken, it had queued t0's view under an object
+ * named t00 while retry and preview of t00 found nothing.
+ */
+export function parseViewKey(key: string): ViewIndices | undefined {
+  const view = looseViewKey(key);
+  return view && viewKeyOf(view) === key ? view : undefined;
+}
+
+/**
+ * Why `key` is no view key, said to whoever wrote it (with the spelling to use where the numbers
+ * are right but written otherwise); undefined for a view key.
+ */
+export function viewKeyProblem(key: string): string | undefined {
+  if (parseViewKey(key)) return undefined;
+  const shown = key.length > 64 ? `${key.slice(0, 64)}…` : key;
+  const view = looseViewKey(key);
+  const exact = view && Object.values(view).every((n) => Number.isSafeInteger(n));
+  if (view && exact) return `view key ${shown}: write it ${viewKeyOf(view)}`;
+  if (view) return `view key ${shown}: its numbers are too large to name a view`;
+  return `view key ${shown}: not t<time>-i<illumination>-c<channel>-s<tile>-a<angle> (e.g. t0-i0-c0-s0-a0)`;
 }
 
 export interface FieldProblem {

@@ -3,6 +3,7 @@ import { ApiBearerAuth, ApiBody, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { BatchIdPipe } from '../common/id-params.js';
 import { schemaOf } from '../docs/schemas.js';
 import { BatchesService } from './batches.service.js';
+import { TakesBody } from '../common/request-shape.js';
 
 @ApiTags('batches')
 @ApiBearerAuth()
@@ -16,6 +17,7 @@ export class BatchesController {
     summary: 'Convert every matching object under an S3 prefix or allowed folder (dryRun lists the plan)',
   })
   @ApiBody({ schema: schemaOf('BatchSpec') })
+  @TakesBody()
   create(@Body() body: unknown) {
     return this.batches.create(body);
   }

@@ -1,3 +1,4 @@
+import { viewKeyProblem } from '@bdv-cluster/contract';
 import { Injectable, type PipeTransform } from '@nestjs/common';
 import { ApiError } from './api-error.js';
 
@@ -25,5 +26,19 @@ export class DatasetIdPipe implements PipeTransform<string, string> {
 export class BatchIdPipe implements PipeTransform<string, string> {
   transform(value: string): string {
     return idOf('batch', value);
+  }
+}
+
+/**
+ * A view key from the path, as the API writes them (t0-i0-c17-s0-a0), else a 400 saying how to
+ * write it: views are stored under that spelling only, and an upload to `t00-…` had queued t0's
+ * view under an object named t00 while retry and preview of `t00-…` found nothing.
+ */
+@Injectable()
+export class ViewKeyPipe implements PipeTransform<string, string> {
+  transform(value: string): string {
+    const problem = viewKeyProblem(value);
+    if (problem) throw ApiError.badRequest(problem, [{ field: 'viewKey', message: problem }]);
+    return value;
   }
 }

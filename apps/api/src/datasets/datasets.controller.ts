@@ -16,19 +16,23 @@ import {
   ApiBearerAuth,
   ApiBody,
   ApiConsumes,
+  ApiHeader,
   ApiOperation,
   ApiParam,
   ApiQuery,
   ApiTags,
 } from '@nestjs/swagger';
 import type { Request, Response } from 'express';
+import { MAX_HEADER_BYTES } from '@bdv-cluster/contract';
 import { datasetStatusJson, VIEW_STATES, type ViewEntry } from '@bdv-cluster/pipeline';
+import { BYTE_ORDERS, SAMPLE_TYPES, STACK_FORMATS } from '@bdv-cluster/stacks';
 import { DatasetIdPipe } from '../common/id-params.js';
 import { DatasetsService } from './datasets.service.js';
 import { MAX_VIEWS_PAGE, nextPageLink, viewsQueryOf } from './views-query.js';
 import { sendJsonArray } from '../common/json-array-reply.js';
 import { listWindowOf, MAX_LIST_LIMIT, MAX_LIST_OFFSET } from '../common/list-window.js';
 import { schemaOf } from '../docs/schemas.js';
+import { ChecksOwnRequest, QueryParams, TakesBody } from '../common/request-shape.js';
 
 @ApiTags('datasets')
 @ApiBearerAuth()
@@ -41,6 +45,7 @@ export class DatasetsController {
     summary: 'Register a dataset (201; 409 if the name is taken or its output folder holds files)',
   })
   @ApiBody({ schema: schemaOf('DatasetSpec') })
+  @TakesBody()
   async create(@Body() body: unknown) {
     return present(await this.datasets.create(body));
   }
@@ -59,6 +64,7 @@ export class DatasetsController {
     required: false,
     schema: { type: 'integer', minimum: 1, maximum: MAX_LIST_LIMIT },
   })
+  @QueryParams('offset', 'limit')
   async list(@Query() query: Record<string, unknown>) {
     const { offset, limit } = listWindowOf(query);
     return (await this.datasets.list(offset, limit)).map(present);
@@ -94,6 +100,7 @@ export class DatasetsController {
       'only views after this view key in the listing order (the last key of the previous page; the view need not exist)',
     schema: { type: 'string', example: 't0-i0-c0-s4-a0' },
   })
+  @QueryParams('state', 'limit', 'after')
   async views(
     @Param('id', DatasetIdPipe) id: string,
     @Query() query: Record<string, unknown>,
@@ -120,6 +127,7 @@ export class DatasetsController {
       'Submit a view by s3:// (RAW_BUCKET or SOURCE_BUCKETS) or file:// (FILE_SOURCE_ROOTS) URI; the source must exist and its header (raw: its size) match the declaration',
   })
   @ApiBody({ schema: schemaOf('ViewSpec') })
+  @TakesBody()
   submit(@Param('id', DatasetIdPipe) id: string, @Body() body: unknown) {
     return this.datasets.submitView(id, body);
   }
@@ -128,10 +136,35 @@ export class DatasetsController {
   @HttpCode(202)
   @ApiOperation({
     summary:
-      "Upload a stack (body = file bytes, application/octet-stream, streamed to the raw bucket); checked against the declared format/shape once stored, then queued (415 other body types, 400 empty or mismatching body, 413 a body longer than a raw body's declared size, a .npy's own header, a TIFF's declared shape or the operator's UPLOAD_MAX_BYTES allow: nothing past that is stored)",
+      "Upload a stack (body = file bytes, application/octet-stream, streamed to the raw bucket); checked against the declared format/shape once stored, then queued (415 other body types or a Content-Encoding such as gzip: send the bytes as they are; 400 empty or mismatching body, 413 a body longer than a raw body's declared size, a .npy's own header, a TIFF's declared shape or the operator's UPLOAD_MAX_BYTES allow: nothing past that is stored)",
   })
   @ApiConsumes('application/octet-stream')
   @ApiParam({ name: 'viewKey', example: 't0-i0-c1-s0-a0' })
+  @ApiQuery({
+    name: 'format',
+    required: false,
+    schema: { type: 'string', enum: [...STACK_FORMATS], default: 'npy' },
+  })
+  @ApiQuery({
+    name: 'shapeZyx',
+    required: false,
+    description: 'z,y,x (required for raw)',
+    schema: { type: 'string', example: '5,20,30' },
+  })
+  @ApiQuery({ name: 'dtype', required: false, schema: { type: 'string', enum: [...SAMPLE_TYPES] } })
+  @ApiQuery({ name: 'byteOrder', required: false, schema: { type: 'string', enum: [...BYTE_ORDERS] } })
+  @ApiQuery({
+    name: 'headerBytes',
+    required: false,
+    schema: { type: 'integer', minimum: 0, maximum: MAX_HEADER_BYTES },
+  })
+  @ApiHeader({
+    name: 'X-BDV-View-Metadata',
+    required: false,
+    description:
+      'JSON object of view metadata (voxelSizeXyz, voxelUnits, calibrationXyz, affine, exposureTime, cameraName…); indices come from the view key (one that differs is a 400), and no source (the body is the source)',
+  })
+  @ChecksOwnRequest()
   upload(
     @Param('id', DatasetIdPipe) id: string,
     @Param('viewKey') viewKey: string,
@@ -149,6 +182,7 @@ export class DatasetsController {
       'Write the XML once every submitted view is settled (409 if no view was submitted yet, or if complete or finalizing and the options would change; the body is optional)',
   })
   @ApiBody({ schema: schemaOf('FinalizeBody'), required: false })
+  @TakesBody()
   async finalize(@Param('id', DatasetIdPipe) id: string, @Body() body: unknown) {
     return present(await this.datasets.finalize(id, body));
   }

@@ -4,11 +4,14 @@ import {
   DatasetSpec,
   FinalizeSpec,
   parseViewKey,
+  SOURCE_OPTION_FIELDS,
   sourceOptionsFromQuery,
+  viewKeyProblem,
   ViewSpec,
   viewRangeProblems,
   describeProblems,
   fieldProblems,
+  type FieldProblem,
 } from '@bdv-cluster/contract';
 import {
   DatasetStore,
@@ -32,6 +35,7 @@ import type { ViewsQuery } from './views-query.js';
 import { ViewOrderCache } from './view-order-cache.js';
 import { CONFIG, S3 } from '../common/tokens.js';
 import { parseBody } from '../common/zod-body.js';
+import { refuseUnknownParams } from '../common/query-params.js';
 import { assertStackBody, discardUpload, uploadKeyOf } from './staged-upload.js';
 import { acceptBody, refuseBody } from './upload-body.js';
 import { limitedBody, UploadLimit } from './upload-limit.js';
@@ -275,25 +279,57 @@ function uploadedViewSpec(
   bucket: string,
   datasetId: string,
 ): { view: ViewSpec; key: string } {
-  const indices = parseViewKey(viewKey);
-  if (!indices)
-    throw ApiError.badRequest(
-      `viewKey: ${viewKey} is not t<time>-i<illumination>-c<channel>-s<tile>-a<angle>`,
-    );
+  const keyProblem = viewKeyProblem(viewKey);
+  if (keyProblem) throw ApiError.badRequest(keyProblem, [{ field: 'viewKey', message: keyProblem }]);
+  const indices = parseViewKey(viewKey)!;
+  refuseUnknownParams(query as Record<string, unknown>, Object.keys(SOURCE_OPTION_FIELDS));
   const options = sourceOptionsFromQuery({ format: 'npy', ...(query as object) });
   if (!options.success) {
     const details = fieldProblems(options.error).map((p) => ({ ...p, field: `query.${p.field}` }));
     throw ApiError.badRequest(describeProblems(details), details);
   }
-  let metadata: Record<string, unknown> = {};
-  if (metadataHeader) {
-    try {
-      metadata = JSON.parse(metadataHeader) as Record<string, unknown>;
-    } catch {
-      throw ApiError.badRequest('X-BDV-View-Metadata: not valid JSON');
-    }
-  }
+  const metadata = uploadMetadataOf(metadataHeader, viewKey, indices);
   const key = uploadKeyOf(datasetId, viewKey, options.data.format ?? 'npy');
   const source = { ...options.data, uri: `s3://${bucket}/${key}` };
   return { view: parseBody(ViewSpec, { ...metadata, ...indices, source }), key };
+}
+
+const METADATA_HEADER = 'X-BDV-View-Metadata';
+const VIEW_INDICES = ['time', 'illumination', 'channel', 'tile', 'angle'] as const;
+
+/**
+ * The X-BDV-View-Metadata header: a JSON object of view metadata. What the upload says elsewhere
+ * is refused rather than overridden — indices other than its key's (`{"time":5}` on t0-…: which
+ * did the client mean?) and a `source` (the body is the source; its options are the query).
+ */
+function uploadMetadataOf(
+  header: string | undefined,
+  viewKey: string,
+  indices: Record<(typeof VIEW_INDICES)[number], number>,
+): Record<string, unknown> {
+  if (!header) return {};
+  let metadata: unknown;
+  try {
+    metadata = JSON.parse(header);
+  } catch {
+    throw ApiError.badRequest(`${METADATA_HEADER}: not valid JSON`);
+  }
+  if (typeof metadata !== 'object' || metadata === null || Array.isArray(metadata))
+    throw ApiError.badRequest(`${METADATA_HEADER}: must be a JSON object of view metadata`);
+  const fields = metadata as Record<string, unknown>;
+  const problems: FieldProblem[] = [];
+  for (const name of VIEW_INDICES)
+    if (name in fields && fields[name] !== indices[name])
+      problems.push({
+        field: `${METADATA_HEADER}.${name}`,
+        message: `${JSON.stringify(fields[name])} differs from the view key ${viewKey} (${name} ${indices[name]}): leave it out, the key says it`,
+      });
+  if ('source' in fields)
+    problems.push({
+      field: `${METADATA_HEADER}.source`,
+      message:
+        'not taken for an upload: its bytes are the source (format, shape, dtype, byte order, header bytes go in the query string)',
+    });
+  if (problems.length > 0) throw ApiError.badRequest(describeProblems(problems), problems);
+  return fields;
 }

@@ -16,7 +16,10 @@ export function uploadKeyOf(datasetId: string, viewKey: string, format: string):
   return `uploads/${datasetId}/${viewKey}-${randomUUID()}.${format === 'tiff' ? 'tif' : format}`;
 }
 
-/** 415 unless the body is application/octet-stream; 400 when it is announced empty. */
+/**
+ * 415 unless the body is application/octet-stream sent as it is (no Content-Encoding but
+ * identity); 400 when it is announced empty.
+ */
 export function assertStackBody(req: Request): void {
   const type = mediaTypeOf(req);
   if (type !== 'application/octet-stream') {
@@ -25,7 +28,27 @@ export function assertStackBody(req: Request): void {
       `Content-Type ${type || '(none)'} is not accepted: the body of PUT .../data is the stack's bytes (application/octet-stream)`,
     );
   }
+  const encoding = contentEncodingOf(req);
+  if (encoding) {
+    throw new ApiError(
+      HttpStatus.UNSUPPORTED_MEDIA_TYPE,
+      `Content-Encoding ${encoding} is not taken for uploads; send the bytes as they are`,
+    );
+  }
   if (!hasBody(req)) throw ApiError.badRequest('body: empty (the stack bytes are the body)');
+}
+
+/**
+ * The Content-Encoding of a request other than identity (as sent, at most 100 characters), or
+ * undefined. Uploads are stored byte for byte and read as the stack they claim to be: a gzipped
+ * .npy was checked as if it were one ("missing \x93NUMPY magic"), and decoding it here would
+ * take a compression bomb past the upload's size bounds.
+ */
+function contentEncodingOf(req: Request): string | undefined {
+  const header = req.headers['content-encoding'];
+  if (header === undefined) return undefined;
+  const codings = header.split(',').map((c) => c.trim().toLowerCase());
+  return codings.every((c) => c === 'identity' || c === '') ? undefined : header.slice(0, 100);
 }
 
 /**

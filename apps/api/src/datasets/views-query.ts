@@ -14,7 +14,8 @@ export interface ViewsQuery {
 
 /**
  * `?state=&after=&limit=` of the views listing, each at most once, else a 400 naming it. Other
- * parameters are ignored, as they always were here (a client's cache-buster stays fine).
+ * parameters are refused before this by RequestShapeGuard — but for a cache-buster `_`, which
+ * clients had always been able to add here and keep.
  */
 export function viewsQueryOf(query: Record<string, unknown>): ViewsQuery {
   for (const name of ['state', 'after', 'limit'])

@@ -2,9 +2,10 @@ import { Controller, Delete, HttpCode, Param, Post, Query, Res } from '@nestjs/c
 import { ApiBearerAuth, ApiOperation, ApiParam, ApiQuery, ApiTags } from '@nestjs/swagger';
 import { CancelDataset, datasetStatusJson, RetryView, writeJobId } from '@bdv-cluster/pipeline';
 import type { Response } from 'express';
-import { DatasetIdPipe } from '../common/id-params.js';
+import { DatasetIdPipe, ViewKeyPipe } from '../common/id-params.js';
 import { ApiError } from '../common/api-error.js';
 import { CANCEL_WAIT_MS } from './lifecycle-providers.js';
+import { QueryParams } from '../common/request-shape.js';
 
 /** The `purge` query flag: absent, true or false — anything else names the parameter. */
 function purgeOf(query: Record<string, unknown>): boolean {
@@ -33,6 +34,7 @@ export class LifecycleController {
     summary: `Cancel a dataset: queued views are dropped, running ones stop at their next slab and are undone, its files are removed and its name is free again unless a copy it exported to OUTPUT_BUCKET is kept there (200, status "cancelled"). A complete dataset only with ?purge=true (409 otherwise). Views still running after ${CANCEL_WAIT_MS / 1000} s: 202 "cancelling" — DELETE again to finish.`,
   })
   @ApiQuery({ name: 'purge', required: false, schema: { type: 'string', enum: ['true', 'false'] } })
+  @QueryParams('purge')
   async remove(
     @Param('id', DatasetIdPipe) id: string,
     @Query() query: Record<string, unknown>,
@@ -54,10 +56,10 @@ export class LifecycleController {
   @HttpCode(202)
   @ApiOperation({
     summary:
-      'Queue a failed view again (409 unless it failed, or while the dataset is finalizing or cancelled); the dataset finalizes again once it settles',
+      'Queue a failed view again (409 unless it failed, or while the dataset is finalizing or cancelled); the dataset finalizes again once it settles. No body (400 for one other than {})',
   })
   @ApiParam({ name: 'viewKey', example: 't0-i0-c1-s0-a0' })
-  async retryView(@Param('id', DatasetIdPipe) id: string, @Param('viewKey') viewKey: string) {
+  async retryView(@Param('id', DatasetIdPipe) id: string, @Param('viewKey', ViewKeyPipe) viewKey: string) {
     await this.retry.execute(id, viewKey);
     return { viewKey, jobId: writeJobId(id, viewKey), status: 'queued' as const };
   }

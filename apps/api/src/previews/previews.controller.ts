@@ -3,7 +3,8 @@ import { ApiBearerAuth, ApiOperation, ApiParam, ApiProduces, ApiQuery, ApiTags }
 import { DEFAULT_PREVIEW_SIZE, MAX_PREVIEW_SIZE, PROJECTION_AXES } from '@bdv-cluster/bdv/preview';
 import type { Request, Response } from 'express';
 import { setMaxListeners } from 'node:events';
-import { DatasetIdPipe } from '../common/id-params.js';
+import { DatasetIdPipe, ViewKeyPipe } from '../common/id-params.js';
+import { QueryParams } from '../common/request-shape.js';
 import { PREVIEW_DEFAULTS, previewQueryOf, PreviewsService, type PngAnswer } from './previews.service.js';
 
 const AXIS_QUERY = {
@@ -36,9 +37,10 @@ export class PreviewsController {
     description: 'longest side, px',
     schema: { type: 'integer', minimum: 16, maximum: MAX_PREVIEW_SIZE, default: DEFAULT_PREVIEW_SIZE },
   })
+  @QueryParams('axis', 'size')
   async view(
     @Param('id', DatasetIdPipe) id: string,
-    @Param('viewKey') viewKey: string,
+    @Param('viewKey', ViewKeyPipe) viewKey: string,
     @Query() query: Record<string, unknown>,
     @Req() req: Request,
     @Res() res: Response,
@@ -60,6 +62,7 @@ export class PreviewsController {
     description: 'timepoint (the first one with views)',
     schema: { type: 'integer', minimum: 0, maximum: 99_999 },
   })
+  @QueryParams('axis', 'time')
   async sheet(
     @Param('id', DatasetIdPipe) id: string,
     @Query() query: Record<string, unknown>,

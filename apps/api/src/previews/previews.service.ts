@@ -429,7 +429,7 @@ export function previewQueryOf(
   query: Record<string, unknown>,
   allowed: readonly string[],
 ): Partial<PreviewQuery> & { time?: number } {
-  refuseUnknownParams(query, allowed);
+  refuseUnknownParams(query, allowed, { cacheBuster: true }); // GET routes
   const out: Partial<PreviewQuery> & { time?: number } = {};
   const axis = query.axis;
   if (axis !== undefined) {

@@ -2,6 +2,7 @@ import { Controller, Get, Query, Res } from '@nestjs/common';
 import { ApiBearerAuth, ApiOperation, ApiProduces, ApiQuery, ApiTags } from '@nestjs/swagger';
 import type { Response } from 'express';
 import { boundedInteger, refuseUnknownParams } from '../common/query-params.js';
+import { QueryParams } from '../common/request-shape.js';
 import { renderStatusPage } from './status-page.js';
 import { StatusService } from './status.service.js';
 
@@ -34,8 +35,9 @@ export class StatusController {
     description: 'seconds between refreshes',
     schema: { type: 'integer', minimum: 1, maximum: 3600, default: 5 },
   })
+  @QueryParams('limit', 'refresh')
   async page(@Query() query: Record<string, unknown>, @Res() res: Response) {
-    refuseUnknownParams(query, ['limit', 'refresh']);
+    refuseUnknownParams(query, ['limit', 'refresh'], { cacheBuster: true });
     const limit =
       query.limit === undefined ? 20 : boundedInteger('query.limit', query.limit, 1, MAX_DATASETS, 5);
     const refresh =
