@@ -1,5 +1,5 @@
 import { Command, CommanderError } from 'commander';
-import { speaksForItself } from './cli-error.js';
+import { speaksForItself, systemErrorLine } from './cli-error.js';
 import { cancelCommand } from './commands/cancel-command.js';
 import { retryCommand } from './commands/retry-command.js';
 import { convertCommand } from './commands/convert-command.js';
@@ -25,7 +25,11 @@ program.addCommand(batchCommand());
 program.addCommand(statusCommand());
 program.addCommand(cancelCommand());
 program.addCommand(retryCommand());
-for (const command of program.commands) command.exitOverride();
+/** commander's own errors ("error: unknown option …") read as every other error of bdv. */
+const output = { outputError: (text: string, write: (text: string) => void) => write(`bdv: ${text}`) };
+program.configureOutput(output);
+// Subcommands added whole do not inherit the program's settings.
+for (const command of program.commands) command.exitOverride().configureOutput(output);
 
 /** Errors the user can act on print as one line; anything else also says how to see the stack. */
 function fail(error: unknown): never {
@@ -34,10 +38,12 @@ function fail(error: unknown): never {
     process.stderr.write(`bdv: ${error.message}\n`);
     process.exit(error.exitCode);
   }
-  const known = speaksForItself(error);
-  const message = error instanceof Error ? error.message : String(error);
+  // A file-system error is the user's to fix too: its path and reason, without the stack hint.
+  const systemLine = systemErrorLine(error);
+  const known = speaksForItself(error) || systemLine !== undefined;
+  const message = systemLine ?? (error instanceof Error ? error.message : String(error));
   process.stderr.write(`bdv: error: ${message}\n`);
-  if (!known && process.env.BDV_DEBUG) process.stderr.write(`${(error as Error).stack}\n`);
+  if (process.env.BDV_DEBUG && !speaksForItself(error)) process.stderr.write(`${(error as Error).stack}\n`);
   else if (!known) process.stderr.write('bdv: (set BDV_DEBUG=1 for the stack trace)\n');
   process.exit(1);
 }

@@ -37,7 +37,7 @@ describe('quick-form problems', () => {
       ),
     ).toBe(
       [
-        '--name (by default the output file name, which then may only use A-Z a-z 0-9 . _ -): must be 1-128 characters of A-Z a-z 0-9 . _ -',
+        '--name: must be 1-128 characters of A-Z a-z 0-9 . _ -',
         '--tiles: Too big',
         '--labels: needs 2 labels, got 1',
         '--voxel-size: Too small: expected number to be >0',
@@ -46,6 +46,26 @@ describe('quick-form problems', () => {
         '--block (level 0): level 0 only',
         '--block: needs a block',
       ].join('; '),
+    );
+  });
+
+  it('says to pass --name when the name came from the output file, keeping the file name', () => {
+    expect(
+      quickFormProblems(
+        [{ field: 'dataset.name', message: 'must be 1-128 characters of A-Z a-z 0-9 . _ -' }],
+        files,
+        'Ergebnis ü',
+      ),
+    ).toBe(
+      "the dataset name is by default the output file's name ('Ergebnis ü'), and a dataset name must be 1-128 characters of A-Z a-z 0-9 . _ -: pass --name <a simple name> (the file may keep its name)",
+    );
+  });
+
+  it('says the problems of the first few files and counts the rest, after the options', () => {
+    const many = Array.from({ length: 8 }, (_, i) => `/in/t${i}.npy`);
+    const problems = many.map((_, i) => ({ field: `views[${i}].time`, message: `${i} is out of range` }));
+    expect(quickFormProblems([...problems, { field: 'dataset.setup.tiles', message: 'Too big' }], many)).toBe(
+      '--tiles: Too big; /in/t0.npy (time): 0 is out of range; /in/t1.npy (time): 1 is out of range; /in/t2.npy (time): 2 is out of range; and 5 more of other files',
     );
   });
 });

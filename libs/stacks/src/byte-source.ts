@@ -85,10 +85,7 @@ export class FileByteSource implements ByteSource {
       handle = await open(path, constants.O_RDONLY | constants.O_NONBLOCK);
     } catch (error) {
       if (error instanceof StackError) throw error;
-      const code = (error as NodeJS.ErrnoException).code;
-      const reason =
-        code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'is a directory' : String(code ?? error);
-      throw new StackError('NOT_FOUND', `${name}: ${reason}`, name);
+      throw new StackError('NOT_FOUND', `${name}: ${openReason(error as NodeJS.ErrnoException)}`, name);
     }
     // Checked again on what was opened: the path may have been replaced meanwhile.
     try {
@@ -119,6 +116,25 @@ export class FileByteSource implements ByteSource {
 
   async close(): Promise<void> {
     await this.handle.close();
+  }
+}
+
+/** Why a file could not be opened for reading, in words (a bare "EACCES" said nothing to do). */
+export function openReason(error: NodeJS.ErrnoException): string {
+  switch (error.code) {
+    case 'ENOENT':
+      return 'no such file';
+    case 'ENOTDIR':
+      return 'no such file (a parent is not a folder)';
+    case 'EISDIR':
+      return 'is a directory';
+    case 'EACCES':
+    case 'EPERM':
+      return 'permission denied (cannot read it)';
+    case 'ELOOP':
+      return 'too many symbolic links (a loop?)';
+    default:
+      return String(error.code ?? error.message ?? error);
   }
 }
 

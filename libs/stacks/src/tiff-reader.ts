@@ -103,17 +103,21 @@ function sampleTypeOfPage(name: string, image: GeoTIFFImage, page: number): Samp
   if (format !== 1)
     throw new StackError(
       'UNSUPPORTED_DTYPE',
-      `${name}: page ${page} holds ${format === 2 ? 'signed' : 'float'} samples, expected unsigned 16-bit`,
+      `${name}: page ${page} holds ${bits}-bit ${format === 2 ? 'signed' : format === 3 ? 'float' : 'untyped'} samples, not unsigned 16-bit (uint16), which BDV stores: ${SAVE_AS_UINT16}`,
       name,
     );
   if (bits === 16) return 'uint16';
   if (bits === 8) return 'uint8';
   throw new StackError(
     'UNSUPPORTED_DTYPE',
-    `${name}: page ${page} has ${bits}-bit samples, expected 16-bit`,
+    `${name}: page ${page} has ${bits}-bit samples, not unsigned 16-bit (uint16), which BDV stores: ${SAVE_AS_UINT16}`,
     name,
   );
 }
+
+/** What to do about samples BDV does not store, as the .npy reader says it (npy-reader.ts). */
+const SAVE_AS_UINT16 =
+  "save the stack as uint16 first (Fiji: Image > Type > 16-bit; numpy/tifffile: a.astype('<u2'), scaled to 0..65535 as your data needs)";
 
 function checkPage(
   name: string,

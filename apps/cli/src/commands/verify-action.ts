@@ -1,6 +1,7 @@
 import { availableParallelism } from 'node:os';
-import { resolve } from 'node:path';
-import { BdvError, verifyDataset, type VerifyReport } from '@bdv-cluster/bdv';
+import { existsSync } from 'node:fs';
+import { basename, resolve } from 'node:path';
+import { BdvError, checksumPathFor, verifyDataset, type VerifyReport } from '@bdv-cluster/bdv';
 import { ViewThreadPool } from '@bdv-cluster/convert';
 import { CliError } from '../cli-error.js';
 import { MAX_JOBS, parseInteger } from '../convert/option-lists.js';
@@ -12,9 +13,25 @@ export async function verifyXml(xml: string, flags: { json?: boolean; jobs?: str
     flags.jobs === undefined
       ? Math.min(availableParallelism(), MAX_JOBS)
       : parseInteger(flags.jobs, '--jobs', 1, MAX_JOBS);
+  assertFinished(resolve(xml));
   const report = await verify(resolve(xml), jobs);
   process.stdout.write(flags.json ? `${JSON.stringify(report)}\n` : render(report));
   process.exitCode = report.ok ? 0 : 1;
+}
+
+/**
+ * No XML, but the files a conversion writes before it (the .h5, the checksum record): bdv convert
+ * writes the XML last, so that run was stopped, and "no such file" sent users looking for a file
+ * that was never there.
+ */
+function assertFinished(xml: string): void {
+  if (existsSync(xml)) return;
+  const h5 = xml.replace(/\.xml$/i, '.h5');
+  const left = [h5, checksumPathFor(xml)].filter((file) => file !== xml && existsSync(file));
+  if (left.length === 0) return;
+  throw new CliError(
+    `${xml}: no such file, but ${left.map((file) => basename(file)).join(' and ')} ${left.length > 1 ? 'are' : 'is'} there: the conversion into ${h5} did not finish (the XML is written last); run the same bdv convert command with --resume to finish it, then verify`,
+  );
 }
 
 /** The library's report; a missing checksum file gets a line saying why it matters. */

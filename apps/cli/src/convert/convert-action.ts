@@ -27,7 +27,7 @@ export async function convert(inputs: string[], flags: ConvertFlags): Promise<vo
     throw new CliError(
       flags.manifest
         ? `invalid manifest: ${describeProblems(problems)}`
-        : `cannot convert these inputs: ${quickFormProblems(problems, viewFiles(manifest))}`,
+        : `cannot convert these inputs: ${quickFormProblems(problems, viewFiles(manifest), flags.name === undefined ? datasetName(manifest) : undefined)}`,
     );
   }
   const interrupts = watchInterrupts();
@@ -67,6 +67,11 @@ function jobsFor(flags: ConvertFlags, manifest: Manifest): number {
   if (flags.jobs !== undefined) return parseInteger(flags.jobs, '--jobs', 1, MAX_JOBS);
   if (manifest.dataset.layout !== 'partitioned') return 1;
   return Math.max(1, Math.min(availableParallelism(), manifest.views.length));
+}
+
+function datasetName(manifest: ManifestInput): string | undefined {
+  const name = (manifest as { dataset?: { name?: unknown } }).dataset?.name;
+  return typeof name === 'string' ? name : undefined;
 }
 
 /** The file of each view of a quick-form manifest, in order. */

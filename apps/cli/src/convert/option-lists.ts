@@ -23,6 +23,14 @@ export function parseTriple(text: string, option: string, integers = false): [nu
   return parts as [number, number, number];
 }
 
+/** "0.02" -> 0.02; anything else (`fast`, an empty string) refused quoting what was typed. */
+export function parseNumber(text: string, option: string): number {
+  const n = Number(text);
+  if (text.trim() === '' || !Number.isFinite(n))
+    throw new CliError(`${option}: expected a number like 0.02; got "${text}"`);
+  return n;
+}
+
 export function parseList(text: string): string[] {
   return text
     .split(',')

@@ -1,7 +1,7 @@
-import type { ManifestParts } from '@bdv-cluster/contract';
+import { PATTERN_FIELDS, type ManifestParts } from '@bdv-cluster/contract';
 import { CliError } from '../cli-error.js';
 import type { ProgressMode } from '../progress/progress-mode.js';
-import { parseInteger, parseLevelsOrAuto, parseList, parseTriple } from './option-lists.js';
+import { parseInteger, parseLevelsOrAuto, parseList, parseNumber, parseTriple } from './option-lists.js';
 
 export interface ConvertFlags {
   output?: string;
@@ -90,7 +90,7 @@ export function quickOptionsOf(f: ConvertFlags, name: string): ManifestParts & {
       voxelSizeXyz: f.voxelSize ? parseTriple(f.voxelSize, '--voxel-size') : undefined,
       voxelUnits: f.unit,
       calibrationXyz: f.calibration ? parseTriple(f.calibration, '--calibration') : undefined,
-      exposureTime: f.exposureTime === undefined ? undefined : Number(f.exposureTime),
+      exposureTime: f.exposureTime === undefined ? undefined : parseNumber(f.exposureTime, '--exposure-time'),
       exposureUnits: f.exposureUnits,
       cameraName: f.camera,
     },
@@ -164,6 +164,9 @@ function assertBlockCount(
     );
 }
 
+/** The setup attributes a dataset's XML labels (the pattern's fields but time). */
+const LABELLED: readonly string[] = PATTERN_FIELDS.filter((field) => field !== 'time');
+
 function parseLabels(entries: string[]): Record<string, string[]> | undefined {
   if (entries.length === 0) return undefined;
   return Object.fromEntries(
@@ -171,6 +174,10 @@ function parseLabels(entries: string[]): Record<string, string[]> | undefined {
       const [attribute, list] = entry.split('=', 2);
       if (!attribute || list === undefined)
         throw new CliError(`--labels: expected attribute=a,b,... ; got "${entry}"`);
+      if (!LABELLED.includes(attribute))
+        throw new CliError(
+          `--labels ${entry}: "${attribute}" is not an attribute; labels are given to ${LABELLED.join(', ')}`,
+        );
       return [attribute, parseList(list)];
     }),
   );

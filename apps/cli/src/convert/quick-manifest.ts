@@ -1,4 +1,4 @@
-import { readdirSync, statSync } from 'node:fs';
+import { readdirSync, statSync, type Stats } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
 import {
   compileFilenamePattern,
@@ -8,8 +8,8 @@ import {
   type ManifestParts,
   type PatternMatch,
 } from '@bdv-cluster/contract';
-import { formatOf, isStackFileName } from '@bdv-cluster/stacks';
-import { CliError } from '../cli-error.js';
+import { formatOf, isStackFileName, STACK_EXTENSIONS, type StackFormat } from '@bdv-cluster/stacks';
+import { CliError, systemReason } from '../cli-error.js';
 
 export interface QuickOptions extends ManifestParts {
   pattern?: string;
@@ -19,24 +19,38 @@ export interface QuickOptions extends ManifestParts {
 function expandInputs(inputs: string[]): string[] {
   const files: string[] = [];
   for (const input of inputs) {
-    let stat;
-    try {
-      stat = statSync(input);
-    } catch {
-      throw new CliError(`${input}: no such file or directory`);
-    }
+    const stat = statInput(input);
     if (stat.isDirectory()) {
-      const found = readdirSync(input)
+      const found = listFolder(input)
         .filter(isStackFileName)
         .sort()
         .map((f) => join(input, f));
-      if (found.length === 0) throw new CliError(`${input}: no .npy/.raw/.tif files in this folder`);
+      if (found.length === 0)
+        throw new CliError(`${input}: no ${Object.keys(STACK_EXTENSIONS).join('/')} files in this folder`);
       files.push(...found);
     } else {
       files.push(input);
     }
   }
   return files.map((f) => resolve(f));
+}
+
+function statInput(input: string): Stats {
+  try {
+    return statSync(input);
+  } catch (error) {
+    const e = error as NodeJS.ErrnoException;
+    // Kept as it was for a missing input; the rest in words, not as a bare code.
+    throw new CliError(`${input}: ${e.code === 'ENOENT' ? 'no such file or directory' : systemReason(e)}`);
+  }
+}
+
+function listFolder(folder: string): string[] {
+  try {
+    return readdirSync(folder);
+  } catch (error) {
+    throw new CliError(`${folder}: cannot list this folder: ${systemReason(error as NodeJS.ErrnoException)}`);
+  }
 }
 
 /**
@@ -85,11 +99,31 @@ function assertReadableAs(file: string, o: QuickOptions): void {
   } catch {
     throw new CliError(`${file}: cannot tell the format from the name: give --format npy, raw or tiff`);
   }
+  assertOptionsApply(file, format, o.sourceOptions);
   if (format === 'raw' && !o.sourceOptions?.shapeZyx)
     throw new CliError(
       `${file}: raw input needs --shape z,y,x (and --dtype, --byte-order, --header-bytes where it is not uint16, little-endian, from byte 0)`,
     );
 }
+
+/**
+ * Options only raw input reads: a .npy or a TIFF says its byte order and where its samples start
+ * in its header, so these were silently dropped (a user's --byte-order big that changed nothing).
+ * --shape and --dtype apply to every format: checked against the header (StackExpectation).
+ */
+function assertOptionsApply(file: string, format: StackFormat, o: QuickOptions['sourceOptions']): void {
+  if (format === 'raw') return;
+  const given = [
+    o?.byteOrder !== undefined ? '--byte-order' : undefined,
+    o?.headerBytes !== undefined ? '--header-bytes' : undefined,
+  ].filter((option) => option !== undefined);
+  if (given.length === 0) return;
+  throw new CliError(
+    `${given.join(' and ')} ${given.length > 1 ? 'apply' : 'applies'} to raw input only (${basename(file)} is ${FORMAT_NAMES[format]}, which records its layout in its header): leave ${given.length > 1 ? 'them' : 'it'} out, or give --format raw to read the file as raw samples`,
+  );
+}
+
+const FORMAT_NAMES: Record<StackFormat, string> = { npy: '.npy', tiff: 'TIFF', raw: 'raw' };
 
 function compilePattern(pattern: string | undefined, files: number): FilenamePattern | undefined {
   if (pattern) {

@@ -9,7 +9,7 @@ function levelAxis(at: string | undefined): string {
 
 /** Where a quick-form manifest's dataset fields came from: the option a user typed. */
 const OPTION_OF: [RegExp, string | ((match: string, ...groups: string[]) => string)][] = [
-  [/^dataset\.name$/, '--name (by default the output file name, which then may only use A-Z a-z 0-9 . _ -)'],
+  [/^dataset\.name$/, '--name'],
   [/^dataset\.timepoints$/, '--timepoints'],
   [/^dataset\.setup\.(illuminations|channels|tiles|angles)$/, '--$1'],
   [/^dataset\.setup$/, '--illuminations/--channels/--tiles/--angles'],
@@ -33,27 +33,50 @@ const VIEW_OPTION_OF: [RegExp, string][] = [
   [/^source\.headerBytes$/, '--header-bytes'],
 ];
 
+/** Problems of single files said in full; past these, counted (a folder of 500 duplicates). */
+const FILE_PROBLEMS_SHOWN = 3;
+
 /**
  * A quick-form manifest's problems in the user's terms: there is no manifest and `views[4]` means
  * nothing to whoever typed `bdv convert folder -p …`. A view is named by its file; a dataset field
- * by its option; the same problem of a flag shared by every view is said once.
+ * by its option; the same problem of a flag shared by every view is said once; the problems of
+ * single files, often one mistake seen in every file, are said for the first few and counted.
+ * `nameFromOutput`: the dataset name was not given but taken from the output file's name.
  */
-export function quickFormProblems(problems: readonly FieldProblem[], files: readonly string[]): string {
+export function quickFormProblems(
+  problems: readonly FieldProblem[],
+  files: readonly string[],
+  nameFromOutput?: string,
+): string {
   const fileOf = (index: string) => files[Number(index)] ?? `views[${index}]`;
   const lines = new Set<string>();
+  const fileLines = new Set<string>();
   for (const { field, message } of problems) {
     const text = message.replace(/views\[(\d+)\]/g, (_, i: string) => fileOf(i));
     const view = /^views\[(\d+)\]\.?(.*)$/.exec(field);
     if (view) {
       const option = VIEW_OPTION_OF.find(([re]) => re.test(view[2]!))?.[1];
-      lines.add(
-        option ? `${option}: ${text}` : `${fileOf(view[1]!)}${view[2] ? ` (${view[2]})` : ''}: ${text}`,
-      );
+      if (option) lines.add(`${option}: ${text}`);
+      else fileLines.add(`${fileOf(view[1]!)}${view[2] ? ` (${view[2]})` : ''}: ${text}`);
       continue;
     }
-    lines.add(`${optionOf(field)}: ${text}`);
+    lines.add(
+      field === 'dataset.name' && nameFromOutput !== undefined
+        ? nameProblem(nameFromOutput, text)
+        : `${optionOf(field)}: ${text}`,
+    );
   }
-  return [...lines].join('; ');
+  const shown = [...fileLines].slice(0, FILE_PROBLEMS_SHOWN);
+  const more = fileLines.size - shown.length;
+  return [...lines, ...shown, ...(more > 0 ? [`and ${more} more of other files`] : [])].join('; ');
+}
+
+/**
+ * The dataset name taken from the output file's name (no --name): the rule is the dataset's (the
+ * XML and the cluster's URLs carry it), so the way out is a name of its own, not a renamed file.
+ */
+function nameProblem(name: string, text: string): string {
+  return `the dataset name is by default the output file's name ('${name}'), and a dataset name ${text}: pass --name <a simple name> (the file may keep its name)`;
 }
 
 /** A dataset field as the option it came from, or the field itself where none did. */

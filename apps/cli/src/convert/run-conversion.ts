@@ -28,6 +28,7 @@ import { commitGroupFromEnv } from './commit-group-env.js';
 import { InterruptedError, throwIfInterrupted } from './interruption.js';
 import { assertInputsAreNotOutputs } from './inputs-not-outputs.js';
 import { openOutput, removeStagedFiles } from './open-output.js';
+import { assertOutputPlace } from './output-place.js';
 import { planViews, type PlannedView } from './planned-view.js';
 import { writeInProcess, writeOnThreads } from './view-writing.js';
 
@@ -222,6 +223,9 @@ function assertViewsFitMemory(planned: readonly PlannedView[], pyramid: Conversi
 function assertWritable(req: ConversionRequest, jobs: number): void {
   if (req.resume && req.overwrite)
     throw new CliError('--resume continues the existing output and --overwrite replaces it: give one');
+  // Before "already exists", and whatever --overwrite says: a folder at the output's name is
+  // never the .h5 a user meant to replace.
+  assertOutputPlace(req.output);
   if (req.overwrite || req.resume) return assertJobs(req, jobs);
   if (existsSync(req.output))
     throw new CliError(

@@ -16,6 +16,20 @@ export interface ProgressReporter {
 const resumedLine = (kept: number) =>
   `resuming: ${kept} view(s) the earlier run wrote read back as written and are kept`;
 
+/**
+ * A time as the bar shows it, or "-" until one is known: cli-progress gives its ETA as the text
+ * '0' before the first update and 'INF' while nothing was written, which its own format cut to
+ * "0s" and "NFs".
+ */
+export function etaText<O>(
+  seconds: unknown,
+  options: O,
+  roundTo: number,
+  format: (t: number, options: O, roundTo: number) => string,
+): string {
+  return typeof seconds === 'number' && Number.isFinite(seconds) ? format(seconds, options, roundTo) : '-';
+}
+
 /** A live bar (bytes, views, speed, ETA) for terminals. */
 class BarProgress implements ProgressReporter {
   constructor(private readonly bar: SingleBar) {}
@@ -30,6 +44,7 @@ class BarProgress implements ProgressReporter {
         hideCursor: true,
         etaBuffer: 50,
         stream: process.stderr,
+        formatTime: (t, options, roundTo) => etaText(t, options, roundTo, cliProgress.Format.TimeFormat),
       },
       cliProgress.Presets.shades_classic,
     );
