@@ -22,6 +22,17 @@ import { PreviewsService } from './previews/previews.service.js';
 import { StatusController } from './status/status.controller.js';
 import { StatusService } from './status/status.service.js';
 
+/** Every controller of the API (its routes' shapes are held to their OpenAPI by a test). */
+export const API_CONTROLLERS = [
+  DatasetsController,
+  BatchesController,
+  HealthController,
+  MetricsController,
+  PreviewsController,
+  StatusController,
+  LifecycleController,
+] as const;
+
 @Module({})
 export class AppModule {
   static forConfig(config: ClusterConfig): DynamicModule {
@@ -32,15 +43,7 @@ export class AppModule {
     return {
       module: AppModule,
       imports: [TerminusModule.forRoot({ errorLogStyle: 'json' })],
-      controllers: [
-        DatasetsController,
-        BatchesController,
-        HealthController,
-        MetricsController,
-        PreviewsController,
-        StatusController,
-        LifecycleController,
-      ],
+      controllers: [...API_CONTROLLERS],
       providers: [
         { provide: CONFIG, useValue: config },
         { provide: REDIS, useFactory: () => whenConnected(state) },

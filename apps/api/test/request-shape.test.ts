@@ -4,29 +4,14 @@ import { RequestMethod, type ExecutionContext } from '@nestjs/common';
 import { METHOD_METADATA, PATH_METADATA, ROUTE_ARGS_METADATA } from '@nestjs/common/constants.js';
 import { Reflector } from '@nestjs/core';
 import { describe, expect, it } from 'vitest';
-import { BatchesController } from '../src/batches/batches.controller.js';
+import { API_CONTROLLERS } from '../src/app.module.js';
 import { refuseUnknownParams } from '../src/common/query-params.js';
 import { RequestShapeGuard } from '../src/common/request-shape.js';
-import { DatasetsController } from '../src/datasets/datasets.controller.js';
-import { HealthController } from '../src/health/health.controller.js';
-import { LifecycleController } from '../src/lifecycle/lifecycle.controller.js';
-import { MetricsController } from '../src/metrics/metrics.controller.js';
-import { PreviewsController } from '../src/previews/previews.controller.js';
-import { StatusController } from '../src/status/status.controller.js';
 
 // Every route of the API against the guard that refuses what a route would ignore: the query
 // parameters it takes are the ones its OpenAPI lists, a cache-buster `_` passes on GETs only,
 // and a body only where the handler reads one.
 
-const CONTROLLERS = [
-  DatasetsController,
-  BatchesController,
-  HealthController,
-  MetricsController,
-  PreviewsController,
-  StatusController,
-  LifecycleController,
-];
 /** @nestjs/swagger's key for @ApiQuery/@ApiParam (DECORATORS.API_PARAMETERS). */
 const API_PARAMETERS = 'swagger/apiParameters';
 const BODY = 3; // RouteParamtypes.BODY
@@ -41,7 +26,7 @@ interface Route {
 }
 
 function routes(): Route[] {
-  return CONTROLLERS.flatMap((controller) =>
+  return API_CONTROLLERS.flatMap((controller) =>
     Object.getOwnPropertyNames(controller.prototype).flatMap((name) => {
       const handler = (controller.prototype as Record<string, Route['handler']>)[name]!;
       const path = Reflect.getMetadata(PATH_METADATA, handler) as string | undefined;
