@@ -135,6 +135,14 @@ describe('an upload', () => {
     );
     const array = await upload({ 'x-bdv-view-metadata': '[1]' });
     expect(refusal(array)).toEqual([400, 'X-BDV-View-Metadata: must be a JSON object of view metadata']);
+    // Its own problems are named by the header too (the body is the stack, not JSON).
+    const unknown = await upload({ 'x-bdv-view-metadata': JSON.stringify({ voxelSize: [1, 1, 1] }) });
+    expect(unknown.status).toBe(400);
+    expect(unknown.body.details).toEqual([
+      { field: 'X-BDV-View-Metadata', message: expect.stringMatching(/voxelSize/) },
+    ]);
+    const small = await upload({ 'x-bdv-view-metadata': JSON.stringify({ voxelSizeXyz: [0, 1, 1] }) });
+    expect(small.body.details?.map((d) => d.field)).toEqual(['X-BDV-View-Metadata.voxelSizeXyz[0]']);
   });
 
   it('refuses a Content-Encoding (415): its bytes are stored and read as they are', async () => {

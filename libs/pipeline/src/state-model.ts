@@ -120,6 +120,7 @@ export type RetryOutcome =
   | { ok: true; before: DatasetStatus }
   | {
       ok: false;
-      reason: 'NO_DATASET' | 'CANCELLED' | 'FINALIZING' | 'NO_VIEW' | 'NOT_FAILED';
+      /** PAST_TIMEPOINTS: `state` holds the timepoints the dataset was finalized with. */
+      reason: 'NO_DATASET' | 'CANCELLED' | 'FINALIZING' | 'NO_VIEW' | 'NOT_FAILED' | 'PAST_TIMEPOINTS';
       state: string;
     };

@@ -26,6 +26,24 @@ end
  * failed finalize. A view that goes back to the queue (retry, or submitted again) takes its line
  * with it; a finalize's line goes once the dataset is written again or a new finalize starts.
  */
+/**
+ * The timepoints a dataset was finalized with, where the view `key` (t<time>-…) lies past them:
+ * its XML cannot list that view, so a finalize after it would fail the dataset. nil otherwise.
+ */
+const TIMEPOINTS_CHECK = `
+local function past_timepoints(key)
+  if redis.call('HGET', KEYS[1], 'finalizeRequested') ~= '1' then return nil end
+  local options = redis.call('HGET', KEYS[1], 'finalizeOptions')
+  if not options then return nil end
+  local ok, decoded = pcall(cjson.decode, options)
+  if not ok or type(decoded) ~= 'table' then return nil end
+  local timepoints = tonumber(decoded['timepoints'])
+  local time = tonumber(string.match(key, '^t(%d+)%-'))
+  if timepoints and time and time >= timepoints then return timepoints end
+  return nil
+end
+`;
+
 const ERROR_LINES = `
 local function forget_view_error(key)
   local reason = redis.call('HGET', KEYS[7], key)
@@ -58,12 +76,13 @@ end
  * ARGV: viewKey, spec json, now, reopen ('1': a batch re-run may add views to a finalized dataset).
  * Returns {'OK', previous state ('' or 'failed')} or {refusal, state}.
  */
-export const ADD_VIEW = `${CANCEL_CHECK}${ERROR_LINES}
+export const ADD_VIEW = `${CANCEL_CHECK}${ERROR_LINES}${TIMEPOINTS_CHECK}
 local status = redis.call('HGET', KEYS[1], 'status')
 if not status then return {'NO_DATASET', ''} end
 if is_cancelled(status) then return {'CANCELLED', status} end
 if status == 'finalizing' then return {'FINALIZED', status} end
 if redis.call('HGET', KEYS[1], 'finalizeRequested') == '1' and ARGV[4] ~= '1' then return {'FINALIZED', status} end
+if past_timepoints(ARGV[1]) then return {'FINALIZED', status} end
 local state = redis.call('HGET', KEYS[2], ARGV[1])
 if state and state ~= 'failed' then return {'DUPLICATE', state} end
 if state == 'failed' then
@@ -241,7 +260,7 @@ return 1
  * leaves the dataset's list); the dataset is `writing` again and finalizes anew once the view
  * settles (if its finalize was requested). Returns {'OK', status before} or {refusal, state}.
  */
-export const RETRY_VIEW = `${CANCEL_CHECK}${ERROR_LINES}
+export const RETRY_VIEW = `${CANCEL_CHECK}${ERROR_LINES}${TIMEPOINTS_CHECK}
 local status = redis.call('HGET', KEYS[1], 'status')
 if not status then return {'NO_DATASET', ''} end
 if is_cancelled(status) then return {'CANCELLED', status} end
@@ -249,6 +268,8 @@ if status == 'finalizing' then return {'FINALIZING', status} end
 local state = redis.call('HGET', KEYS[2], ARGV[1])
 if not state then return {'NO_VIEW', ''} end
 if state ~= 'failed' then return {'NOT_FAILED', state} end
+local timepoints = past_timepoints(ARGV[1])
+if timepoints then return {'PAST_TIMEPOINTS', tostring(timepoints)} end
 forget_view_error(ARGV[1])
 if status == 'failed' then forget_finalize_errors() end
 redis.call('HINCRBY', KEYS[3], 'failed', -1)

@@ -86,25 +86,22 @@ describe('CancelDataset', () => {
 });
 
 describe('RetryView', () => {
-  const retry = (outcome: object, enqueue = vi.fn(async () => undefined), finalizeOptions?: object) => {
+  const retry = (outcome: object, enqueue = vi.fn(async () => undefined)) => {
     const store = {
-      getDataset: vi.fn(async () => ({ id: 'd1', finalizeOptions }) as never),
       retryView: vi.fn(async () => outcome as never),
       failView: vi.fn(async () => undefined),
     };
     return { use: new RetryView(store, { enqueueWrites: enqueue }), store, enqueue };
   };
 
-  it('refuses a view past the timepoints the dataset was finalized with, before touching it', async () => {
-    const r = retry({ ok: true, before: 'complete' }, undefined, { timepoints: 3 });
+  it('refuses a view past the timepoints the dataset was finalized with (as Redis found it), queueing nothing', async () => {
+    const r = retry({ ok: false, reason: 'PAST_TIMEPOINTS', state: '3' });
     await expect(r.use.execute('d1', 't5-i0-c0-s0-a0')).rejects.toMatchObject({
       kind: 'CONFLICT',
       message:
         'view t5-i0-c0-s0-a0 has time 5, past the 3 timepoints dataset d1 was finalized with: it cannot be added to its XML',
     });
-    expect(r.store.retryView).not.toHaveBeenCalled();
-    await r.use.execute('d1', 't2-i0-c0-s0-a0');
-    expect(r.enqueue).toHaveBeenCalledWith('d1', [{ viewKey: 't2-i0-c0-s0-a0', reopened: true }]);
+    expect(r.enqueue).not.toHaveBeenCalled();
   });
 
   it('queues the view again, replacing its old job', async () => {

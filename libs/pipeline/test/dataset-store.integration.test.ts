@@ -118,6 +118,25 @@ describe('dataset state in Redis', () => {
     });
   });
 
+  it('refuses, in the step that queues it, a retried view past the timepoints a finalize recorded', async () => {
+    const d = await datasetWithRunningViews('retry-past', 2);
+    expect(await store.addView(d, viewSpec(0, 5))).toMatchObject({ ok: true });
+    await store.startView(d.id, key(0, 5));
+    await store.failView(d.id, key(0, 5), 'bad header');
+    // The API checked the retry before this finalize was recorded (another replica, say).
+    expect(await store.requestFinalize(d.id, { timepoints: 1 })).toBeUndefined();
+    expect(await store.retryView(d.id, key(0, 5))).toEqual({
+      ok: false,
+      reason: 'PAST_TIMEPOINTS',
+      state: '1',
+    });
+    expect((await store.getView(d.id, key(0, 5)))!.state).toBe('failed');
+    // A batch re-run (reopen) may not add it either; a view within the timepoints may.
+    expect(await store.addView(d, viewSpec(1, 5), true)).toMatchObject({ ok: false, reason: 'FINALIZED' });
+    await store.failView(d.id, key(0), 'x');
+    expect(await store.retryView(d.id, key(0))).toMatchObject({ ok: true });
+  });
+
   it('keeps view results exact (no float rounding on the way through Lua)', async () => {
     const d = await datasetWithRunningViews('exact', 1);
     await store.completeView(d.id, key(0), result(0, 0));

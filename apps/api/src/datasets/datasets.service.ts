@@ -291,7 +291,20 @@ function uploadedViewSpec(
   const metadata = uploadMetadataOf(metadataHeader, viewKey, indices);
   const key = uploadKeyOf(datasetId, viewKey, options.data.format ?? 'npy');
   const source = { ...options.data, uri: `s3://${bucket}/${key}` };
-  return { view: parseBody(ViewSpec, { ...metadata, ...indices, source }), key };
+  const view = ViewSpec.safeParse({ ...metadata, ...indices, source });
+  if (!view.success) {
+    // Named where the client wrote them: the upload's body is the stack, not JSON.
+    const details = fieldProblems(view.error).map((p) => ({ ...p, field: uploadFieldOf(p.field) }));
+    throw ApiError.badRequest(describeProblems(details), details);
+  }
+  return { view: view.data, key };
+}
+
+/** A view field of an upload, named by where it came from: the query (the source) or the header. */
+function uploadFieldOf(field: string): string {
+  if (field === 'source') return 'query';
+  if (field.startsWith('source.')) return `query.${field.slice('source.'.length)}`;
+  return field === '(body)' ? METADATA_HEADER : `${METADATA_HEADER}.${field}`;
 }
 
 const METADATA_HEADER = 'X-BDV-View-Metadata';

@@ -11,12 +11,11 @@ import type { JobQueuePort, ViewStatePort } from '../ports.js';
  */
 export class RetryView {
   constructor(
-    private readonly store: Pick<ViewStatePort, 'getDataset' | 'retryView' | 'failView'>,
+    private readonly store: Pick<ViewStatePort, 'retryView' | 'failView'>,
     private readonly queues: Pick<JobQueuePort, 'enqueueWrites'>,
   ) {}
 
   async execute(datasetId: string, viewKey: string): Promise<void> {
-    await this.assertWithinTimepoints(datasetId, viewKey);
     const outcome = await this.store.retryView(datasetId, viewKey);
     if (!outcome.ok) {
       const { reason, state } = outcome;
@@ -26,6 +25,15 @@ export class RetryView {
         throw new PipelineError('NOT_FOUND', `view ${viewKey} was never submitted to dataset ${datasetId}`);
       if (reason === 'NOT_FAILED')
         throw new PipelineError('CONFLICT', `view ${viewKey} is ${state}: only a failed view is retried`);
+      // A dataset finalized with `timepoints` writes its XML again with them once the view settles:
+      // a view past them would fail that finalize (and the dataset). Checked in the same Redis step
+      // that queues the view, so a finalize recorded meanwhile cannot slip between the two. A failed
+      // view may lie past them, since failed views are missing from the XML whatever the timepoints.
+      if (reason === 'PAST_TIMEPOINTS')
+        throw new PipelineError(
+          'CONFLICT',
+          `view ${viewKey} has time ${parseViewKey(viewKey)?.time}, past the ${state} timepoints dataset ${datasetId} was finalized with: it cannot be added to its XML`,
+        );
       if (reason === 'FINALIZING')
         throw new PipelineError(
           'CONFLICT',
@@ -40,20 +48,5 @@ export class RetryView {
       await this.store.failView(datasetId, viewKey, `retry not queued: ${(error as Error).message}`);
       throw new PipelineError('UNAVAILABLE', `view ${viewKey} could not be queued again; retry later`);
     }
-  }
-
-  /**
-   * A dataset finalized with `timepoints` writes its XML again with them once the view settles: a
-   * view past them would fail that finalize (and the dataset). Refused here instead; a failed view
-   * may lie past them, since failed views are missing from the XML whatever the timepoints.
-   */
-  private async assertWithinTimepoints(datasetId: string, viewKey: string): Promise<void> {
-    const timepoints = (await this.store.getDataset(datasetId))?.finalizeOptions?.timepoints;
-    const time = parseViewKey(viewKey)?.time;
-    if (timepoints !== undefined && time !== undefined && time >= timepoints)
-      throw new PipelineError(
-        'CONFLICT',
-        `view ${viewKey} has time ${time}, past the ${timepoints} timepoints dataset ${datasetId} was finalized with: it cannot be added to its XML`,
-      );
   }
 }
