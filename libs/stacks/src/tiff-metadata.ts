@@ -9,10 +9,11 @@ import { StackError } from './stack-error.js';
 export const MAX_DESCRIPTION_BYTES = 256 * 1024;
 /** Entries of the first IFD searched for the ImageDescription (sorted by tag, it is among the first). */
 const MAX_ENTRIES = 1024;
-/** `key=value` lines of an ImageJ description looked at (ImageJ writes about ten). */
-const MAX_IMAGEJ_LINES = 256;
-/** A tifffile JSON description parsed only when this short (it is `{"shape": [...]}`). */
-const MAX_JSON_BYTES = 16 * 1024;
+/**
+ * ImageDescription tags of the first page looked at: Micro-Manager writes two, its own and an
+ * ImageJ one (tifffile's `description1`), and a hyperstack may be declared in either.
+ */
+const MAX_DESCRIPTIONS = 4;
 /** Characters of an OME element's start tag looked at for its attributes. */
 const MAX_TAG_CHARS = 8192;
 
@@ -29,35 +30,36 @@ export type TiffLayout =
   | { kind: 'tifffile'; shape: number[]; axes?: string };
 
 /**
- * The first page's ImageDescription, at most MAX_DESCRIPTION_BYTES of it, up to its first NUL;
- * undefined where there is none or the structure leading to it is not sound (countTiffPages
- * then says what is wrong with it). The source's own failures pass as they are.
+ * The first page's ImageDescriptions (MAX_DESCRIPTIONS at most), each at most
+ * MAX_DESCRIPTION_BYTES, up to its first NUL; none where the structure leading to them is not
+ * sound (countTiffPages then says what is wrong with it). The source's own failures pass as they are.
  */
-export async function readImageDescription(source: ByteSource): Promise<string | undefined> {
+export async function readImageDescriptions(source: ByteSource): Promise<string[]> {
   const header = await bytesAt(source, 0, 16);
-  if (!header || header.length < 8) return undefined;
+  if (!header || header.length < 8) return [];
   const head = view(header);
   const order = String.fromCharCode(header[0]!, header[1]!);
-  if (order !== 'II' && order !== 'MM') return undefined;
+  if (order !== 'II' && order !== 'MM') return [];
   const little = order === 'II';
   const version = head.getUint16(2, little);
-  if (version !== 42 && (version !== 43 || header.length < 16)) return undefined;
+  if (version !== 42 && (version !== 43 || header.length < 16)) return [];
   const big = version === 43;
   const offsetAt = (v: DataView, at: number) =>
     big ? Number(v.getBigUint64(at, little)) : v.getUint32(at, little);
   const ifd = offsetAt(head, big ? 8 : 4);
   const counted = await bytesAt(source, ifd, big ? 8 : 2);
-  if (!counted || counted.length < (big ? 8 : 2)) return undefined;
+  if (!counted || counted.length < (big ? 8 : 2)) return [];
   const claimed = big ? Number(view(counted).getBigUint64(0, little)) : view(counted).getUint16(0, little);
   const entries = Math.min(claimed, MAX_ENTRIES);
   const entryBytes = big ? 20 : 12;
   const table = await bytesAt(source, ifd + (big ? 8 : 2), entries * entryBytes);
-  if (!table) return undefined;
+  if (!table) return [];
   const entriesView = view(table);
+  const descriptions: string[] = [];
   for (let at = 0; at + entryBytes <= table.length; at += entryBytes) {
     if (entriesView.getUint16(at, little) !== ImageDescription) continue;
     const type = entriesView.getUint16(at + 2, little);
-    if (type !== 1 && type !== 2 && type !== 7) return undefined; // BYTE, ASCII, UNDEFINED
+    if (type !== 1 && type !== 2 && type !== 7) continue; // BYTE, ASCII, UNDEFINED
     const count = big
       ? Number(entriesView.getBigUint64(at + 4, little))
       : entriesView.getUint32(at + 4, little);
@@ -66,11 +68,12 @@ export async function readImageDescription(source: ByteSource): Promise<string |
       count <= (big ? 8 : 4)
         ? table.subarray(valueAt, valueAt + count)
         : await bytesAt(source, offsetAt(entriesView, valueAt), Math.min(count, MAX_DESCRIPTION_BYTES));
-    if (!bytes) return undefined;
+    if (!bytes) continue;
     const end = bytes.indexOf(0);
-    return new TextDecoder('utf-8').decode(end < 0 ? bytes : bytes.subarray(0, end));
+    descriptions.push(new TextDecoder('utf-8').decode(end < 0 ? bytes : bytes.subarray(0, end)));
+    if (descriptions.length === MAX_DESCRIPTIONS) break;
   }
-  return undefined;
+  return descriptions;
 }
 
 /** Up to `length` bytes at `at`; undefined where `at` is not inside the file. */
@@ -88,17 +91,24 @@ function view(bytes: Uint8Array): DataView {
 export function parseTiffLayout(description: string | undefined): TiffLayout | undefined {
   if (description === undefined) return undefined;
   const text = description.slice(0, MAX_DESCRIPTION_BYTES);
-  if (text.startsWith('ImageJ=')) return imagejLayout(text);
+  if (/^[ \t\f]*ImageJ[ \t\f]*[=:]/.test(text)) return imagejLayout(text);
   if (/^\s*\{/.test(text)) return tifffileLayout(text);
   if (/^\s*</.test(text) && /<(?:[\w.-]{1,64}:)?OME[\s/>]/.test(text)) return omeLayout(text);
   return undefined;
 }
 
+/**
+ * ImageJ reads its description as Java properties: `key=value`, `key = value` or `key:value`,
+ * leading blanks, lines broken by LF, CR or CRLF. Read the same way, or a hyperstack written
+ * with other spacing would pass as plain pages.
+ */
 function imagejLayout(text: string): TiffLayout {
   const fields = new Map<string, number>();
-  for (const line of text.split('\n', MAX_IMAGEJ_LINES)) {
-    const field = /^(images|channels|slices|frames)=(\d{1,9})\s*$/.exec(line);
-    if (field) fields.set(field[1]!, Number(field[2]));
+  for (const line of text.split(/\r\n|\r|\n/)) {
+    const field = /^[ \t\f]*(images|channels|slices|frames)[ \t\f]*[=:][ \t\f]*0*(\d{1,9})[ \t\f]*$/.exec(
+      line,
+    );
+    if (field && !fields.has(field[1]!)) fields.set(field[1]!, Number(field[2]));
   }
   return {
     kind: 'imagej',
@@ -111,7 +121,6 @@ function imagejLayout(text: string): TiffLayout {
 
 /** tifffile's own `{"shape": [...], "axes": "..."}`; undefined if it is not that. */
 function tifffileLayout(text: string): TiffLayout | undefined {
-  if (text.length > MAX_JSON_BYTES) return undefined;
   let parsed: unknown;
   try {
     parsed = JSON.parse(text);
@@ -223,10 +232,19 @@ export function checkTiffLayout(name: string, layout: TiffLayout | undefined, pa
     const outer = axes
       ? shape.filter((n, i) => n > 1 && !'YXS'.includes(axes[i]!.toUpperCase()))
       : shape.slice(0, last - 2).filter((n) => n > 1);
-    if (outer.length > 1)
+    // An axis named channels or time is that, even alone (ImageJ's and OME's are refused so too).
+    const labelled =
+      axes !== undefined && shape.some((n, i) => n > 1 && 'CT'.includes(axes[i]!.toUpperCase()));
+    const what = `a tifffile array of shape (${shape.join(', ')})${axes ? ` and axes ${axes}` : ''} (from its ImageDescription)`;
+    if (outer.length > 1 || labelled) throw refuse(what, SPLIT);
+    // Several series written one after the other: the first one's shape declares fewer pages.
+    // (Fewer pages than planes is another layout — tifffile stores a (3, y, x) array as one
+    // planar RGB page — which the page checks refuse in their own words.)
+    const planes = outer.reduce((n, extent) => n * extent, 1);
+    if (pages !== undefined && pages > planes)
       throw refuse(
-        `a tifffile array of shape (${shape.join(', ')})${axes ? ` and axes ${axes}` : ''} (from its ImageDescription)`,
-        SPLIT,
+        `${what.replace(' (from', `, ${plural(planes, 'plane')} (from`)} in ${plural(pages, 'page')}`,
+        RESAVE,
       );
   }
 }

@@ -7,7 +7,7 @@ import { readUpTo, type ByteSource } from './byte-source.js';
 import { checkExpectation } from './expectation.js';
 import { assertKept } from './kept-slab.js';
 import { StackError } from './stack-error.js';
-import { checkTiffLayout, parseTiffLayout, readImageDescription } from './tiff-metadata.js';
+import { checkTiffLayout, parseTiffLayout, readImageDescriptions } from './tiff-metadata.js';
 import { countTiffPages } from './tiff-pages.js';
 import type { SampleType, StackExpectation, StackReader } from './stack-reader.js';
 
@@ -201,12 +201,12 @@ export async function openTiff(source: ByteSource, expect: StackExpectation = {}
   const { GeoTIFF: Tiff } = await import('geotiff');
   // A hyperstack's channels or timepoints would be read as more z-planes: refused by what its
   // first page's description says, before a declared depth would refuse it less helpfully.
-  const layout = parseTiffLayout(await readImageDescription(source));
-  checkTiffLayout(source.name, layout);
+  const layouts = (await readImageDescriptions(source)).map(parseTiffLayout);
+  for (const layout of layouts) checkTiffLayout(source.name, layout);
   // Counted first, by our own walk (geotiff's getImageCount never ends on a looping chain), no
   // further than a declared shape's depth.
   const pages = await countTiffPages(source, expect.shapeZyx?.[0]);
-  checkTiffLayout(source.name, layout, pages);
+  for (const layout of layouts) checkTiffLayout(source.name, layout, pages);
   const tiff = await readable(source.name, 'header', () =>
     Tiff.fromSource(new RangeSource(source) as unknown as BaseSource),
   );

@@ -185,6 +185,63 @@ describe('TIFF hyperstacks', () => {
   });
 });
 
+describe('hyperstacks described otherwise (second review)', () => {
+  beforeAll(() => {
+    const hyperstack = (separator: string, spacing: string) =>
+      JSON.stringify(
+        ['ImageJ=1.54f', 'images=10', `channels${spacing}2`, `slices${spacing}5`, ''].join(separator),
+      );
+    write([
+      // ImageJ reads Java properties: spaces around '=', ':' for '=', CR-only lines, leading blanks
+      {
+        name: 'ij-spaced.tif',
+        shape: [10, 8, 8],
+        extra: 'metadata=None',
+        description: hyperstack('\n', ' = '),
+      },
+      { name: 'ij-cr.tif', shape: [10, 8, 8], extra: 'metadata=None', description: hyperstack('\r', '=') },
+      {
+        name: 'ij-colon.tif',
+        shape: [10, 8, 8],
+        extra: 'metadata=None',
+        description: hyperstack('\n ', ':'),
+      },
+      // a lone labelled channel axis
+      { name: 'cyx.tif', shape: [2, 8, 8], extra: "metadata={'axes': 'CYX'}" },
+    ]);
+    execFileSync(PYTHON, [
+      '-c',
+      [
+        'import numpy as np, tifffile, sys',
+        // Micro-Manager: its own description first, the ImageJ one in a second tag
+        "ij = 'ImageJ=1.54f\\nimages=10\\nchannels=2\\nslices=5\\nhyperstack=true\\n'",
+        "tifffile.imwrite(sys.argv[1], np.zeros((10, 8, 8), '<u2'), description='Micro-Manager', metadata=None, extratags=[(270, 's', 0, ij, True)])",
+        // two series appended: the first description declares 5 of the 10 pages
+        'with tifffile.TiffWriter(sys.argv[2]) as w:',
+        "  w.write(np.zeros((5, 8, 8), '<u2'))",
+        "  w.write(np.ones((5, 8, 8), '<u2'))",
+      ].join('\n'),
+      p('mm.tif'),
+      p('two-series.tif'),
+    ]);
+  });
+
+  it.each(['ij-spaced.tif', 'ij-cr.tif', 'ij-colon.tif'])('refuses %s', async (name) => {
+    expect((await refusal(name)).message).toMatch(/is an ImageJ hyperstack of 2 channels x 5 slices/);
+  });
+
+  it('reads every ImageDescription of the first page (Micro-Manager writes two)', async () => {
+    expect((await refusal('mm.tif')).message).toMatch(/is an ImageJ hyperstack of 2 channels x 5 slices/);
+  });
+
+  it('refuses an axis labelled channels even alone, and series appended one after the other', async () => {
+    expect((await refusal('cyx.tif')).message).toMatch(/shape \(2, 8, 8\) and axes CYX/);
+    expect((await refusal('two-series.tif')).message).toMatch(
+      /shape \(5, 8, 8\), 5 planes \(from its ImageDescription\) in 10 pages, not one z-stack; re-save it/,
+    );
+  });
+});
+
 describe('TIFF descriptions that are not what they look like', () => {
   it.each(['not-ome.tif', 'not-imagej.tif', 'not-json.tif'])(
     'reads %s, whose description is malformed, as plain pages',
