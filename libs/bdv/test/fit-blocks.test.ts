@@ -69,6 +69,28 @@ describe("blocksWithinViewBuffer (auto blocks within a view's memory bound)", ()
     expect(fittedProposal([256, 2048, 2048]).fitted.widerLevels).toEqual([]);
   });
 
+  it.each([
+    // (review) planes of few rows and many columns: widening y only added padding
+    [
+      [65536, 128, 131072],
+      [1, 0.25, 1],
+    ],
+    [
+      [16384, 12, 1048576],
+      [1, 1, 1],
+    ],
+    [
+      [1536, 1, 1048576],
+      [1, 1, 1],
+    ],
+  ] as [Zyx, Zyx][])('widens along the axis with the most chunks (%j)', (shape, voxelXyz) => {
+    const proposal = proposeMipmaps(shape, voxelXyz);
+    const fitted = blocksWithinViewBuffer(shape, proposal.subsamplingZyx, proposal.blockSizeZyx);
+    expect(
+      viewBufferProblem(shape, resolveLevels(proposal.subsamplingZyx, fitted.blockSizeZyx)),
+    ).toBeUndefined();
+  });
+
   it('gives one block per level, the first serving all when fewer were given', () => {
     const fitted = blocksWithinViewBuffer(
       [64, 512, 512],

@@ -35,13 +35,29 @@ describe("a view's HDF5 chunks", () => {
     const problem = viewBufferProblem(shape, levels([[1, 1, 1]]));
     expect(problem).toBe(
       `a 96x512x512 (z,y,x) stack in blocks 1,1,1 makes ${96 * 512 * 512 * 16} HDF5 chunks (a chunk under 1024 voxels counts 16), ` +
-        `more than the ${MAX_VIEW_CHUNKS} a writer keeps track of; use larger blocks (e.g. 16,16,16 or 4,256,256)`,
+        `more than the ${MAX_VIEW_CHUNKS} a writer keeps track of; use blocks with 96x the voxels or more (wider in y and x keeps the slabs as they are)`,
     );
     // measured at 1.8 GiB of heap, and out of heap (docs: model/limits.ts)
     expect(viewBufferProblem([64, 512, 512], levels([[2, 4, 4]]))).toMatch(/more than the 4194304/);
     expect(viewBufferProblem([64, 512, 512], levels([[1, 4, 4]]))).toMatch(/more than the 4194304/);
     // 980 MiB measured: within the heap
     expect(viewBufferProblem([64, 512, 512], levels([[4, 4, 4]]))).toBeUndefined();
+  });
+
+  it('say what to change, and mention the weighting only where a chunk is small', () => {
+    const deep = levels(
+      [[16, 16, 16]],
+      [
+        [1, 1, 1],
+        [2, 2, 2],
+        [4, 4, 4],
+      ],
+    );
+    const problem = viewBufferProblem([4096, 2048, 2048], deep)!;
+    expect(problem).toMatch(
+      /makes \d+ HDF5 chunks, more than the 4194304 .*; use blocks with 2x the voxels or more/,
+    );
+    expect(problem).not.toContain('counts 16');
   });
 
   it("keep BigDataViewer's 16,16,16 on stacks of tens of GiB and npy2bdv's default on far larger ones", () => {

@@ -51,7 +51,7 @@ export function blocksWithinViewBuffer(
 }
 
 /**
- * Blocks across the plane doubled (the smaller of y and x, within MAX_BLOCK_DIM and
+ * Blocks across the plane doubled (along the axis with more chunks, within MAX_BLOCK_DIM and
  * MAX_CHUNK_VOXELS), the level with the most chunks first, until the view's chunks are within
  * MAX_VIEW_CHUNKS: 16³ or the shallower blocks above on a stack of many GiB are more chunks than
  * HDF5's bookkeeping fits in a writer's heap. Slab sizes do not change (a slab is as deep as
@@ -61,18 +61,31 @@ function widenUntilFewEnoughChunks(shapeZyx: Zyx, levels: LevelSpec[]): number[]
   const wider = new Set<number>();
   while (viewChunkWeight(shapeZyx, levels) > MAX_VIEW_CHUNKS) {
     const growable = levels
-      .map((level, i) => ({ i, weight: viewChunkWeight(shapeZyx, [level]), block: level.blockZyx }))
-      .filter(({ block }) => {
-        const axis = block[1] <= block[2] ? 1 : 2;
-        return block[axis] * 2 <= MAX_BLOCK_DIM && block[0] * block[1] * block[2] * 2 <= MAX_CHUNK_VOXELS;
-      })
-      .sort((a, b) => b.weight - a.weight)[0];
+      .map((level, i) => ({ i, level, axis: axisToWiden(shapeZyx, level) }))
+      .filter(({ axis }) => axis !== undefined)
+      .sort((a, b) => viewChunkWeight(shapeZyx, [b.level]) - viewChunkWeight(shapeZyx, [a.level]))[0];
     if (!growable) break;
-    const block = growable.block;
-    block[block[1] <= block[2] ? 1 : 2] *= 2;
+    growable.level.blockZyx[growable.axis!] *= 2;
     wider.add(growable.i);
   }
   return [...wider].sort((a, b) => a - b);
+}
+
+/**
+ * The axis (y or x) along which a level has the most chunks, where doubling the block still fits
+ * MAX_BLOCK_DIM and MAX_CHUNK_VOXELS and lowers the count (a block already as wide as the level
+ * only adds padding); undefined where neither does.
+ */
+function axisToWiden(shapeZyx: Zyx, { factorsZyx, blockZyx }: LevelSpec): 1 | 2 | undefined {
+  const shape = levelShape(shapeZyx, factorsZyx);
+  const across = (axis: 1 | 2) => Math.ceil(shape[axis] / blockZyx[axis]);
+  const fits = (axis: 1 | 2) =>
+    across(axis) > 1 &&
+    blockZyx[axis] * 2 <= MAX_BLOCK_DIM &&
+    blockZyx[0] * blockZyx[1] * blockZyx[2] * 2 <= MAX_CHUNK_VOXELS;
+  const [first, second] = across(1) >= across(2) ? ([1, 2] as const) : ([2, 1] as const);
+  if (fits(first)) return first;
+  return fits(second) ? second : undefined;
 }
 
 /** The level whose chunk-deep slab is largest among those more than one plane deep; -1 if none. */

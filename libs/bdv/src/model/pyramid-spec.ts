@@ -161,12 +161,15 @@ export function viewBufferProblem(shapeZyx: Zyx, levels: readonly LevelSpec[]): 
       `(more than ${mib(MAX_VIEW_BUFFER_BYTES)}); use a smaller block depth (blockSizeZyx z)`
     );
   const chunks = viewChunkWeight(shapeZyx, levels);
-  if (chunks > MAX_VIEW_CHUNKS)
+  if (chunks > MAX_VIEW_CHUNKS) {
+    const small = levels.some(({ blockZyx: [z, y, x] }) => z * y * x < SMALL_CHUNK_VOXELS);
     return (
-      `${stack} in blocks ${levels.map((l) => l.blockZyx.join(',')).join(':')} makes ${chunks} HDF5 chunks ` +
-      `(a chunk under ${SMALL_CHUNK_VOXELS} voxels counts ${SMALL_CHUNK_WEIGHT}), more than the ${MAX_VIEW_CHUNKS} ` +
-      `a writer keeps track of; use larger blocks (e.g. 16,16,16 or 4,256,256)`
+      `${stack} in blocks ${levels.map((l) => l.blockZyx.join(',')).join(':')} makes ${chunks} HDF5 chunks` +
+      (small ? ` (a chunk under ${SMALL_CHUNK_VOXELS} voxels counts ${SMALL_CHUNK_WEIGHT})` : '') +
+      `, more than the ${MAX_VIEW_CHUNKS} a writer keeps track of; use blocks with ${Math.ceil(chunks / MAX_VIEW_CHUNKS)}x ` +
+      `the voxels or more (wider in y and x keeps the slabs as they are)`
     );
+  }
   return undefined;
 }
 
