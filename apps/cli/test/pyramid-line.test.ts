@@ -12,6 +12,7 @@ const pyramid = (p: Partial<ConversionResult['pyramid']>): ConversionResult['pyr
     [16, 16, 16],
   ],
   shallowerBlockLevels: [],
+  widerBlockLevels: [],
   auto: ['subsamplingZyx', 'blockSizeZyx'],
   fromView: { key: 't0-i0-c0-s0-a0', shapeZyx: [32, 64, 64], voxelSizeXyz: [1, 1, 1] },
   ...p,
@@ -68,6 +69,13 @@ describe("the summary's pyramid line", () => {
     );
     expect(more).toContain('blocks 4,64,64:4,32,32:2,16,16 (z,y,x)');
     expect(more).toContain('1 block size(s) beyond the last level not used: 1,8,8');
+  });
+
+  it('says which proposed blocks were made wider, and why', () => {
+    const line = pyramidLine(pyramid({ widerBlockLevels: [0] }));
+    expect(line).toContain(
+      'blocks of level(s) 0 made wider than proposed: the view would make more than the 4194304 chunks a writer keeps track of',
+    );
   });
 
   it('has no "auto" note where nothing was proposed', () => {

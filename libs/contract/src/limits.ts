@@ -15,6 +15,7 @@ export {
   MAX_TEXT_LENGTH,
   MAX_TIMEPOINTS,
   MAX_VIEW_BUFFER_BYTES,
+  MAX_VIEW_CHUNKS,
   MAX_VIEWS,
 } from '@bdv-cluster/bdv';
 

@@ -14,9 +14,13 @@ export function autoPyramidFields(spec: PyramidFields): ('subsamplingZyx' | 'blo
   return (['subsamplingZyx', 'blockSizeZyx'] as const).filter((f) => spec[f] === AUTO);
 }
 
-/** A pyramid just chosen: where its blocks were "auto", the levels whose blocks were made shallower. */
+/**
+ * A pyramid just chosen: where its blocks were "auto", the levels whose blocks were made shallower
+ * (slabs within a view's memory) or wider (chunks within what a writer tracks).
+ */
 export interface ChosenPyramid extends DatasetPyramid {
   shallowerBlockLevels: number[];
+  widerBlockLevels: number[];
 }
 
 /**
@@ -34,9 +38,19 @@ export function pyramidFor(
   const subsamplingZyx =
     spec.subsamplingZyx === AUTO ? proposal!.subsamplingZyx : (spec.subsamplingZyx as Zyx[]);
   if (spec.blockSizeZyx !== AUTO)
-    return { subsamplingZyx, blockSizeZyx: spec.blockSizeZyx as Zyx[], shallowerBlockLevels: [] };
+    return {
+      subsamplingZyx,
+      blockSizeZyx: spec.blockSizeZyx as Zyx[],
+      shallowerBlockLevels: [],
+      widerBlockLevels: [],
+    };
   const fitted = blocksWithinViewBuffer(shapeZyx as Zyx, subsamplingZyx, proposal!.blockSizeZyx);
-  return { subsamplingZyx, blockSizeZyx: fitted.blockSizeZyx, shallowerBlockLevels: fitted.shallowerLevels };
+  return {
+    subsamplingZyx,
+    blockSizeZyx: fitted.blockSizeZyx,
+    shallowerBlockLevels: fitted.shallowerLevels,
+    widerBlockLevels: fitted.widerLevels,
+  };
 }
 
 /**

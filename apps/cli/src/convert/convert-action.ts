@@ -3,6 +3,7 @@ import { availableParallelism } from 'node:os';
 import {
   Manifest,
   MAX_VIEW_BUFFER_BYTES,
+  MAX_VIEW_CHUNKS,
   describeProblems,
   fieldProblems,
   type ManifestInput,
@@ -156,11 +157,16 @@ export function pyramidLine(p: ConversionResult['pyramid'], fromManifest = false
   if (!p.fromView) return line;
   const v = p.fromView;
   const shallower = p.shallowerBlockLevels;
+  const wider = p.widerBlockLevels;
   const fitted =
-    shallower.length === 0
+    (shallower.length === 0
       ? ''
       : `\n    blocks of level(s) ${shallower.join(', ')} made shallower than proposed: their chunk-deep slabs ` +
-        `would pass the ${MAX_VIEW_BUFFER_BYTES / 2 ** 20} MiB a view may buffer`;
+        `would pass the ${MAX_VIEW_BUFFER_BYTES / 2 ** 20} MiB a view may buffer`) +
+    (wider.length === 0
+      ? ''
+      : `\n    blocks of level(s) ${wider.join(', ')} made wider than proposed: the view would make more than ` +
+        `the ${MAX_VIEW_CHUNKS} chunks a writer keeps track of`);
   const terms = AUTO_TERMS[fromManifest ? 'manifest' : 'quick'];
   return (
     `${line}\n    ${p.auto.map((field) => terms.names[field]).join(' and ')} "auto": BigDataViewer's proposal for ${v.key} ` +
