@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -47,6 +47,11 @@ describe('output paths refused up front', () => {
     failsWith(
       convert('ok.npy', '-o', 'ok.npy/sub/x.h5'),
       `${p('ok.npy/sub/x.h5')}: a parent (${p('ok.npy')}) is not a folder; choose another -o`,
+    );
+    symlinkSync(p('nowhere'), p('dangling'));
+    failsWith(
+      convert('ok.npy', '-o', 'dangling/sub/x.h5'),
+      `${p('dangling/sub/x.h5')}: a parent (${p('dangling')}) is a symbolic link to nothing; choose another -o`,
     );
   });
 

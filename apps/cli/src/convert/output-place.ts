@@ -1,5 +1,5 @@
 import { checksumPathFor, xmlPathFor } from '@bdv-cluster/bdv';
-import { accessSync, constants, statSync, type Stats } from 'node:fs';
+import { accessSync, constants, lstatSync, statSync, type Stats } from 'node:fs';
 import { dirname } from 'node:path';
 import { CliError, systemReason } from '../cli-error.js';
 
@@ -41,6 +41,8 @@ function folderProblem(output: string): string | undefined {
       const denied = accessProblem(folder);
       return denied && `cannot write into ${folder}: ${denied}; choose another -o`;
     }
+    if (isDanglingLink(folder))
+      return `${output}: a parent (${folder}) is a symbolic link to nothing; choose another -o`;
     // Missing, or under a file or a folder this user may not search: the next one up says which.
     if (dirname(folder) === folder) return undefined;
   }
@@ -53,6 +55,15 @@ function accessProblem(folder: string): string | undefined {
     return undefined;
   } catch (error) {
     return systemReason(error as NodeJS.ErrnoException);
+  }
+}
+
+/** A link whose target does not exist (mkdir would fail on it with ENOENT, naming neither). */
+function isDanglingLink(path: string): boolean {
+  try {
+    return lstatSync(path).isSymbolicLink();
+  } catch {
+    return false;
   }
 }
 
