@@ -237,14 +237,8 @@ export function checkTiffLayout(name: string, layout: TiffLayout | undefined, pa
       axes !== undefined && shape.some((n, i) => n > 1 && 'CT'.includes(axes[i]!.toUpperCase()));
     const what = `a tifffile array of shape (${shape.join(', ')})${axes ? ` and axes ${axes}` : ''} (from its ImageDescription)`;
     if (outer.length > 1 || labelled) throw refuse(what, SPLIT);
-    // Several series written one after the other: the first one's shape declares fewer pages.
-    // (Fewer pages than planes is another layout — tifffile stores a (3, y, x) array as one
-    // planar RGB page — which the page checks refuse in their own words.)
-    const planes = outer.reduce((n, extent) => n * extent, 1);
-    if (pages !== undefined && pages > planes)
-      throw refuse(
-        `${what.replace(' (from', `, ${plural(planes, 'plane')} (from`)} in ${plural(pages, 'page')}`,
-        RESAVE,
-      );
+    // Pages beyond what the first description declares are not refused: tifffile writes one
+    // description per write call, and a z-stack written plane by plane (or in batches of planes)
+    // is as common as series appended one after another.
   }
 }
