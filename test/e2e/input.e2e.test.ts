@@ -14,6 +14,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ApiClient } from '../support/api-client.js';
 import { comparePixels, makeStacks, tempDir } from '../support/oracle.js';
+import { zerosNpy } from '../support/sparse-npy.js';
 import { startTestCluster, type TestCluster } from '../support/test-cluster.js';
 
 // What the API accepts as input, against real processes: concurrent uploads of one view, declared
@@ -451,6 +452,24 @@ describe('sources built to crash or hang the API', () => {
     const right = await api.post(`/v1/datasets/${id}/finalize`, { timepoints: 4 });
     expect(right.status, JSON.stringify(right.body)).toBe(202);
     expect((await api.waitForDataset(id, ['complete', 'failed'])).status).toBe('complete');
+  });
+});
+
+describe('a view whose shape only its header gives', () => {
+  it('is held to the slab and chunk bounds at submit, as a declared shape is (the writer had failed it)', async () => {
+    const id = await createDataset('tiny-blocks', { blockSizeZyx: [[1, 1, 1]] });
+    zerosNpy(p('wide.npy'), [96, 512, 512]);
+    const r = await api.post(`/v1/datasets/${id}/views`, { source: { uri: `file://${p('wide.npy')}` } });
+    expect(r.status).toBe(400);
+    expect(r.body.details).toEqual([
+      {
+        field: 'source',
+        message: expect.stringMatching(
+          /^96x512x512 \(z,y,x\) from its header: a 96x512x512 \(z,y,x\) stack in blocks 1,1,1 makes \d+ HDF5 chunks/,
+        ),
+      },
+    ]);
+    expect((await api.get(`/v1/datasets/${id}`)).body.views).toMatchObject({ queued: 0, running: 0 });
   });
 });
 

@@ -22,22 +22,32 @@ export async function sourceProblem(
   config: ClusterConfig,
   source: SourceSpec,
 ): Promise<string | undefined> {
+  return (await sourceHeader(s3, config, source)).problem;
+}
+
+/** The source's shape as its header gives it, or why it cannot be converted (sourceProblem). */
+export async function sourceHeader(
+  s3: S3Client,
+  config: ClusterConfig,
+  source: SourceSpec,
+): Promise<{ problem?: string; shapeZyx?: number[] }> {
   try {
     const check = await checkSourceHeader(s3, sourceLocationOf(config, source.uri), readOptionsOf(source));
-    return check.ok ? undefined : check.problem;
+    return check.ok ? { shapeZyx: [...check.shapeZyx] } : { problem: check.problem };
   } catch (error) {
-    if (error instanceof StorageError && CLIENT_CODES.has(error.code)) return error.message;
+    if (error instanceof StorageError && CLIENT_CODES.has(error.code)) return { problem: error.message };
     throw error;
   }
 }
 
-/** sourceProblem as a 400 naming `field` (e.g. `source`). */
+/** sourceProblem as a 400 naming `field` (e.g. `source`); else the shape its header gives. */
 export async function assertSourceFits(
   s3: S3Client,
   config: ClusterConfig,
   source: SourceSpec,
   field: string,
-): Promise<void> {
-  const problem = await sourceProblem(s3, config, source);
+): Promise<number[]> {
+  const { problem, shapeZyx } = await sourceHeader(s3, config, source);
   if (problem) throw ApiError.badRequest(`${field}: ${problem}`, [{ field, message: problem }]);
+  return shapeZyx!;
 }

@@ -29,7 +29,7 @@ import type { Request } from 'express';
 import { existsSync, readFileSync } from 'node:fs';
 import { ApiError } from '../common/api-error.js';
 import { toHttpError } from '../common/domain-errors.js';
-import { assertSourceFits, sourceProblem } from '../common/source-checks.js';
+import { assertSourceFits, sourceHeader } from '../common/source-checks.js';
 import { fieldDifferences } from '../common/spec-diff.js';
 import type { ViewsQuery } from './views-query.js';
 import { ViewOrderCache } from './view-order-cache.js';
@@ -121,7 +121,8 @@ export class DatasetsService {
     const dataset = await this.get(id);
     const view = parseBody(ViewSpec, body);
     assertFits(dataset, view);
-    await assertSourceFits(this.s3, this.config, view.source, 'source');
+    const shapeZyx = await assertSourceFits(this.s3, this.config, view.source, 'source');
+    assertShapeFits(dataset, view, shapeZyx, 'source');
     return this.queueOne(dataset, view);
   }
 
@@ -155,10 +156,11 @@ export class DatasetsService {
     try {
       const bytes = await uploadStream(this.s3, bucket, key, limitedBody(req, limit));
       if (bytes === 0) throw ApiError.badRequest('body: empty (the stack bytes are the body)');
-      const found = await sourceProblem(this.s3, this.config, view.source);
+      const found = await sourceHeader(this.s3, this.config, view.source);
       // Said of "the upload": its object's key (uploads/<id>/<view>-<uuid>) is ours, not the client's.
-      const problem = found?.replaceAll(view.source.uri, 'the upload');
+      const problem = found.problem?.replaceAll(view.source.uri, 'the upload');
       if (problem) throw ApiError.badRequest(`body: ${problem}`, [{ field: 'body', message: problem }]);
+      assertShapeFits(dataset, view, found.shapeZyx!, 'body');
       return await this.queueOne(dataset, view);
     } catch (error) {
       await refuseBody(req, req.res, limit);
@@ -264,6 +266,19 @@ export class DatasetsService {
 
 function assertFits(dataset: DatasetRecord, view: ViewSpec): void {
   const problems = viewRangeProblems(dataset.spec, view);
+  if (problems.length > 0) throw ApiError.badRequest(describeProblems(problems), problems);
+}
+
+/**
+ * A view whose shape was not declared is checked with the shape its header gives, as a declared
+ * one is (its slabs and chunks within what a writer takes): refused now, not failed by the writer.
+ */
+function assertShapeFits(dataset: DatasetRecord, view: ViewSpec, shapeZyx: number[], field: string): void {
+  if (view.source.shapeZyx) return;
+  const read = { ...view, source: { ...view.source, shapeZyx: shapeZyx as [number, number, number] } };
+  const problems = viewRangeProblems(dataset.spec, read)
+    .filter((p) => p.field === 'source.shapeZyx')
+    .map((p) => ({ field, message: `${shapeZyx.join('x')} (z,y,x) from its header: ${p.message}` }));
   if (problems.length > 0) throw ApiError.badRequest(describeProblems(problems), problems);
 }
 
