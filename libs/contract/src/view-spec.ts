@@ -28,8 +28,14 @@ const Length = z
   .min(MIN_VOXEL_SIZE, `must be ${VOXEL_SIZES}`)
   .max(MAX_VOXEL_SIZE, `must be ${VOXEL_SIZES}`)
   .describe(`a voxel edge, ${VOXEL_SIZES}`);
-/** A calibration may mirror an axis, not collapse it. */
-const Scale = Metadata.refine((v) => v !== 0, 'must not be 0');
+/**
+ * A calibration may mirror an axis, not collapse it: at least MIN_VOXEL_SIZE in magnitude (a
+ * subnormal such as 1e-320 is no scale BDV can invert).
+ */
+const Scale = Metadata.refine(
+  (v) => Math.abs(v) >= MIN_VOXEL_SIZE,
+  `must be ${exponent(MIN_VOXEL_SIZE)}..${exponent(MAX_METADATA_MAGNITUDE)} in magnitude (negative mirrors the axis)`,
+);
 const StackDim = boundedCount(MAX_STACK_DIM);
 
 /** How a source's bytes are laid out: everything of a `source` but its URI. */

@@ -76,6 +76,8 @@ describe('every number of a request is bounded', () => {
     expect(refused(ViewSpec, { source, voxelSizeXyz: [-1, 1, 1] })).toEqual(['voxelSizeXyz[0]']);
     expect(refused(ViewSpec, { source, voxelSizeXyz: [1e300, 1, 1] })).toEqual(['voxelSizeXyz[0]']);
     expect(refused(ViewSpec, { source, calibrationXyz: [1, 0, 1] })).toEqual(['calibrationXyz[1]']);
+    expect(refused(ViewSpec, { source, calibrationXyz: [1e-320, 1, 1] })).toEqual(['calibrationXyz[0]']);
+    expect(refused(ViewSpec, { source, calibrationXyz: [-2, 1, 1] })).toEqual([]);
     expect(refused(ViewSpec, { source, affine: new Array(12).fill(0) })).toEqual(['affine']);
     expect(refused(ViewSpec, { source, exposureTime: -1 })).toEqual(['exposureTime']);
     expect(
