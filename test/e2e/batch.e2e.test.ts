@@ -1,8 +1,11 @@
 import { PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { npyHeader } from '@bdv-cluster/stacks';
 import { ApiClient } from '../support/api-client.js';
 import { child, children, describeBdv, tempDir } from '../support/oracle.js';
+import { zerosNpy } from '../support/sparse-npy.js';
 import { startTestCluster, type TestCluster } from '../support/test-cluster.js';
 
 const dir = tempDir('bdv-batch-');
@@ -112,5 +115,23 @@ describe('batches', () => {
     const outside = await api.post('/v1/batches', body({ source: 'file:///etc/' }));
     expect(outside.status).toBe(400);
     expect(outside.body.message).toMatch(/outside the allowed folders/);
+    // A shape the header gives, held to the dataset's blocks as a declared one is.
+    mkdirSync(join(dir.path, 'wide'));
+    zerosNpy(join(dir.path, 'wide', 't0.npy'), [96, 512, 512]);
+    const tiny = await api.post('/v1/batches', {
+      source: `file://${join(dir.path, 'wide')}/`,
+      pattern: 't{time}.npy',
+      dataset: { name: 'tiny-blocks', blockSizeZyx: [[1, 1, 1]] },
+    });
+    expect(tiny.status).toBe(400);
+    expect(tiny.body.details).toEqual([
+      {
+        field: 'views[0].source',
+        message: expect.stringMatching(/^96x512x512 \(z,y,x\) from its header: .* makes \d+ HDF5 chunks/),
+      },
+    ]);
+    expect(
+      (await api.get('/v1/datasets')).body.find((d: { name: string }) => d.name === 'tiny-blocks'),
+    ).toBeUndefined();
   });
 });

@@ -66,7 +66,7 @@ export class BatchesService {
       return listBatchSource(this.s3, folder);
     }, 'source');
     const plan = planBatch(batch, listed);
-    await assertBatchSources(this.s3, this.config, plan.manifest.views);
+    await assertBatchSources(this.s3, this.config, plan.manifest.dataset, plan.manifest.views);
     if (batch.dryRun) return describePlan(plan);
 
     const batchId = randomUUID();

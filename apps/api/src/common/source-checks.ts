@@ -1,5 +1,11 @@
 import type { S3Client } from '@aws-sdk/client-s3';
-import { readOptionsOf, type SourceSpec } from '@bdv-cluster/contract';
+import {
+  readOptionsOf,
+  viewRangeProblems,
+  type DatasetSpec,
+  type SourceSpec,
+  type ViewSpec,
+} from '@bdv-cluster/contract';
 import { sourceBucketsOf, type ClusterConfig } from '@bdv-cluster/pipeline';
 import { checkSourceHeader, parseSourceUri, StorageError, type SourceLocation } from '@bdv-cluster/storage';
 import { ApiError } from './api-error.js';
@@ -50,4 +56,21 @@ export async function assertSourceFits(
   const { problem, shapeZyx } = await sourceHeader(s3, config, source);
   if (problem) throw ApiError.badRequest(`${field}: ${problem}`, [{ field, message: problem }]);
   return shapeZyx!;
+}
+
+/**
+ * Where a view's shape was not declared, what the shape its header gives breaks (a view's slabs
+ * and chunks within what a writer takes), as a declared one would be refused: said now, not by
+ * the writer that would fail it. Undefined when it fits, or when the shape was declared (checked
+ * with the body already).
+ */
+export function headerShapeProblem(
+  spec: DatasetSpec,
+  view: ViewSpec,
+  shapeZyx: number[],
+): string | undefined {
+  if (view.source.shapeZyx) return undefined;
+  const read = { ...view, source: { ...view.source, shapeZyx: shapeZyx as [number, number, number] } };
+  const problem = viewRangeProblems(spec, read).find((p) => p.field === 'source.shapeZyx');
+  return problem && `${shapeZyx.join('x')} (z,y,x) from its header: ${problem.message}`;
 }

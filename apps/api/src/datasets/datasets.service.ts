@@ -29,7 +29,7 @@ import type { Request } from 'express';
 import { existsSync, readFileSync } from 'node:fs';
 import { ApiError } from '../common/api-error.js';
 import { toHttpError } from '../common/domain-errors.js';
-import { assertSourceFits, sourceHeader } from '../common/source-checks.js';
+import { assertSourceFits, headerShapeProblem, sourceHeader } from '../common/source-checks.js';
 import { fieldDifferences } from '../common/spec-diff.js';
 import type { ViewsQuery } from './views-query.js';
 import { ViewOrderCache } from './view-order-cache.js';
@@ -269,17 +269,9 @@ function assertFits(dataset: DatasetRecord, view: ViewSpec): void {
   if (problems.length > 0) throw ApiError.badRequest(describeProblems(problems), problems);
 }
 
-/**
- * A view whose shape was not declared is checked with the shape its header gives, as a declared
- * one is (its slabs and chunks within what a writer takes): refused now, not failed by the writer.
- */
 function assertShapeFits(dataset: DatasetRecord, view: ViewSpec, shapeZyx: number[], field: string): void {
-  if (view.source.shapeZyx) return;
-  const read = { ...view, source: { ...view.source, shapeZyx: shapeZyx as [number, number, number] } };
-  const problems = viewRangeProblems(dataset.spec, read)
-    .filter((p) => p.field === 'source.shapeZyx')
-    .map((p) => ({ field, message: `${shapeZyx.join('x')} (z,y,x) from its header: ${p.message}` }));
-  if (problems.length > 0) throw ApiError.badRequest(describeProblems(problems), problems);
+  const message = headerShapeProblem(dataset.spec, view, shapeZyx);
+  if (message) throw ApiError.badRequest(`${field}: ${message}`, [{ field, message }]);
 }
 
 /**
