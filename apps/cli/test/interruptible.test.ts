@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { interruptible, InterruptedError } from '../src/convert/interruption.js';
+import { InterruptedError } from '../src/convert/interruption.js';
+import { interruptible } from '../src/convert/view-writing.js';
 
 async function* oneSlab(): AsyncIterable<Uint16Array> {
   yield new Uint16Array(8);

@@ -15,23 +15,27 @@ export function throwIfCancelled(cancel: CancelCheck | undefined): void {
 }
 
 /**
- * The same stack, checked for cancellation before every slab and after the last: a cancelled view
- * then fails the way a read error does, at a safe point — the single file's journaled append rolls
- * back, a staged partition is deleted (libs/bdv) — and the task ends with a `cancelled`
- * ViewTaskError. After the last too: a view of one slab (a deep pyramid's slabs are whole chunks
- * of its deepest level) cancelled while it is written is undone, not kept.
+ * The same stack, with `stopIfAsked` called before every slab and after the last: what it throws
+ * fails the view the way a read error does, at a safe point — the single file's journaled append
+ * rolls back, a staged partition is deleted (libs/bdv). After the last too: a view of one slab (a
+ * deep pyramid's slabs are whole chunks of its deepest level) stopped while it is written is
+ * undone, not kept. The cluster's cancel (cancellable) and the CLI's Ctrl-C both stop views so.
  */
-export function cancellable(stack: SlabStack, cancel: CancelCheck | undefined): SlabStack {
-  if (!cancel) return stack;
+export function stoppableStack(stack: SlabStack, stopIfAsked: () => void): SlabStack {
   const source = stack.slabs;
   async function* slabs(): AsyncIterable<Uint16Array> {
     for await (const slab of source) {
-      throwIfCancelled(cancel);
+      stopIfAsked();
       yield slab;
     }
-    throwIfCancelled(cancel);
+    stopIfAsked();
   }
   return { shapeZyx: stack.shapeZyx, slabs: slabs() };
+}
+
+/** stoppableStack for a cancel: the task ends with a `cancelled` ViewTaskError. */
+export function cancellable(stack: SlabStack, cancel: CancelCheck | undefined): SlabStack {
+  return cancel ? stoppableStack(stack, () => throwIfCancelled(cancel)) : stack;
 }
 
 /**

@@ -10,4 +10,4 @@ export {
 export { ViewThreadPool } from './view-thread-pool.js';
 export { sizeThreadHeaps, threadHeapsSized } from './thread-heap.js';
 export { ViewTaskError, isPermanent, failureKindOf, type FailureKind } from './task-errors.js';
-export { cancellable, cancelledError, type CancelCheck } from './cancellation.js';
+export { cancellable, cancelledError, stoppableStack, type CancelCheck } from './cancellation.js';

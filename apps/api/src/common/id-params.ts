@@ -34,11 +34,16 @@ export class BatchIdPipe implements PipeTransform<string, string> {
  * write it: views are stored under that spelling only, and an upload to `t00-…` had queued t0's
  * view under an object named t00 while retry and preview of `t00-…` found nothing.
  */
+export function assertViewKey(value: string): string {
+  const problem = viewKeyProblem(value);
+  if (problem) throw ApiError.badRequest(problem, [{ field: 'viewKey', message: problem }]);
+  return value;
+}
+
+/** assertViewKey on a route's `:viewKey` (the upload checks it itself, to drain its body first). */
 @Injectable()
 export class ViewKeyPipe implements PipeTransform<string, string> {
   transform(value: string): string {
-    const problem = viewKeyProblem(value);
-    if (problem) throw ApiError.badRequest(problem, [{ field: 'viewKey', message: problem }]);
-    return value;
+    return assertViewKey(value);
   }
 }

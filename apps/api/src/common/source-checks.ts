@@ -19,19 +19,10 @@ export function sourceLocationOf(config: ClusterConfig, uri: string): SourceLoca
 }
 
 /**
- * Why a declared source cannot be converted, or undefined: a URI the API does not read, a
- * missing object, or a header (or, for raw, a size) that disagrees with the declaration —
- * checked before anything is queued, so a view that cannot be written never is.
+ * The source's shape as its header gives it, or why a declared source cannot be converted: a URI
+ * the API does not read, a missing object, or a header (or, for raw, a size) that disagrees with
+ * the declaration — checked before anything is queued, so a view that cannot be written never is.
  */
-export async function sourceProblem(
-  s3: S3Client,
-  config: ClusterConfig,
-  source: SourceSpec,
-): Promise<string | undefined> {
-  return (await sourceHeader(s3, config, source)).problem;
-}
-
-/** The source's shape as its header gives it, or why it cannot be converted (sourceProblem). */
 export async function sourceHeader(
   s3: S3Client,
   config: ClusterConfig,
@@ -46,7 +37,7 @@ export async function sourceHeader(
   }
 }
 
-/** sourceProblem as a 400 naming `field` (e.g. `source`); else the shape its header gives. */
+/** sourceHeader's problem as a 400 naming `field` (e.g. `source`); else the shape it gives. */
 export async function assertSourceFits(
   s3: S3Client,
   config: ClusterConfig,

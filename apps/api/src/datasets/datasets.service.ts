@@ -6,7 +6,6 @@ import {
   parseViewKey,
   SOURCE_OPTION_FIELDS,
   sourceOptionsFromQuery,
-  viewKeyProblem,
   ViewSpec,
   viewRangeProblems,
   describeProblems,
@@ -30,6 +29,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { ApiError } from '../common/api-error.js';
 import { toHttpError } from '../common/domain-errors.js';
 import { assertSourceFits, headerShapeProblem, sourceHeader } from '../common/source-checks.js';
+import { assertViewKey } from '../common/id-params.js';
 import { fieldDifferences } from '../common/spec-diff.js';
 import type { ViewsQuery } from './views-query.js';
 import { ViewOrderCache } from './view-order-cache.js';
@@ -286,9 +286,7 @@ function uploadedViewSpec(
   bucket: string,
   datasetId: string,
 ): { view: ViewSpec; key: string } {
-  const keyProblem = viewKeyProblem(viewKey);
-  if (keyProblem) throw ApiError.badRequest(keyProblem, [{ field: 'viewKey', message: keyProblem }]);
-  const indices = parseViewKey(viewKey)!;
+  const indices = parseViewKey(assertViewKey(viewKey))!;
   refuseUnknownParams(query as Record<string, unknown>, Object.keys(SOURCE_OPTION_FIELDS));
   const options = sourceOptionsFromQuery({ format: 'npy', ...(query as object) });
   if (!options.success) {

@@ -1,5 +1,3 @@
-import type { SlabStack } from '@bdv-cluster/bdv';
-
 /** The signals that stop a conversion at a safe point, and their numbers (exit code 128 + n). */
 const STOPPING = { SIGHUP: 1, SIGINT: 2, SIGTERM: 15 } as const;
 type StopSignal = keyof typeof STOPPING;
@@ -78,23 +76,4 @@ function say(text: string): void {
 /** Throws the interruption if one came (checked between steps that must not be cut). */
 export function throwIfInterrupted(signal: AbortSignal | undefined): void {
   if (signal?.aborted) throw signal.reason;
-}
-
-/**
- * The same stack, checked for an interruption before every slab and after the last: the writer
- * then fails the view the way any read error does, and undoes it (journal rollback, or the staged
- * partition deleted). After the last too, since a view may be one slab (a deep pyramid's slabs
- * are whole chunks of its deepest level): a stop asked during it undoes it, as the message says.
- */
-export function interruptible(stack: SlabStack, signal: AbortSignal | undefined): SlabStack {
-  if (!signal) return stack;
-  const source = stack.slabs;
-  async function* slabs(): AsyncIterable<Uint16Array> {
-    for await (const slab of source) {
-      throwIfInterrupted(signal);
-      yield slab;
-    }
-    throwIfInterrupted(signal);
-  }
-  return { shapeZyx: stack.shapeZyx, slabs: slabs() };
 }

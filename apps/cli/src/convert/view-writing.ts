@@ -1,9 +1,14 @@
-import { preferredSlabDepth, preloadHdf5, type BdvWriter } from '@bdv-cluster/bdv';
-import { commitViewTask, ViewThreadPool, type ViewTask } from '@bdv-cluster/convert';
+import { preferredSlabDepth, preloadHdf5, type BdvWriter, type SlabStack } from '@bdv-cluster/bdv';
+import { commitViewTask, stoppableStack, ViewThreadPool, type ViewTask } from '@bdv-cluster/convert';
 import { asSlabStack, openStackFile } from '@bdv-cluster/stacks';
 import type { ProgressReporter } from '../progress/progress-reporter.js';
-import { interruptible, throwIfInterrupted } from './interruption.js';
+import { throwIfInterrupted } from './interruption.js';
 import type { PlannedView } from './planned-view.js';
+
+/** The same stack, stopped between slabs (and after the last) by Ctrl-C and friends (`signal`). */
+export function interruptible(stack: SlabStack, signal: AbortSignal | undefined): SlabStack {
+  return signal ? stoppableStack(stack, () => throwIfInterrupted(signal)) : stack;
+}
 
 /** One view after the other, in this thread, into the writer's open file; stops when `signal` aborts. */
 export async function writeInProcess(
