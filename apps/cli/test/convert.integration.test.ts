@@ -222,6 +222,67 @@ describe('bdv convert (quick form)', () => {
     }
   });
 
+  it('walks sub-folders a pattern names, and {field-N} counts from N', () => {
+    // An acquisition saved as one folder per timepoint, numbered from 1 as microscopes do.
+    for (const [time, channel, tile] of [
+      [1, 1, 0],
+      [1, 2, 1],
+      [2, 1, 1],
+      [2, 2, 0],
+    ]) {
+      mkdirSync(p(`nest/t${time}`), { recursive: true });
+      copyFileSync(p(`raw_s${tile}.raw`), p(`nest/t${time}/ch${channel}.raw`));
+    }
+    // Not walked: a hidden folder, and anything deeper than the pattern's folders.
+    mkdirSync(p('nest/.snapshot/t1'), { recursive: true });
+    copyFileSync(p('raw_s0.raw'), p('nest/.snapshot/t1/ch1.raw'));
+    mkdirSync(p('nest/t1/old'), { recursive: true });
+    copyFileSync(p('raw_s0.raw'), p('nest/t1/old/ch1.raw'));
+    const r = bdv([
+      'convert',
+      p('nest'),
+      '-o',
+      p('nest.h5'),
+      '-p',
+      't{time-1}/ch{channel-1}.raw',
+      '--shape',
+      '5,20,30',
+      '--json',
+    ]);
+    expect(r.stderr).not.toMatch(/no file has/);
+    expect(r.status).toBe(0);
+    expect(JSON.parse(r.stdout)).toMatchObject({ views: 4, missingViews: 0 });
+    const views = [
+      [0, 0, 0],
+      [0, 1, 1],
+      [1, 0, 1],
+      [1, 1, 0],
+    ].map(([time, setup, tile]) => ({
+      time,
+      setup,
+      raw: { path: p(`raw_s${tile}.raw`), shape: [5, 20, 30], dtype: '<u2' },
+    }));
+    for (const view of comparePixels({ h5: p('nest.h5'), subsampling_zyx: [[1, 1, 1]], views }))
+      for (const level of view.levels) expect(level.mismatches).toBe(0);
+
+    // Without the offsets, the empty index 0 of each field is said before anything is written.
+    const plain = bdv([
+      'convert',
+      p('nest'),
+      '-o',
+      p('nest0.h5'),
+      '-p',
+      't{time}/ch{channel}.raw',
+      '--shape',
+      '5,20,30',
+    ]);
+    expect(plain.status).toBe(0);
+    expect(plain.stderr).toMatch(
+      /^bdv: no file has time 0 \(the first is 1\): time 0 is listed as missing views; if the names count from 1, write \{time-1\} in --pattern\nbdv: no file has channel 0 \(the first is 1\)/,
+    );
+    expect(plain.stdout).toMatch(/wrote 4 view\(s\).*5 missing view\(s\)/);
+  });
+
   it('reads multi-page TIFFs as angles', () => {
     const r = bdv([
       'convert',
@@ -359,9 +420,27 @@ describe('bad input: one clear line, exit 1, no output written', () => {
       /t0_c0_s0\.npy: not a manifest \(binary content, not JSON text\)$/m,
     ],
     [
-      'a pattern naming sub-folders',
-      () => ['convert', dir.path, '-o', p('bad12.h5'), '-p', 't{time}/c{channel}.npy'],
-      /--pattern 't\{time\}\/c\{channel\}\.npy': bdv convert matches file names in the folders given \(sub-folders are not searched\): give each folder and the file-name part, e\.g\. -p 'c\{channel\}\.npy'/,
+      'a pattern naming sub-folders the folder does not have',
+      () => ['convert', dir.path, '-o', p('bad12.h5'), '-p', 'x{time}/c{channel}.npy'],
+      /bdv-cli-\w+: no \.npy\/.* files 1 folder\(s\) deep, as --pattern 'x\{time\}\/c\{channel\}\.npy' has them$/m,
+    ],
+    [
+      'a pattern naming sub-folders, given a file',
+      () => ['convert', p('raw_s0.raw'), '-o', p('bad12.h5'), '-p', 't{time}/c{channel}.raw'],
+      /raw_s0\.raw: --pattern 't\{time\}\/c\{channel\}\.raw' names folders, so give the folder that holds them \(not a file\)$/m,
+    ],
+    [
+      'a pattern climbing out of the folder',
+      () => ['convert', dir.path, '-o', p('bad12.h5'), '-p', '../t{time}.raw'],
+      /--pattern '\.\.\/t\{time\}\.raw': folders in a pattern are relative to the folder given/,
+    ],
+    [
+      'an output not ending in .h5, where an .xml of its name is',
+      () => {
+        writeFileSync(p('noext.xml'), '<SpimData/>');
+        return ['convert', p('t0_c0_s0.npy'), '-o', p('noext')];
+      },
+      /noext: the output must end in \.h5 \(the \.xml goes beside it\), e\.g\. -o \S*noext\.h5$/m,
     ],
     [
       'raw input without --shape',
@@ -468,6 +547,16 @@ describe('bdv demo and info', () => {
     expect(again.stderr).toBe('');
     expect(stamp()).not.toEqual(before);
     expect(lstatSync(p('demo-link')).isSymbolicLink()).toBe(true);
+  });
+
+  it('suggests the next command as it was typed: `bdv` where PATH finds the launcher', () => {
+    const bin = join(import.meta.dirname, '..', 'bin');
+    const r = spawnSync(join(bin, 'bdv'), ['demo', '--dir', p('demo-path'), '--progress', 'none'], {
+      encoding: 'utf8',
+      env: { ...process.env, PATH: `${bin}:${process.env.PATH}`, npm_lifecycle_event: '' },
+    });
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stdout).toContain(`inspect with: bdv info ${p('demo-path/demo.h5')}`);
   });
 
   it('replaces only a folder an earlier demo made, and leaves any other untouched', () => {

@@ -50,6 +50,24 @@ describe('bdv info on a damaged or interrupted file', () => {
     );
   });
 
+  it('marks the views an interrupted conversion had not committed, and exits 1', () => {
+    copyFileSync(p('good.h5'), p('held.h5'));
+    copyFileSync(p('good.xml'), p('held.xml'));
+    // The record as a conversion killed in its first view leaves it: no view committed yet.
+    const record = JSON.parse(readFileSync(p('good.checksums.json'), 'utf8'));
+    writeFileSync(p('held.checksums.json'), JSON.stringify({ ...record, complete: false, views: [] }));
+    expect(bdv(['info', p('held.h5')]).status).toBe(0); // no journal: nothing pending
+    writeFileSync(p('held.h5.journal'), '');
+    const r = bdv(['info', p('held.h5')]);
+    expect(r.status).toBe(1);
+    expect(r.stdout).toMatch(/t0 s0: 8x64x64 .*\(not committed\)\n/);
+    expect(r.stderr).toContain(
+      `${p('held.h5')}: a conversion into it was interrupted (held.h5.journal is beside it): 1 view(s) listed are not committed; the same bdv convert with --resume rolls back`,
+    );
+    const json = JSON.parse(bdv(['info', p('held.h5'), '--json']).stdout);
+    expect([json.interrupted, json.uncommittedViews]).toEqual([true, ['t0 s0']]);
+  });
+
   it('marks a partition the master links to but that is gone, and exits 1', () => {
     copyFileSync(p('stack.npy'), p('t0.npy'));
     copyFileSync(p('stack.npy'), p('t1.npy'));
@@ -78,5 +96,11 @@ describe('bdv info on a damaged or interrupted file', () => {
     const json = bdv(['info', p('parts.h5'), '--json']);
     expect(json.status).toBe(1);
     expect(JSON.parse(json.stdout).missingPartitions).toEqual(['parts-t00001-s00.h5']);
+    // A partition has no XML of its own: its dataset's is named.
+    const part = bdv(['info', p('parts-t00000-s00.h5')]);
+    expect(part.status).toBe(0);
+    expect(part.stdout).toContain(
+      `  this is one view's partition of the dataset ${p('parts.xml')} (bdv info ${p('parts.h5')} shows all of it)`,
+    );
   });
 });

@@ -10,12 +10,12 @@ describe('quick-form problems', () => {
       quickFormProblems(
         [
           { field: 'views[2]', message: 'duplicate view t0-i0-c0-s0-a0 (same as views[0])' },
-          { field: 'views[1].channel', message: '1 is out of range: the dataset has 1 channels (0..0)' },
+          { field: 'views[1].channel', message: '1 is out of range: the dataset has 1 channel (0..0)' },
         ],
         files,
       ),
     ).toBe(
-      '/in/t0_c0 (copy).npy: duplicate view t0-i0-c0-s0-a0 (same as /in/t0_c0.npy); /in/t0_c1.npy (channel): 1 is out of range: the dataset has 1 channels (0..0)',
+      '/in/t0_c0 (copy).npy: duplicate view t0-i0-c0-s0-a0 (same as /in/t0_c0.npy); /in/t0_c1.npy (channel): 1 is out of range: the dataset has 1 channel (0..0)',
     );
   });
 
@@ -25,7 +25,7 @@ describe('quick-form problems', () => {
         [
           { field: 'dataset.name', message: 'must be 1-128 characters of A-Z a-z 0-9 . _ -' },
           { field: 'dataset.setup.tiles', message: 'Too big' },
-          { field: 'dataset.attributeLabels.channel', message: 'needs 2 labels, got 1' },
+          { field: 'dataset.attributeLabels.channel', message: 'needs 2 labels (one per channel), got 1' },
           { field: 'views[0].voxelSizeXyz[0]', message: 'Too small: expected number to be >0' },
           { field: 'views[1].voxelSizeXyz[2]', message: 'Too small: expected number to be >0' },
           { field: 'dataset.somethingNew', message: 'kept as it is' },
@@ -39,7 +39,7 @@ describe('quick-form problems', () => {
       [
         '--name: must be 1-128 characters of A-Z a-z 0-9 . _ -',
         '--tiles: Too big',
-        '--labels: needs 2 labels, got 1',
+        '--labels channel: needs 2 labels (one per channel), got 1',
         '--voxel-size: Too small: expected number to be >0',
         'dataset.somethingNew: kept as it is',
         '--subsampling (level 1, x): Too big',

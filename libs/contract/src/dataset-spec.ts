@@ -180,7 +180,7 @@ function checkAcrossFields(d: DatasetFields, ctx: z.RefinementCtx): void {
       ctx.addIssue({
         code: 'custom',
         path: ['attributeLabels', attribute],
-        message: `needs ${expected} labels, got ${labels.length}`,
+        message: `needs ${expected} labels (one per ${attribute}), got ${labels.length}`,
       });
     }
   }

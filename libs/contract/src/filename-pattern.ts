@@ -13,9 +13,14 @@ export interface FilenamePattern {
   match(fileName: string): ViewIndices | undefined;
 }
 
+/** The most `{field-N}` may take off: the most timepoints a dataset may have. */
+export const MAX_PATTERN_OFFSET = 100_000;
+
 /**
- * `t{time}_c{channel}_s{tile}.npy` -> a matcher. `{field}` matches digits; `*` matches anything
- * within a name (not `/`); every other character is literal. Fields absent from the pattern are 0.
+ * `t{time}_c{channel}_s{tile}.npy` -> a matcher. `{field}` matches digits; `{field-N}` matches
+ * digits and takes N off (acquisition software that counts from 1: `Pos{tile-1}` reads Pos001 as
+ * tile 0; a number below N does not match); `*` matches anything within a name (not `/`); every
+ * other character is literal. Fields absent from the pattern are 0.
  * Matching takes time linear in the name (pattern-matcher.ts says how, and which match wins when
  * several fit: `*` and fields as long as possible, leftmost first — a regular expression's answer).
  */
@@ -23,9 +28,10 @@ export function compileFilenamePattern(pattern: string): FilenamePattern {
   if (pattern.length > MAX_PATTERN_LENGTH)
     throw new Error(`pattern: at most ${MAX_PATTERN_LENGTH} characters, got ${pattern.length}`);
   const fields: PatternField[] = [];
+  const offsets: number[] = [];
   const elements: PatternElement[] = [];
-  const token = /\{([a-z]+)\}|\*|[^{*]+|\{/g;
-  for (const [text, name] of pattern.matchAll(token)) {
+  const token = /\{([a-z]+)(?:-(\d+))?\}|\*|[^{*]+|\{/g;
+  for (const [text, name, offset] of pattern.matchAll(token)) {
     if (name !== undefined) {
       if (!(PATTERN_FIELDS as readonly string[]).includes(name)) {
         throw new Error(
@@ -33,7 +39,11 @@ export function compileFilenamePattern(pattern: string): FilenamePattern {
         );
       }
       if (fields.includes(name as PatternField)) throw new Error(`pattern: field {${name}} appears twice`);
+      const minus = offset === undefined ? 0 : Number(offset);
+      if (offset !== undefined && !(minus >= 1 && minus <= MAX_PATTERN_OFFSET))
+        throw new Error(`pattern: {${name}-${offset}} takes off 1 to ${MAX_PATTERN_OFFSET}, not ${offset}`);
       fields.push(name as PatternField);
+      offsets.push(minus);
       elements.push({ kind: 'digits' });
     } else if (text === '*') {
       if (elements.at(-1)?.kind !== 'star') elements.push({ kind: 'star' }); // ** is *
@@ -50,7 +60,11 @@ export function compileFilenamePattern(pattern: string): FilenamePattern {
       const digits = matcher.match(fileName);
       if (!digits) return undefined;
       const indices: ViewIndices = { time: 0, illumination: 0, channel: 0, tile: 0, angle: 0 };
-      fields.forEach((f, i) => (indices[f] = Number(digits[i])));
+      for (const [i, f] of fields.entries()) {
+        const index = Number(digits[i]) - (offsets[i] ?? 0);
+        if (index < 0) return undefined;
+        indices[f] = index;
+      }
       return indices;
     },
   };

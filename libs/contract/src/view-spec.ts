@@ -183,14 +183,14 @@ export function viewRangeProblems(dataset: DatasetSpec, view: ViewSpec, fieldPre
     if (value >= count) {
       problems.push({
         field: fieldPrefix + field,
-        message: `${value} is out of range: the dataset has ${count} ${plural} (0..${count - 1})`,
+        message: `${value} is out of range: the dataset has ${count} ${count === 1 ? field : plural} (0..${count - 1})`,
       });
     }
   }
   if (dataset.timepoints !== undefined && view.time >= dataset.timepoints) {
     problems.push({
       field: fieldPrefix + 'time',
-      message: `${view.time} is out of range: the dataset has ${dataset.timepoints} timepoints`,
+      message: `${view.time} is out of range: the dataset has ${dataset.timepoints} timepoint${dataset.timepoints === 1 ? '' : 's'}`,
     });
   } else if (dataset.timepoints === undefined) {
     // Without declared timepoints the XML lists time + 1 of them, every setup of each: a view

@@ -92,3 +92,30 @@ describe('file-name patterns match in linear time', () => {
     expect(inferLayout(views)).toMatchObject({ timepoints: 1000, setup: { channels: 3 } });
   });
 });
+
+describe('{field-N} counts from N', () => {
+  it('reads names numbered from 1 as indices from 0, each field by its own offset', () => {
+    const p = compileFilenamePattern('Pos{tile-1}_t{time-1}_ch{channel}.npy');
+    expect(p.fields).toEqual(['tile', 'time', 'channel']);
+    expect(p.match('Pos001_t0001_ch00.npy')).toMatchObject({ tile: 0, time: 0, channel: 0 });
+    expect(p.match('Pos012_t0100_ch02.npy')).toMatchObject({ tile: 11, time: 99, channel: 2 });
+  });
+
+  it('does not match a number below the offset (it would be a negative index)', () => {
+    const p = compileFilenamePattern('s{tile-10}.npy');
+    expect(p.match('s9.npy')).toBeUndefined();
+    expect(p.match('s10.npy')?.tile).toBe(0);
+  });
+
+  it.each(['t{time-0}.npy', 't{time-100001}.npy'])('refuses %s, naming the field', (pattern) => {
+    expect(() => compileFilenamePattern(pattern)).toThrow(/\{time-\d+\} takes off 1 to 100000/);
+  });
+
+  it('is checked by the batch schema as by the CLI', () => {
+    const spec = { dataset: { name: 'a' }, source: 's3://raw/run/', pattern: 't{time-0}.npy' };
+    const parsed = BatchSpec.safeParse(spec);
+    expect(parsed.success).toBe(false);
+    expect(JSON.stringify(parsed.error?.issues)).toMatch(/takes off 1 to/);
+    expect(BatchSpec.safeParse({ ...spec, pattern: 't{time-1}.npy' }).success).toBe(true);
+  });
+});

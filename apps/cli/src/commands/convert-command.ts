@@ -10,7 +10,10 @@ export function convertCommand(): Command {
     .argument('[inputs...]', 'stack files or folders (quick form); omit with --manifest')
     .option('-o, --output <file.h5>', 'the .h5 to write; the .xml goes beside it')
     .option('-m, --manifest <file.json>', '{dataset, views} as the HTTP API takes them')
-    .option('-p, --pattern <pattern>', "file names with view indices, e.g. 't{time}_c{channel}_s{tile}.npy'")
+    .option(
+      '-p, --pattern <pattern>',
+      "file names with view indices, e.g. 't{time}_c{channel}_s{tile}.npy'; {tile-1} where names count from 1; 't{time}/c{channel}.npy' for sub-folders",
+    )
     .option('--name <name>', 'dataset name (default: the output file name)');
   addFormatOptions(command);
   addViewOptions(command);

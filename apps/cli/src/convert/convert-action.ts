@@ -13,10 +13,10 @@ import { humanBytes, MB } from '../progress/byte-units.js';
 import { progressFor } from '../progress/progress-reporter.js';
 import { watchInterrupts } from './interruption.js';
 import { readManifestFile } from './manifest-file.js';
-import { MAX_JOBS, parseInteger } from './option-lists.js';
+import { MAX_JOBS, parseInteger, parseTriple } from './option-lists.js';
 import { quickFlagsSet, quickOptionsOf, type ConvertFlags } from './quick-flags.js';
 import { quickFormProblems } from './quick-problems.js';
-import { quickManifest } from './quick-manifest.js';
+import { quickManifest, type FieldStart } from './quick-manifest.js';
 import { runConversion, type ConversionResult } from './run-conversion.js';
 
 /** `bdv convert`: the manifest (given, or built from files + pattern), checked, then converted. */
@@ -53,7 +53,7 @@ export async function convert(inputs: string[], flags: ConvertFlags): Promise<vo
           parsed.data.dataset.compression,
           availableParallelism(),
           flags.manifest !== undefined,
-        ),
+        ) + calibrationTip(flags),
       );
   } finally {
     interrupts.dispose();
@@ -92,6 +92,19 @@ function noteSkipped(skipped: readonly string[], pattern: string | undefined): v
   );
 }
 
+/**
+ * Fields no file numbers 0 (Pos001, ch01): index 0 .. first-1 become missing views — in Fiji an
+ * empty tile or channel — which is right only for a deliberate part of an acquisition. Said before
+ * anything is written, with the pattern that counts from the first number instead.
+ */
+function noteNotFromZero(fields: readonly FieldStart[]): void {
+  for (const { field, first } of fields)
+    process.stderr.write(
+      `bdv: no file has ${field} 0 (the first is ${first}): ${field} ${first === 1 ? '0 is' : `0-${first - 1} are`} ` +
+        `listed as missing views; if the names count from ${first}, write {${field}-${first}} in --pattern\n`,
+    );
+}
+
 function buildManifest(
   inputs: string[],
   f: ConvertFlags,
@@ -101,8 +114,9 @@ function buildManifest(
     throw new CliError('give input files or folders, or --manifest (see bdv convert --help)');
   if (!f.output) throw new CliError('--output <file.h5> is required');
   const name = f.name ?? basename(f.output).replace(/\.h5$/i, '');
-  const { manifest, skipped } = quickManifest(inputs, quickOptionsOf(f, name));
+  const { manifest, skipped, fromOne } = quickManifest(inputs, quickOptionsOf(f, name));
   if (skipped.length > 0) noteSkipped(skipped, f.pattern);
+  if (fromOne.length > 0) noteNotFromZero(fromOne);
   return { manifest, baseDir: process.cwd(), output: resolve(f.output) };
 }
 
@@ -190,7 +204,24 @@ export function layoutTip(
   const how = fromManifest ? '"layout": "partitioned" in the manifest\'s dataset' : '--layout partitioned';
   return (
     `tip: ${compression} views in one file compress on one core; ${how} writes a file per ` +
-    `view on all ${cores} cores (8 gzip views on 2 cores: 1.7-1.9x faster, README "Performance")\n`
+    `view on all ${cores} cores (README "Performance": 8 gzip views went 1.7-1.9x faster on 2 cores)\n`
+  );
+}
+
+/**
+ * npy2bdv puts `--voxel-size` into the XML as metadata only; BigDataViewer draws with the
+ * registration, where `--calibration` goes (1,1,1 unless given). A user who gave an anisotropic
+ * voxel size and no calibration sees z squashed in Fiji: told once, with the calibration that
+ * draws the stack to scale (x as the unit, as BigStitcher's own import does).
+ */
+export function calibrationTip(f: Pick<ConvertFlags, 'voxelSize' | 'calibration' | 'unit'>): string {
+  if (f.voxelSize === undefined || f.calibration !== undefined) return '';
+  const [x, y, z] = parseTriple(f.voxelSize, '--voxel-size');
+  if (y === x && z === x) return '';
+  const scale = [1, y / x, z / x].map((v) => Number(v.toPrecision(4)));
+  return (
+    `tip: the voxel size (${f.voxelSize}${f.unit ? ` ${f.unit}` : ''}) is metadata; Fiji draws with the calibration, ` +
+    `1,1,1 here, so each voxel as a cube; --calibration ${scale.join(',')} draws the stack to scale\n`
   );
 }
 

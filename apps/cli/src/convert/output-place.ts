@@ -18,6 +18,9 @@ export function assertOutputPlace(output: string): void {
 
 /** What keeps `output` from being written, said with what to do, or undefined. */
 function outputPlaceProblem(output: string): string | undefined {
+  // First: without .h5, the .xml and record names below are not the dataset's.
+  if (!/\.h5$/i.test(output) && !isDirectory(output))
+    return `${output}: the output must end in .h5 (the .xml goes beside it), e.g. -o ${output}.h5`;
   const xml = xmlPathFor(output);
   for (const file of [output, xml, checksumPathFor(xml)]) {
     if (!isDirectory(file)) continue;

@@ -1,4 +1,5 @@
 import { PATTERN_FIELDS, type ManifestParts } from '@bdv-cluster/contract';
+import { MAX_GZIP_LEVEL } from '@bdv-cluster/bdv/vocabulary';
 import { CliError } from '../cli-error.js';
 import type { ProgressMode } from '../progress/progress-mode.js';
 import { parseInteger, parseLevelsOrAuto, parseList, parseNumber, parseTriple } from './option-lists.js';
@@ -119,7 +120,9 @@ function storageOf(f: ConvertFlags) {
   return {
     compression: f.compression,
     compressionLevel:
-      f.compressionLevel === undefined ? undefined : parseInteger(f.compressionLevel, '--compression-level'),
+      f.compressionLevel === undefined
+        ? undefined
+        : parseInteger(f.compressionLevel, '--compression-level', 0, MAX_GZIP_LEVEL),
     ...pyramidOf(f),
     layout: f.layout,
     attributeLabels: parseLabels(f.labels),

@@ -6,6 +6,7 @@ import {
   type FilenamePattern,
   type ManifestInput,
   type ManifestParts,
+  type PatternField,
   type PatternMatch,
 } from '@bdv-cluster/contract';
 import { formatOf, isStackFileName, STACK_EXTENSIONS, type StackFormat } from '@bdv-cluster/stacks';
@@ -15,8 +16,14 @@ export interface QuickOptions extends ManifestParts {
   pattern?: string;
 }
 
+/** A stack file found, and the part of its path the pattern is matched against. */
+interface InputFile {
+  path: string;
+  matched: string;
+}
+
 /** Files given on the command line; a directory contributes its stack files (sorted, not recursive). */
-function expandInputs(inputs: string[]): string[] {
+function expandInputs(inputs: string[]): InputFile[] {
   const files: string[] = [];
   for (const input of inputs) {
     const stat = statInput(input);
@@ -32,7 +39,58 @@ function expandInputs(inputs: string[]): string[] {
       files.push(input);
     }
   }
-  return files.map((f) => resolve(f));
+  return files.map((f) => ({ path: resolve(f), matched: basename(f) }));
+}
+
+/**
+ * For a pattern that names folders (`t{time}/ch{channel}.npy`, as a batch's may): the stack
+ * files exactly as many folders deep under each folder given as the pattern has `/`, matched by
+ * their path below it. Only that deep: a walk bounded by the pattern, never the whole tree.
+ */
+function filesUnderFolders(inputs: string[], pattern: string): InputFile[] {
+  const depth = pattern.split('/').length - 1;
+  if (
+    pattern.startsWith('/') ||
+    pattern.split('/').some((part) => part === '' || part === '.' || part === '..')
+  )
+    throw new CliError(
+      `--pattern '${pattern}': folders in a pattern are relative to the folder given, one name each (no leading, doubled or trailing '/', no '.' or '..')`,
+    );
+  const files: InputFile[] = [];
+  for (const input of inputs) {
+    if (!statInput(input).isDirectory())
+      throw new CliError(
+        `${input}: --pattern '${pattern}' names folders, so give the folder that holds them (not a file)`,
+      );
+    const found = walk(resolve(input), '', depth);
+    if (found.length === 0)
+      throw new CliError(
+        `${input}: no ${Object.keys(STACK_EXTENSIONS).join('/')} files ${depth} folder(s) deep, as --pattern '${pattern}' has them`,
+      );
+    files.push(...found);
+  }
+  return files;
+}
+
+/** A folder to walk into; anything else (a file, a dangling link) is not one. */
+function isFolder(path: string): boolean {
+  try {
+    return statSync(path).isDirectory();
+  } catch {
+    return false;
+  }
+}
+
+function walk(root: string, below: string, depth: number): InputFile[] {
+  const folder = below ? join(root, below) : root;
+  const names = listFolder(folder).sort();
+  if (depth === 0)
+    return names
+      .filter(isStackFileName)
+      .map((name) => ({ path: join(folder, name), matched: below ? `${below}/${name}` : name }));
+  return names
+    .filter((name) => !name.startsWith('.') && isFolder(join(folder, name)))
+    .flatMap((name) => walk(root, below ? `${below}/${name}` : name, depth - 1));
 }
 
 function statInput(input: string): Stats {
@@ -60,32 +118,49 @@ function listFolder(folder: string): string[] {
 export function quickManifest(
   inputs: string[],
   o: QuickOptions,
-): { manifest: ManifestInput; skipped: string[] } {
-  // A batch's pattern may name folders under its prefix; here it meets file names only (checked
-  // first: a folder of sub-folders would otherwise be refused as holding no stacks).
-  if (o.pattern?.includes('/'))
-    throw new CliError(
-      `--pattern '${o.pattern}': bdv convert matches file names in the folders given (sub-folders are not searched): give each folder and the file-name part, e.g. -p '${o.pattern.split('/').at(-1)}'`,
-    );
-  const files = expandInputs(inputs);
+): { manifest: ManifestInput; skipped: string[]; fromOne: FieldStart[] } {
+  const files = o.pattern?.includes('/') ? filesUnderFolders(inputs, o.pattern) : expandInputs(inputs);
   const pattern = compilePattern(o.pattern, files.length);
   const matches: PatternMatch[] = [];
   const skipped: string[] = [];
   for (const file of files) {
     const indices = pattern
-      ? pattern.match(basename(file))
+      ? pattern.match(file.matched)
       : { time: 0, illumination: 0, channel: 0, tile: 0, angle: 0 };
     if (!indices) {
-      if (inputs.some((i) => resolve(i) === file))
-        throw new CliError(`${file}: does not match --pattern '${o.pattern}'`);
-      skipped.push(file); // a folder may hold other stacks: said, not converted
+      if (inputs.some((i) => resolve(i) === file.path))
+        throw new CliError(`${file.path}: does not match --pattern '${o.pattern}'`);
+      skipped.push(file.path); // a folder may hold other stacks: said, not converted
       continue;
     }
-    matches.push({ uri: file, indices });
+    matches.push({ uri: file.path, indices });
   }
   if (matches.length === 0) throw new CliError(`no input file matches --pattern '${o.pattern}'`);
   for (const { uri } of matches) assertReadableAs(uri, o);
-  return { manifest: manifestFromMatches(matches, o), skipped };
+  return { manifest: manifestFromMatches(matches, o), skipped, fromOne: fieldsNotFromZero(pattern, matches) };
+}
+
+/** A pattern field whose smallest index among the files is above 0, and that index. */
+export interface FieldStart {
+  field: PatternField;
+  first: number;
+}
+
+/**
+ * Fields of the pattern that no file numbers 0: acquisition software often counts tiles,
+ * channels and timepoints from 1, and index 0 then becomes an empty view in every setup.
+ */
+function fieldsNotFromZero(
+  pattern: FilenamePattern | undefined,
+  matches: readonly PatternMatch[],
+): FieldStart[] {
+  if (!pattern) return [];
+  return pattern.fields
+    .map((field) => ({
+      field,
+      first: matches.reduce((m, { indices }) => Math.min(m, indices[field]), Infinity),
+    }))
+    .filter(({ first }) => first > 0);
 }
 
 /**

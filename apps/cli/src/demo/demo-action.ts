@@ -1,5 +1,5 @@
 import { existsSync, readdirSync, readFileSync, realpathSync, statSync } from 'node:fs';
-import { basename, dirname, isAbsolute, join, relative, resolve } from 'node:path';
+import { basename, delimiter, dirname, isAbsolute, join, relative, resolve } from 'node:path';
 import { removeDatasetFile } from '@bdv-cluster/bdv';
 import { Manifest } from '@bdv-cluster/contract';
 import { CliError } from '../cli-error.js';
@@ -73,6 +73,15 @@ export async function demo(flags: DemoFlags): Promise<void> {
  * name; else node and this script's path.
  */
 function bdvCommand(): string {
+  // Through the launcher (apps/cli/bin/bdv): as typed — `bdv` where PATH finds it, else its path.
+  const typed = process.env.BDV_INVOKED_AS;
+  if (typed) {
+    const onPath = (process.env.PATH ?? '')
+      .split(delimiter)
+      .some((dir) => dir && resolve(dir) === resolve(dirname(typed)));
+    if (basename(typed) === 'bdv' && onPath) return 'bdv';
+    if (!process.env.npm_lifecycle_event) return typed.includes('/') ? resolve(typed) : typed;
+  }
   const script = process.argv[1] ?? '';
   if (basename(script) === 'bdv') return 'bdv';
   const launcher = join(dirname(script), 'bdv');

@@ -96,7 +96,7 @@ export function assertAttributesInRange(c: SetupCounts, a: SetupAttributes): voi
     if (!Number.isInteger(value) || value < 0 || value >= count) {
       throw new BdvError(
         'OUT_OF_RANGE',
-        `${name} index ${value} is outside 0..${count - 1} (the dataset has ${count} ${COUNT_OF[name]})`,
+        `${name} index ${value} is outside 0..${count - 1} (the dataset has ${count} ${count === 1 ? name : COUNT_OF[name]})`,
         name,
       );
     }
