@@ -206,6 +206,9 @@ describe.each(LAYOUTS)('bdv convert --resume after kill -9 (%s layout)', (layout
     // the same verdict read on this thread as on one thread per core (the default)
     const oneThread = bdv(['verify', join(copy, 'out.xml'), '--jobs', '1']);
     expect([oneThread.status, oneThread.stdout]).toEqual([1, bad.stdout]);
+    // Given the .h5 (or the partition that differs), the XML beside it is read: the same verdict.
+    const byH5 = bdv(['verify', join(copy, holder)]);
+    expect([byH5.status, byH5.stdout]).toEqual([1, bad.stdout]);
     for (const jobs of ['0', '65', 'two'])
       expect(bdv(['verify', join(copy, 'out.xml'), '--jobs', jobs]).stderr).toContain(
         `--jobs: expected an integer from 1 to 64; got "${jobs}"`,

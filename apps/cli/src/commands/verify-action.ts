@@ -7,8 +7,8 @@ import { CliError } from '../cli-error.js';
 import { MAX_JOBS, parseInteger } from '../convert/option-lists.js';
 
 /** `bdv verify`: every view re-read and compared with its recorded checksums; exit 1 on any difference. */
-export async function verifyXml(xml: string, flags: { json?: boolean; jobs?: string }): Promise<void> {
-  if (/\.h5$/i.test(xml)) throw new CliError(`${xml}: give the dataset's .xml (the .h5 is found through it)`);
+export async function verifyXml(given: string, flags: { json?: boolean; jobs?: string }): Promise<void> {
+  const xml = datasetXmlOf(given);
   const jobs =
     flags.jobs === undefined
       ? Math.min(availableParallelism(), MAX_JOBS)
@@ -17,6 +17,23 @@ export async function verifyXml(xml: string, flags: { json?: boolean; jobs?: str
   const report = await verify(resolve(xml), jobs);
   process.stdout.write(flags.json ? `${JSON.stringify(report)}\n` : render(report));
   process.exitCode = report.ok ? 0 : 1;
+}
+
+/**
+ * The dataset's XML: as given, or the one beside a given .h5 (its own, or a partition's dataset's:
+ * `<name>-t00000-s00.h5` belongs to `<name>.xml`); the report names the XML it read.
+ */
+function datasetXmlOf(given: string): string {
+  if (!/\.h5$/i.test(given)) return given;
+  const besides = [given.replace(/\.h5$/i, '.xml'), given.replace(/-t\d{5,}-s\d{2,}\.h5$/i, '.xml')].filter(
+    (xml) => /\.xml$/i.test(xml) && existsSync(xml),
+  );
+  if (besides[0]) return besides[0];
+  // The .h5 without its XML: assertFinished says whether a conversion into it was stopped.
+  if (existsSync(given)) return given.replace(/\.h5$/i, '.xml');
+  throw new CliError(
+    `${given}: give the dataset's .xml (the .h5 is found through it; none is beside this file)`,
+  );
 }
 
 /**

@@ -7,7 +7,7 @@ export function verifyCommand(): Command {
     )
     .argument(
       '<file.xml>',
-      "the dataset's XML; its .h5 (or master and partitions) and <name>.checksums.json beside it",
+      "the dataset's XML (or its .h5, or a partition: the XML beside it is read); its .h5 (or master and partitions) and <name>.checksums.json beside it",
     )
     .option('--json', 'print the report as JSON')
     .option(
