@@ -1,6 +1,7 @@
 import { Command, CommanderError } from 'commander';
 import { speaksForItself, systemErrorLine } from './cli-error.js';
 import { cancelCommand } from './commands/cancel-command.js';
+import { finalizeCommand } from './commands/finalize-command.js';
 import { retryCommand } from './commands/retry-command.js';
 import { convertCommand } from './commands/convert-command.js';
 import { demoCommand } from './commands/demo-command.js';
@@ -25,6 +26,7 @@ program.addCommand(batchCommand());
 program.addCommand(statusCommand());
 program.addCommand(cancelCommand());
 program.addCommand(retryCommand());
+program.addCommand(finalizeCommand());
 /** commander's own errors ("error: unknown option …") read as every other error of bdv. */
 const output = { outputError: (text: string, write: (text: string) => void) => write(`bdv: ${text}`) };
 program.configureOutput(output);

@@ -79,11 +79,15 @@ export class ApiClient {
   }
 }
 
+/** GET /v1/datasets/:id as the CLI reads it (libs/pipeline datasetStatusJson). */
 export interface DatasetStatus {
   id: string;
   name: string;
   status: string;
-  views: { queued: number; running: number; done: number; failed: number };
+  /** `cancelled` appears once a view was cancelled. */
+  views: { queued: number; running: number; done: number; failed: number; cancelled?: number };
   files: { h5: string; xml: string; h5Uri?: string; xmlUri?: string };
   errors: string[];
+  /** Whether a finalize was asked for (it runs once every view has settled). */
+  finalizeRequested?: boolean;
 }

@@ -1,6 +1,6 @@
 import { CliError } from '../cli-error.js';
 import { ApiClient, apiSettings, type DatasetStatus } from './api-client.js';
-import { finish, type RemoteFlags } from './remote-output.js';
+import { exportedCopy, finish, showDataset, waitAndReport, type RemoteFlags } from './remote-output.js';
 
 type Cancelled = DatasetStatus & { stillRunning?: string[]; message?: string };
 
@@ -15,7 +15,7 @@ export async function cancelDataset(id: string, flags: { api?: string; token?: s
     const d = await api.json<Cancelled>('DELETE', path);
     if (d.status === 'cancelled') {
       // An exported copy stays in the bucket, and keeps the name until it is removed there.
-      const exported = d.files.xmlUri ? d.files.xmlUri.replace(/[^/]*$/, '') : undefined;
+      const exported = exportedCopy(d);
       process.stdout.write(
         exported
           ? `${d.name} (${d.id}): cancelled; its files are removed (the copy exported to ${exported} is kept: remove it there to use the name ${d.name} again)\n`
@@ -42,4 +42,23 @@ export async function retryView(id: string, viewKey: string, flags: RemoteFlags)
   );
   process.stdout.write(`view ${r.viewKey} queued again (job ${r.jobId})\n`);
   await finish(api, id, flags);
+}
+
+/**
+ * `bdv finalize`: asks for the XML of a dataset left open (`bdv submit --no-finalize`); it is
+ * written once every view has settled. With --wait follows the dataset to the end.
+ */
+export async function finalizeDataset(id: string, flags: RemoteFlags) {
+  const api = new ApiClient(apiSettings(flags));
+  const d = await api.json<DatasetStatus>('POST', `/v1/datasets/${encodeURIComponent(id)}/finalize`, {});
+  if (flags.wait) return waitAndReport(api, d.id, flags);
+  if (flags.json) return showDataset(d, true);
+  const follow = `follow it with: bdv status ${d.id}`;
+  const said: Record<string, string> = {
+    complete: 'complete already',
+    finalizing: `finalizing: its XML is being written; ${follow}`,
+  };
+  process.stdout.write(
+    `${d.name} (${d.id}): ${said[d.status] ?? `finalize asked for; its XML is written once every view has settled; ${follow}`}\n`,
+  );
 }

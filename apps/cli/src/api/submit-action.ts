@@ -89,6 +89,10 @@ export async function submit(flags: SubmitFlags): Promise<void> {
   }
   if (flags.finalize) await api.json('POST', `/v1/datasets/${dataset.id}/finalize`, {});
   process.stdout.write(`dataset ${dataset.name}: ${dataset.id}\n`);
+  if (!flags.finalize)
+    process.stdout.write(
+      `left open for more views; once they are in, bdv finalize ${dataset.id} writes its XML\n`,
+    );
   await finish(api, dataset.id, flags);
 }
 

@@ -1,4 +1,5 @@
 import { Command } from 'commander';
+import { WAIT_EXIT_HELP } from '../api/dataset-outcome.js';
 import type { RemoteFlags } from '../api/remote-output.js';
 import { progressOption } from '../progress/progress-mode.js';
 
@@ -6,7 +7,7 @@ import { progressOption } from '../progress/progress-mode.js';
 export function retryCommand(): Command {
   return new Command('retry')
     .description(
-      'queue a failed view of a cluster dataset again; the dataset finalizes again once it settles',
+      'queue a failed view of a cluster dataset again; the dataset finalizes again once it settles (if a finalize was asked for)',
     )
     .argument('<datasetId>')
     .argument('<viewKey>', 'e.g. t0-i0-c1-s0-a0 (bdv status <datasetId> --failed lists the failed views)')
@@ -14,6 +15,7 @@ export function retryCommand(): Command {
     .option('--api <url>', 'API base URL (BDV_API_URL, default http://127.0.0.1:3000)')
     .option('--token <token>', 'bearer token (BDV_API_TOKEN)')
     .addOption(progressOption())
+    .addHelpText('after', WAIT_EXIT_HELP)
     .action(async (id: string, viewKey: string, flags: RemoteFlags) => {
       const { retryView } = await import('../api/lifecycle-actions.js');
       await retryView(id, viewKey, flags);
