@@ -22,7 +22,7 @@ import {
 import { ViewThreadPool } from '@bdv-cluster/convert';
 import { existsSync } from 'node:fs';
 import { basename } from 'node:path';
-import { CliError, speaksForItself } from '../cli-error.js';
+import { CliError, speaksForItself, systemErrorLine } from '../cli-error.js';
 import type { ProgressReporter } from '../progress/progress-reporter.js';
 import { commitGroupFromEnv } from './commit-group-env.js';
 import { InterruptedError, throwIfInterrupted } from './interruption.js';
@@ -150,6 +150,10 @@ async function convertViews(
       if (error instanceof InterruptedError) throw error.keeping(writer.views.length, req.output);
     } else if (speaksForItself(error))
       throw withResumeHint(error, req.output, writer.views.length, req.overwrite === true);
+    // A file-system error outside a view (the XML or the record on a disk just full): the views
+    // are committed, and --resume finishes from them.
+    const line = systemErrorLine(error);
+    if (line) throw withResumeHint(new Error(line), req.output, writer.views.length, req.overwrite === true);
     throw error;
   } finally {
     progress.stop();

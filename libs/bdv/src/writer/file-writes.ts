@@ -1,4 +1,4 @@
-import { closeSync, fsyncSync, openSync, renameSync, writeFileSync } from 'node:fs';
+import { closeSync, fsyncSync, openSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import type { SpimDataDescription } from '../xml/spimdata-model.js';
 import { assertReadableXml } from '../xml/parse-back.js';
 import { buildSpimDataXml } from '../xml/spimdata-xml.js';
@@ -21,13 +21,22 @@ export function writeXmlFile(xmlPath: string, description: SpimDataDescription):
  */
 export function writeFileAtomically(path: string, text: string, { fsyncFolder = true } = {}): void {
   const tmp = `${path}.${process.pid}.tmp`;
-  writeFileSync(tmp, text);
-  const fd = openSync(tmp, 'r+');
   try {
-    fsyncSync(fd);
-  } finally {
-    closeSync(fd);
+    writeFileSync(tmp, text);
+    const fd = openSync(tmp, 'r+');
+    try {
+      fsyncSync(fd);
+    } finally {
+      closeSync(fd);
+    }
+    renameSync(tmp, path);
+  } catch (error) {
+    // A full disk fails the write with no file named ("ENOSPC …, write"): the file meant is named,
+    // and its half-written temporary is not left behind.
+    rmSync(tmp, { force: true });
+    const e = error as NodeJS.ErrnoException;
+    if (typeof e.code === 'string' && e.path === undefined) e.path = path;
+    throw error;
   }
-  renameSync(tmp, path);
   if (fsyncFolder) fsyncFolderOf(path);
 }
