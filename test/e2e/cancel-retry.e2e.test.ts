@@ -1,12 +1,13 @@
 import { DeleteObjectCommand, GetObjectCommand, ListObjectsV2Command } from '@aws-sdk/client-s3';
-import { execFile, execFileSync } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ApiClient } from '../support/api-client.js';
 import { writeBeadNpy } from '../support/bead-stacks.js';
-import { PYTHON, tempDir } from '../support/oracle.js';
+import { tempDir } from '../support/oracle.js';
+import { writeTruncatedTiff } from '../support/truncated-tiff.js';
 import { startTestCluster, type TestCluster } from '../support/test-cluster.js';
 
 // Cancel and retry against real processes: DELETE stops a view being written at a safe point,
@@ -18,16 +19,6 @@ const p = (name: string) => join(dir.path, name);
 let cluster: TestCluster;
 let api: ApiClient;
 
-/** A TIFF whose header promises 30x30 planes and whose last page is 20x30: fails only when read. */
-function tiff(path: string, lastRows: number) {
-  execFileSync(PYTHON, [
-    '-c',
-    `import numpy as np, tifffile
-with tifffile.TiffWriter(${JSON.stringify(path)}) as t:
-    for i, rows in enumerate((30, 30, ${lastRows})): t.write(np.full((rows, 30), 100 + i, np.uint16))`,
-  ]);
-}
-
 beforeAll(async () => {
   // large enough (and gzip, tiny chunks) that a writer is still at it when DELETE arrives: ~4 s on
   // the fastest machine seen (160 planes of 4x32x32 chunks, 0.9 s, once finished before the
@@ -35,7 +26,7 @@ beforeAll(async () => {
   writeBeadNpy(p('big.npy'), [320, 512, 512], [{ z: 10, y: 10, x: 10, size: 8, value: 4000 }]);
   for (const i of [0, 1, 2])
     writeBeadNpy(p(`small${i}.npy`), [8, 40, 40], [{ z: 1, y: 1, x: 1, size: 3, value: 999 }]);
-  tiff(p('flaky.tif'), 20);
+  writeTruncatedTiff(p('flaky.tif'), 20);
   cluster = await startTestCluster(dir.path, 2);
   api = new ApiClient(cluster.stack.apiUrl, cluster.stack.token);
 });
@@ -278,7 +269,7 @@ describe('POST /v1/datasets/:id/views/:viewKey/retry', () => {
     expect((await api.post(`/v1/datasets/${id}/views/t0-i0-c0-s3-a0/retry`)).status).toBe(404); // never submitted
 
     // the acquisition PC re-exports the stack; the operator retries the view (bdv retry --wait)
-    tiff(p('flaky.tif'), 30);
+    writeTruncatedTiff(p('flaky.tif'), 30);
     const cli = await bdv('retry', id, 't0-i0-c0-s1-a0', '--wait', '--progress', 'none');
     expect(cli.status, cli.stderr + cli.stdout).toBe(0);
     expect(cli.stdout).toContain('view t0-i0-c0-s1-a0 queued again');

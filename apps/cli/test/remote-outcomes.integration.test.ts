@@ -1,10 +1,11 @@
-import { execFile, execFileSync } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ApiClient } from '../../../test/support/api-client.js';
 import { writeBeadNpy } from '../../../test/support/bead-stacks.js';
-import { PYTHON, tempDir } from '../../../test/support/oracle.js';
+import { tempDir } from '../../../test/support/oracle.js';
+import { writeTruncatedTiff } from '../../../test/support/truncated-tiff.js';
 import { startTestCluster, type TestCluster } from '../../../test/support/test-cluster.js';
 
 // The cluster commands as a facility user scripts them, against a real stack (Redis, S3, the API,
@@ -18,22 +19,12 @@ const p = (name: string) => join(dir.path, name);
 let cluster: TestCluster;
 let api: ApiClient;
 
-/** A TIFF whose header promises 30x30 planes and whose last page is `lastRows` rows: fails when read. */
-function tiff(path: string, lastRows: number) {
-  execFileSync(PYTHON, [
-    '-c',
-    `import numpy as np, tifffile
-with tifffile.TiffWriter(${JSON.stringify(path)}) as t:
-    for i, rows in enumerate((30, 30, ${lastRows})): t.write(np.full((rows, 30), 100 + i, np.uint16))`,
-  ]);
-}
-
 beforeAll(async () => {
   for (const i of [0, 1])
     writeBeadNpy(p(`small${i}.npy`), [3, 30, 30], [{ z: 1, y: 1, x: 1, size: 3, value: 999 }]);
   // big enough that the one writer is still at it when the dataset is cancelled
   writeBeadNpy(p('big.npy'), [320, 512, 512], [{ z: 10, y: 10, x: 10, size: 8, value: 4000 }]);
-  tiff(p('flaky.tif'), 20);
+  writeTruncatedTiff(p('flaky.tif'), 20);
   mkdirSync(p('batch'));
   for (const tile of [0, 1])
     writeBeadNpy(p(`batch/t0_s${tile}.npy`), [3, 20, 20], [{ z: 1, y: 1, x: 1, size: 2, value: 500 }]);
@@ -138,11 +129,11 @@ describe('--wait exit codes', () => {
 
     const stillBad = await bdv(['retry', id, 't0-i0-c0-s1-a0', '--wait', '--progress', 'none']);
     expect(stillBad.status, stillBad.stderr).toBe(2);
-    tiff(p('flaky.tif'), 30);
+    writeTruncatedTiff(p('flaky.tif'), 30);
     const fixed = await bdv(['retry', id, 't0-i0-c0-s1-a0', '--wait', '--progress', 'none']);
     expect(fixed.status, fixed.stderr).toBe(0);
     expect(fixed.stdout).toContain('2 done, 0 failed');
-    tiff(p('flaky.tif'), 20);
+    writeTruncatedTiff(p('flaky.tif'), 20);
     expect((await bdv(['submit', '--help'])).stdout).toMatch(
       /Exit codes with --wait:[\s\S]* 2 {2}complete, but/,
     );
