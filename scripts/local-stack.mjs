@@ -3,6 +3,7 @@
 // already running. Used by `npm run stack` and by the e2e tests when no Docker engine answers.
 import { spawn } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
+import { createServer } from 'node:net';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import S3rver from 's3rver';
@@ -39,6 +40,7 @@ export async function startLocalStack(o) {
   const s3Endpoint = o.s3Endpoint ?? `http://127.0.0.1:${s3Port}`;
   // Same port and folder every time, so a restarted S3 serves the objects it had (fault tests).
   const startS3 = async () => {
+    await assertPortFree(s3Port);
     mkdirSync(join(o.workDir, 's3'), { recursive: true });
     s3server = new S3rver({
       port: s3Port,
@@ -167,4 +169,16 @@ export async function startLocalStack(o) {
       await stopS3();
     },
   };
+}
+
+/**
+ * Rejects (EADDRINUSE) when something listens on `port` already: s3rver does not reject then but
+ * emits an error no one can catch, ending the process with a stack trace.
+ */
+function assertPortFree(port) {
+  return new Promise((resolve, reject) => {
+    const probe = createServer();
+    probe.once('error', reject);
+    probe.listen(port, '127.0.0.1', () => probe.close(() => resolve(undefined)));
+  });
 }

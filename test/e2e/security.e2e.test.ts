@@ -183,6 +183,7 @@ describe('route matrix: every route × {no token, wrong token, Basic, other spel
       statusCode: 401,
       error: 'UNAUTHORIZED',
       message: expect.stringContaining('bearer token'),
+      details: [{ field: 'Authorization', message: expect.stringContaining('bearer token') }],
     });
   });
 

@@ -4,7 +4,7 @@ import { ClusterQueues, ConfigError, loadConfig } from '@bdv-cluster/pipeline';
 import { ConsoleLogger } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { ExpressAdapter, type NestExpressApplication } from '@nestjs/platform-express';
-import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
+import { SwaggerModule } from '@nestjs/swagger';
 import express from 'express';
 import { pinoHttp } from 'pino-http';
 import { AppModule } from './app.module.js';
@@ -13,6 +13,7 @@ import { jsonBodiesOnly } from './common/body-types.js';
 import { judgeTokens } from './common/dev-token.js';
 import { mountQueueBoard } from './common/queue-board.js';
 import { bodyDeadline, continueUploadsOnceAccepted } from './datasets/upload-body.js';
+import { openApiDocument } from './docs/openapi.js';
 
 /** Express as the API wants it: set before Nest registers anything (the router reads them once). */
 function expressInstance(): express.Express {
@@ -49,17 +50,7 @@ async function bootstrap(): Promise<void> {
   app.use(bodyDeadline());
   app.use(authGate(config.API_TOKENS));
   app.use(jsonBodiesOnly('100kb'));
-  const document = SwaggerModule.createDocument(
-    app,
-    new DocumentBuilder()
-      .setTitle('bdv-cluster API')
-      .setDescription(
-        'Light-sheet stacks to BigDataViewer HDF5 + XML, as a service. Every route but /health*, /metrics and /docs* needs a bearer token. A query parameter a route does not list is refused (400 naming it), but for a cache-buster `_` on GETs; so is a JSON body (other than {}) on a route that takes none.',
-      )
-      .setVersion('1')
-      .addBearerAuth()
-      .build(),
-  );
+  const document = openApiDocument(app);
   SwaggerModule.setup('docs', app, document, {
     jsonDocumentUrl: 'docs/openapi.json',
     yamlDocumentUrl: 'docs/openapi.yaml',

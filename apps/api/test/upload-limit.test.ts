@@ -104,6 +104,29 @@ describe('the upload bound of a .npy body: its own header', () => {
   });
 });
 
+describe('a TIFF uploaded without ?format=tiff (read as .npy)', () => {
+  it('is refused as the TIFF it is, naming ?format=tiff, before anything past its first bytes', async () => {
+    const starts = {
+      'II*\\0': [0x49, 0x49, 0x2a, 0x00],
+      'MM\\0*': [0x4d, 0x4d, 0x00, 0x2a],
+      'II+\\0, a BigTIFF': [0x49, 0x49, 0x2b, 0x00],
+      'MM\\0+, a BigTIFF': [0x4d, 0x4d, 0x00, 0x2b],
+    };
+    for (const [shown, magic] of Object.entries(starts)) {
+      const body = Buffer.concat([Buffer.from(magic), Buffer.alloc(4096)]);
+      const refused = await through(new UploadLimit(source()), body, 7);
+      expect(refused.status, shown).toBe(400);
+      expect(refused.message).toBe(
+        `body: the upload is not a .npy file: its bytes are a TIFF (they start with ${shown}); upload it with ?format=tiff (without ?format an upload is read as .npy)`,
+      );
+      expect(refused.out).toBeLessThan(12);
+    }
+    // anything else that is no .npy keeps the .npy reader's own reason
+    const other = await through(new UploadLimit(source()), Buffer.alloc(4096, 1));
+    expect(other).toMatchObject({ status: 400, message: expect.stringMatching(/missing \\x93NUMPY magic/) });
+  });
+});
+
 describe('the bound of raw and TIFF bodies, as declared', () => {
   it("is a raw body's header and samples exactly", () => {
     expect(declaredUploadBound(source({ format: 'raw', shapeZyx: [2, 8, 8], headerBytes: 64 }))).toBe(

@@ -320,26 +320,29 @@ export class DatasetStore implements ViewStatePort {
     ])) as 'OK';
   }
 
-  /** Marks the view done; returns the finalize generation to queue, if this completed the dataset. */
+  /**
+   * Marks the view done (and counts it and its bytes in the cluster's stats, in the same step:
+   * a view already settled counts nothing); returns the finalize generation to queue, if this
+   * completed the dataset.
+   */
   async completeView(datasetId: string, viewKey: string, result: ViewResult): Promise<number | undefined> {
     const g = Number(
       await this.run.COMPLETE_VIEW(this.keys.transition(datasetId), [
         viewKey,
         new Date().toISOString(),
         JSON.stringify(result),
+        finite(result.bytes),
+        finite(result.seconds),
       ]),
     );
-    await this.redis.hincrbyfloat(this.keys.stats(), 'bytesWritten', result.bytes);
-    await this.redis.hincrbyfloat(this.keys.stats(), 'writeSeconds', result.seconds);
-    await this.redis.hincrby(this.keys.stats(), 'viewsWritten', 1);
     return g > 0 ? g : undefined;
   }
 
+  /** Marks the view failed (counted once, in the same step); a settled view stays as it is. */
   async failView(datasetId: string, viewKey: string, reason: string): Promise<number | undefined> {
     const g = Number(
       await this.run.FAIL_VIEW(this.keys.transition(datasetId), [viewKey, new Date().toISOString(), reason]),
     );
-    await this.redis.hincrby(this.keys.stats(), 'viewsFailed', 1);
     return g > 0 ? g : undefined;
   }
 
@@ -535,6 +538,11 @@ export class DatasetStore implements ViewStatePort {
 /** The key a name is claimed under: its lower-case form. */
 function nameKey(name: string): string {
   return name.toLowerCase();
+}
+
+/** A number as Redis's HINCRBYFLOAT takes it (a non-finite one would abort the transition). */
+function finite(n: number): string {
+  return Number.isFinite(n) ? String(n) : '0';
 }
 
 /** Views read per round trip by viewsInOrder. */

@@ -21,6 +21,7 @@ export class RedisKeys {
     this.viewErrors(id),
     this.viewWaiting(id),
     this.names(),
+    this.stats(),
   ];
   /** The secret that signs a dataset's notifications (never part of the dataset hash). */
   notifySecret = (id: string) => `${this.prefix}:ds:${id}:notify-secret`;
@@ -29,5 +30,6 @@ export class RedisKeys {
   names = () => `${this.prefix}:dataset-names`;
   index = () => `${this.prefix}:datasets`;
   batch = (id: string) => `${this.prefix}:batch:${id}`;
+  /** Cluster-wide counters (/metrics), moved by the transitions they count. */
   stats = () => `${this.prefix}:stats`;
 }

@@ -5,7 +5,8 @@
  * Lua only moves strings: JSON is never decoded here (cjson would round numbers to 14 digits).
  *
  * KEYS: 1 dataset hash, 2 view states, 3 counts, 4 errors list, 5 view specs, 6 view results,
- *       7 view errors, 8 views waiting for an outage to end, 9 dataset names (name -> id).
+ *       7 view errors, 8 views waiting for an outage to end, 9 dataset names (name -> id),
+ *       10 the cluster's counters behind /metrics (moved by the transition they count, only).
  */
 
 /** A dataset being cancelled (or cancelled) takes no view and writes nothing more. */
@@ -125,8 +126,9 @@ return 'OK'
 `;
 
 /**
- * ARGV: viewKey, now, result json. Returns the finalize generation, -1 (not now) or -2 (no view).
- * In a dataset being cancelled the view is cancelled instead: its output is being removed.
+ * ARGV: viewKey, now, result json, bytes, seconds. Returns the finalize generation, -1 (not now)
+ * or -2 (no view). In a dataset being cancelled the view is cancelled instead: its output is
+ * being removed. Only the move to `done` counts a view (and its bytes) written.
  */
 export const COMPLETE_VIEW = `${FINALIZE_CHECK}${CANCEL_CHECK}
 local state = redis.call('HGET', KEYS[2], ARGV[1])
@@ -136,6 +138,9 @@ if is_cancelled(redis.call('HGET', KEYS[1], 'status')) then
   cancel_view(ARGV[1], state)
   return -1
 end
+redis.call('HINCRBYFLOAT', KEYS[10], 'bytesWritten', ARGV[4])
+redis.call('HINCRBYFLOAT', KEYS[10], 'writeSeconds', ARGV[5])
+redis.call('HINCRBY', KEYS[10], 'viewsWritten', 1)
 redis.call('HINCRBY', KEYS[3], state, -1)
 redis.call('HINCRBY', KEYS[3], 'done', 1)
 redis.call('HSET', KEYS[2], ARGV[1], 'done')
@@ -146,7 +151,10 @@ redis.call('HSET', KEYS[1], 'updatedAt', ARGV[2])
 return maybe_finalize(ARGV[2])
 `;
 
-/** ARGV: viewKey, now, reason. A view that will not be retried: it becomes a MissingView. */
+/**
+ * ARGV: viewKey, now, reason. A view that will not be retried: it becomes a MissingView. Failing
+ * a settled view again is a no-op and counts nothing.
+ */
 export const FAIL_VIEW = `${FINALIZE_CHECK}${CANCEL_CHECK}
 local state = redis.call('HGET', KEYS[2], ARGV[1])
 if not state then return -2 end
@@ -155,6 +163,7 @@ if is_cancelled(redis.call('HGET', KEYS[1], 'status')) then
   cancel_view(ARGV[1], state)
   return -1
 end
+redis.call('HINCRBY', KEYS[10], 'viewsFailed', 1)
 redis.call('HINCRBY', KEYS[3], state, -1)
 redis.call('HINCRBY', KEYS[3], 'failed', 1)
 redis.call('HSET', KEYS[2], ARGV[1], 'failed')

@@ -32,6 +32,7 @@ export function planBatch(batch: BatchSpec, listed: readonly ListedObject[]): Ba
   if (matches.length === 0)
     throw ApiError.badRequest(
       `pattern: no object under ${batch.source} matches '${batch.pattern}' (${listed.length} listed)`,
+      'pattern',
     );
   const manifest = ClusterManifest.safeParse(
     manifestFromMatches(matches, {

@@ -9,6 +9,7 @@ import {
 import {
   asRequested,
   DatasetStore,
+  PipelineError,
   RegisterDataset,
   RequestFinalize,
   SubmitViews,
@@ -17,7 +18,7 @@ import {
   type DatasetRecord,
 } from '@bdv-cluster/pipeline';
 import { parseSourceFolder } from '@bdv-cluster/storage';
-import { HttpStatus, Inject, Injectable } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import { ApiError } from '../common/api-error.js';
 import { asHttp } from '../common/domain-errors.js';
@@ -91,7 +92,7 @@ export class BatchesService {
 
   async get(batchId: string) {
     const batch = await this.store.getBatch<BatchRecord>(batchId);
-    if (!batch) throw ApiError.notFound(`batch ${batchId} does not exist`);
+    if (!batch) throw ApiError.notFound(`batch ${batchId} does not exist`, 'id');
     const dataset = await this.store.getDataset(batch.datasetId);
     return {
       ...batch,
@@ -115,20 +116,25 @@ export class BatchesService {
     const existing = (await this.register.existing(spec.name)) ?? (await this.registerOrFind(spec, batchId));
     if (existing.batchId === batchId) return existing;
     if (!existing.batchId)
-      throw ApiError.conflict(`dataset.name: ${spec.name} is taken by a dataset not made by a batch`);
+      throw ApiError.conflict(
+        `dataset.name: ${spec.name} is taken by a dataset not made by a batch`,
+        'dataset.name',
+      );
     const differences = fieldDifferences(
       { ...asRequested(existing) },
       { ...asRequested({ spec }) },
       'dataset.',
     );
     if (differences.length > 0)
-      throw new ApiError(
-        HttpStatus.CONFLICT,
+      throw ApiError.conflict(
         `this batch does not fit dataset ${existing.name} (${existing.id}) an earlier batch made: ${describeProblems(differences)}; keep the earlier settings or choose a new dataset.name`,
         differences,
       );
     if (existing.status === 'finalizing')
-      throw ApiError.conflict(`dataset ${existing.id} is finalizing; re-run the batch when it is complete`);
+      throw ApiError.conflict(
+        `dataset ${existing.id} is finalizing; re-run the batch when it is complete`,
+        'dataset.name',
+      );
     return existing;
   }
 
@@ -139,6 +145,9 @@ export class BatchesService {
     } catch (error) {
       const winner = await this.register.existing(spec.name);
       if (winner) return winner;
+      // named where a batch has them: under `dataset`
+      if (error instanceof PipelineError && error.field)
+        throw new PipelineError(error.kind, error.message, `dataset.${error.field}`);
       throw error;
     }
   }

@@ -1,6 +1,10 @@
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import type { IncomingHttpHeaders } from 'node:http';
 import { timingSafeEqual } from 'node:crypto';
+import { errorBody } from './api-error.js';
+
+/** What a refused credential names (the header it is read from). */
+const AUTHORIZATION = 'Authorization';
 
 /**
  * The only paths served without a token (exact, case-sensitive): probes, Prometheus and the
@@ -119,23 +123,17 @@ export function authGate(tokens: readonly string[]): RequestHandler {
     if (tokenAllowed(token, tokens)) {
       if (bearer !== undefined || !basicNeedsSameOrigin(req.method, req.path)) return next();
       if (sameOriginRequest(req.headers, req.protocol)) return next();
-      res.status(403).json({
-        statusCode: 403,
-        error: 'FORBIDDEN',
-        message: `Basic credentials are accepted for ${req.method} under ${QUEUE_BOARD_PATH} only from the queue board's own page (Sec-Fetch-Site: same-origin or a same-origin Origin header); use a Bearer token from scripts`,
-      });
+      const message = `Basic credentials are accepted for ${req.method} under ${QUEUE_BOARD_PATH} only from the queue board's own page (Sec-Fetch-Site: same-origin or a same-origin Origin header); use a Bearer token from scripts`;
+      res.status(403).json(errorBody(403, message, AUTHORIZATION));
       return;
     }
     res.setHeader(
       'WWW-Authenticate',
       basic ? 'Basic realm="bdv-cluster", charset="UTF-8"' : 'Bearer realm="bdv-cluster"',
     );
-    res.status(401).json({
-      statusCode: 401,
-      error: 'UNAUTHORIZED',
-      message: basic
-        ? 'missing or unknown token (Bearer, or Basic with the token as password)'
-        : 'missing or unknown bearer token (Authorization: Bearer <token>)',
-    });
+    const message = basic
+      ? 'missing or unknown token (Bearer, or Basic with the token as password)'
+      : 'missing or unknown bearer token (Authorization: Bearer <token>)';
+    res.status(401).json(errorBody(401, message, AUTHORIZATION));
   };
 }

@@ -1,7 +1,7 @@
 import { HttpStatus } from '@nestjs/common';
 import { PipelineError, type PipelineErrorKind } from '@bdv-cluster/pipeline';
 import { StorageError, type StorageErrorCode } from '@bdv-cluster/storage';
-import { ApiError } from './api-error.js';
+import { ApiError, type RefusalStatus } from './api-error.js';
 import { isStateStoreUnavailable } from './state-store.js';
 
 const PIPELINE_STATUS: Record<PipelineErrorKind, HttpStatus> = {
@@ -26,27 +26,29 @@ const STORAGE_STATUS: Record<StorageErrorCode, HttpStatus> = {
 
 /**
  * The libraries' refusals as HTTP errors; `field` prefixes the message (e.g. `source.uri`), so
- * the answer names what is at fault. Anything else is returned unchanged.
+ * the answer names what is at fault, and names it in `details` where the library did not say.
+ * Anything else is returned unchanged.
  */
 export function toHttpError(error: unknown, field?: string): unknown {
   if (error instanceof PipelineError)
-    return new ApiError(
-      PIPELINE_STATUS[error.kind],
-      error.message,
-      error.field && error.kind === 'INVALID' ? [{ field: error.field, message: error.message }] : undefined,
-    );
+    return httpError(PIPELINE_STATUS[error.kind], error.message, error.field ?? field ?? UNNAMED);
   if (isStateStoreUnavailable(error))
     return ApiError.unavailable('state store unavailable (Redis does not answer): try again shortly');
   if (error instanceof StorageError) {
     const message = field ? `${field}: ${error.message}` : error.message;
-    const status = STORAGE_STATUS[error.code];
-    return new ApiError(
-      status,
-      message,
-      status === HttpStatus.BAD_REQUEST && field ? [{ field, message: error.message }] : undefined,
-    );
+    // a source or a batch's folder: what storage is asked about
+    return httpError(STORAGE_STATUS[error.code], message, field ?? 'source');
   }
   return error;
+}
+
+/** What a refusal names when its library did not say which field: the request as a whole. */
+const UNNAMED = '(request)';
+
+/** 503 is ours (nothing of the request at fault); any other status refuses what `field` names. */
+function httpError(status: HttpStatus, message: string, field: string): ApiError {
+  if (status === HttpStatus.SERVICE_UNAVAILABLE) return ApiError.unavailable(message);
+  return ApiError.refuse(status as RefusalStatus, message, field);
 }
 
 /** Runs `call`, answering its domain errors as HTTP errors naming `field`. */

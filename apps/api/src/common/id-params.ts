@@ -12,7 +12,7 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 function idOf(kind: 'dataset' | 'batch', value: string): string {
   if (UUID.test(value)) return value;
   const shown = value.length > 64 ? `${value.slice(0, 64)}…` : value;
-  throw ApiError.notFound(`${kind} ${shown} does not exist`);
+  throw ApiError.notFound(`${kind} ${shown} does not exist`, 'id');
 }
 
 @Injectable()

@@ -9,6 +9,7 @@ import {
 import { sourceBucketsOf, type ClusterConfig } from '@bdv-cluster/pipeline';
 import { checkSourceHeader, parseSourceUri, StorageError, type SourceLocation } from '@bdv-cluster/storage';
 import { ApiError } from './api-error.js';
+import { tiffProblem } from './tiff-source.js';
 
 /** The client's to fix (400); a store that fails is ours and propagates (503). */
 const CLIENT_CODES = new Set(['BAD_URI', 'FORBIDDEN_PATH', 'NOT_FOUND']);
@@ -29,8 +30,10 @@ export async function sourceHeader(
   source: SourceSpec,
 ): Promise<{ problem?: string; shapeZyx?: number[] }> {
   try {
-    const check = await checkSourceHeader(s3, sourceLocationOf(config, source.uri), readOptionsOf(source));
-    return check.ok ? { shapeZyx: [...check.shapeZyx] } : { problem: check.problem };
+    const location = sourceLocationOf(config, source.uri);
+    const check = await checkSourceHeader(s3, location, readOptionsOf(source));
+    if (check.ok) return { shapeZyx: [...check.shapeZyx] };
+    return { problem: (await tiffProblem(s3, location, source)) ?? check.problem };
   } catch (error) {
     if (error instanceof StorageError && CLIENT_CODES.has(error.code)) return { problem: error.message };
     throw error;

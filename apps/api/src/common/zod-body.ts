@@ -5,7 +5,7 @@ import { ApiError } from './api-error.js';
 /** Validates a request body at the edge; a 400 lists every bad field. */
 export function parseBody<S extends z.ZodType>(schema: S, body: unknown): z.output<S> {
   if (body === undefined || body === null || typeof body !== 'object') {
-    throw ApiError.badRequest('the body must be a JSON object (Content-Type: application/json)');
+    throw ApiError.badRequest('the body must be a JSON object (Content-Type: application/json)', 'body');
   }
   const parsed = safeParseOrRefusal(schema, body);
   if (!parsed.success) {

@@ -31,6 +31,7 @@ import { DatasetsService } from './datasets.service.js';
 import { MAX_VIEWS_PAGE, nextPageLink, viewsQueryOf } from './views-query.js';
 import { sendJsonArray } from '../common/json-array-reply.js';
 import { listWindowOf, MAX_LIST_LIMIT, MAX_LIST_OFFSET } from '../common/list-window.js';
+import { ApiAnswers, NO_DATASET, textAnswer } from '../docs/answers.js';
 import { schemaOf } from '../docs/schemas.js';
 import { ChecksOwnRequest, QueryParams, TakesBody } from '../common/request-shape.js';
 
@@ -45,6 +46,11 @@ export class DatasetsController {
     summary: 'Register a dataset (201; 409 if the name is taken or its output folder holds files)',
   })
   @ApiBody({ schema: schemaOf('DatasetSpec') })
+  @ApiAnswers({
+    201: 'the dataset, registered ("open")',
+    400: 'a field of the body is wrong or unknown, or notify.url names a host NOTIFY_ALLOWED_HOSTS does not list',
+    409: 'the name is taken (in any letter case), or its output folder or export prefix already holds files',
+  })
   @TakesBody()
   async create(@Body() body: unknown) {
     return present(await this.datasets.create(body));
@@ -64,6 +70,7 @@ export class DatasetsController {
     required: false,
     schema: { type: 'integer', minimum: 1, maximum: MAX_LIST_LIMIT },
   })
+  @ApiAnswers({ 200: 'the datasets, newest first', 400: 'offset or limit out of range' })
   @QueryParams('offset', 'limit')
   async list(@Query() query: Record<string, unknown>) {
     const { offset, limit } = listWindowOf(query);
@@ -72,6 +79,7 @@ export class DatasetsController {
 
   @Get(':id')
   @ApiOperation({ summary: 'Status, per-state view counts, files and errors' })
+  @ApiAnswers({ 200: 'the dataset', 404: NO_DATASET })
   async get(@Param('id', DatasetIdPipe) id: string) {
     return present(await this.datasets.get(id));
   }
@@ -100,6 +108,11 @@ export class DatasetsController {
       'only views after this view key in the listing order (the last key of the previous page; the view need not exist)',
     schema: { type: 'string', example: 't0-i0-c0-s4-a0' },
   })
+  @ApiAnswers({
+    200: 'the views, a JSON array sent as it is read; a Link header (rel="next") when more follow',
+    400: 'state, limit or after is not one the listing takes',
+    404: NO_DATASET,
+  })
   @QueryParams('state', 'limit', 'after')
   async views(
     @Param('id', DatasetIdPipe) id: string,
@@ -116,6 +129,11 @@ export class DatasetsController {
   @Get(':id/xml')
   @Header('Content-Type', 'application/xml; charset=utf-8')
   @ApiOperation({ summary: 'The SpimData XML of a complete dataset' })
+  @ApiAnswers({
+    200: textAnswer('application/xml', 'the SpimData XML'),
+    404: `${NO_DATASET}, or it has no XML yet (the finalize writes it)`,
+    410: 'the dataset is cancelled: it never gets an XML',
+  })
   xml(@Param('id', DatasetIdPipe) id: string) {
     return this.datasets.xml(id);
   }
@@ -127,6 +145,12 @@ export class DatasetsController {
       'Submit a view by s3:// (RAW_BUCKET or SOURCE_BUCKETS) or file:// (FILE_SOURCE_ROOTS) URI; the source must exist and its header (raw: its size) match the declaration',
   })
   @ApiBody({ schema: schemaOf('ViewSpec') })
+  @ApiAnswers({
+    202: 'the view, queued',
+    400: "a field of the body is wrong, an index is past the dataset's counts, or the source is missing, not in an allowed bucket or folder, or not what its declaration says (a TIFF read as .npy is said so)",
+    404: NO_DATASET,
+    409: 'the view was already submitted and has not failed, the dataset is finalized or cancelled, or the source changed while its header was read',
+  })
   @TakesBody()
   submit(@Param('id', DatasetIdPipe) id: string, @Body() body: unknown) {
     return this.datasets.submitView(id, body);
@@ -164,6 +188,17 @@ export class DatasetsController {
     description:
       'JSON object of view metadata (voxelSizeXyz, voxelUnits, calibrationXyz, affine, exposureTime, cameraName…); indices come from the view key (one that differs is a 400), and no source (the body is the source)',
   })
+  @ApiAnswers(
+    {
+      202: 'the view, queued with the upload as its source',
+      400: 'a bad view key, query parameter or X-BDV-View-Metadata field, an empty body, or a body that is not the stack declared (a TIFF sent without ?format=tiff is said so)',
+      404: NO_DATASET,
+      409: 'the view is already queued, running or done, or the dataset is finalized or cancelled',
+      413: "more bytes than the declaration (a .npy's own header, a raw or TIFF's shape) or UPLOAD_MAX_BYTES allows: nothing past that is stored",
+      415: 'a body other than application/octet-stream, or with a Content-Encoding',
+    },
+    'upload',
+  )
   @ChecksOwnRequest()
   upload(
     @Param('id', DatasetIdPipe) id: string,
@@ -182,6 +217,12 @@ export class DatasetsController {
       'Write the XML once every submitted view is settled (409 if no view was submitted yet, or if complete or finalizing and the options would change; the body is optional)',
   })
   @ApiBody({ schema: schemaOf('FinalizeBody'), required: false })
+  @ApiAnswers({
+    202: 'the dataset: its XML is written once every view has settled',
+    400: 'a field of the body is wrong, or timepoints are fewer than a submitted view needs',
+    404: NO_DATASET,
+    409: 'no view was submitted yet, the dataset is cancelled, or it is complete or finalizing and the options would change',
+  })
   @TakesBody()
   async finalize(@Param('id', DatasetIdPipe) id: string, @Body() body: unknown) {
     return present(await this.datasets.finalize(id, body));

@@ -23,9 +23,9 @@ import {
   type ViewPage,
 } from '@bdv-cluster/pipeline';
 import { uploadStream } from '@bdv-cluster/storage';
-import { HttpStatus, Inject, Injectable } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
 import type { Request } from 'express';
-import { existsSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { ApiError } from '../common/api-error.js';
 import { toHttpError } from '../common/domain-errors.js';
 import { assertSourceFits, headerShapeProblem, sourceHeader } from '../common/source-checks.js';
@@ -39,6 +39,7 @@ import { refuseUnknownParams } from '../common/query-params.js';
 import { assertStackBody, discardUpload, uploadKeyOf } from './staged-upload.js';
 import { acceptBody, refuseBody } from './upload-body.js';
 import { limitedBody, UploadLimit } from './upload-limit.js';
+import { xmlRefusal } from './xml-refusal.js';
 
 /** How often a finalize with timepoints checks the views again when more arrive meanwhile. */
 const FINALIZE_CHECKS = 3;
@@ -73,6 +74,7 @@ export class DatasetsService {
     if (taken && taken.name !== spec.name)
       throw ApiError.conflict(
         `name: ${spec.name} differs only in letter case from dataset ${taken.name} (${taken.id}); names are compared case-insensitively`,
+        'name',
       );
     return this.register.execute(spec);
   }
@@ -83,7 +85,7 @@ export class DatasetsService {
 
   async get(id: string): Promise<DatasetRecord> {
     const d = await this.store.getDataset(id);
-    if (!d) throw ApiError.notFound(`dataset ${id} does not exist`);
+    if (!d) throw ApiError.notFound(`dataset ${id} does not exist`, 'id');
     return d;
   }
 
@@ -105,11 +107,8 @@ export class DatasetsService {
 
   async xml(id: string): Promise<string> {
     const d = await this.get(id);
-    if (d.status !== 'complete' || !existsSync(d.files.xml)) {
-      throw ApiError.notFound(
-        `dataset ${id} has no XML yet (status ${d.status}; it is written by the finalize)`,
-      );
-    }
+    const refusal = xmlRefusal(d);
+    if (refusal) throw refusal;
     return readFileSync(d.files.xml, 'utf8');
   }
 
@@ -155,7 +154,7 @@ export class DatasetsService {
     const stopIdleTimeout = acceptBody(req, req.res);
     try {
       const bytes = await uploadStream(this.s3, bucket, key, limitedBody(req, limit));
-      if (bytes === 0) throw ApiError.badRequest('body: empty (the stack bytes are the body)');
+      if (bytes === 0) throw ApiError.badRequest('body: empty (the stack bytes are the body)', 'body');
       const found = await sourceHeader(this.s3, this.config, view.source);
       // Said of "the upload": its object's key (uploads/<id>/<view>-<uuid>) is ours, not the client's.
       const problem = found.problem?.replaceAll(view.source.uri, 'the upload');
@@ -186,9 +185,9 @@ export class DatasetsService {
     assertFits(dataset, view);
     const existing = await this.store.getView(id, viewKey);
     if (existing && existing.state !== 'failed')
-      throw ApiError.conflict(`view ${viewKey} is already ${existing.state}`);
+      throw ApiError.conflict(`view ${viewKey} is already ${existing.state}`, 'viewKey');
     if (dataset.finalizeRequested || dataset.status === 'finalizing')
-      throw ApiError.conflict(`dataset ${id} is finalized: no more views`);
+      throw ApiError.conflict(`dataset ${id} is finalized: no more views`, 'id');
     const tooLarge = UploadLimit.refusedUpFront(view.source, this.config.UPLOAD_MAX_BYTES);
     if (tooLarge) throw tooLarge;
     return { dataset, view, key, bucket };
@@ -205,8 +204,7 @@ export class DatasetsService {
       const before: Record<string, unknown> = { ...dataset.finalizeOptions };
       const changed = fieldDifferences(before, { ...before, ...options }, '');
       if (changed.length === 0) return dataset;
-      throw new ApiError(
-        HttpStatus.CONFLICT,
+      throw ApiError.conflict(
         `dataset ${id} is ${dataset.status}: its XML is written with the finalize options it had (${changed.map((c) => c.field).join(', ')} would change); re-finalizing is not supported — register a new dataset`,
         changed,
       );
@@ -232,6 +230,7 @@ export class DatasetsService {
       if (attempt === FINALIZE_CHECKS)
         throw ApiError.conflict(
           `dataset ${dataset.id}: views kept arriving while its timepoints were checked; finalize once they are in`,
+          'timepoints',
         );
     }
   }
@@ -254,12 +253,12 @@ export class DatasetsService {
   private async queueOne(dataset: DatasetRecord, view: ViewSpec): Promise<ViewAccepted> {
     const { queued, refused } = await this.submitViews.execute(dataset, [view]);
     const [no] = refused;
-    if (no?.reason === 'NO_DATASET') throw ApiError.notFound(`dataset ${dataset.id} does not exist`);
+    if (no?.reason === 'NO_DATASET') throw ApiError.notFound(`dataset ${dataset.id} does not exist`, 'id');
     if (no?.reason === 'DUPLICATE')
-      throw ApiError.conflict(`view ${no.viewKey} was already submitted (${no.state})`);
+      throw ApiError.conflict(`view ${no.viewKey} was already submitted (${no.state})`, 'viewKey');
     if (no?.reason === 'CANCELLED')
-      throw ApiError.conflict(`dataset ${dataset.id} is ${no.state}: no more views`);
-    if (no) throw ApiError.conflict(`dataset ${dataset.id} is finalized (${no.state}): no more views`);
+      throw ApiError.conflict(`dataset ${dataset.id} is ${no.state}: no more views`, 'id');
+    if (no) throw ApiError.conflict(`dataset ${dataset.id} is finalized (${no.state}): no more views`, 'id');
     return { ...queued[0]!, status: 'queued' };
   }
 }
@@ -330,10 +329,10 @@ function uploadMetadataOf(
   try {
     metadata = JSON.parse(header);
   } catch {
-    throw ApiError.badRequest(`${METADATA_HEADER}: not valid JSON`);
+    throw ApiError.badRequest(`${METADATA_HEADER}: not valid JSON`, METADATA_HEADER);
   }
   if (typeof metadata !== 'object' || metadata === null || Array.isArray(metadata))
-    throw ApiError.badRequest(`${METADATA_HEADER}: must be a JSON object of view metadata`);
+    throw ApiError.badRequest(`${METADATA_HEADER}: must be a JSON object of view metadata`, METADATA_HEADER);
   const fields = metadata as Record<string, unknown>;
   const problems: FieldProblem[] = [];
   for (const name of VIEW_INDICES)

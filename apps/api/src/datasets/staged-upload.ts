@@ -23,19 +23,21 @@ export function uploadKeyOf(datasetId: string, viewKey: string, format: string):
 export function assertStackBody(req: Request): void {
   const type = mediaTypeOf(req);
   if (type !== 'application/octet-stream') {
-    throw new ApiError(
+    throw ApiError.refuse(
       HttpStatus.UNSUPPORTED_MEDIA_TYPE,
       `Content-Type ${type || '(none)'} is not accepted: the body of PUT .../data is the stack's bytes (application/octet-stream)`,
+      'Content-Type',
     );
   }
   const encoding = contentEncodingOf(req);
   if (encoding) {
-    throw new ApiError(
+    throw ApiError.refuse(
       HttpStatus.UNSUPPORTED_MEDIA_TYPE,
       `Content-Encoding ${encoding} is not taken for uploads; send the bytes as they are`,
+      'Content-Encoding',
     );
   }
-  if (!hasBody(req)) throw ApiError.badRequest('body: empty (the stack bytes are the body)');
+  if (!hasBody(req)) throw ApiError.badRequest('body: empty (the stack bytes are the body)', 'body');
 }
 
 /**

@@ -11,6 +11,7 @@ import { HttpStatus } from '@nestjs/common';
 import type { Request } from 'express';
 import { Transform, type Readable, type TransformCallback } from 'node:stream';
 import { ApiError } from '../common/api-error.js';
+import { tiffReadAsNpy } from '../common/tiff-hint.js';
 
 /** Room for what a TIFF writer adds once (a header, ImageJ's metadata). */
 const TIFF_FILE_BYTES = 1024 * 1024;
@@ -45,6 +46,9 @@ export function declaredUploadBound(source: SourceSpec): number | undefined {
 export function declaredUploadMinimum(source: SourceSpec): number | undefined {
   return source.format === 'raw' ? declaredUploadBound(source) : undefined;
 }
+
+/** How an upload says it is a TIFF (read as .npy otherwise). */
+const UPLOAD_TIFF_HOW = 'upload it with ?format=tiff (without ?format an upload is read as .npy)';
 
 /** Why an upload past the operator's bound is refused, and what to do instead. */
 const PAST_OPERATOR_BOUND = (max: number) =>
@@ -84,9 +88,10 @@ export class UploadLimit extends Transform {
   static refusedUpFront(source: SourceSpec, maxBytes: number): ApiError | undefined {
     const least = declaredUploadMinimum(source);
     if (least === undefined || least <= maxBytes) return undefined;
-    return new ApiError(
+    return ApiError.refuse(
       HttpStatus.PAYLOAD_TOO_LARGE,
       `body: its declared format and shape need ${least} bytes, more than ${PAST_OPERATOR_BOUND(maxBytes)}`,
+      'body',
     );
   }
 
@@ -121,12 +126,18 @@ export class UploadLimit extends Transform {
       this.head = [];
     }
     if (this.seen <= this.bound) return undefined;
-    return new ApiError(HttpStatus.PAYLOAD_TOO_LARGE, `body: more than the ${this.bound} bytes ${this.why}`);
+    return ApiError.refuse(
+      HttpStatus.PAYLOAD_TOO_LARGE,
+      `body: more than the ${this.bound} bytes ${this.why}`,
+      'body',
+    );
   }
 
   /** The .npy's whole size once its header is whole (undefined until then), or its refusal. */
   private async npyBound(head: Buffer): Promise<number | ApiError | undefined> {
     this.head = [head];
+    const tiff = tiffReadAsNpy(head, undefined, UPLOAD_TIFF_HOW);
+    if (tiff) return ApiError.badRequest(`body: the upload is ${tiff}`, [{ field: 'body', message: tiff }]);
     const version = head[6];
     const headerBytes = version === 1 ? head.readUInt16LE(8) : head.readUInt32LE(8);
     // A header claiming more than is ever read is refused by readNpyHeader now, not awaited.

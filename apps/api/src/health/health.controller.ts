@@ -6,6 +6,8 @@ import { HealthCheck, HealthCheckService, type HealthIndicatorResult } from '@ne
 import type { Redis } from 'ioredis';
 import { accessSync, constants, mkdirSync, statfsSync } from 'node:fs';
 import { CONFIG, REDIS, S3 } from '../common/tokens.js';
+import { ApiAnswers } from '../docs/answers.js';
+import { READY_ANSWERS } from '../docs/health-answers.js';
 
 /**
  * Below this much free space the output volume counts as full: views would only wait for room
@@ -31,18 +33,21 @@ export class HealthController {
   ) {}
 
   @Get('live')
+  @ApiAnswers({ 200: 'the process answers' }, 'public')
   live() {
     return { status: 'ok' };
   }
 
   @Get()
-  @HealthCheck()
+  @HealthCheck({ noCache: true, swaggerDocumentation: false })
+  @ApiAnswers(READY_ANSWERS, 'public')
   check() {
     return this.ready();
   }
 
   @Get('ready')
-  @HealthCheck()
+  @HealthCheck({ noCache: true, swaggerDocumentation: false })
+  @ApiAnswers(READY_ANSWERS, 'public')
   ready() {
     return this.health.check([
       () => this.probe('redis', async () => void (await this.redis.ping())),

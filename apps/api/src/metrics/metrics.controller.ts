@@ -1,6 +1,7 @@
 import { ClusterQueues, DatasetStore } from '@bdv-cluster/pipeline';
 import { Controller, Get, Header } from '@nestjs/common';
 import { ApiTags } from '@nestjs/swagger';
+import { ApiAnswers, textAnswer } from '../docs/answers.js';
 import { collectDefaultMetrics, Gauge, Registry } from 'prom-client';
 
 /**
@@ -67,6 +68,13 @@ export class MetricsController {
   }
 
   @Get()
+  @ApiAnswers(
+    {
+      200: textAnswer('text/plain', 'Prometheus text'),
+      503: 'the state store (Redis) does not answer: try again shortly',
+    },
+    'public',
+  )
   @Header('Content-Type', 'text/plain; version=0.0.4')
   metrics() {
     return this.registry.metrics();

@@ -5,6 +5,7 @@ import type { Request, Response } from 'express';
 import { setMaxListeners } from 'node:events';
 import { DatasetIdPipe, ViewKeyPipe } from '../common/id-params.js';
 import { QueryParams } from '../common/request-shape.js';
+import { ApiAnswers, NO_DATASET, textAnswer } from '../docs/answers.js';
 import { PREVIEW_DEFAULTS, previewQueryOf, PreviewsService, type PngAnswer } from './previews.service.js';
 
 const AXIS_QUERY = {
@@ -13,6 +14,11 @@ const AXIS_QUERY = {
   description: 'projection axis (z: the top view)',
   schema: { type: 'string', enum: [...PROJECTION_AXES], default: 'z' },
 } as const;
+
+/** An unchanged image, revalidated. */
+const NOT_MODIFIED = 'If-None-Match holds its ETag: unchanged since (no body)';
+const PREVIEWS_BUSY =
+  'its file is being written, or previews are busy (PREVIEW_QUEUE_VIEWS queued, or a read waited too long or stopped): try again shortly';
 
 /**
  * Maximum-projection previews as PNGs. GET (and HEAD) only, and — like the status page that
@@ -36,6 +42,14 @@ export class PreviewsController {
     required: false,
     description: 'longest side, px',
     schema: { type: 'integer', minimum: 16, maximum: MAX_PREVIEW_SIZE, default: DEFAULT_PREVIEW_SIZE },
+  })
+  @ApiAnswers({
+    200: textAnswer('image/png', 'the projection (ETag; Cache-Control: private, no-cache)'),
+    304: NOT_MODIFIED,
+    400: 'axis or size out of range, or a view key not written as the API writes them',
+    404: `${NO_DATASET}, or the view was never submitted`,
+    409: 'the view is not written (yet), or its file cannot be read',
+    503: PREVIEWS_BUSY,
   })
   @QueryParams('axis', 'size')
   async view(
@@ -61,6 +75,15 @@ export class PreviewsController {
     required: false,
     description: 'timepoint (the first one with views)',
     schema: { type: 'integer', minimum: 0, maximum: 99_999 },
+  })
+  @ApiAnswers({
+    200: textAnswer('image/png', 'the contact sheet; X-Bdv-Pending: views left gray for now (ask again)'),
+    304: NOT_MODIFIED,
+    400: 'axis or time out of range',
+    404: `${NO_DATASET}, or it has no view (at that timepoint)`,
+    409: "a view's file is not where its record says",
+    422: 'more than 113 tiles or rows: preview the views one by one',
+    503: PREVIEWS_BUSY,
   })
   @QueryParams('axis', 'time')
   async sheet(

@@ -101,9 +101,9 @@ export class PreviewsService implements OnModuleInit, OnModuleDestroy {
   ): Promise<PngAnswer> {
     const dataset = await this.dataset(datasetId);
     const view = await asHttp(() => this.store.getView(datasetId, viewKey));
-    if (!view) throw ApiError.notFound(`view ${viewKey} of dataset ${datasetId} does not exist`);
+    if (!view) throw ApiError.notFound(`view ${viewKey} of dataset ${datasetId} does not exist`, 'viewKey');
     if (view.state !== 'done' || !view.result)
-      throw ApiError.conflict(`view ${viewKey} has no data yet (it is ${view.state})`);
+      throw ApiError.conflict(`view ${viewKey} has no data yet (it is ${view.state})`, 'viewKey');
     let projection: ViewProjection;
     try {
       projection = await this.projection(dataset, view, query, VIEW_WAIT_MS, gone);
@@ -152,10 +152,11 @@ export class PreviewsService implements OnModuleInit, OnModuleDestroy {
         time === undefined
           ? `dataset ${datasetId} has no views yet`
           : `dataset ${datasetId} has no view at timepoint ${t}`,
+        time === undefined ? 'id' : 'query.time',
       );
     // A grid too large to draw is refused before any view is read for it.
     const tooLarge = sheetProblem(shown.map((v) => v.spec));
-    if (tooLarge) throw new ApiError(422, tooLarge);
+    if (tooLarge) throw ApiError.refuse(422, tooLarge, 'id');
     const query = { axis, size: SHEET_MAX_CELL };
     const projections = new Map<string, ViewProjection>();
     const toRead: ViewEntry[] = [];
@@ -194,7 +195,7 @@ export class PreviewsService implements OnModuleInit, OnModuleDestroy {
     try {
       sheet = contactSheetPng(cells, { title: `t${t}` });
     } catch (error) {
-      if (error instanceof RangeError) throw new ApiError(422, error.message);
+      if (error instanceof RangeError) throw ApiError.refuse(422, error.message, 'id');
       throw error;
     }
     const final = pending === 0 && shown.every((v) => v.state === 'done' || v.state === 'failed');
@@ -209,7 +210,7 @@ export class PreviewsService implements OnModuleInit, OnModuleDestroy {
 
   private async dataset(id: string): Promise<DatasetRecord> {
     const dataset = await asHttp(() => this.store.getDataset(id));
-    if (!dataset) throw ApiError.notFound(`dataset ${id} does not exist`);
+    if (!dataset) throw ApiError.notFound(`dataset ${id} does not exist`, 'id');
     return dataset;
   }
 
@@ -382,7 +383,7 @@ function sourceOf(dataset: DatasetRecord, view: ViewEntry): PreviewSource {
     const h5Path = join(folder, partition);
     const inside = relative(folder, h5Path);
     if (inside.startsWith('..') || isAbsolute(inside))
-      throw ApiError.conflict(`view ${view.viewKey}: bad partition`);
+      throw ApiError.conflict(`view ${view.viewKey}: bad partition`, 'viewKey');
     return { h5Path, time, setupId: view.setupId, appendable: false };
   }
   return { h5Path: dataset.files.h5, time, setupId: view.setupId, appendable: true };
@@ -421,6 +422,7 @@ function previewError(error: unknown, viewKey: string): unknown {
     return ApiError.badRequest(error.message, [{ field: 'query.size', message: error.message }]);
   return ApiError.conflict(
     `view ${viewKey} cannot be read: ${error.code === 'STATE' ? 'its file or data is missing' : 'the file could not be read'}`,
+    'viewKey',
   );
 }
 

@@ -3,6 +3,7 @@ import { ApiBearerAuth, ApiOperation, ApiProduces, ApiQuery, ApiTags } from '@ne
 import type { Response } from 'express';
 import { boundedInteger, refuseUnknownParams } from '../common/query-params.js';
 import { QueryParams } from '../common/request-shape.js';
+import { ApiAnswers, textAnswer } from '../docs/answers.js';
 import { renderStatusPage } from './status-page.js';
 import { StatusService } from './status.service.js';
 
@@ -34,6 +35,10 @@ export class StatusController {
     required: false,
     description: 'seconds between refreshes',
     schema: { type: 'integer', minimum: 1, maximum: 3600, default: 5 },
+  })
+  @ApiAnswers({
+    200: textAnswer('text/html', 'the status page'),
+    400: 'limit or refresh out of range',
   })
   @QueryParams('limit', 'refresh')
   async page(@Query() query: Record<string, unknown>, @Res() res: Response) {

@@ -46,7 +46,7 @@ export class CancelDataset {
     const outcome = await this.store.cancelDataset(datasetId, purge);
     if (!outcome.ok) {
       if (outcome.reason === 'NO_DATASET')
-        throw new PipelineError('NOT_FOUND', `dataset ${datasetId} does not exist`);
+        throw new PipelineError('NOT_FOUND', `dataset ${datasetId} does not exist`, 'id');
       if (outcome.reason === 'COMPLETE')
         throw new PipelineError(
           'CONFLICT',

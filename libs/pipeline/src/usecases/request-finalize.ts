@@ -25,11 +25,12 @@ export class RequestFinalize {
   ): Promise<number | 'CHANGED' | undefined> {
     const generation = await this.store.requestFinalize(datasetId, options, admittedSeen);
     if (generation === 'CANCELLED')
-      throw new PipelineError('CONFLICT', `dataset ${datasetId} is cancelled: nothing to finalize`);
+      throw new PipelineError('CONFLICT', `dataset ${datasetId} is cancelled: nothing to finalize`, 'id');
     if (generation === 'NO_VIEWS')
       throw new PipelineError(
         'CONFLICT',
         `dataset ${datasetId} has no views yet: submit or upload at least one before finalizing (a finalized dataset takes no more)`,
+        'id',
       );
     if (generation === 'CHANGED') return generation;
     if (generation !== undefined) {

@@ -20,11 +20,19 @@ export class RetryView {
     if (!outcome.ok) {
       const { reason, state } = outcome;
       if (reason === 'NO_DATASET')
-        throw new PipelineError('NOT_FOUND', `dataset ${datasetId} does not exist`);
+        throw new PipelineError('NOT_FOUND', `dataset ${datasetId} does not exist`, 'id');
       if (reason === 'NO_VIEW')
-        throw new PipelineError('NOT_FOUND', `view ${viewKey} was never submitted to dataset ${datasetId}`);
+        throw new PipelineError(
+          'NOT_FOUND',
+          `view ${viewKey} was never submitted to dataset ${datasetId}`,
+          'viewKey',
+        );
       if (reason === 'NOT_FAILED')
-        throw new PipelineError('CONFLICT', `view ${viewKey} is ${state}: only a failed view is retried`);
+        throw new PipelineError(
+          'CONFLICT',
+          `view ${viewKey} is ${state}: only a failed view is retried`,
+          'viewKey',
+        );
       // A dataset finalized with `timepoints` writes its XML again with them once the view settles:
       // a view past them would fail that finalize (and the dataset). Checked in the same Redis step
       // that queues the view, so a finalize recorded meanwhile cannot slip between the two. A failed
@@ -33,13 +41,15 @@ export class RetryView {
         throw new PipelineError(
           'CONFLICT',
           `view ${viewKey} has time ${parseViewKey(viewKey)?.time}, past the ${state} timepoints dataset ${datasetId} was finalized with: it cannot be added to its XML`,
+          'viewKey',
         );
       if (reason === 'FINALIZING')
         throw new PipelineError(
           'CONFLICT',
           `dataset ${datasetId} is finalizing: retry the view once it is complete or failed`,
+          'id',
         );
-      throw new PipelineError('CONFLICT', `dataset ${datasetId} is ${state}: nothing is retried`);
+      throw new PipelineError('CONFLICT', `dataset ${datasetId} is ${state}: nothing is retried`, 'id');
     }
     try {
       await this.queues.enqueueWrites(datasetId, [{ viewKey, reopened: true }]);
