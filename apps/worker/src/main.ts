@@ -21,14 +21,20 @@ import { finalizeProcessor } from './finalizer/finalize-processor.js';
 import { createLogger } from './logger.js';
 import { startNotifier } from './notify/start-notifier.js';
 import { settleIfAbandoned, settleIfStalledOut } from './writer/abandoned-jobs.js';
+import { outputDirProblem, prepareOutputFolder } from './writer/output-folder.js';
+import { redisClock } from './writer/redis-clock.js';
 import { viewShapeOf, viewTaskOf } from './writer/view-task-of.js';
 import { writeViewProcessor } from './writer/write-view-processor.js';
-import { startHeartbeat, stopOnSignals } from './process-lifecycle.js';
+import { startHeartbeat, stopGracefully } from './process-lifecycle.js';
 
 /** Wires the writer and/or finalizer queue workers of this process (WORKER_ROLE). */
 async function main(): Promise<void> {
   const config = loadConfig(process.env, ['OUTPUT_DIR']);
   const log = createLogger(config.LOG_LEVEL, config.WORKER_ROLE);
+  // A writer never creates its output folder: one made on the node's own disk (the volume not
+  // mounted) would take views that the finalizer never sees.
+  const unmounted = config.WORKER_ROLE !== 'finalizer' && outputDirProblem(config.OUTPUT_DIR);
+  if (unmounted) throw new ConfigError([`OUTPUT_DIR: ${unmounted}`]);
   // BullMQ workers need maxRetriesPerRequest null (blocking commands); state calls share it.
   const connection = new Redis(config.REDIS_URL, { maxRetriesPerRequest: null });
   const store = new DatasetStore(connection, config.QUEUE_PREFIX);
@@ -53,7 +59,7 @@ async function main(): Promise<void> {
   const heartbeat = startHeartbeat(process.env.BDV_HEARTBEAT_FILE);
   // close() waits for the jobs in hand: a view being written is finished and marked, never left
   // half written and marked done; nothing new is taken meanwhile.
-  stopOnSignals(log, async () => {
+  stopGracefully(log, async () => {
     heartbeat.stop();
     await Promise.all(workers.map((w) => w.close()));
     await threads.close();
@@ -89,10 +95,15 @@ function startWriter(
         store.keys.lock(datasetId),
         Math.min(10, config.WRITER_LOCK_SECONDS) * 1000,
       ),
-    taskOf: (dataset, view) => viewTaskOf(config, dataset, view),
+    taskOf: (dataset, view) => {
+      const task = viewTaskOf(config, dataset, view);
+      prepareOutputFolder(config.OUTPUT_DIR, task.h5Path);
+      return task;
+    },
     shapeOf: (view) => viewShapeOf(config, view),
     runTask: (task, onProgress, signal) => threads.run(task, onProgress, signal),
     outageBudgetMs: config.OUTAGE_BUDGET_SECONDS * 1000,
+    now: redisClock(connection),
     log,
   });
   const writer = new Worker(WRITE_QUEUE, processor, {
@@ -102,6 +113,11 @@ function startWriter(
     lockDuration: config.WRITER_LOCK_SECONDS * 1000,
     stalledInterval: Math.ceil((config.WRITER_LOCK_SECONDS * 1000) / 3),
     maxStalledCount: 2,
+  });
+  // A job whose lock could not be renewed is no longer ours (taken over after a pause, or gone
+  // from Redis): its view stops at its next slab and is undone (the processor's third argument).
+  writer.on('lockRenewalFailed', (jobIds) => {
+    for (const jobId of jobIds) writer.cancelJob(jobId, 'lock lost');
   });
   writer.on('failed', (job) => void settleIfAbandoned(settle, job, log));
   writer.on('stalled', (jobId) => void settleIfStalledOut(settle, () => queues.write.getJob(jobId), log));

@@ -12,17 +12,32 @@ export function startHeartbeat(file: string | undefined): { stop(): void } {
   return { stop: () => clearInterval(timer) };
 }
 
-/** SIGTERM / SIGINT: run `stop` once, then exit 0. */
-export function stopOnSignals(log: Logger, stop: () => Promise<void>): void {
+/**
+ * SIGTERM / SIGINT: run `stop` once (the views in hand are finished and marked, nothing new is
+ * taken), then exit 0. A promise rejected with no handler — a bug somewhere: left to Node, it ends
+ * the process at once, in the middle of every view in hand, leaving journals and staged files —
+ * is logged and stops the process the same way, then exits 1 so that its restart shows. Going on
+ * as if nothing happened is not safe either: whatever that promise was doing is undone, unknown.
+ */
+export function stopGracefully(log: Logger, stop: () => Promise<void>): void {
   let stopping = false;
-  const shutdown = async (signal: string) => {
+  const shutdown = async (why: Record<string, unknown>, code: number) => {
     if (stopping) return;
     stopping = true;
-    log.info({ signal }, 'shutting down: finishing current jobs');
-    await stop();
-    log.info('stopped');
-    process.exit(0);
+    log.info(why, 'shutting down: finishing current jobs');
+    try {
+      await stop();
+      log.info('stopped');
+    } catch (error) {
+      log.error({ reason: (error as Error).message }, 'could not stop cleanly');
+      code = 1;
+    }
+    process.exit(code);
   };
-  process.on('SIGTERM', () => void shutdown('SIGTERM'));
-  process.on('SIGINT', () => void shutdown('SIGINT'));
+  process.on('SIGTERM', () => void shutdown({ signal: 'SIGTERM' }, 0));
+  process.on('SIGINT', () => void shutdown({ signal: 'SIGINT' }, 0));
+  process.on('unhandledRejection', (reason) => {
+    log.error({ reason: reason instanceof Error ? reason.stack : String(reason) }, 'unhandled rejection');
+    void shutdown({ cause: 'unhandled rejection' }, 1);
+  });
 }

@@ -50,6 +50,7 @@ function fakes(o: {
     runTask: o.runTask ?? vi.fn(async () => fakeViewResult),
     cancelPollMs: 10,
     outageBudgetMs: 60_000,
+    now: async () => Date.now(),
     log,
   };
   return { deps, settle, cancelView, released, taskOf };
@@ -65,6 +66,7 @@ const job = () =>
     updateProgress: async () => undefined,
     extendLock: async () => 1,
     updateData: async () => undefined,
+    getState: async () => 'active',
   }) as unknown as WriteJob;
 
 describe('a write job whose dataset is cancelled', () => {

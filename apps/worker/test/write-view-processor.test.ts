@@ -45,6 +45,7 @@ function fakes(o: {
     shapeOf: async () => [1, 1, 1],
     runTask,
     outageBudgetMs: 60_000,
+    now: async () => Date.now(),
     log,
   };
   return { deps, settle, runTask, released, noteWaiting };
@@ -62,6 +63,7 @@ function job(attemptsMade = 0, ours = true, outageSince?: number) {
     moveToDelayed,
     updateProgress: async () => undefined,
     extendLock: async () => (ours ? 1 : 0),
+    getState: async () => (ours ? 'active' : 'waiting'),
   } as unknown as WriteJob;
   return { job: j, moveToDelayed, updateData };
 }

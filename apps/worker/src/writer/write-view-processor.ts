@@ -18,6 +18,9 @@ import {
 } from '@bdv-cluster/pipeline';
 import { DelayedError, UnrecoverableError, type Job } from 'bullmq';
 import type { Logger } from 'pino';
+import { progressReporter } from './job-progress.js';
+import { settleLostJob } from './lost-job.js';
+import { waitOutOutage, type OutageTrack } from './outage-wait.js';
 
 /** The dataset write lock of the single layout (scheduling only: the file has its own fence). */
 export interface WriteLock {
@@ -44,19 +47,23 @@ export interface WriterDeps {
   cancelPollMs?: number;
   /** How long a view may wait for an unreachable store or a full volume before it fails. */
   outageBudgetMs: number;
+  /** The cluster's clock in ms (Redis's), the same for every writer: outages are timed on it. */
+  now(): Promise<number>;
   log: Logger;
 }
 
 export type WriteJob = Pick<
   Job<WriteViewJob & OutageTrack>,
-  'id' | 'data' | 'attemptsMade' | 'opts' | 'moveToDelayed' | 'updateProgress' | 'extendLock' | 'updateData'
+  | 'id'
+  | 'data'
+  | 'attemptsMade'
+  | 'opts'
+  | 'moveToDelayed'
+  | 'updateProgress'
+  | 'extendLock'
+  | 'updateData'
+  | 'getState'
 >;
-
-/** Kept in the job's data while its view waits out an outage. */
-interface OutageTrack {
-  outageSince?: number;
-  outageRetries?: number;
-}
 
 /** How long a job waits before trying a busy dataset again (jittered, so writers spread out). */
 const busyDelayMs = () => 500 + Math.floor(Math.random() * 1000);
@@ -67,10 +74,12 @@ const COMMIT_LOCK_MS = 60_000;
 /**
  * One write-view job: take the dataset's write lock (single layout) or give the slot back and
  * retry later; convert the view on a worker thread; make its output visible only if the job is
- * still ours; settle it done or failed.
+ * still ours; settle it done or failed. A view stops at its next slab and is undone when its
+ * dataset is cancelled, and when its job is no longer this writer's: `lockLost` aborted (BullMQ
+ * could not renew the job's lock) or a progress update finding the job gone from Redis.
  */
 export function writeViewProcessor(deps: WriterDeps) {
-  return async (job: WriteJob, token?: string): Promise<string> => {
+  return async (job: WriteJob, token?: string, lockLost?: AbortSignal): Promise<string> => {
     const { datasetId, viewKey } = job.data;
     const log = deps.log.child({ datasetId, viewKey, jobId: job.id });
     const dataset = await deps.store.getDataset(datasetId);
@@ -82,6 +91,10 @@ export function writeViewProcessor(deps: WriterDeps) {
     const lock = dataset.spec.layout === 'single' ? await deps.tryLock(datasetId) : undefined;
     if (dataset.spec.layout === 'single' && !lock) return delay(job, token);
     const cancelWatch = watchForCancel(deps, datasetId);
+    const lost = new AbortController();
+    const loseJob = () => lost.abort();
+    if (lockLost?.aborted) loseJob();
+    lockLost?.addEventListener('abort', loseJob, { once: true });
     try {
       const started = await deps.store.startView(datasetId, viewKey);
       if (started !== 'OK') return `skipped (${started})`;
@@ -95,8 +108,8 @@ export function writeViewProcessor(deps: WriterDeps) {
       const task = deps.taskOf(chosen, view);
       const result = await deps.runTask(
         task,
-        (p) => void job.updateProgress(Math.round((100 * p.bytesDone) / Math.max(1, p.bytesTotal))),
-        cancelWatch.signal,
+        progressReporter(job, log, loseJob),
+        AbortSignal.any([cancelWatch.signal, lost.signal]),
       );
       if (cancelWatch.signal.aborted || (await deps.store.statusOf(datasetId)) === 'cancelling') {
         // Finished just as its dataset was cancelled: nothing of it is kept.
@@ -105,11 +118,11 @@ export function writeViewProcessor(deps: WriterDeps) {
         log.info('dataset cancelled: finished view discarded');
         return 'cancelled';
       }
-      if (!(await stillOurs(job, token))) {
-        // Paused past our lease: another writer owns the view now. Its output counts, not ours.
+      if (lost.signal.aborted || !(await stillOurs(job, token))) {
+        // Paused past our lease (another writer owns the view now: its output counts, not ours),
+        // or the job is gone.
         discardViewTask(result);
-        log.warn('superseded while writing: output discarded');
-        return 'superseded';
+        return settleLostJob(deps.settle, job, log, 'output discarded');
       }
       const partition = commitViewTask(task, result);
       const { record, checksums, bytes, seconds } = result;
@@ -121,6 +134,10 @@ export function writeViewProcessor(deps: WriterDeps) {
       return 'written';
     } catch (error) {
       const kind = failureKindOf(error);
+      if (kind === 'cancelled' && !cancelWatch.signal.aborted) {
+        // Stopped between slabs because the job is no longer ours; undone as a cancelled view is.
+        return settleLostJob(deps.settle, job, log, 'view stopped and undone');
+      }
       if (kind === 'cancelled') {
         // Stopped between slabs: the append was rolled back, or the staged partition deleted.
         await deps.store.cancelView(datasetId, viewKey);
@@ -136,6 +153,7 @@ export function writeViewProcessor(deps: WriterDeps) {
       throw await settleFailure(deps, job, error, log);
     } finally {
       cancelWatch.stop();
+      lockLost?.removeEventListener('abort', loseJob);
       await lock?.release();
     }
   };
@@ -161,34 +179,6 @@ function watchForCancel(deps: WriterDeps, datasetId: string): { signal: AbortSig
 /** Back to the delayed set without spending an attempt (the slot is free for other work). */
 async function delay(job: WriteJob, token?: string): Promise<never> {
   await job.moveToDelayed(Date.now() + busyDelayMs(), token);
-  throw new DelayedError();
-}
-
-/**
- * The source store is unreachable or the output volume full / read-only: that is not the view's
- * fault, so it waits — backing off to a minute between tries, spending no attempt — for as long
- * as the outage budget allows, noted as `waiting` on its dataset meanwhile. Returns only when
- * the budget is spent: then the view fails.
- */
-async function waitOutOutage(
-  deps: WriterDeps,
-  job: WriteJob,
-  token: string | undefined,
-  error: Error,
-  log: Logger,
-): Promise<void> {
-  const { datasetId, viewKey } = job.data;
-  const since = job.data.outageSince ?? Date.now();
-  const retries = job.data.outageRetries ?? 0;
-  if (Date.now() - since > deps.outageBudgetMs) {
-    error.message = `${error.message} (still failing after ${Math.round((Date.now() - since) / 60_000)} min of retries)`;
-    return;
-  }
-  await job.updateData({ ...job.data, outageSince: since, outageRetries: retries + 1 });
-  await deps.store.noteWaiting(datasetId, viewKey, `waiting: ${error.message}`);
-  const backoffMs = Math.min(60_000, 1000 * 2 ** retries) * (0.75 + Math.random() / 2);
-  log.warn({ reason: error.message, retryInS: Math.round(backoffMs / 1000) }, 'outage: view waits');
-  await job.moveToDelayed(Date.now() + backoffMs, token);
   throw new DelayedError();
 }
 
