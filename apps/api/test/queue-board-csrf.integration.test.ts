@@ -50,8 +50,13 @@ afterAll(async () => {
 const basic = `Basic ${Buffer.from(`someone:${token}`).toString('base64')}`;
 const addPath = `/queues/api/queues/${FINALIZE_QUEUE}/add`;
 
-async function send(method: string, path: string, headers: Record<string, string>) {
-  const res = await fetch(`${base}${path}`, { method, headers, redirect: 'manual' });
+async function send(method: string, path: string, headers: Record<string, string>, body?: object) {
+  const res = await fetch(`${base}${path}`, {
+    method,
+    headers: body ? { ...headers, 'content-type': 'application/json' } : headers,
+    body: body && JSON.stringify(body),
+    redirect: 'manual',
+  });
   return { status: res.status, text: await res.text() };
 }
 
@@ -92,17 +97,17 @@ describe('Bull Board with Basic credentials', () => {
     expect(await jobs()).toBe(0);
   });
 
-  it('takes a same-origin POST from the board’s own page (Sec-Fetch-Site, or Origin alone)', async () => {
+  it('lets a same-origin POST from the board’s own page through (Sec-Fetch-Site, or Origin alone), to a read-only board', async () => {
     const fetched = await send('POST', addPath, {
       authorization: basic,
       origin: base,
       'sec-fetch-site': 'same-origin',
     });
-    expect(fetched.status).toBe(200);
-    expect(await jobs()).toBe(1);
+    // Past the gate (no 403): the board itself refuses, as it refuses every action.
+    expect(fetched.status).toBe(405);
     // A browser that sends no Sec-Fetch-* (plain http to a host other than localhost): Origin.
-    expect((await send('POST', addPath, { authorization: basic, origin: base })).status).toBe(200);
-    expect(await jobs()).toBe(2);
+    expect((await send('POST', addPath, { authorization: basic, origin: base })).status).toBe(405);
+    expect(await jobs()).toBe(0);
   });
 
   it('answers a wrong password with the Basic prompt, same-origin or not', async () => {
@@ -127,8 +132,64 @@ describe('Bull Board with Basic credentials', () => {
 });
 
 describe('Bull Board with a Bearer token', () => {
-  it('takes a POST from a script, as before', async () => {
-    expect((await send('POST', addPath, { authorization: `Bearer ${token}` })).status).toBe(200);
-    expect(await jobs()).toBe(1);
+  it('refuses a POST from a script too: the board is read-only', async () => {
+    expect((await send('POST', addPath, { authorization: `Bearer ${token}` })).status).toBe(405);
+    expect(await jobs()).toBe(0);
+  });
+});
+
+// The board's actions bypass the dataset state machine (an emptied write queue left its datasets
+// `writing` for ever, their views queued): it only shows; the API acts (retry, cancel, finalize).
+describe('a read-only board', () => {
+  const bearer = { authorization: `Bearer ${token}` };
+  const q = `/queues/api/queues/${FINALIZE_QUEUE}`;
+
+  it('refuses every action that would change a queue or a job, and changes nothing', async () => {
+    await queues.finalize.add('finalize', { datasetId: 'd', generation: 1 }, { jobId: 'waiting-job' });
+    await queues.finalize.add(
+      'finalize',
+      { datasetId: 'd', generation: 2 },
+      { jobId: 'delayed-job', delay: 3_600_000 },
+    );
+    const before = await queues.finalize.getJobCounts('waiting', 'delayed', 'active', 'completed', 'failed');
+    // As the board's page sends them (bodies valid: refused for being read-only, not malformed).
+    const actions: [string, string, object?][] = [
+      ['POST', `${q}/add`, { name: 'finalize', data: { datasetId: 'd', generation: 3 } }],
+      ['PUT', `${q}/retry/failed`],
+      ['PUT', `${q}/promote`],
+      ['PUT', `${q}/clean/waiting`],
+      ['PUT', `${q}/clean/delayed`],
+      ['PUT', `${q}/pause`],
+      ['PUT', `${q}/empty`],
+      ['PUT', `${q}/obliterate`, { force: true }],
+      ['PUT', `${q}/concurrency`, { concurrency: 1 }],
+      ['PUT', `${q}/waiting-job/retry`],
+      ['PUT', `${q}/waiting-job/clean`],
+      ['PUT', `${q}/delayed-job/promote`],
+      ['PATCH', `${q}/waiting-job/update-data`, { jobData: { datasetId: 'x', generation: 9 } }],
+      ['PATCH', `${q}/delayed-job/delay`, { runAt: Date.now() }],
+      ['PATCH', `${q}/waiting-job/priority`, { priority: 1 }],
+    ];
+    for (const [method, path, body] of actions) {
+      const r = await send(method, path, bearer, body);
+      expect([method, path, r.status], r.text).toEqual([method, path, 405]);
+      expect(r.text).toMatch(/READ_ONLY/);
+    }
+    // "Pause all" skips read-only queues.
+    await send('PUT', '/queues/api/queues/pause', bearer);
+    expect(await queues.finalize.isPaused()).toBe(false);
+    expect(await queues.finalize.getJobCounts('waiting', 'delayed', 'active', 'completed', 'failed')).toEqual(
+      before,
+    );
+    expect(await queues.finalize.getJobState('waiting-job')).toBe('waiting');
+    expect(await queues.finalize.getJobState('delayed-job')).toBe('delayed');
+  });
+
+  it('still shows the queues and their jobs', async () => {
+    await queues.finalize.add('finalize', { datasetId: 'd', generation: 1 }, { jobId: 'shown-job' });
+    const listed = await send('GET', '/queues/api/queues?activeQueue=bdv-finalize&status=waiting', bearer);
+    expect(listed.status).toBe(200);
+    expect(listed.text).toContain('shown-job');
+    expect((await send('GET', `${q}/shown-job`, bearer)).status).toBe(200);
   });
 });

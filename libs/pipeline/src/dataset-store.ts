@@ -19,6 +19,7 @@ import {
   type DatasetRecord,
   type DatasetStatus,
   type FinalizeOptions,
+  type FinalizeStanding,
   type PyramidChoice,
   type ViewEntry,
   type ViewResult,
@@ -375,6 +376,35 @@ export class DatasetStore implements ViewStatePort {
         JSON.stringify(files),
       ])) === 1
     );
+  }
+
+  /**
+   * Written views that did not read back at finalize become `failed` (each with what was found),
+   * and the finalize `failed` with `reason`, in one step (FAIL_UNVERIFIED_VIEWS); false when the
+   * generation is no longer the current finalize.
+   */
+  async failUnverifiedViews(
+    datasetId: string,
+    generation: number,
+    reason: string,
+    views: readonly { viewKey: string; reason: string }[],
+  ): Promise<boolean> {
+    return (
+      (await this.run.FAIL_UNVERIFIED_VIEWS(this.keys.transition(datasetId), [
+        String(generation),
+        new Date().toISOString(),
+        reason,
+        ...views.flatMap((v) => [v.viewKey, v.reason]),
+      ])) === 1
+    );
+  }
+
+  /** Where finalize `generation` stands now (status and generation read in one step). */
+  async finalizeStanding(datasetId: string, generation: number): Promise<FinalizeStanding> {
+    const [status, current] = await this.redis.hmget(this.keys.dataset(datasetId), 'status', 'generation');
+    if (status === null) return 'gone';
+    if (status === 'cancelling' || status === 'cancelled') return 'cancelled';
+    return status === 'finalizing' && current === String(generation) ? 'current' : 'superseded';
   }
 
   async failFinalize(datasetId: string, generation: number, reason: string): Promise<boolean> {

@@ -12,6 +12,19 @@ export const VIEW_STATES: ViewState[] = ['queued', 'running', 'done', 'failed', 
 /** Views per state; `cancelled` appears once a view was cancelled. */
 export type ViewCounts = Record<Exclude<ViewState, 'cancelled'>, number> & { cancelled?: number };
 
+/**
+ * A finalize waiting out an outage (object store, output volume) is listed among the dataset's
+ * `waiting` under this key, beside the views' own entries; it goes once the finalize settles.
+ */
+export const FINALIZE_WAITING_KEY = 'finalize';
+
+/**
+ * Where a finalize generation stands, re-read before each step that cannot be taken back:
+ * `current` (go on), `superseded` (another generation, or the finalize already settled),
+ * `cancelled` (DELETE), `gone` (the dataset is no longer in Redis: Redis lost its data).
+ */
+export type FinalizeStanding = 'current' | 'superseded' | 'cancelled' | 'gone';
+
 export interface FinalizeOptions {
   timepoints?: number;
   microscope?: { name?: string; version?: string; user?: string };

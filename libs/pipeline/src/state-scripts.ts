@@ -1,3 +1,5 @@
+import { FINALIZE_WAITING_KEY } from './state-model.js';
+
 /**
  * Atomic state transitions (Lua, run by Redis in one step): a view moves between states and the
  * per-state counters move with it, and the finalize decision is taken in the same step — so two
@@ -128,7 +130,8 @@ return 'OK'
 /**
  * ARGV: viewKey, now, result json, bytes, seconds. Returns the finalize generation, -1 (not now)
  * or -2 (no view). In a dataset being cancelled the view is cancelled instead: its output is
- * being removed. Only the move to `done` counts a view (and its bytes) written.
+ * being removed. Only the move to `done` counts a view (and its bytes) written. A view reported
+ * done after it had failed (its writer finished as BullMQ gave the job up) leaves the errors.
  */
 export const COMPLETE_VIEW = `${FINALIZE_CHECK}${CANCEL_CHECK}
 local state = redis.call('HGET', KEYS[2], ARGV[1])
@@ -145,6 +148,7 @@ redis.call('HINCRBY', KEYS[3], state, -1)
 redis.call('HINCRBY', KEYS[3], 'done', 1)
 redis.call('HSET', KEYS[2], ARGV[1], 'done')
 redis.call('HSET', KEYS[6], ARGV[1], ARGV[3])
+if state == 'failed' then forget_view_error(ARGV[1]) end
 redis.call('HDEL', KEYS[7], ARGV[1])
 redis.call('HDEL', KEYS[8], ARGV[1])
 redis.call('HSET', KEYS[1], 'updatedAt', ARGV[2])
@@ -195,6 +199,7 @@ export const COMPLETE_FINALIZE = `
 if redis.call('HGET', KEYS[1], 'generation') ~= ARGV[1] then return 0 end
 if redis.call('HGET', KEYS[1], 'status') ~= 'finalizing' then return 0 end
 redis.call('HSET', KEYS[1], 'status', 'complete', 'files', ARGV[3], 'updatedAt', ARGV[2])
+redis.call('HDEL', KEYS[8], '${FINALIZE_WAITING_KEY}')
 return 1
 `;
 
@@ -203,6 +208,37 @@ export const FAIL_FINALIZE = `
 if redis.call('HGET', KEYS[1], 'generation') ~= ARGV[1] then return 0 end
 if redis.call('HGET', KEYS[1], 'status') ~= 'finalizing' then return 0 end
 redis.call('HSET', KEYS[1], 'status', 'failed', 'updatedAt', ARGV[2])
+redis.call('HDEL', KEYS[8], '${FINALIZE_WAITING_KEY}')
+redis.call('RPUSH', KEYS[4], 'finalize: ' .. ARGV[3])
+return 1
+`;
+
+/**
+ * Written views that did not read back at finalize (a partition deleted or damaged on the volume
+ * since its writer recorded it) are `failed` with what verification found, and the finalize with
+ * them: the dataset is `failed`, never `complete` with them quietly missing. `POST …/retry`
+ * writes them again (the dataset then finalizes anew); finalizing again instead publishes the
+ * dataset with them as MissingViews, their lines kept in `errors`. ARGV: generation, now, the
+ * finalize's reason, then viewKey, reason pairs. Returns 1, or 0 when the generation is not the
+ * current finalize any more (nothing changed).
+ */
+export const FAIL_UNVERIFIED_VIEWS = `
+if redis.call('HGET', KEYS[1], 'generation') ~= ARGV[1] then return 0 end
+if redis.call('HGET', KEYS[1], 'status') ~= 'finalizing' then return 0 end
+for i = 4, #ARGV - 1, 2 do
+  local key, reason = ARGV[i], ARGV[i + 1]
+  if redis.call('HGET', KEYS[2], key) == 'done' then
+    redis.call('HINCRBY', KEYS[10], 'viewsFailed', 1)
+    redis.call('HINCRBY', KEYS[3], 'done', -1)
+    redis.call('HINCRBY', KEYS[3], 'failed', 1)
+    redis.call('HSET', KEYS[2], key, 'failed')
+    redis.call('HSET', KEYS[7], key, reason)
+    redis.call('HDEL', KEYS[6], key)
+    redis.call('RPUSH', KEYS[4], key .. ': ' .. reason)
+  end
+end
+redis.call('HSET', KEYS[1], 'status', 'failed', 'updatedAt', ARGV[2])
+redis.call('HDEL', KEYS[8], '${FINALIZE_WAITING_KEY}')
 redis.call('RPUSH', KEYS[4], 'finalize: ' .. ARGV[3])
 return 1
 `;
@@ -223,6 +259,7 @@ if status == 'cancelling' then
 else
   redis.call('HSET', KEYS[1], 'status', 'cancelling', 'cancelledFrom', status, 'finalizeRequested', '0',
     'updatedAt', ARGV[1])
+  redis.call('HDEL', KEYS[8], '${FINALIZE_WAITING_KEY}')
 end
 local result = {'OK', before, redis.call('HGET', KEYS[1], 'generation') or '0'}
 local states = redis.call('HGETALL', KEYS[2])
