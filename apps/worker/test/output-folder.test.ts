@@ -2,7 +2,7 @@ import { ViewTaskError } from '@bdv-cluster/convert';
 import { existsSync, mkdirSync, readdirSync, symlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { outputDirProblem, prepareOutputFolder } from '../src/writer/output-folder.js';
+import { outputDirProblem, prepareOutputFolder } from '../src/outage/output-folder.js';
 import { tempDir } from '../../../test/support/oracle.js';
 
 // Where a writer agrees to write a dataset, on real folders and symbolic links.

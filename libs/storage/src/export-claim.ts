@@ -12,7 +12,8 @@ import { StorageError } from './storage-error.js';
 export const EXPORT_CLAIM = '.bdv-export';
 
 /** What the finalizer's credentials must allow on OUTPUT_BUCKET, named when the store refuses. */
-export const EXPORT_PERMISSIONS = 's3:GetObject, s3:ListBucket and s3:PutObject';
+/** Delete: to take back the export of a dataset cancelled, or lost from Redis, while exported. */
+export const EXPORT_PERMISSIONS = 's3:GetObject, s3:ListBucket, s3:PutObject and s3:DeleteObject';
 
 export interface ExportClaim {
   /** Who exports (a dataset id). */

@@ -27,3 +27,4 @@ export {
   EXPORT_PERMISSIONS,
   type ExportClaim,
 } from './export-claim.js';
+export { undoExport } from './export-undo.js';

@@ -238,7 +238,7 @@ describe('export claims', () => {
       ).rejects.toMatchObject({
         code: 'DENIED',
         message: expect.stringMatching(
-          /s3:\/\/out\/locked\/\.bdv-export: access denied, could not read the export claim .*s3:GetObject, s3:ListBucket and s3:PutObject/,
+          /s3:\/\/out\/locked\/\.bdv-export: access denied, could not read the export claim .*s3:GetObject, s3:ListBucket, s3:PutObject and s3:DeleteObject/,
         ),
       });
     } finally {

@@ -3,7 +3,7 @@ import { FINALIZE_WAITING_KEY, type FinalizeJob } from '@bdv-cluster/pipeline';
 import type { Job } from 'bullmq';
 import { dirname } from 'node:path';
 import type { Logger } from 'pino';
-import { waitOutOutage, type OutageJob, type OutageTrack } from '../writer/outage-wait.js';
+import { waitOutOutage, type OutageDeps, type OutageJob, type OutageTrack } from '../outage/outage-wait.js';
 
 /** A finalize job's data: its generation, an outage it waits out, whether it published already. */
 export type FinalizeJobData = FinalizeJob &
@@ -14,8 +14,7 @@ export type FinalizeJobData = FinalizeJob &
 
 export type FinalizeOutageJob = Pick<Job<FinalizeJobData>, 'data' | 'moveToDelayed' | 'updateData'>;
 
-/** What the writers' outage wait needs: where to say why the job waits, the budget, the clock. */
-export type OutageDeps = Parameters<typeof waitOutOutage>[0];
+export type { OutageDeps };
 
 const OUTPUT_GONE: Record<string, string> = { ENOSPC: 'full', EDQUOT: 'over its quota', EROFS: 'read-only' };
 

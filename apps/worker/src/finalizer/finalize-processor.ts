@@ -12,8 +12,8 @@ import { ViewTaskError } from '@bdv-cluster/convert';
 import { StorageError } from '@bdv-cluster/storage';
 import { DelayedError, UnrecoverableError, type Job } from 'bullmq';
 import type { Logger } from 'pino';
-import { prepareOutputFolder } from '../writer/output-folder.js';
-import { redisClock } from '../writer/redis-clock.js';
+import { prepareOutputFolder } from '../outage/output-folder.js';
+import { redisClock } from '../outage/redis-clock.js';
 import {
   exportDatasetFiles,
   isFileLocked,

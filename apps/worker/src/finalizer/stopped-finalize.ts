@@ -9,7 +9,7 @@ import {
 import { dirname } from 'node:path';
 import type { Logger } from 'pino';
 import { exportedBefore, exportFilesOf, type ExportProgress } from './dataset-outputs.js';
-import { undoExport } from './export-undo.js';
+import { undoExport } from '@bdv-cluster/storage';
 import type { FinalizeStopped } from './finalize-guard.js';
 
 /**

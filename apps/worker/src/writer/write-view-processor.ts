@@ -20,7 +20,7 @@ import { DelayedError, UnrecoverableError, type Job } from 'bullmq';
 import type { Logger } from 'pino';
 import { progressReporter } from './job-progress.js';
 import { settleLostJob } from './lost-job.js';
-import { waitOutOutage, type OutageTrack } from './outage-wait.js';
+import { waitOutOutage, type OutageTrack } from '../outage/outage-wait.js';
 
 /** The dataset write lock of the single layout (scheduling only: the file has its own fence). */
 export interface WriteLock {

@@ -1,5 +1,6 @@
 import { DeleteObjectCommand } from '@aws-sdk/client-s3';
-import { createS3Client, EXPORT_CLAIM, type S3Settings } from '@bdv-cluster/storage';
+import { EXPORT_CLAIM } from './export-claim.js';
+import { createS3Client, type S3Settings } from './s3-config.js';
 
 /**
  * Takes back an export this finalize made under `prefix` of `bucket`: the XML first (an export
