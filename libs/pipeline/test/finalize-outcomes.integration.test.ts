@@ -1,47 +1,15 @@
 import { DatasetSpec } from '@bdv-cluster/contract';
-import { randomBytes } from 'node:crypto';
-import { Redis } from 'ioredis';
-import { afterAll, describe, expect, it } from 'vitest';
-import { DatasetStore, FINALIZE_WAITING_KEY, type ViewResult } from '../src/index.js';
+import { describe, expect, it } from 'vitest';
+import { FINALIZE_WAITING_KEY } from '../src/index.js';
+import { storeForTests, viewKeyOf, viewResult, viewSpecOf } from './store-fixture.js';
 
 // What a finalize may find and how the state takes it (Lua, real Redis, own key prefix): written
 // views that no longer read back, a dataset cancelled or lost under it, an outage it waits out;
 // and a view reported done after it had failed.
-const redis = new Redis(process.env.REDIS_URL ?? 'redis://127.0.0.1:6379');
-const prefix = `test-${randomBytes(4).toString('hex')}`;
-const store = new DatasetStore(redis, prefix);
-afterAll(async () => {
-  const keys = await redis.keys(`${prefix}:*`);
-  if (keys.length) await redis.del(...keys);
-  redis.disconnect();
-});
-
-const key = (tile: number) => `t0-i0-c0-s${tile}-a0`;
-const view = (tile: number) => ({
-  time: 0,
-  illumination: 0,
-  channel: 0,
-  tile,
-  angle: 0,
-  source: { uri: 's3://raw/x.npy' },
-});
-const result: ViewResult = {
-  record: {
-    time: 0,
-    setupId: 0,
-    shapeZyx: [1, 2, 3],
-    voxelSizeXyz: [1, 1, 1],
-    voxelUnits: 'px',
-    calibrationXyz: [1, 1, 1],
-    affineName: 'x',
-    exposureTime: 0,
-    exposureUnits: 's',
-  },
-  checksums: [],
-  partition: 'p.h5',
-  bytes: 10,
-  seconds: 0.1,
-};
+const { store } = storeForTests();
+const key = viewKeyOf;
+const view = viewSpecOf;
+const result = viewResult(10, 0.1);
 
 /** A dataset of `n` views, all written, its finalize (generation 1) under way. */
 async function finalizing(name: string, n: number) {

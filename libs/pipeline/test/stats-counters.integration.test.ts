@@ -1,46 +1,14 @@
 import { DatasetSpec } from '@bdv-cluster/contract';
-import { randomBytes } from 'node:crypto';
-import { Redis } from 'ioredis';
-import { afterAll, describe, expect, it } from 'vitest';
-import { DatasetStore, type ViewResult } from '../src/index.js';
+import { describe, expect, it } from 'vitest';
+import { storeForTests, viewKeyOf, viewResult, viewSpecOf } from './store-fixture.js';
 
 // The cluster-wide counters behind /metrics (`<prefix>:stats`) and the per-dataset view counts
 // move with transitions only: settling a view again, or settling it after it was cancelled,
 // counts nothing. Real Redis, own key prefix.
-const redis = new Redis(process.env.REDIS_URL ?? 'redis://127.0.0.1:6379');
-const prefix = `test-${randomBytes(4).toString('hex')}`;
-const store = new DatasetStore(redis, prefix);
-afterAll(async () => {
-  const keys = await redis.keys(`${prefix}:*`);
-  if (keys.length) await redis.del(...keys);
-  redis.disconnect();
-});
-
-const key = (tile: number) => `t0-i0-c0-s${tile}-a0`;
-const view = (tile: number) => ({
-  time: 0,
-  illumination: 0,
-  channel: 0,
-  tile,
-  angle: 0,
-  source: { uri: 's3://raw/x.npy' },
-});
-const result: ViewResult = {
-  record: {
-    time: 0,
-    setupId: 0,
-    shapeZyx: [1, 2, 3],
-    voxelSizeXyz: [1, 1, 1],
-    voxelUnits: 'px',
-    calibrationXyz: [1, 1, 1],
-    affineName: 'x',
-    exposureTime: 0,
-    exposureUnits: 's',
-  },
-  checksums: [],
-  bytes: 1000,
-  seconds: 0.5,
-};
+const { store } = storeForTests();
+const key = viewKeyOf;
+const view = viewSpecOf;
+const result = viewResult(1000, 0.5);
 
 async function runningViews(name: string, n: number) {
   const d = (await store.createDataset(DatasetSpec.parse({ name, setup: { tiles: n } }), {
