@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { expectIntactDataset } from '../support/fault-checks.js';
 import { startFaultCluster, type FaultCluster, type LogEvent } from '../support/fault-cluster.js';
 import { FAULT_SUBSAMPLING, secondsSince, sleep, tileViews } from '../support/fault-views.js';
+import { fileSource, submitFaultDataset } from '../support/fault-submit.js';
 import { comparePixels, makeStacks, tempDir } from '../support/oracle.js';
 
 // Faults that meet the finalize, each on a cluster of its own (its own Redis and object store),
@@ -42,27 +43,6 @@ afterAll(() => {
 const clusterFor = (scenario: string) =>
   startFaultCluster(join(dir.path, scenario), { writers: 1, fileRoots: [dir.path] });
 
-/** Registers `name` (3 tiles, partitioned), submits the views and asks for the finalize. */
-async function submit(cluster: FaultCluster, name: string): Promise<string> {
-  const created = await cluster.api.post('/v1/datasets', {
-    name,
-    setup: { tiles: views.length },
-    compression: 'gzip',
-    subsamplingZyx: FAULT_SUBSAMPLING,
-  });
-  expect(created.status, JSON.stringify(created.body)).toBe(201);
-  const id = created.body.id as string;
-  for (const v of views) {
-    const r = await cluster.api.post(`/v1/datasets/${id}/views`, {
-      tile: v.tile,
-      source: { uri: `file://${v.npy}` },
-    });
-    expect(r.status, JSON.stringify(r.body)).toBe(202);
-  }
-  expect((await cluster.api.post(`/v1/datasets/${id}/finalize`, {})).status).toBe(202);
-  return id;
-}
-
 /** Waits until every view of the dataset is written (the finalizer stopped meanwhile). */
 async function viewsWritten(cluster: FaultCluster, id: string): Promise<void> {
   const deadline = Date.now() + 120_000;
@@ -90,7 +70,7 @@ describe('faults at finalize', () => {
     try {
       await cluster.signal('finalizer', 'SIGTERM');
       const name = 'lost';
-      const id = await submit(cluster, name);
+      const id = await submitFaultDataset(cluster, name, views.map(fileSource));
       await viewsWritten(cluster, id);
       const folder = join(cluster.stack.outputDir, name);
       for (const s of ['s01', 's02']) rmSync(join(folder, `${name}-t00000-${s}.h5`));
@@ -153,7 +133,7 @@ describe('faults at finalize', () => {
     const cluster = await clusterFor('cancel');
     try {
       const name = 'cancel-export';
-      const id = await submit(cluster, name);
+      const id = await submitFaultDataset(cluster, name, views.map(fileSource));
       // A first .h5 in the bucket (s3rver's file of it): the uploads are under way. Hold them there.
       const stored = join(dir.path, 'cancel', 's3', 'output', name);
       const uploading = () =>
@@ -189,7 +169,7 @@ describe('faults at finalize', () => {
     const cluster = await clusterFor('redis-empty');
     try {
       const name = 'redis-empty';
-      const id = await submit(cluster, name);
+      const id = await submitFaultDataset(cluster, name, views.map(fileSource));
       const folder = join(cluster.stack.outputDir, name);
       // The pending XML is there while the finalizer reads every view back.
       while (!existsSync(join(folder, `.${name}.pending.xml`))) await sleep(2);
@@ -226,7 +206,7 @@ describe('faults at finalize', () => {
     try {
       await cluster.signal('finalizer', 'SIGTERM');
       const name = 's3-export';
-      const id = await submit(cluster, name);
+      const id = await submitFaultDataset(cluster, name, views.map(fileSource));
       await viewsWritten(cluster, id);
       await cluster.stack.stopS3();
       await cluster.restart('finalizer');
@@ -269,7 +249,7 @@ describe('faults at finalize', () => {
         expect(spawnSync('mount', ['-o', `remount,${options}`, output]).status).toBe(0);
       try {
         await cluster.signal('finalizer', 'SIGTERM');
-        const id = await submit(cluster, 'volume');
+        const id = await submitFaultDataset(cluster, 'volume', views.map(fileSource));
         await viewsWritten(cluster, id);
         // No room left for the master, the XML or the checksums.
         const { blocks, bfree, bsize } = statfsSync(output);

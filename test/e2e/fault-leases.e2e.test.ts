@@ -2,9 +2,10 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, statfsSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { expectIntactDataset, type ExpectedView } from '../support/fault-checks.js';
+import { expectIntactDataset } from '../support/fault-checks.js';
 import { startFaultCluster, type FaultCluster, type LogEvent } from '../support/fault-cluster.js';
 import { FAULT_SUBSAMPLING, secondsSince, sleep, tileViews } from '../support/fault-views.js';
+import { fileSource, submitFaultDataset } from '../support/fault-submit.js';
 import { makeStacks, tempDir } from '../support/oracle.js';
 import { sizeOfTarget } from '../support/writer-killer.js';
 
@@ -44,32 +45,6 @@ afterAll(() => dir.remove());
 const clusterFor = (scenario: string, env: Record<string, string> = {}) =>
   startFaultCluster(join(dir.path, scenario), { fileRoots: [dir.path], env });
 
-async function submit(
-  cluster: FaultCluster,
-  name: string,
-  views: readonly (ExpectedView & { tile: number })[],
-  extra: Record<string, unknown> = {},
-): Promise<string> {
-  const created = await cluster.api.post('/v1/datasets', {
-    name,
-    setup: { tiles: views.length },
-    compression: 'gzip',
-    subsamplingZyx: FAULT_SUBSAMPLING,
-    ...extra,
-  });
-  expect(created.status, JSON.stringify(created.body)).toBe(201);
-  const id = created.body.id as string;
-  for (const v of views) {
-    const r = await cluster.api.post(`/v1/datasets/${id}/views`, {
-      tile: v.tile,
-      source: { uri: `file://${v.npy}` },
-    });
-    expect(r.status, JSON.stringify(r.body)).toBe(202);
-  }
-  expect((await cluster.api.post(`/v1/datasets/${id}/finalize`, {})).status).toBe(202);
-  return id;
-}
-
 /** Every log line about one view (its own, and its job's), with the role that wrote it. */
 const eventsOf = (cluster: FaultCluster, viewKey: string) =>
   cluster.events
@@ -93,7 +68,7 @@ describe.concurrent('leases, pauses and crashes', () => {
       const cluster = await clusterFor(`pause-${layout}`);
       try {
         const name = `pause-${layout}`;
-        const id = await submit(cluster, name, slowViews, { ...SLOW, layout });
+        const id = await submitFaultDataset(cluster, name, slowViews.map(fileSource), { ...SLOW, layout });
         const folder = join(cluster.stack.outputDir, name);
         const h5 = join(folder, `${name}.h5`);
         // Pause a writer once its view is well under way (its file growing) — in the single layout
@@ -164,7 +139,7 @@ describe.concurrent('leases, pauses and crashes', () => {
     const cluster = await clusterFor('poison');
     try {
       const poison = poisonViews[1]!;
-      const id = await submit(cluster, 'poison', poisonViews, SLOW);
+      const id = await submitFaultDataset(cluster, 'poison', poisonViews.map(fileSource), SLOW);
       let since = 0;
       for (let death = 1; death <= 3; death++) {
         const writing = await cluster.waitFor(
@@ -208,7 +183,7 @@ describe.concurrent('leases, pauses and crashes', () => {
       const cluster = await clusterFor(`finalize-${kills}`);
       try {
         const name = `finalize-${kills}`;
-        const id = await submit(cluster, name, slowViews, SLOW);
+        const id = await submitFaultDataset(cluster, name, slowViews.map(fileSource), SLOW);
         const folder = join(cluster.stack.outputDir, name);
         const xml = join(folder, `${name}.xml`);
         const pending = join(folder, `.${name}.pending.xml`);
@@ -278,7 +253,7 @@ describe.concurrent('leases, pauses and crashes', () => {
         expect(full.status).toBe(503);
         expect(full.body.details.outputDir).toEqual({ status: 'down', message: 'ENOSPC' });
 
-        const id = await submit(cluster, 'volume', smallViews);
+        const id = await submitFaultDataset(cluster, 'volume', smallViews.map(fileSource));
         const reasons = new Set<string>();
         const deadline = Date.now() + 60_000;
         while (reasons.size === 0 && Date.now() < deadline) {

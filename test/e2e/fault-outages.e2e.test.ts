@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { expectIntactDataset } from '../support/fault-checks.js';
 import { startFaultCluster, type FaultCluster } from '../support/fault-cluster.js';
 import { FAULT_SUBSAMPLING, secondsSince, sleep, tileViews } from '../support/fault-views.js';
+import { fileSource, submitFaultDataset } from '../support/fault-submit.js';
 import { makeStacks, tempDir } from '../support/oracle.js';
 
 // Outages of what the cluster depends on (issue 10), each on a cluster of its own, at the same
@@ -32,29 +33,6 @@ afterAll(() => dir.remove());
 const clusterFor = (scenario: string) =>
   startFaultCluster(join(dir.path, scenario), { fileRoots: [dir.path] });
 
-async function submit(
-  cluster: FaultCluster,
-  name: string,
-  layout: string,
-  sources: { tile: number; uri: string }[],
-): Promise<string> {
-  const created = await cluster.api.post('/v1/datasets', {
-    name,
-    layout,
-    setup: { tiles: sources.length },
-    compression: 'gzip',
-    subsamplingZyx: FAULT_SUBSAMPLING,
-  });
-  expect(created.status, JSON.stringify(created.body)).toBe(201);
-  const id = created.body.id as string;
-  for (const s of sources)
-    expect(
-      (await cluster.api.post(`/v1/datasets/${id}/views`, { tile: s.tile, source: { uri: s.uri } })).status,
-    ).toBe(202);
-  expect((await cluster.api.post(`/v1/datasets/${id}/finalize`, {})).status).toBe(202);
-  return id;
-}
-
 /** A request that must be answered quickly: its status and how long it took. */
 async function timed(
   cluster: FaultCluster,
@@ -74,12 +52,9 @@ describe.concurrent('outages of what the cluster depends on', () => {
     const cluster = await clusterFor('redis');
     try {
       const views = viewsOf('small', 6);
-      const id = await submit(
-        cluster,
-        'redis-restart',
-        'partitioned',
-        views.map((v) => ({ tile: v.tile, uri: `file://${v.npy}` })),
-      );
+      const id = await submitFaultDataset(cluster, 'redis-restart', views.map(fileSource), {
+        layout: 'partitioned',
+      });
       // Mid-dataset: two views written, others in hand or queued.
       await cluster.waitFor(() => Object.keys(cluster.writtenCounts(id)).length >= 2, { timeoutMs: 90_000 });
       await cluster.redisServer.stop('SIGTERM');
@@ -125,11 +100,11 @@ describe.concurrent('outages of what the cluster depends on', () => {
             new PutObjectCommand({ Bucket: 'raw', Key: `acq/big${v.tile}.npy`, Body: readFileSync(v.npy) }),
           );
         const since = cluster.events.length;
-        const id = await submit(
+        const id = await submitFaultDataset(
           cluster,
           `s3-outage-${outageS}`,
-          outageS === 20 ? 'single' : 'partitioned',
           views.map((v) => ({ tile: v.tile, uri: `s3://raw/acq/big${v.tile}.npy` })),
+          { layout: outageS === 20 ? 'single' : 'partitioned' },
         );
         // Between the two slabs of the first view: its first 16 MiB read and written, the rest not
         // yet read (or only into socket buffers); the last view not begun.
