@@ -148,13 +148,16 @@ describe('slabs in the wasm heap', () => {
       await until(() => flushes.done > before + z / 2, 10_000);
     }
     expect(flushes.done - before).toBe(4);
-    // one at a time: a request while one runs is dropped (the writer asks again at its next slab)
-    expect(flushes.request(path)).toBe(true);
-    expect(flushes.request(path)).toBe(false);
-    await until(() => flushes.done === before + 5, 10_000);
+    // one at a time: a request while one runs is dropped (the writer asks again at its next slab).
+    // Many back to back, not two: on a loaded machine this thread may be descheduled long enough
+    // between two calls for a whole flush to run.
+    const accepted = Array.from({ length: 1000 }, () => flushes.request(path)).filter(Boolean).length;
+    expect(accepted).toBeGreaterThan(0);
+    expect(accepted).toBeLessThan(1000);
+    await until(() => flushes.done === before + 4 + accepted, 10_000);
     // a path that is gone only ends that flush (errors are the commit's fsync's to report)
     expect(flushes.request(join(dir.path, 'gone.h5'))).toBe(true);
-    await until(() => flushes.done === before + 6, 10_000);
+    await until(() => flushes.done === before + 5 + accepted, 10_000);
     // by default flushes let the written pages go (docs/adr/027)
     expect(flushes.dropped - droppedBefore).toBeGreaterThan(0);
     writer.release();
