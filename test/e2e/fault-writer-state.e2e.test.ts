@@ -14,7 +14,7 @@ import { makeStacks, tempDir } from '../support/oracle.js';
 
 // What a writer does when the state around it is not what it expects (fault review of the
 // writers), on one cluster of real processes, one scenario after the other:
-// - its write job disappears while it writes (the queue obliterated from Bull Board; Redis
+// - its write job disappears while it writes (the queue obliterated by a BullMQ client — the board is read-only; Redis
 //   restarted empty): it must not crash, must undo the view and go on with the next job;
 // - its OUTPUT_DIR is not where the API puts the dataset's files (the volume mounted elsewhere),
 //   or is missing (the volume not mounted): it must not write the files onto its local disk;
@@ -175,7 +175,7 @@ const leftovers = (folder: string) =>
   (existsSync(folder) ? readdirSync(folder) : []).filter((f) => /\.(journal|tmp)$/.test(f));
 
 describe('writer state faults', () => {
-  it('single layout: the write queue obliterated (Bull Board, force) mid-append — the writer lives, rolls the append back and marks the view failed; retried, the dataset completes intact', async () => {
+  it('single layout: the write queue obliterated (a BullMQ client, force) mid-append — the writer lives, rolls the append back and marks the view failed; retried, the dataset completes intact', async () => {
     const started = Date.now();
     try {
       const writer = await writerOne();
@@ -389,9 +389,7 @@ describe('writer state faults', () => {
         () =>
           cluster.events
             .slice(since)
-            .find(
-              (e) => e.role === 'writer-1' && e.msg === 'outage: view waits' && e.fields.datasetId === id,
-            ),
+            .find((e) => e.role === 'writer-1' && e.msg === 'outage: waiting' && e.fields.datasetId === id),
         { child: writer, role: 'writer-1' },
       );
       await stop(writer);
@@ -410,13 +408,13 @@ describe('writer state faults', () => {
               (e) =>
                 e.role === 'writer-skewed' &&
                 String(e.fields.jobId).includes(id) &&
-                (e.msg === 'outage: view waits' || /fail/.test(e.msg ?? '')),
+                (e.msg === 'outage: waiting' || /fail/.test(e.msg ?? '')),
             ),
         { child: skewed, role: 'writer-skewed', timeoutMs: 90_000 },
       );
       // Its clock is off indeed (pino's time is Date.now's).
       expect(Number(outcome.fields.time) - outcome.at).toBeGreaterThan(SKEW_MS - 60_000);
-      expect(outcome.msg, outcome.line).toBe('outage: view waits');
+      expect(outcome.msg, outcome.line).toBe('outage: waiting');
       expect((await viewOf(id, view.viewKey)).state).not.toBe('failed');
       await sleep(Math.max(0, down + 25_000 - Date.now()));
       await cluster.stack.startS3();

@@ -44,7 +44,7 @@ export async function waitOutOutage(
   await job.updateData({ ...job.data, outageSince: since, outageRetries: retries + 1 });
   await deps.store.noteWaiting(datasetId, viewKey, `waiting: ${error.message}`);
   const backoffMs = Math.min(60_000, 1000 * 2 ** retries) * (0.75 + Math.random() / 2);
-  log.warn({ reason: error.message, retryInS: Math.round(backoffMs / 1000) }, `outage: ${viewKey} waits`);
+  log.warn({ reason: error.message, retryInS: Math.round(backoffMs / 1000) }, 'outage: waiting');
   // BullMQ subtracts this process's Date.now() again: a delay, whatever this clock's offset.
   await job.moveToDelayed(Date.now() + backoffMs, token);
   throw new DelayedError();
