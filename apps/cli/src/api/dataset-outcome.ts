@@ -59,3 +59,10 @@ export function awaitingFinalizeHint(d: DatasetStatus): string {
     ? `has no view yet and nobody asked for a finalize: submit its views, then run bdv finalize ${d.id}`
     : `waits for a finalize: every view submitted has settled and nobody asked for one; once all its views are in, run bdv finalize ${d.id}`;
 }
+
+/** `2 done, 1 failed, 0 running, 0 queued` (and the cancelled views, once there are any). */
+export function viewCountsText(d: DatasetStatus): string {
+  const v = d.views;
+  const cancelled = v.cancelled ? `, ${v.cancelled} cancelled` : '';
+  return `${v.done} done, ${v.failed} failed, ${v.running} running, ${v.queued} queued${cancelled}`;
+}

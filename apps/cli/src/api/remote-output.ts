@@ -1,6 +1,12 @@
 import type { ProgressMode } from '../progress/progress-mode.js';
 import type { ApiClient, DatasetStatus } from './api-client.js';
-import { awaitingFinalizeHint, outcomeLine, outcomeOf, WAIT_EXIT_CODES } from './dataset-outcome.js';
+import {
+  awaitingFinalizeHint,
+  outcomeLine,
+  outcomeOf,
+  viewCountsText,
+  WAIT_EXIT_CODES,
+} from './dataset-outcome.js';
 
 export interface RemoteFlags {
   api?: string;
@@ -9,13 +15,6 @@ export interface RemoteFlags {
   /** The dataset as the API's JSON instead of the text report (where a command offers it). */
   json?: boolean;
   progress: ProgressMode;
-}
-
-/** `2 done, 1 failed, 0 running, 0 queued` (and the cancelled views, once there are any). */
-export function viewCountsText(d: DatasetStatus): string {
-  const v = d.views;
-  const cancelled = v.cancelled ? `, ${v.cancelled} cancelled` : '';
-  return `${v.done} done, ${v.failed} failed, ${v.running} running, ${v.queued} queued${cancelled}`;
 }
 
 /** Where a dataset's copy was exported to OUTPUT_BUCKET (`s3://bucket/name/`), if it was. */

@@ -1,8 +1,7 @@
 import cliProgress from 'cli-progress';
 import { wantsBar, type ProgressMode } from '../progress/progress-mode.js';
 import type { ApiClient, DatasetStatus } from './api-client.js';
-import { outcomeOf } from './dataset-outcome.js';
-import { viewCountsText } from './remote-output.js';
+import { outcomeOf, viewCountsText } from './dataset-outcome.js';
 
 /**
  * Polls a dataset awaiting a finalize this many times in a row before taking it as settled: a
