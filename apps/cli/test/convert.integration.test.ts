@@ -238,6 +238,8 @@ describe('bdv convert (quick form)', () => {
     copyFileSync(p('raw_s0.raw'), p('nest/.snapshot/t1/ch1.raw'));
     mkdirSync(p('nest/t1/old'), { recursive: true });
     copyFileSync(p('raw_s0.raw'), p('nest/t1/old/ch1.raw'));
+    // A folder named like a stack is no stack: passed over, not refused.
+    mkdirSync(p('nest/t2/ch9.raw'), { recursive: true });
     const r = bdv([
       'convert',
       p('nest'),
@@ -281,6 +283,22 @@ describe('bdv convert (quick form)', () => {
       /^bdv: no file has time 0 \(the first is 1\): time 0 is listed as missing views; if the names count from 1, write \{time-1\} in --pattern\nbdv: no file has channel 0 \(the first is 1\)/,
     );
     expect(plain.stdout).toMatch(/wrote 4 view\(s\).*5 missing view\(s\)/);
+    // With an offset already in the pattern, the advice is in the names' numbers.
+    mkdirSync(p('nest2/t1'), { recursive: true });
+    copyFileSync(p('raw_s0.raw'), p('nest2/t1/ch3.raw'));
+    const offset = bdv([
+      'convert',
+      p('nest2'),
+      '-o',
+      p('nest2.h5'),
+      '-p',
+      't{time-1}/ch{channel-1}.raw',
+      '--shape',
+      '5,20,30',
+    ]);
+    expect(offset.stderr).toContain(
+      'bdv: no file has channel 0 (the first is 2): channel 0-1 are listed as missing views; if the names count from 3, write {channel-3} in --pattern',
+    );
   });
 
   it('reads multi-page TIFFs as angles', () => {

@@ -1,5 +1,13 @@
 import { inspectBdvFile } from '@bdv-cluster/bdv/inspect';
-import { copyFileSync, readFileSync, rmSync, statSync, truncateSync, writeFileSync } from 'node:fs';
+import {
+  copyFileSync,
+  mkdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  truncateSync,
+  writeFileSync,
+} from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { makeStacks, tempDir } from '../../../test/support/oracle.js';
@@ -96,6 +104,13 @@ describe('bdv info on a damaged or interrupted file', () => {
     const json = bdv(['info', p('parts.h5'), '--json']);
     expect(json.status).toBe(1);
     expect(JSON.parse(json.stdout).missingPartitions).toEqual(['parts-t00001-s00.h5']);
+    // verify of a partition whose dataset lost its XML speaks of the dataset, not the partition.
+    mkdirSync(p('noxml'));
+    for (const file of ['parts.h5', 'parts-t00000-s00.h5', 'parts.checksums.json'])
+      copyFileSync(p(file), p(`noxml/${file}`));
+    expect(bdv(['verify', p('noxml/parts-t00000-s00.h5')]).stderr).toContain(
+      `${p('noxml/parts.xml')}: no such file, but parts.h5 and parts.checksums.json are there`,
+    );
     // A partition has no XML of its own: its dataset's is named.
     const part = bdv(['info', p('parts-t00000-s00.h5')]);
     expect(part.status).toBe(0);

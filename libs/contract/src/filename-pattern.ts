@@ -9,6 +9,8 @@ export type ViewIndices = Record<PatternField, number>;
 export interface FilenamePattern {
   source: string;
   fields: PatternField[];
+  /** What `{field-N}` takes off each field's number (0 for a plain `{field}`), in `fields` order. */
+  offsets: number[];
   /** Indices of a file name (its last path component), or undefined if it does not match. */
   match(fileName: string): ViewIndices | undefined;
 }
@@ -56,6 +58,7 @@ export function compileFilenamePattern(pattern: string): FilenamePattern {
   return {
     source: pattern,
     fields,
+    offsets,
     match(fileName) {
       const digits = matcher.match(fileName);
       if (!digits) return undefined;

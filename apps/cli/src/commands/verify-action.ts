@@ -29,7 +29,12 @@ function datasetXmlOf(given: string): string {
     (xml) => /\.xml$/i.test(xml) && existsSync(xml),
   );
   if (besides[0]) return besides[0];
-  // The .h5 without its XML: assertFinished says whether a conversion into it was stopped.
+  // The .h5 without its XML: assertFinished says whether a conversion into it was stopped — the
+  // dataset's, for a partition of a dataset whose master or record is beside it.
+  const dataset = given.replace(/-t\d{5,}-s\d{2,}\.h5$/i, '.h5');
+  const ofDataset =
+    dataset !== given && [dataset, checksumPathFor(dataset.replace(/\.h5$/i, '.xml'))].some(existsSync);
+  if (ofDataset) return dataset.replace(/\.h5$/i, '.xml');
   if (existsSync(given)) return given.replace(/\.h5$/i, '.xml');
   throw new CliError(
     `${given}: give the dataset's .xml (the .h5 is found through it; none is beside this file)`,

@@ -98,10 +98,11 @@ function noteSkipped(skipped: readonly string[], pattern: string | undefined): v
  * anything is written, with the pattern that counts from the first number instead.
  */
 function noteNotFromZero(fields: readonly FieldStart[]): void {
-  for (const { field, first } of fields)
+  // Said in the names' numbers: with {tile-1} already, names from 2 need {tile-2}, not {tile-1}.
+  for (const { field, first, firstInNames } of fields)
     process.stderr.write(
       `bdv: no file has ${field} 0 (the first is ${first}): ${field} ${first === 1 ? '0 is' : `0-${first - 1} are`} ` +
-        `listed as missing views; if the names count from ${first}, write {${field}-${first}} in --pattern\n`,
+        `listed as missing views; if the names count from ${firstInNames}, write {${field}-${firstInNames}} in --pattern\n`,
     );
 }
 

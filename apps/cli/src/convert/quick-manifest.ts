@@ -29,7 +29,7 @@ function expandInputs(inputs: string[]): InputFile[] {
     const stat = statInput(input);
     if (stat.isDirectory()) {
       const found = listFolder(input)
-        .filter(isStackFileName)
+        .filter((name) => isStackFileName(name) && !isFolder(join(input, name)))
         .sort()
         .map((f) => join(input, f));
       if (found.length === 0)
@@ -86,7 +86,7 @@ function walk(root: string, below: string, depth: number): InputFile[] {
   const names = listFolder(folder).sort();
   if (depth === 0)
     return names
-      .filter(isStackFileName)
+      .filter((name) => isStackFileName(name) && !isFolder(join(folder, name)))
       .map((name) => ({ path: join(folder, name), matched: below ? `${below}/${name}` : name }));
   return names
     .filter((name) => !name.startsWith('.') && isFolder(join(folder, name)))
@@ -140,10 +140,14 @@ export function quickManifest(
   return { manifest: manifestFromMatches(matches, o), skipped, fromOne: fieldsNotFromZero(pattern, matches) };
 }
 
-/** A pattern field whose smallest index among the files is above 0, and that index. */
+/**
+ * A pattern field whose smallest index among the files is above 0: that index, and the number
+ * the file names give it (the index plus what `{field-N}` already takes off).
+ */
 export interface FieldStart {
   field: PatternField;
   first: number;
+  firstInNames: number;
 }
 
 /**
@@ -156,10 +160,10 @@ function fieldsNotFromZero(
 ): FieldStart[] {
   if (!pattern) return [];
   return pattern.fields
-    .map((field) => ({
-      field,
-      first: matches.reduce((m, { indices }) => Math.min(m, indices[field]), Infinity),
-    }))
+    .map((field, i) => {
+      const first = matches.reduce((m, { indices }) => Math.min(m, indices[field]), Infinity);
+      return { field, first, firstInNames: first + (pattern.offsets[i] ?? 0) };
+    })
     .filter(({ first }) => first > 0);
 }
 
