@@ -103,6 +103,21 @@ describe('batches', () => {
     expect(again.status).toBe(202);
     expect(again.body).toMatchObject({ datasetId: r.body.datasetId, queued: 0, skipped: 199 });
     expect((await api.waitForDataset(r.body.datasetId, ['complete', 'failed'])).status).toBe('complete');
+
+    // A re-run that maps other objects to the views (time and tile swapped: the same counts) is
+    // refused, naming the views' sources, and queues nothing: it had answered "skipped".
+    const swapped = await api.post('/v1/batches', body({ pattern: 't{tile}/ch{channel}_tile{time}.npy' }));
+    expect(swapped.status, JSON.stringify(swapped.body)).toBe(409);
+    expect(swapped.body.details).toEqual([
+      {
+        field: 'pattern',
+        message: expect.stringMatching(
+          /^this batch maps other objects to views the dataset already has: t\d+-i0-c0-s\d+-a0 came from s3:\/\/raw\/archive\/run1\/t\d\/ch0_tile\d\.npy, this batch has s3:\/\/raw\/archive\/run1\/t\d\/ch0_tile\d\.npy;/,
+        ),
+      },
+    ]);
+    const after = await api.get(`/v1/datasets/${r.body.datasetId}`);
+    expect([after.body.status, after.body.views.done, after.body.views.queued]).toEqual(['complete', 199, 0]);
   });
 
   it('names the problem in a bad batch', async () => {

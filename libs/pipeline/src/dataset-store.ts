@@ -455,6 +455,23 @@ export class DatasetStore implements ViewStatePort {
     return views;
   }
 
+  /**
+   * The source URI each of `viewKeys` was submitted with (absent: no such view), read 1,000 specs
+   * at a time: a batch re-run checks that the views it skips came from the objects it maps to them.
+   */
+  async viewSources(datasetId: string, viewKeys: readonly string[]): Promise<Map<string, string>> {
+    const sources = new Map<string, string>();
+    for (let at = 0; at < viewKeys.length; at += VIEW_BATCH) {
+      const keys = viewKeys.slice(at, at + VIEW_BATCH);
+      const specs = keys.length ? await this.redis.hmget(this.keys.viewSpecs(datasetId), ...keys) : [];
+      specs.forEach((spec, i) => {
+        const uri = spec ? (JSON.parse(spec) as ViewSubmission).spec.source.uri : undefined;
+        if (typeof uri === 'string') sources.set(keys[i]!, uri);
+      });
+    }
+    return sources;
+  }
+
   /** Each view's state by view key (what a batch re-run needs to know of the views there are). */
   async viewStates(datasetId: string): Promise<Record<string, ViewState>> {
     return (await this.redis.hgetall(this.keys.viewStates(datasetId))) as Record<string, ViewState>;

@@ -24,7 +24,7 @@ export class BatchesController {
     200: 'dryRun: the plan (setup, timepoints, every view and its object); nothing is registered or queued',
     202: "the batch: its dataset registered (or an earlier batch's reused) and every view not yet written queued; the dataset finalizes by itself",
     400: 'a field of the body is wrong, the source is not an allowed bucket or folder or cannot be listed, no object matches the pattern, or sources are not what they declare (up to 20 named)',
-    409: "dataset.name is taken by a dataset no batch made, or an earlier batch's dataset of that name is described otherwise (details list each field) or is finalizing",
+    409: "dataset.name is taken by a dataset no batch made, or an earlier batch's dataset of that name is described otherwise (details list each field) or is finalizing, or the batch maps other objects than the earlier one to views already there (details: pattern)",
     503: 'the object store does not answer',
   })
   @TakesBody()

@@ -152,13 +152,35 @@ export class BatchesService {
     }
   }
 
-  /** A re-run skips views already written or on their way; failed ones are tried again. */
+  /**
+   * A re-run skips views already written or on their way; failed ones are tried again. A view it
+   * would skip must come from the object this batch maps to it: a changed pattern (tile and
+   * channel swapped) or folder had answered "already written" and written nothing.
+   */
   private async notYetWritten(datasetId: string, views: readonly ViewSpec[]): Promise<ViewSpec[]> {
-    // The states alone: a re-run of a large acquisition need not hold every view's spec and result.
+    // The states, then the sources of the skipped views only, 1,000 at a time: a re-run of a large
+    // acquisition need not hold every view's spec and result.
     const states = await this.store.viewStates(datasetId);
-    return views.filter((v) => {
+    const toQueue: ViewSpec[] = [];
+    const skipped: ViewSpec[] = [];
+    for (const v of views) {
       const state = states[viewKeyOf(v)];
-      return !state || state === 'failed';
-    });
+      (!state || state === 'failed' ? toQueue : skipped).push(v);
+    }
+    const sources = await this.store.viewSources(datasetId, skipped.map(viewKeyOf));
+    const moved = skipped.filter((v) => (sources.get(viewKeyOf(v)) ?? v.source.uri) !== v.source.uri);
+    if (moved.length > 0)
+      throw ApiError.conflict(
+        `this batch maps other objects to views the dataset already has: ${moved
+          .slice(0, 3)
+          .map(
+            (v) => `${viewKeyOf(v)} came from ${sources.get(viewKeyOf(v))}, this batch has ${v.source.uri}`,
+          )
+          .join(
+            '; ',
+          )}${moved.length > 3 ? `; and ${moved.length - 3} more` : ''}: re-run the batch with the earlier source and pattern, or choose a new dataset.name`,
+        'pattern',
+      );
+    return toQueue;
   }
 }
