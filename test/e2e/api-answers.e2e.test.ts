@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { writeBeadNpy } from '../support/bead-stacks.js';
 import { PYTHON, tempDir } from '../support/oracle.js';
 import { startTestCluster, type TestCluster } from '../support/test-cluster.js';
+import { waitUntil } from '../support/wait-until.js';
 
 // The API's OpenAPI document held to what the API really answers, on a real cluster (Redis, S3,
 // API, a writer and the finalizer): every route is asked for its answers — successes and the
@@ -68,16 +69,6 @@ async function ask(operation: string, params: Record<string, string> = {}, init:
   const parsed: Body = json ? JSON.parse(text) : text;
   seen.push({ operation, status: res.status, body: parsed, json });
   return { status: res.status, body: parsed, headers: res.headers };
-}
-
-async function until<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 60_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
 }
 
 /** Where `value` breaks `schema` (the subset of JSON Schema the ErrorBody uses). */
@@ -244,12 +235,12 @@ describe('each route answers as its OpenAPI document says', () => {
       (await ask('POST /v1/datasets/{id}/views', { id }, { json: { tile: 3, source: src('flaky.tif') } }))
         .status,
     ).toBe(202);
-    await until('the flaky view to fail', async () => {
+    await waitUntil('the flaky view to fail', async () => {
       const d = (await ask('GET /v1/datasets/{id}', { id })).body;
       return d.views.failed === 1 ? true : undefined;
     });
     // its job too has failed for good, and the worker heard of it (it settles the view again)
-    await until('its job to fail', async () =>
+    await waitUntil('its job to fail', async () =>
       /bdv_jobs\{queue="bdv-write-view",state="failed"\} [1-9]/.test(
         (await ask('GET /metrics')).body as string,
       )
@@ -278,7 +269,7 @@ describe('each route answers as its OpenAPI document says', () => {
     const empty = (await ask('POST /v1/datasets', {}, { json: { name: 'answers-empty' } })).body.id as string;
     expect((await ask(finalize, { id: empty }, { json: {} })).status).toBe(409);
     expect((await ask(finalize, { id }, { json: {} })).status).toBe(202);
-    await until('the dataset to complete', async () => {
+    await waitUntil('the dataset to complete', async () => {
       const d = (await ask('GET /v1/datasets/{id}', { id })).body;
       return d.status === 'complete' ? true : undefined;
     });
@@ -296,7 +287,7 @@ describe('each route answers as its OpenAPI document says', () => {
     expect((await ask(view, { id, viewKey: 't1-i0-c0-s0-a0' })).status).toBe(404);
     expect((await ask(view, { id, viewKey: 't0-i0-c0-s0-a0' }, { query: 'size=1' })).status).toBe(400);
     const sheet = 'GET /v1/datasets/{id}/preview.png';
-    const first = await until('a final sheet', async () => {
+    const first = await waitUntil('a final sheet', async () => {
       const r = await ask(sheet, { id });
       return r.headers.get('etag') ? r : undefined;
     });

@@ -9,6 +9,7 @@ import { writeBeadNpy } from '../support/bead-stacks.js';
 import { tempDir } from '../support/oracle.js';
 import { writeTruncatedTiff } from '../support/truncated-tiff.js';
 import { startTestCluster, type TestCluster } from '../support/test-cluster.js';
+import { waitUntil } from '../support/wait-until.js';
 
 // Cancel and retry against real processes: DELETE stops a view being written at a safe point,
 // removes the outputs and frees the name; a complete dataset goes only with ?purge=true; a failed
@@ -51,20 +52,6 @@ async function bdv(...args: string[]): Promise<{ status: number; stdout: string;
   } catch (error) {
     const e = error as { code?: number; stdout?: string; stderr?: string };
     return { status: e.code ?? 1, stdout: e.stdout ?? '', stderr: e.stderr ?? '' };
-  }
-}
-
-async function waitUntil<T>(
-  what: string,
-  probe: () => Promise<T | undefined>,
-  timeoutMs = 60_000,
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
   }
 }
 
