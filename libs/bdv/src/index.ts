@@ -62,6 +62,7 @@ export { removeDatasetFile } from './writer/remove-output.js';
 export { publishVerifiedDataset } from './writer/publish.js';
 export {
   xmlPathFor,
+  masterOfPartition,
   partitionPathFor,
   partitionNamed,
   partitionFilesBeside,

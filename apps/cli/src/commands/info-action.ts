@@ -3,6 +3,7 @@ import { basename, dirname, resolve } from 'node:path';
 import {
   checksumPathFor,
   inspectBdvFile,
+  masterOfPartition,
   readChecksumFile,
   xmlPathFor,
   type BdvFileSummary,
@@ -60,10 +61,10 @@ function uncommittedViews(xml: string, s: BdvFileSummary): string[] {
 
 /** A partition file (`<name>-t00000-s00.h5`) has no XML of its own: its dataset's is `<name>.xml`. */
 function datasetXmlHint(file: string): string {
-  const stem = /^(.+)-t\d{5,}-s\d{2,}\.h5$/i.exec(basename(file))?.[1];
-  const xml = stem && resolve(dirname(file), `${stem}.xml`);
+  const master = masterOfPartition(resolve(file));
+  const xml = master && xmlPathFor(master);
   return xml && existsSync(xml)
-    ? `  this is one view's partition of the dataset ${xml} (bdv info ${resolve(dirname(file), `${stem}.h5`)} shows all of it)\n`
+    ? `  this is one view's partition of the dataset ${xml} (bdv info ${master} shows all of it)\n`
     : '';
 }
 

@@ -1,7 +1,14 @@
 import { availableParallelism } from 'node:os';
 import { existsSync } from 'node:fs';
 import { basename, resolve } from 'node:path';
-import { BdvError, checksumPathFor, verifyDataset, type VerifyReport } from '@bdv-cluster/bdv';
+import {
+  BdvError,
+  checksumPathFor,
+  masterOfPartition,
+  verifyDataset,
+  xmlPathFor,
+  type VerifyReport,
+} from '@bdv-cluster/bdv';
 import { ViewThreadPool } from '@bdv-cluster/convert';
 import { CliError } from '../cli-error.js';
 import { MAX_JOBS, parseInteger } from '../convert/option-lists.js';
@@ -25,17 +32,14 @@ export async function verifyXml(given: string, flags: { json?: boolean; jobs?: s
  */
 function datasetXmlOf(given: string): string {
   if (!/\.h5$/i.test(given)) return given;
-  const besides = [given.replace(/\.h5$/i, '.xml'), given.replace(/-t\d{5,}-s\d{2,}\.h5$/i, '.xml')].filter(
-    (xml) => /\.xml$/i.test(xml) && existsSync(xml),
-  );
-  if (besides[0]) return besides[0];
-  // The .h5 without its XML: assertFinished says whether a conversion into it was stopped — the
-  // dataset's, for a partition of a dataset whose master or record is beside it.
-  const dataset = given.replace(/-t\d{5,}-s\d{2,}\.h5$/i, '.h5');
-  const ofDataset =
-    dataset !== given && [dataset, checksumPathFor(dataset.replace(/\.h5$/i, '.xml'))].some(existsSync);
-  if (ofDataset) return dataset.replace(/\.h5$/i, '.xml');
-  if (existsSync(given)) return given.replace(/\.h5$/i, '.xml');
+  const own = xmlPathFor(given);
+  if (existsSync(own)) return own;
+  const master = masterOfPartition(given);
+  const ofMaster = master && xmlPathFor(master);
+  // Without an XML, assertFinished says whether a conversion was stopped: the dataset's, for a
+  // partition of a dataset whose master or record is beside it.
+  if (master && ofMaster && [ofMaster, master, checksumPathFor(ofMaster)].some(existsSync)) return ofMaster;
+  if (existsSync(given)) return own;
   throw new CliError(
     `${given}: give the dataset's .xml (the .h5 is found through it; none is beside this file)`,
   );

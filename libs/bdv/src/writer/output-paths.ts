@@ -20,6 +20,15 @@ export function partitionNamed(h5Path: string, name: string): { time: number; se
   return match ? { time: Number(match[1]), setupId: Number(match[2]) } : undefined;
 }
 
+/**
+ * The master `.h5` of the dataset a file named like a partition (`<name>-t00000-s00.h5`) belongs
+ * to, beside it (`<name>.h5`; it need not exist); undefined for any other name.
+ */
+export function masterOfPartition(path: string): string | undefined {
+  const stem = /^(.+)-t\d{5,}-s\d{2,}\.h5$/i.exec(basename(path))?.[1];
+  return stem === undefined ? undefined : join(dirname(path), `${stem}.h5`);
+}
+
 /** The files beside `h5Path` named like its partitions, by name, with the view each name says. */
 export function partitionFilesBeside(h5Path: string): { name: string; time: number; setupId: number }[] {
   const folder = dirname(h5Path);
